@@ -1,0 +1,83 @@
+"""Typed settings, read once per instance from the environment.
+
+Every knob an agency might publish differently (deadlines, limits, local days off)
+is here, so a deployment changes configuration, not code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from shared.domain.calendar import WorkingCalendar
+from shared.domain.report import DeadlinePolicy, ReportType
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    project: str = "lapor-local"
+    timezone: str = "Asia/Jakarta"
+    # Signs reporter tokens; in production it comes from Secret Manager.
+    token_secret: str = Field(min_length=16)
+    topic_report_submitted: str = "report-submitted"
+    verify_days: int = Field(default=3, ge=1)
+    aspiration_days: int = Field(default=5, ge=1)
+    information_request_days: int = Field(default=5, ge=1)
+    complaint_days: int = Field(default=14, ge=1)
+    supervisory_complaint_days: int = Field(default=60, ge=1)
+    auto_close_days: int = Field(default=10, ge=1)
+    hold_silence_days: int = Field(default=10, ge=1)
+    local_days_off: tuple[dt.date, ...] = ()
+    # Accepted submissions per client per window. Generous: many Indonesian phones
+    # share one carrier-grade NAT address.
+    rate_limit_submits: int = Field(default=20, ge=1)
+    rate_limit_window_s: int = Field(default=3600, ge=1)
+    # How many proxies in front of us append to X-Forwarded-For (1 on Cloud Functions).
+    trusted_proxy_hops: int = Field(default=0, ge=0)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    publish_timeout_s: float = Field(default=10.0, gt=0)
+    public_base_url: str = ""
+
+    @field_validator("local_days_off", mode="before")
+    @classmethod
+    def _split_dates(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        values: dict[str, object] = {
+            name: env[f"LAPOR_{name.upper()}"]
+            for name in cls.model_fields
+            if f"LAPOR_{name.upper()}" in env
+        }
+        values.setdefault("project", env.get("GOOGLE_CLOUD_PROJECT", "lapor-local"))
+        return cls.model_validate(values)
+
+    def deadline_policy(self) -> DeadlinePolicy:
+        return DeadlinePolicy(
+            verify_days=self.verify_days,
+            resolve_days={
+                ReportType.ASPIRATION: self.aspiration_days,
+                ReportType.INFORMATION_REQUEST: self.information_request_days,
+                ReportType.COMPLAINT: self.complaint_days,
+                ReportType.SUPERVISORY_COMPLAINT: self.supervisory_complaint_days,
+            },
+            auto_close_days=self.auto_close_days,
+            hold_silence_days=self.hold_silence_days,
+        )
+
+    def calendar(self) -> WorkingCalendar:
+        return WorkingCalendar(self.local_days_off, self.timezone)
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The instance's settings; tests that change the environment call ``settings.cache_clear()``."""
+    return Settings.from_env()

@@ -1,0 +1,112 @@
+"""The one place that decides what each audience may see of a report.
+
+SP4N-LAPOR! incidents came from someone forgetting a flag at one call site, so no
+handler builds its own view: every read goes through :func:`view`, which is safe by
+default (an unknown audience sees the public view, a confidential report shows the
+public nothing, an anonymous reporter's identity reaches only the reporter).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from shared.domain.report import Action, Report, TimelineEvent
+
+
+class Audience(StrEnum):
+    PUBLIC = "public"
+    REPORTER = "reporter"  # holds the reporter token
+    AGENCY = "agency"  # staff of the agency the report is dispositioned to
+    ADMIN = "admin"  # national admin
+
+
+@dataclass(frozen=True)
+class ReporterIdentity:
+    """Who reported and how to reach them; stored apart from the report, always."""
+
+    name: str | None
+    email: str | None
+    phone: str | None
+
+
+# Timeline text the public may read: what the agency answered, nothing the reporter
+# wrote (it may hold personal details) and no internal reasons.
+_PUBLIC_MESSAGES = frozenset({Action.FOLLOW_UP, Action.RESOLVE})
+
+
+def is_public(report: Report) -> bool:
+    return not report.confidential
+
+
+def _event(event: TimelineEvent, audience: Audience) -> dict[str, Any]:
+    shown: dict[str, Any] = {
+        "seq": event.seq,
+        "action": event.action.value,
+        "at": event.at.isoformat(),
+        "actor_role": event.actor.role.value,
+        "from_state": event.from_state.value if event.from_state else None,
+        "to_state": event.to_state.value,
+    }
+    if audience is Audience.PUBLIC:
+        if event.action in _PUBLIC_MESSAGES:
+            shown["message"] = event.message
+        return shown
+    shown["message"] = event.message
+    shown["reason"] = event.reason
+    shown["data"] = dict(event.data)
+    if audience in (Audience.AGENCY, Audience.ADMIN):
+        shown["actor_id"] = event.actor.id
+    return shown
+
+
+def view(
+    report: Report,
+    events: Sequence[TimelineEvent],
+    audience: Audience,
+    identity: ReporterIdentity | None = None,
+) -> dict[str, Any] | None:
+    """What ``audience`` may see, or None when it may not know the report exists."""
+    if audience is Audience.PUBLIC and not is_public(report):
+        return None
+    shown: dict[str, Any] = {
+        "tracking_code": report.tracking_code,
+        "type": report.type.value,
+        "title": report.title,
+        "description": report.description,
+        "category": report.category,
+        "province_code": report.region.province_code,
+        "regency_code": report.region.regency_code,
+        "incident_date": report.incident_date.isoformat() if report.incident_date else None,
+        "anonymous": report.anonymous,
+        "confidential": report.confidential,
+        "state": report.state.value,
+        "submitted_at": report.submitted_at.isoformat(),
+        "updated_at": report.updated_at.isoformat(),
+        "verify_due": report.verify_due.isoformat(),
+        "resolve_due": report.resolve_due.isoformat(),
+        "auto_close_due": report.auto_close_due.isoformat() if report.auto_close_due else None,
+        "agency_id": report.agency_id,
+        "rating": report.rating,
+        "timeline": [_event(e, audience) for e in sorted(events, key=lambda e: e.seq)],
+    }
+    if audience is not Audience.PUBLIC:
+        shown["target_agency_id"] = report.target_agency_id
+        shown["unit_id"] = report.unit_id
+    if identity is not None and _may_see_identity(report, audience):
+        shown["reporter"] = {
+            "name": identity.name,
+            "email": identity.email,
+            "phone": identity.phone,
+        }
+    return shown
+
+
+def _may_see_identity(report: Report, audience: Audience) -> bool:
+    if audience is Audience.REPORTER:
+        return True
+    if audience in (Audience.AGENCY, Audience.ADMIN):
+        return not report.anonymous
+    return False

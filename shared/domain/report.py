@@ -1,0 +1,398 @@
+"""The report and its lifecycle: states, who may do what, and the timeline.
+
+Pure: no I/O, no clock. Every change goes through :func:`apply`, which either returns
+the new report with the one immutable timeline event that explains it, or raises and
+changes nothing. The rules are the SP4N-LAPOR! guideline in ../shared/brief/lifecycle.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+from shared.domain.calendar import WorkingCalendar
+
+
+class ReportType(StrEnum):
+    ASPIRATION = "aspirasi"
+    INFORMATION_REQUEST = "permintaan_informasi"
+    COMPLAINT = "pengaduan"
+    # Set by an admin only: a complaint that needs a supervisory investigation.
+    SUPERVISORY_COMPLAINT = "pengaduan_pengawasan"
+
+
+CITIZEN_REPORT_TYPES = (
+    ReportType.ASPIRATION,
+    ReportType.COMPLAINT,
+    ReportType.INFORMATION_REQUEST,
+)
+
+
+class State(StrEnum):
+    SUBMITTED = "submitted"
+    ON_HOLD = "on_hold"
+    ARCHIVED = "archived"
+    DISPOSITIONED = "dispositioned"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+TERMINAL_STATES = frozenset({State.ARCHIVED, State.CLOSED})
+
+
+class Role(StrEnum):
+    REPORTER = "reporter"
+    NATIONAL_ADMIN = "national_admin"
+    AGENCY_ADMIN = "agency_admin"
+    UNIT_OFFICER = "unit_officer"
+    SYSTEM = "system"  # the router, the scheduler
+
+
+class Action(StrEnum):
+    SUBMIT = "submit"
+    DISPOSITION = "disposition"  # verified and routed to an agency
+    HOLD = "hold"  # admin asks the reporter for more; the clock pauses
+    ANSWER_HOLD = "answer_hold"
+    ARCHIVE = "archive"
+    FORWARD = "forward"  # agency passes the report to one of its units
+    NOT_OUR_AUTHORITY = "not_our_authority"  # "Bukan Wewenang"
+    FOLLOW_UP = "follow_up"  # tindak lanjut
+    REPORTER_REPLY = "reporter_reply"
+    RESOLVE = "resolve"
+    CONFIRM = "confirm"
+    AUTO_CLOSE = "auto_close"
+    REOPEN = "reopen"
+    RATE = "rate"
+
+
+S, A, R = State, Action, Role
+ADMINS = frozenset({R.NATIONAL_ADMIN, R.AGENCY_ADMIN})
+AGENCY_STAFF = frozenset({R.NATIONAL_ADMIN, R.AGENCY_ADMIN, R.UNIT_OFFICER})
+
+# (state, action) -> next state. Anything not listed is illegal.
+TRANSITIONS: Mapping[tuple[State, Action], State] = MappingProxyType(
+    {
+        (S.SUBMITTED, A.DISPOSITION): S.DISPOSITIONED,
+        (S.SUBMITTED, A.HOLD): S.ON_HOLD,
+        (S.SUBMITTED, A.ARCHIVE): S.ARCHIVED,
+        (S.ON_HOLD, A.ANSWER_HOLD): S.SUBMITTED,
+        (S.ON_HOLD, A.ARCHIVE): S.ARCHIVED,
+        (S.DISPOSITIONED, A.FORWARD): S.DISPOSITIONED,
+        (S.DISPOSITIONED, A.NOT_OUR_AUTHORITY): S.SUBMITTED,
+        (S.DISPOSITIONED, A.FOLLOW_UP): S.IN_PROGRESS,
+        (S.IN_PROGRESS, A.FOLLOW_UP): S.IN_PROGRESS,
+        (S.IN_PROGRESS, A.REPORTER_REPLY): S.IN_PROGRESS,
+        (S.IN_PROGRESS, A.RESOLVE): S.RESOLVED,
+        (S.RESOLVED, A.CONFIRM): S.CLOSED,
+        (S.RESOLVED, A.AUTO_CLOSE): S.CLOSED,
+        (S.RESOLVED, A.REOPEN): S.IN_PROGRESS,
+        (S.CLOSED, A.RATE): S.CLOSED,
+    }
+)
+
+# Who may take each action (the system archives reports left on hold too long).
+PERMITTED_ROLES: Mapping[Action, frozenset[Role]] = MappingProxyType(
+    {
+        A.SUBMIT: frozenset({R.REPORTER}),
+        A.DISPOSITION: ADMINS | {R.SYSTEM},
+        A.HOLD: ADMINS,
+        A.ANSWER_HOLD: frozenset({R.REPORTER}),
+        A.ARCHIVE: ADMINS | {R.SYSTEM},
+        A.FORWARD: ADMINS,
+        A.NOT_OUR_AUTHORITY: ADMINS,
+        A.FOLLOW_UP: AGENCY_STAFF,
+        A.REPORTER_REPLY: frozenset({R.REPORTER}),
+        A.RESOLVE: AGENCY_STAFF,
+        A.CONFIRM: frozenset({R.REPORTER}),
+        A.AUTO_CLOSE: frozenset({R.SYSTEM}),
+        A.REOPEN: frozenset({R.REPORTER}),
+        A.RATE: frozenset({R.REPORTER}),
+    }
+)
+
+NEEDS_REASON = frozenset({A.HOLD, A.ARCHIVE, A.NOT_OUR_AUTHORITY, A.REOPEN})
+NEEDS_MESSAGE = frozenset({A.FOLLOW_UP, A.REPORTER_REPLY, A.ANSWER_HOLD, A.RESOLVE})
+
+
+class LifecycleError(Exception):
+    """A command the lifecycle refuses; nothing was changed."""
+
+    code = "lifecycle_error"
+
+
+class IllegalTransition(LifecycleError):
+    code = "illegal_transition"
+
+    def __init__(self, state: State, action: Action) -> None:
+        super().__init__(f"cannot {action.value} a report that is {state.value}")
+        self.state = state
+        self.action = action
+
+
+class NotPermitted(LifecycleError):
+    code = "not_permitted"
+
+    def __init__(self, role: Role, action: Action) -> None:
+        super().__init__(f"a {role.value} may not {action.value}")
+        self.role = role
+        self.action = action
+
+
+class InvalidCommand(LifecycleError):
+    code = "invalid_command"
+
+
+@dataclass(frozen=True)
+class DeadlinePolicy:
+    """Working-day deadlines; agencies publish their own, so all of it is configuration."""
+
+    verify_days: int = 3
+    resolve_days: Mapping[ReportType, int] = field(
+        default_factory=lambda: MappingProxyType(
+            {
+                ReportType.ASPIRATION: 5,
+                ReportType.INFORMATION_REQUEST: 5,
+                ReportType.COMPLAINT: 14,
+                ReportType.SUPERVISORY_COMPLAINT: 60,
+            }
+        )
+    )
+    auto_close_days: int = 10
+    hold_silence_days: int = 10
+
+
+@dataclass(frozen=True)
+class Actor:
+    role: Role
+    id: str  # agency or user id, "reporter", or "system:<job>"
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One immutable line of a report's history: who did what, when and why."""
+
+    seq: int
+    action: Action
+    at: dt.datetime
+    actor: Actor
+    from_state: State | None
+    to_state: State
+    reason: str | None = None
+    message: str | None = None
+    data: Mapping[str, str | int] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class Region:
+    province_code: str  # Kemendagri code, e.g. "32"
+    regency_code: str | None = None  # e.g. "32.03"
+
+
+@dataclass(frozen=True)
+class ReportDraft:
+    """What a reporter submits, already validated at the edge."""
+
+    type: ReportType
+    title: str
+    description: str
+    category: str
+    region: Region
+    incident_date: dt.date | None
+    target_agency_id: str | None
+    anonymous: bool
+    confidential: bool
+
+
+@dataclass(frozen=True)
+class Report:
+    id: str
+    tracking_code: str
+    type: ReportType
+    title: str
+    description: str
+    category: str
+    region: Region
+    incident_date: dt.date | None
+    target_agency_id: str | None
+    anonymous: bool
+    confidential: bool
+    state: State
+    submitted_at: dt.datetime
+    updated_at: dt.datetime
+    verify_due: dt.date
+    resolve_due: dt.date
+    last_seq: int = 1
+    agency_id: str | None = None
+    unit_id: str | None = None
+    paused_working_days: int = 0
+    on_hold_since: dt.datetime | None = None
+    first_response_at: dt.datetime | None = None
+    resolved_at: dt.datetime | None = None
+    auto_close_due: dt.date | None = None
+    closed_at: dt.datetime | None = None
+    rating: int | None = None
+    reopen_count: int = 0
+
+
+@dataclass(frozen=True)
+class Command:
+    action: Action
+    actor: Actor
+    reason: str | None = None
+    message: str | None = None
+    agency_id: str | None = None  # DISPOSITION
+    unit_id: str | None = None  # FORWARD
+    rating: int | None = None  # RATE
+    data: Mapping[str, str | int] = field(default_factory=lambda: MappingProxyType({}))
+
+
+def _due_dates(
+    report_type: ReportType,
+    submitted_at: dt.datetime,
+    paused_days: int,
+    calendar: WorkingCalendar,
+    policy: DeadlinePolicy,
+) -> tuple[dt.date, dt.date]:
+    start = calendar.local_date(submitted_at)
+    return (
+        calendar.add_working_days(start, policy.verify_days + paused_days),
+        calendar.add_working_days(start, policy.resolve_days[report_type] + paused_days),
+    )
+
+
+def submit(
+    draft: ReportDraft,
+    report_id: str,
+    tracking_code: str,
+    now: dt.datetime,
+    calendar: WorkingCalendar,
+    policy: DeadlinePolicy,
+) -> tuple[Report, TimelineEvent]:
+    if draft.type not in CITIZEN_REPORT_TYPES:
+        raise InvalidCommand(f"a reporter cannot submit a {draft.type.value} report")
+    verify_due, resolve_due = _due_dates(draft.type, now, 0, calendar, policy)
+    report = Report(
+        id=report_id,
+        tracking_code=tracking_code,
+        state=State.SUBMITTED,
+        submitted_at=now,
+        updated_at=now,
+        verify_due=verify_due,
+        resolve_due=resolve_due,
+        last_seq=1,
+        **{f.name: getattr(draft, f.name) for f in dataclasses.fields(ReportDraft)},
+    )
+    event = TimelineEvent(
+        seq=1,
+        action=Action.SUBMIT,
+        at=now,
+        actor=Actor(Role.REPORTER, "reporter"),
+        from_state=None,
+        to_state=State.SUBMITTED,
+    )
+    return report, event
+
+
+def _require(condition: object, message: str) -> None:
+    if not condition:
+        raise InvalidCommand(message)
+
+
+def apply(
+    report: Report,
+    command: Command,
+    now: dt.datetime,
+    calendar: WorkingCalendar,
+    policy: DeadlinePolicy,
+) -> tuple[Report, TimelineEvent]:
+    """The report after ``command`` and the timeline event recording it, or raise."""
+    action, actor = command.action, command.actor
+    target = TRANSITIONS.get((report.state, action))
+    if target is None:
+        raise IllegalTransition(report.state, action)
+    if actor.role not in PERMITTED_ROLES[action]:
+        raise NotPermitted(actor.role, action)
+    if action in NEEDS_REASON:
+        _require(command.reason and command.reason.strip(), f"{action.value} needs a reason")
+    if action in NEEDS_MESSAGE:
+        _require(command.message and command.message.strip(), f"{action.value} needs a message")
+
+    changes: dict[str, object] = {"state": target, "updated_at": now}
+    data = dict(command.data)
+    match action:
+        case Action.DISPOSITION:
+            _require(command.agency_id, "disposition needs an agency")
+            changes.update(agency_id=command.agency_id, unit_id=None)
+            data["agency_id"] = str(command.agency_id)
+        case Action.FORWARD:
+            _require(command.unit_id, "forward needs a unit")
+            changes["unit_id"] = command.unit_id
+            data["unit_id"] = str(command.unit_id)
+        case Action.NOT_OUR_AUTHORITY:
+            changes.update(agency_id=None, unit_id=None)
+            if report.agency_id:
+                data["agency_id"] = report.agency_id
+        case Action.HOLD:
+            changes["on_hold_since"] = now
+        case Action.ANSWER_HOLD:
+            held_since = report.on_hold_since or now
+            paused = report.paused_working_days + calendar.working_days_between(
+                calendar.local_date(held_since), calendar.local_date(now)
+            )
+            verify_due, resolve_due = _due_dates(
+                report.type, report.submitted_at, paused, calendar, policy
+            )
+            changes.update(
+                on_hold_since=None,
+                paused_working_days=paused,
+                verify_due=verify_due,
+                resolve_due=resolve_due,
+            )
+        case Action.FOLLOW_UP:
+            if report.first_response_at is None:
+                changes["first_response_at"] = now
+        case Action.RESOLVE:
+            changes.update(
+                resolved_at=now,
+                auto_close_due=calendar.add_working_days(
+                    calendar.local_date(now), policy.auto_close_days
+                ),
+            )
+        case Action.CONFIRM | Action.AUTO_CLOSE:
+            changes["closed_at"] = now
+        case Action.REOPEN:
+            changes.update(
+                resolved_at=None, auto_close_due=None, reopen_count=report.reopen_count + 1
+            )
+        case Action.RATE:
+            _require(report.rating is None, "this report has already been rated")
+            _require(
+                command.rating is not None and 1 <= command.rating <= 5,
+                "a rating is a whole number from 1 to 5",
+            )
+            changes["rating"] = command.rating
+            data["rating"] = int(command.rating or 0)
+
+    seq = report.last_seq + 1
+    changes["last_seq"] = seq
+    event = TimelineEvent(
+        seq=seq,
+        action=action,
+        at=now,
+        actor=actor,
+        from_state=report.state,
+        to_state=target,
+        reason=command.reason.strip() if command.reason else None,
+        message=command.message.strip() if command.message else None,
+        data=MappingProxyType(data),
+    )
+    return dataclasses.replace(report, **changes), event  # type: ignore[arg-type]
+
+
+def legal_actions(state: State) -> frozenset[Action]:
+    return frozenset(action for (source, action) in TRANSITIONS if source == state)

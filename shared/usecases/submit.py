@@ -1,0 +1,169 @@
+"""Accepting a citizen's report: one commit, then a publish that may fail safely."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from dataclasses import asdict, dataclass
+
+from shared.config import Settings
+from shared.domain import report as lifecycle
+from shared.domain.privacy import ReporterIdentity
+from shared.domain.report import Report, ReportDraft
+from shared.domain.tracking import new_tracking_code
+from shared.ports import (
+    Clock,
+    IdempotencyKeyTaken,
+    IdempotencyRecord,
+    NewSubmission,
+    OutboxMessage,
+    Publisher,
+    PublishFailed,
+    RateWindow,
+    ReportStore,
+    TrackingCodeTaken,
+)
+from shared.tokens import pseudonym, reporter_token
+
+log = logging.getLogger(__name__)
+
+REPORT_SUBMITTED = "id.lapor.report.submitted.v1"
+IDEMPOTENCY_TTL = dt.timedelta(hours=24)
+_CODE_ATTEMPTS = 5
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(f"too many reports from this client; retry after {retry_after_s}s")
+        self.retry_after_s = retry_after_s
+
+
+class IdempotencyKeyReused(Exception):
+    """The same Idempotency-Key came with a different report."""
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    report_id: str
+    tracking_code: str
+    reporter_token: str
+    replayed: bool  # an earlier request with the same idempotency key made this report
+    published: bool  # False: the outbox keeps the event for the sweeper
+
+
+def fingerprint(draft: ReportDraft, identity: ReporterIdentity) -> str:
+    body = json.dumps([asdict(draft), asdict(identity)], sort_keys=True, default=str)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _rate_window(settings: Settings, client_id: str, now: dt.datetime) -> tuple[RateWindow, int]:
+    window = settings.rate_limit_window_s
+    number = int(now.timestamp()) // window
+    ends = dt.datetime.fromtimestamp((number + 1) * window, dt.UTC)
+    key = f"{pseudonym(settings.token_secret, 'client', client_id)}:{number}"
+    return RateWindow(key=key, expires_at=ends), max(1, int((ends - now).total_seconds()))
+
+
+def submitted_event(report: Report, outbox_id: str, now: dt.datetime, topic: str) -> OutboxMessage:
+    """The ``report.submitted`` CloudEvent: routing facts only, nothing private."""
+    return OutboxMessage(
+        id=outbox_id,
+        topic=topic,
+        data={
+            "report_id": report.id,
+            "tracking_code": report.tracking_code,
+            "type": report.type.value,
+            "category": report.category,
+            "province_code": report.region.province_code,
+            "regency_code": report.region.regency_code,
+            "target_agency_id": report.target_agency_id,
+        },
+        attributes={
+            "ce-specversion": "1.0",
+            "ce-id": outbox_id,
+            "ce-type": REPORT_SUBMITTED,
+            "ce-source": "//lapor/functions/submit",
+            "ce-subject": f"reports/{report.id}",
+            "ce-time": now.isoformat(),
+            "content-type": "application/json",
+        },
+        created_at=now,
+    )
+
+
+def submit_report(
+    draft: ReportDraft,
+    identity: ReporterIdentity,
+    *,
+    client_id: str,
+    idempotency_key: str | None,
+    store: ReportStore,
+    publisher: Publisher,
+    clock: Clock,
+    settings: Settings,
+) -> SubmitResult:
+    now = clock.now()
+    key_hash = pseudonym(settings.token_secret, "idempotency", idempotency_key) if idempotency_key else None
+    print_ = fingerprint(draft, identity)
+    rate_window, retry_after = _rate_window(settings, client_id, now)
+
+    precheck = store.precheck_submission(key_hash, rate_window.key)
+    if precheck.previous is not None:
+        return _replay(precheck.previous, print_, settings)
+    if precheck.submits_in_window >= settings.rate_limit_submits:
+        raise RateLimited(retry_after)
+
+    report_id = store.new_report_id()
+    calendar, policy = settings.calendar(), settings.deadline_policy()
+    for attempt in range(_CODE_ATTEMPTS):
+        report, event = lifecycle.submit(draft, report_id, new_tracking_code(), now, calendar, policy)
+        outbox = submitted_event(report, f"{report_id}.{event.seq}", now, settings.topic_report_submitted)
+        record = (
+            IdempotencyRecord(key_hash, print_, report_id, report.tracking_code, now + IDEMPOTENCY_TTL)
+            if key_hash
+            else None
+        )
+        try:
+            store.create_submission(
+                NewSubmission(report, event, identity, outbox, rate_window, record)
+            )
+            break
+        except TrackingCodeTaken:
+            log.warning("tracking code collision, drawing another", extra={"attempt": attempt})
+        except IdempotencyKeyTaken:
+            assert key_hash is not None
+            previous = store.idempotency_record(key_hash)
+            if previous is None:  # expired between the two calls: vanishingly rare
+                raise
+            return _replay(previous, print_, settings)
+    else:
+        raise RuntimeError("could not draw a free tracking code")
+
+    try:
+        publisher.publish(outbox)
+        published = True
+    except PublishFailed:
+        # Accepted all the same: the outbox entry stays pending for the sweeper.
+        log.warning("publish failed; outbox keeps the event", extra={"report_id": report_id})
+        published = False
+    return SubmitResult(
+        report_id=report_id,
+        tracking_code=report.tracking_code,
+        reporter_token=reporter_token(settings.token_secret, report_id),
+        replayed=False,
+        published=published,
+    )
+
+
+def _replay(previous: IdempotencyRecord, print_: str, settings: Settings) -> SubmitResult:
+    if previous.fingerprint != print_:
+        raise IdempotencyKeyReused("this Idempotency-Key was used for a different report")
+    return SubmitResult(
+        report_id=previous.report_id,
+        tracking_code=previous.tracking_code,
+        reporter_token=reporter_token(settings.token_secret, previous.report_id),
+        replayed=True,
+        published=True,
+    )

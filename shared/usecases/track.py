@@ -1,0 +1,41 @@
+"""Following a report by its tracking code: what the asker may see, and no more."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from shared.config import Settings
+from shared.domain.privacy import Audience, view
+from shared.domain.tracking import normalize_tracking_code
+from shared.ports import ReportStore
+from shared.tokens import is_reporter_token
+
+
+@dataclass(frozen=True)
+class Tracked:
+    report: dict[str, Any]
+    audience: Audience
+    token_rejected: bool  # a token came with the request but does not fit this report
+
+
+def track_report(
+    code_text: str, token: str | None, *, store: ReportStore, settings: Settings
+) -> Tracked | None:
+    """The report as its asker may see it, or None when they may not know it exists.
+
+    Raises InvalidTrackingCode for text that cannot be a code (so no read is spent).
+    """
+    code = normalize_tracking_code(code_text)
+    report = store.find_by_tracking_code(code)
+    if report is None:
+        return None
+    is_reporter = is_reporter_token(settings.token_secret, report.id, token)
+    audience = Audience.REPORTER if is_reporter else Audience.PUBLIC
+    if audience is Audience.PUBLIC and report.confidential:
+        return None
+    identity = store.identity(report.id) if is_reporter else None
+    shown = view(report, store.timeline(report.id), audience, identity)
+    if shown is None:
+        return None
+    return Tracked(shown, audience, token_rejected=bool(token) and not is_reporter)
