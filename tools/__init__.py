@@ -1,0 +1,1 @@
+"""Developer tooling: the local stack (``python -m tools.stack run``) and seeding."""
