@@ -1,0 +1,101 @@
+"""What each audience sees: safe by default, decided in one place."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+
+import pytest
+
+from shared.domain.calendar import WorkingCalendar
+from shared.domain.privacy import Audience, ReporterIdentity, view
+from shared.domain.report import (
+    Action,
+    Actor,
+    Command,
+    DeadlinePolicy,
+    Region,
+    ReportDraft,
+    ReportType,
+    Role,
+    apply,
+    submit,
+)
+
+CAL, POLICY = WorkingCalendar(), DeadlinePolicy()
+NOW = dt.datetime(2026, 12, 7, 3, 0, tzinfo=dt.UTC)
+SITI = ReporterIdentity(name="Siti Aminah", email="siti@example.id", phone="+6281234567890")
+
+
+def timeline(anonymous: bool = False, confidential: bool = False):  # type: ignore[no-untyped-def]
+    draft = ReportDraft(
+        ReportType.COMPLAINT,
+        "Puskesmas tutup di jam layanan",
+        "Puskesmas Cipanas tutup pada jam layanan pagi beberapa kali minggu ini.",
+        "kesehatan",
+        Region("32", "32.03"),
+        None,
+        None,
+        anonymous,
+        confidential,
+    )
+    report, first = submit(draft, "r1", "K7M-2XQ-9R4", NOW, CAL, POLICY)
+    admin = Actor(Role.AGENCY_ADMIN, "dinkes-cianjur")
+    report, second = apply(
+        report, Command(Action.DISPOSITION, admin, agency_id="dinkes-cianjur"), NOW, CAL, POLICY
+    )
+    report, third = apply(
+        report, Command(Action.FOLLOW_UP, admin, message="Kepala puskesmas sudah ditegur."), NOW, CAL, POLICY
+    )
+    report, fourth = apply(
+        report,
+        Command(Action.REPORTER_REPLY, Actor(Role.REPORTER, "reporter"), message="Saya Siti, 0812..."),
+        NOW,
+        CAL,
+        POLICY,
+    )
+    return report, [first, second, third, fourth]
+
+
+def test_the_public_never_sees_identity_or_what_the_reporter_wrote() -> None:
+    report, events = timeline()
+    shown = view(report, events, Audience.PUBLIC, SITI)
+    assert shown is not None
+    text = json.dumps(shown)
+    assert "Siti" not in text and "0812" not in text and "siti@" not in text
+    assert "Kepala puskesmas sudah ditegur." in text  # the agency's answer is public
+    assert all("actor_id" not in event and "reason" not in event for event in shown["timeline"])
+
+
+def test_a_confidential_report_does_not_exist_for_the_public() -> None:
+    report, events = timeline(confidential=True)
+    assert view(report, events, Audience.PUBLIC, SITI) is None
+    assert view(report, events, Audience.AGENCY, SITI) is not None
+
+
+@pytest.mark.parametrize("audience", [Audience.AGENCY, Audience.ADMIN, Audience.PUBLIC])
+def test_an_anonymous_reporter_is_shown_to_nobody_but_themself(audience: Audience) -> None:
+    report, events = timeline(anonymous=True)
+    shown = view(report, events, audience, SITI)
+    assert shown is not None and "reporter" not in shown
+    assert "Siti Aminah" not in json.dumps({k: v for k, v in shown.items() if k != "timeline"})
+
+
+def test_the_reporter_sees_their_own_identity_and_every_message() -> None:
+    report, events = timeline(anonymous=True, confidential=True)
+    shown = view(report, events, Audience.REPORTER, SITI)
+    assert shown is not None and shown["reporter"]["name"] == "Siti Aminah"
+    assert any((e.get("message") or "").startswith("Saya Siti") for e in shown["timeline"])
+
+
+def test_agencies_see_a_named_reporter() -> None:
+    report, events = timeline(anonymous=False)
+    shown = view(report, events, Audience.AGENCY, SITI)
+    assert shown is not None and shown["reporter"]["email"] == "siti@example.id"
+
+
+def test_without_an_identity_nothing_is_invented() -> None:
+    report, events = timeline()
+    shown = view(dataclasses.replace(report), events, Audience.REPORTER, None)
+    assert shown is not None and "reporter" not in shown
