@@ -1,0 +1,24 @@
+"""``python -m bench [name ...]``: run the named benchmarks (all when none is named)."""
+
+from __future__ import annotations
+
+import sys
+
+from bench import submit
+
+BENCHES = {"submit": submit.run}
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(BENCHES)
+    unknown = [name for name in names if name not in BENCHES]
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHES)}")
+        return 2
+    for name in names:
+        BENCHES[name]()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

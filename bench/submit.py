@@ -1,0 +1,122 @@
+"""Submit benchmark: Firestore cost per report, latency against the raw minimum, import time.
+
+The raw minimum is what no implementation can beat on the same emulators: one commit
+of the same documents plus one publish, through the same adapters, in the same run.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from bench.common import emulated_environment, import_time_ms, percentiles, write_results
+
+SUBMITS = 500
+WARMUP = 20
+SUBMIT_PATH = "/api/v1/reports"
+
+
+def _example_body(client: Any) -> dict[str, Any]:
+    spec = client.get("/openapi.json").get_json()
+    operation = spec["paths"][SUBMIT_PATH]["post"]
+    body: dict[str, Any] = operation["requestBody"]["content"]["application/json"]["example"]
+    return body
+
+
+def _through_the_function(client: Any, body: dict[str, Any], count: int) -> list[float]:
+    samples = []
+    for i in range(count):
+        headers = {"Idempotency-Key": uuid.uuid4().hex, "X-Forwarded-For": f"10.0.{i % 250}.1"}
+        started = time.perf_counter()
+        response = client.post(SUBMIT_PATH, json=body, headers=headers)
+        samples.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 201:
+            raise RuntimeError(f"submit answered {response.status_code}: {response.get_data()!r}")
+    return samples
+
+
+def _raw_minimum(count: int) -> list[float]:
+    """One commit of the same documents plus one publish, built outside the timed part."""
+    from shared import wiring
+    from shared.config import settings
+    from shared.domain import report as lifecycle
+    from shared.domain.privacy import ReporterIdentity
+    from shared.domain.report import Region, ReportDraft, ReportType
+    from shared.domain.tracking import new_tracking_code
+    from shared.ports import IdempotencyRecord, NewSubmission, RateWindow
+    from shared.usecases.submit import submitted_event
+
+    store, publisher, config = wiring.report_store(), wiring.publisher(), settings()
+    draft = ReportDraft(
+        ReportType.COMPLAINT, "Jalan berlubang di depan pasar", "x" * 200,
+        "infrastruktur.jalan", Region("32", "32.03"), None, None, False, False,
+    )
+    identity = ReporterIdentity("Siti Aminah", "siti@example.id", "+6281234567890")
+    samples = []
+    for _ in range(count):
+        now = wiring.clock().now()
+        report, event = lifecycle.submit(
+            draft, store.new_report_id(), new_tracking_code(), now,
+            config.calendar(), config.deadline_policy(),
+        )
+        outbox = submitted_event(report, f"{report.id}.1", now, config.topic_report_submitted)
+        submission = NewSubmission(
+            report, event, identity, outbox,
+            RateWindow(uuid.uuid4().hex, now),
+            IdempotencyRecord(uuid.uuid4().hex, "f", report.id, report.tracking_code, now),
+        )
+        started = time.perf_counter()
+        store.create_submission(submission)
+        publisher.publish(outbox)
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def run() -> dict[str, Any]:
+    import functions_framework
+
+    from shared import wiring
+
+    with emulated_environment({"LAPOR_RATE_LIMIT_SUBMITS": "1000000"}):
+        app = functions_framework.create_app(target="submit", source="functions/submit/main.py")
+        client = app.test_client()
+        body = _example_body(client)
+        _through_the_function(client, body, WARMUP)
+        _raw_minimum(WARMUP)
+
+        stats = wiring.report_store().stats
+        before = stats.snapshot()
+        function_ms = _through_the_function(client, body, SUBMITS)
+        cost = stats.since(before)
+        raw_ms = _raw_minimum(SUBMITS)
+
+    function, raw = percentiles(function_ms), percentiles(raw_ms)
+    libraries = import_time_ms("import functions_framework, google.cloud.firestore")
+    submit_main = import_time_ms(
+        "import importlib.util as u; s = u.spec_from_file_location('main', "
+        "'functions/submit/main.py'); m = u.module_from_spec(s); s.loader.exec_module(m)"
+    )
+    figures = {
+        "submits": SUBMITS,
+        "firestore_per_submit": {
+            "commits": cost.commits / SUBMITS,
+            "document_writes": cost.writes / SUBMITS,
+            "document_reads": cost.reads / SUBMITS,
+        },
+        "through_function": function,
+        "raw_minimum_commit_plus_publish": raw,
+        "p50_ratio_function_over_raw": round(function["p50_ms"] / raw["p50_ms"], 3),
+        "import_ms": {
+            "functions_framework_plus_firestore": libraries,
+            "functions_submit_main": submit_main,
+            "difference": round(submit_main - libraries, 1),
+        },
+        "targets": {
+            "commits_per_submit": 1,
+            "p50_ratio_at_most": 1.5,
+            "import_difference_at_most_ms": 150,
+        },
+    }
+    write_results("submit", figures)
+    return figures
