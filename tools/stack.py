@@ -1,0 +1,925 @@
+"""The local stack: Google's real Firestore and Pub/Sub emulators plus every function.
+
+    python -m tools.stack run      # what `make run` calls: start, seed, block, export on exit
+    python -m tools.stack check    # only check the prerequisites (exit 2 when missing)
+
+Also a library: :class:`Emulators` (both emulator JVMs), :func:`ensure_pubsub` (the
+topology in ``shared.topology``) and :class:`LocalStack` (emulators + functions, the
+way ``make run`` starts them) for tests.
+
+Every child is started in its own session and stopped by its PID (SIGTERM to its
+process group, SIGKILL after a timeout). The emulator jars are run with ``java``
+directly: stopping ``gcloud emulators ...`` would leave the JVM running. Nothing
+falls back to a fake: a missing Java or emulator stops with what to install.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from shared import topology as default_topology
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PROJECT = "lapor-local"
+LOCALHOST = "127.0.0.1"
+DEFAULT_FIRESTORE_PORT = 8681
+DEFAULT_PUBSUB_PORT = 8682
+# Known functions and their default ports; a function directory not listed here gets
+# the next free port after these.
+FUNCTION_PORTS: dict[str, int] = {
+    "submit": 8080,
+    "route": 8081,
+    "agency": 8082,
+    "escalate": 8083,
+    "report": 8084,
+}
+FIRESTORE_JAR = Path("platform/cloud-firestore-emulator/cloud-firestore-emulator.jar")
+FIRESTORE_MAIN = "com.google.cloud.datastore.emulator.firestore.CloudFirestore"
+PUBSUB_JAR_DIR = Path("platform/pubsub-emulator/lib")
+EXPORT_METADATA_GLOB = "firestore_export_*/firestore_export_*.overall_export_metadata"
+
+INSTALL_JAVA = "sudo apt-get install openjdk-17-jre-headless"
+INSTALL_GCLOUD = (
+    "sudo apt-get install google-cloud-cli  "
+    "(Debian/Ubuntu, after adding https://packages.cloud.google.com/apt; "
+    "see https://cloud.google.com/sdk/docs/install)"
+)
+INSTALL_EMULATORS = (
+    "sudo apt-get install google-cloud-cli-firestore-emulator "
+    "google-cloud-cli-pubsub-emulator\n"
+    "      or, for a non-apt SDK: "
+    "gcloud components install cloud-firestore-emulator pubsub-emulator beta"
+)
+
+
+class StackError(RuntimeError):
+    """The stack could not start or answer (the message says which part and where to look)."""
+
+
+class PrerequisiteError(StackError):
+    """Something the real emulators need is missing; ``problems`` say what to install."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__(
+            "The local stack needs the real Google emulators; missing:\n"
+            + "\n".join(f"  - {p}" for p in self.problems)
+        )
+
+
+# --------------------------------------------------------------------------- prerequisites
+
+
+@dataclass(frozen=True)
+class Prerequisites:
+    java: str
+    sdk_root: Path
+    firestore_jar: Path
+    pubsub_jar: Path
+
+
+def _java_major(java: str) -> int | None:
+    try:
+        done = subprocess.run(
+            [java, "-version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except OSError:
+        return None
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', done.stderr + done.stdout)
+    if not match:
+        return None
+    major = int(match.group(1))
+    # Java 8 and older report "1.8.0_x".
+    return int(match.group(2) or 0) if major == 1 else major
+
+
+@lru_cache(maxsize=8)
+def _sdk_root_from_gcloud(gcloud: str) -> Path | None:
+    """The SDK root of this ``gcloud``, cheaply when possible (``gcloud info`` takes ~1 s)."""
+    # Usual layouts: <root>/bin/gcloud, possibly behind /usr/bin/gcloud -> symlink.
+    candidate = Path(os.path.realpath(gcloud)).parent.parent
+    if (candidate / "platform").is_dir() or (candidate / "lib" / "googlecloudsdk").is_dir():
+        return candidate
+    try:
+        done = subprocess.run(
+            [gcloud, "info", "--format=value(installation.sdk_root)"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    root = done.stdout.strip()
+    return Path(root) if done.returncode == 0 and root else None
+
+
+def find_sdk_root(environ: Mapping[str, str] | None = None) -> Path | None:
+    env = os.environ if environ is None else environ
+    if env.get("LAPOR_GCLOUD_SDK_ROOT"):
+        return Path(env["LAPOR_GCLOUD_SDK_ROOT"])
+    gcloud = shutil.which("gcloud", path=env.get("PATH"))
+    return _sdk_root_from_gcloud(gcloud) if gcloud else None
+
+
+def find_prerequisites(environ: Mapping[str, str] | None = None) -> Prerequisites:
+    """Check Python, Java 17+, gcloud and both emulator jars; raise listing every gap."""
+    env = os.environ if environ is None else environ
+    problems: list[str] = []
+    if sys.version_info < (3, 11):
+        problems.append(
+            f"Python >= 3.11 (this is {sys.version.split()[0]}): "
+            "sudo apt-get install python3.11 python3.11-venv"
+        )
+    java = shutil.which("java", path=env.get("PATH"))
+    if java is None:
+        problems.append(f"Java 17 or newer (`java` is not on PATH): {INSTALL_JAVA}")
+    else:
+        major = _java_major(java)
+        if major is None or major < 17:
+            problems.append(
+                f"Java 17 or newer ({java} reports version {major or 'unknown'}): {INSTALL_JAVA}"
+            )
+    sdk_root: Path | None = None
+    if shutil.which("gcloud", path=env.get("PATH")) is None and not env.get(
+        "LAPOR_GCLOUD_SDK_ROOT"
+    ):
+        problems.append(f"the Google Cloud CLI (`gcloud` is not on PATH): {INSTALL_GCLOUD}")
+    else:
+        sdk_root = find_sdk_root(env)
+        if sdk_root is None:
+            problems.append(
+                "the Google Cloud CLI SDK root (`gcloud info` failed); "
+                "set LAPOR_GCLOUD_SDK_ROOT to it"
+            )
+    firestore_jar = pubsub_jar = Path()
+    if sdk_root is not None:
+        firestore_jar = sdk_root / FIRESTORE_JAR
+        pubsub_jars = sorted((sdk_root / PUBSUB_JAR_DIR).glob("cloud-pubsub-emulator-*.jar"))
+        missing = []
+        if not firestore_jar.is_file():
+            missing.append(f"Firestore emulator ({firestore_jar})")
+        if pubsub_jars:
+            pubsub_jar = pubsub_jars[-1]
+        else:
+            missing.append(f"Pub/Sub emulator ({sdk_root / PUBSUB_JAR_DIR}/*.jar)")
+        if missing:
+            problems.append(f"the {' and '.join(missing)}: {INSTALL_EMULATORS}")
+    if problems:
+        raise PrerequisiteError(problems)
+    assert java is not None and sdk_root is not None
+    return Prerequisites(java, sdk_root, firestore_jar, pubsub_jar)
+
+
+def check_prerequisites(environ: Mapping[str, str] | None = None) -> Prerequisites:
+    """:func:`find_prerequisites`, but print what to install and exit 2 when anything is missing."""
+    try:
+        return find_prerequisites(environ)
+    except PrerequisiteError as exc:
+        print(f"lapor: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def _load_libc() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+# Loaded here, not in the child: after fork only the prctl call itself runs.
+_LIBC = _load_libc()
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Run in the child (Linux): SIGTERM it when the stack process dies.
+
+    So a ``kill -9`` of the stack does not leave JVMs behind.
+    """
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOCALHOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((LOCALHOST, port))
+        except OSError:
+            return False
+        return True
+
+
+def _require_free(port: int, what: str, variable: str) -> None:
+    if not port_is_free(port):
+        raise StackError(
+            f"{what}: port {LOCALHOST}:{port} is already in use (another `make run`?). "
+            f"Stop it, or choose another port with {variable}=<port>."
+        )
+
+
+class ManagedProcess:
+    """A child process in its own session, output to a log file, stopped by its PID."""
+
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        log_path: Path,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        echo: IO[str] | None = None,
+    ) -> None:
+        self.name = name
+        self.argv = list(argv)
+        self.log_path = log_path
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self._echo_thread: threading.Thread | None = None
+        self.process = subprocess.Popen(
+            self.argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE if echo else self._log,
+            stderr=subprocess.STDOUT,
+            env=dict(env) if env is not None else None,
+            cwd=cwd,
+            start_new_session=True,
+            preexec_fn=_die_with_parent if _LIBC is not None else None,
+        )
+        if echo is not None:
+            self._echo_thread = threading.Thread(
+                target=self._copy_output, args=(echo,), name=f"log-{name}", daemon=True
+            )
+            self._echo_thread.start()
+
+    def _copy_output(self, echo: IO[str]) -> None:
+        stream = self.process.stdout
+        assert stream is not None
+        for line in iter(stream.readline, b""):
+            self._log.write(line)
+            self._log.flush()
+            with contextlib.suppress(ValueError, OSError):
+                echo.write(f"[{self.name}] {line.decode(errors='replace')}")
+                echo.flush()
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM the process group, wait, then SIGKILL it."""
+        if self.alive():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=timeout)
+        # Anything the child left in its group (it should be nothing) goes too.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        if self._echo_thread is not None:
+            self._echo_thread.join(timeout=2)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self._log.close()
+
+
+def _http(
+    method: str, url: str, body: Mapping[str, Any] | None = None, timeout: float = 10.0
+) -> tuple[int, bytes]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return int(response.status), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def wait_until_answering(
+    url: str, process: ManagedProcess, timeout: float = 60.0, any_status: bool = False
+) -> None:
+    """Poll ``url`` until it answers 200 (or anything, with ``any_status``)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if not process.alive():
+            raise StackError(
+                f"{process.name} exited with status {process.process.returncode} before "
+                f"answering {url}; log {process.log_path}:\n{process.log_tail()}"
+            )
+        try:
+            status, _ = _http("GET", url, timeout=2)
+        except (urllib.error.URLError, OSError):
+            status = 0
+        if status == 200 or (any_status and status > 0):
+            return
+        if time.monotonic() > deadline:
+            raise StackError(
+                f"{process.name} did not answer {url} within {timeout:.0f}s; "
+                f"log {process.log_path}:\n{process.log_tail()}"
+            )
+        time.sleep(0.1)
+
+
+# --------------------------------------------------------------------------- emulators
+
+
+def latest_export(directory: Path) -> Path | None:
+    """The newest ``firestore_export_N.overall_export_metadata`` under ``directory``."""
+    found = list(directory.glob(EXPORT_METADATA_GLOB)) if directory.is_dir() else []
+
+    def number(path: Path) -> tuple[int, float]:
+        digits = re.sub(r"\D", "", path.parent.name)
+        return (int(digits) if digits else -1, path.stat().st_mtime)
+
+    return max(found, key=number) if found else None
+
+
+class Emulators:
+    """Google's Firestore and Pub/Sub emulators, each a JVM on 127.0.0.1 stopped by PID.
+
+    Ports default to free ones. Usable as a context manager. ``import_data`` is a
+    Firestore ``.overall_export_metadata`` file to start from.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        project: str = DEFAULT_PROJECT,
+        firestore_port: int | None = None,
+        pubsub_port: int | None = None,
+        import_data: Path | None = None,
+        prerequisites: Prerequisites | None = None,
+        start_timeout: float = 60.0,
+    ) -> None:
+        self.data_dir = Path(data_dir).resolve()
+        self.project = project
+        self.firestore_port = firestore_port or free_port()
+        self.pubsub_port = pubsub_port or free_port()
+        self.import_data = import_data
+        self.prerequisites = prerequisites
+        self.start_timeout = start_timeout
+        self.firestore: ManagedProcess | None = None
+        self.pubsub: ManagedProcess | None = None
+
+    @property
+    def firestore_host(self) -> str:
+        return f"{LOCALHOST}:{self.firestore_port}"
+
+    @property
+    def pubsub_host(self) -> str:
+        return f"{LOCALHOST}:{self.pubsub_port}"
+
+    def env(self) -> dict[str, str]:
+        """What a client or function needs to talk to these emulators."""
+        return {
+            "FIRESTORE_EMULATOR_HOST": self.firestore_host,
+            "PUBSUB_EMULATOR_HOST": self.pubsub_host,
+            "GOOGLE_CLOUD_PROJECT": self.project,
+            "LAPOR_PROJECT": self.project,
+        }
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in (self.firestore, self.pubsub) if p is not None]
+
+    def start(self) -> Emulators:
+        prereq = self.prerequisites or find_prerequisites()
+        logs = self.data_dir / "logs"
+        firestore_argv = [
+            prereq.java,
+            "-Duser.language=en",
+            "-cp",
+            str(prereq.firestore_jar),
+            FIRESTORE_MAIN,
+            "start",
+            f"--host={LOCALHOST}",
+            f"--port={self.firestore_port}",
+            f"--project_id={self.project}",
+        ]
+        if self.import_data is not None:
+            firestore_argv.append(f"--import-data={Path(self.import_data).resolve()}")
+        pubsub_argv = [
+            prereq.java,
+            "-jar",
+            str(prereq.pubsub_jar),
+            f"--host={LOCALHOST}",
+            f"--port={self.pubsub_port}",
+        ]
+        try:
+            self.firestore = ManagedProcess(
+                "firestore-emulator", firestore_argv, logs / "firestore-emulator.log"
+            )
+            self.pubsub = ManagedProcess(
+                "pubsub-emulator", pubsub_argv, logs / "pubsub-emulator.log"
+            )
+            wait_until_answering(
+                f"http://{self.firestore_host}/", self.firestore, self.start_timeout
+            )
+            wait_until_answering(f"http://{self.pubsub_host}/", self.pubsub, self.start_timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        for process in (self.pubsub, self.firestore):
+            if process is not None:
+                process.stop(timeout)
+
+    def __enter__(self) -> Emulators:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def reset(
+        self,
+        topology: Any = default_topology,
+        endpoints: Mapping[str, str] | None = None,
+    ) -> None:
+        """Empty Firestore and Pub/Sub, then recreate the topology (reset drops topics)."""
+        database = f"projects/{self.project}/databases/(default)"
+        status, body = _http(
+            "DELETE", f"http://{self.firestore_host}/emulator/v1/{database}/documents"
+        )
+        if status != 200:
+            raise StackError(f"Firestore emulator reset failed ({status}): {body!r}")
+        status, body = _http("POST", f"http://{self.pubsub_host}/reset")
+        if status != 200:
+            raise StackError(f"Pub/Sub emulator reset failed ({status}): {body!r}")
+        if topology is not None:
+            ensure_pubsub(self.pubsub_host, self.project, topology, endpoints)
+
+    def export(self, directory: Path) -> Path:
+        """Export Firestore into ``directory``; return the new ``.overall_export_metadata``."""
+        directory = Path(directory).resolve()
+        directory.mkdir(parents=True, exist_ok=True)  # the emulator needs it to exist
+        status, body = _http(
+            "POST",
+            f"http://{self.firestore_host}/emulator/v1/projects/{self.project}:export",
+            {
+                "database": f"projects/{self.project}/databases/(default)",
+                "export_directory": str(directory),
+            },
+            timeout=120,
+        )
+        metadata = latest_export(directory)
+        if status != 200 or metadata is None:
+            raise StackError(f"Firestore export to {directory} failed ({status}): {body!r}")
+        return metadata
+
+
+# --------------------------------------------------------------------------- pub/sub
+
+
+@contextlib.contextmanager
+def _pubsub_clients(pubsub_host: str) -> Iterator[tuple[Any, Any]]:
+    """Admin clients bound to ``pubsub_host`` explicitly (not through the environment)."""
+    import grpc
+    from google.cloud import pubsub_v1
+    from google.pubsub_v1.services.publisher.transports import PublisherGrpcTransport
+    from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransport
+
+    publisher_channel = grpc.insecure_channel(pubsub_host)
+    subscriber_channel = grpc.insecure_channel(pubsub_host)
+    try:
+        publisher = pubsub_v1.PublisherClient(
+            transport=PublisherGrpcTransport(channel=publisher_channel)
+        )
+        subscriber = pubsub_v1.SubscriberClient(
+            transport=SubscriberGrpcTransport(channel=subscriber_channel)
+        )
+        yield publisher, subscriber
+    finally:
+        publisher_channel.close()
+        subscriber_channel.close()
+
+
+def ensure_pubsub(
+    pubsub_host: str,
+    project: str,
+    topology: Any = default_topology,
+    endpoints: Mapping[str, str] | None = None,
+) -> None:
+    """Create ``topology.TOPICS`` and ``topology.SUBSCRIPTIONS`` idempotently.
+
+    ``endpoints`` maps a function name to its URL. A subscription whose
+    ``push_function`` has an endpoint pushes there; one without (tests that run no
+    function servers) is created as a pull subscription, so a test can pull what the
+    function would have received. Existing subscriptions are updated in place.
+    """
+    from google.api_core import exceptions
+    from google.protobuf import duration_pb2, field_mask_pb2
+    from google.pubsub_v1 import types
+
+    endpoints = endpoints or {}
+    with _pubsub_clients(pubsub_host) as (publisher, subscriber):
+        for topic in topology.TOPICS:
+            with contextlib.suppress(exceptions.AlreadyExists):
+                publisher.create_topic(name=publisher.topic_path(project, topic))
+        for spec in topology.SUBSCRIPTIONS:
+            endpoint = endpoints.get(spec.push_function)
+            subscription = types.Subscription(
+                name=subscriber.subscription_path(project, spec.name),
+                topic=publisher.topic_path(project, spec.topic),
+                push_config=types.PushConfig(push_endpoint=endpoint or ""),
+                ack_deadline_seconds=60,
+                retry_policy=types.RetryPolicy(
+                    minimum_backoff=duration_pb2.Duration(seconds=spec.min_backoff_s),
+                    maximum_backoff=duration_pb2.Duration(seconds=spec.max_backoff_s),
+                ),
+                dead_letter_policy=types.DeadLetterPolicy(
+                    dead_letter_topic=publisher.topic_path(project, spec.dead_letter_topic),
+                    max_delivery_attempts=spec.max_delivery_attempts,
+                ),
+            )
+            try:
+                subscriber.create_subscription(request=subscription)
+            except exceptions.AlreadyExists:
+                subscriber.update_subscription(
+                    request={
+                        "subscription": subscription,
+                        "update_mask": field_mask_pb2.FieldMask(
+                            paths=["push_config", "retry_policy", "dead_letter_policy"]
+                        ),
+                    }
+                )
+
+
+# --------------------------------------------------------------------------- functions
+
+
+def discover_functions(root: Path = REPO_ROOT) -> list[str]:
+    """Every ``functions/<name>/`` with a ``main.py``; the target is the directory name."""
+    base = root / "functions"
+    if not base.is_dir():
+        return []
+    return sorted(p.parent.name for p in base.glob("*/main.py"))
+
+
+def function_ports(
+    names: Sequence[str], environ: Mapping[str, str], strict_defaults: bool = False
+) -> dict[str, int]:
+    """Ports for ``names``: ``LAPOR_<NAME>_PORT`` (must be free), else the default map,
+    else (default taken) the next free port after it."""
+    ports: dict[str, int] = {}
+    taken: set[int] = set()
+    next_extra = max(FUNCTION_PORTS.values()) + 1
+    for name in names:
+        variable = f"LAPOR_{name.upper()}_PORT"
+        if environ.get(variable):
+            port = int(environ[variable])
+            _require_free(port, f"function {name}", variable)
+        else:
+            port = FUNCTION_PORTS.get(name, 0)
+            if not port:
+                port, next_extra = next_extra, next_extra + 1
+            if strict_defaults:
+                _require_free(port, f"function {name}", variable)
+            while port in taken or not port_is_free(port):
+                port += 1
+        taken.add(port)
+        ports[name] = port
+    return ports
+
+
+def read_or_create_secret(path: Path) -> str:
+    """The local token secret, generated once so tokens keep working across restarts."""
+    if path.is_file():
+        secret = path.read_text(encoding="utf-8").strip()
+        if secret:
+            return secret
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(secret + "\n")
+    return secret
+
+
+class LocalStack:
+    """Emulators + topology + seed + every function: the stack ``make run`` starts.
+
+    ``ports`` maps a function name to a port; functions not in it (all, by default)
+    get free ports, which is what tests want. ``make run`` passes the fixed ports.
+    Functions get the emulator env, ``PYTHONPATH=<repo>``, ``LAPOR_TOKEN_SECRET``,
+    ``LAPOR_PUBLIC_BASE_URL`` (the submit URL), ``LAPOR_<NAME>_URL`` for every function,
+    plus ``extra_env`` and any ``LAPOR_*`` variable of this process.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        project: str = DEFAULT_PROJECT,
+        token_secret: str | None = None,
+        firestore_port: int | None = None,
+        pubsub_port: int | None = None,
+        ports: Mapping[str, int] | None = None,
+        functions: Sequence[str] | None = None,
+        persist: bool = False,
+        seed: bool = True,
+        extra_env: Mapping[str, str] | None = None,
+        echo: IO[str] | None = None,
+        root: Path = REPO_ROOT,
+    ) -> None:
+        self.data_dir = Path(data_dir).resolve()
+        self.project = project
+        self.root = root
+        self.persist = persist
+        self.seed = seed
+        self.echo = echo
+        self.extra_env = dict(extra_env or {})
+        self.token_secret = token_secret or read_or_create_secret(self.data_dir / "secret")
+        self.functions = list(functions) if functions is not None else discover_functions(root)
+        given = dict(ports or {})
+        self.ports = {name: given.get(name) or free_port() for name in self.functions}
+        self.emulators = Emulators(
+            self.data_dir,
+            project,
+            firestore_port=firestore_port,
+            pubsub_port=pubsub_port,
+            import_data=latest_export(self.export_dir) if persist else None,
+        )
+        self.processes: dict[str, ManagedProcess] = {}
+
+    @property
+    def export_dir(self) -> Path:
+        return self.data_dir / "firestore"
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {name: f"http://{LOCALHOST}:{port}" for name, port in self.ports.items()}
+
+    def env(self) -> dict[str, str]:
+        """The environment every function process gets (also handy for a test's clients)."""
+        env = dict(os.environ)
+        env.update(self.emulators.env())
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(self.root), *filter(None, [os.environ.get("PYTHONPATH")])]
+        )
+        env["PYTHONUNBUFFERED"] = "1"
+        env["LAPOR_TOKEN_SECRET"] = self.token_secret
+        for name, url in self.urls.items():
+            env[f"LAPOR_{name.upper()}_URL"] = url
+        if "submit" in self.urls:
+            env.setdefault("LAPOR_PUBLIC_BASE_URL", self.urls["submit"])
+        env.update(self.extra_env)
+        return env
+
+    def start(self) -> LocalStack:
+        try:
+            self.emulators.start()
+            ensure_pubsub(self.emulators.pubsub_host, self.project, endpoints=self.urls)
+            if self.seed:
+                self._seed()
+            env = self.env()
+            for name in self.functions:
+                self.processes[name] = ManagedProcess(
+                    name,
+                    [
+                        sys.executable,
+                        "-m",
+                        "functions_framework",
+                        f"--target={name}",
+                        f"--source={self.root / 'functions' / name / 'main.py'}",
+                        f"--host={LOCALHOST}",
+                        f"--port={self.ports[name]}",
+                    ],
+                    self.data_dir / "logs" / f"{name}.log",
+                    env=env,
+                    cwd=self.root,
+                    echo=self.echo,
+                )
+            for name, process in self.processes.items():
+                # Any HTTP answer will do: a CloudEvent function answers GET with an error.
+                wait_until_answering(self.urls[name] + "/", process, any_status=True)
+        except BaseException:
+            self.stop(export=False)
+            raise
+        return self
+
+    def _seed(self) -> None:
+        from tools.seed import seed_emulator
+
+        try:
+            counts = seed_emulator(self.emulators.firestore_host, self.project)
+        except ModuleNotFoundError as exc:
+            # Only while the reference loader does not exist yet; any other error stops.
+            if exc.name != "shared.reference":
+                raise
+            print(
+                "lapor: warning: shared/reference.py is missing: reference data NOT seeded",
+                file=sys.stderr,
+            )
+            return
+        if self.echo is not None:
+            summary = ", ".join(f"{n} {name}" for name, n in counts.items())
+            print(f"lapor: seeded {summary}", file=self.echo, flush=True)
+
+    def export_data(self) -> Path:
+        """Export Firestore to ``<data_dir>/firestore``, keeping only this newest export.
+
+        Written beside it first and swapped in, so an interrupted export never loses
+        the previous one.
+        """
+        staging = self.data_dir / f"firestore.new-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        metadata = self.emulators.export(staging)
+        previous = self.data_dir / f"firestore.old-{os.getpid()}"
+        shutil.rmtree(previous, ignore_errors=True)
+        if self.export_dir.exists():
+            self.export_dir.rename(previous)
+        staging.rename(self.export_dir)
+        shutil.rmtree(previous, ignore_errors=True)
+        return self.export_dir / metadata.relative_to(staging)
+
+    def dead(self) -> list[ManagedProcess]:
+        everything = [*self.processes.values(), self.emulators.firestore, self.emulators.pubsub]
+        return [p for p in everything if p is not None and not p.alive()]
+
+    def stop(self, export: bool | None = None) -> Path | None:
+        """Export (when persisting and Firestore is up), then stop functions and emulators."""
+        exported: Path | None = None
+        firestore = self.emulators.firestore
+        if (self.persist if export is None else export) and firestore and firestore.alive():
+            try:
+                exported = self.export_data()
+            except (StackError, OSError) as exc:
+                print(f"lapor: export failed, data not saved: {exc}", file=sys.stderr)
+        for process in self.processes.values():
+            process.stop()
+        self.emulators.stop()
+        return exported
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def _env_port(environ: Mapping[str, str], variable: str, default: int) -> int:
+    value = environ.get(variable)
+    try:
+        return int(value) if value else default
+    except ValueError:
+        raise StackError(f"{variable}={value!r} is not a port number") from None
+
+
+def run(environ: Mapping[str, str] | None = None) -> int:
+    """Start the stack with persistent data, block until SIGINT/SIGTERM, export, stop."""
+    env = os.environ if environ is None else environ
+    prereq = check_prerequisites(env)
+    data_dir = Path(env.get("LAPOR_DATA_DIR") or REPO_ROOT / ".lapor")
+    firestore_port = _env_port(env, "LAPOR_FIRESTORE_PORT", DEFAULT_FIRESTORE_PORT)
+    pubsub_port = _env_port(env, "LAPOR_PUBSUB_PORT", DEFAULT_PUBSUB_PORT)
+    _require_free(firestore_port, "Firestore emulator", "LAPOR_FIRESTORE_PORT")
+    _require_free(pubsub_port, "Pub/Sub emulator", "LAPOR_PUBSUB_PORT")
+    names = discover_functions()
+    ports = function_ports(names, env, strict_defaults=False)
+    stack = LocalStack(
+        data_dir,
+        project=env.get("LAPOR_PROJECT") or DEFAULT_PROJECT,
+        firestore_port=firestore_port,
+        pubsub_port=pubsub_port,
+        ports=ports,
+        functions=names,
+        persist=True,
+        echo=sys.stdout,
+    )
+    stack.emulators.prerequisites = prereq
+
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    imported = stack.emulators.import_data
+    print(f"lapor: starting the local stack (data in {data_dir})", flush=True)
+    print(
+        f"lapor: {'importing ' + str(imported) if imported else 'no saved data: starting empty'}",
+        flush=True,
+    )
+    try:
+        stack.start()
+    except StackError as exc:
+        print(f"lapor: {exc}", file=sys.stderr)
+        return 1
+    if stopping.is_set():
+        stack.stop()
+        return 0
+
+    rows = [
+        ("Firestore emulator", f"http://{stack.emulators.firestore_host}"),
+        ("Pub/Sub emulator", f"http://{stack.emulators.pubsub_host}"),
+        *[(f"function {name}", url + "/") for name, url in stack.urls.items()],
+    ]
+    if "submit" in stack.urls:
+        rows.insert(0, ("Citizen form", stack.urls["submit"] + "/"))
+    width = max(len(label) for label, _ in rows)
+    print("\nLapor local stack is up (project %s):" % stack.project)
+    for label, url in rows:
+        print(f"  {label.ljust(width)}  {url}")
+    if not names:
+        print("  (no functions/<name>/main.py yet: only the emulators are running)")
+    print(f"  Logs: {data_dir / 'logs'}/   Stop: Ctrl-C (saves Firestore data)\n", flush=True)
+
+    status = 0
+    while not stopping.wait(0.5):
+        dead = stack.dead()
+        if dead:
+            for process in dead:
+                print(
+                    f"lapor: {process.name} exited ({process.process.returncode}); "
+                    f"log {process.log_path}:\n{process.log_tail()}",
+                    file=sys.stderr,
+                )
+            status = 1
+            break
+    print("lapor: stopping: saving Firestore data ...", flush=True)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not lose the export
+    exported = stack.stop()
+    if exported:
+        print(f"lapor: saved {exported}", flush=True)
+    print("lapor: stopped.", flush=True)
+    return status
+
+
+def main(argv: Sequence[str]) -> int:
+    command = argv[0] if argv else "run"
+    if command == "check":
+        prereq = check_prerequisites()
+        print(f"ok: java {prereq.java}, SDK {prereq.sdk_root}")
+        print(f"    {prereq.firestore_jar}\n    {prereq.pubsub_jar}")
+        return 0
+    if command == "run":
+        return run()
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
