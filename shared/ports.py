@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -71,6 +71,24 @@ class PublishFailed(Exception):
     """The message bus did not accept the message; the outbox keeps it for the sweeper."""
 
 
+@dataclass(frozen=True)
+class Change:
+    """What one transition writes, atomically: the report, its event, and the outbox.
+
+    ``settle`` names outbox entries this change has dealt with (the route function
+    settles the ``report.submitted`` entry it consumed), so the sweeper leaves them.
+    """
+
+    report: Report
+    event: TimelineEvent
+    outbox: tuple[OutboxMessage, ...] = ()
+    settle: tuple[str, ...] = ()
+
+
+class ReportNotFound(Exception):
+    pass
+
+
 class ReportStore(Protocol):
     def new_report_id(self) -> str: ...
 
@@ -91,6 +109,15 @@ class ReportStore(Protocol):
     def timeline(self, report_id: str) -> Sequence[TimelineEvent]: ...
 
     def identity(self, report_id: str) -> ReporterIdentity | None: ...
+
+    def transition(self, report_id: str, decide: Callable[[Report], Change]) -> Change:
+        """Read the report, let ``decide`` compute the change, and commit it atomically.
+
+        Runs in a transaction: a concurrent change makes ``decide`` run again on the
+        fresh report, so no update is lost. ``decide`` may raise to change nothing
+        (a LifecycleError, say); that exception propagates. ReportNotFound if absent.
+        """
+        ...
 
 
 class Publisher(Protocol):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from shared.domain.privacy import ReporterIdentity
 from shared.domain.report import Report, TimelineEvent
 from shared.ports import (
+    Change,
+    ReportNotFound,
     IdempotencyKeyTaken,
     IdempotencyRecord,
     NewSubmission,
@@ -27,6 +29,7 @@ class InMemoryReportStore:
     outbox: dict[str, OutboxMessage] = field(default_factory=dict)
     idempotency: dict[str, IdempotencyRecord] = field(default_factory=dict)
     rate_counts: dict[str, int] = field(default_factory=dict)
+    settled: set[str] = field(default_factory=set)
     commits: int = 0
 
     def new_report_id(self) -> str:
@@ -69,6 +72,20 @@ class InMemoryReportStore:
 
     def identity(self, report_id: str) -> ReporterIdentity | None:
         return self.identities.get(report_id)
+
+    def transition(self, report_id: str, decide: Callable[[Report], Change]) -> Change:
+        report = self.reports.get(report_id)
+        if report is None:
+            raise ReportNotFound(report_id)
+        change = decide(report)
+        self.commits += 1
+        self.reports[report_id] = change.report
+        self.events[report_id].append(change.event)
+        for message in change.outbox:
+            self.outbox[message.id] = message
+        for message_id in change.settle:
+            self.settled.add(message_id)
+        return change
 
 
 @dataclass

@@ -1,0 +1,92 @@
+"""The act use case: one transaction per action; a refusal writes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from shared.config import Settings
+from shared.domain.privacy import ReporterIdentity
+from shared.domain.report import (
+    Action,
+    Actor,
+    Command,
+    IllegalTransition,
+    Region,
+    ReportDraft,
+    ReportType,
+    Role,
+    State,
+)
+from shared.ports import FixedClock, OutboxMessage, ReportNotFound
+from shared.usecases.act import act
+from shared.usecases.submit import submit_report
+from tests.fakes import InMemoryPublisher, InMemoryReportStore
+
+SETTINGS = Settings(token_secret="unit-test-secret-0123456789")
+CLOCK = FixedClock(dt.datetime(2026, 12, 7, 3, 0, tzinfo=dt.UTC))
+ADMIN = Actor(Role.AGENCY_ADMIN, "dpupr-cianjur")
+
+
+def stored_report(store: InMemoryReportStore) -> str:
+    draft = ReportDraft(
+        ReportType.COMPLAINT, "Jalan berlubang", "Lubang besar di depan pasar sejak minggu lalu.",
+        "infrastruktur.jalan", Region("32", "32.03"), None, None, False, False,
+    )
+    result = submit_report(
+        draft, ReporterIdentity("Siti", None, "0812"), client_id="c", idempotency_key=None,
+        store=store, publisher=InMemoryPublisher(), clock=CLOCK, settings=SETTINGS,
+    )
+    return result.report_id
+
+
+def test_an_action_commits_the_report_its_event_and_its_outbox_once() -> None:
+    store = InMemoryReportStore()
+    report_id = stored_report(store)
+    commits = store.commits
+
+    def emit(report, event):  # type: ignore[no-untyped-def]
+        return (OutboxMessage(f"{report.id}.{event.seq}", "agency-notifications", {}, {}, CLOCK.now()),)
+
+    change = act(
+        report_id, Command(Action.DISPOSITION, ADMIN, agency_id="dpupr-cianjur"),
+        store=store, clock=CLOCK, settings=SETTINGS, emit=emit, settle=(f"{report_id}.1",),
+    )
+    assert store.commits == commits + 1
+    assert store.reports[report_id].state is State.DISPOSITIONED
+    assert [e.seq for e in store.events[report_id]] == [1, 2]
+    assert f"{report_id}.2" in store.outbox and f"{report_id}.1" in store.settled
+    assert change.event.data["agency_id"] == "dpupr-cianjur"
+
+
+def test_a_refused_action_writes_nothing() -> None:
+    store = InMemoryReportStore()
+    report_id = stored_report(store)
+    before = (store.commits, store.reports[report_id], list(store.events[report_id]))
+    with pytest.raises(IllegalTransition):
+        act(report_id, Command(Action.RESOLVE, ADMIN, message="selesai"),
+            store=store, clock=CLOCK, settings=SETTINGS)
+    assert (store.commits, store.reports[report_id], store.events[report_id]) == before
+
+
+def test_a_guard_can_refuse_before_the_lifecycle() -> None:
+    store = InMemoryReportStore()
+    report_id = stored_report(store)
+
+    class NotYours(Exception):
+        pass
+
+    def guard(report):  # type: ignore[no-untyped-def]
+        raise NotYours
+
+    with pytest.raises(NotYours):
+        act(report_id, Command(Action.DISPOSITION, ADMIN, agency_id="x"),
+            store=store, clock=CLOCK, settings=SETTINGS, guard=guard)
+    assert store.reports[report_id].state is State.SUBMITTED
+
+
+def test_an_unknown_report_is_not_found() -> None:
+    with pytest.raises(ReportNotFound):
+        act("nope", Command(Action.DISPOSITION, ADMIN, agency_id="x"),
+            store=InMemoryReportStore(), clock=CLOCK, settings=SETTINGS)
