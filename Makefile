@@ -1,0 +1,54 @@
+# Lapor developer commands. `make run` starts the local stack (real emulators);
+# `make test` runs every test tier; `make lint` is what CI checks.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# Reinstall only when the dependency list changes.
+STAMP := $(VENV)/.lapor-deps.stamp
+
+.PHONY: help venv run test lint bench clean clean-data
+
+help:
+	@echo "make venv        create .venv and install dependencies (from pyproject.toml)"
+	@echo "make run         start the local stack: emulators + every function (Ctrl-C saves data)"
+	@echo "make test        all test tiers: unit, integration, functional, e2e"
+	@echo "make lint        ruff check, ruff format --check, mypy"
+	@echo "make bench       run the benchmarks"
+	@echo "make clean       remove caches and build output (keeps .lapor/ local data)"
+	@echo "make clean-data  remove .lapor/ (the local stack's saved data and secret)"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml tools/deps.py
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "Python 3.11 or newer is needed: sudo apt-get install python3.11 python3.11-venv" >&2; exit 2; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m tools.deps > $(VENV)/lapor-requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r $(VENV)/lapor-requirements.txt
+	@touch $@
+
+run: venv
+	$(PY) -m tools.stack run
+
+# pytest exits 5 when it collects nothing; make treats that as the failure it is.
+test: venv
+	tools/ensure_chromium.sh
+	$(PY) -m pytest
+
+lint: venv
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+bench: venv
+	$(PY) -m bench
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +
+
+clean-data:
+	rm -rf .lapor
