@@ -1,0 +1,642 @@
+"""Reference data: regions, complaint categories, the agency tree and routing rules.
+
+The data lives beside this module as plain files an agency can edit and review:
+
+- ``regions.json``: Kemendagri province and regency/city codes (``32``, ``32.03``);
+- ``categories.toml``: the categories a citizen chooses, hierarchical by id
+  (``infrastruktur.jalan`` is a child of ``infrastruktur``);
+- ``agencies.toml``: the agency tree (unit -> agency -> regency/city -> province ->
+  national), each with its region, the categories it handles and where to notify it;
+- ``routing_rules.toml``: category x region -> agency.
+
+``load_reference()`` reads and cross-checks all four and returns one frozen
+``Reference``. Nothing is read at import time (import time is a Cloud Function's cold
+start); the bundled data is read once per process on first use and cached.
+
+No secret belongs in these files: webhook signing secrets and API keys are generated
+when an environment is seeded, so a notification URL carrying credentials or a query
+string is refused.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Self
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    PrivateAttr,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+__all__ = [
+    "DATA_DIR",
+    "Agency",
+    "AgencyKind",
+    "Category",
+    "Notification",
+    "Province",
+    "Reference",
+    "ReferenceDataError",
+    "Regency",
+    "RoutingRule",
+    "category_covers",
+    "category_parent",
+    "load_reference",
+    "region_covers",
+]
+
+DATA_DIR = Path(__file__).resolve().parent
+REGIONS_FILE = "regions.json"
+CATEGORIES_FILE = "categories.toml"
+AGENCIES_FILE = "agencies.toml"
+RULES_FILE = "routing_rules.toml"
+
+_SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+
+ProvinceCode = Annotated[str, StringConstraints(pattern=r"^\d{2}$")]
+RegencyCode = Annotated[str, StringConstraints(pattern=r"^\d{2}\.\d{2}$")]
+RegionCode = Annotated[str, StringConstraints(pattern=r"^\d{2}(?:\.\d{2})?$")]
+Slug = Annotated[str, StringConstraints(pattern=rf"^{_SLUG}$")]
+CategoryId = Annotated[str, StringConstraints(pattern=rf"^{_SLUG}(?:\.{_SLUG})*$")]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Keyword = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1)]
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class ReferenceDataError(ValueError):
+    """The reference files are missing, unreadable or inconsistent."""
+
+
+# --- Pure helpers on codes and ids ---------------------------------------------------
+
+
+def region_covers(outer: str, inner: str) -> bool:
+    """True if region ``inner`` is ``outer`` or lies inside it (``32`` covers ``32.03``)."""
+    return inner == outer or inner.startswith(outer + ".")
+
+
+def category_parent(category_id: str) -> str | None:
+    """The parent id encoded in a category id (``infrastruktur`` for ``infrastruktur.jalan``)."""
+    head, dot, _ = category_id.rpartition(".")
+    return head if dot else None
+
+
+def category_covers(outer: str, inner: str) -> bool:
+    """True if category ``inner`` is ``outer`` or one of its descendants."""
+    return inner == outer or inner.startswith(outer + ".")
+
+
+# --- Models --------------------------------------------------------------------------
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Province(_Frozen):
+    code: ProvinceCode
+    name: Name
+
+
+class Regency(_Frozen):
+    """A kabupaten (regency) or kota (city); the name says which."""
+
+    code: RegencyCode
+    province_code: ProvinceCode
+    name: Name
+
+    @model_validator(mode="after")
+    def _code_starts_with_province(self) -> Self:
+        if not self.code.startswith(self.province_code + "."):
+            raise ValueError(
+                f"regency {self.code!r}: code does not start with its "
+                f"province_code {self.province_code!r}"
+            )
+        return self
+
+    @property
+    def is_city(self) -> bool:
+        return self.name.startswith("Kota ")
+
+
+class Category(_Frozen):
+    """A complaint category; ``parent`` is derived from the id when not given."""
+
+    id: CategoryId
+    name_id: Name
+    name_en: Name
+    parent: CategoryId | None = None
+    keywords: tuple[Keyword, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_parent(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "parent" not in data and isinstance(data.get("id"), str):
+            return {**data, "parent": category_parent(data["id"])}
+        return data
+
+    @model_validator(mode="after")
+    def _parent_matches_id(self) -> Self:
+        expected = category_parent(self.id)
+        if self.parent != expected:
+            raise ValueError(
+                f"category {self.id!r}: parent {self.parent!r} does not match its id "
+                f"(expected {expected!r})"
+            )
+        duplicates = _duplicates(self.keywords)
+        if duplicates:
+            raise ValueError(f"category {self.id!r}: duplicate keywords {duplicates}")
+        return self
+
+    @property
+    def depth(self) -> int:
+        """0 for a top-level category, 1 for its children, and so on."""
+        return self.id.count(".")
+
+
+class AgencyKind(StrEnum):
+    NATIONAL = "national"
+    PROVINCE = "province"
+    REGENCY = "regency"
+    CITY = "city"
+    AGENCY = "agency"
+    UNIT = "unit"
+
+
+# Which kinds may be the parent of each kind. A missing parent is allowed only for the
+# national body and for a province (the root of a province-only deployment).
+_PARENT_KINDS: dict[AgencyKind, frozenset[AgencyKind]] = {
+    AgencyKind.NATIONAL: frozenset(),
+    AgencyKind.PROVINCE: frozenset({AgencyKind.NATIONAL}),
+    AgencyKind.REGENCY: frozenset({AgencyKind.PROVINCE}),
+    AgencyKind.CITY: frozenset({AgencyKind.PROVINCE}),
+    AgencyKind.AGENCY: frozenset(
+        {AgencyKind.NATIONAL, AgencyKind.PROVINCE, AgencyKind.REGENCY, AgencyKind.CITY}
+    ),
+    AgencyKind.UNIT: frozenset({AgencyKind.AGENCY, AgencyKind.UNIT}),
+}
+_ROOT_KINDS = frozenset({AgencyKind.NATIONAL, AgencyKind.PROVINCE})
+
+
+class Notification(_Frozen):
+    """Where an agency is told about new and escalated reports. Both are optional."""
+
+    webhook_url: str | None = None
+    email: str | None = None
+
+    @field_validator("webhook_url", "email", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"webhook_url {value!r} is not an http(s) URL")
+        if parts.username is not None or parts.password is not None or parts.query:
+            raise ValueError(
+                f"webhook_url {value!r} carries credentials or a query string; secrets "
+                "are generated at seed time and never committed"
+            )
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _check_email(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.match(value):
+            raise ValueError(f"email {value!r} is not an e-mail address")
+        return value
+
+
+class Agency(_Frozen):
+    id: Slug
+    name: Name
+    short_name: Name
+    kind: AgencyKind
+    parent: Slug | None = None
+    region: RegionCode | None = None
+    categories: tuple[CategoryId, ...] = ()
+    notification: Notification = Notification()
+
+    @model_validator(mode="after")
+    def _check_shape(self) -> Self:
+        where = f"agency {self.id!r}"
+        if self.parent == self.id:
+            raise ValueError(f"{where}: is its own parent")
+        if self.kind is AgencyKind.NATIONAL:
+            if self.parent is not None:
+                raise ValueError(f"{where}: a national body has no parent")
+        else:
+            if self.region is None:
+                raise ValueError(f"{where}: region is required for kind {self.kind.value!r}")
+            if self.parent is None and self.kind not in _ROOT_KINDS:
+                raise ValueError(f"{where}: parent is required for kind {self.kind.value!r}")
+        if self.kind is AgencyKind.PROVINCE and self.region and "." in self.region:
+            raise ValueError(f"{where}: a province needs a province code, not {self.region!r}")
+        is_local_government = self.kind in (AgencyKind.REGENCY, AgencyKind.CITY)
+        if is_local_government and self.region and "." not in self.region:
+            raise ValueError(
+                f"{where}: a {self.kind.value} needs a regency code, not {self.region!r}"
+            )
+        duplicates = _duplicates(self.categories)
+        if duplicates:
+            raise ValueError(f"{where}: duplicate categories {duplicates}")
+        return self
+
+    def handles(self, category_id: str) -> bool:
+        """True if the agency lists this category or one of its ancestors."""
+        return any(category_covers(mine, category_id) for mine in self.categories)
+
+
+class RoutingRule(_Frozen):
+    """Reports in ``category`` (or a child) from ``region`` (or inside it) go to ``agency``."""
+
+    id: Slug
+    category: CategoryId
+    region: RegionCode
+    agency: Slug
+
+
+class Reference(_Frozen):
+    """All reference data, checked for consistency across files."""
+
+    source: str
+    provinces: tuple[Province, ...]
+    regencies: tuple[Regency, ...] = ()
+    categories: tuple[Category, ...] = ()
+    agencies: tuple[Agency, ...] = ()
+    routing_rules: tuple[RoutingRule, ...] = ()
+
+    _provinces: dict[str, Province] = PrivateAttr(default_factory=dict)
+    _regencies: dict[str, Regency] = PrivateAttr(default_factory=dict)
+    _categories: dict[str, Category] = PrivateAttr(default_factory=dict)
+    _agencies: dict[str, Agency] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> Self:
+        problems = _consistency_problems(self)
+        if problems:
+            raise ValueError("reference data is inconsistent:\n- " + "\n- ".join(problems))
+        self._provinces = {p.code: p for p in self.provinces}
+        self._regencies = {r.code: r for r in self.regencies}
+        self._categories = {c.id: c for c in self.categories}
+        self._agencies = {a.id: a for a in self.agencies}
+        return self
+
+    # Regions
+
+    def province(self, code: str) -> Province:
+        try:
+            return self._provinces[code]
+        except KeyError:
+            raise KeyError(f"unknown province code {code!r}") from None
+
+    def regency(self, code: str) -> Regency:
+        try:
+            return self._regencies[code]
+        except KeyError:
+            raise KeyError(f"unknown regency code {code!r}") from None
+
+    def regencies_of(self, province_code: str) -> tuple[Regency, ...]:
+        """The regencies and cities of a province, by code (empty if none are listed)."""
+        self.province(province_code)
+        return tuple(
+            sorted(
+                (r for r in self.regencies if r.province_code == province_code),
+                key=lambda r: r.code,
+            )
+        )
+
+    def has_region(self, code: str) -> bool:
+        return code in self._provinces or code in self._regencies
+
+    def region_name(self, code: str) -> str:
+        """The name of a province or regency code."""
+        if code in self._regencies:
+            return self._regencies[code].name
+        return self.province(code).name
+
+    # Categories
+
+    def category(self, category_id: str) -> Category:
+        try:
+            return self._categories[category_id]
+        except KeyError:
+            raise KeyError(f"unknown category {category_id!r}") from None
+
+    def has_category(self, category_id: str) -> bool:
+        return category_id in self._categories
+
+    def top_categories(self) -> tuple[Category, ...]:
+        """Top-level categories in file order (the order the form shows them)."""
+        return tuple(c for c in self.categories if c.parent is None)
+
+    def children(self, category_id: str) -> tuple[Category, ...]:
+        """Direct children of a category, in file order."""
+        self.category(category_id)
+        return tuple(c for c in self.categories if c.parent == category_id)
+
+    # Agencies
+
+    def agency(self, agency_id: str) -> Agency:
+        try:
+            return self._agencies[agency_id]
+        except KeyError:
+            raise KeyError(f"unknown agency {agency_id!r}") from None
+
+    def has_agency(self, agency_id: str) -> bool:
+        return agency_id in self._agencies
+
+    def ancestors(self, agency_id: str) -> tuple[Agency, ...]:
+        """The agencies above ``agency_id``, nearest first, ending at the root.
+
+        For a unit: its agency (dinas), the regency, the province, the national body.
+        The agency itself is not included; the root has no ancestors.
+        """
+        chain: list[Agency] = []
+        current = self.agency(agency_id)
+        while current.parent is not None:
+            current = self._agencies[current.parent]
+            chain.append(current)
+        return tuple(chain)
+
+    def rules_for_agency(self, agency_id: str) -> tuple[RoutingRule, ...]:
+        self.agency(agency_id)
+        return tuple(r for r in self.routing_rules if r.agency == agency_id)
+
+
+# --- Cross-file validation -----------------------------------------------------------
+
+
+def _duplicates(values: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    repeated: list[str] = []
+    for value in values:
+        if value in seen and value not in repeated:
+            repeated.append(value)
+        seen.add(value)
+    return repeated
+
+
+def _consistency_problems(ref: Reference) -> list[str]:
+    problems: list[str] = []
+    problems += _uniqueness_problems(ref)
+    provinces = {p.code for p in ref.provinces}
+    regencies = {r.code: r for r in ref.regencies}
+    categories = {c.id for c in ref.categories}
+    agencies = {a.id: a for a in ref.agencies}
+
+    for regency in ref.regencies:
+        if regency.province_code not in provinces:
+            problems.append(
+                f"{REGIONS_FILE}: regency {regency.code!r}: province_code "
+                f"{regency.province_code!r} does not exist"
+            )
+    for category in ref.categories:
+        if category.parent is not None and category.parent not in categories:
+            problems.append(
+                f"{CATEGORIES_FILE}: category {category.id!r}: parent "
+                f"{category.parent!r} does not exist"
+            )
+    problems += _agency_problems(ref, provinces, regencies, categories, agencies)
+    problems += _rule_problems(ref, provinces, regencies, categories, agencies)
+    return problems
+
+
+def _uniqueness_problems(ref: Reference) -> list[str]:
+    checks: list[tuple[str, str, Iterable[str]]] = [
+        (REGIONS_FILE, "province code", (p.code for p in ref.provinces)),
+        (REGIONS_FILE, "regency code", (r.code for r in ref.regencies)),
+        (CATEGORIES_FILE, "category id", (c.id for c in ref.categories)),
+        (AGENCIES_FILE, "agency id", (a.id for a in ref.agencies)),
+        (RULES_FILE, "rule id", (r.id for r in ref.routing_rules)),
+    ]
+    return [
+        f"{file}: duplicate {what} {value!r}"
+        for file, what, values in checks
+        for value in _duplicates(values)
+    ]
+
+
+def _agency_problems(
+    ref: Reference,
+    provinces: set[str],
+    regencies: Mapping[str, Regency],
+    categories: set[str],
+    agencies: Mapping[str, Agency],
+) -> list[str]:
+    problems: list[str] = []
+    for agency in ref.agencies:
+        where = f"{AGENCIES_FILE}: agency {agency.id!r}"
+        if agency.region is not None:
+            if agency.region not in provinces and agency.region not in regencies:
+                problems.append(f"{where}: region {agency.region!r} does not exist")
+            elif agency.kind in (AgencyKind.REGENCY, AgencyKind.CITY):
+                is_city = regencies[agency.region].is_city
+                if is_city != (agency.kind is AgencyKind.CITY):
+                    problems.append(
+                        f"{where}: kind {agency.kind.value!r} but region {agency.region!r} "
+                        f"is {regencies[agency.region].name!r}"
+                    )
+        for category_id in agency.categories:
+            if category_id not in categories:
+                problems.append(f"{where}: category {category_id!r} does not exist")
+        if agency.parent is None:
+            continue
+        parent = agencies.get(agency.parent)
+        if parent is None:
+            problems.append(f"{where}: parent {agency.parent!r} does not exist")
+            continue
+        if parent.kind not in _PARENT_KINDS[agency.kind]:
+            allowed = ", ".join(sorted(k.value for k in _PARENT_KINDS[agency.kind]))
+            problems.append(
+                f"{where}: a {agency.kind.value!r} cannot sit under {parent.id!r} "
+                f"(a {parent.kind.value!r}); allowed parent kinds: {allowed}"
+            )
+        if (
+            agency.region is not None
+            and parent.region is not None
+            and not region_covers(parent.region, agency.region)
+        ):
+            problems.append(
+                f"{where}: region {agency.region!r} is outside its parent "
+                f"{parent.id!r}'s region {parent.region!r}"
+            )
+    problems += _cycle_problems(agencies)
+    return problems
+
+
+def _cycle_problems(agencies: Mapping[str, Agency]) -> list[str]:
+    problems: list[str] = []
+    reported: set[str] = set()
+    for start in agencies:
+        path: list[str] = []
+        current: str | None = start
+        while current is not None and current in agencies and current not in path:
+            path.append(current)
+            current = agencies[current].parent
+        if current is not None and current in path:
+            cycle = path[path.index(current) :]
+            if not reported.intersection(cycle):
+                reported.update(cycle)
+                shown = " -> ".join([*cycle, current])
+                problems.append(f"{AGENCIES_FILE}: the agency tree has a cycle: {shown}")
+    return problems
+
+
+def _rule_problems(
+    ref: Reference,
+    provinces: set[str],
+    regencies: Mapping[str, Regency],
+    categories: set[str],
+    agencies: Mapping[str, Agency],
+) -> list[str]:
+    problems: list[str] = []
+    seen: dict[tuple[str, str], str] = {}
+    for rule in ref.routing_rules:
+        where = f"{RULES_FILE}: rule {rule.id!r}"
+        key = (rule.category, rule.region)
+        if key in seen:
+            problems.append(
+                f"{where}: same category {rule.category!r} and region {rule.region!r} as "
+                f"rule {seen[key]!r}; the match would be ambiguous"
+            )
+        seen.setdefault(key, rule.id)
+        if rule.category not in categories:
+            problems.append(f"{where}: category {rule.category!r} does not exist")
+        if rule.region not in provinces and rule.region not in regencies:
+            problems.append(f"{where}: region {rule.region!r} does not exist")
+        agency = agencies.get(rule.agency)
+        if agency is None:
+            problems.append(f"{where}: agency {rule.agency!r} does not exist")
+            continue
+        if rule.category in categories and not agency.handles(rule.category):
+            problems.append(
+                f"{where}: agency {agency.id!r} does not handle category {rule.category!r} "
+                f"(it lists {list(agency.categories)})"
+            )
+        if agency.region is not None and not region_covers(agency.region, rule.region):
+            problems.append(
+                f"{where}: agency {agency.id!r} (region {agency.region!r}) does not cover "
+                f"region {rule.region!r}"
+            )
+    return problems
+
+
+# --- Loading -------------------------------------------------------------------------
+
+# Which file and which key inside it each Reference field comes from.
+_SECTIONS: dict[str, tuple[str, str]] = {
+    "provinces": (REGIONS_FILE, "provinces"),
+    "regencies": (REGIONS_FILE, "regencies"),
+    "categories": (CATEGORIES_FILE, "category"),
+    "agencies": (AGENCIES_FILE, "agency"),
+    "routing_rules": (RULES_FILE, "rule"),
+}
+
+
+def load_reference(directory: Path | None = None) -> Reference:
+    """Read and validate the reference files in ``directory`` (default: the bundled ones).
+
+    The bundled data is read once per process and cached; another directory is read
+    afresh on every call. Raises ``ReferenceDataError`` naming the file and the problem.
+    """
+    if directory is None:
+        return _load_bundled()
+    return _load(Path(directory))
+
+
+@functools.lru_cache(maxsize=1)
+def _load_bundled() -> Reference:
+    return _load(DATA_DIR)
+
+
+def _load(directory: Path) -> Reference:
+    regions = _read_json(directory / REGIONS_FILE)
+    _only_keys(regions, {"source", "provinces", "regencies"}, REGIONS_FILE)
+    raw: dict[str, Any] = {
+        "source": regions.get("source", ""),
+        "provinces": regions.get("provinces", []),
+        "regencies": regions.get("regencies", []),
+    }
+    for field in ("categories", "agencies", "routing_rules"):
+        file, key = _SECTIONS[field]
+        data = _read_toml(directory / file)
+        _only_keys(data, {key}, file)
+        raw[field] = data.get(key, [])
+    try:
+        return Reference.model_validate(raw)
+    except ValidationError as exc:
+        details = "\n".join(_describe(error, raw) for error in exc.errors())
+        raise ReferenceDataError(f"invalid reference data in {directory}:\n{details}") from None
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ReferenceDataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ReferenceDataError(f"{path}: not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ReferenceDataError(f"{path}: expected a JSON object at the top level")
+    return data
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise ReferenceDataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ReferenceDataError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _only_keys(data: Mapping[str, Any], allowed: set[str], file: str) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ReferenceDataError(
+            f"{file}: unknown top-level keys {unknown}; expected {sorted(allowed)}"
+        )
+
+
+def _describe(error: Any, raw: Mapping[str, Any]) -> str:
+    """One pydantic error as '<file>: <section>[i] (id ...): <field>: <message>'."""
+    message = str(error.get("msg", "invalid"))
+    message = message.removeprefix("Value error, ")
+    loc: tuple[Any, ...] = tuple(error.get("loc", ()))
+    if not loc or loc[0] not in _SECTIONS:
+        return message
+    file, key = _SECTIONS[loc[0]]
+    where = f"{file}: {key}"
+    rest: Iterator[Any] = iter(loc[1:])
+    index = next(rest, None)
+    if isinstance(index, int):
+        where += f"[{index}]"
+        items = raw.get(loc[0])
+        if isinstance(items, list) and index < len(items) and isinstance(items[index], dict):
+            ident = items[index].get("id", items[index].get("code"))
+            if ident is not None:
+                where += f" ({ident!r})"
+    field = ".".join(str(part) for part in rest)
+    return f"{where}: {field}: {message}" if field else f"{where}: {message}"
