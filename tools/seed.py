@@ -26,7 +26,9 @@ class _Record(Protocol):
     def model_dump(self, *, mode: str = ...) -> dict[str, Any]: ...
 
 
-def _documents(collection: str, records: Iterable[_Record]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+def _documents(
+    collection: str, records: Iterable[_Record]
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
     for record in records:
         yield collection, str(record.id), record.model_dump(mode="json")
 

@@ -146,7 +146,7 @@ def find_prerequisites(environ: Mapping[str, str] | None = None) -> Prerequisite
     """Check Python, Java 17+, gcloud and both emulator jars; raise listing every gap."""
     env = os.environ if environ is None else environ
     problems: list[str] = []
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - checking this is the point
         problems.append(
             f"Python >= 3.11 (this is {sys.version.split()[0]}): "
             "sudo apt-get install python3.11 python3.11-venv"
@@ -528,19 +528,15 @@ class Emulators:
 def _pubsub_clients(pubsub_host: str) -> Iterator[tuple[Any, Any]]:
     """Admin clients bound to ``pubsub_host`` explicitly (not through the environment)."""
     import grpc
-    from google.cloud import pubsub_v1
+    from google.cloud.pubsub_v1 import PublisherClient, SubscriberClient
     from google.pubsub_v1.services.publisher.transports import PublisherGrpcTransport
     from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransport
 
     publisher_channel = grpc.insecure_channel(pubsub_host)
     subscriber_channel = grpc.insecure_channel(pubsub_host)
     try:
-        publisher = pubsub_v1.PublisherClient(
-            transport=PublisherGrpcTransport(channel=publisher_channel)
-        )
-        subscriber = pubsub_v1.SubscriberClient(
-            transport=SubscriberGrpcTransport(channel=subscriber_channel)
-        )
+        publisher = PublisherClient(transport=PublisherGrpcTransport(channel=publisher_channel))
+        subscriber = SubscriberClient(transport=SubscriberGrpcTransport(channel=subscriber_channel))
         yield publisher, subscriber
     finally:
         publisher_channel.close()
@@ -880,7 +876,7 @@ def run(environ: Mapping[str, str] | None = None) -> int:
     if "submit" in stack.urls:
         rows.insert(0, ("Citizen form", stack.urls["submit"] + "/"))
     width = max(len(label) for label, _ in rows)
-    print("\nLapor local stack is up (project %s):" % stack.project)
+    print(f"\nLapor local stack is up (project {stack.project}):")
     for label, url in rows:
         print(f"  {label.ljust(width)}  {url}")
     if not names:

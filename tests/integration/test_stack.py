@@ -226,10 +226,14 @@ def test_seed_loads_the_real_reference_data_idempotently(clean_emulators: Emulat
     client = emulator_client(clean_emulators.firestore_host, clean_emulators.project)
     first = seed_reference(client)
     second = seed_reference(client)
-    assert first == second == {
-        "agencies": len(reference.agencies),
-        "categories": len(reference.categories),
-    }
+    assert (
+        first
+        == second
+        == {
+            "agencies": len(reference.agencies),
+            "categories": len(reference.categories),
+        }
+    )
     assert first["agencies"] > 0 and first["categories"] > 0
     assert client.collection("agencies").count().get()[0][0].value == len(reference.agencies)
     some = reference.agencies[0]
