@@ -233,7 +233,10 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
+    """Nobody listens on 127.0.0.1:``port`` (connections in TIME_WAIT do not count)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As the servers themselves bind: SO_REUSEADDR still refuses an active listener.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((LOCALHOST, port))
         except OSError:
@@ -824,7 +827,15 @@ def _env_port(environ: Mapping[str, str], variable: str, default: int) -> int:
 
 def run(environ: Mapping[str, str] | None = None) -> int:
     """Start the stack with persistent data, block until SIGINT/SIGTERM, export, stop."""
-    env = os.environ if environ is None else environ
+    try:
+        return _run(os.environ if environ is None else environ)
+    except StackError as exc:
+        print(f"lapor: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(environ: Mapping[str, str]) -> int:
+    env = environ
     prereq = check_prerequisites(env)
     data_dir = Path(env.get("LAPOR_DATA_DIR") or REPO_ROOT / ".lapor")
     firestore_port = _env_port(env, "LAPOR_FIRESTORE_PORT", DEFAULT_FIRESTORE_PORT)
@@ -859,11 +870,7 @@ def run(environ: Mapping[str, str] | None = None) -> int:
         f"lapor: {'importing ' + str(imported) if imported else 'no saved data: starting empty'}",
         flush=True,
     )
-    try:
-        stack.start()
-    except StackError as exc:
-        print(f"lapor: {exc}", file=sys.stderr)
-        return 1
+    stack.start()
     if stopping.is_set():
         stack.stop()
         return 0
