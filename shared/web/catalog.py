@@ -1,0 +1,122 @@
+"""The reference data as the web edge needs it: choices for the form, lookups for validation.
+
+Built once per instance from :func:`shared.reference.load_reference` (regions,
+categories, agencies) and cached, so validating a submission costs no read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from shared.web.i18n import Lang
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label_id: str
+    label_en: str
+
+    def label(self, lang: Lang) -> str:
+        return self.label_id if lang == "id" else self.label_en
+
+
+@dataclass(frozen=True)
+class OptionGroup:
+    label_id: str
+    label_en: str
+    options: tuple[Option, ...]
+
+    def label(self, lang: Lang) -> str:
+        return self.label_id if lang == "id" else self.label_en
+
+
+@dataclass(frozen=True)
+class Catalog:
+    provinces: tuple[Option, ...]
+    # province code -> its regencies/cities (empty where the data lists none)
+    regencies: dict[str, tuple[Option, ...]]
+    category_groups: tuple[OptionGroup, ...]
+    agencies: tuple[Option, ...]
+    province_names: dict[str, str] = field(default_factory=dict)
+    regency_names: dict[str, str] = field(default_factory=dict)
+    regency_province: dict[str, str] = field(default_factory=dict)
+    category_names: dict[str, tuple[str, str]] = field(default_factory=dict)
+    agency_names: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        provinces: list[tuple[str, str]],
+        regencies: dict[str, list[tuple[str, str]]],
+        categories: list[tuple[str, str, str, str | None]],  # id, name_id, name_en, parent
+        agencies: list[tuple[str, str]],  # id, display name
+    ) -> Catalog:
+        province_opts = tuple(Option(code, name, name) for code, name in provinces)
+        regency_opts = {
+            province: tuple(Option(code, name, name) for code, name in items)
+            for province, items in regencies.items()
+        }
+        names = {cid: (name_id, name_en) for cid, name_id, name_en, _ in categories}
+        groups: list[OptionGroup] = []
+        for cid, name_id, name_en, parent in categories:
+            if parent is not None:
+                continue
+            children = [c for c in categories if c[3] == cid]
+            # The parent itself stays choosable ("Kesehatan (umum)"): a reporter who
+            # cannot tell the sub-category should not have to guess one.
+            opts = [
+                Option(
+                    cid,
+                    f"{name_id} (umum)",
+                    f"{name_en} (general)",
+                )
+            ]
+            opts += [Option(c[0], c[1], c[2]) for c in children]
+            groups.append(OptionGroup(name_id, name_en, tuple(opts)))
+        return cls(
+            provinces=province_opts,
+            regencies=regency_opts,
+            category_groups=tuple(groups),
+            agencies=tuple(Option(aid, label, label) for aid, label in agencies),
+            province_names=dict(provinces),
+            regency_names={code: name for items in regencies.values() for code, name in items},
+            regency_province={
+                code: province for province, items in regencies.items() for code, _ in items
+            },
+            category_names=names,
+            agency_names=dict(agencies),
+        )
+
+    def category_label(self, category_id: str, lang: Lang) -> str:
+        names = self.category_names.get(category_id)
+        if names is None:
+            return category_id
+        return names[0] if lang == "id" else names[1]
+
+    def region_label(self, province_code: str, regency_code: str | None) -> str:
+        province = self.province_names.get(province_code, province_code)
+        if regency_code:
+            return f"{self.regency_names.get(regency_code, regency_code)}, {province}"
+        return province
+
+
+@lru_cache(maxsize=1)
+def catalog() -> Catalog:
+    """The deployment's reference data, loaded once per instance."""
+    from shared.reference import load_reference
+
+    ref = load_reference()
+    provinces = [(p.code, p.name) for p in ref.provinces]
+    regencies = {
+        p.code: [(r.code, r.name) for r in ref.regencies_of(p.code)] for p in ref.provinces
+    }
+    categories = [(c.id, c.name_id, c.name_en, c.parent) for c in ref.categories]
+    # Units are internal to an agency: a citizen names the agency, the agency forwards.
+    agencies = [
+        (a.id, f"{a.short_name}: {a.name}" if a.short_name != a.name else a.name)
+        for a in ref.agencies
+        if a.kind != "unit"
+    ]
+    return Catalog.build(provinces, regencies, categories, agencies)

@@ -1,0 +1,193 @@
+"""HTTP plumbing for the submit function: routes, guards, problem+json, client address.
+
+Nothing here knows about reports; :mod:`shared.web.submit_app` does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Request, Response
+from pydantic import ValidationError
+from werkzeug.routing import Map, Rule
+
+from shared.web.i18n import Lang, t
+
+PROBLEM_JSON = "application/problem+json"
+# A URN names the problem without pretending to be a page one can open.
+PROBLEM_BASE = "urn:lapor:problem:"
+
+URLS = Map(
+    [
+        Rule("/", methods=["GET", "POST"], endpoint="form"),
+        Rule("/lacak", methods=["GET"], endpoint="lookup"),
+        Rule("/lacak/<code>", methods=["GET"], endpoint="track_page"),
+        Rule("/api/v1/reports", methods=["POST"], endpoint="api_submit"),
+        Rule("/api/v1/reports/<code>", methods=["GET"], endpoint="api_track"),
+        Rule("/openapi.json", methods=["GET"], endpoint="openapi"),
+        Rule("/healthz", methods=["GET"], endpoint="health"),
+    ],
+    strict_slashes=False,
+    merge_slashes=False,
+)
+
+# Sent on every response. The CSP is completed per page with the hashes of the one
+# inline stylesheet and script (see templates); nothing else may run.
+BASE_HEADERS: Mapping[str, str] = {
+    "X-Content-Type-Options": "nosniff",
+    # The private tracking link carries the reporter token in its query string.
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "code": self.code, "message": self.message}
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class UnsupportedMediaType(Exception):
+    pass
+
+
+def media_type(request: Request) -> str:
+    return (request.mimetype or "").lower()
+
+
+def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refusing more than ``limit`` bytes before AND while reading.
+
+    Content-Length may be absent (chunked) or lie, so the read itself is bounded too.
+    """
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        raise BodyTooLarge
+    body = request.stream.read(limit + 1)
+    if len(body) > limit:
+        raise BodyTooLarge
+    return body
+
+
+def client_address(request: Request, trusted_hops: int) -> str:
+    """The client's address, trusting exactly ``trusted_hops`` proxies' X-Forwarded-For.
+
+    Each trusted proxy appends the address it saw, so the client is the entry
+    ``trusted_hops`` from the right; anything further left is client-supplied and
+    could be forged to dodge the rate limit.
+    """
+    remote = request.remote_addr or "unknown"
+    if trusted_hops <= 0:
+        return remote
+    header = request.headers.get("X-Forwarded-For", "")
+    hops = [part.strip() for part in header.split(",") if part.strip()]
+    if not hops:
+        return remote
+    return hops[-trusted_hops] if len(hops) >= trusted_hops else hops[0]
+
+
+def problem(
+    status: int,
+    kind: str,
+    title: str,
+    detail: str | None = None,
+    *,
+    instance: str | None = None,
+    errors: Iterable[FieldError] = (),
+    headers: Mapping[str, str] | None = None,
+    lang: Lang = "id",
+) -> Response:
+    """An RFC 9457 problem+json response."""
+    body: dict[str, Any] = {"type": PROBLEM_BASE + kind, "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if instance:
+        body["instance"] = instance
+    listed = [e.as_dict() for e in errors]
+    if listed:
+        body["errors"] = listed
+    response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
+    response.headers["Content-Language"] = lang
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def json_response(
+    body: Mapping[str, Any], status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    response = Response(
+        json.dumps(body, ensure_ascii=False, default=str),
+        status=status,
+        mimetype="application/json",
+    )
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+# pydantic's error types -> our stable codes (see the err_* messages in i18n).
+_CODES: Mapping[str, str] = {
+    "missing": "missing",
+    "string_too_long": "too_long",
+    "literal_error": "invalid_choice",
+    "date_parsing": "invalid_date",
+    "date_from_datetime_parsing": "invalid_date",
+    "date_from_datetime_inexact": "invalid_date",
+    "date_type": "invalid_date",
+    "bool_parsing": "invalid_bool",
+    "bool_type": "invalid_bool",
+    "extra_forbidden": "extra_forbidden",
+    "model_type": "not_object",
+    "model_attributes_type": "not_object",
+    "dict_type": "not_object",
+    "string_type": "invalid",
+}
+_OURS = frozenset(
+    {
+        "invalid_text", "invalid_email", "invalid_phone", "unknown_category",
+        "unknown_province", "unknown_regency", "regency_not_in_province",
+        "regency_required", "future_date", "date_too_old", "unknown_agency",
+        "name_required", "contact_required",
+    }
+)  # fmt: skip
+
+
+def field_errors(exc: ValidationError, lang: Lang) -> list[FieldError]:
+    """One translated entry per field (the first error on a field is the useful one)."""
+    seen: dict[str, FieldError] = {}
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"]) or "body"
+        if field in seen:
+            continue
+        kind = error["type"]
+        ctx = error.get("ctx") or {}
+        values: dict[str, object] = {}
+        if kind in _OURS:
+            code = kind
+            values = dict(ctx)
+        elif kind == "string_too_short":
+            empty = not str(error.get("input") or "").strip()
+            code = "missing" if empty else "too_short"
+            values = {"min": ctx.get("min_length")}
+        elif kind == "literal_error" and field == "type":
+            code = "invalid_type"
+        else:
+            code = _CODES.get(kind, "invalid")
+            if code == "too_long":
+                values = {"max": ctx.get("max_length")}
+        seen[field] = FieldError(field, code, t(f"err_{code}", lang, **values))
+    return list(seen.values())

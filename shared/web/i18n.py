@@ -1,0 +1,418 @@
+# ruff: noqa: RUF001  (typographic en dashes are intended in the Indonesian labels)
+"""Citizen-facing text: Bahasa Indonesia first, English second.
+
+Every string a reporter can see (labels, hints, validation messages, status names)
+lives here in both languages, so a page is never half translated. The language is
+``?lang=en|id`` when given, else the first supported tag of Accept-Language, else
+Indonesian: most reporters read Indonesian, and the form must work without choices.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Literal
+
+Lang = Literal["id", "en"]
+LANGS: tuple[Lang, ...] = ("id", "en")
+DEFAULT_LANG: Lang = "id"
+
+# key -> (Bahasa Indonesia, English). Placeholders use str.format names.
+MESSAGES: Mapping[str, tuple[str, str]] = {
+    # --- site and navigation
+    "site_name": ("Lapor", "Lapor"),
+    "site_tagline": (
+        "Layanan Aspirasi dan Pengaduan Online Rakyat",
+        "Public complaints and aspirations online",
+    ),
+    "skip_to_content": ("Langsung ke isi", "Skip to content"),
+    "nav_new_report": ("Buat laporan", "New report"),
+    "nav_track": ("Lacak laporan", "Track a report"),
+    "switch_language": ("English", "Bahasa Indonesia"),
+    # --- the form
+    "form_title": ("Sampaikan laporan Anda", "Submit your report"),
+    "form_intro": (
+        "Isian bertanda * wajib diisi. Laporan Anda diteruskan ke instansi yang berwenang.",
+        "Fields marked * are required. Your report is sent to the agency in charge.",
+    ),
+    "required_mark": ("wajib", "required"),
+    "optional_mark": ("opsional", "optional"),
+    "field_type": ("Jenis laporan", "Type of report"),
+    "type_pengaduan": ("Pengaduan", "Complaint"),
+    "type_pengaduan_hint": (
+        "Masalah pada pelayanan publik yang perlu ditangani.",
+        "A problem with a public service that needs fixing.",
+    ),
+    "type_aspirasi": ("Aspirasi", "Aspiration"),
+    "type_aspirasi_hint": (
+        "Saran atau usulan untuk perbaikan pelayanan.",
+        "A suggestion or proposal to improve a service.",
+    ),
+    "type_permintaan_informasi": ("Permintaan informasi", "Information request"),
+    "type_permintaan_informasi_hint": (
+        "Meminta informasi dari instansi pemerintah.",
+        "Asking a government agency for information.",
+    ),
+    "type_pengaduan_pengawasan": ("Pengaduan berkadar pengawasan", "Supervisory complaint"),
+    "field_title": ("Judul laporan", "Title"),
+    "field_title_hint": ("10–150 karakter.", "10–150 characters."),
+    "field_description": ("Isi laporan", "Description"),
+    "field_description_hint": (
+        "Ceritakan apa yang terjadi, di mana dan kapan (30–5000 karakter).",
+        "Say what happened, where and when (30–5000 characters).",
+    ),
+    "field_category": ("Kategori", "Category"),
+    "choose": ("— Pilih —", "— Choose —"),
+    "choose_none": ("— Tidak ada / biarkan sistem memilih —", "— None / let the system choose —"),
+    "category_general": ("{name} (umum)", "{name} (general)"),
+    "location": ("Lokasi kejadian", "Where it happened"),
+    "field_province": ("Provinsi", "Province"),
+    "field_regency": ("Kabupaten/kota", "Regency/city"),
+    "field_regency_hint": (
+        "Pilih kabupaten/kota di provinsi yang Anda pilih. Kosongkan bila tidak ada di daftar.",
+        "Choose a regency or city in the province you chose. Leave empty if it is not listed.",
+    ),
+    "field_incident_date": ("Tanggal kejadian", "Date of the incident"),
+    "field_incident_date_hint": ("Tidak boleh di masa depan.", "Cannot be in the future."),
+    "field_target_agency": ("Instansi tujuan", "Agency to receive it"),
+    "field_target_agency_hint": (
+        "Bila Anda tidak tahu, biarkan kosong: laporan akan diarahkan otomatis.",
+        "If you do not know, leave it empty: the report is routed for you.",
+    ),
+    "privacy": ("Kerahasiaan", "Privacy"),
+    "field_anonymous": ("Anonim", "Anonymous"),
+    "field_anonymous_hint": (
+        "Identitas Anda tidak ditampilkan kepada instansi maupun publik.",
+        "Your identity is not shown to the agency or the public.",
+    ),
+    "field_confidential": ("Rahasia", "Confidential"),
+    "field_confidential_hint": (
+        "Isi laporan tidak ditampilkan kepada publik; hanya instansi yang menangani "
+        "yang membacanya.",
+        "The report is not shown to the public; only the agency handling it reads it.",
+    ),
+    "contact": ("Data pelapor", "Your contact details"),
+    "contact_hint": (
+        "Wajib bila tidak anonim: nama dan email atau nomor telepon. "
+        "Data ini tidak dipublikasikan.",
+        "Required unless anonymous: a name and an email or phone number. Never published.",
+    ),
+    "field_reporter_name": ("Nama", "Name"),
+    "field_reporter_email": ("Email", "Email"),
+    "field_reporter_phone": ("Nomor telepon", "Phone number"),
+    "field_reporter_phone_hint": (
+        "Contoh: 0812 3456 7890 atau +62 812…",
+        "E.g. 0812 3456 7890 or +62 812…",
+    ),
+    "honeypot_label": ("Jangan diisi", "Leave this empty"),
+    "submit_button": ("Kirim laporan", "Send report"),
+    "error_summary_title": (
+        "Ada {count} isian yang perlu diperbaiki",
+        "{count} fields need fixing",
+    ),
+    "error_summary_title_one": ("Ada 1 isian yang perlu diperbaiki", "1 field needs fixing"),
+    "already_sent": (
+        "Formulir ini sudah pernah dikirim dengan isi yang berbeda. Periksa isian lalu tekan "
+        "“Kirim laporan” lagi untuk mengirim laporan baru.",
+        "This form was already sent with different content. Check the fields and press "
+        "“Send report” again to send a new report.",
+    ),
+    "form_problem": ("Formulir tidak dapat diproses.", "The form could not be processed."),
+    # --- confirmation and tracking
+    "submitted_title": ("Laporan Anda sudah kami terima", "We have received your report"),
+    "your_code": ("Kode pelacakan Anda", "Your tracking code"),
+    "code_hint": (
+        "Catat kode ini. Anda dapat menyebutkannya lewat telepon untuk menanyakan laporan.",
+        "Write this code down. You can quote it over the phone to ask about the report.",
+    ),
+    "private_link": (
+        "Tautan pribadi untuk mengikuti laporan",
+        "Private link to follow your report",
+    ),
+    "private_link_hint": (
+        "Simpan tautan ini dan jangan dibagikan: siapa pun yang memilikinya dapat melihat data "
+        "pribadi laporan Anda dan menanggapinya atas nama Anda.",
+        "Keep this link and do not share it: anyone who has it can see your report's private "
+        "details and answer on your behalf.",
+    ),
+    "track_title": ("Laporan {code}", "Report {code}"),
+    "lookup_title": ("Lacak laporan", "Track a report"),
+    "lookup_intro": (
+        "Masukkan kode pelacakan, misalnya K7M-2XQ-9R4.",
+        "Enter the tracking code, for example K7M-2XQ-9R4.",
+    ),
+    "field_code": ("Kode pelacakan", "Tracking code"),
+    "lookup_button": ("Lacak", "Track"),
+    "status": ("Status", "Status"),
+    "type": ("Jenis", "Type"),
+    "category": ("Kategori", "Category"),
+    "region": ("Lokasi", "Location"),
+    "incident_date": ("Tanggal kejadian", "Date of the incident"),
+    "submitted_at": ("Dikirim", "Submitted"),
+    "verify_due": ("Batas verifikasi", "Verification due"),
+    "resolve_due": ("Batas penyelesaian", "Resolution due"),
+    "agency": ("Instansi", "Agency"),
+    "target_agency": ("Instansi tujuan", "Requested agency"),
+    "not_yet": ("Belum ditentukan", "Not yet decided"),
+    "description": ("Isi laporan", "Description"),
+    "reporter": ("Pelapor", "Reporter"),
+    "anonymous_yes": ("Anonim", "Anonymous"),
+    "confidential_yes": ("Rahasia", "Confidential"),
+    "timeline": ("Riwayat", "Timeline"),
+    "timeline_empty": ("Belum ada riwayat.", "No history yet."),
+    "private_view": (
+        "Anda melihat laporan ini sebagai pelapor, termasuk data pribadi.",
+        "You are seeing this report as its reporter, including private details.",
+    ),
+    "public_view": (
+        "Ini tampilan publik. Data pribadi hanya terlihat lewat tautan pribadi pelapor.",
+        "This is the public view. Private details show only through the reporter's private link.",
+    ),
+    "token_rejected": (
+        "Token pada tautan tidak cocok dengan laporan ini; "
+        "hanya informasi publik yang ditampilkan.",
+        "The token in the link does not match this report; only public information is shown.",
+    ),
+    # --- errors (pages)
+    "invalid_code": (
+        "Kode pelacakan tidak valid — periksa kembali",
+        "Invalid tracking code — please check it again",
+    ),
+    "invalid_code_detail": (
+        "Kode terdiri dari 9 huruf/angka seperti K7M-2XQ-9R4. Satu karakter yang salah atau "
+        "tertukar langsung terdeteksi.",
+        "A code has 9 letters or digits like K7M-2XQ-9R4. A single wrong or swapped "
+        "character is detected straight away.",
+    ),
+    "not_found": ("Laporan tidak ditemukan", "Report not found"),
+    "not_found_detail": (
+        "Tidak ada laporan publik dengan kode ini. Laporan rahasia hanya dapat dibuka dengan "
+        "tautan pribadi pelapor.",
+        "There is no public report with this code. A confidential report opens only through "
+        "its reporter's private link.",
+    ),
+    "page_not_found": ("Halaman tidak ditemukan", "Page not found"),
+    "method_not_allowed": ("Metode tidak diizinkan", "Method not allowed"),
+    "too_many": ("Terlalu banyak laporan", "Too many reports"),
+    "too_many_detail": (
+        "Terlalu banyak laporan dari jaringan Anda dalam waktu singkat. Silakan coba lagi "
+        "dalam {minutes} menit.",
+        "Too many reports from your network in a short time. Please try again in "
+        "{minutes} minutes.",
+    ),
+    "too_large": ("Isian terlalu besar", "Submission too large"),
+    "too_large_detail": (
+        "Isian melebihi {limit} KB. Persingkat isi laporan lalu kirim lagi.",
+        "The submission exceeds {limit} KB. Shorten the report and send it again.",
+    ),
+    "unsupported_type": ("Jenis isian tidak didukung", "Unsupported content type"),
+    "unsupported_type_detail": (
+        "Kirim formulir sebagai application/x-www-form-urlencoded.",
+        "Send the form as application/x-www-form-urlencoded.",
+    ),
+    "bad_request": ("Permintaan tidak valid", "Bad request"),
+    "spam_detail": (
+        "Laporan tidak dapat diterima. Bila Anda manusia, kosongkan kolom tersembunyi "
+        "lalu kirim lagi.",
+        "The report could not be accepted. If you are human, clear the hidden field "
+        "and send again.",
+    ),
+    "server_error": ("Terjadi gangguan", "Something went wrong"),
+    "server_error_detail": (
+        "Laporan belum tersimpan. Silakan coba lagi sebentar lagi.",
+        "Your report was not saved. Please try again shortly.",
+    ),
+    "back_to_form": ("Kembali ke formulir", "Back to the form"),
+    # --- API problems
+    "malformed_json": (
+        "Badan permintaan bukan JSON yang valid",
+        "The request body is not valid JSON",
+    ),
+    "json_not_object": (
+        "Badan permintaan harus berupa objek JSON",
+        "The request body must be a JSON object",
+    ),
+    "unsupported_json": (
+        "Kirim badan permintaan sebagai application/json.",
+        "Send the request body as application/json.",
+    ),
+    "validation_failed": ("Isian tidak valid", "Validation failed"),
+    "validation_failed_detail": (
+        "{count} isian tidak valid; lihat daftar errors.",
+        "{count} fields are invalid; see the errors list.",
+    ),
+    "idempotency_reused": ("Idempotency-Key sudah dipakai", "Idempotency-Key already used"),
+    "idempotency_reused_detail": (
+        "Idempotency-Key ini sudah dipakai untuk laporan dengan isi berbeda.",
+        "This Idempotency-Key was already used for a report with different content.",
+    ),
+    "idempotency_invalid": (
+        "Idempotency-Key harus 8–255 karakter ASCII yang terlihat.",
+        "Idempotency-Key must be 8–255 visible ASCII characters.",
+    ),
+    # --- validation messages, by code
+    "error_prefix": ("Kesalahan:", "Error:"),
+    "err_missing": ("Wajib diisi.", "This field is required."),
+    "err_too_short": ("Minimal {min} karakter.", "At least {min} characters."),
+    "err_too_long": ("Maksimal {max} karakter.", "At most {max} characters."),
+    "err_invalid_choice": ("Pilih salah satu pilihan yang tersedia.", "Choose one of the options."),
+    "err_invalid_type": ("Pilih jenis laporan.", "Choose the type of report."),
+    "err_invalid_date": (
+        "Tanggal tidak valid (format TTTT-BB-HH).",
+        "Invalid date (format YYYY-MM-DD).",
+    ),
+    "err_future_date": (
+        "Tanggal kejadian tidak boleh di masa depan.",
+        "The date cannot be in the future.",
+    ),
+    "err_date_too_old": (
+        "Tanggal terlalu lama (sebelum {min}).",
+        "The date is too old (before {min}).",
+    ),
+    "err_invalid_email": ("Alamat email tidak valid.", "Invalid email address."),
+    "err_invalid_phone": (
+        "Nomor telepon Indonesia tidak valid, contoh 0812 3456 7890 atau +62 812 3456 7890.",
+        "Invalid Indonesian phone number, e.g. 0812 3456 7890 or +62 812 3456 7890.",
+    ),
+    "err_unknown_category": ("Kategori tidak dikenal.", "Unknown category."),
+    "err_unknown_province": ("Provinsi tidak dikenal.", "Unknown province."),
+    "err_unknown_regency": ("Kabupaten/kota tidak dikenal.", "Unknown regency or city."),
+    "err_regency_not_in_province": (
+        "Kabupaten/kota ini tidak berada di provinsi yang dipilih.",
+        "This regency or city is not in the chosen province.",
+    ),
+    "err_regency_required": (
+        "Pilih kabupaten/kota di provinsi ini.",
+        "Choose a regency or city in this province.",
+    ),
+    "err_unknown_agency": ("Instansi tidak dikenal.", "Unknown agency."),
+    "err_name_required": (
+        "Isi nama Anda, atau pilih anonim.",
+        "Enter your name, or choose anonymous.",
+    ),
+    "err_contact_required": (
+        "Isi email atau nomor telepon, atau pilih anonim.",
+        "Enter an email or a phone number, or choose anonymous.",
+    ),
+    "err_extra_forbidden": ("Isian ini tidak dikenal.", "Unknown field."),
+    "err_invalid_bool": ("Harus benar atau salah (true/false).", "Must be true or false."),
+    "err_invalid_text": (
+        "Teks mengandung karakter yang tidak diizinkan.",
+        "The text has characters that are not allowed.",
+    ),
+    "err_not_object": ("Harus berupa objek.", "Must be an object."),
+    "err_invalid": ("Isian tidak valid.", "Invalid value."),
+}
+
+STATE_LABELS: Mapping[str, tuple[str, str]] = {
+    "submitted": ("Belum Terverifikasi", "Not yet verified"),
+    "on_hold": ("Tertunda", "On hold"),
+    "archived": ("Arsip", "Archived"),
+    "dispositioned": (
+        "Terdisposisi – Belum Ditindaklanjuti",
+        "Dispositioned – not yet followed up",
+    ),
+    "in_progress": ("Terdisposisi – Sedang Diproses", "Dispositioned – in progress"),
+    "resolved": ("Selesai (menunggu konfirmasi pelapor)", "Resolved (awaiting the reporter)"),
+    "closed": ("Selesai", "Closed"),
+}
+
+ACTION_LABELS: Mapping[str, tuple[str, str]] = {
+    "submit": ("Laporan dikirim", "Report submitted"),
+    "disposition": ("Diverifikasi dan didisposisikan", "Verified and dispositioned"),
+    "hold": ("Ditunda, menunggu keterangan pelapor", "On hold, waiting for the reporter"),
+    "answer_hold": ("Pelapor melengkapi keterangan", "The reporter answered"),
+    "archive": ("Diarsipkan", "Archived"),
+    "forward": ("Diteruskan ke unit kerja", "Forwarded to a unit"),
+    "not_our_authority": (
+        "Bukan wewenang instansi; diarahkan ulang",
+        "Not the agency's authority; re-routing",
+    ),
+    "follow_up": ("Tindak lanjut", "Follow-up"),
+    "reporter_reply": ("Tanggapan pelapor", "Reporter's reply"),
+    "resolve": ("Dinyatakan selesai", "Declared resolved"),
+    "confirm": ("Dikonfirmasi pelapor", "Confirmed by the reporter"),
+    "auto_close": ("Ditutup otomatis", "Closed automatically"),
+    "reopen": ("Dibuka kembali", "Reopened"),
+    "rate": ("Dinilai pelapor", "Rated by the reporter"),
+}
+
+_MONTHS: Mapping[Lang, tuple[str, ...]] = {
+    "id": (
+        "Januari", "Februari", "Maret", "April", "Mei", "Juni",
+        "Juli", "Agustus", "September", "Oktober", "November", "Desember",
+    ),
+    "en": (
+        "January", "February", "March", "April", "May", "June",
+        "July", "August", "September", "October", "November", "December",
+    ),
+}  # fmt: skip
+
+
+def _index(lang: Lang) -> int:
+    return 0 if lang == "id" else 1
+
+
+def t(key: str, lang: Lang, **values: object) -> str:
+    """The text for ``key`` in ``lang``; a missing key is a bug, so it raises KeyError."""
+    text = MESSAGES[key][_index(lang)]
+    return text.format(**values) if values else text
+
+
+def state_label(state: str, lang: Lang) -> str:
+    labels = STATE_LABELS.get(state)
+    return labels[_index(lang)] if labels else state
+
+
+def action_label(action: str, lang: Lang) -> str:
+    labels = ACTION_LABELS.get(action)
+    return labels[_index(lang)] if labels else action
+
+
+def format_date(value: dt.date | str | None, lang: Lang) -> str:
+    """``12 Maret 2025`` (Indonesian) or ``12 March 2025``; the same shape in both."""
+    if value is None or value == "":
+        return ""
+    day = dt.date.fromisoformat(value[:10]) if isinstance(value, str) else value
+    return f"{day.day} {_MONTHS[lang][day.month - 1]} {day.year}"
+
+
+def format_datetime(value: str, lang: Lang, timezone: str = "Asia/Jakarta") -> str:
+    from zoneinfo import ZoneInfo
+
+    moment = dt.datetime.fromisoformat(value).astimezone(ZoneInfo(timezone))
+    zone = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}.get(
+        timezone, moment.strftime("%Z")
+    )
+    return f"{format_date(moment.date(), lang)} {moment:%H.%M} {zone}"
+
+
+def negotiate(query_lang: str | None, accept_language: str | None) -> Lang:
+    """``?lang=`` wins; else the best supported Accept-Language tag; else Indonesian."""
+    if query_lang:
+        wanted = query_lang.strip().lower()[:2]
+        if wanted in LANGS:
+            return "en" if wanted == "en" else "id"
+    if accept_language:
+        best: tuple[float, int, Lang] | None = None
+        for position, part in enumerate(accept_language.split(",")[:20]):
+            tag, _, params = part.strip().partition(";")
+            primary = tag.strip().lower().split("-")[0]
+            if primary not in LANGS:
+                continue
+            quality = 1.0
+            params = params.strip()
+            if params.startswith("q="):
+                try:
+                    quality = float(params[2:])
+                except ValueError:
+                    quality = 0.0
+            if quality <= 0:
+                continue
+            lang: Lang = "en" if primary == "en" else "id"
+            candidate = (quality, -position, lang)
+            if best is None or candidate[:2] > best[:2]:
+                best = candidate
+        if best is not None:
+            return best[2]
+    return DEFAULT_LANG

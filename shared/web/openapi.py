@@ -1,0 +1,311 @@
+"""The OpenAPI 3.1 document of the submit function, built from the pydantic models.
+
+Schemas come from the models' JSON Schema (so the document cannot drift from the
+validation); paths are written by hand. Every request body carries an example, and
+tests/unit/test_schemas.py validates each one against ReportIn.
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from shared.web.schemas import REPORT_EXAMPLE, Problem, ReportIn, ReportOut, SubmittedOut
+
+REF = "#/components/schemas/{model}"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": REF.format(model=name)}
+
+
+def report_example() -> dict[str, Any]:
+    return copy.deepcopy(REPORT_EXAMPLE)
+
+
+def form_example() -> dict[str, str]:
+    """The JSON example as the hosted form posts it (flat fields, ticked boxes present)."""
+    example = report_example()
+    reporter = example.pop("reporter")
+    flat = {k: str(v) for k, v in example.items() if not isinstance(v, bool)}
+    for box in ("anonymous", "confidential"):
+        if example.get(box):
+            flat[box] = "1"
+    flat.update({f"reporter.{k}": v for k, v in reporter.items()})
+    flat["nonce"] = "Yt3f9Qm0bq2Kx8Lw1sVn4cPz"
+    flat["website"] = ""
+    return flat
+
+
+def _problem(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/problem+json": {"schema": _ref("Problem")}},
+    }
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def _html(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"text/html": {"schema": {"type": "string"}}},
+    }
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds until the client may submit again",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+LANG_PARAM = {
+    "name": "lang",
+    "in": "query",
+    "required": False,
+    "description": "Language of messages: id (default) or en; else Accept-Language decides",
+    "schema": {"type": "string", "enum": ["id", "en"]},
+}
+CODE_PARAM = {
+    "name": "code",
+    "in": "path",
+    "required": True,
+    "description": "Tracking code, e.g. K7M-2XQ-9R4 (case and dashes are forgiven)",
+    "schema": {"type": "string", "maxLength": 40},
+}
+
+
+def _components() -> dict[str, Any]:
+    _, top = models_json_schema(
+        [
+            (ReportIn, "validation"),
+            (SubmittedOut, "serialization"),
+            (ReportOut, "serialization"),
+            (Problem, "serialization"),
+        ],
+        ref_template=REF,
+    )
+    return dict(top.get("$defs", {}))
+
+
+@cache
+def document() -> dict[str, Any]:
+    example = report_example()
+    form_fields = form_example()
+    schemas = _components()
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Lapor: submit",
+            "version": "1.0.0",
+            "description": (
+                "Citizens' reports (pengaduan, aspirasi, permintaan informasi): the hosted "
+                "form, its JSON API and tracking. Errors are RFC 9457 problem+json with one "
+                "`errors` entry per invalid field; messages are in Bahasa Indonesia unless "
+                "`?lang=en` or Accept-Language asks for English."
+            ),
+            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
+        },
+        "paths": {
+            "/api/v1/reports": {
+                "post": {
+                    "operationId": "submitReport",
+                    "summary": "Submit a report",
+                    "parameters": [
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "required": False,
+                            "description": (
+                                "8 to 255 visible ASCII characters. Resending the same body "
+                                "with the same key returns the first answer with status 200 "
+                                "(and `Idempotent-Replayed: true`) instead of a second report; "
+                                "the same key with another body is refused with 422. Keys "
+                                "are remembered for 24 hours."
+                            ),
+                            "schema": {"type": "string", "minLength": 8, "maxLength": 255},
+                        },
+                        LANG_PARAM,
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": _ref("ReportIn"), "example": example}
+                        },
+                    },
+                    "responses": {
+                        "201": {
+                            "description": "Accepted: a new report. Keep reporter_token secret.",
+                            "headers": {
+                                "Location": {
+                                    "description": "The report's API URL",
+                                    "schema": {"type": "string"},
+                                }
+                            },
+                            "content": {"application/json": {"schema": _ref("SubmittedOut")}},
+                        },
+                        "200": {
+                            "description": (
+                                "Replay: this Idempotency-Key already made a report with this "
+                                "body; the same body as the first 201."
+                            ),
+                            "content": {"application/json": {"schema": _ref("SubmittedOut")}},
+                        },
+                        "400": _problem("Malformed JSON, or an invalid Idempotency-Key"),
+                        "413": _problem("Body larger than the configured limit"),
+                        "415": _problem("Content-Type is not application/json"),
+                        "422": _problem(
+                            "Validation failed (one `errors` entry per field), an unknown "
+                            "field, or the Idempotency-Key was used with another body"
+                        ),
+                        "429": _problem("Too many reports from this client", RETRY_AFTER),
+                    },
+                }
+            },
+            "/api/v1/reports/{code}": {
+                "get": {
+                    "operationId": "trackReport",
+                    "summary": "Follow a report by its tracking code",
+                    "description": (
+                        "Without the reporter token: the public view, and 404 for a "
+                        "confidential report (the same answer as an unknown code). With it "
+                        "(`Authorization: Bearer` or `X-Reporter-Token`): the reporter's view "
+                        "with private details."
+                    ),
+                    "security": [{}, {"reporterToken": []}, {"reporterTokenHeader": []}],
+                    "parameters": [CODE_PARAM, LANG_PARAM],
+                    "responses": {
+                        "200": {
+                            "description": "The report as the asker may see it",
+                            "content": {"application/json": {"schema": _ref("ReportOut")}},
+                        },
+                        "400": _problem("Malformed tracking code (fails its check symbol)"),
+                        "404": _problem("No report the asker may see has this code"),
+                    },
+                }
+            },
+            "/": {
+                "get": {
+                    "operationId": "showForm",
+                    "summary": "The hosted form (HTML; works without JavaScript)",
+                    "parameters": [LANG_PARAM],
+                    "responses": {"200": _html("The form")},
+                },
+                "post": {
+                    "operationId": "submitForm",
+                    "summary": "Submit the hosted form",
+                    "parameters": [LANG_PARAM],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/x-www-form-urlencoded": {
+                                "schema": {
+                                    "type": "object",
+                                    "description": (
+                                        "ReportIn's fields, flat: reporter.name, "
+                                        "reporter.email, reporter.phone; checkboxes "
+                                        "present when ticked; `nonce` is the idempotency "
+                                        "key of this form; `website` must stay empty."
+                                    ),
+                                    "additionalProperties": {"type": "string"},
+                                },
+                                "example": form_fields,
+                            }
+                        },
+                    },
+                    "responses": {
+                        "303": {
+                            "description": (
+                                "Accepted: redirect to the private tracking page "
+                                "(/lacak/{code}?token=…&new=1), which shows the code"
+                            ),
+                            "headers": {
+                                "Location": {"schema": {"type": "string"}, "description": "Page"}
+                            },
+                        },
+                        "400": _html("Honeypot filled or an unreadable form"),
+                        "413": _html("Form larger than the configured limit"),
+                        "415": _html("Not application/x-www-form-urlencoded"),
+                        "422": _html("The form again, with each error by its field"),
+                        "429": _html("Too many reports from this client", RETRY_AFTER),
+                    },
+                },
+            },
+            "/lacak": {
+                "get": {
+                    "operationId": "lookupForm",
+                    "summary": "Type a tracking code",
+                    "parameters": [
+                        {
+                            "name": "code",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "maxLength": 40},
+                        },
+                        LANG_PARAM,
+                    ],
+                    "responses": {
+                        "200": _html("The lookup form"),
+                        "303": {"description": "Redirect to /lacak/{code}"},
+                        "400": _html("Malformed tracking code"),
+                    },
+                }
+            },
+            "/lacak/{code}": {
+                "get": {
+                    "operationId": "trackPage",
+                    "summary": "The tracking page (private details with ?token=)",
+                    "parameters": [
+                        CODE_PARAM,
+                        {
+                            "name": "token",
+                            "in": "query",
+                            "required": False,
+                            "description": "The reporter token (keep the link secret)",
+                            "schema": {"type": "string", "maxLength": 64},
+                        },
+                        LANG_PARAM,
+                    ],
+                    "responses": {
+                        "200": _html("The report"),
+                        "400": _html("Malformed tracking code"),
+                        "404": _html("Unknown, or confidential without the token"),
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document",
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3.1",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
+        },
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "reporterToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The reporter_token returned at submission",
+                },
+                "reporterTokenHeader": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Reporter-Token",
+                },
+            },
+        },
+    }

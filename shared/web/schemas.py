@@ -1,0 +1,393 @@
+"""The shapes citizens send, validated at the edge with pydantic v2.
+
+Every field is bounded; unknown fields are refused; codes must exist in the
+reference data. Error ``type`` values are stable codes (``too_short``,
+``unknown_category``, ...) that :mod:`shared.web.i18n` turns into Bahasa Indonesia
+or English, so the API and the form speak the same language about the same error.
+Cross-field rules (regency inside the province, contact details unless anonymous)
+are field validators that read the fields validated before them, so one request
+gets every error at once, each on its own field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
+
+from shared.domain.privacy import ReporterIdentity
+from shared.domain.report import Region, ReportDraft, ReportType
+from shared.web.catalog import Catalog, catalog
+
+TITLE_MIN, TITLE_MAX = 10, 150
+DESCRIPTION_MIN, DESCRIPTION_MAX = 30, 5000
+NAME_MAX = 100
+EMAIL_MAX = 254
+PHONE_MAX = 20
+EARLIEST_INCIDENT = dt.date(2000, 1, 1)
+TIMEZONE = ZoneInfo("Asia/Jakarta")
+
+# Control characters other than tab and newlines never belong in a report.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+# Indonesian numbers: +62 / 62 / 0, then an area or mobile prefix (not 0), 7 to 12 digits.
+_PHONE = re.compile(r"^(?:\+62|62|0)([1-9]\d{6,11})$")
+_PHONE_SEPARATORS = re.compile(r"[\s\-().]")
+
+ReportTypeIn = Literal["pengaduan", "aspirasi", "permintaan_informasi"]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)]
+
+
+def _err(code: str, message: str, **ctx: Any) -> PydanticCustomError:
+    return PydanticCustomError(code, message, ctx or None)
+
+
+def _catalog(info: ValidationInfo) -> Catalog:
+    context = info.context or {}
+    found = context.get("catalog") if isinstance(context, dict) else None
+    return found if isinstance(found, Catalog) else catalog()
+
+
+def _today(info: ValidationInfo) -> dt.date:
+    context = info.context or {}
+    found = context.get("today") if isinstance(context, dict) else None
+    return found if isinstance(found, dt.date) else dt.datetime.now(TIMEZONE).date()
+
+
+def _again(error: ErrorDetails) -> InitErrorDetails:
+    """An error caught from an inner validation, re-raisable with others (same type and ctx)."""
+    return {
+        "type": PydanticCustomError(
+            error["type"], error["msg"].replace("{", "(").replace("}", ")"), error.get("ctx")
+        ),
+        "loc": tuple(error["loc"]),
+        "input": error.get("input"),
+    }
+
+
+def _blank_to_none(value: object) -> object:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def _clean_text(value: str) -> str:
+    if _CONTROL.search(value):
+        raise _err("invalid_text", "text contains control characters")
+    return value
+
+
+def normalize_phone(value: str) -> str:
+    """``0812-3456-7890`` → ``+6281234567890``, or ValueError."""
+    compact = _PHONE_SEPARATORS.sub("", value)
+    match = _PHONE.fullmatch(compact)
+    if not match:
+        raise ValueError(value)
+    return f"+62{match.group(1)}"
+
+
+# The one example of a valid report: in the JSON Schema, the OpenAPI document and tests.
+REPORT_EXAMPLE: dict[str, Any] = {
+    "type": "pengaduan",
+    "title": "Jalan berlubang di Jalan Raya Cianjur",
+    "description": (
+        "Sudah tiga bulan jalan di depan pasar berlubang besar dan membahayakan "
+        "pengendara motor, terutama saat hujan."
+    ),
+    "category": "infrastruktur.jalan",
+    "province_code": "32",
+    "regency_code": "32.03",
+    "incident_date": "2025-01-15",
+    "anonymous": False,
+    "confidential": False,
+    "reporter": {
+        "name": "Siti Rahayu",
+        "email": "siti@contoh.id",
+        "phone": "0812-3456-7890",
+    },
+}
+
+
+class ReporterIn(BaseModel):
+    """How to reach the reporter. Stored apart from the report; never published."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str | None = Field(default=None, max_length=NAME_MAX, examples=["Siti Rahayu"])
+    email: str | None = Field(default=None, max_length=EMAIL_MAX, examples=["siti@contoh.id"])
+    phone: str | None = Field(
+        default=None,
+        max_length=PHONE_MAX,
+        description="Indonesian number: +62…, 62… or 0…; stored as +62…",
+        examples=["0812-3456-7890"],
+    )
+
+    @field_validator("name", "email", "phone", mode="before")
+    @classmethod
+    def _blank(cls, value: object) -> object:
+        return _blank_to_none(value)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        return _clean_text(value) if value is not None else None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not _EMAIL.fullmatch(value):
+            raise _err("invalid_email", "not an email address")
+        return value
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return normalize_phone(value)
+        except ValueError:
+            raise _err("invalid_phone", "not an Indonesian phone number") from None
+
+
+class ReportIn(BaseModel):
+    """A report as a citizen submits it, through the form or ``POST /api/v1/reports``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        title="ReportIn",
+        json_schema_extra={"examples": [REPORT_EXAMPLE]},
+    )
+
+    type: ReportTypeIn = Field(
+        description="pengaduan (complaint), aspirasi (aspiration), permintaan_informasi"
+    )
+    title: str = Field(min_length=TITLE_MIN, max_length=TITLE_MAX)
+    description: str = Field(min_length=DESCRIPTION_MIN, max_length=DESCRIPTION_MAX)
+    category: Code = Field(description="A category id from the reference data")
+    province_code: str = Field(max_length=2, description="Kemendagri province code, e.g. 32")
+    regency_code: str | None = Field(
+        default=None,
+        max_length=5,
+        description="Kemendagri regency/city code inside the province, e.g. 32.03",
+    )
+    incident_date: dt.date | None = Field(default=None, description="Not in the future")
+    target_agency_id: str | None = Field(
+        default=None, max_length=80, description="Send straight to this agency (optional)"
+    )
+    anonymous: bool = Field(default=False, description="Hide the reporter's identity")
+    confidential: bool = Field(default=False, description="Keep the report off public pages")
+    reporter: ReporterIn | None = Field(
+        default=None,
+        validate_default=True,
+        description="Required (a name and an email or phone) unless anonymous",
+    )
+
+    @field_validator("regency_code", "incident_date", "target_agency_id", "reporter", mode="before")
+    @classmethod
+    def _blank(cls, value: object) -> object:
+        return _blank_to_none(value)
+
+    @field_validator("title", "description")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return _clean_text(value)
+
+    @field_validator("category")
+    @classmethod
+    def _category(cls, value: str, info: ValidationInfo) -> str:
+        if value not in _catalog(info).category_names:
+            raise _err("unknown_category", "unknown category")
+        return value
+
+    @field_validator("province_code")
+    @classmethod
+    def _province(cls, value: str, info: ValidationInfo) -> str:
+        if value not in _catalog(info).province_names:
+            raise _err("unknown_province", "unknown province")
+        return value
+
+    @field_validator("regency_code")
+    @classmethod
+    def _regency(cls, value: str | None, info: ValidationInfo) -> str | None:
+        known = _catalog(info)
+        province = info.data.get("province_code")
+        if value is None:
+            # Where the reference lists regencies for the province, the report must
+            # name one: routing rules are per regency.
+            if province and known.regencies.get(province):
+                raise _err("regency_required", "choose a regency or city")
+            return None
+        if value not in known.regency_province:
+            raise _err("unknown_regency", "unknown regency or city")
+        if province and known.regency_province[value] != province:
+            raise _err("regency_not_in_province", "regency is not in the province")
+        return value
+
+    @field_validator("incident_date")
+    @classmethod
+    def _incident_date(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        if value is None:
+            return None
+        if value > _today(info):
+            raise _err("future_date", "the incident date is in the future")
+        if value < EARLIEST_INCIDENT:
+            raise _err("date_too_old", "the incident date is too old", min=str(EARLIEST_INCIDENT))
+        return value
+
+    @field_validator("target_agency_id")
+    @classmethod
+    def _agency(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and value not in _catalog(info).agency_names:
+            raise _err("unknown_agency", "unknown agency")
+        return value
+
+    @field_validator("reporter", mode="wrap")
+    @classmethod
+    def _contact(
+        cls, value: object, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> ReporterIn | None:
+        # Wrapped so that a malformed email and a missing name are reported together.
+        errors: list[InitErrorDetails] = []
+        result: ReporterIn | None = None
+        try:
+            result = handler(value)
+        except ValidationError as invalid:
+            errors = [_again(error) for error in invalid.errors()]
+        if info.data.get("anonymous", False):
+            if errors:
+                raise ValidationError.from_exception_data("ReporterIn", errors)
+            return result
+        raw: dict[str, Any] = value if isinstance(value, dict) else {}
+        failed = {error["loc"][0] for error in errors if error["loc"]}
+
+        def given(name: str) -> bool:
+            if result is not None:
+                return bool(getattr(result, name))
+            return name in failed or bool(str(raw.get(name) or "").strip())
+
+        if not given("name"):
+            errors.append(
+                {
+                    "type": _err("name_required", "a name is required"),
+                    "loc": ("name",),
+                    "input": None,
+                }
+            )
+        if not (given("email") or given("phone")):
+            errors.append(
+                {
+                    "type": _err("contact_required", "an email or phone is required"),
+                    "loc": ("email",),
+                    "input": None,
+                }
+            )
+        if errors:
+            raise ValidationError.from_exception_data("ReporterIn", errors)
+        return result
+
+    def to_domain(self) -> tuple[ReportDraft, ReporterIdentity]:
+        draft = ReportDraft(
+            type=ReportType(self.type),
+            title=self.title,
+            description=self.description,
+            category=self.category,
+            region=Region(self.province_code, self.regency_code),
+            incident_date=self.incident_date,
+            target_agency_id=self.target_agency_id,
+            anonymous=self.anonymous,
+            confidential=self.confidential,
+        )
+        contact = self.reporter or ReporterIn()
+        return draft, ReporterIdentity(contact.name, contact.email, contact.phone)
+
+
+class SubmittedOut(BaseModel):
+    """What ``POST /api/v1/reports`` answers: keep ``reporter_token`` secret."""
+
+    tracking_code: str = Field(examples=["K7M-2XQ-9R4"])
+    reporter_token: str = Field(description="Secret: shows private details and lets you act")
+    tracking_url: str = Field(description="Private link for the reporter (holds the token)")
+    status: str = Field(examples=["submitted"])
+    status_label: str = Field(examples=["Belum Terverifikasi"])
+
+
+class TimelineEventOut(BaseModel):
+    seq: int
+    action: str
+    action_label: str
+    at: dt.datetime
+    actor_role: str
+    from_state: str | None
+    to_state: str
+    message: str | None = None
+    reason: str | None = Field(default=None, description="Reporter only")
+
+
+class ReporterOut(BaseModel):
+    name: str | None
+    email: str | None
+    phone: str | None
+
+
+class ReportOut(BaseModel):
+    """A report as its asker may see it: the public view, or the reporter's with the token."""
+
+    audience: Literal["public", "reporter"]
+    tracking_code: str
+    type: str
+    title: str
+    description: str
+    category: str
+    province_code: str
+    regency_code: str | None
+    incident_date: dt.date | None
+    anonymous: bool
+    confidential: bool
+    state: str
+    status_label: str
+    submitted_at: dt.datetime
+    verify_due: dt.date
+    resolve_due: dt.date
+    updated_at: dt.datetime
+    auto_close_due: dt.date | None = None
+    agency_id: str | None
+    target_agency_id: str | None = Field(default=None, description="Reporter only")
+    rating: int | None = None
+    timeline: list[TimelineEventOut]
+    reporter: ReporterOut | None = Field(default=None, description="Reporter only")
+
+
+class FieldErrorOut(BaseModel):
+    field: str = Field(examples=["title"])
+    code: str = Field(examples=["too_short"])
+    message: str = Field(examples=["Minimal 10 karakter."])
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details (``application/problem+json``)."""
+
+    type: str = Field(examples=["urn:lapor:problem:validation"])
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldErrorOut] | None = Field(default=None, description="One entry per field")
