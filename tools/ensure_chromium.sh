@@ -4,7 +4,7 @@
 # say what to install and fail: a tier that cannot run must not pass quietly.
 set -euo pipefail
 
-CHROMIUM=/usr/bin/chromium
+CHROMIUM="${LAPOR_CHROMIUM:-/usr/bin/chromium}"
 if [[ -x "$CHROMIUM" ]]; then
   exit 0
 fi
@@ -14,9 +14,9 @@ if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
   exit 0
 fi
-cat >&2 <<'MSG'
-ensure_chromium: the end-to-end tests need Debian's chromium at /usr/bin/chromium:
+cat >&2 <<MSG
+ensure_chromium: the end-to-end tests need Debian's chromium at $CHROMIUM:
     sudo apt-get install chromium chromium-driver
-(Do not run `playwright install`; the tests use the Debian browser.)
+(Do not run \`playwright install\`; the tests use the Debian browser.)
 MSG
 exit 1
