@@ -1,0 +1,493 @@
+"""The report store on Firestore: the ReportStore port, one commit per submission.
+
+Layout (every id is random or a keyed hash, so writes spread over the key space):
+
+- ``reports/{random id}``: the report, without the reporter's identity
+- ``reports/{id}/events/{seq:06d}``: the immutable timeline
+- ``identities/{report id}``: who reported and how to reach them, apart from the report
+- ``outbox/{message id}``: events not yet settled; a transition that settles one
+  deletes it, so the outbox holds only what the sweeper may still have to publish
+- ``idempotency/{key hash}``: replays of a submission; ``expires_at`` feeds a TTL policy
+- ``tracking_codes/{code}``: the claim that makes a tracking code unique
+- ``rate_limits/{window key}``: accepted submissions per client per window (TTL too)
+
+The mapping between domain objects and documents is explicit (``*_to_doc`` /
+``*_from_doc``): dates are ``YYYY-MM-DD`` strings (they sort and compare as dates),
+datetimes are Firestore timestamps and always come back tz-aware UTC, enums are their
+values, and every document carries ``schema_version`` so a later migration can tell
+old documents from new ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+from typing import Any
+
+from google.api_core.exceptions import AlreadyExists
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+
+from shared.domain.privacy import ReporterIdentity
+from shared.domain.report import (
+    Action,
+    Actor,
+    Region,
+    Report,
+    ReportType,
+    Role,
+    State,
+    TimelineEvent,
+)
+from shared.ports import (
+    Change,
+    IdempotencyKeyTaken,
+    IdempotencyRecord,
+    NewSubmission,
+    OutboxMessage,
+    ReportNotFound,
+    SubmissionPrecheck,
+    TrackingCodeTaken,
+)
+
+SCHEMA_VERSION = 1
+
+REPORTS = "reports"
+EVENTS = "events"
+IDENTITIES = "identities"
+OUTBOX = "outbox"
+IDEMPOTENCY = "idempotency"
+TRACKING_CODES = "tracking_codes"
+RATE_LIMITS = "rate_limits"
+
+Doc = dict[str, Any]
+
+
+# --- values ---------------------------------------------------------------------------
+
+
+def _ts(value: dt.datetime) -> dt.datetime:
+    """A datetime as Firestore stores it. Naive datetimes are refused, not guessed."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value!r}: the domain works in aware datetimes")
+    return value.astimezone(dt.UTC)
+
+
+def _opt_ts(value: dt.datetime | None) -> dt.datetime | None:
+    return None if value is None else _ts(value)
+
+
+def _utc(value: Any) -> dt.datetime:
+    """A timestamp read back (DatetimeWithNanoseconds) as a plain aware UTC datetime."""
+    if not isinstance(value, dt.datetime):
+        raise TypeError(f"expected a timestamp, got {type(value).__name__}")
+    v = value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return dt.datetime(
+        v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond, tzinfo=dt.UTC
+    )
+
+
+def _opt_utc(value: Any) -> dt.datetime | None:
+    return None if value is None else _utc(value)
+
+
+def _day(value: dt.date) -> str:
+    return value.isoformat()
+
+
+def _opt_day(value: dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _from_day(value: Any) -> dt.date:
+    return dt.date.fromisoformat(str(value))
+
+
+def _opt_from_day(value: Any) -> dt.date | None:
+    return None if value is None else dt.date.fromisoformat(str(value))
+
+
+def _check_version(doc: Mapping[str, Any], what: str) -> None:
+    version = doc.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise ValueError(f"{what} has schema_version {version!r}, expected {SCHEMA_VERSION}")
+
+
+# --- reports --------------------------------------------------------------------------
+
+# Report fields that are not stored under their own name: the id is the document id,
+# the region is flattened so it can be filtered on.
+_REPORT_FIELDS_NOT_STORED = frozenset({"id", "region"})
+
+
+def report_to_doc(report: Report) -> Doc:
+    """The report document. Absent values are stored as null so every document has the
+    same fields (and ``where("agency_id", "==", None)`` finds unrouted reports)."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tracking_code": report.tracking_code,
+        "type": report.type.value,
+        "title": report.title,
+        "description": report.description,
+        "category": report.category,
+        "province_code": report.region.province_code,
+        "regency_code": report.region.regency_code,
+        "incident_date": _opt_day(report.incident_date),
+        "target_agency_id": report.target_agency_id,
+        "anonymous": report.anonymous,
+        "confidential": report.confidential,
+        "state": report.state.value,
+        "submitted_at": _ts(report.submitted_at),
+        "updated_at": _ts(report.updated_at),
+        "verify_due": _day(report.verify_due),
+        "resolve_due": _day(report.resolve_due),
+        "last_seq": report.last_seq,
+        "agency_id": report.agency_id,
+        "unit_id": report.unit_id,
+        "paused_working_days": report.paused_working_days,
+        "on_hold_since": _opt_ts(report.on_hold_since),
+        "first_response_at": _opt_ts(report.first_response_at),
+        "resolved_at": _opt_ts(report.resolved_at),
+        "auto_close_due": _opt_day(report.auto_close_due),
+        "closed_at": _opt_ts(report.closed_at),
+        "rating": report.rating,
+        "reopen_count": report.reopen_count,
+    }
+
+
+def report_from_doc(report_id: str, doc: Mapping[str, Any]) -> Report:
+    _check_version(doc, f"reports/{report_id}")
+    return Report(
+        id=report_id,
+        tracking_code=doc["tracking_code"],
+        type=ReportType(doc["type"]),
+        title=doc["title"],
+        description=doc["description"],
+        category=doc["category"],
+        region=Region(doc["province_code"], doc.get("regency_code")),
+        incident_date=_opt_from_day(doc.get("incident_date")),
+        target_agency_id=doc.get("target_agency_id"),
+        anonymous=bool(doc["anonymous"]),
+        confidential=bool(doc["confidential"]),
+        state=State(doc["state"]),
+        submitted_at=_utc(doc["submitted_at"]),
+        updated_at=_utc(doc["updated_at"]),
+        verify_due=_from_day(doc["verify_due"]),
+        resolve_due=_from_day(doc["resolve_due"]),
+        last_seq=int(doc["last_seq"]),
+        agency_id=doc.get("agency_id"),
+        unit_id=doc.get("unit_id"),
+        paused_working_days=int(doc.get("paused_working_days", 0)),
+        on_hold_since=_opt_utc(doc.get("on_hold_since")),
+        first_response_at=_opt_utc(doc.get("first_response_at")),
+        resolved_at=_opt_utc(doc.get("resolved_at")),
+        auto_close_due=_opt_from_day(doc.get("auto_close_due")),
+        closed_at=_opt_utc(doc.get("closed_at")),
+        rating=doc.get("rating"),
+        reopen_count=int(doc.get("reopen_count", 0)),
+    )
+
+
+def report_doc_fields() -> frozenset[str]:
+    """The fields ``report_to_doc`` must write: a test checks it against the dataclass."""
+    return (frozenset(f.name for f in fields(Report)) - _REPORT_FIELDS_NOT_STORED) | {
+        "province_code",
+        "regency_code",
+        "schema_version",
+    }
+
+
+# --- timeline events ------------------------------------------------------------------
+
+
+def event_id(seq: int) -> str:
+    """Zero-padded so the document ids sort in timeline order too."""
+    return f"{seq:06d}"
+
+
+def event_to_doc(event: TimelineEvent) -> Doc:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "seq": event.seq,
+        "action": event.action.value,
+        "at": _ts(event.at),
+        "actor_role": event.actor.role.value,
+        "actor_id": event.actor.id,
+        "from_state": event.from_state.value if event.from_state else None,
+        "to_state": event.to_state.value,
+        "reason": event.reason,
+        "message": event.message,
+        "data": dict(event.data),
+    }
+
+
+def event_from_doc(doc: Mapping[str, Any]) -> TimelineEvent:
+    _check_version(doc, "timeline event")
+    from_state = doc.get("from_state")
+    return TimelineEvent(
+        seq=int(doc["seq"]),
+        action=Action(doc["action"]),
+        at=_utc(doc["at"]),
+        actor=Actor(Role(doc["actor_role"]), doc["actor_id"]),
+        from_state=State(from_state) if from_state is not None else None,
+        to_state=State(doc["to_state"]),
+        reason=doc.get("reason"),
+        message=doc.get("message"),
+        data=MappingProxyType(dict(doc.get("data") or {})),
+    )
+
+
+# --- the other documents --------------------------------------------------------------
+
+
+def identity_to_doc(identity: ReporterIdentity) -> Doc:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "name": identity.name,
+        "email": identity.email,
+        "phone": identity.phone,
+    }
+
+
+def identity_from_doc(doc: Mapping[str, Any]) -> ReporterIdentity:
+    return ReporterIdentity(doc.get("name"), doc.get("email"), doc.get("phone"))
+
+
+def outbox_to_doc(message: OutboxMessage) -> Doc:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "topic": message.topic,
+        "data": dict(message.data),
+        "attributes": dict(message.attributes),
+        "created_at": _ts(message.created_at),
+        "status": "pending",
+        "attempts": 0,
+    }
+
+
+def outbox_from_doc(message_id: str, doc: Mapping[str, Any]) -> OutboxMessage:
+    return OutboxMessage(
+        id=message_id,
+        topic=doc["topic"],
+        data=dict(doc.get("data") or {}),
+        attributes={str(k): str(v) for k, v in (doc.get("attributes") or {}).items()},
+        created_at=_utc(doc["created_at"]),
+    )
+
+
+def idempotency_to_doc(record: IdempotencyRecord) -> Doc:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "fingerprint": record.fingerprint,
+        "report_id": record.report_id,
+        "tracking_code": record.tracking_code,
+        "expires_at": _ts(record.expires_at),  # the TTL policy's field
+    }
+
+
+def idempotency_from_doc(key_hash: str, doc: Mapping[str, Any]) -> IdempotencyRecord:
+    return IdempotencyRecord(
+        key_hash=key_hash,
+        fingerprint=doc["fingerprint"],
+        report_id=doc["report_id"],
+        tracking_code=doc["tracking_code"],
+        expires_at=_utc(doc["expires_at"]),
+    )
+
+
+# --- operation counts -----------------------------------------------------------------
+
+
+@dataclass
+class StoreStats:
+    """What the store sent to Firestore, counted as Firestore bills it.
+
+    ``commits``: commit RPCs sent (failed ones included). ``writes``: documents written
+    by successful commits (one per write result the server returned; a field transform
+    such as Increment rides in its document's write and costs nothing extra).
+    ``reads``: documents read: one per document asked for in a lookup, found or not;
+    per query, the documents returned, and at least one (an empty query is billed one).
+    """
+
+    commits: int = 0
+    writes: int = 0
+    reads: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, *, commits: int = 0, writes: int = 0, reads: int = 0) -> None:
+        with self._lock:
+            self.commits += commits
+            self.writes += writes
+            self.reads += reads
+
+    def snapshot(self) -> StoreStats:
+        with self._lock:
+            return StoreStats(self.commits, self.writes, self.reads)
+
+    def since(self, earlier: StoreStats) -> StoreStats:
+        """The operations between ``earlier`` (a snapshot) and now."""
+        now = self.snapshot()
+        return StoreStats(
+            now.commits - earlier.commits, now.writes - earlier.writes, now.reads - earlier.reads
+        )
+
+    def reset(self) -> None:
+        with self._lock:
+            self.commits = self.writes = self.reads = 0
+
+
+# --- the store ------------------------------------------------------------------------
+
+
+class FirestoreReportStore:
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+        self._reports = client.collection(REPORTS)
+        self._identities = client.collection(IDENTITIES)
+        self._outbox = client.collection(OUTBOX)
+        self._idempotency = client.collection(IDEMPOTENCY)
+        self._tracking_codes = client.collection(TRACKING_CODES)
+        self._rate_limits = client.collection(RATE_LIMITS)
+        self.stats = StoreStats()
+
+    def new_report_id(self) -> str:
+        # Random 20-character id made locally (no round trip); never sequential, so no
+        # hot spot on the index and no volume leaked through ids.
+        return str(self._reports.document().id)
+
+    def precheck_submission(
+        self, idempotency_key_hash: str | None, rate_window_key: str
+    ) -> SubmissionPrecheck:
+        rate_ref = self._rate_limits.document(rate_window_key)
+        idem_ref = (
+            self._idempotency.document(idempotency_key_hash) if idempotency_key_hash else None
+        )
+        refs = [rate_ref] if idem_ref is None else [idem_ref, rate_ref]
+        # One BatchGetDocuments round trip; results come back in any order.
+        snapshots = {snap.reference.path: snap for snap in self._client.get_all(refs)}
+        self.stats.add(reads=len(refs))
+        previous = None
+        if idem_ref is not None and idempotency_key_hash is not None:
+            idem = snapshots.get(idem_ref.path)
+            if idem is not None and idem.exists:
+                previous = idempotency_from_doc(idempotency_key_hash, idem.to_dict() or {})
+        rate = snapshots.get(rate_ref.path)
+        count = int((rate.to_dict() or {}).get("count", 0)) if rate and rate.exists else 0
+        return SubmissionPrecheck(previous, count)
+
+    def create_submission(self, submission: NewSubmission) -> None:
+        report, record = submission.report, submission.idempotency
+        report_ref = self._reports.document(report.id)
+        idem_ref = self._idempotency.document(record.key_hash) if record else None
+        batch = self._client.batch()
+        batch.set(report_ref, report_to_doc(report))
+        batch.set(
+            report_ref.collection(EVENTS).document(event_id(submission.event.seq)),
+            event_to_doc(submission.event),
+        )
+        batch.set(self._identities.document(report.id), identity_to_doc(submission.identity))
+        batch.set(self._outbox.document(submission.outbox.id), outbox_to_doc(submission.outbox))
+        # The two preconditions: either failing fails the whole commit.
+        batch.create(
+            self._tracking_codes.document(report.tracking_code),
+            {"report_id": report.id, "created_at": _ts(report.submitted_at)},
+        )
+        if record is not None and idem_ref is not None:
+            batch.create(idem_ref, idempotency_to_doc(record))
+        batch.set(
+            self._rate_limits.document(submission.rate_window.key),
+            {"count": firestore.Increment(1), "expires_at": _ts(submission.rate_window.expires_at)},
+            merge=True,
+        )
+        self.stats.add(commits=1)
+        try:
+            results = batch.commit()
+        except AlreadyExists as exc:
+            # A batch is atomic: nothing was written. Which claim was taken? The
+            # idempotency key wins (the caller replays), otherwise it was the code.
+            if idem_ref is not None:
+                snap = idem_ref.get()
+                self.stats.add(reads=1)
+                if snap.exists:
+                    raise IdempotencyKeyTaken(idem_ref.id) from exc
+            raise TrackingCodeTaken(report.tracking_code) from exc
+        self.stats.add(writes=len(results))
+
+    def idempotency_record(self, key_hash: str) -> IdempotencyRecord | None:
+        # Records past expires_at still count until the TTL policy deletes them
+        # (typically within a day): the create precondition cannot tell them apart.
+        snap = self._idempotency.document(key_hash).get()
+        self.stats.add(reads=1)
+        return idempotency_from_doc(key_hash, snap.to_dict() or {}) if snap.exists else None
+
+    def find_by_tracking_code(self, tracking_code: str) -> Report | None:
+        # A query on the report's own tracking_code field costs one read and one round
+        # trip (served by the automatic single-field index); going through the
+        # tracking_codes claim would cost two reads in two sequential round trips. The
+        # claim exists to make codes unique at write time, not for lookups.
+        query = self._reports.where(filter=FieldFilter("tracking_code", "==", tracking_code))
+        found = list(query.limit(1).stream())
+        self.stats.add(reads=max(1, len(found)))
+        if not found:
+            return None
+        return report_from_doc(found[0].id, found[0].to_dict() or {})
+
+    def get(self, report_id: str) -> Report | None:
+        snap = self._reports.document(report_id).get()
+        self.stats.add(reads=1)
+        return report_from_doc(report_id, snap.to_dict() or {}) if snap.exists else None
+
+    def timeline(self, report_id: str) -> Sequence[TimelineEvent]:
+        events = self._reports.document(report_id).collection(EVENTS)
+        docs = list(events.order_by("seq").stream())
+        self.stats.add(reads=max(1, len(docs)))
+        return [event_from_doc(doc.to_dict() or {}) for doc in docs]
+
+    def identity(self, report_id: str) -> ReporterIdentity | None:
+        snap = self._identities.document(report_id).get()
+        self.stats.add(reads=1)
+        return identity_from_doc(snap.to_dict() or {}) if snap.exists else None
+
+    def transition(self, report_id: str, decide: Callable[[Report], Change]) -> Change:
+        """Read, decide and write in one Firestore transaction (retried on contention).
+
+        Writes the whole report, creates the event document (a create: an event is
+        never overwritten), writes the emitted outbox entries and deletes the settled
+        ones. Costs 1 read, 1 commit and 2 + emitted + settled writes.
+        """
+        ref = self._reports.document(report_id)
+        attempts = {"commits": 0, "writes": 0}
+
+        @firestore.transactional
+        def run(transaction: firestore.Transaction) -> Change:
+            snap = ref.get(transaction=transaction)
+            self.stats.add(reads=1)
+            if not snap.exists:
+                raise ReportNotFound(report_id)
+            change = decide(report_from_doc(report_id, snap.to_dict() or {}))
+            if change.report.id != report_id or change.event.seq != change.report.last_seq:
+                raise ValueError("a change must keep the report id and end at its event")
+            transaction.set(ref, report_to_doc(change.report))
+            transaction.create(
+                ref.collection(EVENTS).document(event_id(change.event.seq)),
+                event_to_doc(change.event),
+            )
+            for message in change.outbox:
+                transaction.set(self._outbox.document(message.id), outbox_to_doc(message))
+            for message_id in change.settle:
+                transaction.delete(self._outbox.document(message_id))
+            # The wrapper commits right after this returns (and reruns us if aborted).
+            attempts["commits"] += 1
+            attempts["writes"] = 2 + len(change.outbox) + len(change.settle)
+            return change
+
+        try:
+            change: Change = run(self._client.transaction())
+        except BaseException:
+            self.stats.add(commits=attempts["commits"])
+            raise
+        self.stats.add(commits=attempts["commits"], writes=attempts["writes"])
+        return change

@@ -1,0 +1,152 @@
+"""Structured logs Cloud Logging understands: one JSON object per line on stdout.
+
+On Cloud Functions (Cloud Run underneath) a JSON line on stdout becomes a structured
+entry: ``severity`` sets the level, ``message`` the summary, and the
+``logging.googleapis.com/*`` keys tie the entry to its source line and its request's
+trace. Anything passed with ``extra=`` becomes a field of ``jsonPayload``.
+
+An entry point calls :func:`setup_logging` once and, per request, :func:`bind_trace`
+with the ``traceparent`` (or ``X-Cloud-Trace-Context``) header, so every line the
+request logs groups under its trace in the console.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import json
+import logging
+import re
+import sys
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+TRACE_KEY = "logging.googleapis.com/trace"
+SPAN_KEY = "logging.googleapis.com/spanId"
+SAMPLED_KEY = "logging.googleapis.com/trace_sampled"
+SOURCE_KEY = "logging.googleapis.com/sourceLocation"
+
+# Attributes every LogRecord has; anything else on a record came in through ``extra=``.
+_RECORD_ATTRS = frozenset(
+    vars(logging.LogRecord("", logging.INFO, "", 0, "", None, None)).keys()
+) | {"message", "asctime", "taskName"}
+
+# Python's level names are Cloud Logging severities; a custom level becomes DEFAULT.
+_SEVERITY = {
+    "DEBUG": "DEBUG",
+    "INFO": "INFO",
+    "WARNING": "WARNING",
+    "ERROR": "ERROR",
+    "CRITICAL": "CRITICAL",
+}
+
+# W3C: version-traceid-parentid-flags, lower-case hex; all-zero ids are invalid.
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+# Google's legacy header: TRACE_ID/SPAN_ID;o=OPTIONS (span id in decimal, both optional).
+_CLOUD_TRACE = re.compile(r"^([0-9a-fA-F]{32})(?:/(\d+))?(?:;o=(\d))?$")
+
+
+@dataclass(frozen=True)
+class TraceContext:
+    trace: str  # projects/<project>/traces/<trace id>
+    span_id: str | None = None  # 16 hex digits, as Cloud Logging expects
+    sampled: bool | None = None
+
+
+_trace: contextvars.ContextVar[TraceContext | None] = contextvars.ContextVar(
+    "lapor_trace", default=None
+)
+
+
+def parse_trace_header(header: str | None, project: str) -> TraceContext | None:
+    """The trace named by a ``traceparent`` or ``X-Cloud-Trace-Context`` value, or None."""
+    if not header:
+        return None
+    value = header.strip()
+    if m := _TRACEPARENT.match(value.lower()):
+        trace_id, span_id, flags = m.groups()
+        if trace_id == "0" * 32 or span_id == "0" * 16:
+            return None
+        return TraceContext(
+            f"projects/{project}/traces/{trace_id}", span_id, bool(int(flags, 16) & 1)
+        )
+    if m := _CLOUD_TRACE.match(value):
+        trace_id, span, option = m.groups()
+        span_hex = f"{int(span):016x}" if span and int(span) < 2**64 else None
+        return TraceContext(
+            f"projects/{project}/traces/{trace_id.lower()}",
+            span_hex,
+            None if option is None else option == "1",
+        )
+    return None
+
+
+def bind_trace(header: str | None, project: str) -> contextvars.Token[TraceContext | None]:
+    """Tie the log lines that follow (in this context) to the request's trace.
+
+    Returns the token for :func:`unbind_trace`; an unparseable header binds nothing, so
+    a previous request's trace never leaks into this one.
+    """
+    return _trace.set(parse_trace_header(header, project))
+
+
+def unbind_trace(token: contextvars.Token[TraceContext | None]) -> None:
+    _trace.reset(token)
+
+
+def current_trace() -> TraceContext | None:
+    return _trace.get()
+
+
+class CloudLoggingFormatter(logging.Formatter):
+    """One JSON object per record, in the shape Cloud Logging's agent parses."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "severity": _SEVERITY.get(record.levelname, "DEFAULT"),
+            "message": record.getMessage(),
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC)
+            .isoformat(timespec="microseconds")
+            .replace("+00:00", "Z"),
+            "logger": record.name,
+            # LogEntrySourceLocation: its int64 line travels as a JSON string.
+            SOURCE_KEY: {
+                "file": record.pathname,
+                "line": str(record.lineno),
+                "function": record.funcName,
+            },
+        }
+        trace = _trace.get()
+        if trace is not None:
+            entry[TRACE_KEY] = trace.trace
+            if trace.span_id:
+                entry[SPAN_KEY] = trace.span_id
+            if trace.sampled is not None:
+                entry[SAMPLED_KEY] = trace.sampled
+        for key, value in vars(record).items():
+            if key not in _RECORD_ATTRS and not key.startswith("_") and key not in entry:
+                entry[key] = value
+        if record.exc_info:
+            # The stack in the message lets Error Reporting pick the entry up.
+            entry["message"] = f"{entry['message']}\n{self.formatException(record.exc_info)}"
+        elif record.exc_text:
+            entry["message"] = f"{entry['message']}\n{record.exc_text}"
+        if record.stack_info:
+            entry["stack_info"] = self.formatStack(record.stack_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+_MARK = "_lapor_cloud_logging"
+
+
+def setup_logging(level: int | str = logging.INFO, stream: TextIO | None = None) -> None:
+    """Send the root logger's records to stdout as JSON; calling it again changes nothing
+    but the level (so every entry point may call it, and tests may call it twice)."""
+    root = logging.getLogger()
+    root.setLevel(level)
+    if any(getattr(handler, _MARK, False) for handler in root.handlers):
+        return
+    handler = logging.StreamHandler(stream or sys.stdout)
+    handler.setFormatter(CloudLoggingFormatter())
+    setattr(handler, _MARK, True)
+    root.addHandler(handler)
