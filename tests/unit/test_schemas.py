@@ -1,0 +1,176 @@
+"""ReportIn at the edge: bounds, reference checks, cross-field rules, and the OpenAPI
+examples, each validated against the model it documents."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from shared.web.http import field_errors
+from shared.web.openapi import document
+from shared.web.schemas import REPORT_EXAMPLE, ReportIn, normalize_phone
+from shared.web.submit_app import form_to_data
+
+TODAY = dt.date(2025, 3, 4)
+
+
+def codes(data: dict[str, Any], lang: str = "id") -> dict[str, str]:
+    try:
+        ReportIn.model_validate(data, context={"today": TODAY})
+    except ValidationError as invalid:
+        return {e.field: e.code for e in field_errors(invalid, "id" if lang == "id" else "en")}
+    return {}
+
+
+def example(**changes: Any) -> dict[str, Any]:
+    data = copy.deepcopy(REPORT_EXAMPLE)
+    data.update(changes)
+    return data
+
+
+def test_every_openapi_request_example_validates_against_its_model() -> None:
+    checked = 0
+    for path, item in document()["paths"].items():
+        for method, operation in item.items():
+            for media, content in operation.get("requestBody", {}).get("content", {}).items():
+                assert "example" in content, f"{method.upper()} {path} {media} lacks an example"
+                sample = content["example"]
+                if media == "application/x-www-form-urlencoded":
+                    sample = form_to_data(sample)
+                ReportIn.model_validate(sample)
+                checked += 1
+    assert checked == 2
+
+
+def test_every_problem_response_uses_the_problem_schema() -> None:
+    for item in document()["paths"].values():
+        for operation in item.values():
+            for status, response in operation["responses"].items():
+                content = response.get("content", {})
+                if int(status) >= 400 and "application/problem+json" in content:
+                    schema = content["application/problem+json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/Problem"}
+
+
+def test_openapi_components_resolve() -> None:
+    doc = document()
+    schemas = doc["components"]["schemas"]
+    refs: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                refs.append(node["$ref"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(doc)
+    for ref in refs:
+        assert ref.startswith("#/components/schemas/")
+        assert ref.rsplit("/", 1)[1] in schemas, ref
+
+
+def test_the_example_is_valid() -> None:
+    assert codes(example()) == {}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("title", "x" * 9, "too_short"),
+        ("title", "x" * 151, "too_long"),
+        ("title", "   ", "missing"),
+        ("description", "x" * 29, "too_short"),
+        ("description", "x" * 5001, "too_long"),
+        ("title", "judul dengan \x00 nol", "invalid_text"),
+        ("type", "pengaduan_pengawasan", "invalid_type"),
+        ("category", "tidak-ada", "unknown_category"),
+        ("province_code", "99", "unknown_province"),
+        ("regency_code", "99.99", "unknown_regency"),
+        ("regency_code", "31.71", "regency_not_in_province"),
+        ("incident_date", "2025-03-05", "future_date"),
+        ("incident_date", "1999-12-31", "date_too_old"),
+        ("incident_date", "4 Maret", "invalid_date"),
+        ("target_agency_id", "tidak-ada", "unknown_agency"),
+        ("anonymous", "mungkin", "invalid_bool"),
+        ("surprise", 1, "extra_forbidden"),
+    ],
+)
+def test_each_bad_value_is_refused_on_its_field(field: str, value: Any, code: str) -> None:
+    assert codes(example(**{field: value})) == {field: code}
+
+
+def test_a_province_with_listed_regencies_needs_one() -> None:
+    assert codes(example(regency_code=None)) == {"regency_code": "regency_required"}
+
+
+def test_a_province_without_listed_regencies_needs_none() -> None:
+    assert codes(example(province_code="11", regency_code=None)) == {}
+
+
+def test_today_is_a_valid_incident_date() -> None:
+    assert codes(example(incident_date=TODAY.isoformat())) == {}
+
+
+@pytest.mark.parametrize(
+    ("reporter", "expected"),
+    [
+        (None, {"reporter.name": "name_required", "reporter.email": "contact_required"}),
+        ({"name": "Siti"}, {"reporter.email": "contact_required"}),
+        ({"email": "siti@contoh.id"}, {"reporter.name": "name_required"}),
+        ({"name": "Siti", "phone": "0812 3456 7890"}, {}),
+        ({"name": "x" * 101, "email": "a@b.id"}, {"reporter.name": "too_long"}),
+        ({"name": "Siti", "email": "siti@"}, {"reporter.email": "invalid_email"}),
+        ({"name": "Siti", "phone": "+1 202 555 0101"}, {"reporter.phone": "invalid_phone"}),
+        ({"name": "Siti", "phone": "0812", "age": 3}, {"reporter.phone": "invalid_phone",
+                                                      "reporter.age": "extra_forbidden"}),
+    ],
+)  # fmt: skip
+def test_contact_rules_unless_anonymous(reporter: Any, expected: dict[str, str]) -> None:
+    assert codes(example(reporter=reporter)) == expected
+
+
+def test_anonymous_needs_no_contact_but_bad_contact_is_still_refused() -> None:
+    assert codes(example(anonymous=True, reporter=None)) == {}
+    assert codes(example(anonymous=True, reporter={"email": "nope"})) == {
+        "reporter.email": "invalid_email"
+    }
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("0812-3456-7890", "+6281234567890"),
+        ("+62 812 3456 7890", "+6281234567890"),
+        ("6281234567890", "+6281234567890"),
+        ("(021) 345-6789", "+62213456789"),
+    ],
+)
+def test_indonesian_phone_numbers_are_normalized(typed: str, stored: str) -> None:
+    assert normalize_phone(typed) == stored
+
+
+def test_to_domain_keeps_identity_apart_from_the_draft() -> None:
+    draft, identity = ReportIn.model_validate(example()).to_domain()
+    assert draft.region.regency_code == "32.03"
+    assert identity.name == "Siti Rahayu" and identity.phone == "+6281234567890"
+    assert not hasattr(draft, "reporter")
+
+
+def test_form_fields_map_to_the_nested_shape() -> None:
+    data = form_to_data(
+        {"title": "t", "anonymous": "1", "reporter.name": "A", "nonce": "n", "website": ""}
+    )
+    assert data == {
+        "title": "t",
+        "anonymous": True,
+        "confidential": False,
+        "reporter": {"name": "A"},
+    }
