@@ -23,14 +23,20 @@ TIERS = ("unit", "integration", "functional", "e2e")
 EMULATOR_FIXTURES = {"emulators", "clean_emulators", "seeded_emulators", "local_stack"}
 
 
+def _tier(item: pytest.Item) -> str | None:
+    try:
+        tier = item.path.resolve().relative_to(Path(__file__).resolve().parent).parts[0]
+    except ValueError:
+        return None
+    return tier if tier in TIERS else None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    tests_dir = Path(__file__).resolve().parent
+    # Fastest tier first, so a broken domain fails in seconds, not after the JVMs start.
+    items.sort(key=lambda item: TIERS.index(_tier(item) or "e2e"))
     for item in items:
-        try:
-            tier = item.path.resolve().relative_to(tests_dir).parts[0]
-        except ValueError:
-            continue
-        if tier in TIERS:
+        tier = _tier(item)
+        if tier is not None:
             item.add_marker(getattr(pytest.mark, tier))
         if tier == "unit" and EMULATOR_FIXTURES & set(getattr(item, "fixturenames", ())):
             raise pytest.UsageError(
