@@ -336,7 +336,10 @@ def _render_form(
     notice: str | None = None,
 ) -> Response:
     deps = ctx.deps
-    shown = {e.field: e.message for e in errors or []}
+    order = {name: index for index, name in enumerate(_FIELD_LABEL_KEYS)}
+    # The summary lists errors in the order the fields appear on the page.
+    ordered = sorted(errors or [], key=lambda e: order.get(e.field, len(order)))
+    shown = {e.field: e.message for e in ordered}
     linkable = {name: _fid(name) for name in _FIELD_LABEL_KEYS}
     linkable["type"] = _fid(f"type.{CITIZEN_REPORT_TYPES[1].value}")
     linkable["reporter"] = _fid("reporter.name")
