@@ -1,0 +1,75 @@
+"""A citizen on a phone submits a report through the hosted form and follows it.
+
+The stack is started the way ``make run`` starts it (emulators, topology, seed, every
+function on 127.0.0.1), and a real Chromium fills the form.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tools.stack import LocalStack
+
+CODE = re.compile(r"\b[0-9A-HJKMNP-TV-Z]{3}-[0-9A-HJKMNP-TV-Z]{3}-[0-9A-HJKMNP-TV-Z]{3}\b")
+
+
+def fill_report(page: Any) -> None:
+    page.check("#f-type-pengaduan")
+    page.fill("#f-title", "Jalan berlubang di depan Pasar Cianjur")
+    page.fill(
+        "#f-description",
+        "Ada lubang besar di Jalan Siliwangi depan pasar. Sudah dua pengendara motor jatuh "
+        "minggu ini, terutama malam hari karena lampu jalan juga mati.",
+    )
+    page.select_option("#f-category", "infrastruktur.jalan")
+    page.select_option("#f-province_code", "32")
+    page.select_option("#f-regency_code", "32.03")
+    page.fill('[name="reporter.name"]', "Siti Aminah")
+    page.fill('[name="reporter.phone"]', "081234567890")
+
+
+def test_a_citizen_submits_and_follows_a_report(local_stack: LocalStack, phone: Any) -> None:
+    form_url = local_stack.urls["submit"] + "/"
+    phone.goto(form_url)
+    assert phone.locator("html").get_attribute("lang") == "id"
+    fill_report(phone)
+    with phone.expect_navigation():
+        phone.get_by_role("button", name="Kirim laporan").click()
+
+    # The confirmation shows the code and the private link to follow the report.
+    text = phone.locator("body").inner_text()
+    found = CODE.search(text)
+    assert found, text
+    code = found.group(0)
+    assert "token=" in phone.url and code in phone.url
+    assert "Belum Terverifikasi" in text
+    assert "Jalan berlubang di depan Pasar Cianjur" in text
+    private_link = phone.url.replace("&new=1", "").replace("new=1&", "")
+
+    # Anyone can look the code up (typed the way it is read over the phone)...
+    phone.goto(local_stack.urls["submit"] + "/lacak")
+    phone.fill('[name="code"]', code.lower().replace("-", " "))
+    with phone.expect_navigation():
+        phone.keyboard.press("Enter")
+    public = phone.locator("body").inner_text()
+    assert code in public and "Belum Terverifikasi" in public
+    assert "Siti Aminah" not in public
+
+    # ...and only the private link shows the reporter's own details.
+    phone.goto(private_link)
+    private = phone.locator("body").inner_text()
+    assert "Siti Aminah" in private
+
+
+def test_the_form_shows_errors_in_bahasa_indonesia_and_keeps_the_input(
+    local_stack: LocalStack, phone: Any
+) -> None:
+    phone.goto(local_stack.urls["submit"] + "/")
+    phone.fill("#f-title", "Pendek")
+    with phone.expect_navigation():
+        phone.get_by_role("button", name="Kirim laporan").click()
+    summary = phone.get_by_role("alert")
+    assert summary.is_visible()
+    assert phone.input_value("#f-title") == "Pendek"
+    assert "judul" in summary.inner_text().lower()
