@@ -63,9 +63,15 @@ def import_time_ms(statement: str, runs: int = 7) -> float:
     samples = [
         float(
             subprocess.run(
-                [sys.executable, "-c", probe], cwd=REPO_ROOT, env=env, check=True,
-                capture_output=True, text=True,
-            ).stdout.strip().splitlines()[-1]
+                [sys.executable, "-c", probe],
+                cwd=REPO_ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
         )
         for _ in range(runs)
     ]

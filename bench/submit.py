@@ -49,20 +49,34 @@ def _raw_minimum(count: int) -> list[float]:
 
     store, publisher, config = wiring.report_store(), wiring.publisher(), settings()
     draft = ReportDraft(
-        ReportType.COMPLAINT, "Jalan berlubang di depan pasar", "x" * 200,
-        "infrastruktur.jalan", Region("32", "32.03"), None, None, False, False,
+        ReportType.COMPLAINT,
+        "Jalan berlubang di depan pasar",
+        "x" * 200,
+        "infrastruktur.jalan",
+        Region("32", "32.03"),
+        None,
+        None,
+        False,
+        False,
     )
     identity = ReporterIdentity("Siti Aminah", "siti@example.id", "+6281234567890")
     samples = []
     for _ in range(count):
         now = wiring.clock().now()
         report, event = lifecycle.submit(
-            draft, store.new_report_id(), new_tracking_code(), now,
-            config.calendar(), config.deadline_policy(),
+            draft,
+            store.new_report_id(),
+            new_tracking_code(),
+            now,
+            config.calendar(),
+            config.deadline_policy(),
         )
         outbox = submitted_event(report, f"{report.id}.1", now, config.topic_report_submitted)
         submission = NewSubmission(
-            report, event, identity, outbox,
+            report,
+            event,
+            identity,
+            outbox,
             RateWindow(uuid.uuid4().hex, now),
             IdempotencyRecord(uuid.uuid4().hex, "f", report.id, report.tracking_code, now),
         )

@@ -79,5 +79,5 @@ class Settings(BaseModel):
 
 @lru_cache(maxsize=1)
 def settings() -> Settings:
-    """The instance's settings; tests that change the environment call ``settings.cache_clear()``."""
+    """The instance's settings; tests that change the environment call cache_clear()."""
     return Settings.from_env()

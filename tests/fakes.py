@@ -10,12 +10,12 @@ from shared.domain.privacy import ReporterIdentity
 from shared.domain.report import Report, TimelineEvent
 from shared.ports import (
     Change,
-    ReportNotFound,
     IdempotencyKeyTaken,
     IdempotencyRecord,
     NewSubmission,
     OutboxMessage,
     PublishFailed,
+    ReportNotFound,
     SubmissionPrecheck,
     TrackingCodeTaken,
 )

@@ -128,7 +128,5 @@ def route(
         agency, confidence = suggestion
         if confidence >= auto_route_threshold:
             return Routing(Method.CLASSIFIER, agency, confidence=confidence)
-        return Routing(
-            Method.ADMIN_QUEUE, None, confidence=confidence, suggested_agency_id=agency
-        )
+        return Routing(Method.ADMIN_QUEUE, None, confidence=confidence, suggested_agency_id=agency)
     return Routing(Method.ADMIN_QUEUE, None)

@@ -105,7 +105,11 @@ def submit_report(
     settings: Settings,
 ) -> SubmitResult:
     now = clock.now()
-    key_hash = pseudonym(settings.token_secret, "idempotency", idempotency_key) if idempotency_key else None
+    key_hash = (
+        pseudonym(settings.token_secret, "idempotency", idempotency_key)
+        if idempotency_key
+        else None
+    )
     print_ = fingerprint(draft, identity)
     rate_window, retry_after = _rate_window(settings, client_id, now)
 
@@ -118,10 +122,16 @@ def submit_report(
     report_id = store.new_report_id()
     calendar, policy = settings.calendar(), settings.deadline_policy()
     for attempt in range(_CODE_ATTEMPTS):
-        report, event = lifecycle.submit(draft, report_id, new_tracking_code(), now, calendar, policy)
-        outbox = submitted_event(report, f"{report_id}.{event.seq}", now, settings.topic_report_submitted)
+        report, event = lifecycle.submit(
+            draft, report_id, new_tracking_code(), now, calendar, policy
+        )
+        outbox = submitted_event(
+            report, f"{report_id}.{event.seq}", now, settings.topic_report_submitted
+        )
         record = (
-            IdempotencyRecord(key_hash, print_, report_id, report.tracking_code, now + IDEMPOTENCY_TTL)
+            IdempotencyRecord(
+                key_hash, print_, report_id, report.tracking_code, now + IDEMPOTENCY_TTL
+            )
             if key_hash
             else None
         )

@@ -31,12 +31,25 @@ ADMIN = Actor(Role.AGENCY_ADMIN, "dpupr-cianjur")
 
 def stored_report(store: InMemoryReportStore) -> str:
     draft = ReportDraft(
-        ReportType.COMPLAINT, "Jalan berlubang", "Lubang besar di depan pasar sejak minggu lalu.",
-        "infrastruktur.jalan", Region("32", "32.03"), None, None, False, False,
+        ReportType.COMPLAINT,
+        "Jalan berlubang",
+        "Lubang besar di depan pasar sejak minggu lalu.",
+        "infrastruktur.jalan",
+        Region("32", "32.03"),
+        None,
+        None,
+        False,
+        False,
     )
     result = submit_report(
-        draft, ReporterIdentity("Siti", None, "0812"), client_id="c", idempotency_key=None,
-        store=store, publisher=InMemoryPublisher(), clock=CLOCK, settings=SETTINGS,
+        draft,
+        ReporterIdentity("Siti", None, "0812"),
+        client_id="c",
+        idempotency_key=None,
+        store=store,
+        publisher=InMemoryPublisher(),
+        clock=CLOCK,
+        settings=SETTINGS,
     )
     return result.report_id
 
@@ -47,11 +60,18 @@ def test_an_action_commits_the_report_its_event_and_its_outbox_once() -> None:
     commits = store.commits
 
     def emit(report, event):  # type: ignore[no-untyped-def]
-        return (OutboxMessage(f"{report.id}.{event.seq}", "agency-notifications", {}, {}, CLOCK.now()),)
+        return (
+            OutboxMessage(f"{report.id}.{event.seq}", "agency-notifications", {}, {}, CLOCK.now()),
+        )
 
     change = act(
-        report_id, Command(Action.DISPOSITION, ADMIN, agency_id="dpupr-cianjur"),
-        store=store, clock=CLOCK, settings=SETTINGS, emit=emit, settle=(f"{report_id}.1",),
+        report_id,
+        Command(Action.DISPOSITION, ADMIN, agency_id="dpupr-cianjur"),
+        store=store,
+        clock=CLOCK,
+        settings=SETTINGS,
+        emit=emit,
+        settle=(f"{report_id}.1",),
     )
     assert store.commits == commits + 1
     assert store.reports[report_id].state is State.DISPOSITIONED
@@ -65,8 +85,13 @@ def test_a_refused_action_writes_nothing() -> None:
     report_id = stored_report(store)
     before = (store.commits, store.reports[report_id], list(store.events[report_id]))
     with pytest.raises(IllegalTransition):
-        act(report_id, Command(Action.RESOLVE, ADMIN, message="selesai"),
-            store=store, clock=CLOCK, settings=SETTINGS)
+        act(
+            report_id,
+            Command(Action.RESOLVE, ADMIN, message="selesai"),
+            store=store,
+            clock=CLOCK,
+            settings=SETTINGS,
+        )
     assert (store.commits, store.reports[report_id], store.events[report_id]) == before
 
 
@@ -81,12 +106,23 @@ def test_a_guard_can_refuse_before_the_lifecycle() -> None:
         raise NotYours
 
     with pytest.raises(NotYours):
-        act(report_id, Command(Action.DISPOSITION, ADMIN, agency_id="x"),
-            store=store, clock=CLOCK, settings=SETTINGS, guard=guard)
+        act(
+            report_id,
+            Command(Action.DISPOSITION, ADMIN, agency_id="x"),
+            store=store,
+            clock=CLOCK,
+            settings=SETTINGS,
+            guard=guard,
+        )
     assert store.reports[report_id].state is State.SUBMITTED
 
 
 def test_an_unknown_report_is_not_found() -> None:
     with pytest.raises(ReportNotFound):
-        act("nope", Command(Action.DISPOSITION, ADMIN, agency_id="x"),
-            store=InMemoryReportStore(), clock=CLOCK, settings=SETTINGS)
+        act(
+            "nope",
+            Command(Action.DISPOSITION, ADMIN, agency_id="x"),
+            store=InMemoryReportStore(),
+            clock=CLOCK,
+            settings=SETTINGS,
+        )

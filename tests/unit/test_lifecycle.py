@@ -147,7 +147,13 @@ def test_actions_that_need_a_reason_refuse_a_blank_one(action: Action) -> None:
 def test_follow_up_needs_a_message_and_records_first_response() -> None:
     report = in_state(State.DISPOSITIONED)
     with pytest.raises(InvalidCommand):
-        apply(report, dataclasses.replace(command_for(Action.FOLLOW_UP), message=""), MONDAY, CAL, POLICY)
+        apply(
+            report,
+            dataclasses.replace(command_for(Action.FOLLOW_UP), message=""),
+            MONDAY,
+            CAL,
+            POLICY,
+        )
     after, _ = apply(report, command_for(Action.FOLLOW_UP), MONDAY, CAL, POLICY)
     assert after.first_response_at == MONDAY
     later = MONDAY + dt.timedelta(days=1)
@@ -165,7 +171,9 @@ def test_bukan_wewenang_returns_the_report_for_rerouting_and_names_the_agency() 
 
 
 def test_disposition_records_the_agency() -> None:
-    after, event = apply(in_state(State.SUBMITTED), command_for(Action.DISPOSITION), MONDAY, CAL, POLICY)
+    after, event = apply(
+        in_state(State.SUBMITTED), command_for(Action.DISPOSITION), MONDAY, CAL, POLICY
+    )
     assert after.agency_id == "dinas-pupr-cianjur" and event.data["agency_id"] == after.agency_id
 
 
@@ -184,7 +192,9 @@ def test_hold_pauses_the_clock_until_the_reporter_answers() -> None:
 
 
 def test_resolve_sets_auto_close_and_reopen_clears_it() -> None:
-    resolved, _ = apply(in_state(State.IN_PROGRESS), command_for(Action.RESOLVE), MONDAY, CAL, POLICY)
+    resolved, _ = apply(
+        in_state(State.IN_PROGRESS), command_for(Action.RESOLVE), MONDAY, CAL, POLICY
+    )
     assert resolved.resolved_at == MONDAY
     assert resolved.auto_close_due == CAL.add_working_days(dt.date(2026, 12, 7), 10)
     reopened, event = apply(resolved, command_for(Action.REOPEN), MONDAY, CAL, POLICY)
@@ -208,7 +218,9 @@ def test_a_report_is_rated_once() -> None:
 
 
 def test_events_are_immutable() -> None:
-    _, event = apply(in_state(State.SUBMITTED), command_for(Action.DISPOSITION), MONDAY, CAL, POLICY)
+    _, event = apply(
+        in_state(State.SUBMITTED), command_for(Action.DISPOSITION), MONDAY, CAL, POLICY
+    )
     with pytest.raises(dataclasses.FrozenInstanceError):
         event.reason = "changed"  # type: ignore[misc]
     with pytest.raises(TypeError):

@@ -46,11 +46,17 @@ def timeline(anonymous: bool = False, confidential: bool = False):  # type: igno
         report, Command(Action.DISPOSITION, admin, agency_id="dinkes-cianjur"), NOW, CAL, POLICY
     )
     report, third = apply(
-        report, Command(Action.FOLLOW_UP, admin, message="Kepala puskesmas sudah ditegur."), NOW, CAL, POLICY
+        report,
+        Command(Action.FOLLOW_UP, admin, message="Kepala puskesmas sudah ditegur."),
+        NOW,
+        CAL,
+        POLICY,
     )
     report, fourth = apply(
         report,
-        Command(Action.REPORTER_REPLY, Actor(Role.REPORTER, "reporter"), message="Saya Siti, 0812..."),
+        Command(
+            Action.REPORTER_REPLY, Actor(Role.REPORTER, "reporter"), message="Saya Siti, 0812..."
+        ),
         NOW,
         CAL,
         POLICY,

@@ -7,8 +7,8 @@ import dataclasses
 from shared.domain.routing import (
     KeywordProfile,
     Method,
-    Rule,
     RoutingFacts,
+    Rule,
     classify,
     matching_rules,
     route,
@@ -37,7 +37,11 @@ FACTS = RoutingFacts(
 
 def routed(facts: RoutingFacts, threshold: float = 0.75):  # type: ignore[no-untyped-def]
     return route(
-        facts, rules=RULES, known_agencies=AGENCIES, profiles=PROFILES, auto_route_threshold=threshold
+        facts,
+        rules=RULES,
+        known_agencies=AGENCIES,
+        profiles=PROFILES,
+        auto_route_threshold=threshold,
     )
 
 
@@ -63,7 +67,9 @@ def test_the_regency_rule_beats_the_province_rule_with_a_deeper_category() -> No
 def test_a_deeper_category_wins_within_the_same_place() -> None:
     facts = dataclasses.replace(FACTS, category="kesehatan.puskesmas")
     assert routed(facts).rule_id == "cianjur-kesehatan-puskesmas"
-    assert routed(dataclasses.replace(facts, category="kesehatan.rsud")).rule_id == "cianjur-kesehatan"
+    assert (
+        routed(dataclasses.replace(facts, category="kesehatan.rsud")).rule_id == "cianjur-kesehatan"
+    )
 
 
 def test_a_province_rule_covers_its_other_regencies() -> None:
