@@ -461,7 +461,9 @@ def test_concurrent_transitions_on_one_report_lose_no_update(
     timeline = store.timeline(report_id)
     assert [e.seq for e in timeline] == [1, 2, 3, 4]
     assert {e.message for e in timeline[2:]} == {"tindak lanjut 1", "tindak lanjut 2"}
-    assert len(calls) == 3  # one of the two read a stale report and decided again
+    # At least one read a stale report and decided again (the emulator sometimes aborts
+    # both, so both decide twice; what matters is that neither update was lost).
+    assert len(calls) >= 3
     stored = store.get(report_id)
     assert stored is not None and stored.last_seq == 4
 
