@@ -229,6 +229,11 @@ class Report:
     last_seq: int = 1
     agency_id: str | None = None
     unit_id: str | None = None
+    # How the current disposition was decided, so a "Bukan Wewenang" counts against it.
+    routing_method: str | None = None
+    routing_rule_id: str | None = None
+    # Agencies that answered "Bukan Wewenang": routing never sends the report back.
+    rejected_by: tuple[str, ...] = ()
     paused_working_days: int = 0
     on_hold_since: dt.datetime | None = None
     first_response_at: dt.datetime | None = None
@@ -327,16 +332,39 @@ def apply(
     match action:
         case Action.DISPOSITION:
             _require(command.agency_id, "disposition needs an agency")
-            changes.update(agency_id=command.agency_id, unit_id=None)
+            _require(
+                command.agency_id not in report.rejected_by,
+                "this agency has already answered Bukan Wewenang for this report",
+            )
+            method = str(data.get("method", "manual"))
+            rule_id = data.get("rule_id")
+            changes.update(
+                agency_id=command.agency_id,
+                unit_id=None,
+                routing_method=method,
+                routing_rule_id=str(rule_id) if rule_id else None,
+            )
             data["agency_id"] = str(command.agency_id)
+            data["method"] = method
         case Action.FORWARD:
             _require(command.unit_id, "forward needs a unit")
             changes["unit_id"] = command.unit_id
             data["unit_id"] = str(command.unit_id)
         case Action.NOT_OUR_AUTHORITY:
-            changes.update(agency_id=None, unit_id=None)
+            changes.update(
+                agency_id=None,
+                unit_id=None,
+                routing_method=None,
+                routing_rule_id=None,
+                rejected_by=(
+                    *report.rejected_by,
+                    *([report.agency_id] if report.agency_id else []),
+                ),
+            )
             if report.agency_id:
                 data["agency_id"] = report.agency_id
+            if report.routing_rule_id:
+                data["rule_id"] = report.routing_rule_id
         case Action.HOLD:
             changes["on_hold_since"] = now
         case Action.ANSWER_HOLD:

@@ -170,6 +170,17 @@ def test_bukan_wewenang_returns_the_report_for_rerouting_and_names_the_agency() 
     assert event.reason == "alasan yang jelas"
 
 
+def test_bukan_wewenang_counts_against_the_rule_and_blocks_the_agency() -> None:
+    routed = dataclasses.replace(
+        in_state(State.DISPOSITIONED), routing_method="rule", routing_rule_id="cianjur-jalan"
+    )
+    back, event = apply(routed, command_for(Action.NOT_OUR_AUTHORITY), MONDAY, CAL, POLICY)
+    assert event.data["rule_id"] == "cianjur-jalan"
+    assert back.rejected_by == ("dinas-pupr-cianjur",) and back.routing_rule_id is None
+    with pytest.raises(InvalidCommand):
+        apply(back, command_for(Action.DISPOSITION), MONDAY, CAL, POLICY)
+
+
 def test_disposition_records_the_agency() -> None:
     after, event = apply(
         in_state(State.SUBMITTED), command_for(Action.DISPOSITION), MONDAY, CAL, POLICY
