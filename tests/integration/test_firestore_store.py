@@ -495,6 +495,9 @@ def _everything_set() -> Report:
         last_seq=9,
         agency_id="dinas-pu",
         unit_id="bidang-jalan",
+        routing_method="rule",
+        routing_rule_id="cianjur-jalan",
+        rejected_by=("dbmpr-jabar", "pemkab-cianjur"),  # order kept: who refused first
         paused_working_days=4,
         on_hold_since=at + dt.timedelta(days=1),
         first_response_at=at + dt.timedelta(days=2),
