@@ -25,9 +25,9 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from google.api_core.exceptions import AlreadyExists
+from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
@@ -497,3 +497,256 @@ class FirestoreReportStore:
             raise
         self.stats.add(commits=attempts["commits"], writes=attempts["writes"])
         return change
+
+
+# --- agency API: API keys, inbox, routing stats (agency helper) -----------------------
+# Kept apart from the report store above: these serve only the agency function.
+
+API_KEYS = "api_keys"
+ROUTING_STATS = "routing_stats"
+
+if TYPE_CHECKING:
+    from shared.usecases.agency import ApiKeyRecord, InboxPage, InboxQuery
+
+
+def api_key_from_doc(key_hash: str, doc: Mapping[str, Any]) -> ApiKeyRecord:
+    from shared.usecases.agency import ApiKeyRecord
+
+    return ApiKeyRecord(
+        key_hash=str(doc.get("key_hash", "")),
+        agency_id=str(doc["agency_id"]),
+        role=Role(doc["role"]),
+        label=str(doc.get("label", "")),
+        created_at=_utc(doc["created_at"]),
+        revoked=bool(doc.get("revoked", False)),
+    )
+
+
+def _chunks(values: Sequence[str], size: int) -> list[list[str]]:
+    return [list(values[i : i + size]) for i in range(0, len(values), size)]
+
+
+class FirestoreAgencyStore:
+    """API key lookup, the inbox queries and the misrouting counter.
+
+    Inbox order: newest submission first, ``(submitted_at desc, id desc)``; the overdue
+    view orders by ``(resolve_due asc, id asc)``, most overdue first (Firestore wants the
+    inequality field first). Each page is one query (one per 30 agencies of scope, the
+    ``in`` limit), cursor-paged with ``start_after`` on the sort key and the id.
+    Composite indexes: infra/firestore_indexes.json.
+    """
+
+    def __init__(self, client: firestore.Client, stats: StoreStats | None = None) -> None:
+        self._client = client
+        self._reports = client.collection(REPORTS)
+        self.stats = stats or StoreStats()
+
+    def api_key(self, key_hash: str) -> ApiKeyRecord | None:
+        snap = self._client.collection(API_KEYS).document(key_hash).get()
+        self.stats.add(reads=1)
+        return api_key_from_doc(key_hash, snap.to_dict() or {}) if snap.exists else None
+
+    def count_misrouting(self, rule_id: str) -> None:
+        self._client.collection(ROUTING_STATS).document(rule_id).set(
+            {"not_our_authority": firestore.Increment(1), "rule_id": rule_id}, merge=True
+        )
+        self.stats.add(commits=1, writes=1)
+
+    def inbox(self, query: InboxQuery) -> InboxPage:
+        from shared.usecases.agency import IN_LIMIT, OVERDUE_STATES, InboxPage
+
+        scope = query.scope
+        overdue = query.overdue_before is not None
+        sort_field = "resolve_due" if overdue else "submitted_at"
+        direction = firestore.Query.ASCENDING if overdue else firestore.Query.DESCENDING
+
+        base: Any = self._reports
+        if query.status is not None:
+            if overdue and query.status not in OVERDUE_STATES:
+                return InboxPage((), None)
+            base = base.where(filter=FieldFilter("state", "==", query.status.value))
+        elif overdue:
+            states = [s.value for s in OVERDUE_STATES]
+            base = base.where(filter=FieldFilter("state", "in", states))
+        if overdue:
+            base = base.where(
+                filter=FieldFilter("resolve_due", "<", _opt_day(query.overdue_before))
+            )
+
+        scoped: list[Any]
+        if scope.everything:
+            scoped = [base]
+        elif query.admin_queue:
+            region = scope.queue_region
+            if region is None:
+                return InboxPage((), None)
+            field_name = "regency_code" if "." in region else "province_code"
+            scoped = [base.where(filter=FieldFilter(field_name, "==", region))]
+        else:
+            field_name = "unit_id" if scope.units_only else "agency_id"
+            ids = sorted(scope.agencies)
+            if not ids:
+                return InboxPage((), None)
+            scoped = [
+                base.where(filter=FieldFilter(field_name, "in", chunk))
+                for chunk in _chunks(ids, IN_LIMIT)
+            ]
+
+        rows: list[tuple[Any, str, Report]] = []
+        for q in scoped:
+            q = q.order_by(sort_field, direction=direction).order_by(
+                "__name__", direction=direction
+            )
+            if query.after is not None:
+                value, after_id = query.after
+                cursor_value: Any = value if overdue else _ts(dt.datetime.fromisoformat(value))
+                q = q.start_after({sort_field: cursor_value, "__name__": after_id})
+            docs = list(q.limit(query.limit + 1).stream())
+            self.stats.add(reads=max(1, len(docs)))
+            for doc in docs:
+                report = report_from_doc(doc.id, doc.to_dict() or {})
+                key = report.resolve_due.isoformat() if overdue else report.submitted_at
+                rows.append((key, doc.id, report))
+        rows.sort(key=lambda row: (row[0], row[1]), reverse=not overdue)
+        page = rows[: query.limit]
+        more = len(rows) > query.limit
+        next_after = None
+        if more and page:
+            key, last_id, last = page[-1]
+            next_after = (
+                last.resolve_due.isoformat() if overdue else last.submitted_at.isoformat(),
+                last_id,
+            )
+        return InboxPage(tuple(r for _, _, r in page), next_after)
+
+    # --- routing and the outbox sweeper (route and sweep use cases) -------------------
+    # Kept together so other additions to this class stay easy to tell apart.
+
+    def mark_for_admin(
+        self, report_id: str, expected_seq: int, suggestion: AdminQueueMark, settle: Sequence[str]
+    ) -> bool:
+        """Put a still-unrouted report in the admin queue and settle ``settle``, atomically.
+
+        Only if the report is still ``submitted`` at ``expected_seq`` (the event that
+        the consumed message announced); otherwise change nothing and return False.
+        The report's state does not change (the lifecycle has no "queued" state): the
+        fields ``admin_queue``, ``suggested_agency_id``, ``suggestion_confidence`` and
+        ``admin_queued_at`` mark it, and the next transition (a full ``set``) clears
+        them. Costs 1 read, 1 commit, 1 + len(settle) writes.
+        """
+        ref = self._reports.document(report_id)
+        attempts = {"commits": 0, "writes": 0}
+
+        @firestore.transactional
+        def run(transaction: firestore.Transaction) -> bool:
+            snap = ref.get(transaction=transaction)
+            self.stats.add(reads=1)
+            if not snap.exists:
+                raise ReportNotFound(report_id)
+            doc = snap.to_dict() or {}
+            if doc.get("state") != State.SUBMITTED.value or doc.get("last_seq") != expected_seq:
+                return False
+            transaction.update(ref, admin_queue_fields(suggestion))
+            for message_id in settle:
+                transaction.delete(self._outbox.document(message_id))
+            attempts["commits"] += 1
+            attempts["writes"] = 1 + len(settle)
+            return True
+
+        try:
+            marked: bool = run(self._client.transaction())
+        except BaseException:
+            self.stats.add(commits=attempts["commits"])
+            raise
+        self.stats.add(commits=attempts["commits"], writes=attempts["writes"])
+        return marked
+
+    def pending_outbox_entry(self, message_id: str) -> OutboxMessage | None:
+        """The outbox entry if it is still pending (1 read)."""
+        snap = self._outbox.document(message_id).get()
+        self.stats.add(reads=1)
+        doc = snap.to_dict() or {} if snap.exists else {}
+        if doc.get("status") != "pending":
+            return None
+        return outbox_from_doc(message_id, doc)
+
+    def settle_outbox(self, message_ids: Sequence[str]) -> None:
+        """Delete outbox entries the bus has accepted and nobody else settles."""
+        for start in range(0, len(message_ids), _BATCH_LIMIT):
+            batch = self._client.batch()
+            chunk = message_ids[start : start + _BATCH_LIMIT]
+            for message_id in chunk:
+                batch.delete(self._outbox.document(message_id))
+            self.stats.add(commits=1)
+            batch.commit()
+            self.stats.add(writes=len(chunk))
+
+    def pending_outbox(self, created_before: dt.datetime, limit: int) -> list[OutboxMessage]:
+        """Pending entries committed before ``created_before``, oldest first, at most
+        ``limit`` (reads in proportion to the work; index: status, created_at)."""
+        docs = list(pending_outbox_query(self._outbox, created_before, limit).stream())
+        self.stats.add(reads=max(1, len(docs)))
+        return [outbox_from_doc(doc.id, doc.to_dict() or {}) for doc in docs]
+
+    def record_sweep(self, message_ids: Sequence[str], at: dt.datetime) -> None:
+        """Count one more publish attempt on each entry (``attempts``, ``last_swept_at``).
+
+        An update, not a set: an entry a consumer settled meanwhile stays deleted (the
+        update fails for it, so each entry is written on its own, not in a batch).
+        """
+        for message_id in message_ids:
+            try:
+                self._outbox.document(message_id).update(
+                    {"attempts": firestore.Increment(1), "last_swept_at": _ts(at)}
+                )
+            except NotFound:
+                continue
+            finally:
+                self.stats.add(commits=1)
+            self.stats.add(writes=1)
+
+
+# --- routing and sweeping: documents and queries ---------------------------------------
+
+_BATCH_LIMIT = 500  # writes per Firestore commit
+
+
+@dataclass(frozen=True)
+class AdminQueueMark:
+    """Why a report waits for an admin: the classifier's weak suggestion, if any."""
+
+    at: dt.datetime
+    suggested_agency_id: str | None = None
+    confidence: float | None = None
+
+
+def admin_queue_fields(mark: AdminQueueMark) -> Doc:
+    return {
+        "admin_queue": True,
+        "admin_queued_at": _ts(mark.at),
+        "suggested_agency_id": mark.suggested_agency_id,
+        "suggestion_confidence": mark.confidence,
+    }
+
+
+def pending_outbox_query(outbox: Any, created_before: dt.datetime, limit: int) -> firestore.Query:
+    """Needs the composite index (status ASC, created_at ASC) in infra/firestore_indexes.json."""
+    return (
+        outbox.where(filter=FieldFilter("status", "==", "pending"))
+        .where(filter=FieldFilter("created_at", "<", _ts(created_before)))
+        .order_by("created_at")
+        .limit(limit)
+    )
+
+
+# Every composite query the code runs, as (name, builder of the query on a client):
+# tests/unit/test_firestore_indexes.py checks that infra/firestore_indexes.json has an
+# index for each (the emulator does not need them; production refuses the query).
+COMPOSITE_QUERIES: tuple[tuple[str, Callable[[firestore.Client], Any]], ...] = (
+    (
+        "pending outbox entries, oldest first",
+        lambda client: pending_outbox_query(
+            client.collection(OUTBOX), dt.datetime(2025, 1, 1, tzinfo=dt.UTC), 1
+        ),
+    ),
+)

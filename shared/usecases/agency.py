@@ -1,0 +1,372 @@
+"""Agency staff acting on reports: who the caller is, what they may see, what they may do.
+
+An API key names one agency and one role (``national_admin``, ``agency_admin``,
+``unit_officer``). What a caller may see follows the agency tree:
+
+- the national admin sees every report;
+- an agency admin sees reports dispositioned (or forwarded) to its agency or any agency
+  or unit below it, and, when it is a local government (province, regency, city), the
+  unrouted reports of its region: its regional admin queue;
+- a unit officer sees only reports forwarded to its unit (or a unit below it).
+
+Anything else answers "not found", never "forbidden": a caller must not learn that a
+report it may not see exists. Every change goes through :func:`shared.usecases.act.act`
+with a guard that re-checks visibility and the target on the fresh report inside the
+transaction, so a report re-routed meanwhile cannot be acted on by its old agency.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from shared.config import Settings
+from shared.domain.privacy import Audience, view
+from shared.domain.report import (
+    TRANSITIONS,
+    Action,
+    Actor,
+    Command,
+    InvalidCommand,
+    NotPermitted,
+    Report,
+    Role,
+    State,
+    TimelineEvent,
+)
+from shared.ports import Change, Clock, OutboxMessage, ReportNotFound, ReportStore
+from shared.reference import AgencyKind, Reference, region_covers
+from shared.usecases.act import act
+from shared.usecases.submit import submitted_event
+
+log = logging.getLogger(__name__)
+
+API_KEY_PREFIX = "lpr_"
+STAFF_ROLES = frozenset({Role.NATIONAL_ADMIN, Role.AGENCY_ADMIN, Role.UNIT_OFFICER})
+# Reports whose resolution deadline can be missed: on hold the clock is paused, and a
+# resolved report has met it (the reporter's answer is on another clock).
+OVERDUE_STATES = (State.SUBMITTED, State.DISPOSITIONED, State.IN_PROGRESS)
+# Firestore's "in" takes at most 30 values; larger scopes are queried in chunks.
+IN_LIMIT = 30
+MAX_LIMIT = 100
+_LOCAL_GOVERNMENTS = frozenset({AgencyKind.PROVINCE, AgencyKind.REGENCY, AgencyKind.CITY})
+
+
+# --- API keys -------------------------------------------------------------------------
+
+
+def key_hash(key: str) -> str:
+    """The document id a key is stored under. Keys carry 256 random bits, so an unsalted
+    SHA-256 is enough (no dictionary to attack), and lookup costs one read."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    key_hash: str
+    agency_id: str
+    role: Role
+    label: str
+    created_at: dt.datetime
+    revoked: bool = False
+
+
+class ApiKeyStore(Protocol):
+    def api_key(self, key_hash: str) -> ApiKeyRecord | None: ...
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the agency and role their key names."""
+
+    agency_id: str
+    role: Role
+    key_label: str = ""
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.role, self.agency_id)
+
+    @property
+    def is_national(self) -> bool:
+        return self.role is Role.NATIONAL_ADMIN
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role in (Role.NATIONAL_ADMIN, Role.AGENCY_ADMIN)
+
+    @property
+    def audience(self) -> Audience:
+        return Audience.ADMIN if self.is_national else Audience.AGENCY
+
+
+class Unauthenticated(Exception):
+    """No key, an unknown key, or a revoked one (deliberately not told apart)."""
+
+
+def authenticate(authorization: str | None, keys: ApiKeyStore) -> Caller:
+    scheme, _, value = (authorization or "").partition(" ")
+    key = value.strip()
+    if scheme.lower() != "bearer" or not key.startswith(API_KEY_PREFIX) or len(key) > 200:
+        raise Unauthenticated
+    wanted = key_hash(key)
+    record = keys.api_key(wanted)
+    # The lookup is by id; compare again in constant time so a store that ever answers
+    # a near match (a prefix scan, a cache) cannot let a wrong key through.
+    if record is None or not hmac.compare_digest(record.key_hash, wanted) or record.revoked:
+        raise Unauthenticated
+    if record.role not in STAFF_ROLES:
+        raise Unauthenticated
+    return Caller(record.agency_id, record.role, record.label)
+
+
+# --- visibility -----------------------------------------------------------------------
+
+
+def descendants(reference: Reference, agency_id: str) -> frozenset[str]:
+    """``agency_id`` and every agency and unit below it."""
+    children: dict[str, list[str]] = {}
+    for agency in reference.agencies:
+        if agency.parent is not None:
+            children.setdefault(agency.parent, []).append(agency.id)
+    found: set[str] = set()
+    todo = [agency_id]
+    while todo:
+        current = todo.pop()
+        if current in found:
+            continue
+        found.add(current)
+        todo.extend(children.get(current, ()))
+    return frozenset(found)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a caller may see: everything, or reports whose agency or unit is listed,
+    plus (regional admins) the unrouted reports of a region."""
+
+    everything: bool = False
+    agencies: frozenset[str] = frozenset()  # matched against agency_id and unit_id
+    units_only: bool = False  # unit officers: matched against unit_id only
+    queue_region: str | None = None  # regional admin queue
+
+
+def scope_of(caller: Caller, reference: Reference) -> Scope:
+    if caller.is_national:
+        return Scope(everything=True)
+    if not reference.has_agency(caller.agency_id):
+        return Scope()  # a key for an agency since removed sees nothing
+    below = descendants(reference, caller.agency_id)
+    if caller.role is Role.UNIT_OFFICER:
+        return Scope(agencies=below, units_only=True)
+    agency = reference.agency(caller.agency_id)
+    region = agency.region if agency.kind in _LOCAL_GOVERNMENTS else None
+    return Scope(agencies=below, queue_region=region)
+
+
+def _report_region(report: Report) -> str:
+    return report.region.regency_code or report.region.province_code
+
+
+def may_see(scope: Scope, report: Report) -> bool:
+    if scope.everything:
+        return True
+    if report.unit_id is not None and report.unit_id in scope.agencies:
+        return True
+    if not scope.units_only and report.agency_id in scope.agencies:
+        return True
+    return (
+        scope.queue_region is not None
+        and report.agency_id is None
+        and report.state in (State.SUBMITTED, State.ON_HOLD)
+        and region_covers(scope.queue_region, _report_region(report))
+    )
+
+
+def may_route_to(caller: Caller, reference: Reference, agency_id: str) -> bool:
+    """National admins route anywhere; an agency admin to itself or below it."""
+    if not reference.has_agency(agency_id):
+        return False
+    if caller.is_national:
+        return True
+    return caller.role is Role.AGENCY_ADMIN and agency_id in descendants(
+        reference, caller.agency_id
+    )
+
+
+# --- reading --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    """One page of an inbox, as the store runs it."""
+
+    scope: Scope
+    status: State | None = None
+    overdue_before: dt.date | None = None  # resolve_due < this, in OVERDUE_STATES
+    admin_queue: bool = False  # state == submitted (and, regionally, in the region)
+    limit: int = 25
+    after: tuple[str, str] | None = None  # (sort value, report id) of the previous page
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    reports: Sequence[Report]
+    next_after: tuple[str, str] | None
+
+
+class InboxStore(Protocol):
+    def inbox(self, query: InboxQuery) -> InboxPage: ...
+
+
+def summary(report: Report, caller: Caller) -> dict[str, Any]:
+    """An inbox line: the privacy-applied view without the timeline or the identity."""
+    shown = view(report, (), caller.audience, None) or {}
+    shown.pop("timeline", None)
+    shown.pop("description", None)
+    shown["id"] = report.id
+    return shown
+
+
+def inbox(
+    caller: Caller,
+    *,
+    reference: Reference,
+    store: InboxStore,
+    clock: Clock,
+    settings: Settings,
+    status: State | None = None,
+    overdue: bool = False,
+    admin_queue: bool = False,
+    limit: int = 25,
+    after: tuple[str, str] | None = None,
+) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+    if admin_queue and not caller.is_admin:
+        raise NotPermitted(caller.role, Action.DISPOSITION)
+    scope = scope_of(caller, reference)
+    today = settings.calendar().local_date(clock.now())
+    query = InboxQuery(
+        scope=scope,
+        status=State.SUBMITTED if admin_queue else status,
+        overdue_before=today if overdue else None,
+        admin_queue=admin_queue,
+        limit=max(1, min(limit, MAX_LIMIT)),
+        after=after,
+    )
+    page = store.inbox(query)
+    # The store's query already filters; this is the one visibility rule, applied again
+    # so a query bug can never show another agency's report.
+    shown = [summary(r, caller) for r in page.reports if may_see(scope, r)]
+    return shown, page.next_after
+
+
+def detail(
+    report_id: str, caller: Caller, *, reference: Reference, store: ReportStore
+) -> dict[str, Any]:
+    """The report as the caller may see it (identity only when not anonymous)."""
+    report = store.get(report_id)
+    if report is None or not may_see(scope_of(caller, reference), report):
+        raise ReportNotFound(report_id)
+    identity = None if report.anonymous else store.identity(report_id)
+    shown = view(report, store.timeline(report_id), caller.audience, identity)
+    if shown is None:  # pragma: no cover - view hides reports from the public only
+        raise ReportNotFound(report_id)
+    shown["id"] = report.id
+    return shown
+
+
+# --- acting ---------------------------------------------------------------------------
+
+
+def resubmitted(settings: Settings) -> Callable[[Report, TimelineEvent], tuple[OutboxMessage]]:
+    """Emit a fresh ``report.submitted`` so the route function routes the report again
+    (after Bukan Wewenang, or when the reporter answers a hold)."""
+
+    def emit(report: Report, event: TimelineEvent) -> tuple[OutboxMessage]:
+        outbox_id = f"{report.id}.{event.seq}"
+        return (submitted_event(report, outbox_id, event.at, settings.topic_report_submitted),)
+
+    return emit
+
+
+class RoutingStats(Protocol):
+    def count_misrouting(self, rule_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class AgencyCommand:
+    """What the API asks for; turned into a domain Command for the caller."""
+
+    action: Action
+    reason: str | None = None
+    message: str | None = None
+    agency_id: str | None = None  # VERIFY (disposition) target
+    unit_id: str | None = None  # FORWARD target
+
+
+def take_action(
+    report_id: str,
+    caller: Caller,
+    request: AgencyCommand,
+    *,
+    reference: Reference,
+    store: ReportStore,
+    clock: Clock,
+    settings: Settings,
+    stats: RoutingStats | None = None,
+) -> Change:
+    """Apply one agency action through ``act``; raise ReportNotFound or a LifecycleError."""
+    scope = scope_of(caller, reference)
+    action = request.action
+    data: dict[str, str | int] = {}
+    if action is Action.DISPOSITION:
+        data["method"] = "manual"
+        if not request.agency_id or not may_route_to(caller, reference, request.agency_id):
+            raise InvalidCommand(f"you may not route to agency {request.agency_id!r}")
+    command = Command(
+        action=action,
+        actor=caller.actor,
+        reason=request.reason,
+        message=request.message,
+        agency_id=request.agency_id,
+        unit_id=request.unit_id,
+        data=data,
+    )
+
+    def guard(report: Report) -> None:
+        if not may_see(scope, report):
+            raise ReportNotFound(report_id)
+        # The target is checked only when forwarding is legal now, so a forward on a
+        # closed report answers "illegal transition" (409), not "bad unit" (422).
+        if action is Action.FORWARD and (report.state, action) in TRANSITIONS:
+            _check_forward(reference, report, request.unit_id)
+
+    emit = resubmitted(settings) if action is Action.NOT_OUR_AUTHORITY else None
+    change = act(
+        report_id, command, store=store, clock=clock, settings=settings, emit=emit, guard=guard
+    )
+    rule_id = change.event.data.get("rule_id")
+    if action is Action.NOT_OUR_AUTHORITY and rule_id and stats is not None:
+        # After the commit, not inside it: the transition port writes only the report,
+        # its event and the outbox. The event (data.rule_id) is the record; this counter
+        # is a cheap running total and may miss one if the instance dies right here.
+        try:
+            stats.count_misrouting(str(rule_id))
+        except Exception:
+            log.exception("misrouting counter not updated", extra={"rule_id": str(rule_id)})
+    return change
+
+
+def _check_forward(reference: Reference, report: Report, unit_id: str | None) -> None:
+    if not unit_id or not reference.has_agency(unit_id):
+        raise InvalidCommand(f"unknown unit {unit_id!r}")
+    unit = reference.agency(unit_id)
+    if unit.kind is not AgencyKind.UNIT:
+        raise InvalidCommand(f"{unit_id!r} is not a unit")
+    if report.agency_id is None or unit_id not in descendants(reference, report.agency_id):
+        raise InvalidCommand(f"{unit_id!r} is not a unit of {report.agency_id!r}")
