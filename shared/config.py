@@ -40,6 +40,8 @@ class Settings(BaseModel):
     trusted_proxy_hops: int = Field(default=0, ge=0)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     publish_timeout_s: float = Field(default=10.0, gt=0)
+    # One agency webhook POST, connect to last byte; a slower answer is retried later.
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
     public_base_url: str = ""
 
     @field_validator("local_days_off", mode="before")
