@@ -1,7 +1,9 @@
-"""The Pub/Sub topology as data: the one list the local stack, tests and Terraform follow.
+"""The Pub/Sub topology and the schedules as data: the one list the local stack, tests
+and Terraform follow.
 
 Pure on purpose (no Google imports): ``tools.stack.ensure_pubsub`` creates it in the
-emulator, and infra checks can compare it with the Terraform definitions.
+emulator, ``tools.stack.LocalStack`` runs the schedules, and infra checks can compare
+both with the Terraform definitions.
 """
 
 from __future__ import annotations
@@ -10,8 +12,21 @@ from dataclasses import dataclass
 
 REPORT_SUBMITTED = "report-submitted"
 REPORT_SUBMITTED_DEAD_LETTER = "report-submitted-dead-letter"
+AGENCY_NOTIFICATIONS = "agency-notifications"
+AGENCY_NOTIFICATIONS_DEAD_LETTER = "agency-notifications-dead-letter"
 
-TOPICS: tuple[str, ...] = (REPORT_SUBMITTED, REPORT_SUBMITTED_DEAD_LETTER)
+TOPICS: tuple[str, ...] = (
+    REPORT_SUBMITTED,
+    REPORT_SUBMITTED_DEAD_LETTER,
+    AGENCY_NOTIFICATIONS,
+    AGENCY_NOTIFICATIONS_DEAD_LETTER,
+)
+
+# Outbox entries on these topics stay pending until their consumer settles them in
+# the transaction that acts on them (route settles ``report.submitted``), so a
+# message published but never acted on is published again by the sweeper. Entries
+# on any other topic are settled as soon as the bus accepts them.
+CONSUMER_SETTLED_TOPICS: frozenset[str] = frozenset({REPORT_SUBMITTED})
 
 
 @dataclass(frozen=True)
@@ -33,5 +48,31 @@ class Subscription:
     max_backoff_s: int = 600
 
 
-# The route function does not exist yet; it will subscribe to REPORT_SUBMITTED here.
-SUBSCRIPTIONS: tuple[Subscription, ...] = ()
+SUBSCRIPTIONS: tuple[Subscription, ...] = (
+    Subscription(
+        name="route",
+        topic=REPORT_SUBMITTED,
+        push_function="route",
+        dead_letter_topic=REPORT_SUBMITTED_DEAD_LETTER,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """An HTTP job Cloud Scheduler calls (with an OIDC token) on ``cron``.
+
+    Locally, ``tools.stack.LocalStack`` calls ``method`` ``path`` on the function's URL
+    every ``interval_s`` seconds (``LAPOR_<NAME>_INTERVAL_S`` overrides it).
+    """
+
+    function: str
+    path: str
+    method: str
+    interval_s: int
+    cron: str  # production, in the scheduler's time zone (Asia/Jakarta)
+
+
+SCHEDULES: tuple[Schedule, ...] = (
+    Schedule(function="sweep", path="/", method="POST", interval_s=300, cron="*/5 * * * *"),
+)

@@ -498,6 +498,92 @@ class FirestoreReportStore:
         self.stats.add(commits=attempts["commits"], writes=attempts["writes"])
         return change
 
+    # --- routing and the outbox sweeper (route and sweep use cases) -------------------
+    # Kept together so other additions to this class stay easy to tell apart.
+
+    def mark_for_admin(
+        self, report_id: str, expected_seq: int, suggestion: AdminQueueMark, settle: Sequence[str]
+    ) -> bool:
+        """Put a still-unrouted report in the admin queue and settle ``settle``, atomically.
+
+        Only if the report is still ``submitted`` at ``expected_seq`` (the event that
+        the consumed message announced); otherwise change nothing and return False.
+        The report's state does not change (the lifecycle has no "queued" state): the
+        fields ``admin_queue``, ``suggested_agency_id``, ``suggestion_confidence`` and
+        ``admin_queued_at`` mark it, and the next transition (a full ``set``) clears
+        them. Costs 1 read, 1 commit, 1 + len(settle) writes.
+        """
+        ref = self._reports.document(report_id)
+        attempts = {"commits": 0, "writes": 0}
+
+        @firestore.transactional
+        def run(transaction: firestore.Transaction) -> bool:
+            snap = ref.get(transaction=transaction)
+            self.stats.add(reads=1)
+            if not snap.exists:
+                raise ReportNotFound(report_id)
+            doc = snap.to_dict() or {}
+            if doc.get("state") != State.SUBMITTED.value or doc.get("last_seq") != expected_seq:
+                return False
+            transaction.update(ref, admin_queue_fields(suggestion))
+            for message_id in settle:
+                transaction.delete(self._outbox.document(message_id))
+            attempts["commits"] += 1
+            attempts["writes"] = 1 + len(settle)
+            return True
+
+        try:
+            marked: bool = run(self._client.transaction())
+        except BaseException:
+            self.stats.add(commits=attempts["commits"])
+            raise
+        self.stats.add(commits=attempts["commits"], writes=attempts["writes"])
+        return marked
+
+    def pending_outbox_entry(self, message_id: str) -> OutboxMessage | None:
+        """The outbox entry if it is still pending (1 read)."""
+        snap = self._outbox.document(message_id).get()
+        self.stats.add(reads=1)
+        doc = snap.to_dict() or {} if snap.exists else {}
+        if doc.get("status") != "pending":
+            return None
+        return outbox_from_doc(message_id, doc)
+
+    def settle_outbox(self, message_ids: Sequence[str]) -> None:
+        """Delete outbox entries the bus has accepted and nobody else settles."""
+        for start in range(0, len(message_ids), _BATCH_LIMIT):
+            batch = self._client.batch()
+            chunk = message_ids[start : start + _BATCH_LIMIT]
+            for message_id in chunk:
+                batch.delete(self._outbox.document(message_id))
+            self.stats.add(commits=1)
+            batch.commit()
+            self.stats.add(writes=len(chunk))
+
+    def pending_outbox(self, created_before: dt.datetime, limit: int) -> list[OutboxMessage]:
+        """Pending entries committed before ``created_before``, oldest first, at most
+        ``limit`` (reads in proportion to the work; index: status, created_at)."""
+        docs = list(pending_outbox_query(self._outbox, created_before, limit).stream())
+        self.stats.add(reads=max(1, len(docs)))
+        return [outbox_from_doc(doc.id, doc.to_dict() or {}) for doc in docs]
+
+    def record_sweep(self, message_ids: Sequence[str], at: dt.datetime) -> None:
+        """Count one more publish attempt on each entry (``attempts``, ``last_swept_at``).
+
+        An update, not a set: an entry a consumer settled meanwhile stays deleted (the
+        update fails for it, so each entry is written on its own, not in a batch).
+        """
+        for message_id in message_ids:
+            try:
+                self._outbox.document(message_id).update(
+                    {"attempts": firestore.Increment(1), "last_swept_at": _ts(at)}
+                )
+            except NotFound:
+                continue
+            finally:
+                self.stats.add(commits=1)
+            self.stats.add(writes=1)
+
 
 # --- agency API: API keys, inbox, routing stats (agency helper) -----------------------
 # Kept apart from the report store above: these serve only the agency function.
@@ -618,92 +704,6 @@ class FirestoreAgencyStore:
                 last_id,
             )
         return InboxPage(tuple(r for _, _, r in page), next_after)
-
-    # --- routing and the outbox sweeper (route and sweep use cases) -------------------
-    # Kept together so other additions to this class stay easy to tell apart.
-
-    def mark_for_admin(
-        self, report_id: str, expected_seq: int, suggestion: AdminQueueMark, settle: Sequence[str]
-    ) -> bool:
-        """Put a still-unrouted report in the admin queue and settle ``settle``, atomically.
-
-        Only if the report is still ``submitted`` at ``expected_seq`` (the event that
-        the consumed message announced); otherwise change nothing and return False.
-        The report's state does not change (the lifecycle has no "queued" state): the
-        fields ``admin_queue``, ``suggested_agency_id``, ``suggestion_confidence`` and
-        ``admin_queued_at`` mark it, and the next transition (a full ``set``) clears
-        them. Costs 1 read, 1 commit, 1 + len(settle) writes.
-        """
-        ref = self._reports.document(report_id)
-        attempts = {"commits": 0, "writes": 0}
-
-        @firestore.transactional
-        def run(transaction: firestore.Transaction) -> bool:
-            snap = ref.get(transaction=transaction)
-            self.stats.add(reads=1)
-            if not snap.exists:
-                raise ReportNotFound(report_id)
-            doc = snap.to_dict() or {}
-            if doc.get("state") != State.SUBMITTED.value or doc.get("last_seq") != expected_seq:
-                return False
-            transaction.update(ref, admin_queue_fields(suggestion))
-            for message_id in settle:
-                transaction.delete(self._outbox.document(message_id))
-            attempts["commits"] += 1
-            attempts["writes"] = 1 + len(settle)
-            return True
-
-        try:
-            marked: bool = run(self._client.transaction())
-        except BaseException:
-            self.stats.add(commits=attempts["commits"])
-            raise
-        self.stats.add(commits=attempts["commits"], writes=attempts["writes"])
-        return marked
-
-    def pending_outbox_entry(self, message_id: str) -> OutboxMessage | None:
-        """The outbox entry if it is still pending (1 read)."""
-        snap = self._outbox.document(message_id).get()
-        self.stats.add(reads=1)
-        doc = snap.to_dict() or {} if snap.exists else {}
-        if doc.get("status") != "pending":
-            return None
-        return outbox_from_doc(message_id, doc)
-
-    def settle_outbox(self, message_ids: Sequence[str]) -> None:
-        """Delete outbox entries the bus has accepted and nobody else settles."""
-        for start in range(0, len(message_ids), _BATCH_LIMIT):
-            batch = self._client.batch()
-            chunk = message_ids[start : start + _BATCH_LIMIT]
-            for message_id in chunk:
-                batch.delete(self._outbox.document(message_id))
-            self.stats.add(commits=1)
-            batch.commit()
-            self.stats.add(writes=len(chunk))
-
-    def pending_outbox(self, created_before: dt.datetime, limit: int) -> list[OutboxMessage]:
-        """Pending entries committed before ``created_before``, oldest first, at most
-        ``limit`` (reads in proportion to the work; index: status, created_at)."""
-        docs = list(pending_outbox_query(self._outbox, created_before, limit).stream())
-        self.stats.add(reads=max(1, len(docs)))
-        return [outbox_from_doc(doc.id, doc.to_dict() or {}) for doc in docs]
-
-    def record_sweep(self, message_ids: Sequence[str], at: dt.datetime) -> None:
-        """Count one more publish attempt on each entry (``attempts``, ``last_swept_at``).
-
-        An update, not a set: an entry a consumer settled meanwhile stays deleted (the
-        update fails for it, so each entry is written on its own, not in a batch).
-        """
-        for message_id in message_ids:
-            try:
-                self._outbox.document(message_id).update(
-                    {"attempts": firestore.Increment(1), "last_swept_at": _ts(at)}
-                )
-            except NotFound:
-                continue
-            finally:
-                self.stats.add(commits=1)
-            self.stats.add(writes=1)
 
 
 # --- routing and sweeping: documents and queries ---------------------------------------
