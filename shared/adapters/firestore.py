@@ -729,7 +729,7 @@ def admin_queue_fields(mark: AdminQueueMark) -> Doc:
     }
 
 
-def pending_outbox_query(outbox: Any, created_before: dt.datetime, limit: int) -> firestore.Query:
+def pending_outbox_query(outbox: Any, created_before: dt.datetime, limit: int) -> Any:
     """Needs the composite index (status ASC, created_at ASC) in infra/firestore_indexes.json."""
     return (
         outbox.where(filter=FieldFilter("status", "==", "pending"))
