@@ -711,13 +711,8 @@ class FirestoreAgencyStore:
 _BATCH_LIMIT = 500  # writes per Firestore commit
 
 
-@dataclass(frozen=True)
-class AdminQueueMark:
-    """Why a report waits for an admin: the classifier's weak suggestion, if any."""
-
-    at: dt.datetime
-    suggested_agency_id: str | None = None
-    confidence: float | None = None
+if TYPE_CHECKING:
+    from shared.usecases.route import AdminQueueMark
 
 
 def admin_queue_fields(mark: AdminQueueMark) -> Doc:

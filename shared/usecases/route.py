@@ -1,0 +1,390 @@
+"""Routing a submitted report: disposition to an agency, or the admin queue.
+
+Consumes the ``report.submitted`` message (from submit, from the sweeper, or from a
+"Bukan Wewenang" that sent the report back), decides with the pure
+:func:`shared.domain.routing.route`, and records the outcome in one transaction:
+
+- an agency: a DISPOSITION through :func:`act` that settles the consumed outbox entry
+  and adds one ``agency-notifications`` outbox entry, published right after the
+  commit (and deleted from the outbox once the bus has it);
+- no agency: the report stays ``submitted`` and is marked for the admin queue, the
+  consumed entry settled in the same commit.
+
+Idempotent per message: the message announces the event that made the report
+``submitted`` (outbox id ``<report id>.<seq>``). A report no longer ``submitted`` at
+that seq was already handled, so a redelivery changes nothing; it only republishes
+the disposition's notification if that is still pending (at-least-once: the notify
+side dedupes on ``notification_id``).
+
+Publish failure after the commit raises :class:`NotificationPending`, so Pub/Sub
+redelivers the message and the redelivery republishes; the outbox sweeper is the
+backstop if every redelivery fails too.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import functools
+import json
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shared.config import Settings
+from shared.domain.report import Action, Actor, Command, Report, Role, State, TimelineEvent
+from shared.domain.routing import KeywordProfile, Routing, RoutingFacts, Rule, route
+from shared.ports import (
+    Clock,
+    OutboxMessage,
+    Publisher,
+    PublishFailed,
+    ReportNotFound,
+    ReportStore,
+)
+from shared.reference import AgencyKind, Reference, load_reference
+from shared.usecases.act import act
+
+log = logging.getLogger(__name__)
+
+REPORT_DISPOSITIONED = "id.lapor.report.dispositioned.v1"
+ROUTER = Actor(Role.SYSTEM, "system:route")
+_GUARD_ATTEMPTS = 3
+
+
+# --- the message ----------------------------------------------------------------------
+
+
+class MalformedMessage(ValueError):
+    """A message no retry can fix: log it and acknowledge it."""
+
+
+class _SubmittedData(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    report_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+@dataclass(frozen=True)
+class SubmittedMessage:
+    report_id: str
+    outbox_id: str  # "<report id>.<seq>": the outbox entry this message settles
+    seq: int  # the timeline event that made the report submitted
+
+
+_OUTBOX_ID = re.compile(r"^(?P<report>[A-Za-z0-9_-]+)\.(?P<seq>[1-9][0-9]{0,8})$")
+
+
+def decode_push(data: Any) -> SubmittedMessage:
+    """The Pub/Sub push CloudEvent's data (``{"message": {"data": b64, "attributes"}}``)
+    as a :class:`SubmittedMessage`, or :class:`MalformedMessage` saying why not."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("message"), Mapping):
+        raise MalformedMessage("the event carries no Pub/Sub message")
+    message = data["message"]
+    raw = message.get("data")
+    if not isinstance(raw, str) or not raw:
+        raise MalformedMessage("the Pub/Sub message has no data")
+    try:
+        body = json.loads(base64.b64decode(raw, validate=True))
+    except (binascii.Error, ValueError) as exc:  # JSONDecodeError and UnicodeError too
+        raise MalformedMessage(f"the message data is not base64 JSON: {exc}") from None
+    try:
+        parsed = _SubmittedData.model_validate(body)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'data'}: {e['msg']}" for e in exc.errors()
+        )
+        raise MalformedMessage(f"the message data is not a report.submitted: {problems}") from None
+    attributes = message.get("attributes")
+    outbox_id = attributes.get("ce-id") if isinstance(attributes, Mapping) else None
+    if not isinstance(outbox_id, str):
+        raise MalformedMessage("the message has no ce-id attribute (the outbox id)")
+    match = _OUTBOX_ID.match(outbox_id)
+    if match is None or match["report"] != parsed.report_id:
+        raise MalformedMessage(
+            f"ce-id {outbox_id!r} is not '<report_id>.<seq>' for report {parsed.report_id!r}"
+        )
+    return SubmittedMessage(parsed.report_id, outbox_id, int(match["seq"]))
+
+
+# --- the reference data, as routing wants it ------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoutingTables:
+    rules: tuple[Rule, ...]
+    known_agencies: frozenset[str]
+    profiles: tuple[KeywordProfile, ...]
+
+
+def routing_tables(reference: Reference) -> RoutingTables:
+    """Rules, the agencies a report may be dispositioned to, and their keyword profiles.
+
+    Units are not dispositioned to (their agency forwards to them), so they are
+    neither known nor profiled. An agency's keywords are those of every category it
+    handles, children included (handling ``infrastruktur`` covers ``.jalan``).
+    """
+    agencies = [a for a in reference.agencies if a.kind is not AgencyKind.UNIT]
+    profiles = []
+    for agency in agencies:
+        keywords: list[str] = []
+        for category in reference.categories:
+            if agency.handles(category.id):
+                keywords.extend(k for k in category.keywords if k not in keywords)
+        if keywords:
+            profiles.append(KeywordProfile(agency.id, tuple(keywords)))
+    return RoutingTables(
+        rules=tuple(Rule(r.id, r.category, r.region, r.agency) for r in reference.routing_rules),
+        known_agencies=frozenset(a.id for a in agencies),
+        profiles=tuple(profiles),
+    )
+
+
+@functools.cache
+def bundled_tables() -> RoutingTables:
+    """From the reference data bundled with the code: read once per instance, no
+    Firestore read per message (a change of rules is a deployment)."""
+    return routing_tables(load_reference())
+
+
+def routing_facts(report: Report) -> RoutingFacts:
+    return RoutingFacts(
+        category=report.category,
+        province_code=report.region.province_code,
+        regency_code=report.region.regency_code,
+        target_agency_id=report.target_agency_id,
+        text=f"{report.title}\n{report.description}",
+        excluded_agencies=frozenset(report.rejected_by),
+    )
+
+
+def decide(report: Report, tables: RoutingTables, threshold: float) -> Routing:
+    return route(
+        routing_facts(report),
+        rules=tables.rules,
+        known_agencies=tables.known_agencies,
+        profiles=tables.profiles,
+        auto_route_threshold=threshold,
+    )
+
+
+# --- the ports beyond ReportStore -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AdminQueueMark:
+    """Why a report waits for an admin: the classifier's weak suggestion, if any."""
+
+    at: dt.datetime
+    suggested_agency_id: str | None = None
+    confidence: float | None = None
+
+
+class RouteStore(ReportStore, Protocol):
+    def mark_for_admin(
+        self,
+        report_id: str,
+        expected_seq: int,
+        suggestion: AdminQueueMark,
+        settle: Sequence[str],
+    ) -> bool:
+        """Mark a report still submitted at ``expected_seq`` for the admin queue and
+        settle ``settle`` atomically; False (nothing written) if it moved on or is
+        already queued."""
+        ...
+
+    def pending_outbox_entry(self, message_id: str) -> OutboxMessage | None: ...
+
+    def settle_outbox(self, message_ids: Sequence[str]) -> None: ...
+
+
+# --- the use case ---------------------------------------------------------------------
+
+
+class Outcome(StrEnum):
+    DISPOSITIONED = "dispositioned"
+    ADMIN_QUEUE = "admin_queue"
+    ALREADY_HANDLED = "already_handled"  # a redelivery, or a stale message
+
+
+class NotificationPending(Exception):
+    """Committed, but the notification did not reach the bus: retry the message."""
+
+
+@dataclass(frozen=True)
+class RouteResult:
+    outcome: Outcome
+    routing: Routing | None = None
+    notifications_published: int = 0
+
+
+class _AlreadyHandled(Exception):
+    pass
+
+
+class _RoutingChanged(Exception):
+    pass
+
+
+def notification(report: Report, event: TimelineEvent, topic: str) -> OutboxMessage:
+    """The ``report.dispositioned`` notification for the agency: ids only, nothing private."""
+    notification_id = f"{report.id}.{event.seq}"
+    return OutboxMessage(
+        id=notification_id,
+        topic=topic,
+        data={
+            "notification_id": notification_id,
+            "kind": "report.dispositioned",
+            "report_id": report.id,
+            "agency_id": report.agency_id,
+            "tracking_code": report.tracking_code,
+        },
+        attributes={
+            "ce-specversion": "1.0",
+            "ce-id": notification_id,
+            "ce-type": REPORT_DISPOSITIONED,
+            "ce-source": "//lapor/functions/route",
+            "ce-subject": f"reports/{report.id}",
+            "ce-time": event.at.isoformat(),
+            "content-type": "application/json",
+        },
+        created_at=event.at,
+    )
+
+
+def _awaiting(report: Report, seq: int) -> bool:
+    """Still waiting for routing by this very message."""
+    return report.state is State.SUBMITTED and report.last_seq == seq
+
+
+def route_report(
+    message: SubmittedMessage,
+    *,
+    store: RouteStore,
+    publisher: Publisher,
+    clock: Clock,
+    settings: Settings,
+    tables: RoutingTables,
+) -> RouteResult:
+    """Route the report ``message`` announces, once. Raises ReportNotFound (malformed:
+    acknowledge), NotificationPending or the store's errors (transient: retry)."""
+    report = store.get(message.report_id)
+    if report is None:
+        raise ReportNotFound(message.report_id)
+    for _ in range(_GUARD_ATTEMPTS):
+        if not _awaiting(report, message.seq):
+            return _redelivered(report, message, store, publisher, settings)
+        routing = decide(report, tables, settings.route_auto_threshold)
+        if routing.agency_id is None:
+            return _queue_for_admin(report, message, routing, store, clock)
+        try:
+            return _disposition(message, routing, store, publisher, clock, settings, tables)
+        except _AlreadyHandled:
+            report = store.get(message.report_id) or report
+        except _RoutingChanged:  # edited between our read and the transaction: decide again
+            report = store.get(message.report_id) or report
+    raise RuntimeError(f"report {message.report_id} kept changing while being routed")
+
+
+def _disposition(
+    message: SubmittedMessage,
+    routing: Routing,
+    store: RouteStore,
+    publisher: Publisher,
+    clock: Clock,
+    settings: Settings,
+    tables: RoutingTables,
+) -> RouteResult:
+    data: dict[str, str | int] = {"method": routing.method.value}
+    if routing.rule_id:
+        data["rule_id"] = routing.rule_id
+    if routing.confidence is not None:
+        data["confidence"] = f"{routing.confidence:.3f}"  # event data holds str | int
+
+    def guard(fresh: Report) -> None:
+        # Inside the transaction, on the report as it is now.
+        if not _awaiting(fresh, message.seq):
+            raise _AlreadyHandled
+        if decide(fresh, tables, settings.route_auto_threshold) != routing:
+            raise _RoutingChanged
+
+    topic = settings.topic_agency_notifications
+    change = act(
+        message.report_id,
+        Command(Action.DISPOSITION, ROUTER, agency_id=routing.agency_id, data=data),
+        store=store,
+        clock=clock,
+        settings=settings,
+        emit=lambda after, event: (notification(after, event, topic),),
+        settle=(message.outbox_id,),
+        guard=guard,
+    )
+    log.info(
+        "report dispositioned",
+        extra={
+            "report_id": message.report_id,
+            "agency_id": routing.agency_id,
+            "method": routing.method.value,
+            "rule_id": routing.rule_id,
+        },
+    )
+    published = _publish(change.outbox, store, publisher)
+    return RouteResult(Outcome.DISPOSITIONED, routing, published)
+
+
+def _queue_for_admin(
+    report: Report, message: SubmittedMessage, routing: Routing, store: RouteStore, clock: Clock
+) -> RouteResult:
+    mark = AdminQueueMark(clock.now(), routing.suggested_agency_id, routing.confidence)
+    marked = store.mark_for_admin(report.id, message.seq, mark, (message.outbox_id,))
+    log.info(
+        "report waits in the admin queue" if marked else "report already in the admin queue",
+        extra={
+            "report_id": report.id,
+            "suggested_agency_id": routing.suggested_agency_id,
+            "confidence": routing.confidence,
+        },
+    )
+    return RouteResult(Outcome.ADMIN_QUEUE if marked else Outcome.ALREADY_HANDLED, routing)
+
+
+def _redelivered(
+    report: Report,
+    message: SubmittedMessage,
+    store: RouteStore,
+    publisher: Publisher,
+    settings: Settings,
+) -> RouteResult:
+    """Already handled. If the disposition right after this message still has its
+    notification pending (the publish after the commit failed), publish it now."""
+    published = 0
+    if report.last_seq > message.seq:
+        pending = store.pending_outbox_entry(f"{report.id}.{message.seq + 1}")
+        if pending is not None and pending.topic == settings.topic_agency_notifications:
+            published = _publish((pending,), store, publisher)
+    log.info(
+        "report already handled; message acknowledged",
+        extra={"report_id": report.id, "outbox_id": message.outbox_id, "republished": published},
+    )
+    return RouteResult(Outcome.ALREADY_HANDLED, None, published)
+
+
+def _publish(messages: Sequence[OutboxMessage], store: RouteStore, publisher: Publisher) -> int:
+    for outgoing in messages:
+        try:
+            publisher.publish(outgoing)
+        except PublishFailed as exc:
+            raise NotificationPending(
+                f"notification {outgoing.id} committed but not published: {exc}"
+            ) from exc
+    if messages:
+        # The bus has them: nothing left for the sweeper. (If this delete fails the
+        # sweeper publishes once more; the notify side dedupes on notification_id.)
+        store.settle_outbox([m.id for m in messages])
+    return len(messages)
