@@ -52,6 +52,7 @@ from shared.ports import (
     SubmissionPrecheck,
     TrackingCodeTaken,
 )
+from shared.usecases.notify import AgencyChannel, Delivery, DeliveryStatus
 
 SCHEMA_VERSION = 1
 
@@ -745,3 +746,108 @@ COMPOSITE_QUERIES: tuple[tuple[str, Callable[[firestore.Client], Any]], ...] = (
         ),
     ),
 )
+
+
+# --- agency notifications: delivery log and signing secrets ----------------------------
+# Owned by the notify function. ``reports/{id}/deliveries/{notification id}`` is the
+# delivery log of one report; ``agency_secrets/{agency id}`` holds the webhook signing
+# secret, apart from ``agencies/{id}`` (which the agency API lists) and written only by
+# seeding. ``agencies/{id}.notification`` says where to deliver.
+
+DELIVERIES = "deliveries"
+AGENCIES = "agencies"
+AGENCY_SECRETS = "agency_secrets"
+
+
+def delivery_to_doc(delivery: Delivery) -> Doc:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "notification_id": delivery.notification_id,
+        "report_id": delivery.report_id,
+        "agency_id": delivery.agency_id,
+        "kind": delivery.kind,
+        "status": delivery.status.value,
+        "attempts": delivery.attempts,
+        "channel": delivery.channel,
+        "url": delivery.url,
+        "last_status_code": delivery.last_status_code,
+        "last_error": delivery.last_error,
+        "first_attempt_at": _opt_ts(delivery.first_attempt_at),
+        "last_attempt_at": _opt_ts(delivery.last_attempt_at),
+        "delivered_at": _opt_ts(delivery.delivered_at),
+        "fallback": delivery.fallback,
+    }
+
+
+def delivery_from_doc(doc: Mapping[str, Any]) -> Delivery:
+    _check_version(doc, "delivery")
+    code = doc.get("last_status_code")
+    return Delivery(
+        notification_id=doc["notification_id"],
+        report_id=doc["report_id"],
+        agency_id=doc["agency_id"],
+        kind=doc["kind"],
+        status=DeliveryStatus(doc["status"]),
+        attempts=int(doc.get("attempts") or 0),
+        channel=doc.get("channel"),
+        url=doc.get("url"),
+        last_status_code=None if code is None else int(code),
+        last_error=doc.get("last_error"),
+        first_attempt_at=_opt_utc(doc.get("first_attempt_at")),
+        last_attempt_at=_opt_utc(doc.get("last_attempt_at")),
+        delivered_at=_opt_utc(doc.get("delivered_at")),
+        fallback=doc.get("fallback"),
+    )
+
+
+class FirestoreNotificationStore:
+    """The DeliveryLog and AgencyChannels ports of the notify use case."""
+
+    def __init__(self, client: firestore.Client) -> None:
+        self._client = client
+        self._reports = client.collection(REPORTS)
+        self._agencies = client.collection(AGENCIES)
+        self._secrets = client.collection(AGENCY_SECRETS)
+        self.stats = StoreStats()
+
+    def _delivery_ref(self, report_id: str, notification_id: str) -> Any:
+        return self._reports.document(report_id).collection(DELIVERIES).document(notification_id)
+
+    def get_delivery(self, report_id: str, notification_id: str) -> Delivery | None:
+        snap = self._delivery_ref(report_id, notification_id).get()
+        self.stats.add(reads=1)
+        return delivery_from_doc(snap.to_dict() or {}) if snap.exists else None
+
+    def save_delivery(self, delivery: Delivery) -> None:
+        self.stats.add(commits=1)
+        self._delivery_ref(delivery.report_id, delivery.notification_id).set(
+            delivery_to_doc(delivery)
+        )
+        self.stats.add(writes=1)
+
+    def deliveries(self, report_id: str) -> list[Delivery]:
+        """A report's delivery log, oldest first attempt first."""
+        docs = list(self._reports.document(report_id).collection(DELIVERIES).stream())
+        self.stats.add(reads=max(1, len(docs)))
+        found = [delivery_from_doc(doc.to_dict() or {}) for doc in docs]
+        epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
+        return sorted(found, key=lambda d: d.first_attempt_at or epoch)
+
+    def agency_channel(self, agency_id: str) -> AgencyChannel | None:
+        # Both documents in one BatchGetDocuments round trip.
+        agency_ref = self._agencies.document(agency_id)
+        secret_ref = self._secrets.document(agency_id)
+        snaps = {s.reference.path: s for s in self._client.get_all([agency_ref, secret_ref])}
+        self.stats.add(reads=2)
+        agency = snaps.get(agency_ref.path)
+        if agency is None or not agency.exists:
+            return None
+        notification = (agency.to_dict() or {}).get("notification") or {}
+        secret = snaps.get(secret_ref.path)
+        secret_doc = (secret.to_dict() or {}) if secret is not None and secret.exists else {}
+        return AgencyChannel(
+            agency_id=agency_id,
+            webhook_url=notification.get("webhook_url") or None,
+            email=notification.get("email") or None,
+            secret=secret_doc.get("webhook_secret") or None,
+        )

@@ -1,0 +1,347 @@
+"""Telling an agency, by a signed webhook, that a report was dispositioned to it.
+
+Fed by the ``agency-notifications`` topic (published by the route function through
+the outbox). Pub/Sub delivers at least once and retries what we refuse, so:
+
+- the delivery log ``reports/{report_id}/deliveries/{notification_id}`` says what
+  happened; a notification already ``delivered`` (or settled otherwise: permanently
+  ``failed``, ``no_channel``, ``skipped``) is acknowledged without another POST, so
+  three redeliveries give the agency one webhook;
+- a retryable failure (5xx, 408, 429, timeout, no connection) is recorded as
+  ``retrying`` and raised: the function answers 500 and Pub/Sub retries with its
+  exponential backoff, then dead-letters the message; :func:`mark_dead_lettered`
+  then records ``failed`` so the failure is visible;
+- a permanent refusal (other 4xx) is recorded ``failed`` and acknowledged.
+
+Privacy is applied in exactly one place, :func:`shared.domain.privacy.view` with the
+AGENCY audience: an anonymous reporter's identity never reaches the payload.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Annotated, Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from shared.domain.privacy import Audience, view
+from shared.ports import Clock, ReportStore
+
+log = logging.getLogger(__name__)
+
+KIND_DISPOSITIONED = "report.dispositioned"
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^/]+$")]
+
+
+class NotificationMessage(BaseModel):
+    """The ``agency-notifications`` message as the route function publishes it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    notification_id: Id
+    kind: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    report_id: Id
+    agency_id: Id
+    tracking_code: str | None = None
+
+
+class DeliveryStatus(StrEnum):
+    DELIVERED = "delivered"
+    RETRYING = "retrying"
+    FAILED = "failed"
+    NO_CHANNEL = "no_channel"  # no webhook; an e-mail fallback is noted, not sent here
+    SKIPPED = "skipped"  # the report is no longer this agency's: nothing is sent
+
+
+# Nothing more will be attempted for these; a redelivered message is acknowledged.
+SETTLED = frozenset(
+    {
+        DeliveryStatus.DELIVERED,
+        DeliveryStatus.FAILED,
+        DeliveryStatus.NO_CHANNEL,
+        DeliveryStatus.SKIPPED,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One notification's delivery log entry."""
+
+    notification_id: str
+    report_id: str
+    agency_id: str
+    kind: str
+    status: DeliveryStatus
+    attempts: int = 0
+    channel: str | None = None  # "webhook", or None when there is none
+    url: str | None = None
+    last_status_code: int | None = None
+    last_error: str | None = None
+    first_attempt_at: dt.datetime | None = None
+    last_attempt_at: dt.datetime | None = None
+    delivered_at: dt.datetime | None = None
+    fallback: str | None = None  # "email_pending" when the agency has only an e-mail
+
+
+class Outcome(StrEnum):
+    DELIVERED = "delivered"
+    RETRYABLE = "retryable"  # try again later: 5xx, 408, 429, timeouts, connection errors
+    PERMANENT = "permanent"  # the agency refused it: another try would be refused too
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: Outcome
+    status_code: int | None = None  # None when no HTTP answer came back
+    error: str | None = None  # what went wrong, short, for the delivery log
+
+
+@dataclass(frozen=True)
+class AgencyChannel:
+    """Where and how an agency is told; ``secret`` is None when none was seeded."""
+
+    agency_id: str
+    webhook_url: str | None
+    email: str | None
+    secret: str | None
+
+
+class DeliveryLog(Protocol):
+    def get_delivery(self, report_id: str, notification_id: str) -> Delivery | None: ...
+
+    def save_delivery(self, delivery: Delivery) -> None: ...
+
+
+class AgencyChannels(Protocol):
+    def agency_channel(self, agency_id: str) -> AgencyChannel | None:
+        """None when the agency is unknown."""
+        ...
+
+
+class WebhookSender(Protocol):
+    def send(
+        self, url: str, secret: str, message_id: str, payload: Mapping[str, Any], at: dt.datetime
+    ) -> SendResult:
+        """POST ``payload`` signed with ``secret`` as attempt time ``at``; never raises
+        for what the network or the agency did: that is the result's outcome."""
+        ...
+
+
+class DeliveryRetryable(Exception):
+    """This attempt failed in a way worth retrying: let Pub/Sub redeliver (answer 500)."""
+
+
+@dataclass(frozen=True)
+class Ports:
+    reports: ReportStore
+    deliveries: DeliveryLog
+    channels: AgencyChannels
+    sender: WebhookSender
+    clock: Clock
+
+
+def build_payload(message: NotificationMessage, reports: ReportStore) -> dict[str, Any] | None:
+    """The webhook body, or None when the report does not exist.
+
+    The report part is the AGENCY view: whether the reporter's identity is in it is
+    decided by the privacy module, nowhere else.
+    """
+    report = reports.get(message.report_id)
+    if report is None:
+        return None
+    shown = view(
+        report,
+        reports.timeline(message.report_id),
+        Audience.AGENCY,
+        reports.identity(message.report_id),
+    )
+    return {
+        "type": message.kind,
+        "notification_id": message.notification_id,
+        "agency_id": message.agency_id,
+        "report": shown,
+    }
+
+
+def _attempt(previous: Delivery | None, fresh: Delivery, now: dt.datetime) -> Delivery:
+    return replace(
+        fresh,
+        attempts=(previous.attempts if previous else 0) + 1,
+        first_attempt_at=(previous.first_attempt_at if previous else None) or now,
+        last_attempt_at=now,
+    )
+
+
+def notify_agency(message: NotificationMessage, ports: Ports) -> Delivery:
+    """Deliver one notification (at most once successfully); return its log entry.
+
+    Raises DeliveryRetryable after recording ``retrying`` when another try may work.
+    """
+    where = {
+        "notification_id": message.notification_id,
+        "report_id": message.report_id,
+        "agency_id": message.agency_id,
+    }
+    previous = ports.deliveries.get_delivery(message.report_id, message.notification_id)
+    if previous is not None and previous.status in SETTLED:
+        log.info("notification already settled", extra={**where, "status": previous.status})
+        return previous
+
+    now = ports.clock.now()
+    base = Delivery(
+        notification_id=message.notification_id,
+        report_id=message.report_id,
+        agency_id=message.agency_id,
+        kind=message.kind,
+        status=DeliveryStatus.RETRYING,
+    )
+    payload = build_payload(message, ports.reports)
+    if payload is None:
+        # Route commits the report before it publishes, so this is not a race: log it.
+        log.error("notification for a report that does not exist", extra=where)
+        entry = _attempt(
+            previous,
+            replace(base, status=DeliveryStatus.FAILED, last_error="report not found"),
+            now,
+        )
+        ports.deliveries.save_delivery(entry)
+        return entry
+    if payload["report"]["agency_id"] != message.agency_id:
+        # Re-routed (Bukan Wewenang) before we got here: the agency may no longer see it.
+        entry = _attempt(
+            previous,
+            replace(
+                base,
+                status=DeliveryStatus.SKIPPED,
+                last_error="report is no longer dispositioned to this agency",
+            ),
+            now,
+        )
+        log.warning("notification skipped: report re-routed", extra=where)
+        ports.deliveries.save_delivery(entry)
+        return entry
+
+    channel = ports.channels.agency_channel(message.agency_id)
+    if channel is None or not channel.webhook_url:
+        # E-mail sending is out of scope here: the log says it is owed.
+        entry = _attempt(
+            previous,
+            replace(
+                base,
+                status=DeliveryStatus.NO_CHANNEL,
+                fallback="email_pending" if channel and channel.email else None,
+                last_error=None if channel else "unknown agency",
+            ),
+            now,
+        )
+        log.warning("agency has no webhook", extra={**where, "fallback": entry.fallback or "none"})
+        ports.deliveries.save_delivery(entry)
+        return entry
+
+    base = replace(base, channel="webhook", url=channel.webhook_url)
+    if not channel.secret:
+        # Seeding makes every secret; a missing one is a fixable misconfiguration, so
+        # keep retrying (and dead-letter, visibly) rather than send unsigned.
+        entry = _attempt(previous, replace(base, last_error="no signing secret for agency"), now)
+        ports.deliveries.save_delivery(entry)
+        log.error("no webhook signing secret", extra=where)
+        raise DeliveryRetryable(entry.last_error)
+
+    result = ports.sender.send(
+        channel.webhook_url, channel.secret, message.notification_id, payload, now
+    )
+    entry = _attempt(
+        previous,
+        replace(base, last_status_code=result.status_code, last_error=result.error),
+        now,
+    )
+    if result.outcome is Outcome.DELIVERED:
+        entry = replace(entry, status=DeliveryStatus.DELIVERED, delivered_at=now)
+        ports.deliveries.save_delivery(entry)
+        log.info("webhook delivered", extra={**where, "attempts": entry.attempts})
+        return entry
+    if result.outcome is Outcome.PERMANENT:
+        entry = replace(entry, status=DeliveryStatus.FAILED)
+        ports.deliveries.save_delivery(entry)
+        log.error(
+            "webhook refused permanently",
+            extra={**where, "status_code": result.status_code, "error": result.error},
+        )
+        return entry
+    ports.deliveries.save_delivery(entry)
+    log.warning(
+        "webhook failed, will retry",
+        extra={**where, "attempts": entry.attempts, "error": result.error},
+    )
+    raise DeliveryRetryable(result.error or "retryable failure")
+
+
+def mark_dead_lettered(
+    message: NotificationMessage, delivery_attempts: int | None, ports: Ports
+) -> Delivery:
+    """Pub/Sub gave up on this notification: record it ``failed`` so it shows.
+
+    A delivery that did succeed (a last attempt answered after Pub/Sub stopped
+    waiting) is left as it is.
+    """
+    previous = ports.deliveries.get_delivery(message.report_id, message.notification_id)
+    if previous is not None and previous.status in SETTLED:
+        return previous
+    attempts = f"{delivery_attempts} attempts" if delivery_attempts else "the maximum attempts"
+    reason = f"dead-lettered after {attempts}"
+    if previous is not None and previous.last_error:
+        reason += f"; last error: {previous.last_error}"
+    entry = replace(
+        previous
+        or Delivery(
+            notification_id=message.notification_id,
+            report_id=message.report_id,
+            agency_id=message.agency_id,
+            kind=message.kind,
+            status=DeliveryStatus.FAILED,
+        ),
+        status=DeliveryStatus.FAILED,
+        last_error=reason,
+    )
+    ports.deliveries.save_delivery(entry)
+    log.error(
+        "notification dead-lettered",
+        extra={
+            "notification_id": message.notification_id,
+            "report_id": message.report_id,
+            "agency_id": message.agency_id,
+            "delivery_attempts": delivery_attempts,
+        },
+    )
+    return entry
+
+
+# --- the Pub/Sub edge -----------------------------------------------------------------
+
+# Attributes Pub/Sub adds to a message it forwards to a dead-letter topic (production
+# and the emulator alike; measured on the emulator).
+DEAD_LETTER_SOURCE_SUBSCRIPTION = "CloudPubSubDeadLetterSourceSubscription"
+DEAD_LETTER_DELIVERY_COUNT = "CloudPubSubDeadLetterSourceDeliveryCount"
+
+
+def is_dead_letter(
+    attributes: Mapping[str, str], source: str | None, dead_letter_topic: str
+) -> bool:
+    """True for a message Pub/Sub dead-lettered: it carries the dead-letter attributes,
+    or (Eventarc in production) the CloudEvent source names the dead-letter topic."""
+    if DEAD_LETTER_SOURCE_SUBSCRIPTION in attributes:
+        return True
+    return bool(source) and str(source).endswith(f"/topics/{dead_letter_topic}")
+
+
+def dead_letter_attempts(attributes: Mapping[str, str]) -> int | None:
+    try:
+        return int(attributes[DEAD_LETTER_DELIVERY_COUNT])
+    except (KeyError, ValueError):
+        return None
