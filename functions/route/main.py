@@ -1,0 +1,56 @@
+"""Cloud Function ``route``: a ``report.submitted`` message (Pub/Sub push) -> disposition.
+
+Thin on purpose: decoding and routing live in ``shared.usecases.route``. What this
+file decides is the answer Pub/Sub gets:
+- a message no retry can fix (not base64 JSON, fields missing, unknown report) is
+  logged at ERROR with why and acknowledged (return normally);
+- anything transient (Firestore or Pub/Sub unavailable, contention exhausted, the
+  notification not yet published) raises, so Pub/Sub retries with backoff and, after
+  the subscription's maximum attempts, dead-letters it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import functions_framework
+from cloudevents.http import CloudEvent
+
+from shared import wiring
+from shared.config import settings
+from shared.logging import bind_trace, setup_logging, unbind_trace
+from shared.ports import ReportNotFound
+from shared.usecases.route import MalformedMessage, bundled_tables, decode_push, route_report
+
+setup_logging()
+log = logging.getLogger("lapor.route")
+
+
+@functions_framework.cloud_event
+def route(cloud_event: CloudEvent) -> None:
+    token = bind_trace(cloud_event.get("traceparent"), settings().project)
+    try:
+        try:
+            message = decode_push(cloud_event.data)
+        except MalformedMessage as exc:
+            log.error(
+                "malformed report.submitted message acknowledged",
+                extra={"why": str(exc), "event_id": cloud_event.get("id")},
+            )
+            return
+        try:
+            route_report(
+                message,
+                store=wiring.report_store(),
+                publisher=wiring.publisher(),
+                clock=wiring.clock(),
+                settings=settings(),
+                tables=bundled_tables(),
+            )
+        except ReportNotFound:
+            log.error(
+                "report.submitted for an unknown report acknowledged",
+                extra={"why": "no such report", "report_id": message.report_id},
+            )
+    finally:
+        unbind_trace(token)

@@ -1,0 +1,40 @@
+"""Cloud Function ``sweep``: republish outbox entries the bus never got (HTTP, scheduled).
+
+Cloud Scheduler POSTs here every 5 minutes (``shared.topology.SCHEDULES``). Auth: in
+production the function does not allow unauthenticated calls; Cloud Scheduler sends
+an OIDC token for its service account, and IAM (roles/cloudfunctions.invoker, on this
+function only) checks it before this code runs. Locally, ``make run`` calls it.
+"""
+
+from __future__ import annotations
+
+import functions_framework
+from flask import Request, Response, jsonify
+
+from shared import wiring
+from shared.config import settings
+from shared.logging import bind_trace, setup_logging, unbind_trace
+from shared.usecases.sweep import sweep_outbox
+
+setup_logging()
+
+
+@functions_framework.http
+def sweep(request: Request) -> Response:
+    if request.method != "POST":
+        response = jsonify({"error": "method not allowed: POST only"})
+        response.status_code = 405
+        response.headers["Allow"] = "POST"
+        return response
+    trace = request.headers.get("traceparent") or request.headers.get("X-Cloud-Trace-Context")
+    token = bind_trace(trace, settings().project)
+    try:
+        result = sweep_outbox(
+            store=wiring.report_store(),
+            publisher=wiring.publisher(),
+            clock=wiring.clock(),
+            settings=settings(),
+        )
+        return jsonify(result.as_json())
+    finally:
+        unbind_trace(token)
