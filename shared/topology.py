@@ -55,6 +55,23 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         push_function="route",
         dead_letter_topic=REPORT_SUBMITTED_DEAD_LETTER,
     ),
+    # Agency webhooks: the notify function retries 5xx/408/429/timeouts through this
+    # policy, then the message moves to the dead-letter topic ...
+    Subscription(
+        name="notify",
+        topic=AGENCY_NOTIFICATIONS,
+        push_function="notify",
+        dead_letter_topic=AGENCY_NOTIFICATIONS_DEAD_LETTER,
+    ),
+    # ... whence the same function (it tells the two apart by the dead-letter
+    # attributes Pub/Sub adds) records the delivery as failed. Its own dead-letter
+    # topic is itself: a marking that keeps failing goes round again, never lost.
+    Subscription(
+        name="notify-dead-letter",
+        topic=AGENCY_NOTIFICATIONS_DEAD_LETTER,
+        push_function="notify",
+        dead_letter_topic=AGENCY_NOTIFICATIONS_DEAD_LETTER,
+    ),
 )
 
 
