@@ -526,6 +526,8 @@ class FirestoreReportStore:
             doc = snap.to_dict() or {}
             if doc.get("state") != State.SUBMITTED.value or doc.get("last_seq") != expected_seq:
                 return False
+            if doc.get("admin_queue"):  # a redelivery: already queued by this message
+                return False
             transaction.update(ref, admin_queue_fields(suggestion))
             for message_id in settle:
                 transaction.delete(self._outbox.document(message_id))
