@@ -44,7 +44,7 @@ def _raw_minimum(count: int) -> list[float]:
     from shared.domain.privacy import ReporterIdentity
     from shared.domain.report import Region, ReportDraft, ReportType
     from shared.domain.tracking import new_tracking_code
-    from shared.ports import IdempotencyRecord, NewSubmission, RateWindow
+    from shared.ports import IdempotencyRecord, NewSubmission, RateSlot
     from shared.usecases.submit import submitted_event
 
     store, publisher, config = wiring.report_store(), wiring.publisher(), settings()
@@ -77,7 +77,7 @@ def _raw_minimum(count: int) -> list[float]:
             event,
             identity,
             outbox,
-            RateWindow(uuid.uuid4().hex, now),
+            RateSlot(uuid.uuid4().hex, 0, now),
             IdempotencyRecord(uuid.uuid4().hex, "f", report.id, report.tracking_code, now),
         )
         started = time.perf_counter()

@@ -36,9 +36,21 @@ class IdempotencyRecord:
 
 
 @dataclass(frozen=True)
-class RateWindow:
-    key: str  # client and window, e.g. "<client hash>:<window number>"
+class RateSlot:
+    """One of the ``limit`` submissions a client may make in a window.
+
+    Each accepted report claims a slot document with a create precondition in the
+    report's own commit, so the limit costs no read on the way in: a commit fails
+    only when the slot is taken, and only then are the taken slots counted.
+    """
+
+    window_key: str  # "<client pseudonym>:<window number>"
+    slot: int
     expires_at: dt.datetime
+
+    @property
+    def id(self) -> str:
+        return f"{self.window_key}:{self.slot}"
 
 
 @dataclass(frozen=True)
@@ -49,14 +61,8 @@ class NewSubmission:
     event: TimelineEvent
     identity: ReporterIdentity
     outbox: OutboxMessage
-    rate_window: RateWindow
+    rate_slot: RateSlot
     idempotency: IdempotencyRecord | None = None
-
-
-@dataclass(frozen=True)
-class SubmissionPrecheck:
-    previous: IdempotencyRecord | None = None
-    submits_in_window: int = 0
 
 
 class TrackingCodeTaken(Exception):
@@ -64,7 +70,15 @@ class TrackingCodeTaken(Exception):
 
 
 class IdempotencyKeyTaken(Exception):
-    """A concurrent request with the same idempotency key committed first."""
+    """An earlier request with the same idempotency key committed first."""
+
+    def __init__(self, previous: IdempotencyRecord) -> None:
+        super().__init__(previous.key_hash)
+        self.previous = previous
+
+
+class RateSlotTaken(Exception):
+    """The client already used this rate-limit slot in this window; pick a free one."""
 
 
 class PublishFailed(Exception):
@@ -92,15 +106,15 @@ class ReportNotFound(Exception):
 class ReportStore(Protocol):
     def new_report_id(self) -> str: ...
 
-    def precheck_submission(
-        self, idempotency_key_hash: str | None, rate_window_key: str
-    ) -> SubmissionPrecheck: ...
-
     def create_submission(self, submission: NewSubmission) -> None:
-        """Commit all of it or nothing; raise TrackingCodeTaken or IdempotencyKeyTaken."""
+        """Commit all of it or nothing.
+
+        When a claim is taken, raise IdempotencyKeyTaken (checked first: a replay wins),
+        RateSlotTaken or TrackingCodeTaken; nothing is written then.
+        """
         ...
 
-    def idempotency_record(self, key_hash: str) -> IdempotencyRecord | None: ...
+    def taken_rate_slots(self, window_key: str) -> frozenset[int]: ...
 
     def find_by_tracking_code(self, tracking_code: str) -> Report | None: ...
 

@@ -15,8 +15,8 @@ from shared.ports import (
     NewSubmission,
     OutboxMessage,
     PublishFailed,
+    RateSlotTaken,
     ReportNotFound,
-    SubmissionPrecheck,
     TrackingCodeTaken,
 )
 
@@ -28,26 +28,23 @@ class InMemoryReportStore:
     identities: dict[str, ReporterIdentity] = field(default_factory=dict)
     outbox: dict[str, OutboxMessage] = field(default_factory=dict)
     idempotency: dict[str, IdempotencyRecord] = field(default_factory=dict)
-    rate_counts: dict[str, int] = field(default_factory=dict)
+    rate_slots: dict[str, set[int]] = field(default_factory=dict)
     settled: set[str] = field(default_factory=set)
     commits: int = 0
 
     def new_report_id(self) -> str:
         return uuid.uuid4().hex
 
-    def precheck_submission(
-        self, idempotency_key_hash: str | None, rate_window_key: str
-    ) -> SubmissionPrecheck:
-        previous = self.idempotency.get(idempotency_key_hash) if idempotency_key_hash else None
-        return SubmissionPrecheck(previous, self.rate_counts.get(rate_window_key, 0))
-
     def create_submission(self, submission: NewSubmission) -> None:
         report = submission.report
-        if any(r.tracking_code == report.tracking_code for r in self.reports.values()):
-            raise TrackingCodeTaken(report.tracking_code)
         record = submission.idempotency
         if record and record.key_hash in self.idempotency:
-            raise IdempotencyKeyTaken(record.key_hash)
+            raise IdempotencyKeyTaken(self.idempotency[record.key_hash])
+        slot = submission.rate_slot
+        if slot.slot in self.rate_slots.get(slot.window_key, set()):
+            raise RateSlotTaken(slot.id)
+        if any(r.tracking_code == report.tracking_code for r in self.reports.values()):
+            raise TrackingCodeTaken(report.tracking_code)
         self.commits += 1
         self.reports[report.id] = report
         self.events[report.id] = [submission.event]
@@ -55,11 +52,10 @@ class InMemoryReportStore:
         self.outbox[submission.outbox.id] = submission.outbox
         if record:
             self.idempotency[record.key_hash] = record
-        key = submission.rate_window.key
-        self.rate_counts[key] = self.rate_counts.get(key, 0) + 1
+        self.rate_slots.setdefault(slot.window_key, set()).add(slot.slot)
 
-    def idempotency_record(self, key_hash: str) -> IdempotencyRecord | None:
-        return self.idempotency.get(key_hash)
+    def taken_rate_slots(self, window_key: str) -> frozenset[int]:
+        return frozenset(self.rate_slots.get(window_key, set()))
 
     def find_by_tracking_code(self, tracking_code: str) -> Report | None:
         return next((r for r in self.reports.values() if r.tracking_code == tracking_code), None)

@@ -9,7 +9,8 @@ Layout (every id is random or a keyed hash, so writes spread over the key space)
   deletes it, so the outbox holds only what the sweeper may still have to publish
 - ``idempotency/{key hash}``: replays of a submission; ``expires_at`` feeds a TTL policy
 - ``tracking_codes/{code}``: the claim that makes a tracking code unique
-- ``rate_limits/{window key}``: accepted submissions per client per window (TTL too)
+- ``rate_limits/{client}:{window}:{slot}``: one per accepted submission, claimed with
+  a create precondition so the per-client limit costs no read (TTL on ``expires_at``)
 
 The mapping between domain objects and documents is explicit (``*_to_doc`` /
 ``*_from_doc``): dates are ``YYYY-MM-DD`` strings (they sort and compare as dates),
@@ -48,8 +49,8 @@ from shared.ports import (
     IdempotencyRecord,
     NewSubmission,
     OutboxMessage,
+    RateSlotTaken,
     ReportNotFound,
-    SubmissionPrecheck,
     TrackingCodeTaken,
 )
 from shared.usecases.notify import AgencyChannel, Delivery, DeliveryStatus
@@ -365,29 +366,11 @@ class FirestoreReportStore:
         # hot spot on the index and no volume leaked through ids.
         return str(self._reports.document().id)
 
-    def precheck_submission(
-        self, idempotency_key_hash: str | None, rate_window_key: str
-    ) -> SubmissionPrecheck:
-        rate_ref = self._rate_limits.document(rate_window_key)
-        idem_ref = (
-            self._idempotency.document(idempotency_key_hash) if idempotency_key_hash else None
-        )
-        refs = [rate_ref] if idem_ref is None else [idem_ref, rate_ref]
-        # One BatchGetDocuments round trip; results come back in any order.
-        snapshots = {snap.reference.path: snap for snap in self._client.get_all(refs)}
-        self.stats.add(reads=len(refs))
-        previous = None
-        if idem_ref is not None and idempotency_key_hash is not None:
-            idem = snapshots.get(idem_ref.path)
-            if idem is not None and idem.exists:
-                previous = idempotency_from_doc(idempotency_key_hash, idem.to_dict() or {})
-        rate = snapshots.get(rate_ref.path)
-        count = int((rate.to_dict() or {}).get("count", 0)) if rate and rate.exists else 0
-        return SubmissionPrecheck(previous, count)
-
     def create_submission(self, submission: NewSubmission) -> None:
-        report, record = submission.report, submission.idempotency
+        report, record, slot = submission.report, submission.idempotency, submission.rate_slot
         report_ref = self._reports.document(report.id)
+        code_ref = self._tracking_codes.document(report.tracking_code)
+        slot_ref = self._rate_limits.document(slot.id)
         idem_ref = self._idempotency.document(record.key_hash) if record else None
         batch = self._client.batch()
         batch.set(report_ref, report_to_doc(report))
@@ -397,38 +380,42 @@ class FirestoreReportStore:
         )
         batch.set(self._identities.document(report.id), identity_to_doc(submission.identity))
         batch.set(self._outbox.document(submission.outbox.id), outbox_to_doc(submission.outbox))
-        # The two preconditions: either failing fails the whole commit.
+        # The claims: any one taken fails the whole commit, and nothing is written.
+        batch.create(code_ref, {"report_id": report.id, "created_at": _ts(report.submitted_at)})
         batch.create(
-            self._tracking_codes.document(report.tracking_code),
-            {"report_id": report.id, "created_at": _ts(report.submitted_at)},
+            slot_ref,
+            {
+                "window": slot.window_key,
+                "slot": slot.slot,
+                "expires_at": _ts(slot.expires_at),
+            },
         )
         if record is not None and idem_ref is not None:
             batch.create(idem_ref, idempotency_to_doc(record))
-        batch.set(
-            self._rate_limits.document(submission.rate_window.key),
-            {"count": firestore.Increment(1), "expires_at": _ts(submission.rate_window.expires_at)},
-            merge=True,
-        )
         self.stats.add(commits=1)
         try:
             results = batch.commit()
         except AlreadyExists as exc:
-            # A batch is atomic: nothing was written. Which claim was taken? The
-            # idempotency key wins (the caller replays), otherwise it was the code.
-            if idem_ref is not None:
-                snap = idem_ref.get()
-                self.stats.add(reads=1)
-                if snap.exists:
-                    raise IdempotencyKeyTaken(idem_ref.id) from exc
+            # Which claim was taken? One round trip tells; a replay wins over the rest.
+            refs = [ref for ref in (idem_ref, slot_ref) if ref is not None]
+            taken = {
+                snap.reference.path: snap for snap in self._client.get_all(refs) if snap.exists
+            }
+            self.stats.add(reads=len(refs))
+            if idem_ref is not None and idem_ref.path in taken:
+                previous = taken[idem_ref.path].to_dict() or {}
+                raise IdempotencyKeyTaken(idempotency_from_doc(idem_ref.id, previous)) from exc
+            if slot_ref.path in taken:
+                raise RateSlotTaken(slot.id) from exc
             raise TrackingCodeTaken(report.tracking_code) from exc
         self.stats.add(writes=len(results))
 
-    def idempotency_record(self, key_hash: str) -> IdempotencyRecord | None:
-        # Records past expires_at still count until the TTL policy deletes them
-        # (typically within a day): the create precondition cannot tell them apart.
-        snap = self._idempotency.document(key_hash).get()
-        self.stats.add(reads=1)
-        return idempotency_from_doc(key_hash, snap.to_dict() or {}) if snap.exists else None
+    def taken_rate_slots(self, window_key: str) -> frozenset[int]:
+        # Only after a refused commit: reads as many slots as the client has used.
+        query = self._rate_limits.where(filter=FieldFilter("window", "==", window_key))
+        docs = list(query.select(["slot"]).stream())
+        self.stats.add(reads=max(1, len(docs)))
+        return frozenset(int((doc.to_dict() or {}).get("slot", -1)) for doc in docs)
 
     def find_by_tracking_code(self, tracking_code: str) -> Report | None:
         # A query on the report's own tracking_code field costs one read and one round

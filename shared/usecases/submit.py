@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import secrets
 from dataclasses import asdict, dataclass
 
 from shared.config import Settings
@@ -21,7 +22,8 @@ from shared.ports import (
     OutboxMessage,
     Publisher,
     PublishFailed,
-    RateWindow,
+    RateSlot,
+    RateSlotTaken,
     ReportStore,
     TrackingCodeTaken,
 )
@@ -31,7 +33,8 @@ log = logging.getLogger(__name__)
 
 REPORT_SUBMITTED = "id.lapor.report.submitted.v1"
 IDEMPOTENCY_TTL = dt.timedelta(hours=24)
-_CODE_ATTEMPTS = 5
+# A taken tracking code or rate slot costs one more try; both are rare.
+_ATTEMPTS = 6
 
 
 class RateLimited(Exception):
@@ -58,12 +61,17 @@ def fingerprint(draft: ReportDraft, identity: ReporterIdentity) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def _rate_window(settings: Settings, client_id: str, now: dt.datetime) -> tuple[RateWindow, int]:
-    window = settings.rate_limit_window_s
-    number = int(now.timestamp()) // window
-    ends = dt.datetime.fromtimestamp((number + 1) * window, dt.UTC)
-    key = f"{pseudonym(settings.token_secret, 'client', client_id)}:{number}"
-    return RateWindow(key=key, expires_at=ends), max(1, int((ends - now).total_seconds()))
+@dataclass(frozen=True)
+class _Window:
+    key: str
+    ends: dt.datetime
+
+
+def _rate_window(settings: Settings, client_id: str, now: dt.datetime) -> _Window:
+    length = settings.rate_limit_window_s
+    number = int(now.timestamp()) // length
+    ends = dt.datetime.fromtimestamp((number + 1) * length, dt.UTC)
+    return _Window(f"{pseudonym(settings.token_secret, 'client', client_id)}:{number}", ends)
 
 
 def submitted_event(report: Report, outbox_id: str, now: dt.datetime, topic: str) -> OutboxMessage:
@@ -104,6 +112,12 @@ def submit_report(
     clock: Clock,
     settings: Settings,
 ) -> SubmitResult:
+    """Accept a report in one commit, then publish ``report.submitted``.
+
+    Nothing is read on the way in: the idempotency key, the tracking code and the
+    client's rate-limit slot are all claimed by create preconditions in that one
+    commit, and only a refused commit (which writes nothing) costs reads to learn why.
+    """
     now = clock.now()
     key_hash = (
         pseudonym(settings.token_secret, "idempotency", idempotency_key)
@@ -111,17 +125,12 @@ def submit_report(
         else None
     )
     print_ = fingerprint(draft, identity)
-    rate_window, retry_after = _rate_window(settings, client_id, now)
-
-    precheck = store.precheck_submission(key_hash, rate_window.key)
-    if precheck.previous is not None:
-        return _replay(precheck.previous, print_, settings)
-    if precheck.submits_in_window >= settings.rate_limit_submits:
-        raise RateLimited(retry_after)
-
+    window = _rate_window(settings, client_id, now)
+    slot = secrets.randbelow(settings.rate_limit_submits)
     report_id = store.new_report_id()
     calendar, policy = settings.calendar(), settings.deadline_policy()
-    for attempt in range(_CODE_ATTEMPTS):
+
+    for _ in range(_ATTEMPTS):
         report, event = lifecycle.submit(
             draft, report_id, new_tracking_code(), now, calendar, policy
         )
@@ -135,21 +144,26 @@ def submit_report(
             if key_hash
             else None
         )
+        submission = NewSubmission(
+            report, event, identity, outbox, RateSlot(window.key, slot, window.ends), record
+        )
         try:
-            store.create_submission(
-                NewSubmission(report, event, identity, outbox, rate_window, record)
-            )
+            store.create_submission(submission)
             break
+        except IdempotencyKeyTaken as taken:
+            return _replay(taken.previous, print_, settings)
+        except RateSlotTaken:
+            free = sorted(
+                set(range(settings.rate_limit_submits)) - store.taken_rate_slots(window.key)
+            )
+            if not free:
+                retry_after = max(1, int((window.ends - now).total_seconds()))
+                raise RateLimited(retry_after) from None
+            slot = secrets.choice(free)
         except TrackingCodeTaken:
-            log.warning("tracking code collision, drawing another", extra={"attempt": attempt})
-        except IdempotencyKeyTaken:
-            assert key_hash is not None
-            previous = store.idempotency_record(key_hash)
-            if previous is None:  # expired between the two calls: vanishingly rare
-                raise
-            return _replay(previous, print_, settings)
+            log.warning("tracking code collision, drawing another")
     else:
-        raise RuntimeError("could not draw a free tracking code")
+        raise RuntimeError("could not claim a tracking code and a rate-limit slot")
 
     try:
         publisher.publish(outbox)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import threading
 from collections.abc import Callable, Iterator
 from types import MappingProxyType
@@ -47,7 +48,8 @@ from shared.ports import (
     IdempotencyRecord,
     NewSubmission,
     OutboxMessage,
-    RateWindow,
+    RateSlot,
+    RateSlotTaken,
     ReportNotFound,
     TrackingCodeTaken,
 )
@@ -87,12 +89,16 @@ def _draft(**changes: Any) -> ReportDraft:
     return dataclasses.replace(draft, **changes)
 
 
+_SLOTS = itertools.count()
+
+
 def _submission(
     store: FirestoreReportStore,
     *,
     tracking_code: str | None = None,
     key_hash: str | None = "key-hash-1",
     window: str = "client-a:480000",
+    slot: int | None = None,
     identity: ReporterIdentity = IDENTITY,
 ) -> NewSubmission:
     report_id = store.new_report_id()
@@ -111,7 +117,7 @@ def _submission(
         event,
         identity,
         outbox,
-        RateWindow(window, NOW + dt.timedelta(hours=1)),
+        RateSlot(window, next(_SLOTS) if slot is None else slot, NOW + dt.timedelta(hours=1)),
         record,
     )
 
@@ -134,10 +140,10 @@ def _all_documents(client: firestore.Client) -> dict[str, dict[str, Any]]:
 # --- the submission commit ------------------------------------------------------------
 
 
-def test_one_commit_writes_report_event_identity_outbox_claim_idempotency_and_rate_count(
+def test_one_commit_writes_report_event_identity_outbox_claim_idempotency_and_rate_slot(
     store: FirestoreReportStore, client: firestore.Client
 ) -> None:
-    submission = _submission(store)
+    submission = _submission(store, slot=7)
     report = submission.report
 
     store.create_submission(submission)
@@ -150,7 +156,7 @@ def test_one_commit_writes_report_event_identity_outbox_claim_idempotency_and_ra
         f"outbox/{report.id}.1",
         f"tracking_codes/{report.tracking_code}",
         "idempotency/key-hash-1",
-        "rate_limits/client-a:480000",
+        "rate_limits/client-a:480000:7",
     }
     assert docs[f"reports/{report.id}"]["state"] == "submitted"
     assert docs[f"identities/{report.id}"]["email"] == IDENTITY.email
@@ -165,12 +171,12 @@ def test_one_commit_writes_report_event_identity_outbox_claim_idempotency_and_ra
     assert docs[f"tracking_codes/{report.tracking_code}"]["report_id"] == report.id
     assert docs["idempotency/key-hash-1"]["report_id"] == report.id
     assert docs["idempotency/key-hash-1"]["expires_at"] == NOW + dt.timedelta(hours=24)
-    assert docs["rate_limits/client-a:480000"]["count"] == 1
-    assert docs["rate_limits/client-a:480000"]["expires_at"] == NOW + dt.timedelta(hours=1)
+    slot = docs["rate_limits/client-a:480000:7"]
+    assert (slot["window"], slot["slot"]) == ("client-a:480000", 7)
+    assert slot["expires_at"] == NOW + dt.timedelta(hours=1)
     assert store.get(report.id) == report
     assert store.timeline(report.id) == [submission.event]
     assert store.identity(report.id) == IDENTITY
-    assert store.idempotency_record("key-hash-1") == submission.idempotency
 
 
 def test_the_reporters_identity_never_reaches_the_report_or_its_timeline(
@@ -211,13 +217,15 @@ def test_a_taken_tracking_code_raises_and_writes_nothing(
 def test_a_taken_idempotency_key_raises_and_writes_nothing(
     store: FirestoreReportStore, client: firestore.Client
 ) -> None:
-    store.create_submission(_submission(store, key_hash="same-key"))
+    first = _submission(store, key_hash="same-key")
+    store.create_submission(first)
     before = _all_documents(client)
 
-    with pytest.raises(IdempotencyKeyTaken):
+    with pytest.raises(IdempotencyKeyTaken) as taken:
         store.create_submission(_submission(store, key_hash="same-key"))
 
     assert _all_documents(client) == before
+    assert taken.value.previous == first.idempotency  # the caller replays without a read
 
 
 def test_when_both_claims_are_taken_the_idempotency_key_wins_so_the_caller_replays(
@@ -243,32 +251,21 @@ def test_a_submission_without_an_idempotency_key_writes_no_record(
 # --- precheck -------------------------------------------------------------------------
 
 
-def test_precheck_sees_the_rate_count_and_the_idempotency_record_in_one_round_trip(
-    store: FirestoreReportStore, client: firestore.Client, monkeypatch: pytest.MonkeyPatch
+def test_a_taken_rate_slot_refuses_the_commit_and_the_taken_slots_are_counted(
+    store: FirestoreReportStore, client: firestore.Client
 ) -> None:
-    calls: list[int] = []
-    real_get_all = client.get_all
+    store.create_submission(_submission(store, key_hash="key-1", window="client-a:1", slot=0))
+    store.create_submission(_submission(store, key_hash="key-2", window="client-a:1", slot=3))
+    store.create_submission(_submission(store, key_hash="key-3", window="client-b:1", slot=0))
+    before = _all_documents(client)
 
-    def counting_get_all(references: list[Any], *args: Any, **kwargs: Any) -> Any:
-        calls.append(len(references))
-        return real_get_all(references, *args, **kwargs)
+    with pytest.raises(RateSlotTaken):
+        store.create_submission(_submission(store, key_hash="key-4", window="client-a:1", slot=3))
 
-    monkeypatch.setattr(client, "get_all", counting_get_all)
-
-    empty = store.precheck_submission("key-1", "client-a:1")
-    assert (empty.previous, empty.submits_in_window) == (None, 0)
-
-    first = _submission(store, key_hash="key-1", window="client-a:1")
-    store.create_submission(first)
-    store.create_submission(_submission(store, key_hash="key-2", window="client-a:1"))
-    store.create_submission(_submission(store, key_hash="key-3", window="client-b:1"))
-
-    seen = store.precheck_submission("key-1", "client-a:1")
-    assert seen.previous == first.idempotency
-    assert seen.submits_in_window == 2
-    without_key = store.precheck_submission(None, "client-b:1")
-    assert (without_key.previous, without_key.submits_in_window) == (None, 1)
-    assert calls == [2, 2, 1]  # one BatchGet per precheck
+    assert _all_documents(client) == before
+    assert store.taken_rate_slots("client-a:1") == {0, 3}
+    assert store.taken_rate_slots("client-b:1") == {0}
+    assert store.taken_rate_slots("client-c:1") == frozenset()
 
 
 # --- counting -------------------------------------------------------------------------
@@ -287,8 +284,7 @@ def test_stats_count_one_commit_and_every_document_written_per_submission(
 
     assert (with_key.commits, with_key.writes, with_key.reads) == (1, 7, 0)
     assert (without_key.commits, without_key.writes, without_key.reads) == (1, 6, 0)
-    # Honest: the writes counted are the documents that exist (the rate doc is shared).
-    assert len(_all_documents(client)) == 7 + 6 - 1
+    assert len(_all_documents(client)) == 7 + 6
 
 
 def test_stats_count_a_refused_commit_and_the_read_that_explains_it_but_no_writes(
@@ -301,7 +297,8 @@ def test_stats_count_a_refused_commit_and_the_read_that_explains_it_but_no_write
         store.create_submission(_submission(store, key_hash="same-key"))
 
     spent = store.stats.since(before)
-    assert (spent.commits, spent.writes, spent.reads) == (1, 0, 1)
+    # The refused commit, then one lookup of the two claims that could explain it.
+    assert (spent.commits, spent.writes, spent.reads) == (1, 0, 2)
 
 
 def test_stats_count_reads_as_firestore_bills_them(store: FirestoreReportStore) -> None:
@@ -314,8 +311,8 @@ def test_stats_count_reads_as_firestore_bills_them(store: FirestoreReportStore) 
         call()
         return store.stats.since(before).reads
 
-    assert reads(lambda: store.precheck_submission("k", "w")) == 2
-    assert reads(lambda: store.precheck_submission(None, "w")) == 1
+    assert reads(lambda: store.taken_rate_slots("client-a:480000")) == 1
+    assert reads(lambda: store.taken_rate_slots("nobody")) == 1  # empty query
     assert reads(lambda: store.find_by_tracking_code(code)) == 1
     assert reads(lambda: store.find_by_tracking_code("000-000-000")) == 1  # empty query
     assert reads(lambda: store.get(report_id)) == 1
@@ -337,7 +334,6 @@ def test_a_report_is_found_by_its_tracking_code_and_unknown_codes_find_nothing(
     assert store.find_by_tracking_code("000-000-000") is None
     assert store.get("no-such-report") is None
     assert store.identity("no-such-report") is None
-    assert store.idempotency_record("no-such-key") is None
     assert store.timeline("no-such-report") == []
 
 
@@ -652,13 +648,14 @@ def test_submit_report_runs_end_to_end_on_the_emulators_through_the_wiring(
         wiring.reset()
 
     assert result.published and not result.replayed
-    assert (spent.commits, spent.writes, spent.reads) == (1, 7, 2)
+    assert (spent.commits, spent.writes, spent.reads) == (1, 7, 0)
     assert (again.replayed, again.report_id, again.tracking_code) == (
         True,
         result.report_id,
         result.tracking_code,
     )
-    assert (replay.commits, replay.writes, replay.reads) == (0, 0, 2)
+    # A replay: the refused commit, then one lookup that returns the earlier record.
+    assert (replay.commits, replay.writes, replay.reads) == (1, 0, 2)
     assert tracked is not None and tracked.report["state"] == "submitted"
     assert tracked.report["reporter"]["email"] == IDENTITY.email  # the reporter sees it
     [received] = response.received_messages
