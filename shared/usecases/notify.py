@@ -19,14 +19,17 @@ AGENCY audience: an anonymous reporter's identity never reaches the payload.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Annotated, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from shared.domain.privacy import Audience, view
 from shared.ports import Clock, ReportStore
@@ -345,3 +348,31 @@ def dead_letter_attempts(attributes: Mapping[str, str]) -> int | None:
         return int(attributes[DEAD_LETTER_DELIVERY_COUNT])
     except (KeyError, ValueError):
         return None
+
+
+class MalformedNotification(ValueError):
+    """A message no retry can fix: logged at ERROR and acknowledged."""
+
+
+@dataclass(frozen=True)
+class Pushed:
+    message: NotificationMessage
+    attributes: Mapping[str, str]
+
+
+def decode_push(data: Any) -> Pushed:
+    """The CloudEvent data functions-framework makes of a Pub/Sub push envelope
+    (``{"message": {"data": <base64 JSON>, "attributes": {...}}}``) -> the message."""
+    try:
+        envelope = data["message"]
+        raw = base64.b64decode(envelope["data"], validate=True)
+        attributes = {str(k): str(v) for k, v in (envelope.get("attributes") or {}).items()}
+        decoded = json.loads(raw)
+    except (KeyError, TypeError, AttributeError, binascii.Error, ValueError) as exc:
+        raise MalformedNotification(f"not a Pub/Sub message with base64 JSON data: {exc}") from exc
+    try:
+        message = NotificationMessage.model_validate(decoded)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(map(str, e["loc"])) or "(root)" for e in exc.errors())
+        raise MalformedNotification(f"invalid notification ({fields})") from exc
+    return Pushed(message, attributes)
