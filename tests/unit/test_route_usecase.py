@@ -1,0 +1,489 @@
+"""The route use case with in-memory fakes: who gets the report, once per message."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from shared.config import Settings
+from shared.domain import report as lifecycle
+from shared.domain.report import (
+    Action,
+    Actor,
+    Command,
+    Region,
+    Report,
+    ReportDraft,
+    ReportType,
+    Role,
+    State,
+)
+from shared.domain.routing import KeywordProfile, Method, Rule
+from shared.ports import Change, FixedClock, OutboxMessage, ReportNotFound
+from shared.reference import load_reference
+from shared.usecases.act import act
+from shared.usecases.route import (
+    AdminQueueMark,
+    MalformedMessage,
+    NotificationPending,
+    Outcome,
+    RoutingTables,
+    SubmittedMessage,
+    bundled_tables,
+    decode_push,
+    route_report,
+    routing_tables,
+)
+from shared.usecases.submit import submitted_event
+from shared.usecases.sweep import sweep_outbox
+from tests.fakes import InMemoryPublisher, InMemoryReportStore
+
+SETTINGS = Settings(token_secret="unit-test-secret-0123456789")
+CLOCK = FixedClock(dt.datetime(2026, 12, 7, 3, 0, tzinfo=dt.UTC))
+CIANJUR = Region("32", "32.03")
+TABLES = RoutingTables(
+    rules=(
+        Rule("cianjur-infrastruktur", "infrastruktur", "32.03", "dpupr-cianjur"),
+        Rule("jabar-jalan", "infrastruktur.jalan", "32", "dbmpr-jabar"),
+    ),
+    known_agencies=frozenset({"dpupr-cianjur", "dbmpr-jabar", "dinkes-cianjur", "nasional"}),
+    profiles=(
+        KeywordProfile("dinkes-cianjur", ("puskesmas", "dokter", "obat", "bidan")),
+        KeywordProfile("dpupr-cianjur", ("jalan", "lubang", "aspal")),
+    ),
+)
+
+
+@dataclass
+class RoutingStore(InMemoryReportStore):
+    """The shared fake plus what routing and sweeping need (added here, not changed)."""
+
+    admin_queue: dict[str, AdminQueueMark] = field(default_factory=dict)
+    swept: dict[str, int] = field(default_factory=dict)
+
+    def mark_for_admin(
+        self,
+        report_id: str,
+        expected_seq: int,
+        suggestion: AdminQueueMark,
+        settle: Sequence[str],
+    ) -> bool:
+        report = self.reports.get(report_id)
+        if report is None:
+            raise ReportNotFound(report_id)
+        if report.state is not State.SUBMITTED or report.last_seq != expected_seq:
+            return False
+        if report_id in self.admin_queue:
+            return False
+        self.commits += 1
+        self.admin_queue[report_id] = suggestion
+        self.settled.update(settle)
+        return True
+
+    def pending_outbox_entry(self, message_id: str) -> OutboxMessage | None:
+        return None if message_id in self.settled else self.outbox.get(message_id)
+
+    def settle_outbox(self, message_ids: Sequence[str]) -> None:
+        self.settled.update(message_ids)
+
+    def pending_outbox(self, created_before: dt.datetime, limit: int) -> list[OutboxMessage]:
+        pending = [
+            m
+            for m in self.outbox.values()
+            if m.id not in self.settled and m.created_at < created_before
+        ]
+        return sorted(pending, key=lambda m: m.created_at)[:limit]
+
+    def record_sweep(self, message_ids: Sequence[str], at: dt.datetime) -> None:
+        for message_id in message_ids:
+            self.swept[message_id] = self.swept.get(message_id, 0) + 1
+
+    def transition(self, report_id: str, decide: Any) -> Change:
+        change = super().transition(report_id, decide)
+        if report_id in self.admin_queue:  # a full write of the report drops the mark
+            del self.admin_queue[report_id]
+        return change
+
+
+def submitted(
+    store: RoutingStore,
+    *,
+    category: str = "infrastruktur.jalan",
+    region: Region = CIANJUR,
+    target: str | None = None,
+    title: str = "Laporan",
+    description: str = "Mohon ditindaklanjuti.",
+) -> SubmittedMessage:
+    """A submitted report in the store, its outbox entry, and the message announcing it."""
+    draft = ReportDraft(
+        ReportType.COMPLAINT, title, description, category, region, None, target, False, False
+    )
+    report_id = store.new_report_id()
+    report, event = lifecycle.submit(
+        draft,
+        report_id,
+        "ABC-DEF-GHJ",
+        CLOCK.now(),
+        SETTINGS.calendar(),
+        SETTINGS.deadline_policy(),
+    )
+    outbox = submitted_event(report, f"{report_id}.1", CLOCK.now(), "report-submitted")
+    store.reports[report_id] = report
+    store.events[report_id] = [event]
+    store.outbox[outbox.id] = outbox
+    return SubmittedMessage(report_id, outbox.id, 1)
+
+
+def run(
+    store: RoutingStore,
+    message: SubmittedMessage,
+    publisher: InMemoryPublisher | None = None,
+    tables: RoutingTables = TABLES,
+) -> Any:
+    return route_report(
+        message,
+        store=store,
+        publisher=publisher if publisher is not None else InMemoryPublisher(),
+        clock=CLOCK,
+        settings=SETTINGS,
+        tables=tables,
+    )
+
+
+def report_of(store: RoutingStore, message: SubmittedMessage) -> Report:
+    return store.reports[message.report_id]
+
+
+# --- who gets the report --------------------------------------------------------------
+
+
+def test_the_agency_the_reporter_named_gets_the_report() -> None:
+    store = RoutingStore()
+    message = submitted(store, target="dinkes-cianjur")
+
+    result = run(store, message)
+
+    assert result.outcome is Outcome.DISPOSITIONED
+    report = report_of(store, message)
+    assert (report.state, report.agency_id, report.routing_method) == (
+        State.DISPOSITIONED,
+        "dinkes-cianjur",
+        "named",
+    )
+
+
+def test_the_most_specific_rule_routes_and_is_recorded_on_the_timeline() -> None:
+    store = RoutingStore()
+    message = submitted(store, category="infrastruktur.jalan", region=Region("32", "32.03"))
+
+    run(store, message)
+
+    report = report_of(store, message)
+    assert (report.agency_id, report.routing_rule_id) == ("dpupr-cianjur", "cianjur-infrastruktur")
+    event = store.events[message.report_id][-1]
+    assert event.action is Action.DISPOSITION
+    assert event.actor == Actor(Role.SYSTEM, "system:route")
+    assert dict(event.data) == {
+        "method": "rule",
+        "rule_id": "cianjur-infrastruktur",
+        "agency_id": "dpupr-cianjur",
+    }
+
+
+def test_a_confident_classifier_routes_and_records_its_confidence() -> None:
+    store = RoutingStore()
+    message = submitted(
+        store,
+        category="kesehatan",
+        region=Region("32", "32.04"),
+        title="Puskesmas tutup, dokter tidak ada",
+        description="Di puskesmas tidak ada dokter dan obat habis; bidan juga tidak ada.",
+    )
+
+    result = run(store, message)
+
+    assert result.routing.method is Method.CLASSIFIER
+    assert report_of(store, message).agency_id == "dinkes-cianjur"
+    event = store.events[message.report_id][-1]
+    assert float(event.data["confidence"]) >= SETTINGS.route_auto_threshold
+
+
+def test_a_weak_suggestion_waits_in_the_admin_queue_and_settles_the_message() -> None:
+    store = RoutingStore()
+    message = submitted(
+        store,
+        category="kesehatan",
+        region=Region("32", "32.04"),
+        title="Keluhan",
+        description="Saya ingin bertanya soal dokter.",
+    )
+    publisher = InMemoryPublisher()
+
+    result = run(store, message, publisher)
+
+    assert result.outcome is Outcome.ADMIN_QUEUE
+    assert report_of(store, message).state is State.SUBMITTED
+    mark = store.admin_queue[message.report_id]
+    assert mark.suggested_agency_id == "dinkes-cianjur"
+    assert mark.confidence is not None and mark.confidence < SETTINGS.route_auto_threshold
+    assert message.outbox_id in store.settled
+    assert publisher.published == []
+
+
+def test_nothing_to_go_on_means_the_admin_queue_without_a_suggestion() -> None:
+    store = RoutingStore()
+    message = submitted(store, category="kesehatan", region=Region("32", "32.04"))
+
+    run(store, message)
+
+    assert store.admin_queue[message.report_id].suggested_agency_id is None
+
+
+# --- once per message -----------------------------------------------------------------
+
+
+def test_the_disposition_settles_the_message_and_publishes_one_notification() -> None:
+    store = RoutingStore()
+    message = submitted(store)
+    publisher = InMemoryPublisher()
+
+    run(store, message, publisher)
+
+    report = report_of(store, message)
+    notification_id = f"{report.id}.{report.last_seq}"
+    assert message.outbox_id in store.settled
+    assert [m.id for m in publisher.published] == [notification_id]
+    sent = publisher.published[0]
+    assert sent.topic == "agency-notifications"
+    assert dict(sent.data) == {
+        "notification_id": notification_id,
+        "kind": "report.dispositioned",
+        "report_id": report.id,
+        "agency_id": "dpupr-cianjur",
+        "tracking_code": report.tracking_code,
+    }
+    assert sent.attributes["ce-id"] == notification_id
+    assert notification_id in store.settled  # published: nothing left for the sweeper
+
+
+def test_three_deliveries_of_one_message_give_one_disposition_and_one_notification() -> None:
+    store = RoutingStore()
+    message = submitted(store)
+    publisher = InMemoryPublisher()
+
+    outcomes = [run(store, message, publisher).outcome for _ in range(3)]
+
+    assert outcomes == [Outcome.DISPOSITIONED, Outcome.ALREADY_HANDLED, Outcome.ALREADY_HANDLED]
+    actions = [e.action for e in store.events[message.report_id]]
+    assert actions == [Action.SUBMIT, Action.DISPOSITION]
+    assert len(publisher.published) == 1
+
+
+def test_a_failed_notification_publish_raises_and_the_redelivery_publishes_it() -> None:
+    store = RoutingStore()
+    message = submitted(store)
+    publisher = InMemoryPublisher(fail=True)
+
+    with pytest.raises(NotificationPending):
+        run(store, message, publisher)
+    report = report_of(store, message)
+    assert report.state is State.DISPOSITIONED  # committed all the same
+    notification_id = f"{report.id}.{report.last_seq}"
+    assert notification_id not in store.settled
+
+    publisher.fail = False
+    result = run(store, message, publisher)
+
+    assert result.outcome is Outcome.ALREADY_HANDLED
+    assert [m.id for m in publisher.published] == [notification_id]
+    assert notification_id in store.settled
+    assert len(store.events[message.report_id]) == 2
+
+
+def test_a_redelivery_after_the_notification_went_out_publishes_nothing() -> None:
+    store = RoutingStore()
+    message = submitted(store)
+    publisher = InMemoryPublisher()
+    run(store, message, publisher)
+
+    run(store, message, publisher)
+
+    assert len(publisher.published) == 1
+
+
+def test_a_redelivery_to_a_queued_report_changes_nothing() -> None:
+    store = RoutingStore()
+    message = submitted(store, category="kesehatan", region=Region("32", "32.04"))
+    run(store, message)
+    commits = store.commits
+
+    assert run(store, message).outcome is Outcome.ALREADY_HANDLED
+    assert store.commits == commits
+
+
+# --- Bukan Wewenang -------------------------------------------------------------------
+
+
+def wrong_target(store: RoutingStore, message: SubmittedMessage) -> SubmittedMessage:
+    """The agency answers Bukan Wewenang; the agency API emits a new report.submitted."""
+    report = report_of(store, message)
+    change = act(
+        report.id,
+        Command(
+            Action.NOT_OUR_AUTHORITY,
+            Actor(Role.AGENCY_ADMIN, report.agency_id or ""),
+            reason="Bukan wewenang kami",
+        ),
+        store=store,
+        clock=CLOCK,
+        settings=SETTINGS,
+        emit=lambda after, event: (
+            submitted_event(after, f"{after.id}.{event.seq}", CLOCK.now(), "report-submitted"),
+        ),
+    )
+    return SubmittedMessage(report.id, f"{report.id}.{change.event.seq}", change.event.seq)
+
+
+def test_wrong_target_returns_report_for_rerouting_to_the_next_agency() -> None:
+    store = RoutingStore()
+    first = submitted(store, category="infrastruktur.jalan", region=Region("32", "32.03"))
+    run(store, first)
+    assert report_of(store, first).agency_id == "dpupr-cianjur"
+
+    again = wrong_target(store, first)
+    result = run(store, again)
+
+    report = report_of(store, first)
+    assert result.outcome is Outcome.DISPOSITIONED
+    assert (report.agency_id, report.routing_rule_id) == ("dbmpr-jabar", "jabar-jalan")
+    assert report.rejected_by == ("dpupr-cianjur",)
+    assert again.outbox_id in store.settled
+
+
+def test_a_stale_message_from_before_bukan_wewenang_is_acknowledged_without_routing() -> None:
+    store = RoutingStore()
+    first = submitted(store)
+    run(store, first)
+    again = wrong_target(store, first)
+
+    stale = run(store, first)  # the first message, delivered once more
+
+    assert stale.outcome is Outcome.ALREADY_HANDLED
+    assert report_of(store, first).state is State.SUBMITTED  # the new message routes it
+    assert again.outbox_id not in store.settled
+
+
+def test_an_unknown_report_is_reported_as_not_found() -> None:
+    with pytest.raises(ReportNotFound):
+        run(RoutingStore(), SubmittedMessage("nope", "nope.1", 1))
+
+
+# --- the message on the wire ----------------------------------------------------------
+
+
+def push_data(data: Any, attributes: dict[str, str] | None) -> dict[str, Any]:
+    raw = data if isinstance(data, str) else base64.b64encode(json.dumps(data).encode()).decode()
+    message: dict[str, Any] = {"data": raw, "messageId": "1"}
+    if attributes is not None:
+        message["attributes"] = attributes
+    return {"message": message}
+
+
+def test_a_push_message_decodes_to_the_report_and_the_outbox_entry_it_settles() -> None:
+    decoded = decode_push(push_data({"report_id": "abc", "category": "x"}, {"ce-id": "abc.3"}))
+    assert decoded == SubmittedMessage("abc", "abc.3", 3)
+
+
+@pytest.mark.parametrize(
+    ("data", "why"),
+    [
+        ({}, "no Pub/Sub message"),
+        ({"message": {"data": "%%%"}}, "not base64 JSON"),
+        (push_data(base64.b64encode(b"not json").decode(), {"ce-id": "a.1"}), "base64 JSON"),
+        (push_data({"category": "x"}, {"ce-id": "a.1"}), "report_id"),
+        (push_data({"report_id": "a/b"}, {"ce-id": "a/b.1"}), "report_id"),
+        (push_data({"report_id": "a"}, None), "ce-id"),
+        (push_data({"report_id": "a"}, {"ce-id": "b.1"}), "not '<report_id>.<seq>'"),
+        (push_data({"report_id": "a"}, {"ce-id": "a.x"}), "not '<report_id>.<seq>'"),
+    ],
+)
+def test_a_malformed_message_says_why(data: Any, why: str) -> None:
+    with pytest.raises(MalformedMessage, match=why.replace("(", r"\(")):
+        decode_push(data)
+
+
+# --- the reference data ---------------------------------------------------------------
+
+
+def test_bundled_tables_know_agencies_not_units_and_profile_child_category_keywords() -> None:
+    tables = bundled_tables()
+    reference = load_reference()
+    units = {a.id for a in reference.agencies if a.kind.value == "unit"}
+    assert units and not units & tables.known_agencies
+    profiles = {p.agency_id: p.keywords for p in tables.profiles}
+    # dinkes-cianjur handles "kesehatan": its children's keywords count too.
+    assert "puskesmas" in profiles["dinkes-cianjur"]
+    assert "stunting" in profiles["dinkes-cianjur"]
+    assert {r.id for r in tables.rules} == {r.id for r in reference.routing_rules}
+    assert routing_tables(reference) == tables
+
+
+def test_the_bundled_rules_route_a_cianjur_road_to_the_regency_public_works() -> None:
+    store = RoutingStore()
+    message = submitted(store, category="infrastruktur.jalan", region=Region("32", "32.03"))
+
+    run(store, message, tables=bundled_tables())
+
+    assert report_of(store, message).routing_rule_id == "cianjur-jalan"
+
+
+# --- the sweeper ----------------------------------------------------------------------
+
+
+def test_the_sweeper_republishes_old_pending_entries_and_counts_the_attempt() -> None:
+    store = RoutingStore()
+    message = submitted(store)
+    publisher = InMemoryPublisher()
+    later = FixedClock(CLOCK.now() + dt.timedelta(seconds=SETTINGS.outbox_sweep_age_s + 1))
+
+    result = sweep_outbox(store=store, publisher=publisher, clock=later, settings=SETTINGS)
+
+    assert (result.republished, result.failed) == (1, 0)
+    assert [m.id for m in publisher.published] == [message.outbox_id]
+    # route settles report.submitted entries, so the sweeper leaves it pending
+    assert message.outbox_id not in store.settled and store.swept[message.outbox_id] == 1
+
+
+def test_the_sweeper_leaves_young_entries_and_settles_republished_notifications() -> None:
+    store = RoutingStore()
+    submitted(store)
+    note = OutboxMessage("n.2", "agency-notifications", {}, {}, CLOCK.now())
+    store.outbox[note.id] = note
+    publisher = InMemoryPublisher()
+
+    young = sweep_outbox(store=store, publisher=publisher, clock=CLOCK, settings=SETTINGS)
+    assert young.republished == 0
+
+    later = FixedClock(CLOCK.now() + dt.timedelta(minutes=5))
+    result = sweep_outbox(store=store, publisher=publisher, clock=later, settings=SETTINGS)
+    assert (result.republished, result.settled) == (2, 1)
+    assert "n.2" in store.settled
+
+
+def test_the_sweeper_counts_failures_and_keeps_the_entries() -> None:
+    store = RoutingStore()
+    message = submitted(store)
+    later = FixedClock(CLOCK.now() + dt.timedelta(minutes=5))
+
+    result = sweep_outbox(
+        store=store, publisher=InMemoryPublisher(fail=True), clock=later, settings=SETTINGS
+    )
+
+    assert (result.republished, result.failed) == (0, 1)
+    assert message.outbox_id not in store.settled and store.swept[message.outbox_id] == 1
