@@ -1,0 +1,188 @@
+"""The OpenAPI 3.1 document of the agency function, built from the body models.
+
+Every request body has an example taken from its model (``json_schema_extra``);
+tests/unit/test_agency_usecase.py validates each example against its model.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from shared.domain.report import State
+from shared.web.agency_app import OPERATIONS, ForwardIn, MessageIn, ReasonIn, VerifyIn
+from shared.web.schemas import Problem
+
+REF = "#/components/schemas/{model}"
+
+_SUMMARIES = {
+    "verify": "Verify a submitted report and disposition it (admins)",
+    "forward": "Forward a dispositioned report to a unit of the agency (admins)",
+    "follow-up": "Post a follow-up (tindak lanjut); the reporter sees it",
+    "not-our-authority": "Bukan Wewenang: return the report for re-routing, with a reason (admins)",
+    "hold": "Put a submitted report on hold, asking the reporter for more (admins; clock paused)",
+    "archive": "Archive a submitted or on-hold report with a reason (admins)",
+    "resolve": "Declare the report resolved; the reporter confirms or reopens",
+}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": REF.format(model=name)}
+
+
+def _problem(description: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": _ref("Problem")}},
+        **extra,
+    }
+
+
+UNAUTHORIZED = _problem(
+    "Missing, unknown or revoked API key",
+    headers={"WWW-Authenticate": {"schema": {"type": "string"}}},
+)
+REPORT_ID = {
+    "name": "report_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "maxLength": 64},
+}
+
+
+def examples() -> dict[str, dict[str, Any]]:
+    """operation -> the example body the document shows."""
+    return {name: dict(op.body.EXAMPLE) for name, op in OPERATIONS.items()}
+
+
+@cache
+def document() -> dict[str, Any]:
+    _, top = models_json_schema(
+        [
+            (VerifyIn, "validation"),
+            (ForwardIn, "validation"),
+            (MessageIn, "validation"),
+            (ReasonIn, "validation"),
+            (Problem, "serialization"),
+        ],
+        ref_template=REF,
+    )
+    schemas = dict(top.get("$defs", {}))
+    shown = examples()
+    paths: dict[str, Any] = {
+        "/api/v1/inbox": {
+            "get": {
+                "operationId": "inbox",
+                "summary": "Reports the caller may see, newest first (overdue: most overdue first)",
+                "parameters": [
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": [s.value for s in State]},
+                    },
+                    {
+                        "name": "overdue",
+                        "in": "query",
+                        "description": "true: resolve_due before today (Asia/Jakarta), in "
+                        "submitted, dispositioned or in_progress",
+                        "schema": {"type": "boolean"},
+                    },
+                    {
+                        "name": "queue",
+                        "in": "query",
+                        "description": "admin: the admin queue (submitted reports; national "
+                        "admin: all, regional admins: their region)",
+                        "schema": {"type": "string", "enum": ["admin"]},
+                    },
+                    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "One page; pass next_cursor back for the next",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "items": {"type": "array", "items": {"type": "object"}},
+                                        "next_cursor": {"type": ["string", "null"]},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "400": _problem("Invalid parameter or cursor"),
+                    "401": UNAUTHORIZED,
+                    "403": _problem("queue=admin by a unit officer"),
+                },
+            }
+        },
+        "/api/v1/reports/{report_id}": {
+            "get": {
+                "operationId": "reportDetail",
+                "summary": "One report with its timeline (no identity for anonymous reports)",
+                "parameters": [REPORT_ID],
+                "responses": {
+                    "200": {
+                        "description": "The report",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    "401": UNAUTHORIZED,
+                    "404": _problem("Unknown, or not the caller's to see"),
+                },
+            }
+        },
+    }
+    for name, op in OPERATIONS.items():
+        model = op.body.__name__
+        paths[f"/api/v1/reports/{{report_id}}/{name}"] = {
+            "post": {
+                "operationId": name.replace("-", "_"),
+                "summary": _SUMMARIES[name],
+                "parameters": [REPORT_ID],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": _ref(model), "example": shown[name]}
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "Done: the report after the action and its new event",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    "400": _problem("Malformed JSON"),
+                    "401": UNAUTHORIZED,
+                    "403": _problem("The caller's role may not take this action"),
+                    "404": _problem("Unknown, or not the caller's to see"),
+                    "409": _problem("Illegal in the report's current state; nothing changed"),
+                    "415": _problem("Not application/json"),
+                    "422": _problem("Invalid body (one `errors` entry per field) or target"),
+                },
+            }
+        }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Lapor: agency API",
+            "version": "1.0.0",
+            "description": (
+                "For agency staff. Authenticate with `Authorization: Bearer lpr_…` (an API "
+                "key per agency and role). Reports of other agencies answer 404. Errors are "
+                "RFC 9457 problem+json."
+            ),
+        },
+        "security": [{"apiKey": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
+        },
+    }

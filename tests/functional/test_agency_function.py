@@ -1,0 +1,436 @@
+"""The agency function through functions-framework against the real emulators:
+authentication, visibility, every action, refusals that change nothing, concurrency,
+cursor paging and the overdue filter."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import functions_framework
+import pytest
+from flask.testing import FlaskClient
+from google.cloud import firestore
+
+from shared import wiring
+from shared.config import Settings
+from shared.domain.privacy import ReporterIdentity
+from shared.domain.report import Action, Actor, Command, Region, ReportDraft, ReportType, Role
+from shared.ports import FixedClock, SystemClock
+from shared.usecases.act import act
+from shared.usecases.submit import submit_report
+from shared.web import agency_app
+from tests.fakes import InMemoryPublisher
+from tools.api_keys import issue_key, revoke_key
+from tools.stack import Emulators
+
+SOURCE = "functions/agency/main.py"
+
+
+@pytest.fixture
+def db(clean_emulators: Emulators) -> Iterator[firestore.Client]:
+    made = firestore.Client(project=clean_emulators.project)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def app(clean_emulators: Emulators) -> Iterator[FlaskClient]:
+    wiring.reset()
+    agency_app.reset()
+    client = functions_framework.create_app(target="agency", source=SOURCE).test_client()
+    yield client
+    agency_app.reset()
+    wiring.reset()
+
+
+@pytest.fixture
+def keys(db: firestore.Client) -> dict[str, str]:
+    return {
+        "national": issue_key(db, "nasional", "national_admin", "t"),
+        "pemkab": issue_key(db, "pemkab-cianjur", "agency_admin", "t"),
+        "dpupr": issue_key(db, "dpupr-cianjur", "agency_admin", "t"),
+        "uptd": issue_key(db, "uptd-jalan-cianjur", "unit_officer", "t"),
+        "dinkes": issue_key(db, "dinkes-cianjur", "agency_admin", "t"),
+        "dinkes_officer": issue_key(db, "dinkes-cianjur", "unit_officer", "t"),
+    }
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def new_report(
+    *,
+    agency_id: str | None = "dpupr-cianjur",
+    at: dt.datetime | None = None,
+    anonymous: bool = False,
+    rule_id: str | None = None,
+) -> str:
+    """A report submitted (at ``at``) and, when ``agency_id``, dispositioned to it."""
+    settings = Settings.from_env()
+    store = wiring.report_store()
+    clock = FixedClock(at) if at else SystemClock()
+    draft = ReportDraft(
+        type=ReportType.COMPLAINT,
+        title="Jalan berlubang di Jl. Raya Cipanas",
+        description="Lubang besar di depan pasar, membahayakan pengendara motor.",
+        category="infrastruktur.jalan",
+        region=Region("32", "32.03"),
+        incident_date=None,
+        target_agency_id=None,
+        anonymous=anonymous,
+        confidential=False,
+    )
+    identity = ReporterIdentity("Siti Rahma", "siti@example.com", None)
+    result = submit_report(
+        draft,
+        identity,
+        client_id=uuid.uuid4().hex,
+        idempotency_key=None,
+        store=store,
+        publisher=InMemoryPublisher(),
+        clock=clock,
+        settings=settings,
+    )
+    if agency_id:
+        data: dict[str, str | int] = {"method": "rule"}
+        if rule_id:
+            data["rule_id"] = rule_id
+        act(
+            result.report_id,
+            Command(
+                Action.DISPOSITION,
+                Actor(Role.SYSTEM, "system:route"),
+                agency_id=agency_id,
+                data=data,
+            ),
+            store=store,
+            clock=clock,
+            settings=settings,
+        )
+    return result.report_id
+
+
+def post(app: FlaskClient, key: str, report_id: str, op: str, body: dict[str, Any]) -> Any:
+    return app.post(f"/api/v1/reports/{report_id}/{op}", json=body, headers=auth(key))
+
+
+def events(db: firestore.Client, report_id: str) -> list[dict[str, Any]]:
+    ref = db.collection("reports").document(report_id).collection("events")
+    return [d.to_dict() or {} for d in ref.order_by("seq").stream()]
+
+
+def state(db: firestore.Client, report_id: str) -> str:
+    return str((db.collection("reports").document(report_id).get().to_dict() or {})["state"])
+
+
+# --- authentication -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "header",
+    [None, "Bearer", "Bearer lpr_nope", "Basic dXNlcjpwYXNz", "Bearer not-a-lapor-key"],
+)
+def test_missing_or_unknown_key_answers_401_with_www_authenticate(
+    app: FlaskClient, keys: dict[str, str], header: str | None
+) -> None:
+    headers = {"Authorization": header} if header else {}
+    response = app.get("/api/v1/inbox", headers=headers)
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_revoked_key_answers_401(app: FlaskClient, db: firestore.Client) -> None:
+    key = issue_key(db, "dpupr-cianjur", "agency_admin", "soon revoked")
+    assert app.get("/api/v1/inbox", headers=auth(key)).status_code == 200
+    assert revoke_key(db, key)
+    assert app.get("/api/v1/inbox", headers=auth(key)).status_code == 401
+
+
+def test_keys_are_stored_only_as_their_hash(db: firestore.Client, keys: dict[str, str]) -> None:
+    stored = [d.to_dict() or {} for d in db.collection("api_keys").stream()]
+    assert len(stored) == len(keys)
+    for doc in stored:
+        assert not any(key in str(doc) for key in keys.values())
+
+
+def test_openapi_needs_no_key_and_has_an_example_for_every_body(app: FlaskClient) -> None:
+    doc = app.get("/openapi.json").get_json()
+    posts = [p["post"] for path, p in doc["paths"].items() if "post" in p]
+    assert len(posts) == 7
+    for operation in posts:
+        assert operation["requestBody"]["content"]["application/json"]["example"]
+
+
+# --- visibility -----------------------------------------------------------------------
+
+
+def test_another_agencys_report_answers_404_like_an_unknown_one(
+    app: FlaskClient, keys: dict[str, str]
+) -> None:
+    report_id = new_report(agency_id="dpupr-cianjur")
+    assert app.get(f"/api/v1/reports/{report_id}", headers=auth(keys["dpupr"])).status_code == 200
+    refused = app.get(f"/api/v1/reports/{report_id}", headers=auth(keys["dinkes"]))
+    unknown = app.get("/api/v1/reports/doesnotexist", headers=auth(keys["dinkes"]))
+    assert refused.status_code == unknown.status_code == 404
+    assert refused.get_json()["type"] == unknown.get_json()["type"]
+    acted = post(app, keys["dinkes"], report_id, "follow-up", {"message": "bukan kami"})
+    assert acted.status_code == 404
+
+
+def test_parent_agency_and_national_admin_see_it_and_inboxes_hold_only_their_own(
+    app: FlaskClient, keys: dict[str, str]
+) -> None:
+    road = new_report(agency_id="dpupr-cianjur")
+    health = new_report(agency_id="dinkes-cianjur")
+
+    def ids(key: str) -> set[str]:
+        response = app.get("/api/v1/inbox", headers=auth(key))
+        assert response.status_code == 200
+        return {item["id"] for item in response.get_json()["items"]}
+
+    assert ids(keys["dpupr"]) == {road}
+    assert ids(keys["dinkes"]) == {health}
+    assert ids(keys["pemkab"]) == {road, health}
+    assert ids(keys["national"]) == {road, health}
+    assert ids(keys["uptd"]) == set()  # not forwarded to the unit yet
+
+
+def test_anonymous_reporter_identity_is_hidden_from_agencies(
+    app: FlaskClient, keys: dict[str, str]
+) -> None:
+    named = new_report()
+    anonymous = new_report(anonymous=True)
+    shown = app.get(f"/api/v1/reports/{named}", headers=auth(keys["dpupr"])).get_json()
+    assert shown["reporter"]["name"] == "Siti Rahma"
+    hidden = app.get(f"/api/v1/reports/{anonymous}", headers=auth(keys["dpupr"]))
+    assert "reporter" not in hidden.get_json()
+    assert "Siti" not in hidden.get_data(as_text=True)
+    listed = app.get("/api/v1/inbox", headers=auth(keys["dpupr"])).get_data(as_text=True)
+    assert "Siti" not in listed
+
+
+# --- actions --------------------------------------------------------------------------
+
+
+def test_forward_follow_up_and_resolve_by_agency_then_unit(
+    app: FlaskClient, db: firestore.Client, keys: dict[str, str]
+) -> None:
+    report_id = new_report(agency_id="dpupr-cianjur")
+    forwarded = post(app, keys["dpupr"], report_id, "forward", {"unit_id": "uptd-jalan-cianjur"})
+    assert forwarded.status_code == 200, forwarded.get_json()
+    assert forwarded.get_json()["report"]["unit_id"] == "uptd-jalan-cianjur"
+    # The unit now sees it and writes the follow-up.
+    followed = post(app, keys["uptd"], report_id, "follow-up", {"message": "Sudah ditinjau."})
+    assert followed.status_code == 200
+    assert followed.get_json()["event"]["seq"] == 4
+    resolved = post(app, keys["uptd"], report_id, "resolve", {"message": "Sudah ditambal."})
+    assert resolved.status_code == 200
+    assert state(db, report_id) == "resolved"
+    assert [e["action"] for e in events(db, report_id)] == [
+        "submit", "disposition", "forward", "follow_up", "resolve",
+    ]  # fmt: skip
+    assert events(db, report_id)[-1]["actor_id"] == "uptd-jalan-cianjur"
+
+
+def test_forward_to_a_unit_of_another_agency_is_refused_422(
+    app: FlaskClient, db: firestore.Client, keys: dict[str, str]
+) -> None:
+    report_id = new_report(agency_id="dpupr-cianjur")
+    response = post(app, keys["dpupr"], report_id, "forward", {"unit_id": "puskesmas-cipanas"})
+    assert response.status_code == 422
+    assert len(events(db, report_id)) == 2
+
+
+def test_verify_routes_a_submitted_report_national_any_regional_within(
+    app: FlaskClient, db: firestore.Client, keys: dict[str, str]
+) -> None:
+    first, second = new_report(agency_id=None), new_report(agency_id=None)
+    queue = app.get("/api/v1/inbox?queue=admin", headers=auth(keys["pemkab"])).get_json()
+    assert {first, second} <= {item["id"] for item in queue["items"]}
+    # A regency admin may route within its own tree only.
+    outside = post(app, keys["pemkab"], first, "verify", {"agency_id": "dbmpr-jabar"})
+    assert outside.status_code == 422
+    inside = post(app, keys["pemkab"], first, "verify", {"agency_id": "dpupr-cianjur"})
+    assert inside.status_code == 200
+    anywhere = post(app, keys["national"], second, "verify", {"agency_id": "dbmpr-jabar"})
+    assert anywhere.status_code == 200
+    assert state(db, first) == state(db, second) == "dispositioned"
+    # A dinas admin is not a regional admin: no queue, and the report is not its to see.
+    third = new_report(agency_id=None)
+    assert (
+        post(app, keys["dpupr"], third, "verify", {"agency_id": "dpupr-cianjur"}).status_code == 404
+    )
+
+
+def test_hold_and_archive_by_admins(
+    app: FlaskClient, db: firestore.Client, keys: dict[str, str]
+) -> None:
+    report_id = new_report(agency_id=None)
+    held = post(app, keys["national"], report_id, "hold", {"reason": "Lokasi persisnya di mana?"})
+    assert held.status_code == 200
+    assert state(db, report_id) == "on_hold"
+    archived = post(app, keys["national"], report_id, "archive", {"reason": "Tidak dijawab."})
+    assert archived.status_code == 200
+    assert state(db, report_id) == "archived"
+
+
+def test_not_our_authority_returns_report_for_rerouting_and_counts_against_the_rule(
+    app: FlaskClient, db: firestore.Client, keys: dict[str, str]
+) -> None:
+    report_id = new_report(agency_id="dpupr-cianjur", rule_id="jalan-cianjur")
+    response = post(
+        app, keys["dpupr"], report_id, "not-our-authority", {"reason": "Jalan provinsi."}
+    )
+    assert response.status_code == 200, response.get_json()
+    doc = db.collection("reports").document(report_id).get().to_dict() or {}
+    assert doc["state"] == "submitted"
+    assert doc["agency_id"] is None
+    outbox = db.collection("outbox").document(f"{report_id}.3").get()
+    assert outbox.exists
+    message = outbox.to_dict() or {}
+    assert message["topic"] == "report-submitted"
+    assert message["data"]["report_id"] == report_id
+    assert set(message["data"]) == {
+        "report_id", "tracking_code", "type", "category", "province_code",
+        "regency_code", "target_agency_id",
+    }  # fmt: skip
+    stats = db.collection("routing_stats").document("jalan-cianjur").get().to_dict() or {}
+    assert stats["not_our_authority"] == 1
+    # The agency no longer sees it.
+    assert app.get(f"/api/v1/reports/{report_id}", headers=auth(keys["dpupr"])).status_code == 404
+
+
+def test_unit_officer_may_not_answer_bukan_wewenang_403_and_nothing_changes(
+    app: FlaskClient, db: firestore.Client, keys: dict[str, str]
+) -> None:
+    report_id = new_report(agency_id="dpupr-cianjur")
+    post(app, keys["dpupr"], report_id, "forward", {"unit_id": "uptd-jalan-cianjur"})
+    response = post(app, keys["uptd"], report_id, "not-our-authority", {"reason": "Bukan kami."})
+    assert response.status_code == 403
+    assert response.get_json()["type"].endswith("not_permitted")
+    assert state(db, report_id) == "dispositioned"
+    assert len(events(db, report_id)) == 3
+
+
+def test_unit_officer_sees_only_what_was_forwarded_to_its_unit(
+    app: FlaskClient, keys: dict[str, str]
+) -> None:
+    report_id = new_report(agency_id="dinkes-cianjur")
+    shown = app.get(f"/api/v1/reports/{report_id}", headers=auth(keys["dinkes_officer"]))
+    assert shown.status_code == 404
+
+
+def test_illegal_transition_answers_409_and_changes_nothing(
+    app: FlaskClient, db: firestore.Client, keys: dict[str, str]
+) -> None:
+    report_id = new_report(agency_id="dpupr-cianjur")
+    before = db.collection("reports").document(report_id).get().to_dict()
+    response = post(app, keys["dpupr"], report_id, "resolve", {"message": "Selesai."})
+    assert response.status_code == 409
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["type"].endswith("illegal_transition")
+    assert db.collection("reports").document(report_id).get().to_dict() == before
+    assert len(events(db, report_id)) == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({}, "message"), ({"message": "   "}, "message"), ({"message": "ok", "x": 1}, "x")],
+)
+def test_invalid_body_answers_422_one_entry_per_field(
+    app: FlaskClient, keys: dict[str, str], body: dict[str, Any], field: str
+) -> None:
+    report_id = new_report()
+    response = post(app, keys["dpupr"], report_id, "follow-up", body)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.get_json()["errors"]] == [field]
+
+
+def test_malformed_json_answers_400(app: FlaskClient, keys: dict[str, str]) -> None:
+    report_id = new_report()
+    response = app.post(
+        f"/api/v1/reports/{report_id}/follow-up",
+        data="{nope",
+        content_type="application/json",
+        headers=auth(keys["dpupr"]),
+    )
+    assert response.status_code == 400
+
+
+def test_two_concurrent_actions_never_lose_an_update(
+    app: FlaskClient, db: firestore.Client, keys: dict[str, str]
+) -> None:
+    report_id = new_report(agency_id="dpupr-cianjur")
+    answers: list[int] = []
+    start = threading.Barrier(2)
+
+    def follow_up(text: str) -> None:
+        start.wait()
+        answers.append(
+            post(app, keys["dpupr"], report_id, "follow-up", {"message": text}).status_code
+        )
+
+    threads = [threading.Thread(target=follow_up, args=(t,)) for t in ("pertama", "kedua")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    timeline = events(db, report_id)
+    succeeded = answers.count(200)
+    assert succeeded >= 1
+    assert sorted(answers) in ([200, 200], [200, 409])
+    # Every success is on the timeline, numbered without gaps: no lost write.
+    assert [e["seq"] for e in timeline] == list(range(1, 3 + succeeded))
+    doc = db.collection("reports").document(report_id).get().to_dict() or {}
+    assert doc["last_seq"] == 2 + succeeded
+
+
+# --- paging and filters ---------------------------------------------------------------
+
+
+def test_cursor_paging_walks_every_report_once(app: FlaskClient, keys: dict[str, str]) -> None:
+    start = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)
+    made = {new_report(at=start + dt.timedelta(minutes=i)) for i in range(7)}
+    seen: list[str] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        query = "/api/v1/inbox?limit=3" + (f"&cursor={cursor}" if cursor else "")
+        page = app.get(query, headers=auth(keys["dpupr"])).get_json()
+        pages += 1
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert pages == 3
+    assert len(seen) == len(set(seen)) == 7
+    assert set(seen) == made
+
+
+def test_status_filter(app: FlaskClient, keys: dict[str, str]) -> None:
+    waiting = new_report()
+    moving = new_report()
+    post(app, keys["dpupr"], moving, "follow-up", {"message": "Sedang dikerjakan."})
+    page = app.get("/api/v1/inbox?status=in_progress", headers=auth(keys["dpupr"])).get_json()
+    assert [item["id"] for item in page["items"]] == [moving]
+    page = app.get("/api/v1/inbox?status=dispositioned", headers=auth(keys["dpupr"])).get_json()
+    assert [item["id"] for item in page["items"]] == [waiting]
+    bad = app.get("/api/v1/inbox?status=nope", headers=auth(keys["dpupr"]))
+    assert bad.status_code == 400
+
+
+def test_overdue_filter_lists_only_reports_past_their_resolve_date(
+    app: FlaskClient, keys: dict[str, str]
+) -> None:
+    old = new_report(at=dt.datetime(2025, 1, 6, 3, 0, tzinfo=dt.UTC))  # due in January 2025
+    fresh = new_report()  # due in a few weeks
+    page = app.get("/api/v1/inbox?overdue=true", headers=auth(keys["dpupr"])).get_json()
+    assert [item["id"] for item in page["items"]] == [old]
+    everything = app.get("/api/v1/inbox", headers=auth(keys["dpupr"])).get_json()
+    assert {item["id"] for item in everything["items"]} == {old, fresh}
