@@ -24,10 +24,14 @@ def _example_body(client: Any) -> dict[str, Any]:
     return body
 
 
-def _through_the_function(client: Any, body: dict[str, Any], count: int) -> list[float]:
+def _through_the_function(
+    client: Any, body: dict[str, Any], count: int, first_client: int = 0
+) -> list[float]:
     samples = []
-    for i in range(count):
-        headers = {"Idempotency-Key": uuid.uuid4().hex, "X-Forwarded-For": f"10.0.{i % 250}.1"}
+    for i in range(first_client, first_client + count):
+        # Each from its own address, as citizens are; the rate limit stays at its default.
+        client_address = f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}"
+        headers = {"Idempotency-Key": uuid.uuid4().hex, "X-Forwarded-For": client_address}
         started = time.perf_counter()
         response = client.post(SUBMIT_PATH, json=body, headers=headers)
         samples.append((time.perf_counter() - started) * 1000)
@@ -92,7 +96,7 @@ def run() -> dict[str, Any]:
 
     from shared import wiring
 
-    with emulated_environment({"LAPOR_RATE_LIMIT_SUBMITS": "1000000"}):
+    with emulated_environment({"LAPOR_TRUSTED_PROXY_HOPS": "1"}):
         app = functions_framework.create_app(target="submit", source="functions/submit/main.py")
         client = app.test_client()
         body = _example_body(client)
@@ -101,7 +105,7 @@ def run() -> dict[str, Any]:
 
         stats = wiring.report_store().stats
         before = stats.snapshot()
-        function_ms = _through_the_function(client, body, SUBMITS)
+        function_ms = _through_the_function(client, body, SUBMITS, first_client=WARMUP)
         cost = stats.since(before)
         raw_ms = _raw_minimum(SUBMITS)
 
@@ -113,6 +117,11 @@ def run() -> dict[str, Any]:
     )
     figures = {
         "submits": SUBMITS,
+        "method": (
+            "sequential POST /api/v1/reports through functions-framework's test client "
+            "(in-process, no socket), each from its own client address; raw minimum = "
+            "the same documents in one commit plus one publish via the same adapters"
+        ),
         "firestore_per_submit": {
             "commits": cost.commits / SUBMITS,
             "document_writes": cost.writes / SUBMITS,
