@@ -1,0 +1,382 @@
+"""Agency webhooks: signing, classification, and the notify use case with fakes."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from standardwebhooks import Webhook, WebhookVerificationError
+
+from shared.adapters.webhooks import (
+    SECRET_PREFIX,
+    classify,
+    encode_body,
+    new_secret,
+    signature_headers,
+)
+from shared.domain.calendar import WorkingCalendar
+from shared.domain.privacy import ReporterIdentity
+from shared.domain.report import (
+    Action,
+    Actor,
+    Command,
+    DeadlinePolicy,
+    Region,
+    ReportDraft,
+    ReportType,
+    Role,
+    apply,
+    submit,
+)
+from shared.ports import FixedClock
+from shared.usecases.notify import (
+    AgencyChannel,
+    Delivery,
+    DeliveryRetryable,
+    DeliveryStatus,
+    MalformedNotification,
+    NotificationMessage,
+    Outcome,
+    Ports,
+    SendResult,
+    decode_push,
+    is_dead_letter,
+    mark_dead_lettered,
+    notify_agency,
+)
+from tests.fakes import InMemoryReportStore
+
+NOW = dt.datetime(2026, 12, 7, 3, 0, tzinfo=dt.UTC)
+SITI = ReporterIdentity(name="Siti Aminah", email="siti@example.id", phone="+6281234567890")
+AGENCY = "dinkes-cianjur"
+SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
+
+# --- signing --------------------------------------------------------------------------
+
+
+def test_a_new_secret_is_whsec_and_32_random_bytes() -> None:
+    first, second = new_secret(), new_secret()
+    assert first.startswith(SECRET_PREFIX) and first != second
+    assert len(base64.b64decode(first.removeprefix(SECRET_PREFIX))) == 32
+
+
+def test_the_signature_verifies_with_the_standardwebhooks_verifier() -> None:
+    body = encode_body({"type": "report.dispositioned", "report": {"title": "Jalan rusak"}})
+    now = dt.datetime.now(dt.UTC)
+    headers = signature_headers(SECRET, "r1.2", body, now)
+    assert Webhook(SECRET).verify(body, headers) == json.loads(body)
+    assert headers["webhook-id"] == "r1.2"
+    assert headers["content-type"] == "application/json"
+    assert headers["user-agent"] == "Lapor-Webhooks/1"
+
+
+def test_the_signature_is_plain_hmac_sha256_of_id_timestamp_body() -> None:
+    body = encode_body({"a": 1})
+    at = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=7)))
+    headers = signature_headers(SECRET, "msg_1", body, at)
+    assert headers["webhook-timestamp"] == str(int(at.timestamp()))  # UTC seconds
+    key = base64.b64decode(SECRET.removeprefix("whsec_"))
+    signed = f"msg_1.{headers['webhook-timestamp']}.{body.decode()}".encode()
+    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    assert headers["webhook-signature"] == f"v1,{expected}"
+
+
+def test_a_tampered_body_or_another_secret_does_not_verify() -> None:
+    body = encode_body({"report": {"title": "Jalan rusak"}})
+    headers = signature_headers(SECRET, "r1.2", body, dt.datetime.now(dt.UTC))
+    with pytest.raises(WebhookVerificationError):
+        Webhook(SECRET).verify(body.replace(b"rusak", b"bagus"), headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(new_secret()).verify(body, headers)
+
+
+def test_a_naive_signing_time_is_refused() -> None:
+    with pytest.raises(ValueError):
+        signature_headers(SECRET, "x", b"{}", dt.datetime(2026, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome"),
+    [
+        (200, Outcome.DELIVERED),
+        (202, Outcome.DELIVERED),
+        (204, Outcome.DELIVERED),
+        (500, Outcome.RETRYABLE),
+        (502, Outcome.RETRYABLE),
+        (503, Outcome.RETRYABLE),
+        (408, Outcome.RETRYABLE),
+        (429, Outcome.RETRYABLE),
+        (400, Outcome.PERMANENT),
+        (401, Outcome.PERMANENT),
+        (403, Outcome.PERMANENT),
+        (404, Outcome.PERMANENT),
+        (410, Outcome.PERMANENT),
+        (422, Outcome.PERMANENT),
+        (301, Outcome.PERMANENT),  # redirects are not followed
+    ],
+)
+def test_classification(status: int, outcome: Outcome) -> None:
+    assert classify(status) is outcome
+
+
+# --- the use case with fakes ------------------------------------------------------------
+
+
+@dataclass
+class FakeDeliveries:
+    entries: dict[tuple[str, str], Delivery] = field(default_factory=dict)
+
+    def get_delivery(self, report_id: str, notification_id: str) -> Delivery | None:
+        return self.entries.get((report_id, notification_id))
+
+    def save_delivery(self, delivery: Delivery) -> None:
+        self.entries[(delivery.report_id, delivery.notification_id)] = delivery
+
+
+@dataclass
+class FakeChannels:
+    channels: dict[str, AgencyChannel] = field(default_factory=dict)
+
+    def agency_channel(self, agency_id: str) -> AgencyChannel | None:
+        return self.channels.get(agency_id)
+
+
+@dataclass
+class FakeSender:
+    results: list[SendResult] = field(default_factory=list)
+    sent: list[dict[str, Any]] = field(default_factory=list)
+
+    def send(
+        self, url: str, secret: str, message_id: str, payload: Mapping[str, Any], at: dt.datetime
+    ) -> SendResult:
+        body = encode_body(payload)
+        self.sent.append({"url": url, "id": message_id, "body": body, "secret": secret})
+        return self.results.pop(0) if self.results else SendResult(Outcome.DELIVERED, 204)
+
+
+def dispositioned_report(
+    store: InMemoryReportStore, anonymous: bool, report_id: str = "r1"
+) -> NotificationMessage:
+    cal, policy = WorkingCalendar(), DeadlinePolicy()
+    draft = ReportDraft(
+        ReportType.COMPLAINT,
+        "Puskesmas tutup di jam layanan",
+        "Puskesmas Cipanas tutup pada jam layanan pagi.",
+        "kesehatan",
+        Region("32", "32.03"),
+        None,
+        None,
+        anonymous,
+        False,
+    )
+    report, first = submit(draft, report_id, "K7M-2XQ-9R4", NOW, cal, policy)
+    router = Actor(Role.SYSTEM, "system:route")
+    report, second = apply(
+        report, Command(Action.DISPOSITION, router, agency_id=AGENCY), NOW, cal, policy
+    )
+    store.reports[report_id] = report
+    store.events[report_id] = [first, second]
+    store.identities[report_id] = SITI
+    return NotificationMessage(
+        notification_id=f"{report_id}.2",
+        kind="report.dispositioned",
+        report_id=report_id,
+        agency_id=AGENCY,
+        tracking_code=report.tracking_code,
+    )
+
+
+@pytest.fixture
+def store() -> InMemoryReportStore:
+    return InMemoryReportStore()
+
+
+def ports(
+    store: InMemoryReportStore,
+    sender: FakeSender | None = None,
+    channel: AgencyChannel | None = None,
+    deliveries: FakeDeliveries | None = None,
+) -> Ports:
+    default = AgencyChannel(AGENCY, "https://dinkes.example/hook", None, SECRET)
+    return Ports(
+        reports=store,
+        deliveries=deliveries or FakeDeliveries(),
+        channels=FakeChannels({AGENCY: channel or default}),
+        sender=sender or FakeSender(),
+        clock=FixedClock(NOW),
+    )
+
+
+def test_the_payload_of_an_anonymous_report_never_holds_the_reporters_identity(
+    store: InMemoryReportStore,
+) -> None:
+    message = dispositioned_report(store, anonymous=True)
+    sender = FakeSender()
+    notify_agency(message, ports(store, sender))
+    body = sender.sent[0]["body"].decode()
+    assert "Siti" not in body and "siti@" not in body and "6281234567890" not in body
+    payload = json.loads(body)
+    assert "reporter" not in payload["report"] and payload["report"]["anonymous"] is True
+
+
+def test_the_payload_of_a_named_report_carries_the_identity_the_agency_may_see(
+    store: InMemoryReportStore,
+) -> None:
+    message = dispositioned_report(store, anonymous=False)
+    sender = FakeSender()
+    notify_agency(message, ports(store, sender))
+    payload = json.loads(sender.sent[0]["body"])
+    assert payload["type"] == "report.dispositioned"
+    assert payload["notification_id"] == "r1.2" and payload["agency_id"] == AGENCY
+    assert payload["report"]["reporter"] == {
+        "name": "Siti Aminah",
+        "email": "siti@example.id",
+        "phone": "+6281234567890",
+    }
+    assert payload["report"]["tracking_code"] == "K7M-2XQ-9R4"
+
+
+def test_three_deliveries_of_one_notification_send_one_webhook(
+    store: InMemoryReportStore,
+) -> None:
+    message = dispositioned_report(store, anonymous=False)
+    sender, deliveries = FakeSender(), FakeDeliveries()
+    for _ in range(3):
+        entry = notify_agency(message, ports(store, sender, deliveries=deliveries))
+    assert len(sender.sent) == 1
+    assert entry.status is DeliveryStatus.DELIVERED and entry.attempts == 1
+
+
+def test_a_retryable_failure_is_logged_retrying_and_raised_then_a_retry_delivers(
+    store: InMemoryReportStore,
+) -> None:
+    message = dispositioned_report(store, anonymous=False)
+    sender = FakeSender([SendResult(Outcome.RETRYABLE, 503, "HTTP 503")])
+    deliveries = FakeDeliveries()
+    with pytest.raises(DeliveryRetryable):
+        notify_agency(message, ports(store, sender, deliveries=deliveries))
+    logged = deliveries.get_delivery("r1", "r1.2")
+    assert logged is not None and logged.status is DeliveryStatus.RETRYING
+    assert (logged.attempts, logged.last_status_code, logged.last_error) == (1, 503, "HTTP 503")
+    entry = notify_agency(message, ports(store, sender, deliveries=deliveries))
+    assert entry.status is DeliveryStatus.DELIVERED and entry.attempts == 2
+    assert entry.first_attempt_at == NOW and entry.delivered_at == NOW
+
+
+def test_a_permanent_refusal_is_failed_and_never_retried(store: InMemoryReportStore) -> None:
+    message = dispositioned_report(store, anonymous=False)
+    sender = FakeSender([SendResult(Outcome.PERMANENT, 404, "HTTP 404")])
+    deliveries = FakeDeliveries()
+    entry = notify_agency(message, ports(store, sender, deliveries=deliveries))
+    assert entry.status is DeliveryStatus.FAILED and entry.last_status_code == 404
+    notify_agency(message, ports(store, sender, deliveries=deliveries))
+    assert len(sender.sent) == 1
+
+
+def test_an_agency_with_only_email_is_no_channel_with_email_pending(
+    store: InMemoryReportStore,
+) -> None:
+    message = dispositioned_report(store, anonymous=False)
+    sender = FakeSender()
+    channel = AgencyChannel(AGENCY, None, "pengaduan@dinkes.example", SECRET)
+    entry = notify_agency(message, ports(store, sender, channel=channel))
+    assert entry.status is DeliveryStatus.NO_CHANNEL and entry.fallback == "email_pending"
+    assert sender.sent == []
+
+
+def test_a_missing_secret_is_retried_never_sent_unsigned(store: InMemoryReportStore) -> None:
+    message = dispositioned_report(store, anonymous=False)
+    sender = FakeSender()
+    channel = AgencyChannel(AGENCY, "https://dinkes.example/hook", None, None)
+    with pytest.raises(DeliveryRetryable):
+        notify_agency(message, ports(store, sender, channel=channel))
+    assert sender.sent == []
+
+
+def test_a_report_routed_elsewhere_since_is_skipped(store: InMemoryReportStore) -> None:
+    dispositioned_report(store, anonymous=False)  # to dinkes-cianjur
+    other = NotificationMessage(
+        notification_id="r1.2", kind="report.dispositioned", report_id="r1", agency_id="dishub"
+    )
+    sender = FakeSender()
+    entry = notify_agency(other, ports(store, sender))
+    assert entry.status is DeliveryStatus.SKIPPED and sender.sent == []
+
+
+def test_dead_lettering_marks_the_delivery_failed_with_the_attempts(
+    store: InMemoryReportStore,
+) -> None:
+    message = dispositioned_report(store, anonymous=False)
+    deliveries = FakeDeliveries()
+    sender = FakeSender([SendResult(Outcome.RETRYABLE, 500, "HTTP 500")])
+    with pytest.raises(DeliveryRetryable):
+        notify_agency(message, ports(store, sender, deliveries=deliveries))
+    entry = mark_dead_lettered(message, 5, ports(store, sender, deliveries=deliveries))
+    assert entry.status is DeliveryStatus.FAILED
+    assert entry.last_error == "dead-lettered after 5 attempts; last error: HTTP 500"
+    # and a late redelivery of the original does not resend
+    notify_agency(message, ports(store, sender, deliveries=deliveries))
+    assert len(sender.sent) == 1
+
+
+def test_dead_lettering_leaves_a_delivered_notification_alone(
+    store: InMemoryReportStore,
+) -> None:
+    message = dispositioned_report(store, anonymous=False)
+    deliveries = FakeDeliveries()
+    notify_agency(message, ports(store, deliveries=deliveries))
+    entry = mark_dead_lettered(message, 5, ports(store, deliveries=deliveries))
+    assert entry.status is DeliveryStatus.DELIVERED
+
+
+# --- the push edge ----------------------------------------------------------------------
+
+
+def envelope(data: Any, attributes: dict[str, str] | None = None) -> dict[str, Any]:
+    raw = data if isinstance(data, bytes) else json.dumps(data).encode()
+    return {"message": {"data": base64.b64encode(raw).decode(), "attributes": attributes or {}}}
+
+
+def test_decode_push_reads_the_message_and_attributes() -> None:
+    data = {
+        "notification_id": "r1.2",
+        "kind": "report.dispositioned",
+        "report_id": "r1",
+        "agency_id": AGENCY,
+        "tracking_code": "K7M-2XQ-9R4",
+    }
+    pushed = decode_push(envelope(data, {"a": "b"}))
+    assert pushed.message.notification_id == "r1.2" and pushed.attributes == {"a": "b"}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        {},
+        {"message": {}},
+        {"message": {"data": "not base64!"}},
+        envelope(b"not json"),
+        envelope({"kind": "report.dispositioned"}),
+        envelope({"notification_id": "a/b", "kind": "k", "report_id": "r", "agency_id": "x"}),
+    ],
+)
+def test_decode_push_refuses_what_no_retry_can_fix(data: Any) -> None:
+    with pytest.raises(MalformedNotification):
+        decode_push(data)
+
+
+def test_a_dead_lettered_message_is_told_by_its_attributes_or_its_source() -> None:
+    topic = "agency-notifications-dead-letter"
+    attrs = {"CloudPubSubDeadLetterSourceSubscription": "notify"}
+    assert is_dead_letter(attrs, "//pubsub.googleapis.com/", topic)
+    assert is_dead_letter({}, f"//pubsub.googleapis.com/projects/p/topics/{topic}", topic)
+    assert not is_dead_letter({}, "//pubsub.googleapis.com/projects/p/topics/x", topic)
+    assert not is_dead_letter({}, None, topic)
