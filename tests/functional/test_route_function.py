@@ -42,9 +42,9 @@ ELSEWHERE = Region("32", "32.04")  # no rule for most categories outside Cianjur
 
 
 def route_app() -> FlaskClient:
-    return functions_framework.create_app(
-        target="route", source=SOURCE, signature_type="cloudevent"
-    ).test_client()
+    app = functions_framework.create_app(target="route", source=SOURCE, signature_type="cloudevent")
+    client: FlaskClient = app.test_client()
+    return client
 
 
 def submit(
