@@ -629,55 +629,12 @@ class FirestoreAgencyStore:
         self.stats.add(commits=1, writes=1)
 
     def inbox(self, query: InboxQuery) -> InboxPage:
-        from shared.usecases.agency import IN_LIMIT, OVERDUE_STATES, InboxPage
+        from shared.usecases.agency import InboxPage
 
-        scope = query.scope
         overdue = query.overdue_before is not None
-        sort_field = "resolve_due" if overdue else "submitted_at"
-        direction = firestore.Query.ASCENDING if overdue else firestore.Query.DESCENDING
-
-        base: Any = self._reports
-        if query.status is not None:
-            if overdue and query.status not in OVERDUE_STATES:
-                return InboxPage((), None)
-            base = base.where(filter=FieldFilter("state", "==", query.status.value))
-        elif overdue:
-            states = [s.value for s in OVERDUE_STATES]
-            base = base.where(filter=FieldFilter("state", "in", states))
-        if overdue:
-            base = base.where(
-                filter=FieldFilter("resolve_due", "<", _opt_day(query.overdue_before))
-            )
-
-        scoped: list[Any]
-        if scope.everything:
-            scoped = [base]
-        elif query.admin_queue:
-            region = scope.queue_region
-            if region is None:
-                return InboxPage((), None)
-            field_name = "regency_code" if "." in region else "province_code"
-            scoped = [base.where(filter=FieldFilter(field_name, "==", region))]
-        else:
-            field_name = "unit_id" if scope.units_only else "agency_id"
-            ids = sorted(scope.agencies)
-            if not ids:
-                return InboxPage((), None)
-            scoped = [
-                base.where(filter=FieldFilter(field_name, "in", chunk))
-                for chunk in _chunks(ids, IN_LIMIT)
-            ]
-
         rows: list[tuple[Any, str, Report]] = []
-        for q in scoped:
-            q = q.order_by(sort_field, direction=direction).order_by(
-                "__name__", direction=direction
-            )
-            if query.after is not None:
-                value, after_id = query.after
-                cursor_value: Any = value if overdue else _ts(dt.datetime.fromisoformat(value))
-                q = q.start_after({sort_field: cursor_value, "__name__": after_id})
-            docs = list(q.limit(query.limit + 1).stream())
+        for q in inbox_queries(self._reports, query):
+            docs = list(q.stream())
             self.stats.add(reads=max(1, len(docs)))
             for doc in docs:
                 report = report_from_doc(doc.id, doc.to_dict() or {})
@@ -694,6 +651,92 @@ class FirestoreAgencyStore:
                 last_id,
             )
         return InboxPage(tuple(r for _, _, r in page), next_after)
+
+
+def inbox_queries(reports: Any, query: InboxQuery) -> list[Any]:
+    """The Firestore queries one inbox page runs (built only; no I/O).
+
+    One per chunk of the caller's scope: Firestore allows 30 disjunctions per query, and
+    ``agency_id in [...]`` combined with ``state in [3 states]`` counts their product.
+    """
+    from shared.usecases.agency import IN_LIMIT, OVERDUE_STATES
+
+    scope = query.scope
+    overdue = query.overdue_before is not None
+    sort_field = "resolve_due" if overdue else "submitted_at"
+    direction = firestore.Query.ASCENDING if overdue else firestore.Query.DESCENDING
+    chunk = IN_LIMIT
+
+    base: Any = reports
+    if query.status is not None:
+        if overdue and query.status not in OVERDUE_STATES:
+            return []
+        base = base.where(filter=FieldFilter("state", "==", query.status.value))
+    elif overdue:
+        states = [s.value for s in OVERDUE_STATES]
+        base = base.where(filter=FieldFilter("state", "in", states))
+        chunk = IN_LIMIT // len(states)
+    if overdue:
+        base = base.where(filter=FieldFilter("resolve_due", "<", _opt_day(query.overdue_before)))
+
+    scoped: list[Any]
+    if scope.everything:
+        scoped = [base]
+    elif query.admin_queue:
+        region = scope.queue_region
+        if region is None:
+            return []
+        field_name = "regency_code" if "." in region else "province_code"
+        scoped = [base.where(filter=FieldFilter(field_name, "==", region))]
+    else:
+        field_name = "unit_id" if scope.units_only else "agency_id"
+        ids = sorted(scope.agencies)
+        scoped = [
+            base.where(filter=FieldFilter(field_name, "in", part)) for part in _chunks(ids, chunk)
+        ]
+    built = []
+    for q in scoped:
+        q = q.order_by(sort_field, direction=direction).order_by("__name__", direction=direction)
+        if query.after is not None:
+            value, after_id = query.after
+            cursor_value: Any = value if overdue else _ts(dt.datetime.fromisoformat(value))
+            q = q.start_after({sort_field: cursor_value, "__name__": after_id})
+        built.append(q.limit(query.limit + 1))
+    return built
+
+
+def _inbox_shapes() -> tuple[tuple[str, Callable[[firestore.Client], Any]], ...]:
+    """One query of each shape the inbox runs, for the index check."""
+    from shared.domain.report import State as _State
+    from shared.usecases.agency import InboxQuery, Scope
+
+    day = dt.date(2025, 1, 1)
+    agencies = Scope(agencies=frozenset({"a", "b"}))
+    units = Scope(agencies=frozenset({"u"}), units_only=True)
+    everything = Scope(everything=True)
+    shapes: list[tuple[str, InboxQuery]] = []
+    for name, scope in (("agency", agencies), ("unit", units), ("national", everything)):
+        shapes += [
+            (f"inbox {name}: by status", InboxQuery(scope, status=_State.IN_PROGRESS)),
+            (f"inbox {name}: overdue", InboxQuery(scope, overdue_before=day)),
+            (
+                f"inbox {name}: overdue by status",
+                InboxQuery(scope, status=_State.IN_PROGRESS, overdue_before=day),
+            ),
+        ]
+        if name != "national":  # unfiltered national inbox: single-field index
+            shapes.append((f"inbox {name}", InboxQuery(scope)))
+    for region in ("32", "32.03"):
+        shapes.append(
+            (
+                f"admin queue of region {region}",
+                InboxQuery(Scope(queue_region=region), status=_State.SUBMITTED, admin_queue=True),
+            )
+        )
+    return tuple(
+        (what, lambda client, q=q: inbox_queries(client.collection(REPORTS), q)[0])
+        for what, q in shapes
+    )
 
 
 # --- routing and sweeping: documents and queries ---------------------------------------
@@ -734,6 +777,7 @@ COMPOSITE_QUERIES: tuple[tuple[str, Callable[[firestore.Client], Any]], ...] = (
             client.collection(OUTBOX), dt.datetime(2025, 1, 1, tzinfo=dt.UTC), 1
         ),
     ),
+    *_inbox_shapes(),  # the agency inbox (agency helper)
 )
 
 

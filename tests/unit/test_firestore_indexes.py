@@ -37,7 +37,9 @@ def needed_index(query: Any) -> tuple[str, frozenset[str], tuple[tuple[str, str]
     equal = frozenset(
         f.field.field_path
         for f in _field_filters(proto.where)
-        if f.op == StructuredQuery.FieldFilter.Operator.EQUAL
+        # "in" picks its index like an equality (one index entry per value).
+        if f.op
+        in (StructuredQuery.FieldFilter.Operator.EQUAL, StructuredQuery.FieldFilter.Operator.IN)
     )
     ordered = tuple(
         (
