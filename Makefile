@@ -9,10 +9,11 @@ PY := $(VENV)/bin/python
 # Reinstall only when the dependency list changes.
 STAMP := $(VENV)/.lapor-deps.stamp
 
-.PHONY: help venv run test lint bench clean clean-data
+.PHONY: help venv check run test lint bench clean clean-data
 
 help:
 	@echo "make venv        create .venv and install dependencies (from pyproject.toml)"
+	@echo "make check       check the prerequisites (Python, Java, gcloud emulators)"
 	@echo "make run         start the local stack: emulators + every function (Ctrl-C saves data)"
 	@echo "make test        all test tiers: unit, integration, functional, e2e"
 	@echo "make lint        ruff check, ruff format --check, mypy"
@@ -29,6 +30,9 @@ $(STAMP): pyproject.toml tools/deps.py
 	$(PY) -m tools.deps > $(VENV)/lapor-requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r $(VENV)/lapor-requirements.txt
 	@touch $@
+
+check: venv
+	$(PY) -m tools.stack check
 
 run: venv
 	$(PY) -m tools.stack run
