@@ -140,12 +140,19 @@ _MARK = "_lapor_cloud_logging"
 
 
 def setup_logging(level: int | str = logging.INFO, stream: TextIO | None = None) -> None:
-    """Send the root logger's records to stdout as JSON; calling it again changes nothing
-    but the level (so every entry point may call it, and tests may call it twice)."""
+    """Send the root logger's records to stdout (or ``stream``) as JSON.
+
+    Calling it again adds no second handler: it only sets the level and, when a stream
+    is given, points the existing handler at it. So every entry point may call it, and
+    a test may capture the output whatever was loaded before it.
+    """
     root = logging.getLogger()
     root.setLevel(level)
-    if any(getattr(handler, _MARK, False) for handler in root.handlers):
-        return
+    for existing in root.handlers:
+        if getattr(existing, _MARK, False):
+            if stream is not None and isinstance(existing, logging.StreamHandler):
+                existing.setStream(stream)
+            return
     handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(CloudLoggingFormatter())
     setattr(handler, _MARK, True)
