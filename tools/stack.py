@@ -648,6 +648,76 @@ def read_or_create_secret(path: Path) -> str:
     return secret
 
 
+class Scheduler:
+    """Cloud Scheduler, locally: a thread calling each schedule's URL at its interval.
+
+    The first call comes one interval after start (as a cron job would), never during
+    start-up. Stopped by :meth:`stop` (LocalStack.stop calls it); a failed call is
+    reported and the schedule keeps its rhythm.
+    """
+
+    def __init__(self, jobs: Sequence[tuple[str, str, float]], echo: IO[str] | None = None) -> None:
+        self.jobs = list(jobs)  # (method, url, interval seconds)
+        self.echo = echo
+        self.calls: dict[str, int] = {url: 0 for _, url, _ in self.jobs}
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="local-scheduler", daemon=True)
+
+    @classmethod
+    def for_stack(
+        cls,
+        urls: Mapping[str, str],
+        environ: Mapping[str, str],
+        echo: IO[str] | None = None,
+        schedules: Sequence[Any] | None = None,
+    ) -> Scheduler:
+        """The topology's schedules whose function runs; ``LAPOR_<NAME>_INTERVAL_S``
+        overrides an interval (``LAPOR_SWEEP_INTERVAL_S=10`` sweeps every 10 s)."""
+        jobs = []
+        for schedule in default_topology.SCHEDULES if schedules is None else schedules:
+            if schedule.function not in urls:
+                continue
+            variable = f"LAPOR_{schedule.function.upper()}_INTERVAL_S"
+            try:
+                interval = float(environ.get(variable) or schedule.interval_s)
+            except ValueError:
+                raise StackError(f"{variable}={environ[variable]!r} is not a number") from None
+            url = urls[schedule.function].rstrip("/") + schedule.path
+            jobs.append((schedule.method, url, max(interval, 0.1)))
+        return cls(jobs, echo)
+
+    def start(self) -> None:
+        if self.jobs:
+            self._thread.start()
+
+    def _run(self) -> None:
+        now = time.monotonic()
+        due = {url: now + interval for _, url, interval in self.jobs}
+        while not self._stopping.is_set():
+            for method, url, interval in self.jobs:
+                if time.monotonic() < due[url] or self._stopping.is_set():
+                    continue
+                due[url] = time.monotonic() + interval
+                try:
+                    status, body = _http(method, url, timeout=60)
+                except (urllib.error.URLError, OSError) as exc:
+                    status, body = 0, str(exc).encode()
+                self.calls[url] += 1
+                if self.echo is not None and status != 200:
+                    with contextlib.suppress(ValueError, OSError):
+                        print(
+                            f"lapor: scheduled {method} {url} answered {status}: {body[:200]!r}",
+                            file=self.echo,
+                            flush=True,
+                        )
+            self._stopping.wait(min(0.5, *(i for _, _, i in self.jobs)))
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+
 class LocalStack:
     """Emulators + topology + seed + every function: the stack ``make run`` starts.
 
@@ -655,7 +725,8 @@ class LocalStack:
     get free ports, which is what tests want. ``make run`` passes the fixed ports.
     Functions get the emulator env, ``PYTHONPATH=<repo>``, ``LAPOR_TOKEN_SECRET``,
     ``LAPOR_PUBLIC_BASE_URL`` (the submit URL), ``LAPOR_<NAME>_URL`` for every function,
-    plus ``extra_env`` and any ``LAPOR_*`` variable of this process.
+    plus ``extra_env`` and any ``LAPOR_*`` variable of this process. While it runs, a
+    :class:`Scheduler` calls the ``shared.topology.SCHEDULES`` jobs (the sweeper).
     """
 
     def __init__(
@@ -692,6 +763,7 @@ class LocalStack:
             import_data=latest_export(self.export_dir) if persist else None,
         )
         self.processes: dict[str, ManagedProcess] = {}
+        self.scheduler: Scheduler | None = None
 
     @property
     def export_dir(self) -> Path:
@@ -744,6 +816,8 @@ class LocalStack:
             for name, process in self.processes.items():
                 # Any HTTP answer will do: a CloudEvent function answers GET with an error.
                 wait_until_answering(self.urls[name] + "/", process, any_status=True)
+            self.scheduler = Scheduler.for_stack(self.urls, self.env(), self.echo)
+            self.scheduler.start()
         except BaseException:
             self.stop(export=False)
             raise
@@ -791,6 +865,9 @@ class LocalStack:
     def stop(self, export: bool | None = None) -> Path | None:
         """Export (when persisting and Firestore is up), then stop functions and emulators."""
         exported: Path | None = None
+        if self.scheduler is not None:
+            self.scheduler.stop()
+            self.scheduler = None
         firestore = self.emulators.firestore
         if (self.persist if export is None else export) and firestore and firestore.alive():
             try:
