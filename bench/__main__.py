@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import submit
+from bench import route, submit
 
-BENCHES = {"submit": submit.run}
+BENCHES = {"submit": submit.run, "route": route.run}
 
 
 def main(argv: list[str]) -> int:

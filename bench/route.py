@@ -1,0 +1,325 @@
+"""Route benchmark: 1,000 ``report.submitted`` messages through the real push path.
+
+On fresh emulators: 1,000 reports are accepted through the submit use case (their
+``report.submitted`` outbox messages held back), then published together with the
+real PubSubPublisher to ``report-submitted``, whose ``route`` subscription pushes to
+the route function running as a functions-framework server (a subprocess on
+127.0.0.1). Measured from the first publish: until all 1,000 reports are
+dispositioned (polled with a count aggregation), until 1,000 distinct notifications
+are on ``agency-notifications`` (a pull subscription of the benchmark's own), and,
+when the notify function exists with its subscription in the topology, until a local
+webhook receiver has 1,000 distinct ``webhook-id``s.
+
+Firestore cost per routed report is measured in-process afterwards: 200 more reports
+routed by calling the same use case (``route_report``) with the same store and
+publisher the function uses, counting the store's StoreStats. The function's
+server adds only the HTTP and CloudEvent decoding, which touches no Firestore.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from bench.common import emulated_environment, write_results
+from tools.stack import LOCALHOST, REPO_ROOT, ManagedProcess, ensure_pubsub, free_port
+
+REPORTS = 1000
+COST_REPORTS = 200
+TIMEOUT_S = 900
+BENCH_SUB = "bench-agency-notifications"
+
+
+class HoldingPublisher:
+    """Keeps what submit would publish, to publish it all at once later."""
+
+    def __init__(self) -> None:
+        self.held: list[Any] = []
+
+    def publish(self, message: Any) -> None:
+        self.held.append(message)
+
+
+class WebhookReceiver:
+    """A local agency endpoint: answers 200 and remembers each distinct webhook-id."""
+
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+        self.posts = 0
+        lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                with lock:
+                    outer.posts += 1
+                    outer.ids.add(self.headers.get("webhook-id") or "")
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer((LOCALHOST, 0), Handler)
+        self.url = f"http://{LOCALHOST}:{self.server.server_address[1]}/webhook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> WebhookReceiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _draft(i: int) -> Any:
+    from shared.domain.report import Region, ReportDraft, ReportType
+
+    # A realistic mix: mostly rules, some named agencies, some left to the classifier.
+    if i % 10 < 7:
+        return ReportDraft(
+            ReportType.COMPLAINT,
+            "Jalan berlubang",
+            "Lubang besar di jalan desa, aspal rusak.",
+            "infrastruktur.jalan",
+            Region("32", "32.03"),
+            None,
+            None,
+            False,
+            False,
+        )
+    if i % 10 < 9:
+        return ReportDraft(
+            ReportType.ASPIRATION,
+            "Usul",
+            "Mohon jadwal imunisasi diumumkan.",
+            "kesehatan",
+            Region("32", "32.03"),
+            None,
+            "dinkes-cianjur",
+            False,
+            True,
+        )
+    return ReportDraft(
+        ReportType.COMPLAINT,
+        "Puskesmas tanpa dokter",
+        "Di puskesmas tidak ada dokter, obat habis, bidan juga tidak ada.",
+        "kesehatan",
+        Region("32", "32.04"),
+        None,
+        None,
+        True,
+        False,
+    )
+
+
+def _submit_held(count: int, offset: int) -> list[Any]:
+    from shared import wiring
+    from shared.config import settings
+    from shared.domain.privacy import ReporterIdentity
+    from shared.usecases.submit import submit_report
+
+    held = HoldingPublisher()
+    for i in range(offset, offset + count):
+        submit_report(
+            _draft(i),
+            ReporterIdentity("Siti", None, "0812"),
+            client_id=f"bench-{i}",
+            idempotency_key=None,
+            store=wiring.report_store(),
+            publisher=held,
+            clock=wiring.clock(),
+            settings=settings(),
+        )
+    return held.held
+
+
+def _dispositioned(db: Any) -> int:
+    from google.cloud.firestore_v1.base_query import FieldFilter
+
+    query = db.collection("reports").where(filter=FieldFilter("state", "==", "dispositioned"))
+    return int(query.count().get()[0][0].value)
+
+
+def _pull_ids(subscriber: Any, path: str, seen: set[str]) -> None:
+    from google.api_core import exceptions
+
+    try:
+        response = subscriber.pull(request={"subscription": path, "max_messages": 500}, timeout=2)
+    except exceptions.DeadlineExceeded:
+        return
+    if response.received_messages:
+        subscriber.acknowledge(
+            request={
+                "subscription": path,
+                "ack_ids": [m.ack_id for m in response.received_messages],
+            }
+        )
+        seen.update(m.message.attributes.get("ce-id", "") for m in response.received_messages)
+
+
+def _server(name: str, port: int, logs: Path) -> ManagedProcess:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    env["PYTHONUNBUFFERED"] = "1"
+    return ManagedProcess(
+        name,
+        [
+            sys.executable,
+            "-m",
+            "functions_framework",
+            f"--target={name}",
+            f"--source={REPO_ROOT / 'functions' / name / 'main.py'}",
+            f"--host={LOCALHOST}",
+            f"--port={port}",
+        ],
+        logs / f"{name}.log",
+        env=env,
+        cwd=REPO_ROOT,
+    )
+
+
+def run() -> dict[str, Any]:
+    import tempfile
+
+    from google.cloud import firestore
+    from google.cloud.pubsub_v1 import PublisherClient, SubscriberClient
+
+    from shared import topology, wiring
+    from shared.config import settings
+    from shared.usecases.route import SubmittedMessage, bundled_tables, route_report
+    from tools.stack import wait_until_answering
+
+    notify_available = (REPO_ROOT / "functions" / "notify" / "main.py").is_file() and any(
+        s.push_function == "notify" for s in topology.SUBSCRIPTIONS
+    )
+    figures: dict[str, Any] = {"reports": REPORTS}
+    with (
+        emulated_environment({"LAPOR_RATE_LIMIT_SUBMITS": "1000000"}) as emu,
+        WebhookReceiver() as receiver,
+        tempfile.TemporaryDirectory(prefix="lapor-bench-route-") as tmp,
+    ):
+        if notify_available:
+            from tools.seed import seed_emulator
+
+            seed_emulator(emu.firestore_host, emu.project, demo_webhook_url=receiver.url)
+        publisher_client, subscriber = PublisherClient(), SubscriberClient()
+        bench_sub = subscriber.subscription_path(emu.project, BENCH_SUB)
+        subscriber.create_subscription(
+            name=bench_sub,
+            topic=publisher_client.topic_path(emu.project, topology.AGENCY_NOTIFICATIONS),
+            ack_deadline_seconds=60,
+        )
+        servers: dict[str, ManagedProcess] = {}
+        urls: dict[str, str] = {}
+        db = firestore.Client(project=emu.project)
+        try:
+            for name in ("route", "notify") if notify_available else ("route",):
+                port = free_port()
+                servers[name] = _server(name, port, Path(tmp))
+                urls[name] = f"http://{LOCALHOST}:{port}"
+            for name, process in servers.items():
+                wait_until_answering(urls[name] + "/", process, any_status=True)
+            ensure_pubsub(emu.pubsub_host, emu.project, endpoints=urls)
+
+            started = time.perf_counter()
+            messages = _submit_held(REPORTS, 0)
+            figures["submit_s"] = round(time.perf_counter() - started, 2)
+
+            bus = wiring.publisher()
+            t0 = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=32) as pool:
+                list(pool.map(bus.publish, messages))
+            figures["publish_burst_s"] = round(time.perf_counter() - t0, 3)
+
+            notified: set[str] = set()
+            done_at: dict[str, float] = {}
+            while time.perf_counter() - t0 < TIMEOUT_S:
+                if "dispositioned" not in done_at and _dispositioned(db) >= REPORTS:
+                    done_at["dispositioned"] = time.perf_counter() - t0
+                if "notified" not in done_at:
+                    _pull_ids(subscriber, bench_sub, notified)
+                    if len(notified) >= REPORTS:
+                        done_at["notified"] = time.perf_counter() - t0
+                delivered = len(receiver.ids - {""})
+                if notify_available and "webhooks" not in done_at and delivered >= REPORTS:
+                    done_at["webhooks"] = time.perf_counter() - t0
+                wanted = {"dispositioned", "notified"} | (
+                    {"webhooks"} if notify_available else set()
+                )
+                if wanted <= set(done_at):
+                    break
+                time.sleep(0.2)
+            figures["all_dispositioned_s"] = round(done_at.get("dispositioned", -1), 2)
+            figures["all_notifications_published_s"] = round(done_at.get("notified", -1), 2)
+            figures["dispositioned"] = _dispositioned(db)
+            figures["distinct_notifications_on_topic"] = len(notified)
+            if done_at.get("dispositioned"):
+                figures["reports_per_s"] = round(REPORTS / done_at["dispositioned"], 1)
+            if notify_available:
+                figures["all_webhooks_delivered_s"] = round(done_at.get("webhooks", -1), 2)
+                figures["webhooks_distinct_delivered"] = len(receiver.ids - {""})
+                figures["webhook_posts"] = receiver.posts
+                figures["notification_side"] = (
+                    "functions/notify ran as a server, pushed by its topology subscription; "
+                    "a local HTTP receiver counted distinct webhook-id headers"
+                )
+            else:
+                figures["notification_side"] = (
+                    "functions/notify or its subscription was not there: notifications "
+                    "counted as distinct ce-id on a pull subscription of agency-notifications"
+                )
+        finally:
+            for process in servers.values():
+                process.stop()
+            subscriber.close()
+            publisher_client.stop()
+
+        # Firestore cost per routed report, in-process through the same use case.
+        cost_messages = _submit_held(COST_REPORTS, REPORTS)
+        store = wiring.report_store()
+        before = store.stats.snapshot()
+        for message in cost_messages:
+            report_id = str(message.data["report_id"])
+            route_report(
+                SubmittedMessage(report_id, message.id, 1),
+                store=store,
+                publisher=wiring.publisher(),
+                clock=wiring.clock(),
+                settings=settings(),
+                tables=bundled_tables(),
+            )
+        cost = store.stats.since(before)
+        db.close()
+    figures["firestore_per_routed_report"] = {
+        "document_reads": cost.reads / COST_REPORTS,
+        "document_writes": cost.writes / COST_REPORTS,
+        "commits": cost.commits / COST_REPORTS,
+        "reports": COST_REPORTS,
+        "method": (
+            "in-process: route_report() with the function's own store and publisher "
+            "(shared.wiring), StoreStats counted as Firestore bills them; reads: the "
+            "report before deciding + the report in the transaction; writes: report, "
+            "event, notification outbox entry, settled submit entry, then the "
+            "notification entry deleted after publish"
+        ),
+    }
+    figures["mix"] = "70% rule (Cianjur roads), 20% named agency, 10% keyword classifier"
+    figures["method"] = (
+        "reports accepted through submit_report with the publish held back, then all "
+        "1,000 report.submitted messages published at once (32 threads) with the real "
+        "PubSubPublisher; times from the first publish; route ran as one "
+        "functions-framework server pushed by the emulator's push subscription"
+    )
+    write_results("route", figures)
+    return figures
