@@ -58,7 +58,10 @@ def receiver(secret: str, db: firestore.Client) -> Iterator[WebhookReceiver]:
 
 def notify_app() -> FlaskClient:
     wiring.reset()
-    return functions_framework.create_app(target="notify", source=SOURCE).test_client()
+    client: FlaskClient = functions_framework.create_app(
+        target="notify", source=SOURCE
+    ).test_client()
+    return client
 
 
 @pytest.fixture
