@@ -25,8 +25,10 @@ URLS = Map(
         Rule("/", methods=["GET", "POST"], endpoint="form"),
         Rule("/lacak", methods=["GET"], endpoint="lookup"),
         Rule("/lacak/<code>", methods=["GET"], endpoint="track_page"),
+        Rule("/lacak/<code>/<operation>", methods=["POST"], endpoint="track_action"),
         Rule("/api/v1/reports", methods=["POST"], endpoint="api_submit"),
         Rule("/api/v1/reports/<code>", methods=["GET"], endpoint="api_track"),
+        Rule("/api/v1/reports/<code>/<operation>", methods=["POST"], endpoint="api_action"),
         Rule("/openapi.json", methods=["GET"], endpoint="openapi"),
         Rule("/healthz", methods=["GET"], endpoint="health"),
     ],
@@ -155,6 +157,12 @@ _CODES: Mapping[str, str] = {
     "model_attributes_type": "not_object",
     "dict_type": "not_object",
     "string_type": "invalid",
+    # The reporter's rating (1-5).
+    "int_parsing": "invalid_rating",
+    "int_type": "invalid_rating",
+    "int_from_float": "invalid_rating",
+    "greater_than_equal": "invalid_rating",
+    "less_than_equal": "invalid_rating",
 }
 _OURS = frozenset(
     {

@@ -302,6 +302,57 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     ),
     "err_not_object": ("Harus berupa objek.", "Must be an object."),
     "err_invalid": ("Isian tidak valid.", "Invalid value."),
+    "err_invalid_rating": (
+        "Pilih nilai 1 sampai 5.",
+        "Choose a rating from 1 to 5.",
+    ),
+    # --- the reporter's actions on the tracking page
+    "your_actions": ("Tanggapan Anda", "Your response"),
+    "op_reply_title": ("Balas tindak lanjut", "Reply to the follow-up"),
+    "op_reply_hint": (
+        "Tanggapan Anda dikirim ke instansi yang menangani.",
+        "Your reply goes to the agency handling the report.",
+    ),
+    "op_reply_submit": ("Kirim balasan", "Send reply"),
+    "op_answer_title": ("Lengkapi keterangan", "Give the information asked for"),
+    "op_answer_hint": (
+        "Admin menunggu keterangan tambahan dari Anda. Setelah dijawab, laporan "
+        "diverifikasi kembali.",
+        "The admin is waiting for more information from you. Once you answer, the "
+        "report is verified again.",
+    ),
+    "op_answer_submit": ("Kirim keterangan", "Send the information"),
+    "op_confirm_title": ("Konfirmasi penyelesaian", "Confirm the resolution"),
+    "op_confirm_hint": (
+        "Jika masalah Anda sudah selesai, konfirmasikan agar laporan ditutup.",
+        "If your problem is solved, confirm it so the report is closed.",
+    ),
+    "op_confirm_submit": ("Ya, sudah selesai", "Yes, it is solved"),
+    "op_reopen_title": ("Buka kembali laporan", "Reopen the report"),
+    "op_reopen_hint": (
+        "Jika masalah belum selesai, jelaskan alasannya; laporan kembali diproses.",
+        "If the problem is not solved, say why; the report goes back in progress.",
+    ),
+    "op_reopen_submit": ("Buka kembali", "Reopen"),
+    "op_rating_title": ("Beri penilaian", "Rate the handling"),
+    "op_rating_hint": ("1 = sangat buruk, 5 = sangat baik.", "1 = very poor, 5 = very good."),
+    "op_rating_submit": ("Kirim penilaian", "Send rating"),
+    "field_message": ("Pesan", "Message"),
+    "field_reason": ("Alasan", "Reason"),
+    "field_rating": ("Nilai", "Rating"),
+    "action_done": (
+        "Terima kasih, tanggapan Anda sudah tercatat.",
+        "Thank you, your response has been recorded.",
+    ),
+    "action_refused": (
+        "Tindakan ini tidak dapat dilakukan pada status laporan saat ini.",
+        "This cannot be done in the report's current status.",
+    ),
+    "token_required": (
+        "Hanya pelapor, melalui tautan pribadinya, yang dapat menanggapi laporan ini.",
+        "Only the reporter, through their private link, can respond to this report.",
+    ),
+    "action_failed": ("Tanggapan tidak dapat diproses", "Your response could not be processed"),
 }
 
 STATE_LABELS: Mapping[str, tuple[str, str]] = {

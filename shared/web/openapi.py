@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
+from shared.usecases import reporter
 from shared.web.schemas import REPORT_EXAMPLE, Problem, ReportIn, ReportOut, SubmittedOut
 
 REF = "#/components/schemas/{model}"
@@ -89,10 +90,87 @@ def _components() -> dict[str, Any]:
             (SubmittedOut, "serialization"),
             (ReportOut, "serialization"),
             (Problem, "serialization"),
+            *((op.body, "validation") for op in reporter.OPERATIONS.values()),
         ],
         ref_template=REF,
     )
     return dict(top.get("$defs", {}))
+
+
+_REPORTER_SUMMARIES = {
+    "reply": "Reply to the agency's follow-up (in progress)",
+    "answer": "Answer a request for more information (on hold -> back to verification)",
+    "confirm": "Confirm the resolution (resolved -> closed)",
+    "reopen": "Reopen with a reason (resolved -> in progress)",
+    "rating": "Rate the handling 1-5, once (closed)",
+}
+
+
+def reporter_paths() -> dict[str, Any]:
+    """The reporter's operations: the JSON API and the tracking page's forms."""
+    paths: dict[str, Any] = {}
+    for name, op in reporter.OPERATIONS.items():
+        model = op.body.__name__
+        paths[f"/api/v1/reports/{{code}}/{name}"] = {
+            "post": {
+                "operationId": f"reporter_{name}",
+                "summary": _REPORTER_SUMMARIES[name],
+                "security": [{"reporterToken": []}, {"reporterTokenHeader": []}],
+                "parameters": [CODE_PARAM, LANG_PARAM],
+                "requestBody": {
+                    "required": name != "confirm",
+                    "content": {
+                        "application/json": {
+                            "schema": _ref(model),
+                            "example": dict(op.body.EXAMPLE),
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "Done: the new status and the timeline event",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    "400": _problem("Malformed JSON or tracking code"),
+                    "403": _problem("Missing or wrong reporter token; nothing written"),
+                    "404": _problem("Unknown code (or confidential, without the token)"),
+                    "409": _problem("Not possible in the report's current status"),
+                    "415": _problem("A body that is not application/json"),
+                    "422": _problem("Invalid body (one `errors` entry per field)"),
+                },
+            }
+        }
+        form_example = {
+            "token": "<reporter token>",
+            **{k: str(v) for k, v in op.body.EXAMPLE.items()},
+        }
+        paths[f"/lacak/{{code}}/{name}"] = {
+            "post": {
+                "operationId": f"reporter_{name}_form",
+                "summary": _REPORTER_SUMMARIES[name] + " (the tracking page's form)",
+                "parameters": [CODE_PARAM, LANG_PARAM],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": {
+                                "type": "object",
+                                "additionalProperties": {"type": "string"},
+                            },
+                            "example": form_example,
+                        }
+                    },
+                },
+                "responses": {
+                    "303": {"description": "Done: back to the private tracking page"},
+                    "403": _html("Wrong or missing token; nothing written"),
+                    "404": _html("Unknown code (or confidential, without the token)"),
+                    "409": _html("The tracking page with a warning; nothing written"),
+                    "422": _html("The tracking page with the error beside its field"),
+                },
+            }
+        }
+    return paths
 
 
 @cache
@@ -280,6 +358,7 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
+            **reporter_paths(),
             "/openapi.json": {
                 "get": {
                     "operationId": "openapi",

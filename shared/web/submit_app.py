@@ -33,9 +33,15 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
 from shared.config import Settings, settings
-from shared.domain.report import CITIZEN_REPORT_TYPES
+from shared.domain.report import (
+    CITIZEN_REPORT_TYPES,
+    IllegalTransition,
+    LifecycleError,
+    NotPermitted,
+)
 from shared.domain.tracking import InvalidTrackingCode, normalize_tracking_code
-from shared.ports import Clock, Publisher, ReportStore
+from shared.ports import Clock, Publisher, ReportNotFound, ReportStore
+from shared.usecases import reporter
 from shared.usecases.submit import IdempotencyKeyReused, RateLimited, SubmitResult, submit_report
 from shared.usecases.track import Tracked, track_report
 from shared.web import openapi
@@ -522,8 +528,24 @@ def _track(ctx: Ctx, code: str, token: str | None) -> Tracked | None:
 
 
 def track_page(ctx: Ctx, code: str) -> Response:
-    lang = ctx.lang
     token = ctx.request.args.get("token") or None
+    done = ctx.request.args.get("done")
+    notice = t("action_done", ctx.lang) if done in reporter.OPERATIONS else None
+    return _render_track(ctx, code, token, notice=notice)
+
+
+def _render_track(
+    ctx: Ctx,
+    code: str,
+    token: str | None,
+    *,
+    status: int = 200,
+    errors: Mapping[str, str] | None = None,
+    values: Mapping[str, str] | None = None,
+    notice: str | None = None,
+    warning: str | None = None,
+) -> Response:
+    lang = ctx.lang
     try:
         tracked = _track(ctx, code, token)
     except InvalidTrackingCode:
@@ -550,13 +572,22 @@ def track_page(ctx: Ctx, code: str) -> Response:
         if private
         else ""
     )
+    actions = reporter.available(report["state"], report["rating"] is not None) if private else []
     return ctx.render(
         "track.html",
+        status=status,
         report=report,
         private=private,
         is_new=private and ctx.request.args.get("new") == "1",
         private_url=private_url,
         token_rejected=tracked.token_rejected,
+        token=token or "",
+        actions=actions,
+        errors=dict(errors or {}),
+        values=dict(values or {}),
+        notice=notice,
+        warning=warning,
+        fid=_fid,
         status_label=state_label(report["state"], lang),
         type_label=t(f"type_{report['type']}", lang),
         category_label=known.category_label(report["category"], lang),
@@ -570,6 +601,72 @@ def track_page(ctx: Ctx, code: str) -> Response:
         alabel=lambda action: action_label(action, lang),
         slabel=lambda state: state_label(state, lang),
     )
+
+
+# Form fields each reporter operation reads (anything else on the form is ignored).
+_ACTION_FIELDS: Mapping[str, tuple[str, ...]] = {
+    "reply": ("message",),
+    "answer": ("message",),
+    "confirm": (),
+    "reopen": ("reason",),
+    "rating": ("rating",),
+}
+
+
+def _reporter_act(ctx: Ctx, code: str, token: str | None, operation: str, data: Any) -> Any:
+    deps = ctx.deps
+    return reporter.reporter_act(
+        code[:40],
+        token,
+        operation,
+        data,
+        store=deps.store,
+        clock=deps.clock,
+        settings=deps.settings,
+        publisher=deps.publisher,
+    )
+
+
+def track_action(ctx: Ctx, code: str, operation: str) -> Response:
+    """A reporter's form on the tracking page: no JavaScript, PRG on success."""
+    lang, deps = ctx.lang, ctx.deps
+    if operation not in reporter.OPERATIONS:
+        return _not_found(ctx)
+    if media_type(ctx.request) != FORM_MEDIA_TYPE:
+        return ctx.message(415, t("unsupported_type", lang), t("unsupported_type_detail", lang))
+    try:
+        fields = _parse_form(read_body(ctx.request, deps.settings.max_body_bytes))
+    except BodyTooLarge:
+        return _too_large_page(ctx)
+    except (UnicodeDecodeError, ValueError):
+        return ctx.message(400, t("bad_request", lang), t("form_problem", lang))
+    token = fields.get("token") or ctx.request.args.get("token") or None
+    values = {name: fields.get(name, "") for name in _ACTION_FIELDS[operation]}
+    data = {name: value for name, value in values.items() if value.strip()}
+    try:
+        _reporter_act(ctx, code, token, operation, data)
+    except InvalidTrackingCode:
+        return _render_track(ctx, code, None)
+    except ReportNotFound:
+        return _render_track(ctx, code, None)  # the 404 page
+    except reporter.TokenRejected as rejected:
+        if rejected.hide:
+            return _render_track(ctx, code, None)
+        return ctx.message(
+            403,
+            t("action_failed", lang),
+            t("token_required", lang),
+            back_path=f"/lacak/{quote(code[:40])}",
+            back_label=t("nav_track", lang),
+        )
+    except ValidationError as invalid:
+        errors = {f"{operation}.{e.field}": e.message for e in field_errors(invalid, lang)}
+        prefixed = {f"{operation}.{k}": v for k, v in values.items()}
+        return _render_track(ctx, code, token, status=422, errors=errors, values=prefixed)
+    except LifecycleError:
+        return _render_track(ctx, code, token, status=409, warning=t("action_refused", lang))
+    target = ctx.url(f"/lacak/{quote(code[:40])}", token=token or "", done=operation)
+    return _redirect(target, code=303)
 
 
 # --- the JSON API ---------------------------------------------------------------------
@@ -709,6 +806,105 @@ def api_track(ctx: Ctx, code: str) -> Response:
     return json_response(shown, headers=headers)
 
 
+def api_action(ctx: Ctx, code: str, operation: str) -> Response:
+    """A reporter's action through the API; the token as for GET (Bearer or header)."""
+    lang, request, deps = ctx.lang, ctx.request, ctx.deps
+    path = request.path
+    if operation not in reporter.OPERATIONS:
+        return _not_found(ctx)
+    try:
+        body = read_body(request, deps.settings.max_body_bytes)
+    except BodyTooLarge:
+        limit = deps.settings.max_body_bytes // 1024
+        return problem(
+            413,
+            "body-too-large",
+            t("too_large", lang),
+            t("too_large_detail", lang, limit=limit),
+            lang=lang,
+        )
+    if body.strip() and media_type(request) != JSON_MEDIA_TYPE:
+        return problem(
+            415,
+            "unsupported-media-type",
+            t("unsupported_type", lang),
+            t("unsupported_json", lang),
+            lang=lang,
+        )
+    try:
+        data = json.loads(body.decode("utf-8")) if body.strip() else {}
+    except (UnicodeDecodeError, ValueError):
+        return problem(400, "malformed-json", t("malformed_json", lang), lang=lang)
+    if not isinstance(data, dict):
+        return problem(400, "malformed-json", t("json_not_object", lang), lang=lang)
+    try:
+        acted = _reporter_act(ctx, code, _bearer(request), operation, data)
+    except InvalidTrackingCode:
+        return problem(
+            400,
+            "invalid-tracking-code",
+            t("invalid_code", lang),
+            t("invalid_code_detail", lang),
+            instance=path,
+            lang=lang,
+        )
+    except ReportNotFound:
+        return problem(
+            404, "not-found", t("not_found", lang), t("not_found_detail", lang),
+            instance=path, lang=lang,
+        )  # fmt: skip
+    except reporter.TokenRejected as rejected:
+        if rejected.hide:
+            return problem(
+                404, "not-found", t("not_found", lang), t("not_found_detail", lang),
+                instance=path, lang=lang,
+            )  # fmt: skip
+        return problem(
+            403,
+            "reporter-token-required",
+            t("action_failed", lang),
+            t("token_required", lang),
+            instance=path,
+            headers={"WWW-Authenticate": 'Bearer realm="lapor-reporter"'},
+            lang=lang,
+        )
+    except ValidationError as invalid:
+        errors = field_errors(invalid, lang)
+        return problem(
+            422,
+            "validation",
+            t("validation_failed", lang),
+            t("validation_failed_detail", lang, count=len(errors)),
+            errors=errors,
+            instance=path,
+            lang=lang,
+        )
+    except IllegalTransition as refused:
+        return problem(
+            409, refused.code, t("action_refused", lang), str(refused), instance=path, lang=lang
+        )
+    except LifecycleError as refused:
+        status = 403 if isinstance(refused, NotPermitted) else 422
+        return problem(
+            status, refused.code, t("action_failed", lang), str(refused), instance=path, lang=lang
+        )
+    event = acted.change.event
+    out = {
+        "tracking_code": acted.report.tracking_code,
+        "status": acted.report.state.value,
+        "status_label": state_label(acted.report.state.value, lang),
+        "rating": acted.report.rating,
+        "event": {
+            "seq": event.seq,
+            "action": event.action.value,
+            "action_label": action_label(event.action.value, lang),
+            "at": event.at.isoformat(),
+            "to_state": event.to_state.value,
+        },
+    }
+    return json_response(out, headers={"Cache-Control": "no-store", "Content-Language": lang})
+
+
 def openapi_doc(ctx: Ctx) -> Response:
     return json_response(openapi.document(), headers={"Cache-Control": "public, max-age=300"})
 
@@ -721,8 +917,10 @@ HANDLERS: Mapping[str, Callable[..., Response]] = {
     "form": form,
     "lookup": lookup,
     "track_page": track_page,
+    "track_action": track_action,
     "api_submit": api_submit,
     "api_track": api_track,
+    "api_action": api_action,
     "openapi": openapi_doc,
     "health": health,
 }

@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from shared.web.http import field_errors
-from shared.web.openapi import document
+from shared.web.openapi import document, reporter_paths
 from shared.web.schemas import REPORT_EXAMPLE, ReportIn, normalize_phone
 from shared.web.submit_app import form_to_data
 
@@ -34,7 +34,11 @@ def example(**changes: Any) -> dict[str, Any]:
 
 def test_every_openapi_request_example_validates_against_its_model() -> None:
     checked = 0
+    # The reporter's operations have their own models: tests/unit/test_reporter_usecase.py.
+    reporter_ops = set(reporter_paths())
     for path, item in document()["paths"].items():
+        if path in reporter_ops:
+            continue
         for method, operation in item.items():
             for media, content in operation.get("requestBody", {}).get("content", {}).items():
                 assert "example" in content, f"{method.upper()} {path} {media} lacks an example"

@@ -1,0 +1,164 @@
+"""The reporter acting on their own report: reply, answer a hold, confirm, reopen, rate.
+
+Only the holder of the reporter token may act; the token is an HMAC of the report id,
+so checking it costs no read and writes nothing. A wrong token on a confidential report
+is answered like an unknown code (the report's existence is private too). Every action
+goes through :func:`shared.usecases.act.act`; answering a hold sends the report back to
+verification and emits a fresh ``report.submitted`` so routing runs again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from shared.config import Settings
+from shared.domain.report import TRANSITIONS, Action, Actor, Command, Report, Role, State
+from shared.domain.tracking import normalize_tracking_code
+from shared.ports import Change, Clock, Publisher, PublishFailed, ReportNotFound, ReportStore
+from shared.tokens import is_reporter_token
+from shared.usecases.act import act
+from shared.usecases.agency import resubmitted
+
+log = logging.getLogger(__name__)
+
+TEXT_MAX = 5000
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_MAX)]
+
+
+# --- what the reporter sends (the API's bodies and the pages' forms) --------------------
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    EXAMPLE: ClassVar[dict[str, object]] = {}
+
+
+class MessageIn(_Body):
+    """A reply to a follow-up, or the answer to a request for more information."""
+
+    message: Text
+    EXAMPLE: ClassVar[dict[str, object]] = {
+        "message": "Lubangnya tepat di depan Pasar Cipanas, sisi kiri dari arah Puncak."
+    }
+
+
+class ReasonIn(_Body):
+    """Why the reporter reopens a resolved report."""
+
+    reason: Text
+    EXAMPLE: ClassVar[dict[str, object]] = {
+        "reason": "Lubang baru ditimbun tanah; setelah hujan berlubang lagi."
+    }
+
+
+class ConfirmIn(_Body):
+    """Confirming needs no text."""
+
+    EXAMPLE: ClassVar[dict[str, object]] = {}
+
+
+class RatingIn(_Body):
+    """How the reporter rates the handling, 1 (poor) to 5 (very good)."""
+
+    rating: int = Field(ge=1, le=5, strict=False)
+    EXAMPLE: ClassVar[dict[str, object]] = {"rating": 5}
+
+
+@dataclass(frozen=True)
+class Operation:
+    action: Action
+    body: type[_Body]
+
+
+# URL segment -> what it does. The pages post the same names.
+OPERATIONS: Mapping[str, Operation] = {
+    "reply": Operation(Action.REPORTER_REPLY, MessageIn),
+    "answer": Operation(Action.ANSWER_HOLD, MessageIn),
+    "confirm": Operation(Action.CONFIRM, ConfirmIn),
+    "reopen": Operation(Action.REOPEN, ReasonIn),
+    "rating": Operation(Action.RATE, RatingIn),
+}
+BY_ACTION: Mapping[Action, str] = {op.action: name for name, op in OPERATIONS.items()}
+
+
+def available(report_state: str, rated: bool) -> list[str]:
+    """The operations the reporter may take now, in a stable order (for the page)."""
+    state = State(report_state)
+    names = []
+    for name, op in OPERATIONS.items():
+        if (state, op.action) not in TRANSITIONS:
+            continue
+        if op.action is Action.RATE and rated:
+            continue
+        names.append(name)
+    return names
+
+
+# --- acting ---------------------------------------------------------------------------
+
+
+class TokenRejected(Exception):
+    """The token is missing or not this report's. ``hide``: answer as if unknown."""
+
+    def __init__(self, hide: bool) -> None:
+        super().__init__("reporter token required")
+        self.hide = hide
+
+
+@dataclass(frozen=True)
+class Acted:
+    report: Report
+    change: Change
+    published: bool
+
+
+def reporter_act(
+    code_text: str,
+    token: str | None,
+    operation: str,
+    data: Mapping[str, object],
+    *,
+    store: ReportStore,
+    clock: Clock,
+    settings: Settings,
+    publisher: Publisher | None = None,
+) -> Acted:
+    """Apply one reporter operation. Raises InvalidTrackingCode, ReportNotFound,
+    TokenRejected, pydantic's ValidationError (``data`` is checked only once the token
+    is: a stranger learns nothing from validation) or a LifecycleError; in each case
+    nothing is written."""
+    op = OPERATIONS[operation]
+    code = normalize_tracking_code(code_text)
+    report = store.find_by_tracking_code(code)
+    if report is None:
+        raise ReportNotFound(code)
+    if not is_reporter_token(settings.token_secret, report.id, token):
+        raise TokenRejected(hide=report.confidential)
+    fields = op.body.model_validate(dict(data)).model_dump()
+    command = Command(
+        action=op.action,
+        actor=Actor(Role.REPORTER, "reporter"),
+        message=fields.get("message"),
+        reason=fields.get("reason"),
+        rating=fields.get("rating"),
+    )
+    emit = resubmitted(settings) if op.action is Action.ANSWER_HOLD else None
+    change = act(report.id, command, store=store, clock=clock, settings=settings, emit=emit)
+    published = True
+    if change.outbox and publisher is not None:
+        try:
+            for message in change.outbox:
+                publisher.publish(message)
+        except PublishFailed:
+            log.warning("publish failed; outbox keeps the event", extra={"report_id": report.id})
+            published = False
+    log.info(
+        "reporter action",
+        extra={"tracking_code": code, "action": op.action.value, "seq": change.event.seq},
+    )
+    return Acted(change.report, change, published)
