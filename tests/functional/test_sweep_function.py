@@ -33,7 +33,7 @@ def reload_settings(**env: str) -> None:
     wiring.reset()
 
 
-def bus_down(emulators: Emulators, **env: str) -> None:
+def bus_down(**env: str) -> None:
     """Pub/Sub unreachable from now on (a closed port; publishes give up after 1 s)."""
     os.environ["PUBSUB_EMULATOR_HOST"] = f"127.0.0.1:{free_port()}"
     reload_settings(publish_timeout_s="1", **env)
@@ -68,7 +68,7 @@ def test_a_report_whose_publish_failed_after_the_commit_still_gets_routed(
     sweeper: FlaskClient, db: firestore.Client, clean_emulators: Emulators
 ) -> None:
     # The commit succeeds; the publish finds no bus and fails.
-    bus_down(clean_emulators)
+    bus_down()
     report_id = submit()
     assert set(outbox(db)) == {f"{report_id}.1"}
     bus_up(clean_emulators)
@@ -97,7 +97,7 @@ def test_a_report_whose_publish_failed_after_the_commit_still_gets_routed(
 def test_a_republish_that_fails_again_is_counted_and_kept(
     sweeper: FlaskClient, db: firestore.Client, clean_emulators: Emulators
 ) -> None:
-    bus_down(clean_emulators, outbox_sweep_age_s="0")
+    bus_down(outbox_sweep_age_s="0")
     report_id = submit()
 
     response = sweeper.post("/")
@@ -109,7 +109,7 @@ def test_a_republish_that_fails_again_is_counted_and_kept(
 def test_young_entries_are_left_to_the_publish_in_flight(
     sweeper: FlaskClient, db: firestore.Client, clean_emulators: Emulators
 ) -> None:
-    bus_down(clean_emulators)
+    bus_down()
     submit()
     bus_up(clean_emulators)  # default sweep age: 120 s
 
