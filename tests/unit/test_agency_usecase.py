@@ -1,0 +1,341 @@
+"""The agency use cases with in-memory fakes: keys, visibility, actions, the inbox query."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pytest
+
+from shared.config import Settings
+from shared.domain import report as lifecycle
+from shared.domain.report import (
+    Action,
+    Actor,
+    Command,
+    IllegalTransition,
+    InvalidCommand,
+    NotPermitted,
+    Region,
+    Report,
+    ReportDraft,
+    ReportType,
+    Role,
+    State,
+)
+from shared.ports import FixedClock, ReportNotFound
+from shared.reference import load_reference
+from shared.usecases import agency
+from shared.usecases.agency import (
+    AgencyCommand,
+    ApiKeyRecord,
+    Caller,
+    InboxPage,
+    InboxQuery,
+    Unauthenticated,
+)
+from shared.usecases.submit import submitted_event
+from shared.web.agency_app import OPERATIONS, decode_cursor, encode_cursor
+from shared.web.agency_openapi import document, examples
+from tests.fakes import InMemoryReportStore
+
+NOW = dt.datetime(2026, 3, 2, 3, 0, tzinfo=dt.UTC)
+REFERENCE = load_reference()
+NATIONAL = Caller("nasional", Role.NATIONAL_ADMIN)
+PEMKAB = Caller("pemkab-cianjur", Role.AGENCY_ADMIN)
+DPUPR = Caller("dpupr-cianjur", Role.AGENCY_ADMIN)
+DINKES = Caller("dinkes-cianjur", Role.AGENCY_ADMIN)
+UPTD = Caller("uptd-jalan-cianjur", Role.UNIT_OFFICER)
+
+
+def settings() -> Settings:
+    return Settings(token_secret="unit-test-secret-0123456789")
+
+
+@dataclass
+class Keys:
+    records: dict[str, ApiKeyRecord] = field(default_factory=dict)
+
+    def api_key(self, key_hash: str) -> ApiKeyRecord | None:
+        return self.records.get(key_hash)
+
+
+@dataclass
+class Stats:
+    counted: list[str] = field(default_factory=list)
+
+    def count_misrouting(self, rule_id: str) -> None:
+        self.counted.append(rule_id)
+
+
+@dataclass
+class Inbox:
+    reports: list[Report] = field(default_factory=list)
+    asked: list[InboxQuery] = field(default_factory=list)
+
+    def inbox(self, query: InboxQuery) -> InboxPage:
+        self.asked.append(query)
+        return InboxPage(tuple(self.reports), None)
+
+
+def make_report(
+    store: InMemoryReportStore,
+    *,
+    agency_id: str | None = "dpupr-cianjur",
+    rule_id: str | None = None,
+    regency: str = "32.03",
+    confidential: bool = False,
+) -> Report:
+    draft = ReportDraft(
+        type=ReportType.COMPLAINT,
+        title="Jalan rusak",
+        description="Berlubang.",
+        category="infrastruktur.jalan",
+        region=Region(regency[:2], regency),
+        incident_date=None,
+        target_agency_id=None,
+        anonymous=False,
+        confidential=confidential,
+    )
+    current = settings()
+    report_id = store.new_report_id()
+    report, event = lifecycle.submit(
+        draft, report_id, f"K{len(store.reports):02d}", NOW, current.calendar(),
+        current.deadline_policy(),
+    )  # fmt: skip
+    store.reports[report_id] = report
+    store.events[report_id] = [event]
+    if agency_id:
+        data: dict[str, str | int] = {"method": "rule"}
+        if rule_id:
+            data["rule_id"] = rule_id
+        command = Command(
+            Action.DISPOSITION, Actor(Role.SYSTEM, "system:route"), agency_id=agency_id, data=data
+        )
+        report, event = lifecycle.apply(
+            report, command, NOW, current.calendar(), current.deadline_policy()
+        )
+        store.reports[report_id] = report
+        store.events[report_id].append(event)
+    return store.reports[report_id]
+
+
+def take(store: InMemoryReportStore, report: Report, caller: Caller, request: AgencyCommand,
+         stats: Stats | None = None) -> lifecycle.TimelineEvent:  # fmt: skip
+    change = agency.take_action(
+        report.id,
+        caller,
+        request,
+        reference=REFERENCE,
+        store=store,
+        clock=FixedClock(NOW),
+        settings=settings(),
+        stats=stats,
+    )
+    return change.event
+
+
+# --- keys -----------------------------------------------------------------------------
+
+
+def _keys_with(key: str, *, revoked: bool = False, role: Role = Role.AGENCY_ADMIN) -> Keys:
+    digest = agency.key_hash(key)
+    return Keys({digest: ApiKeyRecord(digest, "dpupr-cianjur", role, "t", NOW, revoked)})
+
+
+def test_a_valid_key_names_its_agency_and_role() -> None:
+    key = "lpr_" + "a" * 43
+    caller = agency.authenticate(f"Bearer {key}", _keys_with(key))
+    assert caller == Caller("dpupr-cianjur", Role.AGENCY_ADMIN, "t")
+
+
+@pytest.mark.parametrize(
+    "header", [None, "", "Bearer", "Token lpr_x", "Bearer lpr_other", "bearer sk_live_x"]
+)
+def test_missing_malformed_or_unknown_keys_are_refused(header: str | None) -> None:
+    with pytest.raises(Unauthenticated):
+        agency.authenticate(header, _keys_with("lpr_" + "a" * 43))
+
+
+def test_a_revoked_key_or_a_non_staff_role_is_refused() -> None:
+    key = "lpr_" + "b" * 43
+    with pytest.raises(Unauthenticated):
+        agency.authenticate(f"Bearer {key}", _keys_with(key, revoked=True))
+    with pytest.raises(Unauthenticated):
+        agency.authenticate(f"Bearer {key}", _keys_with(key, role=Role.REPORTER))
+
+
+def test_a_stored_hash_that_does_not_match_is_refused() -> None:
+    key = "lpr_" + "c" * 43
+    keys = Keys({agency.key_hash(key): ApiKeyRecord("0" * 64, "x", Role.AGENCY_ADMIN, "", NOW)})
+    with pytest.raises(Unauthenticated):
+        agency.authenticate(f"Bearer {key}", keys)
+
+
+# --- visibility -----------------------------------------------------------------------
+
+
+def test_visibility_follows_the_agency_tree() -> None:
+    store = InMemoryReportStore()
+    road = make_report(store, agency_id="dpupr-cianjur")
+    forwarded = dataclasses.replace(road, unit_id="uptd-jalan-cianjur")
+
+    def sees(caller: Caller, report: Report) -> bool:
+        return agency.may_see(agency.scope_of(caller, REFERENCE), report)
+
+    assert sees(NATIONAL, road) and sees(PEMKAB, road) and sees(DPUPR, road)
+    assert not sees(DINKES, road)
+    assert not sees(UPTD, road)
+    assert sees(UPTD, forwarded)
+    assert sees(Caller("pemprov-jabar", Role.AGENCY_ADMIN), road)
+
+
+def test_unrouted_reports_are_in_the_regional_admin_queue_only() -> None:
+    store = InMemoryReportStore()
+    unrouted = make_report(store, agency_id=None)
+    elsewhere = make_report(store, agency_id=None, regency="32.04")
+
+    def sees(caller: Caller, report: Report) -> bool:
+        return agency.may_see(agency.scope_of(caller, REFERENCE), report)
+
+    assert sees(PEMKAB, unrouted) and not sees(PEMKAB, elsewhere)
+    assert sees(Caller("pemprov-jabar", Role.AGENCY_ADMIN), elsewhere)
+    assert not sees(DPUPR, unrouted)  # a dinas is not a regional admin
+    assert sees(NATIONAL, elsewhere)
+
+
+def test_who_may_route_where() -> None:
+    assert agency.may_route_to(NATIONAL, REFERENCE, "dbmpr-jabar")
+    assert agency.may_route_to(PEMKAB, REFERENCE, "dpupr-cianjur")
+    assert not agency.may_route_to(PEMKAB, REFERENCE, "dbmpr-jabar")
+    assert not agency.may_route_to(UPTD, REFERENCE, "uptd-jalan-cianjur")
+    assert not agency.may_route_to(NATIONAL, REFERENCE, "no-such-agency")
+
+
+# --- actions --------------------------------------------------------------------------
+
+
+def test_owner_follow_up_appends_one_event() -> None:
+    store = InMemoryReportStore()
+    report = make_report(store)
+    event = take(store, report, DPUPR, AgencyCommand(Action.FOLLOW_UP, message="Ditinjau."))
+    assert event.seq == 3
+    assert event.actor == Actor(Role.AGENCY_ADMIN, "dpupr-cianjur")
+    assert store.reports[report.id].state is State.IN_PROGRESS
+
+
+def test_another_agency_gets_not_found_and_nothing_changes() -> None:
+    store = InMemoryReportStore()
+    report = make_report(store)
+    with pytest.raises(ReportNotFound):
+        take(store, report, DINKES, AgencyCommand(Action.FOLLOW_UP, message="x"))
+    assert store.reports[report.id] == report
+    assert len(store.events[report.id]) == 2
+
+
+def test_forward_only_to_a_unit_of_the_reports_agency() -> None:
+    store = InMemoryReportStore()
+    report = make_report(store)
+    with pytest.raises(InvalidCommand):
+        take(store, report, DPUPR, AgencyCommand(Action.FORWARD, unit_id="puskesmas-cipanas"))
+    with pytest.raises(InvalidCommand):
+        take(store, report, PEMKAB, AgencyCommand(Action.FORWARD, unit_id="dinkes-cianjur"))
+    take(store, report, DPUPR, AgencyCommand(Action.FORWARD, unit_id="uptd-jalan-cianjur"))
+    assert store.reports[report.id].unit_id == "uptd-jalan-cianjur"
+
+
+def test_forward_in_the_wrong_state_is_an_illegal_transition_not_a_bad_unit() -> None:
+    store = InMemoryReportStore()
+    report = make_report(store)
+    take(store, report, DPUPR, AgencyCommand(Action.FOLLOW_UP, message="Mulai."))
+    with pytest.raises(IllegalTransition):
+        take(store, report, DPUPR, AgencyCommand(Action.FORWARD, unit_id="puskesmas-cipanas"))
+
+
+def test_wrong_target_returns_report_for_rerouting_and_counts_against_the_rule() -> None:
+    store = InMemoryReportStore()
+    report = make_report(store, rule_id="jalan-cianjur")
+    stats = Stats()
+    event = take(
+        store, report, DPUPR, AgencyCommand(Action.NOT_OUR_AUTHORITY, reason="Jalan provinsi."),
+        stats,
+    )  # fmt: skip
+    after = store.reports[report.id]
+    assert after.state is State.SUBMITTED and after.agency_id is None
+    assert after.rejected_by == ("dpupr-cianjur",)
+    message = store.outbox[f"{report.id}.{event.seq}"]
+    expected = submitted_event(after, message.id, NOW, "report-submitted")
+    assert message == expected
+    assert stats.counted == ["jalan-cianjur"]
+
+
+def test_unit_officer_may_not_archive_or_reroute() -> None:
+    store = InMemoryReportStore()
+    report = make_report(store)
+    take(store, report, DPUPR, AgencyCommand(Action.FORWARD, unit_id="uptd-jalan-cianjur"))
+    with pytest.raises(NotPermitted):
+        take(store, report, UPTD, AgencyCommand(Action.NOT_OUR_AUTHORITY, reason="x"))
+
+
+def test_verify_outside_the_callers_tree_is_refused_before_any_read() -> None:
+    store = InMemoryReportStore()
+    report = make_report(store, agency_id=None)
+    with pytest.raises(InvalidCommand):
+        take(store, report, PEMKAB, AgencyCommand(Action.DISPOSITION, agency_id="dbmpr-jabar"))
+    take(store, report, PEMKAB, AgencyCommand(Action.DISPOSITION, agency_id="dpupr-cianjur"))
+    assert store.reports[report.id].agency_id == "dpupr-cianjur"
+
+
+# --- inbox ----------------------------------------------------------------------------
+
+
+def test_overdue_means_before_today_in_jakarta() -> None:
+    fake = Inbox()
+    late_evening_utc = dt.datetime(2026, 3, 2, 18, 0, tzinfo=dt.UTC)  # 3 March, 01:00 WIB
+    agency.inbox(
+        DPUPR, reference=REFERENCE, store=fake, clock=FixedClock(late_evening_utc),
+        settings=settings(), overdue=True,
+    )  # fmt: skip
+    assert fake.asked[0].overdue_before == dt.date(2026, 3, 3)
+
+
+def test_inbox_never_shows_a_report_outside_the_scope_even_if_the_query_did() -> None:
+    store = InMemoryReportStore()
+    mine, theirs = make_report(store), make_report(store, agency_id="dinkes-cianjur")
+    fake = Inbox([mine, theirs])
+    shown, _ = agency.inbox(
+        DPUPR, reference=REFERENCE, store=fake, clock=FixedClock(NOW), settings=settings()
+    )
+    assert [item["id"] for item in shown] == [mine.id]
+    assert "timeline" not in shown[0] and "reporter" not in shown[0]
+
+
+def test_admin_queue_is_for_admins() -> None:
+    with pytest.raises(NotPermitted):
+        agency.inbox(
+            UPTD, reference=REFERENCE, store=Inbox(), clock=FixedClock(NOW), settings=settings(),
+            admin_queue=True,
+        )  # fmt: skip
+
+
+def test_cursor_round_trips_and_refuses_garbage() -> None:
+    after = ("2026-03-02T03:00:00+00:00", "abc123")
+    assert decode_cursor(encode_cursor(after)) == after
+    for bad in ("", "!!!", encode_cursor(("x", "")), "WzEsMl0"):
+        with pytest.raises(ValueError):
+            decode_cursor(bad)
+
+
+# --- the OpenAPI document -------------------------------------------------------------
+
+
+def test_every_operation_has_an_example_that_validates_against_its_model() -> None:
+    shown = examples()
+    assert set(shown) == set(OPERATIONS)
+    doc = document()
+    for name, operation in OPERATIONS.items():
+        body = doc["paths"][f"/api/v1/reports/{{report_id}}/{name}"]["post"]["requestBody"]
+        sample = body["content"]["application/json"]["example"]
+        assert sample, name
+        operation.body.model_validate(sample)
