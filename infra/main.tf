@@ -1,0 +1,183 @@
+# Lapor on Google Cloud: one Cloud Function (2nd gen) per functions/<name>/, each with
+# its own service account holding the fewest roles, over Firestore and Pub/Sub.
+#
+# Deploy: `make bundle` (writes build/<name>.zip and refreshes topology.json), then
+# terraform init / plan / apply -var project_id=... (see README-infra.md).
+
+data "google_project" "this" {
+  project_id = var.project_id
+}
+
+# Kept in a block of its own so tests can evaluate every other local with
+# `terraform console`, without providers, by overriding this one.
+locals {
+  project_number = data.google_project.this.number
+}
+
+locals {
+  # The topics, push subscriptions, schedules and setting names, generated from
+  # shared/topology.py and shared/config.py by `python -m tools.export_topology`:
+  # defined once for the local stack and for production.
+  topology = jsondecode(file("${path.module}/topology.json"))
+
+  bundle_dir = "${path.module}/../build"
+
+  # What each function may do besides reading and writing Firestore (which every
+  # function does: roles/datastore.user). Topics are granted one by one
+  # (roles/pubsub.publisher on that topic only). Only submit and agency are public:
+  # citizens use the form anonymously, and agency checks API keys in its own code.
+  core_functions = {
+    submit = {
+      description = "Citizen form, JSON API, tracking pages and reporter actions."
+      public      = true
+      publishes   = ["report-submitted"]
+    }
+    route = {
+      description = "Routes report.submitted (Pub/Sub push) and announces the disposition."
+      public      = false
+      publishes   = ["agency-notifications"]
+    }
+    notify = {
+      description = "Signs and sends agency webhooks (Pub/Sub push, retried, dead-lettered)."
+      public      = false
+      publishes   = []
+    }
+    agency = {
+      description = "Agency and admin API (API keys checked in code); re-routing republishes."
+      public      = true
+      publishes   = ["report-submitted"]
+    }
+  }
+  function_specs = merge(local.core_functions, {
+    sweep = {
+      description = "Republishes outbox entries the bus never got (Cloud Scheduler)."
+      public      = false
+      # The outbox holds what the other functions publish; the sweeper republishes it.
+      publishes = sort(distinct(flatten([for spec in local.core_functions : spec.publishes])))
+    }
+  })
+
+  default_sizing = {
+    memory          = "512Mi"
+    max_instances   = 10
+    timeout_seconds = 60
+  }
+
+  functions = {
+    for name, spec in local.function_specs : name => merge(spec, {
+      memory          = coalesce(try(var.function_overrides[name].memory, null), local.default_sizing.memory)
+      max_instances   = coalesce(try(var.function_overrides[name].max_instances, null), local.default_sizing.max_instances)
+      timeout_seconds = coalesce(try(var.function_overrides[name].timeout_seconds, null), local.default_sizing.timeout_seconds)
+    })
+  }
+
+  # Every function gets the same settings. Cloud Run's deterministic URL of submit is
+  # the base of the links the form hands out (override with a custom domain), and one
+  # proxy (Google's front end) appends to X-Forwarded-For (2 behind a load balancer).
+  environment = merge(
+    {
+      LAPOR_PUBLIC_BASE_URL    = "https://submit-${local.project_number}.${var.region}.run.app"
+      LAPOR_TRUSTED_PROXY_HOPS = "1"
+    },
+    var.settings,
+    {
+      LAPOR_PROJECT = var.project_id
+    },
+  )
+
+  services = [
+    "artifactregistry.googleapis.com",
+    "cloudbuild.googleapis.com",
+    "cloudfunctions.googleapis.com",
+    "cloudscheduler.googleapis.com",
+    "firestore.googleapis.com",
+    "iam.googleapis.com",
+    "logging.googleapis.com",
+    "monitoring.googleapis.com",
+    "pubsub.googleapis.com",
+    "run.googleapis.com",
+    "secretmanager.googleapis.com",
+    "storage.googleapis.com",
+  ]
+}
+
+resource "google_project_service" "this" {
+  for_each           = toset(local.services)
+  project            = var.project_id
+  service            = each.value
+  disable_on_destroy = false
+}
+
+# ------------------------------------------------------------------ source and secret
+
+resource "google_storage_bucket" "sources" {
+  project                     = var.project_id
+  name                        = "${var.project_id}-lapor-sources"
+  location                    = var.region
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = true
+
+  depends_on = [google_project_service.this]
+}
+
+# The secret that signs reporter tokens. Only the secret is managed here: its value is
+# added out of band (`gcloud secrets versions add`), so it never enters Terraform state.
+resource "google_secret_manager_secret" "token_secret" {
+  project   = var.project_id
+  secret_id = var.token_secret_id
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.this]
+}
+
+# ------------------------------------------------------------------------- functions
+
+module "function" {
+  source   = "./modules/function"
+  for_each = local.functions
+
+  project_id      = var.project_id
+  region          = var.region
+  name            = each.key
+  description     = each.value.description
+  bucket          = google_storage_bucket.sources.name
+  bundle_zip      = "${local.bundle_dir}/${each.key}.zip"
+  public          = each.value.public
+  memory          = each.value.memory
+  max_instances   = each.value.max_instances
+  timeout_seconds = each.value.timeout_seconds
+  environment     = local.environment
+  secret_environment = {
+    LAPOR_TOKEN_SECRET = google_secret_manager_secret.token_secret.secret_id
+  }
+
+  depends_on = [google_project_service.this]
+}
+
+# Firestore: every function reads and writes documents. Firestore has no narrower
+# grant than the database, so this is the one project-level role a function holds.
+resource "google_project_iam_member" "function_datastore_user" {
+  for_each = local.functions
+  project  = var.project_id
+  role     = "roles/datastore.user"
+  member   = module.function[each.key].service_account_member
+}
+
+# Pub/Sub: publisher on exactly the topics a function publishes to.
+resource "google_pubsub_topic_iam_member" "function_publisher" {
+  for_each = {
+    for pair in flatten([
+      for name, spec in local.functions : [
+        for topic in spec.publishes : { function = name, topic = topic }
+      ]
+    ]) : "${pair.function}/${pair.topic}" => pair
+  }
+  project = var.project_id
+  topic   = google_pubsub_topic.this[each.value.topic].name
+  role    = "roles/pubsub.publisher"
+  member  = module.function[each.value.function].service_account_member
+}

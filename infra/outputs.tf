@@ -1,0 +1,29 @@
+output "form_url" {
+  description = "The citizen form (the submit function)."
+  value       = "${module.function["submit"].uri}/"
+}
+
+output "agency_api_url" {
+  description = "The agency API (Bearer API key; issue keys with python -m tools.api_keys)."
+  value       = module.function["agency"].uri
+}
+
+output "function_uris" {
+  description = "Every function's Cloud Run URI."
+  value       = { for name, fn in module.function : name => fn.uri }
+}
+
+output "function_service_accounts" {
+  description = "Each function's own service account."
+  value       = { for name, fn in module.function : name => fn.service_account_email }
+}
+
+output "source_objects" {
+  description = "The uploaded source zip of each function (<name>-<md5>.zip): a changed name is a redeploy."
+  value       = { for name, fn in module.function : name => fn.source_object }
+}
+
+output "token_secret" {
+  description = "Add the token secret's value with: gcloud secrets versions add <this> --data-file=-"
+  value       = google_secret_manager_secret.token_secret.secret_id
+}

@@ -1,0 +1,60 @@
+variable "project_id" {
+  description = "The Google Cloud project Lapor is deployed to."
+  type        = string
+}
+
+variable "region" {
+  description = "Region of the functions, the source bucket and the scheduler jobs (asia-southeast2 is Jakarta)."
+  type        = string
+  default     = "asia-southeast2"
+}
+
+variable "firestore_location" {
+  description = "Firestore location_id: a region (asia-southeast2) or a multi-region (nam5, eur3). Fixed once the database exists."
+  type        = string
+  default     = "asia-southeast2"
+}
+
+variable "scheduler_region" {
+  description = "Region of the Cloud Scheduler jobs, when Cloud Scheduler is not offered in var.region (null: var.region)."
+  type        = string
+  default     = null
+}
+
+variable "settings" {
+  description = <<-EOT
+    LAPOR_* settings (shared/config.py) given to every function, e.g.
+    { LAPOR_COMPLAINT_DAYS = "14", LAPOR_LOCAL_DAYS_OFF = "2025-06-12" }.
+    Not here: LAPOR_TOKEN_SECRET (Secret Manager), LAPOR_PROJECT (project_id) and the
+    LAPOR_TOPIC_* names (the topology's). The allowed names are in topology.json.
+  EOT
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for name in keys(var.settings) : contains(local.topology.settings, name)])
+    error_message = "Unknown or Terraform-owned setting. Allowed: the \"settings\" list in infra/topology.json (python -m tools.export_topology)."
+  }
+}
+
+variable "function_overrides" {
+  description = "Per function sizing, e.g. { submit = { max_instances = 50 } }; unset fields keep the defaults in main.tf."
+  type = map(object({
+    memory          = optional(string)
+    max_instances   = optional(number)
+    timeout_seconds = optional(number)
+  }))
+  default = {}
+}
+
+variable "token_secret_id" {
+  description = "Secret Manager secret holding LAPOR_TOKEN_SECRET. Terraform creates the secret, never its value: add it with `gcloud secrets versions add`."
+  type        = string
+  default     = "lapor-token-secret"
+}
+
+variable "alert_email" {
+  description = "Where to send alerts (dead-lettered messages, a stuck subscription). null: no alerting."
+  type        = string
+  default     = null
+}
