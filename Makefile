@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 # Reinstall only when the dependency list changes.
 STAMP := $(VENV)/.lapor-deps.stamp
 
-.PHONY: help venv check run test lint bench clean clean-data
+.PHONY: help venv check run test lint bench bundle clean clean-data
 
 help:
 	@echo "make venv        create .venv and install dependencies (from pyproject.toml)"
@@ -18,6 +18,7 @@ help:
 	@echo "make test        all test tiers: unit, integration, functional, e2e"
 	@echo "make lint        ruff check, ruff format --check, mypy"
 	@echo "make bench       run the benchmarks"
+	@echo "make bundle      infra/topology.json + build/<name>.zip for each function (then terraform, see README-infra.md)"
 	@echo "make clean       remove caches and build output (keeps .lapor/ local data)"
 	@echo "make clean-data  remove .lapor/ (the local stack's saved data and secret)"
 
@@ -49,6 +50,13 @@ lint: venv
 
 bench: venv
 	$(PY) -m bench
+
+# Deployment bundles: functions/<name>/ + shared/ as build/<name>/ and a deterministic
+# build/<name>.zip (Terraform uploads it as <name>-<md5>.zip), after refreshing the
+# topology Terraform reads.
+bundle: venv
+	$(PY) -m tools.export_topology
+	$(PY) -m tools.bundle
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

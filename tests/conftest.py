@@ -19,7 +19,7 @@ from tools.stack import Emulators, LocalStack, PrerequisiteError, Prerequisites,
 
 TEST_TOKEN_SECRET = "test-token-secret-not-for-production"
 TEST_PROJECT = "lapor-test"
-TIERS = ("unit", "integration", "functional", "e2e")
+TIERS = ("unit", "infra", "integration", "functional", "e2e")
 EMULATOR_FIXTURES = {"emulators", "clean_emulators", "seeded_emulators", "local_stack"}
 
 
