@@ -434,3 +434,19 @@ def test_overdue_filter_lists_only_reports_past_their_resolve_date(
     assert [item["id"] for item in page["items"]] == [old]
     everything = app.get("/api/v1/inbox", headers=auth(keys["dpupr"])).get_json()
     assert {item["id"] for item in everything["items"]} == {old, fresh}
+
+
+def test_demo_keys_are_issued_once_and_work(
+    app: FlaskClient, db: firestore.Client, tmp_path: Any
+) -> None:
+    from tools.api_keys import DEMO_KEYS, ensure_demo_keys
+
+    path = tmp_path / ".lapor" / "demo-keys.json"
+    first = ensure_demo_keys(db, path)
+    assert set(first) == {name for name, *_ in DEMO_KEYS}
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    again = ensure_demo_keys(db, path)
+    assert again == first  # a restart keeps the same keys
+    assert len(list(db.collection("api_keys").stream())) == len(DEMO_KEYS)
+    key = first["national_admin"]["key"]
+    assert app.get("/api/v1/inbox", headers=auth(key)).status_code == 200
