@@ -43,6 +43,14 @@ class Settings(BaseModel):
     # One agency webhook POST, connect to last byte; a slower answer is retried later.
     webhook_timeout_s: float = Field(default=10.0, gt=0)
     public_base_url: str = ""
+    # Routing: where dispositions are announced, and how sure the keyword classifier
+    # must be to route on its own (below it, the report waits in the admin queue).
+    topic_agency_notifications: str = "agency-notifications"
+    route_auto_threshold: float = Field(default=0.75, ge=0, le=1)
+    # The outbox sweeper republishes entries still pending this long after their commit
+    # (longer than a healthy publish plus a route takes), at most this many per run.
+    outbox_sweep_age_s: int = Field(default=120, ge=0)
+    outbox_sweep_limit: int = Field(default=500, ge=1)
 
     @field_validator("local_days_off", mode="before")
     @classmethod
