@@ -13,11 +13,16 @@ locals {
   subscriptions  = { for s in local.topology.subscriptions : s.name => s }
   push_functions = toset([for s in local.topology.subscriptions : s.push_function])
 
+  dead_lettering_subscriptions = {
+    for name, s in local.subscriptions : name => s if s.dead_letter_topic != null
+  }
+  dead_letter_topics = toset([for s in local.dead_lettering_subscriptions : s.dead_letter_topic])
+
   # Dead-letter topics nobody subscribes to: a pull subscription keeps what lands
   # there for a week, so an operator can read it (messages on a topic without a
   # subscription are dropped).
   unread_dead_letter_topics = setsubtract(
-    toset([for s in local.topology.subscriptions : s.dead_letter_topic]),
+    local.dead_letter_topics,
     toset([for s in local.topology.subscriptions : s.topic]),
   )
 
@@ -82,9 +87,14 @@ resource "google_pubsub_subscription" "push" {
     maximum_backoff = "${each.value.max_backoff_s}s"
   }
 
-  dead_letter_policy {
-    dead_letter_topic     = google_pubsub_topic.this[each.value.dead_letter_topic].id
-    max_delivery_attempts = each.value.max_delivery_attempts
+  # A subscription reading a dead-letter topic has none of its own (its handler only
+  # records the failure): it retries with backoff for as long as the message is kept.
+  dynamic "dead_letter_policy" {
+    for_each = each.value.dead_letter_topic == null ? [] : [each.value]
+    content {
+      dead_letter_topic     = google_pubsub_topic.this[dead_letter_policy.value.dead_letter_topic].id
+      max_delivery_attempts = dead_letter_policy.value.max_delivery_attempts
+    }
   }
 
   # Never expire for inactivity: a quiet month must not delete the route subscription.
@@ -115,7 +125,7 @@ resource "google_pubsub_subscription" "dead_letter_hold" {
 # Dead-lettering is done by the Pub/Sub service agent: it must be able to publish to
 # each dead-letter topic and to acknowledge on each source subscription.
 resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
-  for_each = toset([for s in local.topology.subscriptions : s.dead_letter_topic])
+  for_each = local.dead_letter_topics
   project  = var.project_id
   topic    = google_pubsub_topic.this[each.value].name
   role     = "roles/pubsub.publisher"
@@ -123,7 +133,7 @@ resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
 }
 
 resource "google_pubsub_subscription_iam_member" "dead_letter_subscriber" {
-  for_each     = local.subscriptions
+  for_each     = local.dead_lettering_subscriptions
   project      = var.project_id
   subscription = google_pubsub_subscription.push[each.key].name
   role         = "roles/pubsub.subscriber"
