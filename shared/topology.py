@@ -36,13 +36,15 @@ class Subscription:
     The push endpoint is that function's URL, known only when the stack runs. Failed
     deliveries are retried with exponential backoff between ``min_backoff_s`` and
     ``max_backoff_s``, then moved to ``dead_letter_topic`` after
-    ``max_delivery_attempts`` (Pub/Sub accepts 5-100).
+    ``max_delivery_attempts`` (Pub/Sub accepts 5-100). The subscriptions that read a
+    dead-letter topic have none themselves: their handlers only record the failure
+    (a Firestore write), so they retry with backoff until the message expires.
     """
 
     name: str
     topic: str
     push_function: str
-    dead_letter_topic: str
+    dead_letter_topic: str | None
     max_delivery_attempts: int = 5
     min_backoff_s: int = 10
     max_backoff_s: int = 600
@@ -57,6 +59,13 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     ),
     # Agency webhooks: the notify function retries 5xx/408/429/timeouts through this
     # policy, then the message moves to the dead-letter topic ...
+    # A report routing gave up on waits for an admin, with the reason on the report.
+    Subscription(
+        name="route-dead-letter",
+        topic=REPORT_SUBMITTED_DEAD_LETTER,
+        push_function="route",
+        dead_letter_topic=None,
+    ),
     Subscription(
         name="notify",
         topic=AGENCY_NOTIFICATIONS,
@@ -66,11 +75,12 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     # ... whence the same function (it tells the two apart by the dead-letter
     # attributes Pub/Sub adds) records the delivery as failed. Its own dead-letter
     # topic is itself: a marking that keeps failing goes round again, never lost.
+    # A notification delivery gave up on shows as failed in the report's delivery log.
     Subscription(
         name="notify-dead-letter",
         topic=AGENCY_NOTIFICATIONS_DEAD_LETTER,
         push_function="notify",
-        dead_letter_topic=AGENCY_NOTIFICATIONS_DEAD_LETTER,
+        dead_letter_topic=None,
     ),
 )
 

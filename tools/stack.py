@@ -579,9 +579,13 @@ def ensure_pubsub(
                     minimum_backoff=duration_pb2.Duration(seconds=spec.min_backoff_s),
                     maximum_backoff=duration_pb2.Duration(seconds=spec.max_backoff_s),
                 ),
-                dead_letter_policy=types.DeadLetterPolicy(
-                    dead_letter_topic=publisher.topic_path(project, spec.dead_letter_topic),
-                    max_delivery_attempts=spec.max_delivery_attempts,
+                dead_letter_policy=(
+                    types.DeadLetterPolicy(
+                        dead_letter_topic=publisher.topic_path(project, spec.dead_letter_topic),
+                        max_delivery_attempts=spec.max_delivery_attempts,
+                    )
+                    if spec.dead_letter_topic
+                    else None
                 ),
             )
             try:

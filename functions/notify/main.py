@@ -22,12 +22,11 @@ from cloudevents.http import CloudEvent
 from shared import topology, wiring
 from shared.config import settings
 from shared.logging import bind_trace, setup_logging, unbind_trace
+from shared.pubsub_push import dead_letter_attempts, is_dead_letter
 from shared.usecases.notify import (
     MalformedNotification,
     Ports,
-    dead_letter_attempts,
     decode_push,
-    is_dead_letter,
     mark_dead_lettered,
     notify_agency,
 )

@@ -6,7 +6,9 @@ file decides is the answer Pub/Sub gets:
   logged at ERROR with why and acknowledged (return normally);
 - anything transient (Firestore or Pub/Sub unavailable, contention exhausted, the
   notification not yet published) raises, so Pub/Sub retries with backoff and, after
-  the subscription's maximum attempts, dead-letters it.
+  the subscription's maximum attempts, dead-letters it;
+- a dead-lettered message comes back here (subscription ``route-dead-letter``) and
+  puts the report in the admin queue with the reason.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def route(cloud_event: CloudEvent) -> None:
     token = bind_trace(cloud_event.get("traceparent"), settings().project)
     try:
         try:
-            message = decode_push(cloud_event.data)
+            message = decode_push(cloud_event.data, cloud_event.get("source"))
         except MalformedMessage as exc:
             log.error(
                 "malformed report.submitted message acknowledged",

@@ -754,6 +754,7 @@ def admin_queue_fields(mark: AdminQueueMark) -> Doc:
         "admin_queued_at": _ts(mark.at),
         "suggested_agency_id": mark.suggested_agency_id,
         "suggestion_confidence": mark.confidence,
+        "admin_queue_reason": mark.reason,
     }
 
 

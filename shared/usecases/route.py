@@ -48,7 +48,9 @@ from shared.ports import (
     ReportNotFound,
     ReportStore,
 )
+from shared.pubsub_push import dead_letter_attempts, is_dead_letter
 from shared.reference import AgencyKind, Reference, load_reference
+from shared.topology import REPORT_SUBMITTED_DEAD_LETTER
 from shared.usecases.act import act
 
 log = logging.getLogger(__name__)
@@ -76,14 +78,18 @@ class SubmittedMessage:
     report_id: str
     outbox_id: str  # "<report id>.<seq>": the outbox entry this message settles
     seq: int  # the timeline event that made the report submitted
+    # Pushed from the dead-letter topic: routing failed every attempt Pub/Sub made.
+    dead_lettered: bool = False
+    delivery_attempts: int | None = None
 
 
 _OUTBOX_ID = re.compile(r"^(?P<report>[A-Za-z0-9_-]+)\.(?P<seq>[1-9][0-9]{0,8})$")
 
 
-def decode_push(data: Any) -> SubmittedMessage:
+def decode_push(data: Any, source: str | None = None) -> SubmittedMessage:
     """The Pub/Sub push CloudEvent's data (``{"message": {"data": b64, "attributes"}}``)
-    as a :class:`SubmittedMessage`, or :class:`MalformedMessage` saying why not."""
+    as a :class:`SubmittedMessage`, or :class:`MalformedMessage` saying why not.
+    ``source`` is the CloudEvent's, which names the topic under Eventarc."""
     if not isinstance(data, Mapping) or not isinstance(data.get("message"), Mapping):
         raise MalformedMessage("the event carries no Pub/Sub message")
     message = data["message"]
@@ -110,7 +116,14 @@ def decode_push(data: Any) -> SubmittedMessage:
         raise MalformedMessage(
             f"ce-id {outbox_id!r} is not '<report_id>.<seq>' for report {parsed.report_id!r}"
         )
-    return SubmittedMessage(parsed.report_id, outbox_id, int(match["seq"]))
+    assert isinstance(attributes, Mapping)
+    return SubmittedMessage(
+        parsed.report_id,
+        outbox_id,
+        int(match["seq"]),
+        dead_lettered=is_dead_letter(attributes, source, REPORT_SUBMITTED_DEAD_LETTER),
+        delivery_attempts=dead_letter_attempts(attributes),
+    )
 
 
 # --- the reference data, as routing wants it ------------------------------------------
@@ -179,11 +192,13 @@ def decide(report: Report, tables: RoutingTables, threshold: float) -> Routing:
 
 @dataclass(frozen=True)
 class AdminQueueMark:
-    """Why a report waits for an admin: the classifier's weak suggestion, if any."""
+    """Why a report waits for an admin: the classifier's weak suggestion, if any, or
+    the failure that made routing give up."""
 
     at: dt.datetime
     suggested_agency_id: str | None = None
     confidence: float | None = None
+    reason: str | None = None
 
 
 class RouteStore(ReportStore, Protocol):
@@ -277,6 +292,8 @@ def route_report(
     report = store.get(message.report_id)
     if report is None:
         raise ReportNotFound(message.report_id)
+    if message.dead_lettered:
+        return _give_up(report, message, store, clock)
     for _ in range(_GUARD_ATTEMPTS):
         if not _awaiting(report, message.seq):
             return _redelivered(report, message, store, publisher, settings)
@@ -352,6 +369,20 @@ def _queue_for_admin(
         },
     )
     return RouteResult(Outcome.ADMIN_QUEUE if marked else Outcome.ALREADY_HANDLED, routing)
+
+
+def _give_up(
+    report: Report, message: SubmittedMessage, store: RouteStore, clock: Clock
+) -> RouteResult:
+    """Every attempt failed: an admin routes it by hand, and the sweeper stops resending."""
+    attempts = message.delivery_attempts or "all"
+    mark = AdminQueueMark(clock.now(), reason=f"routing failed after {attempts} attempts")
+    marked = store.mark_for_admin(report.id, message.seq, mark, (message.outbox_id,))
+    log.error(
+        "routing gave up; report waits in the admin queue",
+        extra={"report_id": report.id, "outbox_id": message.outbox_id, "marked": marked},
+    )
+    return RouteResult(Outcome.ADMIN_QUEUE if marked else Outcome.ALREADY_HANDLED)
 
 
 def _redelivered(

@@ -251,6 +251,29 @@ def test_a_report_nobody_can_place_waits_in_the_admin_queue(
     assert pull(NOTIFICATIONS_SUB, wait_s=1) == []
 
 
+def test_a_dead_lettered_message_puts_the_report_in_the_admin_queue_with_the_reason(
+    app: FlaskClient, db: firestore.Client
+) -> None:
+    report_id = submit()
+    [message] = pull("route", 1)
+    # What Pub/Sub pushes from the dead-letter topic (attributes measured on the emulator).
+    body = envelope(message, subscription="route-dead-letter")
+    body["message"]["attributes"].update(
+        {
+            "CloudPubSubDeadLetterSourceSubscription": "route",
+            "CloudPubSubDeadLetterSourceDeliveryCount": "5",
+        }
+    )
+
+    assert app.post("/", json=body).status_code in (200, 204)
+
+    doc = report_doc(db, report_id)
+    assert (doc["state"], doc["admin_queue"]) == ("submitted", True)
+    assert doc["admin_queue_reason"] == "routing failed after 5 attempts"
+    assert outbox_ids(db) == set()  # the sweeper has nothing left to resend
+    assert pull(NOTIFICATIONS_SUB, wait_s=1) == []
+
+
 # --- once per message -----------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Sequence
@@ -234,6 +235,33 @@ def test_a_weak_suggestion_waits_in_the_admin_queue_and_settles_the_message() ->
     assert mark.confidence is not None and mark.confidence < SETTINGS.route_auto_threshold
     assert message.outbox_id in store.settled
     assert publisher.published == []
+
+
+def test_a_dead_lettered_message_gives_up_to_the_admin_queue_with_the_reason() -> None:
+    store = RoutingStore()
+    message = dataclasses.replace(submitted(store), dead_lettered=True, delivery_attempts=5)
+    publisher = InMemoryPublisher()
+
+    result = run(store, message, publisher)
+
+    assert result.outcome is Outcome.ADMIN_QUEUE
+    assert report_of(store, message).state is State.SUBMITTED  # not routed by a guess
+    assert store.admin_queue[message.report_id].reason == "routing failed after 5 attempts"
+    assert message.outbox_id in store.settled  # the sweeper stops resending it
+    assert publisher.published == []
+    assert run(store, message, publisher).outcome is Outcome.ALREADY_HANDLED
+
+
+def test_dead_letter_attributes_mark_a_pushed_message() -> None:
+    attributes = {
+        "ce-id": "abc.3",
+        "CloudPubSubDeadLetterSourceSubscription": "route",
+        "CloudPubSubDeadLetterSourceDeliveryCount": "5",
+    }
+    decoded = decode_push(push_data({"report_id": "abc"}, attributes))
+    assert (decoded.dead_lettered, decoded.delivery_attempts) == (True, 5)
+    plain = decode_push(push_data({"report_id": "abc"}, {"ce-id": "abc.3"}))
+    assert (plain.dead_lettered, plain.delivery_attempts) == (False, None)
 
 
 def test_nothing_to_go_on_means_the_admin_queue_without_a_suggestion() -> None:

@@ -36,6 +36,7 @@ from shared.domain.report import (
     submit,
 )
 from shared.ports import FixedClock
+from shared.pubsub_push import is_dead_letter
 from shared.usecases.notify import (
     AgencyChannel,
     Delivery,
@@ -47,7 +48,6 @@ from shared.usecases.notify import (
     Ports,
     SendResult,
     decode_push,
-    is_dead_letter,
     mark_dead_lettered,
     notify_agency,
 )
