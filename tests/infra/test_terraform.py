@@ -404,11 +404,11 @@ def test_ttl_policies_and_exemptions_are_configured(
     for collection in (IDEMPOTENCY, RATE_LIMITS):
         ttl = overrides.get((collection, "expires_at"))
         assert ttl is not None and ttl.get("ttl") is True, f"no TTL on {collection}.expires_at"
-    for field in ("title", "description"):
-        assert overrides[(REPORTS, field)].get("indexes") == [], f"{REPORTS}.{field} indexed"
+    for name in ("title", "description"):
+        assert overrides[(REPORTS, name)].get("indexes") == [], f"{REPORTS}.{name} indexed"
     field = resource(root, "google_firestore_field", "override")
     assert field["for_each"] == "${local.field_overrides}"
-    dynamic = {name for block in field["dynamic"] for name in block}
+    dynamic = {kind for block in field["dynamic"] for kind in block}
     assert dynamic == {"ttl_config", "index_config"}
     assert "local.firestore_config.fieldOverrides" in locals_of(root)["field_overrides"]
 
