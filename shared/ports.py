@@ -86,8 +86,19 @@ class PublishFailed(Exception):
 
 
 @dataclass(frozen=True)
+class Tally:
+    """A running total moved in the same commit as the change that explains it."""
+
+    counter: str  # a family of totals, e.g. "routing_stats"
+    key: str  # which total, e.g. a routing rule id
+    field: str  # e.g. "not_our_authority"
+    by: int = 1
+
+
+@dataclass(frozen=True)
 class Change:
-    """What one transition writes, atomically: the report, its event, and the outbox.
+    """What one transition writes, atomically: the report, its event, the outbox, and
+    the running totals the event moves.
 
     ``settle`` names outbox entries this change has dealt with (the route function
     settles the ``report.submitted`` entry it consumed), so the sweeper leaves them.
@@ -97,6 +108,7 @@ class Change:
     event: TimelineEvent
     outbox: tuple[OutboxMessage, ...] = ()
     settle: tuple[str, ...] = ()
+    tallies: tuple[Tally, ...] = ()
 
 
 class ReportNotFound(Exception):

@@ -30,6 +30,7 @@ class InMemoryReportStore:
     idempotency: dict[str, IdempotencyRecord] = field(default_factory=dict)
     rate_slots: dict[str, set[int]] = field(default_factory=dict)
     settled: set[str] = field(default_factory=set)
+    tallies: dict[tuple[str, str, str], int] = field(default_factory=dict)
     commits: int = 0
 
     def new_report_id(self) -> str:
@@ -81,6 +82,9 @@ class InMemoryReportStore:
             self.outbox[message.id] = message
         for message_id in change.settle:
             self.settled.add(message_id)
+        for tally in change.tallies:
+            key = (tally.counter, tally.key, tally.field)
+            self.tallies[key] = self.tallies.get(key, 0) + tally.by
         return change
 
 

@@ -449,8 +449,9 @@ class FirestoreReportStore:
         """Read, decide and write in one Firestore transaction (retried on contention).
 
         Writes the whole report, creates the event document (a create: an event is
-        never overwritten), writes the emitted outbox entries and deletes the settled
-        ones. Costs 1 read, 1 commit and 2 + emitted + settled writes.
+        never overwritten), writes the emitted outbox entries, deletes the settled
+        ones and moves the tallies (running totals such as a rule's misroutings).
+        Costs 1 read, 1 commit and 2 + emitted + settled + tallies writes.
         """
         ref = self._reports.document(report_id)
         attempts = {"commits": 0, "writes": 0}
@@ -473,9 +474,15 @@ class FirestoreReportStore:
                 transaction.set(self._outbox.document(message.id), outbox_to_doc(message))
             for message_id in change.settle:
                 transaction.delete(self._outbox.document(message_id))
+            for tally in change.tallies:
+                transaction.set(
+                    self._client.collection(tally.counter).document(tally.key),
+                    {tally.field: firestore.Increment(tally.by), "key": tally.key},
+                    merge=True,
+                )
             # The wrapper commits right after this returns (and reruns us if aborted).
             attempts["commits"] += 1
-            attempts["writes"] = 2 + len(change.outbox) + len(change.settle)
+            attempts["writes"] = 2 + len(change.outbox) + len(change.settle) + len(change.tallies)
             return change
 
         try:
@@ -579,7 +586,6 @@ class FirestoreReportStore:
 # Kept apart from the report store above: these serve only the agency function.
 
 API_KEYS = "api_keys"
-ROUTING_STATS = "routing_stats"
 
 if TYPE_CHECKING:
     from shared.usecases.agency import ApiKeyRecord, InboxPage, InboxQuery
@@ -603,7 +609,7 @@ def _chunks(values: Sequence[str], size: int) -> list[list[str]]:
 
 
 class FirestoreAgencyStore:
-    """API key lookup, the inbox queries and the misrouting counter.
+    """API key lookup and the inbox queries.
 
     Inbox order: newest submission first, ``(submitted_at desc, id desc)``; the overdue
     view orders by ``(resolve_due asc, id asc)``, most overdue first (Firestore wants the
@@ -621,12 +627,6 @@ class FirestoreAgencyStore:
         snap = self._client.collection(API_KEYS).document(key_hash).get()
         self.stats.add(reads=1)
         return api_key_from_doc(key_hash, snap.to_dict() or {}) if snap.exists else None
-
-    def count_misrouting(self, rule_id: str) -> None:
-        self._client.collection(ROUTING_STATS).document(rule_id).set(
-            {"not_our_authority": firestore.Increment(1), "rule_id": rule_id}, merge=True
-        )
-        self.stats.add(commits=1, writes=1)
 
     def inbox(self, query: InboxQuery) -> InboxPage:
         from shared.usecases.agency import InboxPage

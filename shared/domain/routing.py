@@ -15,6 +15,8 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from shared.domain.report import Action, TimelineEvent
+
 
 class Method(StrEnum):
     NAMED = "named"
@@ -130,3 +132,19 @@ def route(
             return Routing(Method.CLASSIFIER, agency, confidence=confidence)
         return Routing(Method.ADMIN_QUEUE, None, confidence=confidence, suggested_agency_id=agency)
     return Routing(Method.ADMIN_QUEUE, None)
+
+
+def rule_tallies(event: TimelineEvent) -> tuple[tuple[str, str], ...]:
+    """The per-rule counters an event moves, as (rule id, counter) pairs.
+
+    A rule's misrouting rate is ``not_our_authority / dispositions``; both are counted
+    in the commit that records the event, so the published figure cannot drift.
+    """
+    rule_id = event.data.get("rule_id")
+    if not rule_id:
+        return ()
+    if event.action is Action.DISPOSITION:
+        return ((str(rule_id), "dispositions"),)
+    if event.action is Action.NOT_OUR_AUTHORITY:
+        return ((str(rule_id), "not_our_authority"),)
+    return ()

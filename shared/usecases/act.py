@@ -7,7 +7,10 @@ from collections.abc import Callable
 from shared.config import Settings
 from shared.domain import report as lifecycle
 from shared.domain.report import Command, Report, TimelineEvent
-from shared.ports import Change, Clock, OutboxMessage, ReportStore
+from shared.domain.routing import rule_tallies
+from shared.ports import Change, Clock, OutboxMessage, ReportStore, Tally
+
+ROUTING_STATS = "routing_stats"
 
 # Outbox messages a change emits, given the report after it and its event.
 Emit = Callable[[Report, TimelineEvent], tuple[OutboxMessage, ...]]
@@ -36,6 +39,7 @@ def act(
         if guard is not None:
             guard(report)
         after, event = lifecycle.apply(report, command, now, calendar, policy)
-        return Change(after, event, emit(after, event) if emit else (), settle)
+        tallies = tuple(Tally(ROUTING_STATS, rule, field) for rule, field in rule_tallies(event))
+        return Change(after, event, emit(after, event) if emit else (), settle, tallies)
 
     return store.transition(report_id, decide)

@@ -294,10 +294,6 @@ def resubmitted(settings: Settings) -> Callable[[Report, TimelineEvent], tuple[O
     return emit
 
 
-class RoutingStats(Protocol):
-    def count_misrouting(self, rule_id: str) -> None: ...
-
-
 @dataclass(frozen=True)
 class AgencyCommand:
     """What the API asks for; turned into a domain Command for the caller."""
@@ -318,7 +314,6 @@ def take_action(
     store: ReportStore,
     clock: Clock,
     settings: Settings,
-    stats: RoutingStats | None = None,
 ) -> Change:
     """Apply one agency action through ``act``; raise ReportNotFound or a LifecycleError."""
     scope = scope_of(caller, reference)
@@ -347,19 +342,11 @@ def take_action(
             _check_forward(reference, report, request.unit_id)
 
     emit = resubmitted(settings) if action is Action.NOT_OUR_AUTHORITY else None
-    change = act(
+    # A Bukan Wewenang counts against the rule that sent the report, in the same
+    # commit (act derives the tally from the event).
+    return act(
         report_id, command, store=store, clock=clock, settings=settings, emit=emit, guard=guard
     )
-    rule_id = change.event.data.get("rule_id")
-    if action is Action.NOT_OUR_AUTHORITY and rule_id and stats is not None:
-        # After the commit, not inside it: the transition port writes only the report,
-        # its event and the outbox. The event (data.rule_id) is the record; this counter
-        # is a cheap running total and may miss one if the instance dies right here.
-        try:
-            stats.count_misrouting(str(rule_id))
-        except Exception:
-            log.exception("misrouting counter not updated", extra={"rule_id": str(rule_id)})
-    return change
 
 
 def _check_forward(reference: Reference, report: Report, unit_id: str | None) -> None:

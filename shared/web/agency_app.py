@@ -38,7 +38,7 @@ from shared.domain.report import (
 from shared.ports import Clock, Publisher, PublishFailed, ReportNotFound, ReportStore
 from shared.reference import Reference
 from shared.usecases import agency
-from shared.usecases.agency import AgencyCommand, ApiKeyStore, Caller, InboxStore, RoutingStats
+from shared.usecases.agency import AgencyCommand, ApiKeyStore, Caller, InboxStore
 from shared.web.http import BASE_HEADERS, BodyTooLarge, field_errors, json_response, problem
 from shared.web.http import read_body as _read_body
 from shared.web.i18n import Lang
@@ -130,7 +130,6 @@ class Deps:
     store: ReportStore
     keys: ApiKeyStore
     inbox: InboxStore
-    stats: RoutingStats | None
     clock: Clock
     publisher: Publisher | None = None
 
@@ -154,7 +153,6 @@ def default_deps() -> Deps:
         store=wiring.report_store(),
         keys=extra,
         inbox=extra,
-        stats=extra,
         clock=wiring.clock(),
         publisher=wiring.publisher(),
     )
@@ -361,7 +359,6 @@ def act(
             store=deps.store,
             clock=deps.clock,
             settings=deps.settings,
-            stats=deps.stats,
         )
     except ReportNotFound:
         return _not_found(path, lang)

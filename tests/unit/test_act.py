@@ -80,6 +80,31 @@ def test_an_action_commits_the_report_its_event_and_its_outbox_once() -> None:
     assert change.event.data["agency_id"] == "dpupr-cianjur"
 
 
+def test_rule_totals_move_in_the_same_commit_as_the_event() -> None:
+    store = InMemoryReportStore()
+    report_id = stored_report(store)
+    routed = Command(
+        Action.DISPOSITION,
+        Actor(Role.SYSTEM, "system:route"),
+        agency_id="dpupr-cianjur",
+        data={"method": "rule", "rule_id": "cianjur-jalan"},
+    )
+    act(report_id, routed, store=store, clock=CLOCK, settings=SETTINGS)
+    commits = store.commits
+    act(
+        report_id,
+        Command(Action.NOT_OUR_AUTHORITY, ADMIN, reason="Jalan provinsi"),
+        store=store,
+        clock=CLOCK,
+        settings=SETTINGS,
+    )
+    assert store.commits == commits + 1
+    assert store.tallies == {
+        ("routing_stats", "cianjur-jalan", "dispositions"): 1,
+        ("routing_stats", "cianjur-jalan", "not_our_authority"): 1,
+    }
+
+
 def test_a_refused_action_writes_nothing() -> None:
     store = InMemoryReportStore()
     report_id = stored_report(store)

@@ -62,14 +62,6 @@ class Keys:
 
 
 @dataclass
-class Stats:
-    counted: list[str] = field(default_factory=list)
-
-    def count_misrouting(self, rule_id: str) -> None:
-        self.counted.append(rule_id)
-
-
-@dataclass
 class Inbox:
     reports: list[Report] = field(default_factory=list)
     asked: list[InboxQuery] = field(default_factory=list)
@@ -121,8 +113,9 @@ def make_report(
     return store.reports[report_id]
 
 
-def take(store: InMemoryReportStore, report: Report, caller: Caller, request: AgencyCommand,
-         stats: Stats | None = None) -> lifecycle.TimelineEvent:  # fmt: skip
+def take(
+    store: InMemoryReportStore, report: Report, caller: Caller, request: AgencyCommand
+) -> lifecycle.TimelineEvent:
     change = agency.take_action(
         report.id,
         caller,
@@ -131,7 +124,6 @@ def take(store: InMemoryReportStore, report: Report, caller: Caller, request: Ag
         store=store,
         clock=FixedClock(NOW),
         settings=settings(),
-        stats=stats,
     )
     return change.event
 
@@ -256,18 +248,16 @@ def test_forward_in_the_wrong_state_is_an_illegal_transition_not_a_bad_unit() ->
 def test_wrong_target_returns_report_for_rerouting_and_counts_against_the_rule() -> None:
     store = InMemoryReportStore()
     report = make_report(store, rule_id="jalan-cianjur")
-    stats = Stats()
     event = take(
-        store, report, DPUPR, AgencyCommand(Action.NOT_OUR_AUTHORITY, reason="Jalan provinsi."),
-        stats,
-    )  # fmt: skip
+        store, report, DPUPR, AgencyCommand(Action.NOT_OUR_AUTHORITY, reason="Jalan provinsi.")
+    )
     after = store.reports[report.id]
     assert after.state is State.SUBMITTED and after.agency_id is None
     assert after.rejected_by == ("dpupr-cianjur",)
     message = store.outbox[f"{report.id}.{event.seq}"]
     expected = submitted_event(after, message.id, NOW, "report-submitted")
     assert message == expected
-    assert stats.counted == ["jalan-cianjur"]
+    assert store.tallies == {("routing_stats", "jalan-cianjur", "not_our_authority"): 1}
 
 
 def test_unit_officer_may_not_archive_or_reroute() -> None:
