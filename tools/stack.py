@@ -44,6 +44,7 @@ DEFAULT_PROJECT = "lapor-local"
 LOCALHOST = "127.0.0.1"
 DEFAULT_FIRESTORE_PORT = 8681
 DEFAULT_PUBSUB_PORT = 8682
+DEFAULT_RECEIVER_PORT = 8090
 # Known functions and their default ports; a function directory not listed here gets
 # the next free port after these.
 FUNCTION_PORTS: dict[str, int] = {
@@ -747,6 +748,7 @@ class LocalStack:
         extra_env: Mapping[str, str] | None = None,
         echo: IO[str] | None = None,
         root: Path = REPO_ROOT,
+        receiver_port: int | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.project = project
@@ -768,10 +770,26 @@ class LocalStack:
         )
         self.processes: dict[str, ManagedProcess] = {}
         self.scheduler: Scheduler | None = None
+        # Plays every demo agency's side: verifies each signed webhook and logs it.
+        self.receiver_port = receiver_port or free_port()
+        self.receiver: ManagedProcess | None = None
 
     @property
     def export_dir(self) -> Path:
         return self.data_dir / "firestore"
+
+    @property
+    def receiver_url(self) -> str:
+        return f"http://{LOCALHOST}:{self.receiver_port}"
+
+    @property
+    def receiver_log(self) -> Path:
+        """One JSON line per webhook received (agency, id, verified, tracking code)."""
+        return self.data_dir / "logs" / "webhook-receiver.log"
+
+    @property
+    def demo_keys_path(self) -> Path:
+        return self.data_dir / "demo-keys.json"
 
     @property
     def urls(self) -> dict[str, str]:
@@ -800,6 +818,19 @@ class LocalStack:
             if self.seed:
                 self._seed()
             env = self.env()
+            self.receiver = ManagedProcess(
+                "webhook-receiver",
+                [
+                    sys.executable,
+                    "-m",
+                    "tools.webhook_receiver",
+                    f"--port={self.receiver_port}",
+                ],
+                self.receiver_log,
+                env=env,
+                cwd=self.root,
+                echo=self.echo,
+            )
             for name in self.functions:
                 self.processes[name] = ManagedProcess(
                     name,
@@ -817,6 +848,7 @@ class LocalStack:
                     cwd=self.root,
                     echo=self.echo,
                 )
+            wait_until_answering(self.receiver_url + "/", self.receiver, any_status=True)
             for name, process in self.processes.items():
                 # Any HTTP answer will do: a CloudEvent function answers GET with an error.
                 wait_until_answering(self.urls[name] + "/", process, any_status=True)
@@ -828,19 +860,15 @@ class LocalStack:
         return self
 
     def _seed(self) -> None:
+        """Reference data, webhook secrets, demo agencies pointed at the receiver, and
+        the demo API keys (written to ``demo_keys_path``)."""
+        from tools.api_keys import ensure_demo_keys_on_emulator
         from tools.seed import seed_emulator
 
-        try:
-            counts = seed_emulator(self.emulators.firestore_host, self.project)
-        except ModuleNotFoundError as exc:
-            # Only while the reference loader does not exist yet; any other error stops.
-            if exc.name != "shared.reference":
-                raise
-            print(
-                "lapor: warning: shared/reference.py is missing: reference data NOT seeded",
-                file=sys.stderr,
-            )
-            return
+        host = self.emulators.firestore_host
+        demo_webhook_url = self.receiver_url + "/hooks/{agency_id}"
+        counts = seed_emulator(host, self.project, demo_webhook_url=demo_webhook_url)
+        ensure_demo_keys_on_emulator(host, self.project, self.demo_keys_path)
         if self.echo is not None:
             summary = ", ".join(f"{n} {name}" for name, n in counts.items())
             print(f"lapor: seeded {summary}", file=self.echo, flush=True)
@@ -863,7 +891,12 @@ class LocalStack:
         return self.export_dir / metadata.relative_to(staging)
 
     def dead(self) -> list[ManagedProcess]:
-        everything = [*self.processes.values(), self.emulators.firestore, self.emulators.pubsub]
+        everything = [
+            *self.processes.values(),
+            self.receiver,
+            self.emulators.firestore,
+            self.emulators.pubsub,
+        ]
         return [p for p in everything if p is not None and not p.alive()]
 
     def stop(self, export: bool | None = None) -> Path | None:
@@ -880,6 +913,8 @@ class LocalStack:
                 print(f"lapor: export failed, data not saved: {exc}", file=sys.stderr)
         for process in self.processes.values():
             process.stop()
+        if self.receiver is not None:
+            self.receiver.stop()
         self.emulators.stop()
         return exported
 
@@ -923,6 +958,8 @@ def _run(environ: Mapping[str, str]) -> int:
     pubsub_port = _env_port(env, "LAPOR_PUBSUB_PORT", DEFAULT_PUBSUB_PORT)
     _require_free(firestore_port, "Firestore emulator", "LAPOR_FIRESTORE_PORT")
     _require_free(pubsub_port, "Pub/Sub emulator", "LAPOR_PUBSUB_PORT")
+    receiver_port = _env_port(env, "LAPOR_RECEIVER_PORT", DEFAULT_RECEIVER_PORT)
+    _require_free(receiver_port, "webhook receiver", "LAPOR_RECEIVER_PORT")
     names = discover_functions()
     ports = function_ports(names, env, strict_defaults=False)
     stack = LocalStack(
@@ -934,6 +971,7 @@ def _run(environ: Mapping[str, str]) -> int:
         functions=names,
         persist=True,
         echo=sys.stdout,
+        receiver_port=receiver_port,
     )
     stack.emulators.prerequisites = prereq
 
@@ -961,6 +999,7 @@ def _run(environ: Mapping[str, str]) -> int:
         ("Pub/Sub emulator", f"http://{stack.emulators.pubsub_host}"),
         *[(f"function {name}", url + "/") for name, url in stack.urls.items()],
     ]
+    rows.append(("Agency webhooks to", stack.receiver_url + "/hooks/<agency id>"))
     if "submit" in stack.urls:
         rows.insert(0, ("Citizen form", stack.urls["submit"] + "/"))
     width = max(len(label) for label, _ in rows)
@@ -969,6 +1008,7 @@ def _run(environ: Mapping[str, str]) -> int:
         print(f"  {label.ljust(width)}  {url}")
     if not names:
         print("  (no functions/<name>/main.py yet: only the emulators are running)")
+    print(f"  Agency API keys: {stack.demo_keys_path} (demo only)")
     print(f"  Logs: {data_dir / 'logs'}/   Stop: Ctrl-C (saves Firestore data)\n", flush=True)
 
     status = 0
