@@ -6,27 +6,10 @@ function on 127.0.0.1), and a real Chromium fills the form.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from tests.e2e.citizen import CODE, fill_report
 from tools.stack import LocalStack
-
-CODE = re.compile(r"\b[0-9A-HJKMNP-TV-Z]{3}-[0-9A-HJKMNP-TV-Z]{3}-[0-9A-HJKMNP-TV-Z]{3}\b")
-
-
-def fill_report(page: Any) -> None:
-    page.check("#f-type-pengaduan")
-    page.fill("#f-title", "Jalan berlubang di depan Pasar Cianjur")
-    page.fill(
-        "#f-description",
-        "Ada lubang besar di Jalan Siliwangi depan pasar. Sudah dua pengendara motor jatuh "
-        "minggu ini, terutama malam hari karena lampu jalan juga mati.",
-    )
-    page.select_option("#f-category", "infrastruktur.jalan")
-    page.select_option("#f-province_code", "32")
-    page.select_option("#f-regency_code", "32.03")
-    page.fill('[name="reporter.name"]', "Siti Aminah")
-    page.fill('[name="reporter.phone"]', "081234567890")
 
 
 def test_a_citizen_submits_and_follows_a_report(local_stack: LocalStack, phone: Any) -> None:
