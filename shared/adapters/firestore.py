@@ -36,6 +36,7 @@ from shared.domain.privacy import ReporterIdentity
 from shared.domain.report import (
     Action,
     Actor,
+    AdminQueue,
     Region,
     Report,
     ReportType,
@@ -125,6 +126,27 @@ def _check_version(doc: Mapping[str, Any], what: str) -> None:
 _REPORT_FIELDS_NOT_STORED = frozenset({"id", "region"})
 
 
+def _admin_queue_to_doc(queue: AdminQueue | None) -> Doc | None:
+    if queue is None:
+        return None
+    return {
+        "reason": queue.reason,
+        "suggested_agency_id": queue.suggested_agency_id,
+        "confidence": queue.confidence,
+    }
+
+
+def _admin_queue_from_doc(doc: Any) -> AdminQueue | None:
+    if not doc:
+        return None
+    confidence = doc.get("confidence")
+    return AdminQueue(
+        reason=str(doc["reason"]),
+        suggested_agency_id=doc.get("suggested_agency_id"),
+        confidence=float(confidence) if confidence is not None else None,
+    )
+
+
 def report_to_doc(report: Report) -> Doc:
     """The report document. Absent values are stored as null so every document has the
     same fields (and ``where("agency_id", "==", None)`` finds unrouted reports)."""
@@ -152,6 +174,7 @@ def report_to_doc(report: Report) -> Doc:
         "routing_method": report.routing_method,
         "routing_rule_id": report.routing_rule_id,
         "rejected_by": list(report.rejected_by),
+        "admin_queue": _admin_queue_to_doc(report.admin_queue),
         "paused_working_days": report.paused_working_days,
         "on_hold_since": _opt_ts(report.on_hold_since),
         "first_response_at": _opt_ts(report.first_response_at),
@@ -188,6 +211,7 @@ def report_from_doc(report_id: str, doc: Mapping[str, Any]) -> Report:
         routing_method=doc.get("routing_method"),
         routing_rule_id=doc.get("routing_rule_id"),
         rejected_by=tuple(str(agency) for agency in doc.get("rejected_by") or ()),
+        admin_queue=_admin_queue_from_doc(doc.get("admin_queue")),
         paused_working_days=int(doc.get("paused_working_days", 0)),
         on_hold_since=_opt_utc(doc.get("on_hold_since")),
         first_response_at=_opt_utc(doc.get("first_response_at")),
@@ -496,47 +520,6 @@ class FirestoreReportStore:
     # --- routing and the outbox sweeper (route and sweep use cases) -------------------
     # Kept together so other additions to this class stay easy to tell apart.
 
-    def mark_for_admin(
-        self, report_id: str, expected_seq: int, suggestion: AdminQueueMark, settle: Sequence[str]
-    ) -> bool:
-        """Put a still-unrouted report in the admin queue and settle ``settle``, atomically.
-
-        Only if the report is still ``submitted`` at ``expected_seq`` (the event that
-        the consumed message announced); otherwise change nothing and return False.
-        The report's state does not change (the lifecycle has no "queued" state): the
-        fields ``admin_queue``, ``suggested_agency_id``, ``suggestion_confidence`` and
-        ``admin_queued_at`` mark it, and the next transition (a full ``set``) clears
-        them. Costs 1 read, 1 commit, 1 + len(settle) writes.
-        """
-        ref = self._reports.document(report_id)
-        attempts = {"commits": 0, "writes": 0}
-
-        @firestore.transactional
-        def run(transaction: firestore.Transaction) -> bool:
-            snap = ref.get(transaction=transaction)
-            self.stats.add(reads=1)
-            if not snap.exists:
-                raise ReportNotFound(report_id)
-            doc = snap.to_dict() or {}
-            if doc.get("state") != State.SUBMITTED.value or doc.get("last_seq") != expected_seq:
-                return False
-            if doc.get("admin_queue"):  # a redelivery: already queued by this message
-                return False
-            transaction.update(ref, admin_queue_fields(suggestion))
-            for message_id in settle:
-                transaction.delete(self._outbox.document(message_id))
-            attempts["commits"] += 1
-            attempts["writes"] = 1 + len(settle)
-            return True
-
-        try:
-            marked: bool = run(self._client.transaction())
-        except BaseException:
-            self.stats.add(commits=attempts["commits"])
-            raise
-        self.stats.add(commits=attempts["commits"], writes=attempts["writes"])
-        return marked
-
     def pending_outbox_entry(self, message_id: str) -> OutboxMessage | None:
         """The outbox entry if it is still pending (1 read)."""
         snap = self._outbox.document(message_id).get()
@@ -742,20 +725,6 @@ def _inbox_shapes() -> tuple[tuple[str, Callable[[firestore.Client], Any]], ...]
 # --- routing and sweeping: documents and queries ---------------------------------------
 
 _BATCH_LIMIT = 500  # writes per Firestore commit
-
-
-if TYPE_CHECKING:
-    from shared.usecases.route import AdminQueueMark
-
-
-def admin_queue_fields(mark: AdminQueueMark) -> Doc:
-    return {
-        "admin_queue": True,
-        "admin_queued_at": _ts(mark.at),
-        "suggested_agency_id": mark.suggested_agency_id,
-        "suggestion_confidence": mark.confidence,
-        "admin_queue_reason": mark.reason,
-    }
 
 
 def pending_outbox_query(outbox: Any, created_before: dt.datetime, limit: int) -> Any:

@@ -95,6 +95,12 @@ def view(
     if audience is not Audience.PUBLIC:
         shown["target_agency_id"] = report.target_agency_id
         shown["unit_id"] = report.unit_id
+    if audience in (Audience.AGENCY, Audience.ADMIN) and report.admin_queue is not None:
+        shown["admin_queue"] = {
+            "reason": report.admin_queue.reason,
+            "suggested_agency_id": report.admin_queue.suggested_agency_id,
+            "confidence": report.admin_queue.confidence,
+        }
     if identity is not None and _may_see_identity(report, audience):
         shown["reporter"] = {
             "name": identity.name,

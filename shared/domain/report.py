@@ -56,6 +56,7 @@ class Role(StrEnum):
 class Action(StrEnum):
     SUBMIT = "submit"
     DISPOSITION = "disposition"  # verified and routed to an agency
+    QUEUE_FOR_ADMIN = "queue_for_admin"  # routing could not place it: an admin will
     HOLD = "hold"  # admin asks the reporter for more; the clock pauses
     ANSWER_HOLD = "answer_hold"
     ARCHIVE = "archive"
@@ -78,6 +79,7 @@ AGENCY_STAFF = frozenset({R.NATIONAL_ADMIN, R.AGENCY_ADMIN, R.UNIT_OFFICER})
 TRANSITIONS: Mapping[tuple[State, Action], State] = MappingProxyType(
     {
         (S.SUBMITTED, A.DISPOSITION): S.DISPOSITIONED,
+        (S.SUBMITTED, A.QUEUE_FOR_ADMIN): S.SUBMITTED,
         (S.SUBMITTED, A.HOLD): S.ON_HOLD,
         (S.SUBMITTED, A.ARCHIVE): S.ARCHIVED,
         (S.ON_HOLD, A.ANSWER_HOLD): S.SUBMITTED,
@@ -100,6 +102,7 @@ PERMITTED_ROLES: Mapping[Action, frozenset[Role]] = MappingProxyType(
     {
         A.SUBMIT: frozenset({R.REPORTER}),
         A.DISPOSITION: ADMINS | {R.SYSTEM},
+        A.QUEUE_FOR_ADMIN: frozenset({R.SYSTEM}),
         A.HOLD: ADMINS,
         A.ANSWER_HOLD: frozenset({R.REPORTER}),
         A.ARCHIVE: ADMINS | {R.SYSTEM},
@@ -115,7 +118,7 @@ PERMITTED_ROLES: Mapping[Action, frozenset[Role]] = MappingProxyType(
     }
 )
 
-NEEDS_REASON = frozenset({A.HOLD, A.ARCHIVE, A.NOT_OUR_AUTHORITY, A.REOPEN})
+NEEDS_REASON = frozenset({A.HOLD, A.ARCHIVE, A.NOT_OUR_AUTHORITY, A.REOPEN, A.QUEUE_FOR_ADMIN})
 NEEDS_MESSAGE = frozenset({A.FOLLOW_UP, A.REPORTER_REPLY, A.ANSWER_HOLD, A.RESOLVE})
 
 
@@ -188,6 +191,15 @@ class TimelineEvent:
 
 
 @dataclass(frozen=True)
+class AdminQueue:
+    """Why an unrouted report waits for an admin, and what the classifier suggested."""
+
+    reason: str
+    suggested_agency_id: str | None = None
+    confidence: float | None = None
+
+
+@dataclass(frozen=True)
 class Region:
     province_code: str  # Kemendagri code, e.g. "32"
     regency_code: str | None = None  # e.g. "32.03"
@@ -234,6 +246,8 @@ class Report:
     routing_rule_id: str | None = None
     # Agencies that answered "Bukan Wewenang": routing never sends the report back.
     rejected_by: tuple[str, ...] = ()
+    # Set while routing has given the report to an admin; any other action clears it.
+    admin_queue: AdminQueue | None = None
     paused_working_days: int = 0
     on_hold_since: dt.datetime | None = None
     first_response_at: dt.datetime | None = None
@@ -327,7 +341,7 @@ def apply(
     if action in NEEDS_MESSAGE:
         _require(command.message and command.message.strip(), f"{action.value} needs a message")
 
-    changes: dict[str, object] = {"state": target, "updated_at": now}
+    changes: dict[str, object] = {"state": target, "updated_at": now, "admin_queue": None}
     data = dict(command.data)
     match action:
         case Action.DISPOSITION:
@@ -346,6 +360,14 @@ def apply(
             )
             data["agency_id"] = str(command.agency_id)
             data["method"] = method
+        case Action.QUEUE_FOR_ADMIN:
+            suggested = data.get("suggested_agency_id")
+            confidence = data.get("confidence")
+            changes["admin_queue"] = AdminQueue(
+                reason=str(command.reason).strip(),
+                suggested_agency_id=str(suggested) if suggested else None,
+                confidence=float(confidence) if confidence is not None else None,
+            )
         case Action.FORWARD:
             _require(command.unit_id, "forward needs a unit")
             changes["unit_id"] = command.unit_id

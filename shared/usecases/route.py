@@ -7,8 +7,9 @@ Consumes the ``report.submitted`` message (from submit, from the sweeper, or fro
 - an agency: a DISPOSITION through :func:`act` that settles the consumed outbox entry
   and adds one ``agency-notifications`` outbox entry, published right after the
   commit (and deleted from the outbox once the bus has it);
-- no agency: the report stays ``submitted`` and is marked for the admin queue, the
-  consumed entry settled in the same commit.
+- no agency: a QUEUE_FOR_ADMIN through :func:`act` (the report stays ``submitted``,
+  with the reason and any weak suggestion on it and on the timeline), settling the
+  consumed entry in the same commit.
 
 Idempotent per message: the message announces the event that made the report
 ``submitted`` (outbox id ``<report id>.<seq>``). A report no longer ``submitted`` at
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
 import functools
 import json
 import logging
@@ -56,6 +56,10 @@ from shared.usecases.act import act
 log = logging.getLogger(__name__)
 
 REPORT_DISPOSITIONED = "id.lapor.report.dispositioned.v1"
+# Reasons on the timeline (the reporter reads them too): Bahasa Indonesia.
+NO_MATCH = "Tidak ada aturan perutean yang cocok; menunggu admin."
+WEAK_SUGGESTION = "Saran otomatis belum cukup yakin; menunggu admin."
+GAVE_UP = "Perutean otomatis gagal setelah {attempts} percobaan; menunggu admin."
 ROUTER = Actor(Role.SYSTEM, "system:route")
 _GUARD_ATTEMPTS = 3
 
@@ -190,30 +194,7 @@ def decide(report: Report, tables: RoutingTables, threshold: float) -> Routing:
 # --- the ports beyond ReportStore -----------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AdminQueueMark:
-    """Why a report waits for an admin: the classifier's weak suggestion, if any, or
-    the failure that made routing give up."""
-
-    at: dt.datetime
-    suggested_agency_id: str | None = None
-    confidence: float | None = None
-    reason: str | None = None
-
-
 class RouteStore(ReportStore, Protocol):
-    def mark_for_admin(
-        self,
-        report_id: str,
-        expected_seq: int,
-        suggestion: AdminQueueMark,
-        settle: Sequence[str],
-    ) -> bool:
-        """Mark a report still submitted at ``expected_seq`` for the admin queue and
-        settle ``settle`` atomically; False (nothing written) if it moved on or is
-        already queued."""
-        ...
-
     def pending_outbox_entry(self, message_id: str) -> OutboxMessage | None: ...
 
     def settle_outbox(self, message_ids: Sequence[str]) -> None: ...
@@ -293,13 +274,11 @@ def route_report(
     if report is None:
         raise ReportNotFound(message.report_id)
     if message.dead_lettered:
-        return _give_up(report, message, store, clock)
+        return _give_up(report, message, store, clock, settings)
     for _ in range(_GUARD_ATTEMPTS):
         if not _awaiting(report, message.seq):
             return _redelivered(report, message, store, publisher, settings)
         routing = decide(report, tables, settings.route_auto_threshold)
-        if routing.agency_id is None:
-            return _queue_for_admin(report, message, routing, store, clock)
         try:
             return _disposition(message, routing, store, publisher, clock, settings, tables)
         except _AlreadyHandled:
@@ -318,11 +297,14 @@ def _disposition(
     settings: Settings,
     tables: RoutingTables,
 ) -> RouteResult:
+    """Record the decision through ``act``: to the agency, or to the admin queue."""
     data: dict[str, str | int] = {"method": routing.method.value}
     if routing.rule_id:
         data["rule_id"] = routing.rule_id
     if routing.confidence is not None:
         data["confidence"] = f"{routing.confidence:.3f}"  # event data holds str | int
+    if routing.suggested_agency_id:
+        data["suggested_agency_id"] = routing.suggested_agency_id
 
     def guard(fresh: Report) -> None:
         # Inside the transaction, on the report as it is now.
@@ -330,6 +312,22 @@ def _disposition(
             raise _AlreadyHandled
         if decide(fresh, tables, settings.route_auto_threshold) != routing:
             raise _RoutingChanged
+
+    if routing.agency_id is None:
+        reason = WEAK_SUGGESTION if routing.suggested_agency_id else NO_MATCH
+        command = Command(Action.QUEUE_FOR_ADMIN, ROUTER, reason=reason, data=data)
+        act(
+            message.report_id, command, store=store, clock=clock, settings=settings,
+            settle=(message.outbox_id,), guard=guard,
+        )  # fmt: skip
+        log.info(
+            "report waits in the admin queue",
+            extra={
+                "report_id": message.report_id,
+                "suggested_agency_id": routing.suggested_agency_id,
+            },
+        )
+        return RouteResult(Outcome.ADMIN_QUEUE, routing)
 
     topic = settings.topic_agency_notifications
     change = act(
@@ -355,34 +353,34 @@ def _disposition(
     return RouteResult(Outcome.DISPOSITIONED, routing, published)
 
 
-def _queue_for_admin(
-    report: Report, message: SubmittedMessage, routing: Routing, store: RouteStore, clock: Clock
-) -> RouteResult:
-    mark = AdminQueueMark(clock.now(), routing.suggested_agency_id, routing.confidence)
-    marked = store.mark_for_admin(report.id, message.seq, mark, (message.outbox_id,))
-    log.info(
-        "report waits in the admin queue" if marked else "report already in the admin queue",
-        extra={
-            "report_id": report.id,
-            "suggested_agency_id": routing.suggested_agency_id,
-            "confidence": routing.confidence,
-        },
-    )
-    return RouteResult(Outcome.ADMIN_QUEUE if marked else Outcome.ALREADY_HANDLED, routing)
-
-
 def _give_up(
-    report: Report, message: SubmittedMessage, store: RouteStore, clock: Clock
+    report: Report, message: SubmittedMessage, store: RouteStore, clock: Clock, settings: Settings
 ) -> RouteResult:
     """Every attempt failed: an admin routes it by hand, and the sweeper stops resending."""
-    attempts = message.delivery_attempts or "all"
-    mark = AdminQueueMark(clock.now(), reason=f"routing failed after {attempts} attempts")
-    marked = store.mark_for_admin(report.id, message.seq, mark, (message.outbox_id,))
+
+    def guard(fresh: Report) -> None:
+        if not _awaiting(fresh, message.seq):
+            raise _AlreadyHandled
+
+    attempts = message.delivery_attempts or "semua"
+    command = Command(
+        Action.QUEUE_FOR_ADMIN,
+        ROUTER,
+        reason=GAVE_UP.format(attempts=attempts),
+        data={"method": "dead_letter"},
+    )
+    try:
+        act(
+            report.id, command, store=store, clock=clock, settings=settings,
+            settle=(message.outbox_id,), guard=guard,
+        )  # fmt: skip
+    except _AlreadyHandled:
+        return RouteResult(Outcome.ALREADY_HANDLED)
     log.error(
         "routing gave up; report waits in the admin queue",
-        extra={"report_id": report.id, "outbox_id": message.outbox_id, "marked": marked},
+        extra={"report_id": report.id, "outbox_id": message.outbox_id},
     )
-    return RouteResult(Outcome.ADMIN_QUEUE if marked else Outcome.ALREADY_HANDLED)
+    return RouteResult(Outcome.ADMIN_QUEUE)
 
 
 def _redelivered(

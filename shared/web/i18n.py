@@ -371,6 +371,10 @@ STATE_LABELS: Mapping[str, tuple[str, str]] = {
 ACTION_LABELS: Mapping[str, tuple[str, str]] = {
     "submit": ("Laporan dikirim", "Report submitted"),
     "disposition": ("Diverifikasi dan didisposisikan", "Verified and dispositioned"),
+    "queue_for_admin": (
+        "Menunggu verifikasi admin untuk diarahkan",
+        "Waiting for an administrator to route it",
+    ),
     "hold": ("Ditunda, menunggu keterangan pelapor", "On hold, waiting for the reporter"),
     "answer_hold": ("Pelapor melengkapi keterangan", "The reporter answered"),
     "archive": ("Diarsipkan", "Archived"),

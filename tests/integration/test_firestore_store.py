@@ -30,6 +30,7 @@ from shared.domain.privacy import ReporterIdentity
 from shared.domain.report import (
     Action,
     Actor,
+    AdminQueue,
     Command,
     IllegalTransition,
     Region,
@@ -494,6 +495,7 @@ def _everything_set() -> Report:
         routing_method="rule",
         routing_rule_id="cianjur-jalan",
         rejected_by=("dbmpr-jabar", "pemkab-cianjur"),  # order kept: who refused first
+        admin_queue=AdminQueue("menunggu admin", "dinkes-cianjur", 0.42),
         paused_working_days=4,
         on_hold_since=at + dt.timedelta(days=1),
         first_response_at=at + dt.timedelta(days=2),

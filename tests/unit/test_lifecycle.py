@@ -181,6 +181,24 @@ def test_bukan_wewenang_counts_against_the_rule_and_blocks_the_agency() -> None:
         apply(back, command_for(Action.DISPOSITION), MONDAY, CAL, POLICY)
 
 
+def test_the_admin_queue_mark_holds_until_the_next_action() -> None:
+    command = Command(
+        Action.QUEUE_FOR_ADMIN,
+        Actor(Role.SYSTEM, "system:route"),
+        reason="no rule or confident suggestion",
+        data={"suggested_agency_id": "dinkes-cianjur", "confidence": "0.5"},
+    )
+    queued, event = apply(new_report(), command, MONDAY, CAL, POLICY)
+    assert queued.state is State.SUBMITTED and event.seq == 2
+    assert queued.admin_queue is not None
+    assert (queued.admin_queue.suggested_agency_id, queued.admin_queue.confidence) == (
+        "dinkes-cianjur",
+        0.5,
+    )
+    routed, _ = apply(queued, command_for(Action.DISPOSITION), MONDAY, CAL, POLICY)
+    assert routed.admin_queue is None
+
+
 def test_disposition_records_the_agency() -> None:
     after, event = apply(
         in_state(State.SUBMITTED), command_for(Action.DISPOSITION), MONDAY, CAL, POLICY

@@ -26,11 +26,10 @@ from shared.domain.report import (
     State,
 )
 from shared.domain.routing import KeywordProfile, Method, Rule
-from shared.ports import Change, FixedClock, OutboxMessage, ReportNotFound
+from shared.ports import FixedClock, OutboxMessage, ReportNotFound
 from shared.reference import load_reference
 from shared.usecases.act import act
 from shared.usecases.route import (
-    AdminQueueMark,
     MalformedMessage,
     NotificationPending,
     Outcome,
@@ -65,27 +64,7 @@ TABLES = RoutingTables(
 class RoutingStore(InMemoryReportStore):
     """The shared fake plus what routing and sweeping need (added here, not changed)."""
 
-    admin_queue: dict[str, AdminQueueMark] = field(default_factory=dict)
     swept: dict[str, int] = field(default_factory=dict)
-
-    def mark_for_admin(
-        self,
-        report_id: str,
-        expected_seq: int,
-        suggestion: AdminQueueMark,
-        settle: Sequence[str],
-    ) -> bool:
-        report = self.reports.get(report_id)
-        if report is None:
-            raise ReportNotFound(report_id)
-        if report.state is not State.SUBMITTED or report.last_seq != expected_seq:
-            return False
-        if report_id in self.admin_queue:
-            return False
-        self.commits += 1
-        self.admin_queue[report_id] = suggestion
-        self.settled.update(settle)
-        return True
 
     def pending_outbox_entry(self, message_id: str) -> OutboxMessage | None:
         return None if message_id in self.settled else self.outbox.get(message_id)
@@ -104,12 +83,6 @@ class RoutingStore(InMemoryReportStore):
     def record_sweep(self, message_ids: Sequence[str], at: dt.datetime) -> None:
         for message_id in message_ids:
             self.swept[message_id] = self.swept.get(message_id, 0) + 1
-
-    def transition(self, report_id: str, decide: Any) -> Change:
-        change = super().transition(report_id, decide)
-        if report_id in self.admin_queue:  # a full write of the report drops the mark
-            del self.admin_queue[report_id]
-        return change
 
 
 def submitted(
@@ -230,8 +203,8 @@ def test_a_weak_suggestion_waits_in_the_admin_queue_and_settles_the_message() ->
 
     assert result.outcome is Outcome.ADMIN_QUEUE
     assert report_of(store, message).state is State.SUBMITTED
-    mark = store.admin_queue[message.report_id]
-    assert mark.suggested_agency_id == "dinkes-cianjur"
+    mark = report_of(store, message).admin_queue
+    assert mark is not None and mark.suggested_agency_id == "dinkes-cianjur"
     assert mark.confidence is not None and mark.confidence < SETTINGS.route_auto_threshold
     assert message.outbox_id in store.settled
     assert publisher.published == []
@@ -246,7 +219,9 @@ def test_a_dead_lettered_message_gives_up_to_the_admin_queue_with_the_reason() -
 
     assert result.outcome is Outcome.ADMIN_QUEUE
     assert report_of(store, message).state is State.SUBMITTED  # not routed by a guess
-    assert store.admin_queue[message.report_id].reason == "routing failed after 5 attempts"
+    queued = report_of(store, message).admin_queue
+    assert queued is not None and "gagal setelah 5 percobaan" in queued.reason
+    assert store.events[message.report_id][-1].action is Action.QUEUE_FOR_ADMIN
     assert message.outbox_id in store.settled  # the sweeper stops resending it
     assert publisher.published == []
     assert run(store, message, publisher).outcome is Outcome.ALREADY_HANDLED
@@ -270,7 +245,8 @@ def test_nothing_to_go_on_means_the_admin_queue_without_a_suggestion() -> None:
 
     run(store, message)
 
-    assert store.admin_queue[message.report_id].suggested_agency_id is None
+    mark = report_of(store, message).admin_queue
+    assert mark is not None and mark.suggested_agency_id is None
 
 
 # --- once per message -----------------------------------------------------------------
