@@ -21,7 +21,7 @@ from functools import cache
 from typing import Annotated, Any, ClassVar
 
 from flask import Request, Response
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, StringConstraints
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, RequestRedirect, Rule
 
@@ -39,8 +39,7 @@ from shared.ports import Clock, Publisher, PublishFailed, ReportNotFound, Report
 from shared.reference import Reference
 from shared.usecases import agency
 from shared.usecases.agency import AgencyCommand, ApiKeyStore, Caller, InboxStore
-from shared.web.http import BASE_HEADERS, BodyTooLarge, field_errors, json_response, problem
-from shared.web.http import read_body as _read_body
+from shared.web.http import BASE_HEADERS, Problem, json_response, parse_json_body, problem
 from shared.web.i18n import Lang
 
 log = logging.getLogger("lapor.agency")
@@ -118,6 +117,15 @@ URLS = Map(
 )
 PUBLIC_ENDPOINTS = frozenset({"openapi", "health"})
 MAX_BODY_BYTES = 16 * 1024
+# The body refusals' titles (by i18n key, see shared.web.http.read_json_object): the
+# same in either language, and no details.
+_BODY_TITLES: Mapping[str, str] = {
+    "unsupported_type": "Send application/json",
+    "too_large": "Body too large",
+    "malformed_json": "Malformed JSON",
+    "json_not_object": "The body must be a JSON object",
+    "validation_failed": "Validation failed",
+}
 
 
 # --- dependencies ---------------------------------------------------------------------
@@ -185,6 +193,10 @@ def _unauthorized(lang: Lang) -> Response:
     )
 
 
+def _body_wording(key: str, lang: Lang, **values: object) -> str | None:
+    return _BODY_TITLES.get(key)
+
+
 def _not_found(path: str, lang: Lang) -> Response:
     return problem(404, "not-found", "Not found", instance=path, lang=lang)
 
@@ -237,6 +249,8 @@ def handle(request: Request, deps: Deps | Callable[[], Deps] | None = None) -> R
                 response = _unauthorized(lang)
             else:
                 response = HANDLERS[endpoint](request, made, caller, lang, **args)
+    except Problem as refused:
+        response = refused.response
     except RequestRedirect as moved:
         response = Response(status=308, headers={"Location": moved.new_url})
     except NotFound:
@@ -324,24 +338,14 @@ def act(
     op = OPERATIONS.get(operation)
     if op is None:
         return _not_found(path, lang)
-    if (request.mimetype or "").lower() != "application/json":
-        return problem(415, "unsupported-media-type", "Send application/json", lang=lang)
-    try:
-        raw = _read_body(request, MAX_BODY_BYTES)
-        data = json.loads(raw.decode("utf-8"))
-    except BodyTooLarge:
-        return problem(413, "body-too-large", "Body too large", lang=lang)
-    except (UnicodeDecodeError, ValueError):
-        return problem(400, "malformed-json", "Malformed JSON", lang=lang)
-    if not isinstance(data, dict):
-        return problem(400, "malformed-json", "The body must be a JSON object", lang=lang)
-    try:
-        body = op.body.model_validate(data)
-    except ValidationError as invalid:
-        errors = field_errors(invalid, lang)
-        return problem(
-            422, "validation", "Validation failed", errors=errors, instance=path, lang=lang
-        )
+    body = parse_json_body(
+        request,
+        op.body,
+        max_bytes=MAX_BODY_BYTES,
+        lang=lang,
+        wording=_body_wording,
+        instance=path,
+    )
     fields = body.model_dump()
     command = AgencyCommand(
         action=op.action,

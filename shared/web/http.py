@@ -1,22 +1,25 @@
-"""HTTP plumbing for the submit function: routes, guards, problem+json, client address.
+"""HTTP plumbing for the submit and agency functions: routes, guards, problem+json,
+JSON bodies, client address.
 
-Nothing here knows about reports; :mod:`shared.web.submit_app` does.
+Nothing here knows about reports; :mod:`shared.web.submit_app` and
+:mod:`shared.web.agency_app` do.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from flask import Request, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from werkzeug.routing import Map, Rule
 
 from shared.web.i18n import Lang, t
 
 PROBLEM_JSON = "application/problem+json"
+JSON_MEDIA_TYPE = "application/json"
 # A URN names the problem without pretending to be a page one can open.
 PROBLEM_BASE = "urn:lapor:problem:"
 
@@ -64,6 +67,18 @@ class BodyTooLarge(Exception):
 
 class UnsupportedMediaType(Exception):
     pass
+
+
+class Problem(Exception):
+    """A refusal raised instead of returned: the app's ``handle`` answers ``response``.
+
+    The body helpers below raise it, so a handler reads ``body = parse_json_body(...)``
+    and carries on; what the client gets is the response, unchanged.
+    """
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
 
 
 def media_type(request: Request) -> str:
@@ -199,3 +214,131 @@ def field_errors(exc: ValidationError, lang: Lang) -> list[FieldError]:
                 values = {"max": ctx.get("max_length")}
         seen[field] = FieldError(field, code, t(f"err_{code}", lang, **values))
     return list(seen.values())
+
+
+# --- JSON bodies ----------------------------------------------------------------------
+
+
+class Wording(Protocol):
+    """The text of an i18n key (see :mod:`shared.web.i18n`) in ``lang``; None for none.
+
+    The citizen API passes :func:`shared.web.i18n.t`; the agency API its fixed English
+    titles and no details.
+    """
+
+    def __call__(self, key: str, lang: Lang, **values: object) -> str | None: ...
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _refusal(
+    status: int,
+    kind: str,
+    wording: Wording,
+    lang: Lang,
+    title: str,
+    detail: str | None = None,
+    **values: object,
+) -> Problem:
+    return Problem(
+        problem(
+            status,
+            kind,
+            wording(title, lang) or title,
+            wording(detail, lang, **values) if detail else None,
+            lang=lang,
+        )
+    )
+
+
+def read_json_object(
+    request: Request,
+    *,
+    max_bytes: int,
+    lang: Lang,
+    wording: Wording = t,
+    allow_empty: bool = False,
+    before_parse: Callable[[], None] | None = None,
+) -> dict[str, Any]:
+    """The request's body as a JSON object, or :class:`Problem`.
+
+    415 when the media type is not JSON, 413 over ``max_bytes`` (the read itself is
+    bounded), 400 ``malformed-json`` when it is not UTF-8 JSON or not an object. With
+    ``allow_empty`` an empty body is ``{}`` and needs no media type, so the body is read
+    (413) before its type is looked at (415). ``before_parse`` runs once the body is
+    read and before it is parsed; it may raise a Problem of its own (the submit API
+    checks its Idempotency-Key there).
+    """
+    if not allow_empty:
+        _require_json(request, wording, lang)
+    try:
+        body = read_body(request, max_bytes)
+    except BodyTooLarge:
+        raise _refusal(
+            413, "body-too-large", wording, lang, "too_large", "too_large_detail",
+            limit=max_bytes // 1024,
+        ) from None  # fmt: skip
+    if allow_empty:
+        if not body.strip():
+            return {}
+        _require_json(request, wording, lang)
+    if before_parse is not None:
+        before_parse()
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise _refusal(400, "malformed-json", wording, lang, "malformed_json") from None
+    if not isinstance(data, dict):
+        raise _refusal(400, "malformed-json", wording, lang, "json_not_object")
+    return data
+
+
+def _require_json(request: Request, wording: Wording, lang: Lang) -> None:
+    if media_type(request) != JSON_MEDIA_TYPE:
+        raise _refusal(
+            415, "unsupported-media-type", wording, lang, "unsupported_type", "unsupported_json"
+        )
+
+
+def validation_problem(
+    invalid: ValidationError, lang: Lang, *, wording: Wording = t, instance: str | None = None
+) -> Response:
+    """422 ``validation`` with one translated entry per field."""
+    errors = field_errors(invalid, lang)
+    return problem(
+        422,
+        "validation",
+        wording("validation_failed", lang) or "validation_failed",
+        wording("validation_failed_detail", lang, count=len(errors)),
+        errors=errors,
+        instance=instance,
+        lang=lang,
+    )
+
+
+def parse_json_body(
+    request: Request,
+    model: type[M],
+    *,
+    max_bytes: int,
+    lang: Lang,
+    wording: Wording = t,
+    context: Mapping[str, Any] | None = None,
+    instance: str | None = None,
+    before_parse: Callable[[], None] | None = None,
+) -> M:
+    """The request's JSON object validated as ``model``, or :class:`Problem`.
+
+    The refusals of :func:`read_json_object` (415, 413, 400), then 422 from
+    :func:`validation_problem` (``instance`` goes only on that one).
+    """
+    data = read_json_object(
+        request, max_bytes=max_bytes, lang=lang, wording=wording, before_parse=before_parse
+    )
+    try:
+        return model.model_validate(data, context=context)
+    except ValidationError as invalid:
+        raise Problem(
+            validation_problem(invalid, lang, wording=wording, instance=instance)
+        ) from None

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import json
 import logging
 import re
 import secrets
@@ -51,12 +50,16 @@ from shared.web.http import (
     URLS,
     BodyTooLarge,
     FieldError,
+    Problem,
     client_address,
     field_errors,
     json_response,
     media_type,
+    parse_json_body,
     problem,
     read_body,
+    read_json_object,
+    validation_problem,
 )
 from shared.web.i18n import (
     Lang,
@@ -83,7 +86,6 @@ log = logging.getLogger("lapor.submit")
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
-JSON_MEDIA_TYPE = "application/json"
 # The hidden nonce and the API's Idempotency-Key: visible ASCII, bounded.
 _KEY = re.compile(r"^[\x21-\x7e]{8,255}$")
 # Form fields that are not part of the report.
@@ -269,6 +271,8 @@ def handle(request: Request, deps: Deps | Callable[[], Deps] | None = None) -> R
     try:
         endpoint, args = adapter.match()
         response = HANDLERS[endpoint](ctx, **args)
+    except Problem as refused:
+        response = refused.response
     except RequestRedirect as moved:
         response = _redirect(moved.new_url, code=308)
     except NotFound:
@@ -672,56 +676,31 @@ def track_action(ctx: Ctx, code: str, operation: str) -> Response:
 # --- the JSON API ---------------------------------------------------------------------
 
 
+def _check_idempotency_key(key: str | None, lang: Lang) -> None:
+    if key is not None and not _KEY.fullmatch(key):
+        raise Problem(
+            problem(
+                400,
+                "invalid-idempotency-key",
+                t("bad_request", lang),
+                t("idempotency_invalid", lang),
+                lang=lang,
+            )
+        )
+
+
 def api_submit(ctx: Ctx) -> Response:
     lang, request, deps = ctx.lang, ctx.request, ctx.deps
-    if media_type(request) != JSON_MEDIA_TYPE:
-        return problem(
-            415,
-            "unsupported-media-type",
-            t("unsupported_type", lang),
-            t("unsupported_json", lang),
-            lang=lang,
-        )
-    try:
-        body = read_body(request, deps.settings.max_body_bytes)
-    except BodyTooLarge:
-        limit = deps.settings.max_body_bytes // 1024
-        return problem(
-            413,
-            "body-too-large",
-            t("too_large", lang),
-            t("too_large_detail", lang, limit=limit),
-            lang=lang,
-        )
     key = request.headers.get("Idempotency-Key")
-    if key is not None and not _KEY.fullmatch(key):
-        return problem(
-            400,
-            "invalid-idempotency-key",
-            t("bad_request", lang),
-            t("idempotency_invalid", lang),
-            lang=lang,
-        )
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return problem(400, "malformed-json", t("malformed_json", lang), lang=lang)
-    if not isinstance(data, dict):
-        return problem(400, "malformed-json", t("json_not_object", lang), lang=lang)
-    try:
-        report_in = ReportIn.model_validate(
-            data, context={"catalog": deps.catalog, "today": _today(deps)}
-        )
-    except ValidationError as invalid:
-        errors = field_errors(invalid, lang)
-        return problem(
-            422,
-            "validation",
-            t("validation_failed", lang),
-            t("validation_failed_detail", lang, count=len(errors)),
-            errors=errors,
-            lang=lang,
-        )
+    report_in = parse_json_body(
+        request,
+        ReportIn,
+        max_bytes=deps.settings.max_body_bytes,
+        lang=lang,
+        context={"catalog": deps.catalog, "today": _today(deps)},
+        # A bad key is refused after the body's 415/413 and before its 400/422.
+        before_parse=lambda: _check_idempotency_key(key, lang),
+    )
     try:
         result = _submit(ctx, report_in, key, channel="api")
     except RateLimited as limited:
@@ -812,31 +791,10 @@ def api_action(ctx: Ctx, code: str, operation: str) -> Response:
     path = request.path
     if operation not in reporter.OPERATIONS:
         return _not_found(ctx)
-    try:
-        body = read_body(request, deps.settings.max_body_bytes)
-    except BodyTooLarge:
-        limit = deps.settings.max_body_bytes // 1024
-        return problem(
-            413,
-            "body-too-large",
-            t("too_large", lang),
-            t("too_large_detail", lang, limit=limit),
-            lang=lang,
-        )
-    if body.strip() and media_type(request) != JSON_MEDIA_TYPE:
-        return problem(
-            415,
-            "unsupported-media-type",
-            t("unsupported_type", lang),
-            t("unsupported_json", lang),
-            lang=lang,
-        )
-    try:
-        data = json.loads(body.decode("utf-8")) if body.strip() else {}
-    except (UnicodeDecodeError, ValueError):
-        return problem(400, "malformed-json", t("malformed_json", lang), lang=lang)
-    if not isinstance(data, dict):
-        return problem(400, "malformed-json", t("json_not_object", lang), lang=lang)
+    # No body is fine (confirm); the use case validates it once the token is checked.
+    data = read_json_object(
+        request, max_bytes=deps.settings.max_body_bytes, lang=lang, allow_empty=True
+    )
     try:
         acted = _reporter_act(ctx, code, _bearer(request), operation, data)
     except InvalidTrackingCode:
@@ -869,16 +827,7 @@ def api_action(ctx: Ctx, code: str, operation: str) -> Response:
             lang=lang,
         )
     except ValidationError as invalid:
-        errors = field_errors(invalid, lang)
-        return problem(
-            422,
-            "validation",
-            t("validation_failed", lang),
-            t("validation_failed_detail", lang, count=len(errors)),
-            errors=errors,
-            instance=path,
-            lang=lang,
-        )
+        return validation_problem(invalid, lang, instance=path)
     except IllegalTransition as refused:
         return problem(
             409, refused.code, t("action_refused", lang), str(refused), instance=path, lang=lang
