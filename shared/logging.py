@@ -5,21 +5,29 @@ entry: ``severity`` sets the level, ``message`` the summary, and the
 ``logging.googleapis.com/*`` keys tie the entry to its source line and its request's
 trace. Anything passed with ``extra=`` becomes a field of ``jsonPayload``.
 
-An entry point calls :func:`setup_logging` once and, per request, :func:`bind_trace`
-with the ``traceparent`` (or ``X-Cloud-Trace-Context``) header, so every line the
-request logs groups under its trace in the console.
+An entry point is decorated with :func:`http_entry` or :func:`event_entry`: that calls
+:func:`setup_logging` once and, per request or event, binds the trace its
+``traceparent`` (or ``X-Cloud-Trace-Context``) names (:func:`traced`), so every line
+it logs groups under its trace in the console.
 """
 
 from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import functools
 import json
 import logging
 import re
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:  # importing this module loads neither Flask nor CloudEvents
+    from cloudevents.http import CloudEvent
+    from flask import Request, Response
 
 TRACE_KEY = "logging.googleapis.com/trace"
 SPAN_KEY = "logging.googleapis.com/spanId"
@@ -98,6 +106,43 @@ def current_trace() -> TraceContext | None:
     return _trace.get()
 
 
+@contextmanager
+def traced(header: str | None) -> Iterator[None]:
+    """Bind the trace ``header`` names for the block; the project comes from settings."""
+    from shared.config import settings
+
+    token = bind_trace(header, settings().project)
+    try:
+        yield
+    finally:
+        unbind_trace(token)
+
+
+def http_entry(handler: Callable[[Request], Response]) -> Callable[[Request], Response]:
+    """An HTTP function's entry: logging set up once, each request in its trace."""
+    setup_logging()
+
+    @functools.wraps(handler)
+    def entry(request: Request) -> Response:
+        headers = request.headers
+        with traced(headers.get("traceparent") or headers.get("X-Cloud-Trace-Context")):
+            return handler(request)
+
+    return entry
+
+
+def event_entry(handler: Callable[[CloudEvent], None]) -> Callable[[CloudEvent], None]:
+    """A CloudEvent function's entry: logging set up once, each event in its trace."""
+    setup_logging()
+
+    @functools.wraps(handler)
+    def entry(cloud_event: CloudEvent) -> None:
+        with traced(cloud_event.get("traceparent")):
+            handler(cloud_event)
+
+    return entry
+
+
 class CloudLoggingFormatter(logging.Formatter):
     """One JSON object per record, in the shape Cloud Logging's agent parses."""
 
@@ -144,10 +189,12 @@ def setup_logging(level: int | str = logging.INFO, stream: TextIO | None = None)
 
     Calling it again adds no second handler: it only sets the level and, when a stream
     is given, points the existing handler at it. So every entry point may call it, and
-    a test may capture the output whatever was loaded before it.
+    a test may capture the output whatever was loaded before it. httpx is kept to
+    warnings: its INFO line names every URL it requests, webhook URLs included.
     """
     root = logging.getLogger()
     root.setLevel(level)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     for existing in root.handlers:
         if getattr(existing, _MARK, False):
             if stream is not None and isinstance(existing, logging.StreamHandler):

@@ -21,7 +21,7 @@ from cloudevents.http import CloudEvent
 
 from shared import topology, wiring
 from shared.config import settings
-from shared.logging import bind_trace, setup_logging, unbind_trace
+from shared.logging import event_entry
 from shared.pubsub_push import dead_letter_attempts, is_dead_letter
 from shared.usecases.notify import (
     MalformedNotification,
@@ -31,7 +31,6 @@ from shared.usecases.notify import (
     notify_agency,
 )
 
-setup_logging()
 log = logging.getLogger("lapor.notify")
 
 
@@ -53,21 +52,18 @@ def _ports() -> Ports:
 
 
 @functions_framework.cloud_event
+@event_entry
 def notify(cloud_event: CloudEvent) -> None:
-    token = bind_trace(cloud_event.get("traceparent"), settings().project)
     try:
-        try:
-            pushed = decode_push(cloud_event.data)
-        except MalformedNotification as exc:
-            log.error(
-                "malformed agency notification acknowledged",
-                extra={"why": str(exc), "event_id": cloud_event.get("id")},
-            )
-            return
-        source = cloud_event.get("source")
-        if is_dead_letter(pushed.attributes, source, topology.AGENCY_NOTIFICATIONS_DEAD_LETTER):
-            mark_dead_lettered(pushed.message, dead_letter_attempts(pushed.attributes), _ports())
-        else:
-            notify_agency(pushed.message, _ports())  # DeliveryRetryable -> 500 -> retry
-    finally:
-        unbind_trace(token)
+        pushed = decode_push(cloud_event.data)
+    except MalformedNotification as exc:
+        log.error(
+            "malformed agency notification acknowledged",
+            extra={"why": str(exc), "event_id": cloud_event.get("id")},
+        )
+        return
+    source = cloud_event.get("source")
+    if is_dead_letter(pushed.attributes, source, topology.AGENCY_NOTIFICATIONS_DEAD_LETTER):
+        mark_dead_lettered(pushed.message, dead_letter_attempts(pushed.attributes), _ports())
+    else:
+        notify_agency(pushed.message, _ports())  # DeliveryRetryable -> 500 -> retry

@@ -20,39 +20,35 @@ from cloudevents.http import CloudEvent
 
 from shared import wiring
 from shared.config import settings
-from shared.logging import bind_trace, setup_logging, unbind_trace
+from shared.logging import event_entry
 from shared.ports import ReportNotFound
 from shared.usecases.route import MalformedMessage, bundled_tables, decode_push, route_report
 
-setup_logging()
 log = logging.getLogger("lapor.route")
 
 
 @functions_framework.cloud_event
+@event_entry
 def route(cloud_event: CloudEvent) -> None:
-    token = bind_trace(cloud_event.get("traceparent"), settings().project)
     try:
-        try:
-            message = decode_push(cloud_event.data, cloud_event.get("source"))
-        except MalformedMessage as exc:
-            log.error(
-                "malformed report.submitted message acknowledged",
-                extra={"why": str(exc), "event_id": cloud_event.get("id")},
-            )
-            return
-        try:
-            route_report(
-                message,
-                store=wiring.report_store(),
-                publisher=wiring.publisher(),
-                clock=wiring.clock(),
-                settings=settings(),
-                tables=bundled_tables(),
-            )
-        except ReportNotFound:
-            log.error(
-                "report.submitted for an unknown report acknowledged",
-                extra={"why": "no such report", "report_id": message.report_id},
-            )
-    finally:
-        unbind_trace(token)
+        message = decode_push(cloud_event.data, cloud_event.get("source"))
+    except MalformedMessage as exc:
+        log.error(
+            "malformed report.submitted message acknowledged",
+            extra={"why": str(exc), "event_id": cloud_event.get("id")},
+        )
+        return
+    try:
+        route_report(
+            message,
+            store=wiring.report_store(),
+            publisher=wiring.publisher(),
+            clock=wiring.clock(),
+            settings=settings(),
+            tables=bundled_tables(),
+        )
+    except ReportNotFound:
+        log.error(
+            "report.submitted for an unknown report acknowledged",
+            extra={"why": "no such report", "report_id": message.report_id},
+        )

@@ -13,28 +13,22 @@ from flask import Request, Response, jsonify
 
 from shared import wiring
 from shared.config import settings
-from shared.logging import bind_trace, setup_logging, unbind_trace
+from shared.logging import http_entry
 from shared.usecases.sweep import sweep_outbox
-
-setup_logging()
 
 
 @functions_framework.http
+@http_entry
 def sweep(request: Request) -> Response:
     if request.method != "POST":
         response = jsonify({"error": "method not allowed: POST only"})
         response.status_code = 405
         response.headers["Allow"] = "POST"
         return response
-    trace = request.headers.get("traceparent") or request.headers.get("X-Cloud-Trace-Context")
-    token = bind_trace(trace, settings().project)
-    try:
-        result = sweep_outbox(
-            store=wiring.report_store(),
-            publisher=wiring.publisher(),
-            clock=wiring.clock(),
-            settings=settings(),
-        )
-        return jsonify(result.as_json())
-    finally:
-        unbind_trace(token)
+    result = sweep_outbox(
+        store=wiring.report_store(),
+        publisher=wiring.publisher(),
+        clock=wiring.clock(),
+        settings=settings(),
+    )
+    return jsonify(result.as_json())

@@ -18,8 +18,11 @@ from shared.logging import (
     CloudLoggingFormatter,
     bind_trace,
     current_trace,
+    event_entry,
+    http_entry,
     parse_trace_header,
     setup_logging,
+    traced,
     unbind_trace,
 )
 
@@ -162,3 +165,58 @@ def test_a_trace_bound_in_one_context_is_invisible_in_another() -> None:
     first = contextvars.copy_context().run(handle, f"{TRACE_ID}/1")
     assert first == f"projects/p/traces/{TRACE_ID}"
     assert current_trace() is None
+
+
+def test_setup_logging_keeps_httpx_to_warnings(root: logging.Logger) -> None:
+    setup_logging(stream=io.StringIO())
+
+    assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING
+
+
+def test_traced_binds_for_the_block_with_the_configured_project(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from shared.config import settings
+
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "lapor-traced")
+    settings.cache_clear()
+    with traced(f"{TRACE_ID}/1;o=1"):
+        trace = current_trace()
+    assert trace is not None and trace.trace == f"projects/lapor-traced/traces/{TRACE_ID}"
+    assert current_trace() is None
+
+
+class _Headers(dict[str, str]):
+    pass
+
+
+class _Request:
+    def __init__(self, **headers: str) -> None:
+        self.headers = _Headers(headers)
+
+
+def test_http_and_event_entries_run_the_handler_in_its_trace(root: logging.Logger) -> None:
+    seen: list[str | None] = []
+
+    def remember(_: Any) -> Any:
+        trace = current_trace()
+        seen.append(trace.trace.rsplit("/", 1)[-1] if trace else None)
+        return "answer"
+
+    def handler(request: Any) -> Any:
+        return remember(request)
+
+    def on_event(event: Any) -> None:
+        remember(event)
+
+    http = http_entry(handler)
+    event = event_entry(on_event)
+
+    assert http.__name__ == "handler" and event.__name__ == "on_event"
+    assert http(_Request(traceparent=f"00-{TRACE_ID}-00f067aa0ba902b7-01")) == "answer"
+    http(_Request(**{"X-Cloud-Trace-Context": f"{TRACE_ID.replace('4', '5')}/1"}))
+    http(_Request())
+    event({"traceparent": f"00-{TRACE_ID}-00f067aa0ba902b7-01"})
+    assert seen == [TRACE_ID, TRACE_ID.replace("4", "5"), None, TRACE_ID]
+    assert current_trace() is None
+    assert any(isinstance(h.formatter, CloudLoggingFormatter) for h in root.handlers)
