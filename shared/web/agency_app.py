@@ -201,6 +201,10 @@ def _not_found(path: str, lang: Lang) -> Response:
     return problem(404, "not-found", "Not found", instance=path, lang=lang)
 
 
+def _invalid_parameter(detail: str, lang: Lang) -> Response:
+    return problem(400, "invalid-parameter", "Invalid parameter", detail, lang=lang)
+
+
 def _lifecycle_problem(exc: LifecycleError, path: str, lang: Lang) -> Response:
     if isinstance(exc, IllegalTransition):
         return problem(409, exc.code, "Illegal transition", str(exc), instance=path, lang=lang)
@@ -274,24 +278,16 @@ def inbox(request: Request, deps: Deps, caller: Caller, lang: Lang) -> Response:
         try:
             status = State(args["status"])
         except ValueError:
-            return problem(
-                400,
-                "invalid-parameter",
-                "Invalid parameter",
-                f"status must be one of {', '.join(s.value for s in State)}",
-                lang=lang,
+            return _invalid_parameter(
+                f"status must be one of {', '.join(s.value for s in State)}", lang
             )
     try:
         limit = int(args.get("limit", "25"))
         if not 1 <= limit <= agency.MAX_LIMIT:
             raise ValueError
     except ValueError:
-        return problem(
-            400,
-            "invalid-parameter",
-            "Invalid parameter",
-            f"limit must be a whole number from 1 to {agency.MAX_LIMIT}",
-            lang=lang,
+        return _invalid_parameter(
+            f"limit must be a whole number from 1 to {agency.MAX_LIMIT}", lang
         )
     after = None
     if args.get("cursor"):
@@ -301,7 +297,7 @@ def inbox(request: Request, deps: Deps, caller: Caller, lang: Lang) -> Response:
             return problem(400, "invalid-cursor", "Invalid cursor", lang=lang)
     queue = args.get("queue", "")
     if queue not in ("", "admin"):
-        return problem(400, "invalid-parameter", "Invalid parameter", "queue=admin", lang=lang)
+        return _invalid_parameter("queue=admin", lang)
     overdue = args.get("overdue", "").lower() in ("1", "true", "yes")
     try:
         shown, next_after = agency.inbox(

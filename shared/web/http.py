@@ -72,8 +72,9 @@ class UnsupportedMediaType(Exception):
 class Problem(Exception):
     """A refusal raised instead of returned: the app's ``handle`` answers ``response``.
 
-    The body helpers below raise it, so a handler reads ``body = parse_json_body(...)``
-    and carries on; what the client gets is the response, unchanged.
+    The body helpers (below, and the submit app's form reader) raise it, so a handler
+    reads ``body = parse_json_body(...)`` and carries on; what the client gets is the
+    response, unchanged.
     """
 
     def __init__(self, response: Response) -> None:

@@ -410,6 +410,25 @@ def form_to_data(fields: Mapping[str, str]) -> dict[str, Any]:
     return data
 
 
+def _read_form(ctx: Ctx) -> dict[str, str]:
+    """The posted form's fields, or :class:`Problem` with the page: 415 when it is not
+    a form, 413 over the size limit, 400 when it cannot be read."""
+    lang = ctx.lang
+    if media_type(ctx.request) != FORM_MEDIA_TYPE:
+        raise Problem(
+            ctx.message(415, t("unsupported_type", lang), t("unsupported_type_detail", lang))
+        )
+    limit = ctx.deps.settings.max_body_bytes
+    try:
+        return _parse_form(read_body(ctx.request, limit))
+    except BodyTooLarge:
+        raise Problem(
+            ctx.message(413, t("too_large", lang), t("too_large_detail", lang, limit=limit // 1024))
+        ) from None
+    except (UnicodeDecodeError, ValueError):
+        raise Problem(ctx.message(400, t("bad_request", lang), t("form_problem", lang))) from None
+
+
 def _parse_form(body: bytes) -> dict[str, str]:
     text = body.decode("utf-8")
     fields: dict[str, str] = {}
@@ -424,16 +443,7 @@ def form(ctx: Ctx) -> Response:
     if ctx.request.method != "POST":
         return _render_form(ctx)
     lang, deps = ctx.lang, ctx.deps
-    if media_type(ctx.request) != FORM_MEDIA_TYPE:
-        return ctx.message(415, t("unsupported_type", lang), t("unsupported_type_detail", lang))
-    try:
-        body = read_body(ctx.request, deps.settings.max_body_bytes)
-    except BodyTooLarge:
-        return _too_large_page(ctx)
-    try:
-        fields = _parse_form(body)
-    except (UnicodeDecodeError, ValueError):
-        return ctx.message(400, t("bad_request", lang), t("form_problem", lang))
+    fields = _read_form(ctx)
     if fields.get("website", "").strip():
         log.warning("honeypot filled; submission dropped", extra={"channel": "form"})
         return ctx.message(400, t("bad_request", lang), t("spam_detail", lang))
@@ -501,11 +511,6 @@ def _rate_limited_page(ctx: Ctx, limited: RateLimited) -> Response:
     )
 
 
-def _too_large_page(ctx: Ctx) -> Response:
-    limit = ctx.deps.settings.max_body_bytes // 1024
-    return ctx.message(413, t("too_large", ctx.lang), t("too_large_detail", ctx.lang, limit=limit))
-
-
 # --- tracking pages -------------------------------------------------------------------
 
 
@@ -516,14 +521,18 @@ def lookup(ctx: Ctx) -> Response:
     try:
         code = normalize_tracking_code(text[:40])
     except InvalidTrackingCode:
-        return ctx.render(
-            "lookup.html",
-            status=400,
-            code=text[:40],
-            error_message=t("invalid_code", ctx.lang),
-            error_detail=t("invalid_code_detail", ctx.lang),
-        )
+        return _invalid_code_page(ctx, text)
     return _redirect(ctx.url(f"/lacak/{quote(code)}"), code=303)
+
+
+def _invalid_code_page(ctx: Ctx, code: str) -> Response:
+    return ctx.render(
+        "lookup.html",
+        status=400,
+        code=code[:40],
+        error_message=t("invalid_code", ctx.lang),
+        error_detail=t("invalid_code_detail", ctx.lang),
+    )
 
 
 def _track(ctx: Ctx, code: str, token: str | None) -> Tracked | None:
@@ -553,13 +562,7 @@ def _render_track(
     try:
         tracked = _track(ctx, code, token)
     except InvalidTrackingCode:
-        return ctx.render(
-            "lookup.html",
-            status=400,
-            code=code[:40],
-            error_message=t("invalid_code", lang),
-            error_detail=t("invalid_code_detail", lang),
-        )
+        return _invalid_code_page(ctx, code)
     if tracked is None:
         return ctx.message(
             404,
@@ -633,17 +636,10 @@ def _reporter_act(ctx: Ctx, code: str, token: str | None, operation: str, data: 
 
 def track_action(ctx: Ctx, code: str, operation: str) -> Response:
     """A reporter's form on the tracking page: no JavaScript, PRG on success."""
-    lang, deps = ctx.lang, ctx.deps
+    lang = ctx.lang
     if operation not in reporter.OPERATIONS:
         return _not_found(ctx)
-    if media_type(ctx.request) != FORM_MEDIA_TYPE:
-        return ctx.message(415, t("unsupported_type", lang), t("unsupported_type_detail", lang))
-    try:
-        fields = _parse_form(read_body(ctx.request, deps.settings.max_body_bytes))
-    except BodyTooLarge:
-        return _too_large_page(ctx)
-    except (UnicodeDecodeError, ValueError):
-        return ctx.message(400, t("bad_request", lang), t("form_problem", lang))
+    fields = _read_form(ctx)
     token = fields.get("token") or ctx.request.args.get("token") or None
     values = {name: fields.get(name, "") for name in _ACTION_FIELDS[operation]}
     data = {name: value for name, value in values.items() if value.strip()}
@@ -748,28 +744,39 @@ def _bearer(request: Request) -> str | None:
     return request.headers.get("X-Reporter-Token") or None
 
 
+def _invalid_code_problem(ctx: Ctx) -> Response:
+    lang = ctx.lang
+    return problem(
+        400,
+        "invalid-tracking-code",
+        t("invalid_code", lang),
+        t("invalid_code_detail", lang),
+        instance=ctx.request.path,
+        lang=lang,
+    )
+
+
+def _report_not_found(ctx: Ctx) -> Response:
+    """404 for an unknown report, and for one whose existence the caller may not learn."""
+    lang = ctx.lang
+    return problem(
+        404,
+        "not-found",
+        t("not_found", lang),
+        t("not_found_detail", lang),
+        instance=ctx.request.path,
+        lang=lang,
+    )
+
+
 def api_track(ctx: Ctx, code: str) -> Response:
     lang = ctx.lang
     try:
         tracked = _track(ctx, code, _bearer(ctx.request))
     except InvalidTrackingCode:
-        return problem(
-            400,
-            "invalid-tracking-code",
-            t("invalid_code", lang),
-            t("invalid_code_detail", lang),
-            instance=ctx.request.path,
-            lang=lang,
-        )
+        return _invalid_code_problem(ctx)
     if tracked is None:
-        return problem(
-            404,
-            "not-found",
-            t("not_found", lang),
-            t("not_found_detail", lang),
-            instance=ctx.request.path,
-            lang=lang,
-        )
+        return _report_not_found(ctx)
     report = dict(tracked.report)
     report["audience"] = tracked.audience.value
     report["status_label"] = state_label(report["state"], lang)
@@ -798,25 +805,12 @@ def api_action(ctx: Ctx, code: str, operation: str) -> Response:
     try:
         acted = _reporter_act(ctx, code, _bearer(request), operation, data)
     except InvalidTrackingCode:
-        return problem(
-            400,
-            "invalid-tracking-code",
-            t("invalid_code", lang),
-            t("invalid_code_detail", lang),
-            instance=path,
-            lang=lang,
-        )
+        return _invalid_code_problem(ctx)
     except ReportNotFound:
-        return problem(
-            404, "not-found", t("not_found", lang), t("not_found_detail", lang),
-            instance=path, lang=lang,
-        )  # fmt: skip
+        return _report_not_found(ctx)
     except reporter.TokenRejected as rejected:
         if rejected.hide:
-            return problem(
-                404, "not-found", t("not_found", lang), t("not_found_detail", lang),
-                instance=path, lang=lang,
-            )  # fmt: skip
+            return _report_not_found(ctx)
         return problem(
             403,
             "reporter-token-required",
