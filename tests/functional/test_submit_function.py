@@ -22,10 +22,10 @@ from google.cloud import firestore
 from shared import wiring
 from shared.domain.tracking import new_tracking_code
 from shared.web.schemas import REPORT_EXAMPLE
+from tests.functional.support import counts
 from tools.stack import Emulators
 
 SOURCE = "functions/submit/main.py"
-WRITTEN = ("reports", "identities", "outbox", "idempotency", "tracking_codes", "rate_limits")
 
 
 @pytest.fixture
@@ -41,12 +41,6 @@ def db(clean_emulators: Emulators) -> Iterator[firestore.Client]:
     made = firestore.Client(project=clean_emulators.project)
     yield made
     made.close()
-
-
-def counts(db: firestore.Client) -> dict[str, int]:
-    found = {name: len(list(db.collection(name).stream())) for name in WRITTEN}
-    found["events"] = len(list(db.collection_group("events").stream()))
-    return found
 
 
 def body(**changes: Any) -> dict[str, Any]:
