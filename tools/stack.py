@@ -818,6 +818,9 @@ class LocalStack:
             if self.seed:
                 self._seed()
             env = self.env()
+            # The receiver is Lapor's own tooling: it runs from this repo whatever
+            # ``root`` the functions come from.
+            receiver_path = os.pathsep.join([str(REPO_ROOT), env["PYTHONPATH"]])
             self.receiver = ManagedProcess(
                 "webhook-receiver",
                 [
@@ -827,8 +830,8 @@ class LocalStack:
                     f"--port={self.receiver_port}",
                 ],
                 self.receiver_log,
-                env=env,
-                cwd=self.root,
+                env={**env, "PYTHONPATH": receiver_path},
+                cwd=REPO_ROOT,
                 echo=self.echo,
             )
             for name in self.functions:
