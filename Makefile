@@ -15,7 +15,7 @@ help:
 	@echo "make venv        create .venv and install dependencies (from pyproject.toml)"
 	@echo "make check       check the prerequisites (Python, Java, gcloud emulators)"
 	@echo "make run         start the local stack: emulators + every function (Ctrl-C saves data)"
-	@echo "make test        all test tiers: unit, integration, functional, e2e"
+	@echo "make test        all test tiers: unit, infra, integration, functional, e2e"
 	@echo "make lint        ruff check, ruff format --check, mypy"
 	@echo "make bench       run the benchmarks"
 	@echo "make bundle      infra/topology.json + build/<name>.zip for each function (then terraform, see README-infra.md)"

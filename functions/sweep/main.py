@@ -2,8 +2,8 @@
 
 Cloud Scheduler POSTs here every 5 minutes (``shared.topology.SCHEDULES``). Auth: in
 production the function does not allow unauthenticated calls; Cloud Scheduler sends
-an OIDC token for its service account, and IAM (roles/cloudfunctions.invoker, on this
-function only) checks it before this code runs. Locally, ``make run`` calls it.
+an OIDC token for its service account, and IAM (roles/run.invoker on this function's
+Cloud Run service only) checks it before this code runs. Locally, ``make run`` calls it.
 """
 
 from __future__ import annotations
