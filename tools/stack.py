@@ -16,7 +16,6 @@ falls back to a fake: a missing Java or emulator stops with what to install.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import re
@@ -204,27 +203,25 @@ def check_prerequisites(environ: Mapping[str, str] | None = None) -> Prerequisit
 # --------------------------------------------------------------------------- processes
 
 
-def _load_libc() -> Any:
+# Runs in the child before the real program: ask Linux to SIGTERM it when the stack
+# process dies (so a ``kill -9`` of the stack leaves no JVM behind), then exec. A
+# launcher rather than ``preexec_fn``: with preexec_fn, Popen must fork() the whole
+# parent, and a parent that already runs gRPC (the test session does) can abort the
+# child in gRPC's fork handler. Without it, Popen spawns with vfork and nothing runs
+# between the spawn and the exec. PDEATHSIG survives exec.
+_DIE_WITH_PARENT = (
+    "import ctypes, os, signal, sys\n"
+    "ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG\n"
+    "if os.getppid() != int(sys.argv[1]):\n"
+    "    sys.exit('lapor: the stack exited before this process started')\n"
+    "os.execvp(sys.argv[2], sys.argv[2:])\n"
+)
+
+
+def _with_parent_death_signal(argv: Sequence[str]) -> list[str]:
     if not sys.platform.startswith("linux"):
-        return None
-    try:
-        return ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
-
-
-# Loaded here, not in the child: after fork only the prctl call itself runs.
-_LIBC = _load_libc()
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    """Run in the child (Linux): SIGTERM it when the stack process dies.
-
-    So a ``kill -9`` of the stack does not leave JVMs behind.
-    """
-    if _LIBC is not None:
-        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        return list(argv)
+    return [sys.executable, "-c", _DIE_WITH_PARENT, str(os.getpid()), *argv]
 
 
 def free_port() -> int:
@@ -272,14 +269,13 @@ class ManagedProcess:
         self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
         self._echo_thread: threading.Thread | None = None
         self.process = subprocess.Popen(
-            self.argv,
+            _with_parent_death_signal(self.argv),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE if echo else self._log,
             stderr=subprocess.STDOUT,
             env=dict(env) if env is not None else None,
             cwd=cwd,
             start_new_session=True,
-            preexec_fn=_die_with_parent if _LIBC is not None else None,
         )
         if echo is not None:
             self._echo_thread = threading.Thread(
