@@ -312,9 +312,9 @@ def run() -> dict[str, Any]:
         "method": (
             "in-process: route_report() with the function's own store and publisher "
             "(shared.wiring), StoreStats counted as Firestore bills them; reads: the "
-            "report before deciding + the report in the transaction; writes: report, "
-            "event, notification outbox entry, settled submit entry, then the "
-            "notification entry deleted after publish"
+            "report in the transaction, where routing decides; writes: report, event, "
+            "notification outbox entry, settled submit entry, the rule's running total "
+            "(rule dispositions), then the notification entry deleted after publish"
         ),
     }
     # One at a time, no HTTP: what a single route call costs on these emulators.

@@ -18,7 +18,7 @@ Emit = Callable[[Report, TimelineEvent], tuple[OutboxMessage, ...]]
 
 def act(
     report_id: str,
-    command: Command,
+    command: Command | Callable[[Report], Command],
     *,
     store: ReportStore,
     clock: Clock,
@@ -29,6 +29,8 @@ def act(
 ) -> Change:
     """Apply ``command`` in a transaction; raise (and write nothing) if the lifecycle refuses.
 
+    ``command`` may be a function of the fresh report, for callers whose decision
+    depends on it (routing): it then costs no read beyond the transaction's own.
     ``guard`` runs on the fresh report inside the transaction, before the lifecycle:
     it is where callers check what only they know (that an agency owns the report).
     """
@@ -38,7 +40,8 @@ def act(
     def decide(report: Report) -> Change:
         if guard is not None:
             guard(report)
-        after, event = lifecycle.apply(report, command, now, calendar, policy)
+        decided = command(report) if callable(command) else command
+        after, event = lifecycle.apply(report, decided, now, calendar, policy)
         tallies = tuple(Tally(ROUTING_STATS, rule, field) for rule, field in rule_tallies(event))
         return Change(after, event, emit(after, event) if emit else (), settle, tallies)
 

@@ -45,7 +45,6 @@ from shared.ports import (
     OutboxMessage,
     Publisher,
     PublishFailed,
-    ReportNotFound,
     ReportStore,
 )
 from shared.pubsub_push import dead_letter_attempts, is_dead_letter
@@ -61,7 +60,6 @@ NO_MATCH = "Tidak ada aturan perutean yang cocok; menunggu admin."
 WEAK_SUGGESTION = "Saran otomatis belum cukup yakin; menunggu admin."
 GAVE_UP = "Perutean otomatis gagal setelah {attempts} percobaan; menunggu admin."
 ROUTER = Actor(Role.SYSTEM, "system:route")
-_GUARD_ATTEMPTS = 3
 
 
 # --- the message ----------------------------------------------------------------------
@@ -221,11 +219,9 @@ class RouteResult:
 
 
 class _AlreadyHandled(Exception):
-    pass
-
-
-class _RoutingChanged(Exception):
-    pass
+    def __init__(self, report: Report) -> None:
+        super().__init__(report.id)
+        self.report = report
 
 
 def notification(report: Report, event: TimelineEvent, topic: str) -> OutboxMessage:
@@ -269,77 +265,57 @@ def route_report(
     tables: RoutingTables,
 ) -> RouteResult:
     """Route the report ``message`` announces, once. Raises ReportNotFound (malformed:
-    acknowledge), NotificationPending or the store's errors (transient: retry)."""
-    report = store.get(message.report_id)
-    if report is None:
-        raise ReportNotFound(message.report_id)
-    if message.dead_lettered:
-        return _give_up(report, message, store, clock, settings)
-    for _ in range(_GUARD_ATTEMPTS):
+    acknowledge), NotificationPending or the store's errors (transient: retry).
+
+    The decision is made inside the transaction, on the report as it is then: one
+    read per routed report, and a concurrent change simply makes it decide again.
+    """
+    decided: list[Routing | None] = []  # the decision of the transaction's last run
+
+    def command_for(report: Report) -> Command:
         if not _awaiting(report, message.seq):
-            return _redelivered(report, message, store, publisher, settings)
+            raise _AlreadyHandled(report)
+        if message.dead_lettered:  # every attempt failed: an admin routes it by hand
+            decided[:] = [None]
+            attempts = message.delivery_attempts or "semua"
+            reason = GAVE_UP.format(attempts=attempts)
+            return Command(Action.QUEUE_FOR_ADMIN, ROUTER, reason=reason, data=DEAD_LETTER)
         routing = decide(report, tables, settings.route_auto_threshold)
-        try:
-            return _disposition(message, routing, store, publisher, clock, settings, tables)
-        except _AlreadyHandled:
-            report = store.get(message.report_id) or report
-        except _RoutingChanged:  # edited between our read and the transaction: decide again
-            report = store.get(message.report_id) or report
-    raise RuntimeError(f"report {message.report_id} kept changing while being routed")
+        decided[:] = [routing]
+        return _command(routing)
 
+    topic = settings.topic_agency_notifications
 
-def _disposition(
-    message: SubmittedMessage,
-    routing: Routing,
-    store: RouteStore,
-    publisher: Publisher,
-    clock: Clock,
-    settings: Settings,
-    tables: RoutingTables,
-) -> RouteResult:
-    """Record the decision through ``act``: to the agency, or to the admin queue."""
-    data: dict[str, str | int] = {"method": routing.method.value}
-    if routing.rule_id:
-        data["rule_id"] = routing.rule_id
-    if routing.confidence is not None:
-        data["confidence"] = f"{routing.confidence:.3f}"  # event data holds str | int
-    if routing.suggested_agency_id:
-        data["suggested_agency_id"] = routing.suggested_agency_id
+    def emit(after: Report, event: TimelineEvent) -> tuple[OutboxMessage, ...]:
+        if event.action is Action.DISPOSITION:
+            return (notification(after, event, topic),)
+        return ()
 
-    def guard(fresh: Report) -> None:
-        # Inside the transaction, on the report as it is now.
-        if not _awaiting(fresh, message.seq):
-            raise _AlreadyHandled
-        if decide(fresh, tables, settings.route_auto_threshold) != routing:
-            raise _RoutingChanged
-
-    if routing.agency_id is None:
-        reason = WEAK_SUGGESTION if routing.suggested_agency_id else NO_MATCH
-        command = Command(Action.QUEUE_FOR_ADMIN, ROUTER, reason=reason, data=data)
-        act(
-            message.report_id, command, store=store, clock=clock, settings=settings,
-            settle=(message.outbox_id,), guard=guard,
-        )  # fmt: skip
-        log.info(
+    try:
+        change = act(
+            message.report_id,
+            command_for,
+            store=store,
+            clock=clock,
+            settings=settings,
+            emit=emit,
+            settle=(message.outbox_id,),  # the sweeper stops resending it
+        )
+    except _AlreadyHandled as handled:
+        return _redelivered(handled.report, message, store, publisher, settings)
+    [routing] = decided
+    if change.event.action is Action.QUEUE_FOR_ADMIN:
+        log.log(
+            logging.ERROR if routing is None else logging.INFO,
             "report waits in the admin queue",
             extra={
                 "report_id": message.report_id,
-                "suggested_agency_id": routing.suggested_agency_id,
+                "reason": change.event.reason,
+                "suggested_agency_id": routing.suggested_agency_id if routing else None,
             },
         )
         return RouteResult(Outcome.ADMIN_QUEUE, routing)
-
-    topic = settings.topic_agency_notifications
-    change = act(
-        message.report_id,
-        Command(Action.DISPOSITION, ROUTER, agency_id=routing.agency_id, data=data),
-        store=store,
-        clock=clock,
-        settings=settings,
-        emit=lambda after, event: (notification(after, event, topic),),
-        settle=(message.outbox_id,),
-        guard=guard,
-    )
+    assert routing is not None
     log.info(
         "report dispositioned",
         extra={
@@ -353,34 +329,22 @@ def _disposition(
     return RouteResult(Outcome.DISPOSITIONED, routing, published)
 
 
-def _give_up(
-    report: Report, message: SubmittedMessage, store: RouteStore, clock: Clock, settings: Settings
-) -> RouteResult:
-    """Every attempt failed: an admin routes it by hand, and the sweeper stops resending."""
+DEAD_LETTER: dict[str, str | int] = {"method": "dead_letter"}
 
-    def guard(fresh: Report) -> None:
-        if not _awaiting(fresh, message.seq):
-            raise _AlreadyHandled
 
-    attempts = message.delivery_attempts or "semua"
-    command = Command(
-        Action.QUEUE_FOR_ADMIN,
-        ROUTER,
-        reason=GAVE_UP.format(attempts=attempts),
-        data={"method": "dead_letter"},
-    )
-    try:
-        act(
-            report.id, command, store=store, clock=clock, settings=settings,
-            settle=(message.outbox_id,), guard=guard,
-        )  # fmt: skip
-    except _AlreadyHandled:
-        return RouteResult(Outcome.ALREADY_HANDLED)
-    log.error(
-        "routing gave up; report waits in the admin queue",
-        extra={"report_id": report.id, "outbox_id": message.outbox_id},
-    )
-    return RouteResult(Outcome.ADMIN_QUEUE)
+def _command(routing: Routing) -> Command:
+    """The lifecycle command that records ``routing``: a disposition or the admin queue."""
+    data: dict[str, str | int] = {"method": routing.method.value}
+    if routing.rule_id:
+        data["rule_id"] = routing.rule_id
+    if routing.confidence is not None:
+        data["confidence"] = f"{routing.confidence:.3f}"  # event data holds str | int
+    if routing.suggested_agency_id:
+        data["suggested_agency_id"] = routing.suggested_agency_id
+    if routing.agency_id is None:
+        reason = WEAK_SUGGESTION if routing.suggested_agency_id else NO_MATCH
+        return Command(Action.QUEUE_FOR_ADMIN, ROUTER, reason=reason, data=data)
+    return Command(Action.DISPOSITION, ROUTER, agency_id=routing.agency_id, data=data)
 
 
 def _redelivered(

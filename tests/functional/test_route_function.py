@@ -316,10 +316,10 @@ def test_firestore_unavailable_answers_5xx_so_pub_sub_retries(
     (message,) = pull("route", expect=1)
     store = wiring.report_store()
 
-    def unavailable(report_id: str) -> None:
+    def unavailable(report_id: str, decide: Any) -> None:
         raise exceptions.ServiceUnavailable("firestore is down")
 
-    monkeypatch.setattr(store, "get", unavailable)
+    monkeypatch.setattr(store, "transition", unavailable)
     assert deliver(app, message) >= 500
     monkeypatch.undo()
 
