@@ -31,13 +31,6 @@ SOURCE = "functions/agency/main.py"
 
 
 @pytest.fixture
-def db(clean_emulators: Emulators) -> Iterator[firestore.Client]:
-    made = firestore.Client(project=clean_emulators.project)
-    yield made
-    made.close()
-
-
-@pytest.fixture
 def app(clean_emulators: Emulators) -> Iterator[FlaskClient]:
     wiring.reset()
     agency_app.reset()

@@ -34,13 +34,6 @@ _ids = itertools.count(1)
 
 
 @pytest.fixture
-def db(seeded_emulators: Emulators) -> Iterator[firestore.Client]:
-    made = firestore.Client(project=seeded_emulators.project)
-    yield made
-    made.close()
-
-
-@pytest.fixture
 def secret(db: firestore.Client) -> str:
     doc = db.collection("agency_secrets").document(AGENCY).get().to_dict() or {}
     assert str(doc.get("webhook_secret", "")).startswith("whsec_")

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import functions_framework
 import pytest
 from flask.testing import FlaskClient
 from google.cloud import firestore
@@ -19,26 +17,9 @@ from shared.domain.report import Action, Actor, Command, Role
 from shared.ports import SystemClock
 from shared.usecases.act import act
 from shared.web.schemas import REPORT_EXAMPLE
-from tools.stack import Emulators
 
-SOURCE = "functions/submit/main.py"
 ADMIN = Actor(Role.NATIONAL_ADMIN, "nasional")
 AGENCY = Actor(Role.AGENCY_ADMIN, "dpupr-cianjur")
-
-
-@pytest.fixture
-def app(clean_emulators: Emulators) -> Iterator[FlaskClient]:
-    wiring.reset()
-    client = functions_framework.create_app(target="submit", source=SOURCE).test_client()
-    yield client
-    wiring.reset()
-
-
-@pytest.fixture
-def db(clean_emulators: Emulators) -> Iterator[firestore.Client]:
-    made = firestore.Client(project=clean_emulators.project)
-    yield made
-    made.close()
 
 
 def submitted(app: FlaskClient, **changes: Any) -> tuple[str, str, str]:

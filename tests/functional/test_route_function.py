@@ -145,13 +145,6 @@ def app(clean_emulators: Emulators) -> Iterator[FlaskClient]:
     wiring.reset()
 
 
-@pytest.fixture
-def db(clean_emulators: Emulators) -> Iterator[firestore.Client]:
-    made = firestore.Client(project=clean_emulators.project)
-    yield made
-    made.close()
-
-
 def report_doc(db: firestore.Client, report_id: str) -> dict[str, Any]:
     return db.collection("reports").document(report_id).get().to_dict() or {}
 

@@ -5,35 +5,14 @@ submission, errors by their fields, escaping, language, and nothing written on r
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from html.parser import HTMLParser
 
-import functions_framework
 import pytest
 from flask.testing import FlaskClient
 from google.cloud import firestore
 
-from shared import wiring
 from shared.web.openapi import form_example
 from tests.functional.support import counts
-from tools.stack import Emulators
-
-SOURCE = "functions/submit/main.py"
-
-
-@pytest.fixture
-def app(clean_emulators: Emulators) -> Iterator[FlaskClient]:
-    wiring.reset()
-    client = functions_framework.create_app(target="submit", source=SOURCE).test_client()
-    yield client
-    wiring.reset()
-
-
-@pytest.fixture
-def db(clean_emulators: Emulators) -> Iterator[firestore.Client]:
-    made = firestore.Client(project=clean_emulators.project)
-    yield made
-    made.close()
 
 
 class Page(HTMLParser):

@@ -11,36 +11,14 @@ import copy
 import io
 import json
 import os
-from collections.abc import Iterator
 from typing import Any
 
-import functions_framework
-import pytest
 from flask.testing import FlaskClient
 from google.cloud import firestore
 
-from shared import wiring
 from shared.domain.tracking import new_tracking_code
 from shared.web.schemas import REPORT_EXAMPLE
 from tests.functional.support import counts
-from tools.stack import Emulators
-
-SOURCE = "functions/submit/main.py"
-
-
-@pytest.fixture
-def app(clean_emulators: Emulators) -> Iterator[FlaskClient]:
-    wiring.reset()
-    client = functions_framework.create_app(target="submit", source=SOURCE).test_client()
-    yield client
-    wiring.reset()
-
-
-@pytest.fixture
-def db(clean_emulators: Emulators) -> Iterator[firestore.Client]:
-    made = firestore.Client(project=clean_emulators.project)
-    yield made
-    made.close()
 
 
 def body(**changes: Any) -> dict[str, Any]:

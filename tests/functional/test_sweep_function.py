@@ -53,13 +53,6 @@ def sweeper(clean_emulators: Emulators) -> Iterator[FlaskClient]:
     wiring.reset()
 
 
-@pytest.fixture
-def db(clean_emulators: Emulators) -> Iterator[firestore.Client]:
-    made = firestore.Client(project=clean_emulators.project)
-    yield made
-    made.close()
-
-
 def outbox(db: firestore.Client) -> dict[str, dict[str, Any]]:
     return {d.id: d.to_dict() or {} for d in db.collection("outbox").stream()}
 
