@@ -60,7 +60,9 @@ class Routing:
     suggested_agency_id: str | None = None  # a weak suggestion shown to the admin
 
 
-def _covers(general: str, specific: str) -> bool:
+def covers(general: str, specific: str) -> bool:
+    """A dotted code covers itself and everything below it: region ``32`` covers
+    ``32.03``; category ``infrastruktur`` covers ``infrastruktur.jalan``."""
     return specific == general or specific.startswith(general + ".")
 
 
@@ -76,7 +78,7 @@ def matching_rules(rules: Iterable[Rule], facts: RoutingFacts) -> list[Rule]:
     found = [
         rule
         for rule in rules
-        if _covers(rule.category, facts.category) and _covers(rule.region, place)
+        if covers(rule.category, facts.category) and covers(rule.region, place)
     ]
     return sorted(found, key=lambda rule: (tuple(-n for n in _specificity(rule)), rule.id))
 

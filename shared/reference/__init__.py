@@ -40,6 +40,8 @@ from pydantic import (
     model_validator,
 )
 
+from shared.domain.routing import covers
+
 __all__ = [
     "DATA_DIR",
     "Agency",
@@ -51,10 +53,8 @@ __all__ = [
     "ReferenceDataError",
     "Regency",
     "RoutingRule",
-    "category_covers",
     "category_parent",
     "load_reference",
-    "region_covers",
 ]
 
 DATA_DIR = Path(__file__).resolve().parent
@@ -83,20 +83,10 @@ class ReferenceDataError(ValueError):
 # --- Pure helpers on codes and ids ---------------------------------------------------
 
 
-def region_covers(outer: str, inner: str) -> bool:
-    """True if region ``inner`` is ``outer`` or lies inside it (``32`` covers ``32.03``)."""
-    return inner == outer or inner.startswith(outer + ".")
-
-
 def category_parent(category_id: str) -> str | None:
     """The parent id encoded in a category id (``infrastruktur`` for ``infrastruktur.jalan``)."""
     head, dot, _ = category_id.rpartition(".")
     return head if dot else None
-
-
-def category_covers(outer: str, inner: str) -> bool:
-    """True if category ``inner`` is ``outer`` or one of its descendants."""
-    return inner == outer or inner.startswith(outer + ".")
 
 
 # --- Models --------------------------------------------------------------------------
@@ -264,7 +254,7 @@ class Agency(_Frozen):
 
     def handles(self, category_id: str) -> bool:
         """True if the agency lists this category or one of its ancestors."""
-        return any(category_covers(mine, category_id) for mine in self.categories)
+        return any(covers(mine, category_id) for mine in self.categories)
 
 
 class RoutingRule(_Frozen):
@@ -290,6 +280,7 @@ class Reference(_Frozen):
     _regencies: dict[str, Regency] = PrivateAttr(default_factory=dict)
     _categories: dict[str, Category] = PrivateAttr(default_factory=dict)
     _agencies: dict[str, Agency] = PrivateAttr(default_factory=dict)
+    _children: dict[str, list[str]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Self:
@@ -300,6 +291,9 @@ class Reference(_Frozen):
         self._regencies = {r.code: r for r in self.regencies}
         self._categories = {c.id: c for c in self.categories}
         self._agencies = {a.id: a for a in self.agencies}
+        for agency in self.agencies:
+            if agency.parent is not None:
+                self._children.setdefault(agency.parent, []).append(agency.id)
         return self
 
     # Regions
@@ -365,6 +359,16 @@ class Reference(_Frozen):
 
     def has_agency(self, agency_id: str) -> bool:
         return agency_id in self._agencies
+
+    def descendants(self, agency_id: str) -> frozenset[str]:
+        """``agency_id`` and the ids of every agency and unit below it."""
+        found: set[str] = set()
+        todo = [agency_id]
+        while todo:
+            current = todo.pop()
+            found.add(current)
+            todo.extend(self._children.get(current, ()))
+        return frozenset(found)
 
     def ancestors(self, agency_id: str) -> tuple[Agency, ...]:
         """The agencies above ``agency_id``, nearest first, ending at the root.
@@ -475,7 +479,7 @@ def _agency_problems(
         if (
             agency.region is not None
             and parent.region is not None
-            and not region_covers(parent.region, agency.region)
+            and not covers(parent.region, agency.region)
         ):
             problems.append(
                 f"{where}: region {agency.region!r} is outside its parent "
@@ -534,7 +538,7 @@ def _rule_problems(
                 f"{where}: agency {agency.id!r} does not handle category {rule.category!r} "
                 f"(it lists {list(agency.categories)})"
             )
-        if agency.region is not None and not region_covers(agency.region, rule.region):
+        if agency.region is not None and not covers(agency.region, rule.region):
             problems.append(
                 f"{where}: agency {agency.id!r} (region {agency.region!r}) does not cover "
                 f"region {rule.region!r}"

@@ -39,8 +39,9 @@ from shared.domain.report import (
     State,
     TimelineEvent,
 )
+from shared.domain.routing import covers
 from shared.ports import Change, Clock, OutboxMessage, ReportNotFound, ReportStore
-from shared.reference import AgencyKind, Reference, region_covers
+from shared.reference import AgencyKind, Reference
 from shared.usecases.act import act
 from shared.usecases.submit import submitted_event
 
@@ -128,23 +129,6 @@ def authenticate(authorization: str | None, keys: ApiKeyStore) -> Caller:
 # --- visibility -----------------------------------------------------------------------
 
 
-def descendants(reference: Reference, agency_id: str) -> frozenset[str]:
-    """``agency_id`` and every agency and unit below it."""
-    children: dict[str, list[str]] = {}
-    for agency in reference.agencies:
-        if agency.parent is not None:
-            children.setdefault(agency.parent, []).append(agency.id)
-    found: set[str] = set()
-    todo = [agency_id]
-    while todo:
-        current = todo.pop()
-        if current in found:
-            continue
-        found.add(current)
-        todo.extend(children.get(current, ()))
-    return frozenset(found)
-
-
 @dataclass(frozen=True)
 class Scope:
     """What a caller may see: everything, or reports whose agency or unit is listed,
@@ -161,7 +145,7 @@ def scope_of(caller: Caller, reference: Reference) -> Scope:
         return Scope(everything=True)
     if not reference.has_agency(caller.agency_id):
         return Scope()  # a key for an agency since removed sees nothing
-    below = descendants(reference, caller.agency_id)
+    below = reference.descendants(caller.agency_id)
     if caller.role is Role.UNIT_OFFICER:
         return Scope(agencies=below, units_only=True)
     agency = reference.agency(caller.agency_id)
@@ -184,7 +168,7 @@ def may_see(scope: Scope, report: Report) -> bool:
         scope.queue_region is not None
         and report.agency_id is None
         and report.state in (State.SUBMITTED, State.ON_HOLD)
-        and region_covers(scope.queue_region, _report_region(report))
+        and covers(scope.queue_region, _report_region(report))
     )
 
 
@@ -194,9 +178,7 @@ def may_route_to(caller: Caller, reference: Reference, agency_id: str) -> bool:
         return False
     if caller.is_national:
         return True
-    return caller.role is Role.AGENCY_ADMIN and agency_id in descendants(
-        reference, caller.agency_id
-    )
+    return caller.role is Role.AGENCY_ADMIN and agency_id in reference.descendants(caller.agency_id)
 
 
 # --- reading --------------------------------------------------------------------------
@@ -355,5 +337,5 @@ def _check_forward(reference: Reference, report: Report, unit_id: str | None) ->
     unit = reference.agency(unit_id)
     if unit.kind is not AgencyKind.UNIT:
         raise InvalidCommand(f"{unit_id!r} is not a unit")
-    if report.agency_id is None or unit_id not in descendants(reference, report.agency_id):
+    if report.agency_id is None or unit_id not in reference.descendants(report.agency_id):
         raise InvalidCommand(f"{unit_id!r} is not a unit of {report.agency_id!r}")

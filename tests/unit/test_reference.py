@@ -13,6 +13,7 @@ from typing import TypedDict, Unpack
 import pytest
 from pydantic import ValidationError
 
+from shared.domain.routing import covers
 from shared.reference import (
     DATA_DIR,
     Agency,
@@ -21,10 +22,8 @@ from shared.reference import (
     Notification,
     Reference,
     ReferenceDataError,
-    category_covers,
     category_parent,
     load_reference,
-    region_covers,
 )
 
 pytestmark = pytest.mark.unit
@@ -157,7 +156,7 @@ def test_every_category_has_a_rule_for_cianjur(ref: Reference) -> None:
         matching = [
             rule
             for rule in ref.routing_rules
-            if category_covers(rule.category, category.id) and region_covers(rule.region, "32.03")
+            if covers(rule.category, category.id) and covers(rule.region, "32.03")
         ]
         assert matching, f"no rule routes {category.id!r} in Cianjur"
 
@@ -176,12 +175,12 @@ def test_bundled_files_hold_no_secrets() -> None:
 
 
 def test_helpers_on_codes_and_ids() -> None:
-    assert region_covers("32", "32.03") and region_covers("32.03", "32.03")
-    assert not region_covers("3", "32.03") and not region_covers("32.03", "32")
+    assert covers("32", "32.03") and covers("32.03", "32.03")
+    assert not covers("3", "32.03") and not covers("32.03", "32")
     assert category_parent("infrastruktur.jalan") == "infrastruktur"
     assert category_parent("infrastruktur") is None
-    assert category_covers("infrastruktur", "infrastruktur.jalan")
-    assert not category_covers("infra", "infrastruktur.jalan")
+    assert covers("infrastruktur", "infrastruktur.jalan")
+    assert not covers("infra", "infrastruktur.jalan")
 
 
 # --- Models on their own -------------------------------------------------------------
@@ -605,3 +604,12 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     text = str(caught.value)
     assert "category 'pendidikan' does not exist" in text
     assert "agency 'dinkes' does not exist" in text
+
+
+def test_descendants_are_the_agency_and_everything_below_it() -> None:
+    reference = load_reference()
+    below_cianjur = reference.descendants("pemkab-cianjur")
+    assert {"pemkab-cianjur", "dinkes-cianjur", "puskesmas-cipanas"} <= below_cianjur
+    assert "pemprov-jabar" not in below_cianjur and "dbmpr-jabar" not in below_cianjur
+    assert reference.descendants("puskesmas-cipanas") == {"puskesmas-cipanas"}
+    assert reference.descendants("nasional") == {a.id for a in reference.agencies}
