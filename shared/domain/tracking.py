@@ -1,7 +1,7 @@
 """Tracking codes a citizen can read over the phone.
 
 Nine symbols from Crockford's base-32 alphabet (no I, L, O or U, so nothing is
-mistaken for 1, 0 or V when spoken), grouped 3-3-3 like ``K7M-2XQ-9R4``. Eight are
+mistaken for 1, 0 or V when spoken), grouped 3-3-3 like ``K7M-2XQ-9RJ``. Eight are
 random (40 bits: non-sequential, so codes leak no volumes and spread writes), the
 ninth is a check symbol (Damm's algorithm over GF(32)), which catches every single
 wrong symbol and every swap of two neighbours, so a mistyped code is refused before

@@ -138,8 +138,8 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "track_title": ("Laporan {code}", "Report {code}"),
     "lookup_title": ("Lacak laporan", "Track a report"),
     "lookup_intro": (
-        "Masukkan kode pelacakan, misalnya K7M-2XQ-9R4.",
-        "Enter the tracking code, for example K7M-2XQ-9R4.",
+        "Masukkan kode pelacakan, misalnya K7M-2XQ-9RJ.",
+        "Enter the tracking code, for example K7M-2XQ-9RJ.",
     ),
     "field_code": ("Kode pelacakan", "Tracking code"),
     "lookup_button": ("Lacak", "Track"),
@@ -179,9 +179,9 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "Invalid tracking code — please check it again",
     ),
     "invalid_code_detail": (
-        "Kode terdiri dari 9 huruf/angka seperti K7M-2XQ-9R4. Satu karakter yang salah atau "
+        "Kode terdiri dari 9 huruf/angka seperti K7M-2XQ-9RJ. Satu karakter yang salah atau "
         "tertukar langsung terdeteksi.",
-        "A code has 9 letters or digits like K7M-2XQ-9R4. A single wrong or swapped "
+        "A code has 9 letters or digits like K7M-2XQ-9RJ. A single wrong or swapped "
         "character is detected straight away.",
     ),
     "not_found": ("Laporan tidak ditemukan", "Report not found"),

@@ -78,7 +78,7 @@ CODE_PARAM = {
     "name": "code",
     "in": "path",
     "required": True,
-    "description": "Tracking code, e.g. K7M-2XQ-9R4 (case and dashes are forgiven)",
+    "description": "Tracking code, e.g. K7M-2XQ-9RJ (case and dashes are forgiven)",
     "schema": {"type": "string", "maxLength": 40},
 }
 

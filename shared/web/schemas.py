@@ -323,7 +323,7 @@ class ReportIn(BaseModel):
 class SubmittedOut(BaseModel):
     """What ``POST /api/v1/reports`` answers: keep ``reporter_token`` secret."""
 
-    tracking_code: str = Field(examples=["K7M-2XQ-9R4"])
+    tracking_code: str = Field(examples=["K7M-2XQ-9RJ"])
     reporter_token: str = Field(description="Secret: shows private details and lets you act")
     tracking_url: str = Field(description="Private link for the reporter (holds the token)")
     status: str = Field(examples=["submitted"])

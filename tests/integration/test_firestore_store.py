@@ -474,7 +474,7 @@ def _everything_set() -> Report:
     at = dt.datetime(2025, 3, 4, 9, 30, 15, 654321, tzinfo=JAKARTA)  # not UTC on the way in
     return Report(
         id="ignored-by-the-doc",
-        tracking_code="K7M-2XQ-9R4",
+        tracking_code="K7M-2XQ-9RJ",
         type=ReportType.SUPERVISORY_COMPLAINT,
         title="Pungutan liar",
         description="Petugas meminta uang tambahan.\nBaris kedua — dengan tanda baca.",

@@ -19,7 +19,7 @@ NOW = dt.datetime(2025, 3, 4, 2, 30, tzinfo=dt.UTC)
 MESSAGE = OutboxMessage(
     id="r1.1",
     topic="adapter-test",
-    data={"report_id": "r1", "tracking_code": "K7M-2XQ-9R4", "regency_code": None},
+    data={"report_id": "r1", "tracking_code": "K7M-2XQ-9RJ", "regency_code": None},
     attributes={
         "ce-id": "r1.1",
         "ce-type": "id.lapor.report.submitted.v1",

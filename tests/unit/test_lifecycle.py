@@ -52,7 +52,7 @@ def draft(**changes: object) -> ReportDraft:
 
 
 def new_report() -> Report:
-    report, _ = submit(draft(), "r1", "K7M-2XQ-9R4", MONDAY, CAL, POLICY)
+    report, _ = submit(draft(), "r1", "K7M-2XQ-9RJ", MONDAY, CAL, POLICY)
     return report
 
 
@@ -124,7 +124,7 @@ def test_terminal_states_allow_nothing_but_a_rating() -> None:
 
 
 def test_submission_sets_deadlines_in_working_days() -> None:
-    report, event = submit(draft(), "r1", "K7M-2XQ-9R4", MONDAY, CAL, POLICY)
+    report, event = submit(draft(), "r1", "K7M-2XQ-9RJ", MONDAY, CAL, POLICY)
     assert report.state is State.SUBMITTED and event.seq == 1 and event.from_state is None
     assert report.verify_due == dt.date(2026, 12, 10)  # Thursday: 3 working days
     # 14 working days from Mon 7 Dec skip the weekends, 24 Dec (cuti bersama) and 25 Dec.

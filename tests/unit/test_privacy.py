@@ -40,7 +40,7 @@ def timeline(anonymous: bool = False, confidential: bool = False):  # type: igno
         anonymous,
         confidential,
     )
-    report, first = submit(draft, "r1", "K7M-2XQ-9R4", NOW, CAL, POLICY)
+    report, first = submit(draft, "r1", "K7M-2XQ-9RJ", NOW, CAL, POLICY)
     admin = Actor(Role.AGENCY_ADMIN, "dinkes-cianjur")
     report, second = apply(
         report, Command(Action.DISPOSITION, admin, agency_id="dinkes-cianjur"), NOW, CAL, POLICY

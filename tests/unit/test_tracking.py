@@ -74,3 +74,17 @@ def test_every_swap_of_neighbours_is_caught(position: int) -> None:
         swapped = raw[:position] + raw[position + 1] + raw[position] + raw[position + 2 :]
         with pytest.raises(InvalidTrackingCode):
             normalize_tracking_code(swapped)
+
+
+def test_the_example_code_citizens_are_shown_is_a_real_code() -> None:
+    from shared.web.i18n import MESSAGES
+
+    shown = {
+        c for texts in MESSAGES.values() for text in texts for c in SHAPE_IN_TEXT.findall(text)
+    }
+    assert shown
+    for code in shown:
+        assert normalize_tracking_code(code) == code
+
+
+SHAPE_IN_TEXT = re.compile(r"\b[0-9A-Z]{3}-[0-9A-Z]{3}-[0-9A-Z]{3}\b")

@@ -176,7 +176,7 @@ def dispositioned_report(
         anonymous,
         False,
     )
-    report, first = submit(draft, report_id, "K7M-2XQ-9R4", NOW, cal, policy)
+    report, first = submit(draft, report_id, "K7M-2XQ-9RJ", NOW, cal, policy)
     router = Actor(Role.SYSTEM, "system:route")
     report, second = apply(
         report, Command(Action.DISPOSITION, router, agency_id=AGENCY), NOW, cal, policy
@@ -240,7 +240,7 @@ def test_the_payload_of_a_named_report_carries_the_identity_the_agency_may_see(
         "email": "siti@example.id",
         "phone": "+6281234567890",
     }
-    assert payload["report"]["tracking_code"] == "K7M-2XQ-9R4"
+    assert payload["report"]["tracking_code"] == "K7M-2XQ-9RJ"
 
 
 def test_three_deliveries_of_one_notification_send_one_webhook(
@@ -350,7 +350,7 @@ def test_decode_push_reads_the_message_and_attributes() -> None:
         "kind": "report.dispositioned",
         "report_id": "r1",
         "agency_id": AGENCY,
-        "tracking_code": "K7M-2XQ-9R4",
+        "tracking_code": "K7M-2XQ-9RJ",
     }
     pushed = decode_push(envelope(data, {"a": "b"}))
     assert pushed.message.notification_id == "r1.2" and pushed.attributes == {"a": "b"}
