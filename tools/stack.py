@@ -831,6 +831,10 @@ class LocalStack:
                 echo=self.echo,
             )
             for name in self.functions:
+                # gunicorn (under functions-framework) opens a control socket in
+                # $XDG_RUNTIME_DIR; one directory each, or the servers collide on it.
+                runtime_dir = self.data_dir / "run" / name
+                runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
                 self.processes[name] = ManagedProcess(
                     name,
                     [
@@ -843,7 +847,7 @@ class LocalStack:
                         f"--port={self.ports[name]}",
                     ],
                     self.data_dir / "logs" / f"{name}.log",
-                    env=env,
+                    env={**env, "XDG_RUNTIME_DIR": str(runtime_dir)},
                     cwd=self.root,
                     echo=self.echo,
                 )
