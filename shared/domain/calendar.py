@@ -14,13 +14,14 @@ from collections.abc import Iterable
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays as holidays_lib
-
 WEEKEND = frozenset({5, 6})  # Saturday, Sunday
 
 
 @lru_cache(maxsize=64)
 def _indonesian_days_off(year: int) -> frozenset[dt.date]:
+    # Imported on first use: ~45 ms that a cold start serving the form need not pay.
+    import holidays as holidays_lib
+
     days = holidays_lib.country_holidays("ID", years=year, categories=("public", "government"))
     return frozenset(days.keys())
 
