@@ -1,14 +1,24 @@
-"""Taking one lifecycle action on a stored report: the one way every actor changes a report."""
+"""Taking one lifecycle action on a stored report: the one way every actor changes a report.
+
+Besides the caller's own, two consequences follow from the event itself, so no caller
+has to remember them: a report that comes back to ``submitted`` (Bukan Wewenang, a
+reporter answering a hold) emits ``report.submitted`` to be routed again, and a
+rule's running totals move with the disposition or refusal that concerns it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
 
 from shared.config import Settings
 from shared.domain import report as lifecycle
-from shared.domain.report import Command, Report, TimelineEvent
+from shared.domain.report import Command, Report, State, TimelineEvent
 from shared.domain.routing import rule_tallies
-from shared.ports import Change, Clock, OutboxMessage, ReportStore, Tally
+from shared.ports import Change, Clock, OutboxMessage, Publisher, PublishFailed, ReportStore, Tally
+from shared.usecases.submit import submitted_event
+
+log = logging.getLogger(__name__)
 
 ROUTING_STATS = "routing_stats"
 
@@ -42,7 +52,31 @@ def act(
             guard(report)
         decided = command(report) if callable(command) else command
         after, event = lifecycle.apply(report, decided, now, calendar, policy)
+        outbox = emit(after, event) if emit else ()
+        if event.to_state is State.SUBMITTED and event.from_state not in (None, State.SUBMITTED):
+            # Back for routing: announced like a new submission, under this event's id.
+            outbox += (
+                submitted_event(
+                    after, f"{after.id}.{event.seq}", now, settings.topic_report_submitted
+                ),
+            )
         tallies = tuple(Tally(ROUTING_STATS, rule, field) for rule, field in rule_tallies(event))
-        return Change(after, event, emit(after, event) if emit else (), settle, tallies)
+        return Change(after, event, outbox, settle, tallies)
 
     return store.transition(report_id, decide)
+
+
+def publish_committed(publisher: Publisher | None, messages: Sequence[OutboxMessage]) -> bool:
+    """Publish what a change put in the outbox, best effort: on failure the entries
+    stay pending and the sweeper publishes them. True when all went out now."""
+    if not messages:
+        return True
+    if publisher is None:
+        return False
+    try:
+        for message in messages:
+            publisher.publish(message)
+    except PublishFailed:
+        log.warning("publish failed; the outbox keeps it for the sweeper")
+        return False
+    return True

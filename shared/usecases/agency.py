@@ -21,7 +21,7 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -37,13 +37,11 @@ from shared.domain.report import (
     Report,
     Role,
     State,
-    TimelineEvent,
 )
 from shared.domain.routing import covers
-from shared.ports import Change, Clock, OutboxMessage, ReportNotFound, ReportStore
+from shared.ports import Change, Clock, ReportNotFound, ReportStore
 from shared.reference import AgencyKind, Reference
 from shared.usecases.act import act
-from shared.usecases.submit import submitted_event
 
 log = logging.getLogger(__name__)
 
@@ -265,17 +263,6 @@ def detail(
 # --- acting ---------------------------------------------------------------------------
 
 
-def resubmitted(settings: Settings) -> Callable[[Report, TimelineEvent], tuple[OutboxMessage]]:
-    """Emit a fresh ``report.submitted`` so the route function routes the report again
-    (after Bukan Wewenang, or when the reporter answers a hold)."""
-
-    def emit(report: Report, event: TimelineEvent) -> tuple[OutboxMessage]:
-        outbox_id = f"{report.id}.{event.seq}"
-        return (submitted_event(report, outbox_id, event.at, settings.topic_report_submitted),)
-
-    return emit
-
-
 @dataclass(frozen=True)
 class AgencyCommand:
     """What the API asks for; turned into a domain Command for the caller."""
@@ -323,12 +310,9 @@ def take_action(
         if action is Action.FORWARD and (report.state, action) in TRANSITIONS:
             _check_forward(reference, report, request.unit_id)
 
-    emit = resubmitted(settings) if action is Action.NOT_OUR_AUTHORITY else None
-    # A Bukan Wewenang counts against the rule that sent the report, in the same
-    # commit (act derives the tally from the event).
-    return act(
-        report_id, command, store=store, clock=clock, settings=settings, emit=emit, guard=guard
-    )
+    # A Bukan Wewenang goes back to routing and counts against the rule that sent the
+    # report, both in the same commit: act derives them from the event.
+    return act(report_id, command, store=store, clock=clock, settings=settings, guard=guard)
 
 
 def _check_forward(reference: Reference, report: Report, unit_id: str | None) -> None:

@@ -19,10 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from shared.config import Settings
 from shared.domain.report import TRANSITIONS, Action, Actor, Command, Report, Role, State
 from shared.domain.tracking import normalize_tracking_code
-from shared.ports import Change, Clock, Publisher, PublishFailed, ReportNotFound, ReportStore
+from shared.ports import Change, Clock, Publisher, ReportNotFound, ReportStore
 from shared.tokens import is_reporter_token
-from shared.usecases.act import act
-from shared.usecases.agency import resubmitted
+from shared.usecases.act import act, publish_committed
 
 log = logging.getLogger(__name__)
 
@@ -147,16 +146,9 @@ def reporter_act(
         reason=fields.get("reason"),
         rating=fields.get("rating"),
     )
-    emit = resubmitted(settings) if op.action is Action.ANSWER_HOLD else None
-    change = act(report.id, command, store=store, clock=clock, settings=settings, emit=emit)
-    published = True
-    if change.outbox and publisher is not None:
-        try:
-            for message in change.outbox:
-                publisher.publish(message)
-        except PublishFailed:
-            log.warning("publish failed; outbox keeps the event", extra={"report_id": report.id})
-            published = False
+    # Answering a hold sends the report back to routing: act emits report.submitted.
+    change = act(report.id, command, store=store, clock=clock, settings=settings)
+    published = publish_committed(publisher, change.outbox)
     log.info(
         "reporter action",
         extra={"tracking_code": code, "action": op.action.value, "seq": change.event.seq},

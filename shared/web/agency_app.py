@@ -35,9 +35,10 @@ from shared.domain.report import (
     NotPermitted,
     State,
 )
-from shared.ports import Clock, Publisher, PublishFailed, ReportNotFound, ReportStore
+from shared.ports import Clock, Publisher, ReportNotFound, ReportStore
 from shared.reference import Reference
 from shared.usecases import agency
+from shared.usecases.act import publish_committed
 from shared.usecases.agency import AgencyCommand, ApiKeyStore, Caller, InboxStore
 from shared.web.http import BASE_HEADERS, Problem, json_response, parse_json_body, problem
 from shared.web.i18n import Lang
@@ -368,7 +369,7 @@ def act(
             extra={"report_id": report_id, "action": op.action.value, "code": refused.code},
         )
         return _lifecycle_problem(refused, path, lang)
-    published = _publish(deps, change.outbox)
+    published = publish_committed(deps.publisher, change.outbox)
     log.info(
         "action taken",
         extra={"report_id": report_id, "action": op.action.value, "seq": change.event.seq},
@@ -378,19 +379,6 @@ def act(
     shown.pop("description", None)
     shown["id"] = change.report.id
     return json_response({"report": shown, "event": event, "published": published})
-
-
-def _publish(deps: Deps, messages: Any) -> bool:
-    """Publish what the change put in the outbox; on failure the sweeper will."""
-    if not messages or deps.publisher is None:
-        return not messages
-    try:
-        for message in messages:
-            deps.publisher.publish(message)
-    except PublishFailed:
-        log.warning("publish failed; outbox keeps the event")
-        return False
-    return True
 
 
 def openapi_doc(request: Request, deps: None, caller: None, lang: Lang) -> Response:

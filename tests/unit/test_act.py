@@ -105,6 +105,29 @@ def test_rule_totals_move_in_the_same_commit_as_the_event() -> None:
     }
 
 
+def test_a_report_back_to_submitted_is_announced_for_routing_again() -> None:
+    store = InMemoryReportStore()
+    report_id = stored_report(store)
+    act(
+        report_id,
+        Command(Action.HOLD, ADMIN, reason="Mohon lampirkan lokasi persisnya."),
+        store=store,
+        clock=CLOCK,
+        settings=SETTINGS,
+    )
+    assert set(store.outbox) == {f"{report_id}.1"}  # holding is not a new submission
+    change = act(
+        report_id,
+        Command(Action.ANSWER_HOLD, Actor(Role.REPORTER, "reporter"), message="Depan pasar."),
+        store=store,
+        clock=CLOCK,
+        settings=SETTINGS,
+    )
+    [announced] = change.outbox
+    assert announced.id == f"{report_id}.3" and announced.topic == "report-submitted"
+    assert announced.data["report_id"] == report_id
+
+
 def test_a_refused_action_writes_nothing() -> None:
     store = InMemoryReportStore()
     report_id = stored_report(store)
