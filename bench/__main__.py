@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import route, submit
+from bench import agency, route, submit
 
-BENCHES = {"submit": submit.run, "route": route.run}
+BENCHES = {"submit": submit.run, "route": route.run, "agency": agency.run}
 
 
 def main(argv: list[str]) -> int:

@@ -148,7 +148,8 @@ def _agency_store() -> Any:
     from shared import wiring
     from shared.adapters.firestore import FirestoreAgencyStore
 
-    return FirestoreAgencyStore(wiring.firestore_client())
+    # One count of Firestore operations per instance, shared with the report store.
+    return FirestoreAgencyStore(wiring.firestore_client(), stats=wiring.report_store().stats)
 
 
 def default_deps() -> Deps:
