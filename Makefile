@@ -27,7 +27,8 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml tools/deps.py
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "Python 3.11 or newer is needed: sudo apt-get install python3.11 python3.11-venv" >&2; exit 2; }
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "Could not create $(VENV): install Python's venv module (sudo apt-get install python3-venv)" >&2; exit 2; }
 	$(PY) -m tools.deps > $(VENV)/lapor-requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r $(VENV)/lapor-requirements.txt
 	@touch $@
