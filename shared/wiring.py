@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from shared.adapters.firestore import FirestoreReportStore
     from shared.adapters.pubsub import PubSubPublisher
+    from shared.usecases.notify import Ports as NotifyPorts
 
 
 @cache
@@ -59,7 +60,25 @@ def clock() -> Clock:
     return SystemClock()
 
 
-_CACHED = (report_store, publisher, clock, firestore_client, publisher_client)
+@cache
+def notify_ports() -> NotifyPorts:
+    """What the notify use case talks through: the delivery log, the agencies'
+    channels and the webhook sender, beside the report store."""
+    from shared.adapters.firestore import FirestoreNotificationStore
+    from shared.adapters.webhooks import HttpxWebhookSender
+    from shared.usecases.notify import Ports
+
+    store = FirestoreNotificationStore(firestore_client())
+    return Ports(
+        reports=report_store(),
+        deliveries=store,
+        channels=store,
+        sender=HttpxWebhookSender(settings().webhook_timeout_s),
+        clock=clock(),
+    )
+
+
+_CACHED = (report_store, publisher, clock, notify_ports, firestore_client, publisher_client)
 
 
 def reset() -> None:

@@ -14,41 +14,21 @@ Everything else lives in ``shared.usecases.notify``.
 from __future__ import annotations
 
 import logging
-from functools import cache
 
 import functions_framework
 from cloudevents.http import CloudEvent
 
 from shared import topology, wiring
-from shared.config import settings
 from shared.logging import event_entry
 from shared.pubsub_push import dead_letter_attempts, is_dead_letter
 from shared.usecases.notify import (
     MalformedNotification,
-    Ports,
     decode_push,
     mark_dead_lettered,
     notify_agency,
 )
 
 log = logging.getLogger("lapor.notify")
-
-
-@cache
-def _ports() -> Ports:
-    # Made on the first message and kept for the instance: importing this file loads no
-    # Google or HTTP client library (cold start is import time).
-    from shared.adapters.firestore import FirestoreNotificationStore
-    from shared.adapters.webhooks import HttpxWebhookSender
-
-    store = FirestoreNotificationStore(wiring.firestore_client())
-    return Ports(
-        reports=wiring.report_store(),
-        deliveries=store,
-        channels=store,
-        sender=HttpxWebhookSender(settings().webhook_timeout_s),
-        clock=wiring.clock(),
-    )
 
 
 @functions_framework.cloud_event
@@ -64,6 +44,8 @@ def notify(cloud_event: CloudEvent) -> None:
         return
     source = cloud_event.get("source")
     if is_dead_letter(pushed.attributes, source, topology.AGENCY_NOTIFICATIONS_DEAD_LETTER):
-        mark_dead_lettered(pushed.message, dead_letter_attempts(pushed.attributes), _ports())
+        mark_dead_lettered(
+            pushed.message, dead_letter_attempts(pushed.attributes), wiring.notify_ports()
+        )
     else:
-        notify_agency(pushed.message, _ports())  # DeliveryRetryable -> 500 -> retry
+        notify_agency(pushed.message, wiring.notify_ports())  # DeliveryRetryable -> 500 -> retry
