@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bench.common import emulated_environment, percentiles, write_results
+from bench.common import emulated_environment, percentiles, sample_draft, write_results
 
 REPORTS = 120
 PAGE = 25
@@ -23,7 +23,7 @@ def _setup(count: int) -> tuple[str, list[str]]:
     from shared import wiring
     from shared.config import settings
     from shared.domain.privacy import ReporterIdentity
-    from shared.domain.report import Action, Actor, Command, Region, ReportDraft, ReportType, Role
+    from shared.domain.report import Action, Actor, Command, Role
     from shared.usecases.act import act
     from shared.usecases.submit import submit_report
     from tools.api_keys import issue_key
@@ -33,17 +33,7 @@ def _setup(count: int) -> tuple[str, list[str]]:
     seed_reference(client)
     key = issue_key(client, AGENCY, Role.AGENCY_ADMIN, "bench")
     store, config = wiring.report_store(), settings()
-    draft = ReportDraft(
-        ReportType.COMPLAINT,
-        "Jalan berlubang di depan pasar",
-        "Lubang besar di depan pasar membahayakan pengendara motor setiap malam.",
-        "infrastruktur.jalan",
-        Region("32", "32.03"),
-        None,
-        None,
-        False,
-        False,
-    )
+    draft = sample_draft()
     ids = []
     for i in range(count):
         accepted = submit_report(

@@ -78,6 +78,23 @@ def import_time_ms(statement: str, runs: int = 7) -> float:
     return round(statistics.median(samples), 1)
 
 
+def sample_draft() -> Any:
+    """A Cianjur road complaint, the report every benchmark files."""
+    from shared.domain.report import Region, ReportDraft, ReportType
+
+    return ReportDraft(
+        ReportType.COMPLAINT,
+        "Jalan berlubang di depan pasar",
+        "Lubang besar di depan pasar membahayakan pengendara motor setiap malam.",
+        "infrastruktur.jalan",
+        Region("32", "32.03"),
+        None,
+        None,
+        False,
+        False,
+    )
+
+
 def write_results(name: str, figures: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"

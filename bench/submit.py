@@ -11,7 +11,13 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from bench.common import emulated_environment, import_time_ms, percentiles, write_results
+from bench.common import (
+    emulated_environment,
+    import_time_ms,
+    percentiles,
+    sample_draft,
+    write_results,
+)
 
 SUBMITS = 500
 WARMUP = 20
@@ -43,23 +49,12 @@ def _raw_minimum() -> Callable[[], float]:
     from shared.config import settings
     from shared.domain import report as lifecycle
     from shared.domain.privacy import ReporterIdentity
-    from shared.domain.report import Region, ReportDraft, ReportType
     from shared.domain.tracking import new_tracking_code
     from shared.ports import IdempotencyRecord, NewSubmission, RateSlot
     from shared.usecases.submit import submitted_event
 
     store, publisher, config = wiring.report_store(), wiring.publisher(), settings()
-    draft = ReportDraft(
-        ReportType.COMPLAINT,
-        "Jalan berlubang di depan pasar",
-        "x" * 200,
-        "infrastruktur.jalan",
-        Region("32", "32.03"),
-        None,
-        None,
-        False,
-        False,
-    )
+    draft = sample_draft()
     identity = ReporterIdentity("Siti Aminah", "siti@example.id", "+6281234567890")
 
     def once() -> float:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import secrets
 import sys
 from collections.abc import Sequence
@@ -136,17 +135,11 @@ def main(argv: Sequence[str]) -> int:
     for command in (issue, revoke, demo):
         command.add_argument("--allow-production", action="store_true")
     args = parser.parse_args(list(argv))
-    if not os.environ.get("FIRESTORE_EMULATOR_HOST") and not args.allow_production:
-        print(
-            "lapor api_keys: FIRESTORE_EMULATOR_HOST is not set; refusing to write to a real "
-            "project (pass --allow-production to mean it).",
-            file=sys.stderr,
-        )
-        return 2
-    from google.cloud import firestore
+    from tools.seed import command_line_client
 
-    project = os.environ.get("LAPOR_PROJECT") or os.environ.get("GOOGLE_CLOUD_PROJECT")
-    client = firestore.Client(project=project)
+    client = command_line_client("api_keys", args.allow_production)
+    if client is None:
+        return 2
     try:
         if args.command == "issue":
             print(issue_key(client, args.agency, args.role, args.label or args.agency))

@@ -154,19 +154,28 @@ def seed_emulator(
         client.close()
 
 
-def main(argv: Sequence[str]) -> int:
-    host = os.environ.get("FIRESTORE_EMULATOR_HOST")
-    if not host and "--allow-production" not in argv:
+def command_line_client(tool: str, allow_production: bool) -> Any | None:
+    """The Firestore client a command-line tool writes with: the emulator's when
+    FIRESTORE_EMULATOR_HOST is set, a real project's only with --allow-production.
+    None (after saying why) when it must not write."""
+    if not os.environ.get("FIRESTORE_EMULATOR_HOST") and not allow_production:
         print(
-            "lapor seed: FIRESTORE_EMULATOR_HOST is not set; refusing to write to a real "
+            f"lapor {tool}: FIRESTORE_EMULATOR_HOST is not set; refusing to write to a real "
             "project (pass --allow-production to mean it).",
             file=sys.stderr,
         )
-        return 2
+        return None
     from google.cloud import firestore
 
     project = os.environ.get("LAPOR_PROJECT") or os.environ.get("GOOGLE_CLOUD_PROJECT")
-    client = firestore.Client(project=project)
+    return firestore.Client(project=project)
+
+
+def main(argv: Sequence[str]) -> int:
+    host = os.environ.get("FIRESTORE_EMULATOR_HOST")
+    client = command_line_client("seed", "--allow-production" in argv)
+    if client is None:
+        return 2
     try:
         # The demo URL only where an emulator is the target: never point a real
         # project's agencies at a local receiver.
