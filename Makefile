@@ -18,7 +18,7 @@ help:
 	@echo "make test        all test tiers: unit, infra, integration, functional, e2e"
 	@echo "make lint        ruff check, ruff format --check, mypy"
 	@echo "make bench       run the benchmarks"
-	@echo "make bundle      infra/topology.json + build/<name>.zip for each function (then terraform, see README-infra.md)"
+	@echo "make bundle      infra/topology.json + build/<name>.zip for each function (then terraform, see docs/deploy.md)"
 	@echo "make clean       remove caches and build output (keeps .lapor/ local data)"
 	@echo "make clean-data  remove .lapor/ (the local stack's saved data and secret)"
 

@@ -2,7 +2,7 @@
 # its own service account holding the fewest roles, over Firestore and Pub/Sub.
 #
 # Deploy: `make bundle` (writes build/<name>.zip and refreshes topology.json), then
-# terraform init / plan / apply -var project_id=... (see README-infra.md).
+# terraform init / plan / apply -var project_id=... (see docs/deploy.md).
 
 data "google_project" "this" {
   project_id = var.project_id

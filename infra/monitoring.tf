@@ -57,7 +57,7 @@ resource "google_monitoring_alert_policy" "delivery" {
   notification_channels = [google_monitoring_notification_channel.email[each.key].id]
 
   documentation {
-    content   = "A dead-lettered message is handled by the subscription on its dead-letter topic (see infra/topology.json): a report routing gave up on waits for an admin, a webhook given up on is marked failed on the report's deliveries. A stuck subscription means its function fails for every message: read its logs. See README-infra.md."
+    content   = "A dead-lettered message is handled by the subscription on its dead-letter topic (see infra/topology.json): a report routing gave up on waits for an admin, a webhook given up on is marked failed on the report's deliveries. A stuck subscription means its function fails for every message: read its logs. See docs/deploy.md."
     mime_type = "text/markdown"
   }
 }
