@@ -15,6 +15,7 @@ import pytest
 from pydantic import BaseModel
 
 from shared import topology
+from shared.reference import load_reference
 from shared.topology import Subscription
 from tools.seed import emulator_client, seed_reference
 from tools.stack import (
@@ -219,10 +220,7 @@ def test_seed_is_idempotent_batches_past_500_and_keeps_runtime_fields(
 
 
 def test_seed_loads_the_real_reference_data_idempotently(clean_emulators: Emulators) -> None:
-    reference_module = pytest.importorskip(
-        "shared.reference", reason="shared/reference.py (the reference loader) is not written yet"
-    )
-    reference = reference_module.load_reference()
+    reference = load_reference()
     client = emulator_client(clean_emulators.firestore_host, clean_emulators.project)
     first = seed_reference(client)
     second = seed_reference(client)
