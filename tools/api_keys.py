@@ -85,7 +85,7 @@ def revoke_key(client: Any, key: str) -> bool:
 
 def ensure_demo_keys(client: Any, path: Path = DEMO_KEYS_FILE) -> dict[str, dict[str, str]]:
     """The demo keys, issuing any missing from ``path`` or from the database; writes
-    ``path`` (mode 0600). The lead calls this from LocalStack after seeding."""
+    ``path`` (mode 0600). LocalStack calls this after seeding."""
     known: dict[str, dict[str, str]] = {}
     if path.exists():
         try:

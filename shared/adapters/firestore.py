@@ -565,7 +565,7 @@ class FirestoreReportStore:
             self.stats.add(writes=1)
 
 
-# --- agency API: API keys, inbox, routing stats (agency helper) -----------------------
+# --- agency API: API keys, inbox, routing stats ---------------------------------------
 # Kept apart from the report store above: these serve only the agency function.
 
 API_KEYS = "api_keys"
@@ -747,7 +747,7 @@ COMPOSITE_QUERIES: tuple[tuple[str, Callable[[firestore.Client], Any]], ...] = (
             client.collection(OUTBOX), dt.datetime(2025, 1, 1, tzinfo=dt.UTC), 1
         ),
     ),
-    *_inbox_shapes(),  # the agency inbox (agency helper)
+    *_inbox_shapes(),  # the agency inbox
 )
 
 

@@ -2,7 +2,8 @@
 
 Pure: no I/O, no clock. Every change goes through :func:`apply`, which either returns
 the new report with the one immutable timeline event that explains it, or raises and
-changes nothing. The rules are the SP4N-LAPOR! guideline in ../shared/brief/lifecycle.md.
+changes nothing. The rules are the national SP4N-LAPOR! guideline (PermenPANRB 5/2025);
+its numbers are configuration (:class:`DeadlinePolicy`), as agencies publish their own.
 """
 
 from __future__ import annotations

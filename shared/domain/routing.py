@@ -1,4 +1,4 @@
-"""Which agency a report goes to, in the order lifecycle.md gives.
+"""Which agency a report goes to, in the order the SP4N-LAPOR! guideline gives.
 
 1. the agency the reporter named; 2. the most specific category x region rule;
 3. a keyword classifier's suggestion, automatic only above a confidence threshold;
