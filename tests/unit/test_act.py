@@ -7,21 +7,18 @@ import datetime as dt
 import pytest
 
 from shared.config import Settings
-from shared.domain.privacy import ReporterIdentity
 from shared.domain.report import (
     Action,
     Actor,
     Command,
     IllegalTransition,
-    Region,
-    ReportDraft,
-    ReportType,
     Role,
     State,
 )
 from shared.ports import FixedClock, OutboxMessage, ReportNotFound
 from shared.usecases.act import act
 from shared.usecases.submit import submit_report
+from tests.builders import a_draft, an_identity
 from tests.fakes import InMemoryPublisher, InMemoryReportStore
 
 SETTINGS = Settings(token_secret="unit-test-secret-0123456789")
@@ -30,20 +27,9 @@ ADMIN = Actor(Role.AGENCY_ADMIN, "dpupr-cianjur")
 
 
 def stored_report(store: InMemoryReportStore) -> str:
-    draft = ReportDraft(
-        ReportType.COMPLAINT,
-        "Jalan berlubang",
-        "Lubang besar di depan pasar sejak minggu lalu.",
-        "infrastruktur.jalan",
-        Region("32", "32.03"),
-        None,
-        None,
-        False,
-        False,
-    )
     result = submit_report(
-        draft,
-        ReporterIdentity("Siti", None, "0812"),
+        a_draft(),
+        an_identity(),
         client_id="c",
         idempotency_key=None,
         store=store,

@@ -19,8 +19,6 @@ from shared.domain.report import (
     NotPermitted,
     Region,
     Report,
-    ReportDraft,
-    ReportType,
     Role,
     State,
 )
@@ -38,6 +36,7 @@ from shared.usecases.agency import (
 from shared.usecases.submit import submitted_event
 from shared.web.agency_app import OPERATIONS, decode_cursor, encode_cursor
 from shared.web.agency_openapi import document, examples
+from tests.builders import a_draft
 from tests.fakes import InMemoryReportStore
 
 NOW = dt.datetime(2026, 3, 2, 3, 0, tzinfo=dt.UTC)
@@ -79,17 +78,7 @@ def make_report(
     regency: str = "32.03",
     confidential: bool = False,
 ) -> Report:
-    draft = ReportDraft(
-        type=ReportType.COMPLAINT,
-        title="Jalan rusak",
-        description="Berlubang.",
-        category="infrastruktur.jalan",
-        region=Region(regency[:2], regency),
-        incident_date=None,
-        target_agency_id=None,
-        anonymous=False,
-        confidential=confidential,
-    )
+    draft = a_draft(region=Region(regency[:2], regency), confidential=confidential)
     current = settings()
     report_id = store.new_report_id()
     report, event = lifecycle.submit(

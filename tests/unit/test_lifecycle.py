@@ -19,9 +19,7 @@ from shared.domain.report import (
     IllegalTransition,
     InvalidCommand,
     NotPermitted,
-    Region,
     Report,
-    ReportDraft,
     ReportType,
     Role,
     State,
@@ -29,6 +27,7 @@ from shared.domain.report import (
     legal_actions,
     submit,
 )
+from tests.builders import a_draft
 
 CAL = WorkingCalendar()
 POLICY = DeadlinePolicy()
@@ -36,23 +35,8 @@ POLICY = DeadlinePolicy()
 MONDAY = dt.datetime(2026, 12, 7, 3, 0, tzinfo=dt.UTC)
 
 
-def draft(**changes: object) -> ReportDraft:
-    base = ReportDraft(
-        type=ReportType.COMPLAINT,
-        title="Jalan berlubang di Jalan Raya Cianjur",
-        description="Lubang besar di depan pasar membahayakan pengendara motor setiap malam.",
-        category="infrastruktur.jalan",
-        region=Region("32", "32.03"),
-        incident_date=dt.date(2026, 12, 1),
-        target_agency_id=None,
-        anonymous=False,
-        confidential=False,
-    )
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
-
-
 def new_report() -> Report:
-    report, _ = submit(draft(), "r1", "K7M-2XQ-9RJ", MONDAY, CAL, POLICY)
+    report, _ = submit(a_draft(), "r1", "K7M-2XQ-9RJ", MONDAY, CAL, POLICY)
     return report
 
 
@@ -124,7 +108,8 @@ def test_terminal_states_allow_nothing_but_a_rating() -> None:
 
 
 def test_submission_sets_deadlines_in_working_days() -> None:
-    report, event = submit(draft(), "r1", "K7M-2XQ-9RJ", MONDAY, CAL, POLICY)
+    complaint = a_draft(type=ReportType.COMPLAINT)
+    report, event = submit(complaint, "r1", "K7M-2XQ-9RJ", MONDAY, CAL, POLICY)
     assert report.state is State.SUBMITTED and event.seq == 1 and event.from_state is None
     assert report.verify_due == dt.date(2026, 12, 10)  # Thursday: 3 working days
     # 14 working days from Mon 7 Dec skip the weekends, 24 Dec (cuti bersama) and 25 Dec.
@@ -133,7 +118,7 @@ def test_submission_sets_deadlines_in_working_days() -> None:
 
 def test_a_citizen_cannot_submit_a_supervisory_complaint() -> None:
     with pytest.raises(InvalidCommand):
-        submit(draft(type=ReportType.SUPERVISORY_COMPLAINT), "r", "c", MONDAY, CAL, POLICY)
+        submit(a_draft(type=ReportType.SUPERVISORY_COMPLAINT), "r", "c", MONDAY, CAL, POLICY)
 
 
 @pytest.mark.parametrize("action", [Action.HOLD, Action.ARCHIVE, Action.NOT_OUR_AUTHORITY])

@@ -15,30 +15,27 @@ from shared.domain.report import (
     Actor,
     Command,
     DeadlinePolicy,
-    Region,
-    ReportDraft,
-    ReportType,
+    Report,
     Role,
+    TimelineEvent,
     apply,
     submit,
 )
+from tests.builders import a_draft
 
 CAL, POLICY = WorkingCalendar(), DeadlinePolicy()
 NOW = dt.datetime(2026, 12, 7, 3, 0, tzinfo=dt.UTC)
 SITI = ReporterIdentity(name="Siti Aminah", email="siti@example.id", phone="+6281234567890")
 
 
-def timeline(anonymous: bool = False, confidential: bool = False):  # type: ignore[no-untyped-def]
-    draft = ReportDraft(
-        ReportType.COMPLAINT,
-        "Puskesmas tutup di jam layanan",
-        "Puskesmas Cipanas tutup pada jam layanan pagi beberapa kali minggu ini.",
-        "kesehatan",
-        Region("32", "32.03"),
-        None,
-        None,
-        anonymous,
-        confidential,
+def timeline(
+    anonymous: bool = False, confidential: bool = False
+) -> tuple[Report, list[TimelineEvent]]:
+    draft = a_draft(
+        title="Puskesmas tutup di jam layanan",
+        category="kesehatan",
+        anonymous=anonymous,
+        confidential=confidential,
     )
     report, first = submit(draft, "r1", "K7M-2XQ-9RJ", NOW, CAL, POLICY)
     admin = Actor(Role.AGENCY_ADMIN, "dinkes-cianjur")

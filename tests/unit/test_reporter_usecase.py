@@ -14,10 +14,7 @@ from shared.domain.report import (
     Actor,
     Command,
     IllegalTransition,
-    Region,
     Report,
-    ReportDraft,
-    ReportType,
     Role,
     State,
 )
@@ -28,6 +25,7 @@ from shared.usecases import reporter
 from shared.usecases.reporter import OPERATIONS, TokenRejected, available, reporter_act
 from shared.web.i18n import MESSAGES
 from shared.web.openapi import reporter_paths
+from tests.builders import a_draft
 from tests.fakes import InMemoryPublisher, InMemoryReportStore
 
 NOW = dt.datetime(2026, 3, 2, 3, 0, tzinfo=dt.UTC)
@@ -44,10 +42,7 @@ def settings() -> Settings:
 def make(store: InMemoryReportStore, *steps: Command, confidential: bool = False) -> Report:
     current = settings()
     cal, policy = current.calendar(), current.deadline_policy()
-    draft = ReportDraft(
-        ReportType.COMPLAINT, "Jalan rusak", "Berlubang.", "infrastruktur.jalan",
-        Region("32", "32.03"), None, None, False, confidential,
-    )  # fmt: skip
+    draft = a_draft(confidential=confidential)
     report, event = lifecycle.submit(draft, "r1", CODE, NOW, cal, policy)
     store.reports[report.id] = report
     store.events[report.id] = [event]

@@ -20,8 +20,6 @@ from shared.domain.report import (
     Command,
     Region,
     Report,
-    ReportDraft,
-    ReportType,
     Role,
     State,
 )
@@ -42,6 +40,7 @@ from shared.usecases.route import (
 )
 from shared.usecases.submit import submitted_event
 from shared.usecases.sweep import sweep_outbox
+from tests.builders import a_draft
 from tests.fakes import InMemoryPublisher, InMemoryReportStore
 
 SETTINGS = Settings(token_secret="unit-test-secret-0123456789")
@@ -95,8 +94,12 @@ def submitted(
     description: str = "Mohon ditindaklanjuti.",
 ) -> SubmittedMessage:
     """A submitted report in the store, its outbox entry, and the message announcing it."""
-    draft = ReportDraft(
-        ReportType.COMPLAINT, title, description, category, region, None, target, False, False
+    draft = a_draft(
+        title=title,
+        description=description,
+        category=category,
+        region=region,
+        target_agency_id=target,
     )
     report_id = store.new_report_id()
     report, event = lifecycle.submit(

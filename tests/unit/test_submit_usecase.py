@@ -3,14 +3,12 @@ publish failure that loses nothing."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import pytest
 
 from shared.config import Settings
-from shared.domain.privacy import ReporterIdentity
-from shared.domain.report import Region, ReportDraft, ReportType, State
+from shared.domain.report import ReportDraft, State
 from shared.ports import FixedClock
 from shared.usecases.submit import (
     IdempotencyKeyReused,
@@ -19,22 +17,13 @@ from shared.usecases.submit import (
     submit_report,
 )
 from shared.usecases.track import track_report
+from tests.builders import a_draft, an_identity
 from tests.fakes import InMemoryPublisher, InMemoryReportStore
 
 NOW = dt.datetime(2025, 3, 4, 2, 30, tzinfo=dt.UTC)
 SETTINGS = Settings(token_secret="unit-test-secret-0123456789", rate_limit_submits=3)
-DRAFT = ReportDraft(
-    type=ReportType.COMPLAINT,
-    title="Jalan berlubang di depan pasar",
-    description="Sudah tiga bulan jalan di depan pasar berlubang dan membahayakan.",
-    category="infrastruktur.jalan",
-    region=Region("32", "32.03"),
-    incident_date=dt.date(2025, 3, 1),
-    target_agency_id=None,
-    anonymous=False,
-    confidential=False,
-)
-IDENTITY = ReporterIdentity("Siti Rahayu", "siti@contoh.id", "+6281234567890")
+DRAFT = a_draft()
+IDENTITY = an_identity(name="Siti Rahayu")
 
 
 @pytest.fixture
@@ -100,7 +89,7 @@ def test_same_key_with_a_different_body_is_refused(
     store: InMemoryReportStore, publisher: InMemoryPublisher
 ) -> None:
     submit(store, publisher, key="double-tap-0002")
-    other = dataclasses.replace(DRAFT, title="Judul yang lain sama sekali")
+    other = a_draft(title="Judul yang lain sama sekali")
     with pytest.raises(IdempotencyKeyReused):
         submit(store, publisher, draft=other, key="double-tap-0002")
     assert store.commits == 1

@@ -28,9 +28,6 @@ from shared.domain.report import (
     Actor,
     Command,
     DeadlinePolicy,
-    Region,
-    ReportDraft,
-    ReportType,
     Role,
     apply,
     submit,
@@ -51,6 +48,7 @@ from shared.usecases.notify import (
     mark_dead_lettered,
     notify_agency,
 )
+from tests.builders import a_draft
 from tests.fakes import InMemoryReportStore
 
 NOW = dt.datetime(2026, 12, 7, 3, 0, tzinfo=dt.UTC)
@@ -165,16 +163,8 @@ def dispositioned_report(
     store: InMemoryReportStore, anonymous: bool, report_id: str = "r1"
 ) -> NotificationMessage:
     cal, policy = WorkingCalendar(), DeadlinePolicy()
-    draft = ReportDraft(
-        ReportType.COMPLAINT,
-        "Puskesmas tutup di jam layanan",
-        "Puskesmas Cipanas tutup pada jam layanan pagi.",
-        "kesehatan",
-        Region("32", "32.03"),
-        None,
-        None,
-        anonymous,
-        False,
+    draft = a_draft(
+        title="Puskesmas tutup di jam layanan", category="kesehatan", anonymous=anonymous
     )
     report, first = submit(draft, report_id, "K7M-2XQ-9RJ", NOW, cal, policy)
     router = Actor(Role.SYSTEM, "system:route")
