@@ -8,6 +8,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # Reinstall only when the dependency list changes.
 STAMP := $(VENV)/.lapor-deps.stamp
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.checkov-$(CHECKOV_VERSION).stamp
 
 .PHONY: help venv check run test lint bench bundle clean clean-data
 
@@ -40,9 +43,16 @@ run: venv
 	$(PY) -m tools.stack run
 
 # pytest exits 5 when it collects nothing; make treats that as the failure it is.
-test: venv
+test: venv $(CHECKOV_STAMP)
 	tools/ensure_chromium.sh
 	$(PY) -m pytest
+
+# checkov (static analysis of infra/, run by tests/infra/test_checkov.py) in a venv of
+# its own: it pins library versions the functions' own dependencies must not follow.
+$(CHECKOV_STAMP):
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "checkov==$(CHECKOV_VERSION)"
+	@touch $@
 
 lint: venv
 	$(PY) -m ruff check .

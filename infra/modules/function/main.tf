@@ -40,6 +40,7 @@ resource "google_storage_bucket_object" "source" {
 }
 
 resource "google_cloudfunctions2_function" "function" {
+  # checkov:skip=CKV_GCP_124:Citizens and agencies call the public functions from the internet; every other function is ALLOW_INTERNAL_ONLY (var.public false).
   project     = var.project_id
   location    = var.region
   name        = var.name
@@ -62,9 +63,10 @@ resource "google_cloudfunctions2_function" "function" {
     max_instance_request_concurrency = 1
     available_memory                 = var.memory
     timeout_seconds                  = var.timeout_seconds
-    # Reachable from the internet, but IAM decides who may call: only allUsers on the
-    # public functions; Pub/Sub and Cloud Scheduler present OIDC tokens elsewhere.
-    ingress_settings               = "ALLOW_ALL"
+    # Only the public functions (the citizen form, the agency API) take traffic from the
+    # internet. The others are reached only by Pub/Sub pushes and Cloud Scheduler, which
+    # Cloud Run counts as internal traffic from the same project, so they refuse the rest.
+    ingress_settings               = var.public ? "ALLOW_ALL" : "ALLOW_INTERNAL_ONLY"
     all_traffic_on_latest_revision = true
     service_account_email          = google_service_account.function.email
     environment_variables          = var.environment
@@ -86,6 +88,7 @@ resource "google_cloudfunctions2_function" "function" {
 # Gen 2 functions are Cloud Run services of the same name: invoking them is
 # roles/run.invoker on that service.
 resource "google_cloud_run_service_iam_member" "public" {
+  # checkov:skip=CKV_GCP_102:Only for var.public functions: the citizen form takes anonymous reports by design and the agency API authenticates with its own API keys.
   count    = var.public ? 1 : 0
   project  = var.project_id
   location = var.region
