@@ -21,11 +21,11 @@ from google.cloud import firestore
 
 from shared import topology, wiring
 from shared.config import settings
-from shared.domain.privacy import ReporterIdentity
-from shared.domain.report import Action, Actor, Command, Region, ReportDraft, ReportType, Role
+from shared.domain.report import Action, Actor, Command, Role
 from shared.usecases.act import act
 from shared.usecases.route import notification
 from shared.usecases.submit import submit_report
+from tests.builders import a_draft, an_identity
 from tools.stack import (
     LOCALHOST,
     REPO_ROOT,
@@ -98,20 +98,9 @@ def dispositioned_notification() -> Any:
     """A report routed to AGENCY, and the notification route would publish for it."""
     wiring.reset()
     store, config = wiring.report_store(), settings()
-    draft = ReportDraft(
-        ReportType.COMPLAINT,
-        "Jalan berlubang di depan pasar",
-        "Lubang besar di depan pasar membahayakan pengendara motor setiap malam.",
-        "infrastruktur.jalan",
-        Region("32", "32.03"),
-        None,
-        None,
-        False,
-        False,
-    )
     accepted = submit_report(
-        draft,
-        ReporterIdentity("Siti Aminah", None, "081234567890"),
+        a_draft(),
+        an_identity(),
         client_id="dead-letter-test",
         idempotency_key=None,
         store=store,

@@ -25,11 +25,11 @@ from google.cloud.pubsub_v1 import PublisherClient, SubscriberClient
 
 from shared import wiring
 from shared.config import settings
-from shared.domain.privacy import ReporterIdentity
-from shared.domain.report import Region, ReportDraft, ReportType, State
+from shared.domain.report import Region, State
 from shared.ports import OutboxMessage, PublishFailed
 from shared.topology import AGENCY_NOTIFICATIONS
 from shared.usecases.submit import submit_report
+from tests.builders import a_draft, an_identity
 from tools.stack import Emulators
 
 SOURCE = "functions/route/main.py"
@@ -55,12 +55,16 @@ def submit(
     title: str = "Jalan berlubang di depan pasar",
     description: str = "Lubang besar, aspal rusak sejak minggu lalu.",
 ) -> str:
-    draft = ReportDraft(
-        ReportType.COMPLAINT, title, description, category, region, None, target, False, False
+    draft = a_draft(
+        title=title,
+        description=description,
+        category=category,
+        region=region,
+        target_agency_id=target,
     )
     result = submit_report(
         draft,
-        ReporterIdentity("Siti", None, "0812"),
+        an_identity(),
         client_id="functional-test",
         idempotency_key=None,
         store=wiring.report_store(),
