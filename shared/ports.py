@@ -1,14 +1,24 @@
-"""The ports the use cases talk through; adapters implement them, fakes stand in for tests."""
+"""The ports the use cases talk through, the data that crosses them, and the bundle of
+ports each function hands its use cases. Adapters (shared/adapters) implement the
+ports, tests/fakes.py stands in for them in unit tests, and shared/wiring.py builds
+the bundles; nothing here does I/O.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.domain.privacy import ReporterIdentity
-from shared.domain.report import Report, TimelineEvent
+from shared.domain.report import Report, Role, State, TimelineEvent
+from shared.domain.routing import KeywordProfile, Rule
+
+if TYPE_CHECKING:
+    from shared.config import Settings
+    from shared.reference import Reference
 
 
 class Clock(Protocol):
@@ -152,6 +162,175 @@ class Publisher(Protocol):
         ...
 
 
+# --- routing and the outbox sweeper ---------------------------------------------------
+
+
+class RouteStore(ReportStore, Protocol):
+    def pending_outbox_entry(self, message_id: str) -> OutboxMessage | None:
+        """The outbox entry if it is still pending (not yet settled), else None."""
+        ...
+
+    def settle_outbox(self, message_ids: Sequence[str]) -> None:
+        """Delete outbox entries the bus has accepted and nobody else settles."""
+        ...
+
+
+class OutboxStore(Protocol):
+    def pending_outbox(self, created_before: dt.datetime, limit: int) -> list[OutboxMessage]:
+        """Pending entries committed before ``created_before``, oldest first."""
+        ...
+
+    def record_sweep(self, message_ids: Sequence[str], at: dt.datetime) -> None:
+        """Count one more publish attempt on each entry still there."""
+        ...
+
+    def settle_outbox(self, message_ids: Sequence[str]) -> None: ...
+
+
+@dataclass(frozen=True)
+class RoutingTables:
+    """The reference data as routing reads it: rules, the agencies a report may be
+    dispositioned to, and their keyword profiles."""
+
+    rules: tuple[Rule, ...]
+    known_agencies: frozenset[str]
+    profiles: tuple[KeywordProfile, ...]
+
+
+# --- the agency API: API keys and the inbox -------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    key_hash: str
+    agency_id: str
+    role: Role
+    label: str
+    created_at: dt.datetime
+    revoked: bool = False
+
+
+class ApiKeyStore(Protocol):
+    def api_key(self, key_hash: str) -> ApiKeyRecord | None: ...
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a caller may see: everything, or reports whose agency or unit is listed,
+    plus (regional admins) the unrouted reports of a region."""
+
+    everything: bool = False
+    agencies: frozenset[str] = frozenset()  # matched against agency_id and unit_id
+    units_only: bool = False  # unit officers: matched against unit_id only
+    queue_region: str | None = None  # regional admin queue
+
+
+# Reports whose resolution deadline can be missed: on hold the clock is paused, and a
+# resolved report has met it (the reporter's answer is on another clock).
+OVERDUE_STATES = (State.SUBMITTED, State.DISPOSITIONED, State.IN_PROGRESS)
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    """One page of an inbox, as the store runs it.
+
+    Order: newest submission first, ``(submitted_at desc, id desc)``; with
+    ``overdue_before``, most overdue first, ``(resolve_due asc, id asc)``.
+    """
+
+    scope: Scope
+    status: State | None = None
+    overdue_before: dt.date | None = None  # resolve_due < this, in OVERDUE_STATES
+    admin_queue: bool = False  # state == submitted (and, regionally, in the region)
+    limit: int = 25
+    after: tuple[str, str] | None = None  # (sort value, report id) of the previous page
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    reports: Sequence[Report]
+    next_after: tuple[str, str] | None
+
+
+class InboxStore(Protocol):
+    def inbox(self, query: InboxQuery) -> InboxPage: ...
+
+
+# --- agency notifications: the delivery log, channels, the webhook sender --------------
+
+
+class DeliveryStatus(StrEnum):
+    DELIVERED = "delivered"
+    RETRYING = "retrying"
+    FAILED = "failed"
+    NO_CHANNEL = "no_channel"  # no webhook; an e-mail fallback is noted, not sent here
+    SKIPPED = "skipped"  # the report is no longer this agency's: nothing is sent
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One notification's delivery log entry."""
+
+    notification_id: str
+    report_id: str
+    agency_id: str
+    kind: str
+    status: DeliveryStatus
+    attempts: int = 0
+    channel: str | None = None  # "webhook", or None when there is none
+    url: str | None = None
+    last_status_code: int | None = None
+    last_error: str | None = None
+    first_attempt_at: dt.datetime | None = None
+    last_attempt_at: dt.datetime | None = None
+    delivered_at: dt.datetime | None = None
+    fallback: str | None = None  # "email_pending" when the agency has only an e-mail
+
+
+class SendOutcome(StrEnum):
+    DELIVERED = "delivered"
+    RETRYABLE = "retryable"  # try again later: 5xx, 408, 429, timeouts, connection errors
+    PERMANENT = "permanent"  # the agency refused it: another try would be refused too
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: SendOutcome
+    status_code: int | None = None  # None when no HTTP answer came back
+    error: str | None = None  # what went wrong, short, for the delivery log
+
+
+@dataclass(frozen=True)
+class AgencyChannel:
+    """Where and how an agency is told; ``secret`` is None when none was seeded."""
+
+    agency_id: str
+    webhook_url: str | None
+    email: str | None
+    secret: str | None
+
+
+class DeliveryLog(Protocol):
+    def get_delivery(self, report_id: str, notification_id: str) -> Delivery | None: ...
+
+    def save_delivery(self, delivery: Delivery) -> None: ...
+
+
+class AgencyChannels(Protocol):
+    def agency_channel(self, agency_id: str) -> AgencyChannel | None:
+        """None when the agency is unknown."""
+        ...
+
+
+class WebhookSender(Protocol):
+    def send(
+        self, url: str, secret: str, message_id: str, payload: Mapping[str, Any], at: dt.datetime
+    ) -> SendResult:
+        """POST ``payload`` signed with ``secret`` as attempt time ``at``; never raises
+        for what the network or the agency did: that is the result's outcome."""
+        ...
+
+
 @dataclass
 class FixedClock:
     """A clock for tests and benchmarks that moves only when told."""
@@ -168,3 +347,65 @@ class FixedClock:
 class SystemClock:
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC)
+
+
+# --- the bundles: what each function hands its use cases (built in shared/wiring.py) ---
+
+
+@dataclass(frozen=True)
+class SubmitPorts:
+    """The submit function's: the form, the reporter's API and the tracking pages.
+
+    The store and the publisher are made on first use, so a request that needs
+    neither (GET / shows the form) creates no client.
+    """
+
+    settings: Settings
+    clock: Clock
+    store_factory: Callable[[], ReportStore]
+    publisher_factory: Callable[[], Publisher]
+
+    @property
+    def store(self) -> ReportStore:
+        return self.store_factory()
+
+    @property
+    def publisher(self) -> Publisher:
+        return self.publisher_factory()
+
+
+@dataclass(frozen=True)
+class RoutePorts:
+    store: RouteStore
+    publisher: Publisher
+    clock: Clock
+    settings: Settings
+    tables: RoutingTables
+
+
+@dataclass(frozen=True)
+class AgencyPorts:
+    store: ReportStore
+    keys: ApiKeyStore
+    inbox: InboxStore
+    publisher: Publisher
+    clock: Clock
+    settings: Settings
+    reference: Reference
+
+
+@dataclass(frozen=True)
+class NotifyPorts:
+    store: ReportStore
+    deliveries: DeliveryLog
+    channels: AgencyChannels
+    sender: WebhookSender
+    clock: Clock
+
+
+@dataclass(frozen=True)
+class SweepPorts:
+    store: OutboxStore
+    publisher: Publisher
+    clock: Clock
+    settings: Settings

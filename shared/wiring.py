@@ -1,4 +1,5 @@
-"""The composition root: the one place that builds clients and adapters.
+"""The composition root: the one place that builds clients, adapters, the reference
+data and the port bundle each function hands its use cases (shared.ports).
 
 Each piece is made on first use and cached for the life of the instance, so a cold
 start pays only for what the request needs, and importing this module imports no
@@ -13,15 +14,29 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from shared.config import settings
-from shared.ports import Clock, SystemClock
+from shared.ports import (
+    AgencyPorts,
+    Clock,
+    NotifyPorts,
+    RoutePorts,
+    RoutingTables,
+    SubmitPorts,
+    SweepPorts,
+    SystemClock,
+)
 
 if TYPE_CHECKING:
     from google.cloud import firestore
     from google.cloud.pubsub_v1 import PublisherClient
 
-    from shared.adapters.firestore import FirestoreReportStore
+    from shared.adapters.firestore import (
+        FirestoreAgencyStore,
+        FirestoreNotificationStore,
+        FirestoreReportStore,
+    )
     from shared.adapters.pubsub import PubSubPublisher
-    from shared.usecases.notify import Ports as NotifyPorts
+    from shared.adapters.webhooks import HttpxWebhookSender
+    from shared.reference import Reference
 
 
 @cache
@@ -56,35 +71,127 @@ def publisher() -> PubSubPublisher:
 
 
 @cache
+def webhook_sender() -> HttpxWebhookSender:
+    from shared.adapters.webhooks import HttpxWebhookSender
+
+    return HttpxWebhookSender(settings().webhook_timeout_s)
+
+
+@cache
 def clock() -> Clock:
     return SystemClock()
 
 
 @cache
-def notify_ports() -> NotifyPorts:
-    """What the notify use case talks through: the delivery log, the agencies'
-    channels and the webhook sender, beside the report store."""
-    from shared.adapters.firestore import FirestoreNotificationStore
-    from shared.adapters.webhooks import HttpxWebhookSender
-    from shared.usecases.notify import Ports
+def agency_store() -> FirestoreAgencyStore:
+    """API keys and the inbox queries (the agency function)."""
+    from shared.adapters.firestore import FirestoreAgencyStore
 
-    store = FirestoreNotificationStore(firestore_client())
-    return Ports(
-        reports=report_store(),
-        deliveries=store,
-        channels=store,
-        sender=HttpxWebhookSender(settings().webhook_timeout_s),
+    # One count of Firestore operations per instance, shared with the report store.
+    return FirestoreAgencyStore(firestore_client(), stats=report_store().stats)
+
+
+@cache
+def notification_store() -> FirestoreNotificationStore:
+    """The delivery log and the agencies' channels (the notify function)."""
+    from shared.adapters.firestore import FirestoreNotificationStore
+
+    return FirestoreNotificationStore(firestore_client())
+
+
+@cache
+def reference() -> Reference:
+    """The reference data bundled with the code: read once per instance, so no
+    request reads it from Firestore (a change of agencies or rules is a deployment)."""
+    from shared.reference import load_reference
+
+    return load_reference()
+
+
+@cache
+def routing_tables() -> RoutingTables:
+    from shared.usecases.route import routing_tables as from_reference
+
+    return from_reference(reference())
+
+
+# --- the bundles, one per function ----------------------------------------------------
+
+
+@cache
+def submit_ports() -> SubmitPorts:
+    # Factories, not clients: GET / (the form) must create no client.
+    return SubmitPorts(
+        settings=settings(), clock=clock(), store_factory=report_store, publisher_factory=publisher
+    )
+
+
+@cache
+def route_ports() -> RoutePorts:
+    return RoutePorts(
+        store=report_store(),
+        publisher=publisher(),
+        clock=clock(),
+        settings=settings(),
+        tables=routing_tables(),
+    )
+
+
+@cache
+def agency_ports() -> AgencyPorts:
+    return AgencyPorts(
+        store=report_store(),
+        keys=agency_store(),
+        inbox=agency_store(),
+        publisher=publisher(),
+        clock=clock(),
+        settings=settings(),
+        reference=reference(),
+    )
+
+
+@cache
+def notify_ports() -> NotifyPorts:
+    return NotifyPorts(
+        store=report_store(),
+        deliveries=notification_store(),
+        channels=notification_store(),
+        sender=webhook_sender(),
         clock=clock(),
     )
 
 
-_CACHED = (report_store, publisher, clock, notify_ports, firestore_client, publisher_client)
+@cache
+def sweep_ports() -> SweepPorts:
+    return SweepPorts(
+        store=report_store(), publisher=publisher(), clock=clock(), settings=settings()
+    )
+
+
+_CACHED = (
+    submit_ports,
+    route_ports,
+    agency_ports,
+    notify_ports,
+    sweep_ports,
+    routing_tables,
+    reference,
+    notification_store,
+    agency_store,
+    webhook_sender,
+    report_store,
+    publisher,
+    clock,
+    firestore_client,
+    publisher_client,
+)
 
 
 def reset() -> None:
-    """Forget every client, adapter and the settings, so the next call reads the
-    environment again (tests that change it call this). Clients already made are
-    closed first so their channels and threads do not pile up across tests."""
+    """Forget every client, adapter, bundle, the reference data and the settings, so
+    the next call reads the environment again (tests that change it call this).
+    Clients already made are closed first so their channels and threads do not pile
+    up across tests."""
     if firestore_client.cache_info().currsize:
         firestore_client().close()
     if publisher_client.cache_info().currsize:

@@ -1,24 +1,47 @@
-"""In-memory stand-ins for the ports, for unit tests only."""
+"""In-memory stand-ins for the ports, for unit tests only.
+
+They behave like the Firestore adapters where a use case could tell the difference,
+and tests/integration/test_store_contract.py holds them to it: a settled outbox
+entry is deleted, an event is created under its sequence number (a second event
+with the same number fails, as Firestore's create precondition does), and a
+transactional decision may run more than once (here it always runs twice, so a
+``decide`` with side effects shows up in unit tests, not in production).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from google.api_core.exceptions import AlreadyExists
+
+from shared.adapters.webhooks import encode_body
 from shared.domain.privacy import ReporterIdentity
 from shared.domain.report import Report, TimelineEvent
 from shared.ports import (
+    OVERDUE_STATES,
+    AgencyChannel,
+    ApiKeyRecord,
     Change,
+    Delivery,
     IdempotencyKeyTaken,
     IdempotencyRecord,
+    InboxPage,
+    InboxQuery,
     NewSubmission,
     OutboxMessage,
     PublishFailed,
     RateSlotTaken,
     ReportNotFound,
+    SendOutcome,
+    SendResult,
     TrackingCodeTaken,
 )
+
+# --- the report store (ReportStore, RouteStore, OutboxStore) ---------------------------
 
 
 @dataclass
@@ -26,12 +49,14 @@ class InMemoryReportStore:
     reports: dict[str, Report] = field(default_factory=dict)
     events: dict[str, list[TimelineEvent]] = field(default_factory=dict)
     identities: dict[str, ReporterIdentity] = field(default_factory=dict)
-    outbox: dict[str, OutboxMessage] = field(default_factory=dict)
+    outbox: dict[str, OutboxMessage] = field(default_factory=dict)  # pending entries only
+    swept: dict[str, int] = field(default_factory=dict)  # outbox id -> sweeper attempts
     idempotency: dict[str, IdempotencyRecord] = field(default_factory=dict)
     rate_slots: dict[str, set[int]] = field(default_factory=dict)
-    settled: set[str] = field(default_factory=set)
     tallies: dict[tuple[str, str, str], int] = field(default_factory=dict)
     commits: int = 0
+    # How often ``transition`` runs ``decide`` (the last run's change is committed).
+    decide_runs: int = 2
 
     def new_report_id(self) -> str:
         return uuid.uuid4().hex
@@ -65,27 +90,51 @@ class InMemoryReportStore:
         return self.reports.get(report_id)
 
     def timeline(self, report_id: str) -> Sequence[TimelineEvent]:
-        return list(self.events.get(report_id, []))
+        return sorted(self.events.get(report_id, []), key=lambda event: event.seq)
 
     def identity(self, report_id: str) -> ReporterIdentity | None:
         return self.identities.get(report_id)
 
     def transition(self, report_id: str, decide: Callable[[Report], Change]) -> Change:
-        report = self.reports.get(report_id)
-        if report is None:
-            raise ReportNotFound(report_id)
-        change = decide(report)
+        change: Change | None = None
+        for _ in range(self.decide_runs):  # as a retried transaction would
+            report = self.reports.get(report_id)
+            if report is None:
+                raise ReportNotFound(report_id)
+            change = decide(report)
+        assert change is not None
+        if change.report.id != report_id or change.event.seq != change.report.last_seq:
+            raise ValueError("a change must keep the report id and end at its event")
+        events = self.events.setdefault(report_id, [])
+        if any(event.seq == change.event.seq for event in events):
+            raise AlreadyExists(f"event {change.event.seq} of report {report_id} exists")
         self.commits += 1
         self.reports[report_id] = change.report
-        self.events[report_id].append(change.event)
+        events.append(change.event)
         for message in change.outbox:
             self.outbox[message.id] = message
         for message_id in change.settle:
-            self.settled.add(message_id)
+            self.outbox.pop(message_id, None)
         for tally in change.tallies:
             key = (tally.counter, tally.key, tally.field)
             self.tallies[key] = self.tallies.get(key, 0) + tally.by
         return change
+
+    def pending_outbox_entry(self, message_id: str) -> OutboxMessage | None:
+        return self.outbox.get(message_id)
+
+    def settle_outbox(self, message_ids: Sequence[str]) -> None:
+        for message_id in message_ids:
+            self.outbox.pop(message_id, None)
+
+    def pending_outbox(self, created_before: dt.datetime, limit: int) -> list[OutboxMessage]:
+        pending = [m for m in self.outbox.values() if m.created_at < created_before]
+        return sorted(pending, key=lambda m: m.created_at)[:limit]
+
+    def record_sweep(self, message_ids: Sequence[str], at: dt.datetime) -> None:
+        for message_id in message_ids:
+            if message_id in self.outbox:  # one settled meanwhile stays deleted
+                self.swept[message_id] = self.swept.get(message_id, 0) + 1
 
 
 @dataclass
@@ -97,3 +146,119 @@ class InMemoryPublisher:
         if self.fail:
             raise PublishFailed("bus unavailable")
         self.published.append(message)
+
+
+# --- the agency store (ApiKeyStore, InboxStore) ---------------------------------------
+
+
+@dataclass
+class InMemoryAgencyStore:
+    """API keys, and the inbox queries over ``reports`` (the same reports the report
+    store holds, as both adapters read the same collection)."""
+
+    reports: InMemoryReportStore = field(default_factory=InMemoryReportStore)
+    api_keys: dict[str, ApiKeyRecord] = field(default_factory=dict)
+
+    def api_key(self, key_hash: str) -> ApiKeyRecord | None:
+        return self.api_keys.get(key_hash)
+
+    def inbox(self, query: InboxQuery) -> InboxPage:
+        overdue = query.overdue_before is not None
+        rows = sorted(
+            (r for r in self.reports.reports.values() if _in_inbox(query, r)),
+            key=lambda r: _sort_key(r, overdue),
+            reverse=not overdue,
+        )
+        if query.after is not None:
+            value, after_id = query.after
+            mark = (value if overdue else dt.datetime.fromisoformat(value), after_id)
+            # start_after: strictly past the cursor, in the page's own direction
+            rows = [
+                r
+                for r in rows
+                if (_sort_key(r, overdue) > mark if overdue else _sort_key(r, overdue) < mark)
+            ]
+        page = rows[: query.limit]
+        next_after = None
+        if len(rows) > query.limit:
+            last = page[-1]
+            value = last.resolve_due.isoformat() if overdue else last.submitted_at.isoformat()
+            next_after = (value, last.id)
+        return InboxPage(tuple(page), next_after)
+
+
+def _sort_key(report: Report, overdue: bool) -> tuple[Any, str]:
+    return (report.resolve_due.isoformat() if overdue else report.submitted_at, report.id)
+
+
+def _in_inbox(query: InboxQuery, report: Report) -> bool:
+    """The filters the Firestore inbox queries apply (visibility is the use case's)."""
+    overdue = query.overdue_before is not None
+    if query.status is not None:
+        if report.state is not query.status or (overdue and query.status not in OVERDUE_STATES):
+            return False
+    elif overdue and report.state not in OVERDUE_STATES:
+        return False
+    if query.overdue_before is not None and not report.resolve_due < query.overdue_before:
+        return False
+    scope = query.scope
+    if scope.everything:
+        return True
+    if query.admin_queue:
+        region = scope.queue_region
+        if region is None:
+            return False
+        code = report.region.regency_code if "." in region else report.region.province_code
+        return code == region
+    return (report.unit_id if scope.units_only else report.agency_id) in scope.agencies
+
+
+@dataclass
+class UnfilteredInbox:
+    """An inbox that answers every query with the same reports and remembers the
+    queries: for checking what the use case asks, and that it filters again."""
+
+    reports: list[Report] = field(default_factory=list)
+    asked: list[InboxQuery] = field(default_factory=list)
+
+    def inbox(self, query: InboxQuery) -> InboxPage:
+        self.asked.append(query)
+        return InboxPage(tuple(self.reports), None)
+
+
+# --- notifications (DeliveryLog, AgencyChannels, WebhookSender) -----------------------
+
+
+@dataclass
+class InMemoryNotificationStore:
+    entries: dict[tuple[str, str], Delivery] = field(default_factory=dict)
+    channels: dict[str, AgencyChannel] = field(default_factory=dict)
+
+    def get_delivery(self, report_id: str, notification_id: str) -> Delivery | None:
+        return self.entries.get((report_id, notification_id))
+
+    def save_delivery(self, delivery: Delivery) -> None:
+        self.entries[(delivery.report_id, delivery.notification_id)] = delivery
+
+    def deliveries(self, report_id: str) -> list[Delivery]:
+        epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
+        found = [d for (of, _), d in self.entries.items() if of == report_id]
+        return sorted(found, key=lambda d: d.first_attempt_at or epoch)
+
+    def agency_channel(self, agency_id: str) -> AgencyChannel | None:
+        return self.channels.get(agency_id)
+
+
+@dataclass
+class InMemoryWebhookSender:
+    """Answers with ``results`` in turn (then "delivered") and keeps what was sent."""
+
+    results: list[SendResult] = field(default_factory=list)
+    sent: list[dict[str, Any]] = field(default_factory=list)
+
+    def send(
+        self, url: str, secret: str, message_id: str, payload: Mapping[str, Any], at: dt.datetime
+    ) -> SendResult:
+        body = encode_body(payload)
+        self.sent.append({"url": url, "id": message_id, "body": body, "secret": secret})
+        return self.results.pop(0) if self.results else SendResult(SendOutcome.DELIVERED, 204)

@@ -19,10 +19,9 @@ import functions_framework
 from cloudevents.http import CloudEvent
 
 from shared import wiring
-from shared.config import settings
 from shared.logging import event_entry
 from shared.ports import ReportNotFound
-from shared.usecases.route import MalformedMessage, bundled_tables, decode_push, route_report
+from shared.usecases.route import MalformedMessage, decode_push, route_report
 
 log = logging.getLogger("lapor.route")
 
@@ -39,14 +38,7 @@ def route(cloud_event: CloudEvent) -> None:
         )
         return
     try:
-        route_report(
-            message,
-            store=wiring.report_store(),
-            publisher=wiring.publisher(),
-            clock=wiring.clock(),
-            settings=settings(),
-            tables=bundled_tables(),
-        )
+        route_report(message, wiring.route_ports())
     except ReportNotFound:
         log.error(
             "report.submitted for an unknown report acknowledged",

@@ -12,7 +12,6 @@ import functions_framework
 from flask import Request, Response, jsonify
 
 from shared import wiring
-from shared.config import settings
 from shared.logging import http_entry
 from shared.usecases.sweep import sweep_outbox
 
@@ -25,10 +24,5 @@ def sweep(request: Request) -> Response:
         response.status_code = 405
         response.headers["Allow"] = "POST"
         return response
-    result = sweep_outbox(
-        store=wiring.report_store(),
-        publisher=wiring.publisher(),
-        clock=wiring.clock(),
-        settings=settings(),
-    )
+    result = sweep_outbox(wiring.sweep_ports())
     return jsonify(result.as_json())

@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
@@ -45,16 +45,23 @@ from shared.domain.report import (
     TimelineEvent,
 )
 from shared.ports import (
+    OVERDUE_STATES,
+    AgencyChannel,
+    ApiKeyRecord,
     Change,
+    Delivery,
+    DeliveryStatus,
     IdempotencyKeyTaken,
     IdempotencyRecord,
+    InboxPage,
+    InboxQuery,
     NewSubmission,
     OutboxMessage,
     RateSlotTaken,
     ReportNotFound,
+    Scope,
     TrackingCodeTaken,
 )
-from shared.usecases.notify import AgencyChannel, Delivery, DeliveryStatus
 
 SCHEMA_VERSION = 1
 
@@ -569,14 +576,11 @@ class FirestoreReportStore:
 # Kept apart from the report store above: these serve only the agency function.
 
 API_KEYS = "api_keys"
-
-if TYPE_CHECKING:
-    from shared.usecases.agency import ApiKeyRecord, InboxPage, InboxQuery
+# Firestore's "in" takes at most 30 values; larger scopes are queried in chunks.
+IN_LIMIT = 30
 
 
 def api_key_from_doc(key_hash: str, doc: Mapping[str, Any]) -> ApiKeyRecord:
-    from shared.usecases.agency import ApiKeyRecord
-
     return ApiKeyRecord(
         key_hash=str(doc.get("key_hash", "")),
         agency_id=str(doc["agency_id"]),
@@ -612,8 +616,6 @@ class FirestoreAgencyStore:
         return api_key_from_doc(key_hash, snap.to_dict() or {}) if snap.exists else None
 
     def inbox(self, query: InboxQuery) -> InboxPage:
-        from shared.usecases.agency import InboxPage
-
         overdue = query.overdue_before is not None
         rows: list[tuple[Any, str, Report]] = []
         for q in inbox_queries(self._reports, query):
@@ -642,8 +644,6 @@ def inbox_queries(reports: Any, query: InboxQuery) -> list[Any]:
     One per chunk of the caller's scope: Firestore allows 30 disjunctions per query, and
     ``agency_id in [...]`` combined with ``state in [3 states]`` counts their product.
     """
-    from shared.usecases.agency import IN_LIMIT, OVERDUE_STATES
-
     scope = query.scope
     overdue = query.overdue_before is not None
     sort_field = "resolve_due" if overdue else "submitted_at"
@@ -690,9 +690,6 @@ def inbox_queries(reports: Any, query: InboxQuery) -> list[Any]:
 
 def _inbox_shapes() -> tuple[tuple[str, Callable[[firestore.Client], Any]], ...]:
     """One query of each shape the inbox runs, for the index check."""
-    from shared.domain.report import State as _State
-    from shared.usecases.agency import InboxQuery, Scope
-
     day = dt.date(2025, 1, 1)
     agencies = Scope(agencies=frozenset({"a", "b"}))
     units = Scope(agencies=frozenset({"u"}), units_only=True)
@@ -700,11 +697,11 @@ def _inbox_shapes() -> tuple[tuple[str, Callable[[firestore.Client], Any]], ...]
     shapes: list[tuple[str, InboxQuery]] = []
     for name, scope in (("agency", agencies), ("unit", units), ("national", everything)):
         shapes += [
-            (f"inbox {name}: by status", InboxQuery(scope, status=_State.IN_PROGRESS)),
+            (f"inbox {name}: by status", InboxQuery(scope, status=State.IN_PROGRESS)),
             (f"inbox {name}: overdue", InboxQuery(scope, overdue_before=day)),
             (
                 f"inbox {name}: overdue by status",
-                InboxQuery(scope, status=_State.IN_PROGRESS, overdue_before=day),
+                InboxQuery(scope, status=State.IN_PROGRESS, overdue_before=day),
             ),
         ]
         if name != "national":  # unfiltered national inbox: single-field index
@@ -713,7 +710,7 @@ def _inbox_shapes() -> tuple[tuple[str, Callable[[firestore.Client], Any]], ...]
         shapes.append(
             (
                 f"admin queue of region {region}",
-                InboxQuery(Scope(queue_region=region), status=_State.SUBMITTED, admin_queue=True),
+                InboxQuery(Scope(queue_region=region), status=State.SUBMITTED, admin_queue=True),
             )
         )
     return tuple(

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from standardwebhooks import Webhook
 
-from shared.usecases.notify import Outcome, SendResult
+from shared.ports import SendOutcome, SendResult
 
 if TYPE_CHECKING:
     import httpx
@@ -66,14 +66,14 @@ def signature_headers(secret: str, message_id: str, body: bytes, at: dt.datetime
     }
 
 
-def classify(status_code: int) -> Outcome:
+def classify(status_code: int) -> SendOutcome:
     """2xx delivered; 5xx, 408 and 429 worth retrying; anything else (other 4xx, an
     unfollowed 3xx) a permanent refusal."""
     if 200 <= status_code < 300:
-        return Outcome.DELIVERED
+        return SendOutcome.DELIVERED
     if status_code >= 500 or status_code in RETRYABLE_STATUS:
-        return Outcome.RETRYABLE
-    return Outcome.PERMANENT
+        return SendOutcome.RETRYABLE
+    return SendOutcome.PERMANENT
 
 
 class HttpxWebhookSender:
@@ -108,13 +108,15 @@ class HttpxWebhookSender:
             response = self._http().post(url, content=body, headers=headers)
         except httpx.TimeoutException as exc:
             return SendResult(
-                Outcome.RETRYABLE, None, f"timeout after {self._timeout_s}s ({type(exc).__name__})"
+                SendOutcome.RETRYABLE,
+                None,
+                f"timeout after {self._timeout_s}s ({type(exc).__name__})",
             )
         except httpx.TransportError as exc:  # connection refused, DNS, reset, TLS ...
-            return SendResult(Outcome.RETRYABLE, None, f"{type(exc).__name__}: {exc}"[:300])
+            return SendResult(SendOutcome.RETRYABLE, None, f"{type(exc).__name__}: {exc}"[:300])
         outcome = classify(response.status_code)
         error = None
-        if outcome is not Outcome.DELIVERED:
+        if outcome is not SendOutcome.DELIVERED:
             snippet = response.text[:ERROR_SNIPPET_CHARS].strip()
             error = f"HTTP {response.status_code}" + (f": {snippet}" if snippet else "")
         return SendResult(outcome, response.status_code, error)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from shared.config import Settings
 from shared.domain import report as lifecycle
@@ -24,6 +25,16 @@ ROUTING_STATS = "routing_stats"
 
 # Outbox messages a change emits, given the report after it and its event.
 Emit = Callable[[Report, TimelineEvent], tuple[OutboxMessage, ...]]
+
+
+@dataclass(frozen=True)
+class Acted:
+    """A committed action: the report after it, the change, and whether what it put
+    in the outbox reached the bus now (False: the sweeper publishes it later)."""
+
+    report: Report
+    change: Change
+    published: bool
 
 
 def act(

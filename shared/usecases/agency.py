@@ -17,15 +17,12 @@ transaction, so a report re-routed meanwhile cannot be acted on by its old agenc
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from shared.config import Settings
 from shared.domain.privacy import Audience, view
 from shared.domain.report import (
     TRANSITIONS,
@@ -39,19 +36,20 @@ from shared.domain.report import (
     State,
 )
 from shared.domain.routing import covers
-from shared.ports import Change, Clock, ReportNotFound, ReportStore
+from shared.ports import (
+    AgencyPorts,
+    ApiKeyStore,
+    InboxQuery,
+    ReportNotFound,
+    Scope,
+)
 from shared.reference import AgencyKind, Reference
-from shared.usecases.act import act
+from shared.usecases.act import Acted, act, publish_committed
 
 log = logging.getLogger(__name__)
 
 API_KEY_PREFIX = "lpr_"
 STAFF_ROLES = frozenset({Role.NATIONAL_ADMIN, Role.AGENCY_ADMIN, Role.UNIT_OFFICER})
-# Reports whose resolution deadline can be missed: on hold the clock is paused, and a
-# resolved report has met it (the reporter's answer is on another clock).
-OVERDUE_STATES = (State.SUBMITTED, State.DISPOSITIONED, State.IN_PROGRESS)
-# Firestore's "in" takes at most 30 values; larger scopes are queried in chunks.
-IN_LIMIT = 30
 MAX_LIMIT = 100
 _LOCAL_GOVERNMENTS = frozenset({AgencyKind.PROVINCE, AgencyKind.REGENCY, AgencyKind.CITY})
 
@@ -63,20 +61,6 @@ def key_hash(key: str) -> str:
     """The document id a key is stored under. Keys carry 256 random bits, so an unsalted
     SHA-256 is enough (no dictionary to attack), and lookup costs one read."""
     return hashlib.sha256(key.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class ApiKeyRecord:
-    key_hash: str
-    agency_id: str
-    role: Role
-    label: str
-    created_at: dt.datetime
-    revoked: bool = False
-
-
-class ApiKeyStore(Protocol):
-    def api_key(self, key_hash: str) -> ApiKeyRecord | None: ...
 
 
 @dataclass(frozen=True)
@@ -127,17 +111,6 @@ def authenticate(authorization: str | None, keys: ApiKeyStore) -> Caller:
 # --- visibility -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Scope:
-    """What a caller may see: everything, or reports whose agency or unit is listed,
-    plus (regional admins) the unrouted reports of a region."""
-
-    everything: bool = False
-    agencies: frozenset[str] = frozenset()  # matched against agency_id and unit_id
-    units_only: bool = False  # unit officers: matched against unit_id only
-    queue_region: str | None = None  # regional admin queue
-
-
 def scope_of(caller: Caller, reference: Reference) -> Scope:
     if caller.is_national:
         return Scope(everything=True)
@@ -182,28 +155,6 @@ def may_route_to(caller: Caller, reference: Reference, agency_id: str) -> bool:
 # --- reading --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class InboxQuery:
-    """One page of an inbox, as the store runs it."""
-
-    scope: Scope
-    status: State | None = None
-    overdue_before: dt.date | None = None  # resolve_due < this, in OVERDUE_STATES
-    admin_queue: bool = False  # state == submitted (and, regionally, in the region)
-    limit: int = 25
-    after: tuple[str, str] | None = None  # (sort value, report id) of the previous page
-
-
-@dataclass(frozen=True)
-class InboxPage:
-    reports: Sequence[Report]
-    next_after: tuple[str, str] | None
-
-
-class InboxStore(Protocol):
-    def inbox(self, query: InboxQuery) -> InboxPage: ...
-
-
 def summary(report: Report, caller: Caller) -> dict[str, Any]:
     """An inbox line: the privacy-applied view without the timeline or the identity."""
     shown = view(report, (), caller.audience, None) or {}
@@ -215,11 +166,8 @@ def summary(report: Report, caller: Caller) -> dict[str, Any]:
 
 def inbox(
     caller: Caller,
+    ports: AgencyPorts,
     *,
-    reference: Reference,
-    store: InboxStore,
-    clock: Clock,
-    settings: Settings,
     status: State | None = None,
     overdue: bool = False,
     admin_queue: bool = False,
@@ -228,8 +176,8 @@ def inbox(
 ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
     if admin_queue and not caller.is_admin:
         raise NotPermitted(caller.role, Action.DISPOSITION)
-    scope = scope_of(caller, reference)
-    today = settings.calendar().local_date(clock.now())
+    scope = scope_of(caller, ports.reference)
+    today = ports.settings.calendar().local_date(ports.clock.now())
     query = InboxQuery(
         scope=scope,
         status=State.SUBMITTED if admin_queue else status,
@@ -238,19 +186,18 @@ def inbox(
         limit=max(1, min(limit, MAX_LIMIT)),
         after=after,
     )
-    page = store.inbox(query)
+    page = ports.inbox.inbox(query)
     # The store's query already filters; this is the one visibility rule, applied again
     # so a query bug can never show another agency's report.
     shown = [summary(r, caller) for r in page.reports if may_see(scope, r)]
     return shown, page.next_after
 
 
-def detail(
-    report_id: str, caller: Caller, *, reference: Reference, store: ReportStore
-) -> dict[str, Any]:
+def detail(report_id: str, caller: Caller, ports: AgencyPorts) -> dict[str, Any]:
     """The report as the caller may see it (identity only when not anonymous)."""
+    store = ports.store
     report = store.get(report_id)
-    if report is None or not may_see(scope_of(caller, reference), report):
+    if report is None or not may_see(scope_of(caller, ports.reference), report):
         raise ReportNotFound(report_id)
     identity = None if report.anonymous else store.identity(report_id)
     shown = view(report, store.timeline(report_id), caller.audience, identity)
@@ -275,16 +222,13 @@ class AgencyCommand:
 
 
 def take_action(
-    report_id: str,
-    caller: Caller,
-    request: AgencyCommand,
-    *,
-    reference: Reference,
-    store: ReportStore,
-    clock: Clock,
-    settings: Settings,
-) -> Change:
-    """Apply one agency action through ``act``; raise ReportNotFound or a LifecycleError."""
+    report_id: str, caller: Caller, request: AgencyCommand, ports: AgencyPorts
+) -> Acted:
+    """Apply one agency action through ``act``, then publish what it committed.
+
+    Raises ReportNotFound or a LifecycleError, and then nothing is written.
+    """
+    reference = ports.reference
     scope = scope_of(caller, reference)
     action = request.action
     data: dict[str, str | int] = {}
@@ -312,7 +256,20 @@ def take_action(
 
     # A Bukan Wewenang goes back to routing and counts against the rule that sent the
     # report, both in the same commit: act derives them from the event.
-    return act(report_id, command, store=store, clock=clock, settings=settings, guard=guard)
+    change = act(
+        report_id,
+        command,
+        store=ports.store,
+        clock=ports.clock,
+        settings=ports.settings,
+        guard=guard,
+    )
+    published = publish_committed(ports.publisher, change.outbox)
+    log.info(
+        "action taken",
+        extra={"report_id": report_id, "action": action.value, "seq": change.event.seq},
+    )
+    return Acted(change.report, change, published)
 
 
 def _check_forward(reference: Reference, report: Report, unit_id: str | None) -> None:

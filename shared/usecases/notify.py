@@ -26,13 +26,12 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from enum import StrEnum
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from shared.domain.privacy import Audience, view
-from shared.ports import Clock, ReportStore
+from shared.ports import Delivery, DeliveryStatus, NotifyPorts, ReportStore, SendOutcome
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +52,6 @@ class NotificationMessage(BaseModel):
     tracking_code: str | None = None
 
 
-class DeliveryStatus(StrEnum):
-    DELIVERED = "delivered"
-    RETRYING = "retrying"
-    FAILED = "failed"
-    NO_CHANNEL = "no_channel"  # no webhook; an e-mail fallback is noted, not sent here
-    SKIPPED = "skipped"  # the report is no longer this agency's: nothing is sent
-
-
 # Nothing more will be attempted for these; a redelivered message is acknowledged.
 SETTLED = frozenset(
     {
@@ -72,81 +63,8 @@ SETTLED = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """One notification's delivery log entry."""
-
-    notification_id: str
-    report_id: str
-    agency_id: str
-    kind: str
-    status: DeliveryStatus
-    attempts: int = 0
-    channel: str | None = None  # "webhook", or None when there is none
-    url: str | None = None
-    last_status_code: int | None = None
-    last_error: str | None = None
-    first_attempt_at: dt.datetime | None = None
-    last_attempt_at: dt.datetime | None = None
-    delivered_at: dt.datetime | None = None
-    fallback: str | None = None  # "email_pending" when the agency has only an e-mail
-
-
-class Outcome(StrEnum):
-    DELIVERED = "delivered"
-    RETRYABLE = "retryable"  # try again later: 5xx, 408, 429, timeouts, connection errors
-    PERMANENT = "permanent"  # the agency refused it: another try would be refused too
-
-
-@dataclass(frozen=True)
-class SendResult:
-    outcome: Outcome
-    status_code: int | None = None  # None when no HTTP answer came back
-    error: str | None = None  # what went wrong, short, for the delivery log
-
-
-@dataclass(frozen=True)
-class AgencyChannel:
-    """Where and how an agency is told; ``secret`` is None when none was seeded."""
-
-    agency_id: str
-    webhook_url: str | None
-    email: str | None
-    secret: str | None
-
-
-class DeliveryLog(Protocol):
-    def get_delivery(self, report_id: str, notification_id: str) -> Delivery | None: ...
-
-    def save_delivery(self, delivery: Delivery) -> None: ...
-
-
-class AgencyChannels(Protocol):
-    def agency_channel(self, agency_id: str) -> AgencyChannel | None:
-        """None when the agency is unknown."""
-        ...
-
-
-class WebhookSender(Protocol):
-    def send(
-        self, url: str, secret: str, message_id: str, payload: Mapping[str, Any], at: dt.datetime
-    ) -> SendResult:
-        """POST ``payload`` signed with ``secret`` as attempt time ``at``; never raises
-        for what the network or the agency did: that is the result's outcome."""
-        ...
-
-
 class DeliveryRetryable(Exception):
     """This attempt failed in a way worth retrying: let Pub/Sub redeliver (answer 500)."""
-
-
-@dataclass(frozen=True)
-class Ports:
-    reports: ReportStore
-    deliveries: DeliveryLog
-    channels: AgencyChannels
-    sender: WebhookSender
-    clock: Clock
 
 
 def build_payload(message: NotificationMessage, reports: ReportStore) -> dict[str, Any] | None:
@@ -181,7 +99,7 @@ def _attempt(previous: Delivery | None, fresh: Delivery, now: dt.datetime) -> De
     )
 
 
-def notify_agency(message: NotificationMessage, ports: Ports) -> Delivery:
+def notify_agency(message: NotificationMessage, ports: NotifyPorts) -> Delivery:
     """Deliver one notification (at most once successfully); return its log entry.
 
     Raises DeliveryRetryable after recording ``retrying`` when another try may work.
@@ -204,7 +122,7 @@ def notify_agency(message: NotificationMessage, ports: Ports) -> Delivery:
         kind=message.kind,
         status=DeliveryStatus.RETRYING,
     )
-    payload = build_payload(message, ports.reports)
+    payload = build_payload(message, ports.store)
     if payload is None:
         # Route commits the report before it publishes, so this is not a race: log it.
         log.error("notification for a report that does not exist", extra=where)
@@ -264,12 +182,12 @@ def notify_agency(message: NotificationMessage, ports: Ports) -> Delivery:
         replace(base, last_status_code=result.status_code, last_error=result.error),
         now,
     )
-    if result.outcome is Outcome.DELIVERED:
+    if result.outcome is SendOutcome.DELIVERED:
         entry = replace(entry, status=DeliveryStatus.DELIVERED, delivered_at=now)
         ports.deliveries.save_delivery(entry)
         log.info("webhook delivered", extra={**where, "attempts": entry.attempts})
         return entry
-    if result.outcome is Outcome.PERMANENT:
+    if result.outcome is SendOutcome.PERMANENT:
         entry = replace(entry, status=DeliveryStatus.FAILED)
         ports.deliveries.save_delivery(entry)
         log.error(
@@ -286,7 +204,7 @@ def notify_agency(message: NotificationMessage, ports: Ports) -> Delivery:
 
 
 def mark_dead_lettered(
-    message: NotificationMessage, delivery_attempts: int | None, ports: Ports
+    message: NotificationMessage, delivery_attempts: int | None, ports: NotifyPorts
 ) -> Delivery:
     """Pub/Sub gave up on this notification: record it ``failed`` so it shows.
 

@@ -17,11 +17,11 @@ from typing import Annotated, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.config import Settings
-from shared.domain.report import TRANSITIONS, Action, Actor, Command, Report, Role, State
+from shared.domain.report import TRANSITIONS, Action, Actor, Command, Role, State
 from shared.domain.tracking import normalize_tracking_code
-from shared.ports import Change, Clock, Publisher, ReportNotFound, ReportStore
+from shared.ports import Clock, Publisher, ReportNotFound, ReportStore
 from shared.tokens import is_reporter_token
-from shared.usecases.act import act, publish_committed
+from shared.usecases.act import Acted, act, publish_committed
 
 log = logging.getLogger(__name__)
 
@@ -107,13 +107,6 @@ class TokenRejected(Exception):
     def __init__(self, hide: bool) -> None:
         super().__init__("reporter token required")
         self.hide = hide
-
-
-@dataclass(frozen=True)
-class Acted:
-    report: Report
-    change: Change
-    published: bool
 
 
 def reporter_act(

@@ -26,14 +26,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -41,16 +40,16 @@ from shared.config import Settings
 from shared.domain.report import Action, Actor, Command, Report, Role, State, TimelineEvent
 from shared.domain.routing import KeywordProfile, Routing, RoutingFacts, Rule, route
 from shared.ports import (
-    Clock,
     OutboxMessage,
     Publisher,
-    PublishFailed,
-    ReportStore,
+    RoutePorts,
+    RouteStore,
+    RoutingTables,
 )
 from shared.pubsub_push import dead_letter_attempts, is_dead_letter
-from shared.reference import AgencyKind, Reference, load_reference
+from shared.reference import AgencyKind, Reference
 from shared.topology import REPORT_SUBMITTED_DEAD_LETTER
-from shared.usecases.act import act
+from shared.usecases.act import act, publish_committed
 
 log = logging.getLogger(__name__)
 
@@ -131,13 +130,6 @@ def decode_push(data: Any, source: str | None = None) -> SubmittedMessage:
 # --- the reference data, as routing wants it ------------------------------------------
 
 
-@dataclass(frozen=True)
-class RoutingTables:
-    rules: tuple[Rule, ...]
-    known_agencies: frozenset[str]
-    profiles: tuple[KeywordProfile, ...]
-
-
 def routing_tables(reference: Reference) -> RoutingTables:
     """Rules, the agencies a report may be dispositioned to, and their keyword profiles.
 
@@ -161,13 +153,6 @@ def routing_tables(reference: Reference) -> RoutingTables:
     )
 
 
-@functools.cache
-def bundled_tables() -> RoutingTables:
-    """From the reference data bundled with the code: read once per instance, no
-    Firestore read per message (a change of rules is a deployment)."""
-    return routing_tables(load_reference())
-
-
 def routing_facts(report: Report) -> RoutingFacts:
     return RoutingFacts(
         category=report.category,
@@ -187,15 +172,6 @@ def decide(report: Report, tables: RoutingTables, threshold: float) -> Routing:
         profiles=tables.profiles,
         auto_route_threshold=threshold,
     )
-
-
-# --- the ports beyond ReportStore -----------------------------------------------------
-
-
-class RouteStore(ReportStore, Protocol):
-    def pending_outbox_entry(self, message_id: str) -> OutboxMessage | None: ...
-
-    def settle_outbox(self, message_ids: Sequence[str]) -> None: ...
 
 
 # --- the use case ---------------------------------------------------------------------
@@ -255,21 +231,14 @@ def _awaiting(report: Report, seq: int) -> bool:
     return report.state is State.SUBMITTED and report.last_seq == seq
 
 
-def route_report(
-    message: SubmittedMessage,
-    *,
-    store: RouteStore,
-    publisher: Publisher,
-    clock: Clock,
-    settings: Settings,
-    tables: RoutingTables,
-) -> RouteResult:
+def route_report(message: SubmittedMessage, ports: RoutePorts) -> RouteResult:
     """Route the report ``message`` announces, once. Raises ReportNotFound (malformed:
     acknowledge), NotificationPending or the store's errors (transient: retry).
 
     The decision is made inside the transaction, on the report as it is then: one
     read per routed report, and a concurrent change simply makes it decide again.
     """
+    store, publisher, settings = ports.store, ports.publisher, ports.settings
     decided: list[Routing | None] = []  # the decision of the transaction's last run
 
     def command_for(report: Report) -> Command:
@@ -280,7 +249,7 @@ def route_report(
             attempts = message.delivery_attempts or "semua"
             reason = GAVE_UP.format(attempts=attempts)
             return Command(Action.QUEUE_FOR_ADMIN, ROUTER, reason=reason, data=DEAD_LETTER)
-        routing = decide(report, tables, settings.route_auto_threshold)
+        routing = decide(report, ports.tables, settings.route_auto_threshold)
         decided[:] = [routing]
         return _command(routing)
 
@@ -296,7 +265,7 @@ def route_report(
             message.report_id,
             command_for,
             store=store,
-            clock=clock,
+            clock=ports.clock,
             settings=settings,
             emit=emit,
             settle=(message.outbox_id,),  # the sweeper stops resending it
@@ -369,13 +338,9 @@ def _redelivered(
 
 
 def _publish(messages: Sequence[OutboxMessage], store: RouteStore, publisher: Publisher) -> int:
-    for outgoing in messages:
-        try:
-            publisher.publish(outgoing)
-        except PublishFailed as exc:
-            raise NotificationPending(
-                f"notification {outgoing.id} committed but not published: {exc}"
-            ) from exc
+    if not publish_committed(publisher, messages):
+        ids = ", ".join(m.id for m in messages)
+        raise NotificationPending(f"notification {ids} committed but not published")
     if messages:
         # The bus has them: nothing left for the sweeper. (If this delete fails the
         # sweeper publishes once more; the notify side dedupes on notification_id.)

@@ -20,23 +20,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Protocol
 
-from shared.config import Settings
-from shared.ports import Clock, OutboxMessage, Publisher, PublishFailed
+from shared.ports import OutboxMessage, PublishFailed, SweepPorts
 from shared.topology import CONSUMER_SETTLED_TOPICS
 
 log = logging.getLogger(__name__)
-
-
-class OutboxStore(Protocol):
-    def pending_outbox(self, created_before: dt.datetime, limit: int) -> list[OutboxMessage]: ...
-
-    def record_sweep(self, message_ids: Sequence[str], at: dt.datetime) -> None: ...
-
-    def settle_outbox(self, message_ids: Sequence[str]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -50,14 +40,10 @@ class SweepResult:
 
 
 def sweep_outbox(
-    *,
-    store: OutboxStore,
-    publisher: Publisher,
-    clock: Clock,
-    settings: Settings,
-    consumer_settled: Collection[str] = CONSUMER_SETTLED_TOPICS,
+    ports: SweepPorts, consumer_settled: Collection[str] = CONSUMER_SETTLED_TOPICS
 ) -> SweepResult:
-    now = clock.now()
+    store, publisher, settings = ports.store, ports.publisher, ports.settings
+    now = ports.clock.now()
     cutoff = now - dt.timedelta(seconds=settings.outbox_sweep_age_s)
     entries = store.pending_outbox(cutoff, settings.outbox_sweep_limit)
     sent: list[OutboxMessage] = []

@@ -62,7 +62,7 @@ def test_an_action_commits_the_report_its_event_and_its_outbox_once() -> None:
     assert store.commits == commits + 1
     assert store.reports[report_id].state is State.DISPOSITIONED
     assert [e.seq for e in store.events[report_id]] == [1, 2]
-    assert f"{report_id}.2" in store.outbox and f"{report_id}.1" in store.settled
+    assert f"{report_id}.2" in store.outbox and f"{report_id}.1" not in store.outbox
     assert change.event.data["agency_id"] == "dpupr-cianjur"
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from dataclasses import dataclass, field
 
 import pytest
 
@@ -22,22 +21,27 @@ from shared.domain.report import (
     Role,
     State,
 )
-from shared.ports import FixedClock, ReportNotFound
+from shared.ports import (
+    AgencyPorts,
+    ApiKeyRecord,
+    Clock,
+    FixedClock,
+    InboxStore,
+    ReportNotFound,
+)
 from shared.reference import load_reference
 from shared.usecases import agency
-from shared.usecases.agency import (
-    AgencyCommand,
-    ApiKeyRecord,
-    Caller,
-    InboxPage,
-    InboxQuery,
-    Unauthenticated,
-)
+from shared.usecases.agency import AgencyCommand, Caller, Unauthenticated
 from shared.usecases.submit import submitted_event
 from shared.web.agency_app import OPERATIONS, decode_cursor, encode_cursor
 from shared.web.agency_openapi import document, examples
 from tests.builders import a_draft
-from tests.fakes import InMemoryReportStore
+from tests.fakes import (
+    InMemoryAgencyStore,
+    InMemoryPublisher,
+    InMemoryReportStore,
+    UnfilteredInbox,
+)
 
 NOW = dt.datetime(2026, 3, 2, 3, 0, tzinfo=dt.UTC)
 REFERENCE = load_reference()
@@ -52,22 +56,24 @@ def settings() -> Settings:
     return Settings(token_secret="unit-test-secret-0123456789")
 
 
-@dataclass
-class Keys:
-    records: dict[str, ApiKeyRecord] = field(default_factory=dict)
-
-    def api_key(self, key_hash: str) -> ApiKeyRecord | None:
-        return self.records.get(key_hash)
-
-
-@dataclass
-class Inbox:
-    reports: list[Report] = field(default_factory=list)
-    asked: list[InboxQuery] = field(default_factory=list)
-
-    def inbox(self, query: InboxQuery) -> InboxPage:
-        self.asked.append(query)
-        return InboxPage(tuple(self.reports), None)
+def ports(
+    store: InMemoryReportStore | None = None,
+    *,
+    inbox: InboxStore | None = None,
+    clock: Clock | None = None,
+    publisher: InMemoryPublisher | None = None,
+) -> AgencyPorts:
+    reports = store if store is not None else InMemoryReportStore()
+    agencies = InMemoryAgencyStore(reports)
+    return AgencyPorts(
+        store=reports,
+        keys=agencies,
+        inbox=inbox or agencies,
+        publisher=publisher if publisher is not None else InMemoryPublisher(),
+        clock=clock or FixedClock(NOW),
+        settings=settings(),
+        reference=REFERENCE,
+    )
 
 
 def make_report(
@@ -105,24 +111,18 @@ def make_report(
 def take(
     store: InMemoryReportStore, report: Report, caller: Caller, request: AgencyCommand
 ) -> lifecycle.TimelineEvent:
-    change = agency.take_action(
-        report.id,
-        caller,
-        request,
-        reference=REFERENCE,
-        store=store,
-        clock=FixedClock(NOW),
-        settings=settings(),
-    )
-    return change.event
+    return agency.take_action(report.id, caller, request, ports(store)).change.event
 
 
 # --- keys -----------------------------------------------------------------------------
 
 
-def _keys_with(key: str, *, revoked: bool = False, role: Role = Role.AGENCY_ADMIN) -> Keys:
+def _keys_with(
+    key: str, *, revoked: bool = False, role: Role = Role.AGENCY_ADMIN
+) -> InMemoryAgencyStore:
     digest = agency.key_hash(key)
-    return Keys({digest: ApiKeyRecord(digest, "dpupr-cianjur", role, "t", NOW, revoked)})
+    record = ApiKeyRecord(digest, "dpupr-cianjur", role, "t", NOW, revoked)
+    return InMemoryAgencyStore(api_keys={digest: record})
 
 
 def test_a_valid_key_names_its_agency_and_role() -> None:
@@ -149,7 +149,8 @@ def test_a_revoked_key_or_a_non_staff_role_is_refused() -> None:
 
 def test_a_stored_hash_that_does_not_match_is_refused() -> None:
     key = "lpr_" + "c" * 43
-    keys = Keys({agency.key_hash(key): ApiKeyRecord("0" * 64, "x", Role.AGENCY_ADMIN, "", NOW)})
+    record = ApiKeyRecord("0" * 64, "x", Role.AGENCY_ADMIN, "", NOW)
+    keys = InMemoryAgencyStore(api_keys={agency.key_hash(key): record})
     with pytest.raises(Unauthenticated):
         agency.authenticate(f"Bearer {key}", keys)
 
@@ -249,6 +250,39 @@ def test_wrong_target_returns_report_for_rerouting_and_counts_against_the_rule()
     assert store.tallies == {("routing_stats", "jalan-cianjur", "not_our_authority"): 1}
 
 
+def test_a_report_sent_back_for_routing_is_published_by_the_action_itself() -> None:
+    store, bus = InMemoryReportStore(), InMemoryPublisher()
+    report = make_report(store)
+    refusal = AgencyCommand(Action.NOT_OUR_AUTHORITY, reason="Jalan provinsi.")
+
+    acted = agency.take_action(report.id, DPUPR, refusal, ports(store, publisher=bus))
+
+    assert acted.published
+    assert [m.id for m in bus.published] == [f"{report.id}.{acted.change.event.seq}"]
+
+
+def test_an_action_whose_publish_fails_is_kept_for_the_sweeper() -> None:
+    store = InMemoryReportStore()
+    report = make_report(store)
+    refusal = AgencyCommand(Action.NOT_OUR_AUTHORITY, reason="Jalan provinsi.")
+    bus = InMemoryPublisher(fail=True)
+
+    acted = agency.take_action(report.id, DPUPR, refusal, ports(store, publisher=bus))
+
+    assert not acted.published
+    assert f"{report.id}.{acted.change.event.seq}" in store.outbox
+
+
+def test_an_action_that_emits_nothing_counts_as_published() -> None:
+    store = InMemoryReportStore()
+    report = make_report(store)
+    follow_up = AgencyCommand(Action.FOLLOW_UP, message="Ditinjau.")
+
+    acted = agency.take_action(report.id, DPUPR, follow_up, ports(store))
+
+    assert acted.published and acted.change.outbox == ()
+
+
 def test_unit_officer_may_not_archive_or_reroute() -> None:
     store = InMemoryReportStore()
     report = make_report(store)
@@ -270,32 +304,23 @@ def test_verify_outside_the_callers_tree_is_refused_before_any_read() -> None:
 
 
 def test_overdue_means_before_today_in_jakarta() -> None:
-    fake = Inbox()
+    fake = UnfilteredInbox()
     late_evening_utc = dt.datetime(2026, 3, 2, 18, 0, tzinfo=dt.UTC)  # 3 March, 01:00 WIB
-    agency.inbox(
-        DPUPR, reference=REFERENCE, store=fake, clock=FixedClock(late_evening_utc),
-        settings=settings(), overdue=True,
-    )  # fmt: skip
+    agency.inbox(DPUPR, ports(inbox=fake, clock=FixedClock(late_evening_utc)), overdue=True)
     assert fake.asked[0].overdue_before == dt.date(2026, 3, 3)
 
 
 def test_inbox_never_shows_a_report_outside_the_scope_even_if_the_query_did() -> None:
     store = InMemoryReportStore()
     mine, theirs = make_report(store), make_report(store, agency_id="dinkes-cianjur")
-    fake = Inbox([mine, theirs])
-    shown, _ = agency.inbox(
-        DPUPR, reference=REFERENCE, store=fake, clock=FixedClock(NOW), settings=settings()
-    )
+    shown, _ = agency.inbox(DPUPR, ports(store, inbox=UnfilteredInbox([mine, theirs])))
     assert [item["id"] for item in shown] == [mine.id]
     assert "timeline" not in shown[0] and "reporter" not in shown[0]
 
 
 def test_admin_queue_is_for_admins() -> None:
     with pytest.raises(NotPermitted):
-        agency.inbox(
-            UPTD, reference=REFERENCE, store=Inbox(), clock=FixedClock(NOW), settings=settings(),
-            admin_queue=True,
-        )  # fmt: skip
+        agency.inbox(UPTD, ports(inbox=UnfilteredInbox()), admin_queue=True)
 
 
 def test_cursor_round_trips_and_refuses_garbage() -> None:

@@ -21,7 +21,7 @@ from shared.domain.report import (
 from shared.domain.tracking import new_tracking_code
 from shared.ports import FixedClock
 from shared.tokens import reporter_token
-from shared.usecases import reporter
+from shared.usecases.act import Acted
 from shared.usecases.reporter import OPERATIONS, TokenRejected, available, reporter_act
 from shared.web.i18n import MESSAGES
 from shared.web.openapi import reporter_paths
@@ -59,9 +59,7 @@ RESOLVE = Command(Action.RESOLVE, AGENCY, message="Selesai.")
 HOLD = Command(Action.HOLD, ADMIN, reason="Di mana?")
 
 
-def run(
-    store: InMemoryReportStore, op: str, data: dict[str, object], token: str | None
-) -> reporter.Acted:
+def run(store: InMemoryReportStore, op: str, data: dict[str, object], token: str | None) -> Acted:
     return reporter_act(
         CODE, token, op, data, store=store, clock=FixedClock(NOW), settings=settings(),
         publisher=InMemoryPublisher(),

@@ -6,8 +6,6 @@ import base64
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -24,16 +22,21 @@ from shared.domain.report import (
     State,
 )
 from shared.domain.routing import KeywordProfile, Method, Rule
-from shared.ports import FixedClock, OutboxMessage, ReportNotFound
+from shared.ports import (
+    FixedClock,
+    OutboxMessage,
+    ReportNotFound,
+    RoutePorts,
+    RoutingTables,
+    SweepPorts,
+)
 from shared.reference import load_reference
 from shared.usecases.act import act
 from shared.usecases.route import (
     MalformedMessage,
     NotificationPending,
     Outcome,
-    RoutingTables,
     SubmittedMessage,
-    bundled_tables,
     decode_push,
     route_report,
     routing_tables,
@@ -59,33 +62,8 @@ TABLES = RoutingTables(
 )
 
 
-@dataclass
-class RoutingStore(InMemoryReportStore):
-    """The shared fake plus what routing and sweeping need (added here, not changed)."""
-
-    swept: dict[str, int] = field(default_factory=dict)
-
-    def pending_outbox_entry(self, message_id: str) -> OutboxMessage | None:
-        return None if message_id in self.settled else self.outbox.get(message_id)
-
-    def settle_outbox(self, message_ids: Sequence[str]) -> None:
-        self.settled.update(message_ids)
-
-    def pending_outbox(self, created_before: dt.datetime, limit: int) -> list[OutboxMessage]:
-        pending = [
-            m
-            for m in self.outbox.values()
-            if m.id not in self.settled and m.created_at < created_before
-        ]
-        return sorted(pending, key=lambda m: m.created_at)[:limit]
-
-    def record_sweep(self, message_ids: Sequence[str], at: dt.datetime) -> None:
-        for message_id in message_ids:
-            self.swept[message_id] = self.swept.get(message_id, 0) + 1
-
-
 def submitted(
-    store: RoutingStore,
+    store: InMemoryReportStore,
     *,
     category: str = "infrastruktur.jalan",
     region: Region = CIANJUR,
@@ -118,22 +96,16 @@ def submitted(
 
 
 def run(
-    store: RoutingStore,
+    store: InMemoryReportStore,
     message: SubmittedMessage,
     publisher: InMemoryPublisher | None = None,
     tables: RoutingTables = TABLES,
 ) -> Any:
-    return route_report(
-        message,
-        store=store,
-        publisher=publisher if publisher is not None else InMemoryPublisher(),
-        clock=CLOCK,
-        settings=SETTINGS,
-        tables=tables,
-    )
+    bus = publisher if publisher is not None else InMemoryPublisher()
+    return route_report(message, RoutePorts(store, bus, CLOCK, SETTINGS, tables))
 
 
-def report_of(store: RoutingStore, message: SubmittedMessage) -> Report:
+def report_of(store: InMemoryReportStore, message: SubmittedMessage) -> Report:
     return store.reports[message.report_id]
 
 
@@ -141,7 +113,7 @@ def report_of(store: RoutingStore, message: SubmittedMessage) -> Report:
 
 
 def test_the_agency_the_reporter_named_gets_the_report() -> None:
-    store = RoutingStore()
+    store = InMemoryReportStore()
     message = submitted(store, target="dinkes-cianjur")
 
     result = run(store, message)
@@ -156,7 +128,7 @@ def test_the_agency_the_reporter_named_gets_the_report() -> None:
 
 
 def test_the_most_specific_rule_routes_and_is_recorded_on_the_timeline() -> None:
-    store = RoutingStore()
+    store = InMemoryReportStore()
     message = submitted(store, category="infrastruktur.jalan", region=Region("32", "32.03"))
 
     run(store, message)
@@ -174,7 +146,7 @@ def test_the_most_specific_rule_routes_and_is_recorded_on_the_timeline() -> None
 
 
 def test_a_confident_classifier_routes_and_records_its_confidence() -> None:
-    store = RoutingStore()
+    store = InMemoryReportStore()
     message = submitted(
         store,
         category="kesehatan",
@@ -192,7 +164,7 @@ def test_a_confident_classifier_routes_and_records_its_confidence() -> None:
 
 
 def test_a_weak_suggestion_waits_in_the_admin_queue_and_settles_the_message() -> None:
-    store = RoutingStore()
+    store = InMemoryReportStore()
     message = submitted(
         store,
         category="kesehatan",
@@ -209,12 +181,12 @@ def test_a_weak_suggestion_waits_in_the_admin_queue_and_settles_the_message() ->
     mark = report_of(store, message).admin_queue
     assert mark is not None and mark.suggested_agency_id == "dinkes-cianjur"
     assert mark.confidence is not None and mark.confidence < SETTINGS.route_auto_threshold
-    assert message.outbox_id in store.settled
+    assert message.outbox_id not in store.outbox
     assert publisher.published == []
 
 
 def test_a_dead_lettered_message_gives_up_to_the_admin_queue_with_the_reason() -> None:
-    store = RoutingStore()
+    store = InMemoryReportStore()
     message = dataclasses.replace(submitted(store), dead_lettered=True, delivery_attempts=5)
     publisher = InMemoryPublisher()
 
@@ -225,7 +197,7 @@ def test_a_dead_lettered_message_gives_up_to_the_admin_queue_with_the_reason() -
     queued = report_of(store, message).admin_queue
     assert queued is not None and "gagal setelah 5 percobaan" in queued.reason
     assert store.events[message.report_id][-1].action is Action.QUEUE_FOR_ADMIN
-    assert message.outbox_id in store.settled  # the sweeper stops resending it
+    assert message.outbox_id not in store.outbox  # the sweeper stops resending it
     assert publisher.published == []
     assert run(store, message, publisher).outcome is Outcome.ALREADY_HANDLED
 
@@ -243,7 +215,7 @@ def test_dead_letter_attributes_mark_a_pushed_message() -> None:
 
 
 def test_nothing_to_go_on_means_the_admin_queue_without_a_suggestion() -> None:
-    store = RoutingStore()
+    store = InMemoryReportStore()
     message = submitted(store, category="kesehatan", region=Region("32", "32.04"))
 
     run(store, message)
@@ -256,7 +228,7 @@ def test_nothing_to_go_on_means_the_admin_queue_without_a_suggestion() -> None:
 
 
 def test_the_disposition_settles_the_message_and_publishes_one_notification() -> None:
-    store = RoutingStore()
+    store = InMemoryReportStore()
     message = submitted(store)
     publisher = InMemoryPublisher()
 
@@ -264,7 +236,7 @@ def test_the_disposition_settles_the_message_and_publishes_one_notification() ->
 
     report = report_of(store, message)
     notification_id = f"{report.id}.{report.last_seq}"
-    assert message.outbox_id in store.settled
+    assert message.outbox_id not in store.outbox
     assert [m.id for m in publisher.published] == [notification_id]
     sent = publisher.published[0]
     assert sent.topic == "agency-notifications"
@@ -276,11 +248,11 @@ def test_the_disposition_settles_the_message_and_publishes_one_notification() ->
         "tracking_code": report.tracking_code,
     }
     assert sent.attributes["ce-id"] == notification_id
-    assert notification_id in store.settled  # published: nothing left for the sweeper
+    assert notification_id not in store.outbox  # published: nothing left for the sweeper
 
 
 def test_three_deliveries_of_one_message_give_one_disposition_and_one_notification() -> None:
-    store = RoutingStore()
+    store = InMemoryReportStore()
     message = submitted(store)
     publisher = InMemoryPublisher()
 
@@ -293,7 +265,7 @@ def test_three_deliveries_of_one_message_give_one_disposition_and_one_notificati
 
 
 def test_a_failed_notification_publish_raises_and_the_redelivery_publishes_it() -> None:
-    store = RoutingStore()
+    store = InMemoryReportStore()
     message = submitted(store)
     publisher = InMemoryPublisher(fail=True)
 
@@ -302,19 +274,19 @@ def test_a_failed_notification_publish_raises_and_the_redelivery_publishes_it() 
     report = report_of(store, message)
     assert report.state is State.DISPOSITIONED  # committed all the same
     notification_id = f"{report.id}.{report.last_seq}"
-    assert notification_id not in store.settled
+    assert notification_id in store.outbox
 
     publisher.fail = False
     result = run(store, message, publisher)
 
     assert result.outcome is Outcome.ALREADY_HANDLED
     assert [m.id for m in publisher.published] == [notification_id]
-    assert notification_id in store.settled
+    assert notification_id not in store.outbox
     assert len(store.events[message.report_id]) == 2
 
 
 def test_a_redelivery_after_the_notification_went_out_publishes_nothing() -> None:
-    store = RoutingStore()
+    store = InMemoryReportStore()
     message = submitted(store)
     publisher = InMemoryPublisher()
     run(store, message, publisher)
@@ -325,7 +297,7 @@ def test_a_redelivery_after_the_notification_went_out_publishes_nothing() -> Non
 
 
 def test_a_redelivery_to_a_queued_report_changes_nothing() -> None:
-    store = RoutingStore()
+    store = InMemoryReportStore()
     message = submitted(store, category="kesehatan", region=Region("32", "32.04"))
     run(store, message)
     commits = store.commits
@@ -337,7 +309,7 @@ def test_a_redelivery_to_a_queued_report_changes_nothing() -> None:
 # --- Bukan Wewenang -------------------------------------------------------------------
 
 
-def wrong_target(store: RoutingStore, message: SubmittedMessage) -> SubmittedMessage:
+def wrong_target(store: InMemoryReportStore, message: SubmittedMessage) -> SubmittedMessage:
     """The agency answers Bukan Wewenang; the agency API emits a new report.submitted."""
     report = report_of(store, message)
     change = act(
@@ -358,7 +330,7 @@ def wrong_target(store: RoutingStore, message: SubmittedMessage) -> SubmittedMes
 
 
 def test_wrong_target_returns_report_for_rerouting_to_the_next_agency() -> None:
-    store = RoutingStore()
+    store = InMemoryReportStore()
     first = submitted(store, category="infrastruktur.jalan", region=Region("32", "32.03"))
     run(store, first)
     assert report_of(store, first).agency_id == "dpupr-cianjur"
@@ -370,11 +342,11 @@ def test_wrong_target_returns_report_for_rerouting_to_the_next_agency() -> None:
     assert result.outcome is Outcome.DISPOSITIONED
     assert (report.agency_id, report.routing_rule_id) == ("dbmpr-jabar", "jabar-jalan")
     assert report.rejected_by == ("dpupr-cianjur",)
-    assert again.outbox_id in store.settled
+    assert again.outbox_id not in store.outbox
 
 
 def test_a_stale_message_from_before_bukan_wewenang_is_acknowledged_without_routing() -> None:
-    store = RoutingStore()
+    store = InMemoryReportStore()
     first = submitted(store)
     run(store, first)
     again = wrong_target(store, first)
@@ -383,12 +355,12 @@ def test_a_stale_message_from_before_bukan_wewenang_is_acknowledged_without_rout
 
     assert stale.outcome is Outcome.ALREADY_HANDLED
     assert report_of(store, first).state is State.SUBMITTED  # the new message routes it
-    assert again.outbox_id not in store.settled
+    assert again.outbox_id in store.outbox
 
 
 def test_an_unknown_report_is_reported_as_not_found() -> None:
     with pytest.raises(ReportNotFound):
-        run(RoutingStore(), SubmittedMessage("nope", "nope.1", 1))
+        run(InMemoryReportStore(), SubmittedMessage("nope", "nope.1", 1))
 
 
 # --- the message on the wire ----------------------------------------------------------
@@ -429,7 +401,7 @@ def test_a_malformed_message_says_why(data: Any, why: str) -> None:
 
 
 def test_bundled_tables_know_agencies_not_units_and_profile_child_category_keywords() -> None:
-    tables = bundled_tables()
+    tables = routing_tables(load_reference())
     reference = load_reference()
     units = {a.id for a in reference.agencies if a.kind.value == "unit"}
     assert units and not units & tables.known_agencies
@@ -442,10 +414,10 @@ def test_bundled_tables_know_agencies_not_units_and_profile_child_category_keywo
 
 
 def test_the_bundled_rules_route_a_cianjur_road_to_the_regency_public_works() -> None:
-    store = RoutingStore()
+    store = InMemoryReportStore()
     message = submitted(store, category="infrastruktur.jalan", region=Region("32", "32.03"))
 
-    run(store, message, tables=bundled_tables())
+    run(store, message, tables=routing_tables(load_reference()))
 
     assert report_of(store, message).routing_rule_id == "cianjur-jalan"
 
@@ -454,43 +426,41 @@ def test_the_bundled_rules_route_a_cianjur_road_to_the_regency_public_works() ->
 
 
 def test_the_sweeper_republishes_old_pending_entries_and_counts_the_attempt() -> None:
-    store = RoutingStore()
+    store = InMemoryReportStore()
     message = submitted(store)
     publisher = InMemoryPublisher()
     later = FixedClock(CLOCK.now() + dt.timedelta(seconds=SETTINGS.outbox_sweep_age_s + 1))
 
-    result = sweep_outbox(store=store, publisher=publisher, clock=later, settings=SETTINGS)
+    result = sweep_outbox(SweepPorts(store, publisher, later, SETTINGS))
 
     assert (result.republished, result.failed) == (1, 0)
     assert [m.id for m in publisher.published] == [message.outbox_id]
     # route settles report.submitted entries, so the sweeper leaves it pending
-    assert message.outbox_id not in store.settled and store.swept[message.outbox_id] == 1
+    assert message.outbox_id in store.outbox and store.swept[message.outbox_id] == 1
 
 
 def test_the_sweeper_leaves_young_entries_and_settles_republished_notifications() -> None:
-    store = RoutingStore()
+    store = InMemoryReportStore()
     submitted(store)
     note = OutboxMessage("n.2", "agency-notifications", {}, {}, CLOCK.now())
     store.outbox[note.id] = note
     publisher = InMemoryPublisher()
 
-    young = sweep_outbox(store=store, publisher=publisher, clock=CLOCK, settings=SETTINGS)
+    young = sweep_outbox(SweepPorts(store, publisher, CLOCK, SETTINGS))
     assert young.republished == 0
 
     later = FixedClock(CLOCK.now() + dt.timedelta(minutes=5))
-    result = sweep_outbox(store=store, publisher=publisher, clock=later, settings=SETTINGS)
+    result = sweep_outbox(SweepPorts(store, publisher, later, SETTINGS))
     assert (result.republished, result.settled) == (2, 1)
-    assert "n.2" in store.settled
+    assert "n.2" not in store.outbox
 
 
 def test_the_sweeper_counts_failures_and_keeps_the_entries() -> None:
-    store = RoutingStore()
+    store = InMemoryReportStore()
     message = submitted(store)
     later = FixedClock(CLOCK.now() + dt.timedelta(minutes=5))
 
-    result = sweep_outbox(
-        store=store, publisher=InMemoryPublisher(fail=True), clock=later, settings=SETTINGS
-    )
+    result = sweep_outbox(SweepPorts(store, InMemoryPublisher(fail=True), later, SETTINGS))
 
     assert (result.republished, result.failed) == (0, 1)
-    assert message.outbox_id not in store.settled and store.swept[message.outbox_id] == 1
+    assert message.outbox_id in store.outbox and store.swept[message.outbox_id] == 1

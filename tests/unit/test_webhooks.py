@@ -7,8 +7,6 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -32,24 +30,25 @@ from shared.domain.report import (
     apply,
     submit,
 )
-from shared.ports import FixedClock
+from shared.ports import (
+    AgencyChannel,
+    DeliveryStatus,
+    FixedClock,
+    NotifyPorts,
+    SendOutcome,
+    SendResult,
+)
 from shared.pubsub_push import is_dead_letter
 from shared.usecases.notify import (
-    AgencyChannel,
-    Delivery,
     DeliveryRetryable,
-    DeliveryStatus,
     MalformedNotification,
     NotificationMessage,
-    Outcome,
-    Ports,
-    SendResult,
     decode_push,
     mark_dead_lettered,
     notify_agency,
 )
 from tests.builders import a_draft
-from tests.fakes import InMemoryReportStore
+from tests.fakes import InMemoryNotificationStore, InMemoryReportStore, InMemoryWebhookSender
 
 NOW = dt.datetime(2026, 12, 7, 3, 0, tzinfo=dt.UTC)
 SITI = ReporterIdentity(name="Siti Aminah", email="siti@example.id", phone="+6281234567890")
@@ -103,60 +102,28 @@ def test_a_naive_signing_time_is_refused() -> None:
 @pytest.mark.parametrize(
     ("status", "outcome"),
     [
-        (200, Outcome.DELIVERED),
-        (202, Outcome.DELIVERED),
-        (204, Outcome.DELIVERED),
-        (500, Outcome.RETRYABLE),
-        (502, Outcome.RETRYABLE),
-        (503, Outcome.RETRYABLE),
-        (408, Outcome.RETRYABLE),
-        (429, Outcome.RETRYABLE),
-        (400, Outcome.PERMANENT),
-        (401, Outcome.PERMANENT),
-        (403, Outcome.PERMANENT),
-        (404, Outcome.PERMANENT),
-        (410, Outcome.PERMANENT),
-        (422, Outcome.PERMANENT),
-        (301, Outcome.PERMANENT),  # redirects are not followed
+        (200, SendOutcome.DELIVERED),
+        (202, SendOutcome.DELIVERED),
+        (204, SendOutcome.DELIVERED),
+        (500, SendOutcome.RETRYABLE),
+        (502, SendOutcome.RETRYABLE),
+        (503, SendOutcome.RETRYABLE),
+        (408, SendOutcome.RETRYABLE),
+        (429, SendOutcome.RETRYABLE),
+        (400, SendOutcome.PERMANENT),
+        (401, SendOutcome.PERMANENT),
+        (403, SendOutcome.PERMANENT),
+        (404, SendOutcome.PERMANENT),
+        (410, SendOutcome.PERMANENT),
+        (422, SendOutcome.PERMANENT),
+        (301, SendOutcome.PERMANENT),  # redirects are not followed
     ],
 )
-def test_classification(status: int, outcome: Outcome) -> None:
+def test_classification(status: int, outcome: SendOutcome) -> None:
     assert classify(status) is outcome
 
 
 # --- the use case with fakes ------------------------------------------------------------
-
-
-@dataclass
-class FakeDeliveries:
-    entries: dict[tuple[str, str], Delivery] = field(default_factory=dict)
-
-    def get_delivery(self, report_id: str, notification_id: str) -> Delivery | None:
-        return self.entries.get((report_id, notification_id))
-
-    def save_delivery(self, delivery: Delivery) -> None:
-        self.entries[(delivery.report_id, delivery.notification_id)] = delivery
-
-
-@dataclass
-class FakeChannels:
-    channels: dict[str, AgencyChannel] = field(default_factory=dict)
-
-    def agency_channel(self, agency_id: str) -> AgencyChannel | None:
-        return self.channels.get(agency_id)
-
-
-@dataclass
-class FakeSender:
-    results: list[SendResult] = field(default_factory=list)
-    sent: list[dict[str, Any]] = field(default_factory=list)
-
-    def send(
-        self, url: str, secret: str, message_id: str, payload: Mapping[str, Any], at: dt.datetime
-    ) -> SendResult:
-        body = encode_body(payload)
-        self.sent.append({"url": url, "id": message_id, "body": body, "secret": secret})
-        return self.results.pop(0) if self.results else SendResult(Outcome.DELIVERED, 204)
 
 
 def dispositioned_report(
@@ -190,16 +157,18 @@ def store() -> InMemoryReportStore:
 
 def ports(
     store: InMemoryReportStore,
-    sender: FakeSender | None = None,
+    sender: InMemoryWebhookSender | None = None,
     channel: AgencyChannel | None = None,
-    deliveries: FakeDeliveries | None = None,
-) -> Ports:
+    deliveries: InMemoryNotificationStore | None = None,
+) -> NotifyPorts:
+    notifications = deliveries or InMemoryNotificationStore()
     default = AgencyChannel(AGENCY, "https://dinkes.example/hook", None, SECRET)
-    return Ports(
-        reports=store,
-        deliveries=deliveries or FakeDeliveries(),
-        channels=FakeChannels({AGENCY: channel or default}),
-        sender=sender or FakeSender(),
+    notifications.channels[AGENCY] = channel or default
+    return NotifyPorts(
+        store=store,
+        deliveries=notifications,
+        channels=notifications,
+        sender=sender or InMemoryWebhookSender(),
         clock=FixedClock(NOW),
     )
 
@@ -208,7 +177,7 @@ def test_the_payload_of_an_anonymous_report_never_holds_the_reporters_identity(
     store: InMemoryReportStore,
 ) -> None:
     message = dispositioned_report(store, anonymous=True)
-    sender = FakeSender()
+    sender = InMemoryWebhookSender()
     notify_agency(message, ports(store, sender))
     body = sender.sent[0]["body"].decode()
     assert "Siti" not in body and "siti@" not in body and "6281234567890" not in body
@@ -220,7 +189,7 @@ def test_the_payload_of_a_named_report_carries_the_identity_the_agency_may_see(
     store: InMemoryReportStore,
 ) -> None:
     message = dispositioned_report(store, anonymous=False)
-    sender = FakeSender()
+    sender = InMemoryWebhookSender()
     notify_agency(message, ports(store, sender))
     payload = json.loads(sender.sent[0]["body"])
     assert payload["type"] == "report.dispositioned"
@@ -237,7 +206,7 @@ def test_three_deliveries_of_one_notification_send_one_webhook(
     store: InMemoryReportStore,
 ) -> None:
     message = dispositioned_report(store, anonymous=False)
-    sender, deliveries = FakeSender(), FakeDeliveries()
+    sender, deliveries = InMemoryWebhookSender(), InMemoryNotificationStore()
     for _ in range(3):
         entry = notify_agency(message, ports(store, sender, deliveries=deliveries))
     assert len(sender.sent) == 1
@@ -248,8 +217,8 @@ def test_a_retryable_failure_is_logged_retrying_and_raised_then_a_retry_delivers
     store: InMemoryReportStore,
 ) -> None:
     message = dispositioned_report(store, anonymous=False)
-    sender = FakeSender([SendResult(Outcome.RETRYABLE, 503, "HTTP 503")])
-    deliveries = FakeDeliveries()
+    sender = InMemoryWebhookSender([SendResult(SendOutcome.RETRYABLE, 503, "HTTP 503")])
+    deliveries = InMemoryNotificationStore()
     with pytest.raises(DeliveryRetryable):
         notify_agency(message, ports(store, sender, deliveries=deliveries))
     logged = deliveries.get_delivery("r1", "r1.2")
@@ -262,8 +231,8 @@ def test_a_retryable_failure_is_logged_retrying_and_raised_then_a_retry_delivers
 
 def test_a_permanent_refusal_is_failed_and_never_retried(store: InMemoryReportStore) -> None:
     message = dispositioned_report(store, anonymous=False)
-    sender = FakeSender([SendResult(Outcome.PERMANENT, 404, "HTTP 404")])
-    deliveries = FakeDeliveries()
+    sender = InMemoryWebhookSender([SendResult(SendOutcome.PERMANENT, 404, "HTTP 404")])
+    deliveries = InMemoryNotificationStore()
     entry = notify_agency(message, ports(store, sender, deliveries=deliveries))
     assert entry.status is DeliveryStatus.FAILED and entry.last_status_code == 404
     notify_agency(message, ports(store, sender, deliveries=deliveries))
@@ -274,7 +243,7 @@ def test_an_agency_with_only_email_is_no_channel_with_email_pending(
     store: InMemoryReportStore,
 ) -> None:
     message = dispositioned_report(store, anonymous=False)
-    sender = FakeSender()
+    sender = InMemoryWebhookSender()
     channel = AgencyChannel(AGENCY, None, "pengaduan@dinkes.example", SECRET)
     entry = notify_agency(message, ports(store, sender, channel=channel))
     assert entry.status is DeliveryStatus.NO_CHANNEL and entry.fallback == "email_pending"
@@ -283,7 +252,7 @@ def test_an_agency_with_only_email_is_no_channel_with_email_pending(
 
 def test_a_missing_secret_is_retried_never_sent_unsigned(store: InMemoryReportStore) -> None:
     message = dispositioned_report(store, anonymous=False)
-    sender = FakeSender()
+    sender = InMemoryWebhookSender()
     channel = AgencyChannel(AGENCY, "https://dinkes.example/hook", None, None)
     with pytest.raises(DeliveryRetryable):
         notify_agency(message, ports(store, sender, channel=channel))
@@ -295,7 +264,7 @@ def test_a_report_routed_elsewhere_since_is_skipped(store: InMemoryReportStore) 
     other = NotificationMessage(
         notification_id="r1.2", kind="report.dispositioned", report_id="r1", agency_id="dishub"
     )
-    sender = FakeSender()
+    sender = InMemoryWebhookSender()
     entry = notify_agency(other, ports(store, sender))
     assert entry.status is DeliveryStatus.SKIPPED and sender.sent == []
 
@@ -304,8 +273,8 @@ def test_dead_lettering_marks_the_delivery_failed_with_the_attempts(
     store: InMemoryReportStore,
 ) -> None:
     message = dispositioned_report(store, anonymous=False)
-    deliveries = FakeDeliveries()
-    sender = FakeSender([SendResult(Outcome.RETRYABLE, 500, "HTTP 500")])
+    deliveries = InMemoryNotificationStore()
+    sender = InMemoryWebhookSender([SendResult(SendOutcome.RETRYABLE, 500, "HTTP 500")])
     with pytest.raises(DeliveryRetryable):
         notify_agency(message, ports(store, sender, deliveries=deliveries))
     entry = mark_dead_lettered(message, 5, ports(store, sender, deliveries=deliveries))
@@ -320,7 +289,7 @@ def test_dead_lettering_leaves_a_delivered_notification_alone(
     store: InMemoryReportStore,
 ) -> None:
     message = dispositioned_report(store, anonymous=False)
-    deliveries = FakeDeliveries()
+    deliveries = InMemoryNotificationStore()
     notify_agency(message, ports(store, deliveries=deliveries))
     entry = mark_dead_lettered(message, 5, ports(store, deliveries=deliveries))
     assert entry.status is DeliveryStatus.DELIVERED
