@@ -3,23 +3,22 @@
 Besides the caller's own, two consequences follow from the event itself, so no caller
 has to remember them: a report that comes back to ``submitted`` (Bukan Wewenang, a
 reporter answering a hold) emits ``report.submitted`` to be routed again, and a
-rule's running totals move with the disposition or refusal that concerns it.
+rule's running totals move with the disposition or refusal that concerns it. The
+caller publishes what the change put in the outbox, right after the commit, through
+:func:`shared.usecases.outbox.publish_committed`.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from shared.config import Settings
 from shared.domain import report as lifecycle
 from shared.domain.report import Command, Report, State, TimelineEvent
 from shared.domain.routing import rule_tallies
-from shared.ports import Change, Clock, OutboxMessage, Publisher, PublishFailed, ReportStore, Tally
+from shared.ports import Change, Clock, OutboxMessage, ReportStore, Tally
 from shared.usecases.submit import submitted_event
-
-log = logging.getLogger(__name__)
 
 ROUTING_STATS = "routing_stats"
 
@@ -75,19 +74,3 @@ def act(
         return Change(after, event, outbox, settle, tallies)
 
     return store.transition(report_id, decide)
-
-
-def publish_committed(publisher: Publisher | None, messages: Sequence[OutboxMessage]) -> bool:
-    """Publish what a change put in the outbox, best effort: on failure the entries
-    stay pending and the sweeper publishes them. True when all went out now."""
-    if not messages:
-        return True
-    if publisher is None:
-        return False
-    try:
-        for message in messages:
-            publisher.publish(message)
-    except PublishFailed:
-        log.warning("publish failed; the outbox keeps it for the sweeper")
-        return False
-    return True

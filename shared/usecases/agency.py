@@ -44,7 +44,8 @@ from shared.ports import (
     Scope,
 )
 from shared.reference import AgencyKind, Reference
-from shared.usecases.act import Acted, act, publish_committed
+from shared.usecases.act import Acted, act
+from shared.usecases.outbox import publish_committed
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,8 @@ from shared.domain.report import TRANSITIONS, Action, Actor, Command, Role, Stat
 from shared.domain.tracking import normalize_tracking_code
 from shared.ports import Clock, Publisher, ReportNotFound, ReportStore
 from shared.tokens import is_reporter_token
-from shared.usecases.act import Acted, act, publish_committed
+from shared.usecases.act import Acted, act
+from shared.usecases.outbox import publish_committed
 
 log = logging.getLogger(__name__)
 

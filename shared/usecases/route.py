@@ -49,7 +49,8 @@ from shared.ports import (
 from shared.pubsub_push import dead_letter_attempts, is_dead_letter
 from shared.reference import AgencyKind, Reference
 from shared.topology import REPORT_SUBMITTED_DEAD_LETTER
-from shared.usecases.act import act, publish_committed
+from shared.usecases.act import act
+from shared.usecases.outbox import publish_committed
 
 log = logging.getLogger(__name__)
 

@@ -21,13 +21,13 @@ from shared.ports import (
     NewSubmission,
     OutboxMessage,
     Publisher,
-    PublishFailed,
     RateSlot,
     RateSlotTaken,
     ReportStore,
     TrackingCodeTaken,
 )
 from shared.tokens import pseudonym, reporter_token
+from shared.usecases.outbox import publish_committed
 
 log = logging.getLogger(__name__)
 
@@ -165,13 +165,8 @@ def submit_report(
     else:
         raise RuntimeError("could not claim a tracking code and a rate-limit slot")
 
-    try:
-        publisher.publish(outbox)
-        published = True
-    except PublishFailed:
-        # Accepted all the same: the outbox entry stays pending for the sweeper.
-        log.warning("publish failed; outbox keeps the event", extra={"report_id": report_id})
-        published = False
+    # Accepted all the same if the bus refuses: the entry stays pending for the sweeper.
+    published = publish_committed(publisher, (outbox,))
     return SubmitResult(
         report_id=report_id,
         tracking_code=report.tracking_code,

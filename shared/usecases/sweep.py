@@ -1,10 +1,10 @@
 """The outbox sweeper: publish again what a commit promised but the bus never got.
 
-Submit and route publish right after their commit; when that publish fails (or the
-process dies in between) the outbox entry stays ``pending``. Every few minutes the
-sweeper republishes the entries older than ``settings.outbox_sweep_age_s``, oldest
-first, at most ``settings.outbox_sweep_limit`` per run, so its reads grow with the
-work, not with the size of the outbox.
+Every use case publishes right after its commit (:mod:`shared.usecases.outbox`); when
+that publish fails (or the process dies in between) the outbox entry stays
+``pending``. Every few minutes the sweeper republishes the entries older than
+``settings.outbox_sweep_age_s``, oldest first, at most ``settings.outbox_sweep_limit``
+per run, so its reads grow with the work, not with the size of the outbox.
 
 After a successful republish:
 - an entry its consumer settles (``report.submitted``: route deletes it in the
