@@ -62,6 +62,7 @@ REGIONS_FILE = "regions.json"
 CATEGORIES_FILE = "categories.toml"
 AGENCIES_FILE = "agencies.toml"
 RULES_FILE = "routing_rules.toml"
+REFERENCE_FILES = (REGIONS_FILE, CATEGORIES_FILE, AGENCIES_FILE, RULES_FILE)
 
 _SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 
@@ -575,7 +576,17 @@ def _load_bundled() -> Reference:
 
 
 def _load(directory: Path) -> Reference:
-    regions = _read_json(directory / REGIONS_FILE)
+    texts = {name: _read_text(directory / name) for name in REFERENCE_FILES}
+    return parse_reference(texts, directory)
+
+
+def parse_reference(texts: Mapping[str, str], origin: Path) -> Reference:
+    """Validate reference data given as the text of each of ``REFERENCE_FILES``.
+
+    Pure, so every kind of bad data can be checked without a disk; ``origin`` only
+    names where the texts came from in the messages.
+    """
+    regions = _parse_json(texts, origin, REGIONS_FILE)
     _only_keys(regions, {"source", "provinces", "regencies"}, REGIONS_FILE)
     raw: dict[str, Any] = {
         "source": regions.get("source", ""),
@@ -584,36 +595,44 @@ def _load(directory: Path) -> Reference:
     }
     for field in ("categories", "agencies", "routing_rules"):
         file, key = _SECTIONS[field]
-        data = _read_toml(directory / file)
+        data = _parse_toml(texts, origin, file)
         _only_keys(data, {key}, file)
         raw[field] = data.get(key, [])
     try:
         return Reference.model_validate(raw)
     except ValidationError as exc:
         details = "\n".join(_describe(error, raw) for error in exc.errors())
-        raise ReferenceDataError(f"invalid reference data in {directory}:\n{details}") from None
+        raise ReferenceDataError(f"invalid reference data in {origin}:\n{details}") from None
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def _read_text(path: Path) -> str:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ReferenceDataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def _text(texts: Mapping[str, str], origin: Path, file: str) -> str:
+    if file not in texts:
+        raise ReferenceDataError(f"{origin / file}: missing")
+    return texts[file]
+
+
+def _parse_json(texts: Mapping[str, str], origin: Path, file: str) -> dict[str, Any]:
+    try:
+        data = json.loads(_text(texts, origin, file))
     except json.JSONDecodeError as exc:
-        raise ReferenceDataError(f"{path}: not valid JSON: {exc}") from None
+        raise ReferenceDataError(f"{origin / file}: not valid JSON: {exc}") from None
     if not isinstance(data, dict):
-        raise ReferenceDataError(f"{path}: expected a JSON object at the top level")
+        raise ReferenceDataError(f"{origin / file}: expected a JSON object at the top level")
     return data
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _parse_toml(texts: Mapping[str, str], origin: Path, file: str) -> dict[str, Any]:
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except OSError as exc:
-        raise ReferenceDataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        return tomllib.loads(_text(texts, origin, file))
     except tomllib.TOMLDecodeError as exc:
-        raise ReferenceDataError(f"{path}: not valid TOML: {exc}") from None
+        raise ReferenceDataError(f"{origin / file}: not valid TOML: {exc}") from None
 
 
 def _only_keys(data: Mapping[str, Any], allowed: set[str], file: str) -> None:

@@ -1,7 +1,8 @@
 """Reference data: the bundled files load and are right; every bad file is refused.
 
-Bad-data tests write a small, valid data set into ``tmp_path``, break one thing, and
-check that loading fails with a message naming the file and the problem.
+Bad-data tests take a small, valid data set (the text of each file, never written to
+disk), break one thing, and check that parsing fails with a message naming the file and
+the problem.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from shared.reference import (
     ReferenceDataError,
     category_parent,
     load_reference,
+    parse_reference,
 )
 
 pytestmark = pytest.mark.unit
@@ -221,6 +223,7 @@ def test_models_are_frozen_and_forbid_unknown_fields() -> None:
 
 # --- Bad files -----------------------------------------------------------------------
 
+SMALL = Path("small")  # where the small data set "comes from", in messages
 PROVINCES = [{"code": "31", "name": "DKI Jakarta"}, {"code": "32", "name": "Jawa Barat"}]
 REGENCIES = [
     {"code": "32.03", "province_code": "32", "name": "Kabupaten Cianjur"},
@@ -301,7 +304,7 @@ agency = "dinas"
 
 
 class Files(TypedDict, total=False):
-    """Replacement contents for some of the four files (a dict is written as JSON)."""
+    """Replacement contents for some of the four files (a dict is encoded as JSON)."""
 
     regions: dict[str, object] | str
     categories: str
@@ -309,10 +312,10 @@ class Files(TypedDict, total=False):
     rules: str
 
 
-def write(directory: Path, **files: Unpack[Files]) -> Path:
+def texts(**files: Unpack[Files]) -> dict[str, str]:
+    """The small data set as the text of each file, with ``files`` replacing some."""
     regions = files.get("regions", REGIONS)
-    regions_text = regions if isinstance(regions, str) else json.dumps(regions)
-    (directory / "regions.json").write_text(regions_text, encoding="utf-8")
+    found = {"regions.json": regions if isinstance(regions, str) else json.dumps(regions)}
     for name, key, default in (
         ("categories.toml", "categories", CATEGORIES),
         ("agencies.toml", "agencies", AGENCIES),
@@ -320,8 +323,12 @@ def write(directory: Path, **files: Unpack[Files]) -> Path:
     ):
         text = files.get(key, default)
         assert isinstance(text, str)
-        (directory / name).write_text(text, encoding="utf-8")
-    return directory
+        found[name] = text
+    return found
+
+
+def parse(**files: Unpack[Files]) -> Reference:
+    return parse_reference(texts(**files), SMALL)
 
 
 def agency_block(**fields: object) -> str:
@@ -342,8 +349,8 @@ def regions_with(**changes: object) -> dict[str, object]:
     return {**REGIONS, **changes}
 
 
-def test_the_small_fixture_is_valid(tmp_path: Path) -> None:
-    ref = load_reference(write(tmp_path))
+def test_the_small_fixture_is_valid() -> None:
+    ref = parse()
     assert [a.id for a in ref.ancestors("unit")] == ["dinas", "pemkab", "pemprov", "nasional"]
     assert ref.agency("dinas").notification.webhook_url == "http://127.0.0.1:9000/hook"
 
@@ -583,24 +590,23 @@ BAD_CASES: dict[str, tuple[Files, str]] = {
 
 
 @pytest.mark.parametrize("case", list(BAD_CASES))
-def test_a_bad_file_is_refused_with_a_message_naming_the_problem(tmp_path: Path, case: str) -> None:
+def test_a_bad_file_is_refused_with_a_message_naming_the_problem(case: str) -> None:
     changes, message = BAD_CASES[case]
-    directory = write(tmp_path, **changes)
     with pytest.raises(ReferenceDataError, match=message):
-        load_reference(directory)
+        parse(**changes)
 
 
-def test_a_missing_file_is_named(tmp_path: Path) -> None:
-    write(tmp_path)
-    (tmp_path / "routing_rules.toml").unlink()
-    with pytest.raises(ReferenceDataError, match=r"routing_rules.toml: cannot read"):
-        load_reference(tmp_path)
+def test_a_missing_file_is_named() -> None:
+    incomplete = texts()
+    del incomplete["routing_rules.toml"]
+    with pytest.raises(ReferenceDataError, match=r"small/routing_rules.toml: missing"):
+        parse_reference(incomplete, SMALL)
 
 
-def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+def test_every_problem_is_reported_at_once() -> None:
     rules = RULES + rule_block("r2", "pendidikan", "32.03", "dinkes")
     with pytest.raises(ReferenceDataError) as caught:
-        load_reference(write(tmp_path, rules=rules))
+        parse(rules=rules)
     text = str(caught.value)
     assert "category 'pendidikan' does not exist" in text
     assert "agency 'dinkes' does not exist" in text
