@@ -1,40 +1,12 @@
-"""The local stand-in for Cloud Scheduler: calls each schedule's URL at its interval."""
+"""Which schedules the local stand-in for Cloud Scheduler runs, and how often.
+
+That it calls them at their interval is tested in tests/integration/test_local_scheduler.py.
+"""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-import pytest
-
 from shared.topology import SCHEDULES, Schedule
 from tools.stack import Scheduler
-
-
-@pytest.fixture
-def receiver() -> Iterator[tuple[str, list[str]]]:
-    seen: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            seen.append(f"POST {self.path}")
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b"{}")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_the_sweep_runs_every_five_minutes_in_production_and_locally() -> None:
@@ -42,25 +14,14 @@ def test_the_sweep_runs_every_five_minutes_in_production_and_locally() -> None:
     assert (sweep.method, sweep.interval_s, sweep.cron) == ("POST", 300, "*/5 * * * *")
 
 
-def test_each_schedule_is_posted_at_its_interval_until_stopped(
-    receiver: tuple[str, list[str]],
-) -> None:
-    url, seen = receiver
-    schedules = [Schedule("sweep", "/", "POST", 300, "*/5 * * * *")]
-    scheduler = Scheduler.for_stack(
-        {"sweep": url}, {"LAPOR_SWEEP_INTERVAL_S": "0.2"}, schedules=schedules
-    )
-    scheduler.start()
-    time.sleep(1.1)
-    scheduler.stop()
-    calls = len(seen)
-    time.sleep(0.5)
-
-    assert 3 <= calls <= 6
-    assert set(seen) == {"POST /"}
-    assert len(seen) == calls  # nothing after stop()
-
-
 def test_a_schedule_whose_function_does_not_run_is_skipped() -> None:
     scheduler = Scheduler.for_stack({"submit": "http://127.0.0.1:1"}, {})
     assert scheduler.jobs == []
+
+
+def test_an_interval_set_in_the_environment_overrides_the_schedule() -> None:
+    schedules = [Schedule("sweep", "/run", "POST", 300, "*/5 * * * *")]
+    scheduler = Scheduler.for_stack(
+        {"sweep": "http://127.0.0.1:1/"}, {"LAPOR_SWEEP_INTERVAL_S": "10"}, schedules=schedules
+    )
+    assert scheduler.jobs == [("POST", "http://127.0.0.1:1/run", 10.0)]
