@@ -10,7 +10,17 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bench.common import emulated_environment, percentiles, sample_draft, write_results
+from bench.common import (
+    announce,
+    counted,
+    emulated_environment,
+    logs_to_file,
+    ms,
+    percentiles,
+    print_table,
+    sample_draft,
+    write_results,
+)
 
 REPORTS = 120
 PAGE = 25
@@ -89,7 +99,8 @@ def run() -> dict[str, Any]:
     from shared import wiring
     from shared.web import agency_app
 
-    with emulated_environment():
+    announce("agency", f"an agency admin's calls over {REPORTS} dispositioned reports")
+    with logs_to_file("agency"), emulated_environment():
         agency_app.reset()
         key, ids = _setup(REPORTS)
         app = functions_framework.create_app(target="agency", source="functions/agency/main.py")
@@ -128,4 +139,29 @@ def run() -> dict[str, Any]:
         }
         agency_app.reset()
     write_results("agency", figures)
+    _print_figures(figures)
     return figures
+
+
+def _print_figures(figures: dict[str, Any]) -> None:
+    calls = [
+        (f"inbox page of {PAGE}, first", "inbox_first_page"),
+        (f"inbox page of {PAGE}, by cursor", "inbox_next_page"),
+        ("report detail", "report_detail"),
+        ("follow-up", "follow_up"),
+    ]
+    rows = []
+    for label, key in calls:
+        call = figures[key]
+        cost = call["firestore_per_call"]
+        spent = [
+            counted(cost[name], noun)
+            for name, noun in (
+                ("document_reads", "read"),
+                ("document_writes", "write"),
+                ("commits", "commit"),
+            )
+            if cost[name]
+        ]
+        rows.append((label, ", ".join(spent), f"{ms(call['p50_ms'])} / {ms(call['p95_ms'])}"))
+    print_table("agency", ("call", "Firestore per call", "p50 / p95"), rows)

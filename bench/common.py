@@ -1,8 +1,16 @@
-"""What every benchmark needs: emulators it owns, percentiles, and a results file."""
+"""What every benchmark needs: emulators it owns, percentiles, a results file, and a
+short table for the terminal.
+
+The figures go to ``bench/results/<name>.json`` (committed, each says how it measured);
+the terminal gets one table per benchmark. Every log line the benchmark causes, from
+the functions it runs in-process or as servers, goes to ``bench/results/logs/`` (not
+committed), where it can be read when a figure looks wrong.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import statistics
 import subprocess
@@ -16,6 +24,7 @@ from typing import Any
 from tools.stack import REPO_ROOT, Emulators, ensure_pubsub
 
 RESULTS = REPO_ROOT / "bench" / "results"
+LOGS = RESULTS / "logs"
 BENCH_SECRET = "bench-secret-not-for-production"
 
 
@@ -99,7 +108,51 @@ def write_results(name: str, figures: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
-    print(f"\n== {name} ==")
-    print(json.dumps(figures, indent=2, sort_keys=True))
-    print(f"written to {path.relative_to(REPO_ROOT)}")
     return path
+
+
+@contextmanager
+def logs_to_file(name: str) -> Iterator[Path]:
+    """Send this process's log lines (JSON, as the functions write them) and Python
+    warnings to ``bench/results/logs/<name>.log`` for the block, not to the terminal."""
+    from shared.logging import setup_logging
+
+    LOGS.mkdir(parents=True, exist_ok=True)
+    path = LOGS / f"{name}.log"
+    with path.open("w", encoding="utf-8") as log:
+        setup_logging(stream=log)
+        logging.captureWarnings(True)
+        try:
+            yield path
+        finally:
+            logging.captureWarnings(False)
+            setup_logging(stream=sys.stdout)
+
+
+def announce(name: str, what: str) -> None:
+    """The line that says what is running, before a benchmark's silent minutes."""
+    print(f"\n== {name}: {what} ==", flush=True)
+
+
+def print_table(name: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """One aligned table, then where the full figures and the logs are."""
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+
+    def line(row: Sequence[str]) -> str:
+        return "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+
+    print(line(header).rstrip())
+    print("  ".join("-" * width for width in widths))
+    for row in rows:
+        print(line(row).rstrip())
+    results, logs = RESULTS.relative_to(REPO_ROOT), LOGS.relative_to(REPO_ROOT)
+    print(f"figures: {results}/{name}.json   logs: {logs}/{name}*.log", flush=True)
+
+
+def ms(value: float) -> str:
+    return f"{value:.1f} ms"
+
+
+def counted(value: float, noun: str) -> str:
+    """``1 read``, ``5.7 writes``: a Firestore figure as the table reads it."""
+    return f"{value:g} {noun}" if value == 1 else f"{value:g} {noun}s"

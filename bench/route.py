@@ -27,7 +27,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from bench.common import emulated_environment, percentiles, write_results
+from bench.common import (
+    LOGS,
+    announce,
+    counted,
+    emulated_environment,
+    logs_to_file,
+    ms,
+    percentiles,
+    print_table,
+    write_results,
+)
 from tools.stack import LOCALHOST, REPO_ROOT, ManagedProcess, ensure_pubsub, free_port
 
 REPORTS = 1000
@@ -168,7 +178,7 @@ def _pull_ids(subscriber: Any, path: str, seen: set[str]) -> None:
         seen.update(m.message.attributes.get("ce-id", "") for m in response.received_messages)
 
 
-def _server(name: str, port: int, logs: Path) -> ManagedProcess:
+def _server(name: str, port: int, log: Path) -> ManagedProcess:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), *filter(None, [env.get("PYTHONPATH")])])
     env["PYTHONUNBUFFERED"] = "1"
@@ -183,15 +193,13 @@ def _server(name: str, port: int, logs: Path) -> ManagedProcess:
             f"--host={LOCALHOST}",
             f"--port={port}",
         ],
-        logs / f"{name}.log",
+        log,
         env=env,
         cwd=REPO_ROOT,
     )
 
 
 def run() -> dict[str, Any]:
-    import tempfile
-
     from google.cloud import firestore
     from google.cloud.pubsub_v1 import PublisherClient, SubscriberClient
 
@@ -204,10 +212,14 @@ def run() -> dict[str, Any]:
         s.push_function == "notify" for s in topology.SUBSCRIPTIONS
     )
     figures: dict[str, Any] = {"reports": REPORTS}
+    announce("route", f"{REPORTS:,} report.submitted messages pushed to the route function")
+    server_logs = {name: LOGS / f"route.{name}-server.log" for name in ("route", "notify")}
+    for stale in server_logs.values():
+        stale.unlink(missing_ok=True)  # the servers append: keep this run's lines only
     with (
+        logs_to_file("route"),
         emulated_environment({"LAPOR_RATE_LIMIT_SUBMITS": "1000000"}) as emu,
         WebhookReceiver() as receiver,
-        tempfile.TemporaryDirectory(prefix="lapor-bench-route-") as tmp,
     ):
         if notify_available:
             from tools.seed import seed_emulator
@@ -226,7 +238,7 @@ def run() -> dict[str, Any]:
         try:
             for name in ("route", "notify") if notify_available else ("route",):
                 port = free_port()
-                servers[name] = _server(name, port, Path(tmp))
+                servers[name] = _server(name, port, server_logs[name])
                 urls[name] = f"http://{LOCALHOST}:{port}"
             for name, process in servers.items():
                 wait_until_answering(urls[name] + "/", process, any_status=True)
@@ -327,4 +339,43 @@ def run() -> dict[str, Any]:
         "functions-framework server pushed by the emulator's push subscription"
     )
     write_results("route", figures)
+    _print_figures(figures)
     return figures
+
+
+def _print_figures(figures: dict[str, Any]) -> None:
+    cost, one = figures["firestore_per_routed_report"], figures["in_process_route_one_at_a_time"]
+    rows = [
+        (
+            f"{REPORTS:,} reports accepted, publish held / then published",
+            f"{figures['submit_s']:.1f} s / {figures['publish_burst_s']:.2f} s",
+        ),
+        (
+            f"all {REPORTS:,} dispositioned, after the first publish",
+            f"{figures['all_dispositioned_s']:.1f} s ({figures.get('reports_per_s', 0):g}/s)",
+        ),
+        (
+            "all notifications on agency-notifications",
+            f"{figures['all_notifications_published_s']:.1f} s"
+            f" ({figures['distinct_notifications_on_topic']:,} distinct)",
+        ),
+    ]
+    if "all_webhooks_delivered_s" in figures:
+        rows.append(
+            (
+                "all webhooks delivered (distinct webhook-id)",
+                f"{figures['all_webhooks_delivered_s']:.1f} s"
+                f" ({figures['webhooks_distinct_delivered']:,} of"
+                f" {figures['webhook_posts']:,} posts)",
+            )
+        )
+    rows += [
+        (
+            "Firestore per routed report",
+            f"{counted(cost['document_reads'], 'read')},"
+            f" {counted(cost['document_writes'], 'write')},"
+            f" {counted(cost['commits'], 'commit')}",
+        ),
+        ("one route call in-process, p50 / p95", f"{ms(one['p50_ms'])} / {ms(one['p95_ms'])}"),
+    ]
+    print_table("route", ("figure", "measured"), rows)

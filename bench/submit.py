@@ -12,9 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.common import (
+    announce,
     emulated_environment,
     import_time_ms,
+    logs_to_file,
+    ms,
     percentiles,
+    print_table,
     sample_draft,
     write_results,
 )
@@ -89,7 +93,8 @@ def run() -> dict[str, Any]:
 
     from shared import wiring
 
-    with emulated_environment({"LAPOR_TRUSTED_PROXY_HOPS": "1"}):
+    announce("submit", f"{SUBMITS} submissions through the function and the raw minimum")
+    with logs_to_file("submit"), emulated_environment({"LAPOR_TRUSTED_PROXY_HOPS": "1"}):
         app = functions_framework.create_app(target="submit", source="functions/submit/main.py")
         client = app.test_client()
         body = _example_body(client)
@@ -147,4 +152,41 @@ def run() -> dict[str, Any]:
         },
     }
     write_results("submit", figures)
+    _print_figures(figures)
     return figures
+
+
+def _print_figures(figures: dict[str, Any]) -> None:
+    per_submit, targets = figures["firestore_per_submit"], figures["targets"]
+    function, raw = figures["through_function"], figures["raw_minimum_commit_plus_publish"]
+    imports = figures["import_ms"]
+    rows = [
+        (
+            "Firestore commits per submission",
+            f"{per_submit['commits']:g}",
+            f"{targets['commits_per_submit']}",
+        ),
+        (
+            "document writes / reads per submission",
+            f"{per_submit['document_writes']:g} / {per_submit['document_reads']:g}",
+            "",
+        ),
+        (
+            "p50 through the function / raw minimum",
+            f"{ms(function['p50_ms'])} / {ms(raw['p50_ms'])}"
+            f" = {figures['p50_ratio_function_over_raw']:.2f}x",
+            f"<= {targets['p50_ratio_at_most']}x",
+        ),
+        (
+            "p95 through the function / raw minimum",
+            f"{ms(function['p95_ms'])} / {ms(raw['p95_ms'])}",
+            "",
+        ),
+        (
+            "import of functions/submit/main.py minus the libraries",
+            f"{imports['difference']:+.0f} ms ({imports['functions_submit_main']:.0f}"
+            f" vs {imports['functions_framework_plus_firestore']:.0f} ms)",
+            f"<= +{targets['import_difference_at_most_ms']} ms",
+        ),
+    ]
+    print_table("submit", ("figure", "measured", "target"), rows)
