@@ -7,13 +7,28 @@ is here, so a deployment changes configuration, not code.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import tomllib
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.domain.calendar import WorkingCalendar
+from shared.domain.escalation import Tier, check_tiers
 from shared.domain.report import DeadlinePolicy, ReportType
+
+# The escalation tiers a deployment starts from; LAPOR_ESCALATION_TIERS (JSON) replaces them.
+ESCALATION_TIERS_FILE = Path(__file__).resolve().parent / "reference" / "escalation.toml"
+
+
+@lru_cache(maxsize=1)
+def _bundled_escalation_tiers() -> tuple[dict[str, Any], ...]:
+    """The bundled tiers as plain tables, read once per instance; Settings validates them."""
+    with ESCALATION_TIERS_FILE.open("rb") as handle:
+        return tuple(tomllib.load(handle).get("tier", ()))
 
 
 class Settings(BaseModel):
@@ -31,6 +46,9 @@ class Settings(BaseModel):
     supervisory_complaint_days: int = Field(default=60, ge=1)
     auto_close_days: int = Field(default=10, ge=1)
     hold_silence_days: int = Field(default=10, ge=1)
+    escalation_tiers: tuple[Tier, ...] = Field(
+        default_factory=_bundled_escalation_tiers, validate_default=True
+    )
     local_days_off: tuple[dt.date, ...] = ()
     # Accepted submissions per client per window. Generous: many Indonesian phones
     # share one carrier-grade NAT address.
@@ -59,6 +77,16 @@ class Settings(BaseModel):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
+    @field_validator("escalation_tiers", mode="before")
+    @classmethod
+    def _parse_tiers(cls, value: object) -> object:
+        return json.loads(value) if isinstance(value, str) else value
+
+    @field_validator("escalation_tiers")
+    @classmethod
+    def _check_tiers(cls, value: tuple[Tier, ...]) -> tuple[Tier, ...]:
+        return check_tiers(value)
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if environ is None else environ)
@@ -81,6 +109,7 @@ class Settings(BaseModel):
             },
             auto_close_days=self.auto_close_days,
             hold_silence_days=self.hold_silence_days,
+            tiers=self.escalation_tiers,
         )
 
     def calendar(self) -> WorkingCalendar:

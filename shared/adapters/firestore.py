@@ -37,6 +37,7 @@ from shared.domain.report import (
     Action,
     Actor,
     AdminQueue,
+    ClosedBy,
     Region,
     Report,
     ReportType,
@@ -174,7 +175,7 @@ def report_to_doc(report: Report) -> Doc:
         "submitted_at": _ts(report.submitted_at),
         "updated_at": _ts(report.updated_at),
         "verify_due": _day(report.verify_due),
-        "resolve_due": _day(report.resolve_due),
+        "resolve_due": _opt_day(report.resolve_due),
         "last_seq": report.last_seq,
         "agency_id": report.agency_id,
         "unit_id": report.unit_id,
@@ -182,12 +183,22 @@ def report_to_doc(report: Report) -> Doc:
         "routing_rule_id": report.routing_rule_id,
         "rejected_by": list(report.rejected_by),
         "admin_queue": _admin_queue_to_doc(report.admin_queue),
+        "verify_started_at": _opt_ts(report.verify_started_at),
+        "dispositioned_at": _opt_ts(report.dispositioned_at),
+        "clock_due": _opt_day(report.clock_due),
+        "clock_id": report.clock_id,
+        "escalations": list(report.escalations),
+        # Derived from escalations, stored so an inbox can filter on it.
+        "escalation_tier": report.escalation_tier,
+        "next_due_on": _opt_day(report.next_due_on),
         "paused_working_days": report.paused_working_days,
         "on_hold_since": _opt_ts(report.on_hold_since),
         "first_response_at": _opt_ts(report.first_response_at),
+        "disposition_followed_up_at": _opt_ts(report.disposition_followed_up_at),
         "resolved_at": _opt_ts(report.resolved_at),
         "auto_close_due": _opt_day(report.auto_close_due),
         "closed_at": _opt_ts(report.closed_at),
+        "closed_by": report.closed_by.value if report.closed_by else None,
         "rating": report.rating,
         "reopen_count": report.reopen_count,
     }
@@ -211,7 +222,7 @@ def report_from_doc(report_id: str, doc: Mapping[str, Any]) -> Report:
         submitted_at=_utc(doc["submitted_at"]),
         updated_at=_utc(doc["updated_at"]),
         verify_due=_from_day(doc["verify_due"]),
-        resolve_due=_from_day(doc["resolve_due"]),
+        resolve_due=_opt_from_day(doc.get("resolve_due")),
         last_seq=int(doc["last_seq"]),
         agency_id=doc.get("agency_id"),
         unit_id=doc.get("unit_id"),
@@ -219,12 +230,22 @@ def report_from_doc(report_id: str, doc: Mapping[str, Any]) -> Report:
         routing_rule_id=doc.get("routing_rule_id"),
         rejected_by=tuple(str(agency) for agency in doc.get("rejected_by") or ()),
         admin_queue=_admin_queue_from_doc(doc.get("admin_queue")),
+        # A document written before the clocks were kept: its verification clock ran
+        # from the submission, and nothing is pending for the daily run.
+        verify_started_at=_opt_utc(doc.get("verify_started_at", doc["submitted_at"])),
+        dispositioned_at=_opt_utc(doc.get("dispositioned_at")),
+        clock_due=_opt_from_day(doc.get("clock_due")),
+        clock_id=doc.get("clock_id"),
+        escalations=tuple(str(tier) for tier in doc.get("escalations") or ()),
+        next_due_on=_opt_from_day(doc.get("next_due_on")),
         paused_working_days=int(doc.get("paused_working_days", 0)),
         on_hold_since=_opt_utc(doc.get("on_hold_since")),
         first_response_at=_opt_utc(doc.get("first_response_at")),
+        disposition_followed_up_at=_opt_utc(doc.get("disposition_followed_up_at")),
         resolved_at=_opt_utc(doc.get("resolved_at")),
         auto_close_due=_opt_from_day(doc.get("auto_close_due")),
         closed_at=_opt_utc(doc.get("closed_at")),
+        closed_by=ClosedBy(doc["closed_by"]) if doc.get("closed_by") else None,
         rating=doc.get("rating"),
         reopen_count=int(doc.get("reopen_count", 0)),
     )
@@ -236,6 +257,7 @@ def report_doc_fields() -> frozenset[str]:
         "province_code",
         "regency_code",
         "schema_version",
+        "escalation_tier",
     }
 
 
@@ -623,7 +645,7 @@ class FirestoreAgencyStore:
             self.stats.add(reads=max(1, len(docs)))
             for doc in docs:
                 report = report_from_doc(doc.id, doc.to_dict() or {})
-                key = report.resolve_due.isoformat() if overdue else report.submitted_at
+                key = _opt_day(report.resolve_due) if overdue else report.submitted_at
                 rows.append((key, doc.id, report))
         rows.sort(key=lambda row: (row[0], row[1]), reverse=not overdue)
         page = rows[: query.limit]
@@ -631,10 +653,7 @@ class FirestoreAgencyStore:
         next_after = None
         if more and page:
             key, last_id, last = page[-1]
-            next_after = (
-                last.resolve_due.isoformat() if overdue else last.submitted_at.isoformat(),
-                last_id,
-            )
+            next_after = (key if overdue else last.submitted_at.isoformat(), last_id)
         return InboxPage(tuple(r for _, _, r in page), next_after)
 
 

@@ -68,6 +68,21 @@ class WorkingCalendar:
                 remaining -= 1
         return day
 
+    def shift_working_days(self, day: dt.date, count: int) -> dt.date:
+        """``count`` working days after ``day``, or before it when ``count`` is negative.
+
+        ``shift_working_days(due, -1)`` is the last working day before ``due``: the day a
+        reminder goes out. ``count == 0`` behaves as in :meth:`add_working_days`.
+        """
+        if count >= 0:
+            return self.add_working_days(day, count)
+        remaining = -count
+        while remaining:
+            day -= dt.timedelta(days=1)
+            if self.is_working_day(day):
+                remaining -= 1
+        return day
+
     def working_days_between(self, start: dt.date, end: dt.date) -> int:
         """Working days in (start, end]: how many office days have passed since start.
 

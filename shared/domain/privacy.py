@@ -8,6 +8,7 @@ public nothing, an anonymous reporter's identity reaches only the reporter).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -86,8 +87,10 @@ def view(
         "submitted_at": report.submitted_at.isoformat(),
         "updated_at": report.updated_at.isoformat(),
         "verify_due": report.verify_due.isoformat(),
-        "resolve_due": report.resolve_due.isoformat(),
-        "auto_close_due": report.auto_close_due.isoformat() if report.auto_close_due else None,
+        "resolve_due": _day(report.resolve_due),  # None before a disposition
+        "clock_due": _day(report.clock_due),  # the running clock's due date
+        "auto_close_due": _day(report.auto_close_due),
+        "closed_by": report.closed_by.value if report.closed_by else None,
         "agency_id": report.agency_id,
         "rating": report.rating,
         "timeline": [_event(e, audience) for e in sorted(events, key=lambda e: e.seq)],
@@ -95,6 +98,8 @@ def view(
     if audience is not Audience.PUBLIC:
         shown["target_agency_id"] = report.target_agency_id
         shown["unit_id"] = report.unit_id
+    if audience in (Audience.AGENCY, Audience.ADMIN):
+        shown["escalation_tier"] = report.escalation_tier
     if audience in (Audience.AGENCY, Audience.ADMIN) and report.admin_queue is not None:
         shown["admin_queue"] = {
             "reason": report.admin_queue.reason,
@@ -108,6 +113,10 @@ def view(
             "phone": identity.phone,
         }
     return shown
+
+
+def _day(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 def _may_see_identity(report: Report, audience: Audience) -> bool:

@@ -14,8 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Any
 
+from shared.domain import escalation
 from shared.domain.calendar import WorkingCalendar
+from shared.domain.escalation import DEFAULT_TIERS, ClockKind, Tier
 
 
 class ReportType(StrEnum):
@@ -70,6 +73,13 @@ class Action(StrEnum):
     AUTO_CLOSE = "auto_close"
     REOPEN = "reopen"
     RATE = "rate"
+    ESCALATE = "escalate"  # the daily run: a tier of the running clock fired
+    MARK_SUPERVISORY = "mark_supervisory"  # "berkadar pengawasan": 60 working days
+
+
+class ClosedBy(StrEnum):
+    CONFIRMED = "confirmed"  # the reporter confirmed the resolution
+    TIMEOUT = "timeout"  # the reporter stayed silent: resolved, but not confirmed
 
 
 S, A, R = State, Action, Role
@@ -83,12 +93,19 @@ TRANSITIONS: Mapping[tuple[State, Action], State] = MappingProxyType(
         (S.SUBMITTED, A.QUEUE_FOR_ADMIN): S.SUBMITTED,
         (S.SUBMITTED, A.HOLD): S.ON_HOLD,
         (S.SUBMITTED, A.ARCHIVE): S.ARCHIVED,
+        (S.SUBMITTED, A.ESCALATE): S.SUBMITTED,
         (S.ON_HOLD, A.ANSWER_HOLD): S.SUBMITTED,
         (S.ON_HOLD, A.ARCHIVE): S.ARCHIVED,
         (S.DISPOSITIONED, A.FORWARD): S.DISPOSITIONED,
         (S.DISPOSITIONED, A.NOT_OUR_AUTHORITY): S.SUBMITTED,
         (S.DISPOSITIONED, A.FOLLOW_UP): S.IN_PROGRESS,
+        # The receiving agency may archive a routed report before any follow-up.
+        (S.DISPOSITIONED, A.ARCHIVE): S.ARCHIVED,
+        (S.DISPOSITIONED, A.ESCALATE): S.DISPOSITIONED,
+        (S.DISPOSITIONED, A.MARK_SUPERVISORY): S.DISPOSITIONED,
         (S.IN_PROGRESS, A.FOLLOW_UP): S.IN_PROGRESS,
+        (S.IN_PROGRESS, A.ESCALATE): S.IN_PROGRESS,
+        (S.IN_PROGRESS, A.MARK_SUPERVISORY): S.IN_PROGRESS,
         (S.IN_PROGRESS, A.REPORTER_REPLY): S.IN_PROGRESS,
         (S.IN_PROGRESS, A.RESOLVE): S.RESOLVED,
         (S.RESOLVED, A.CONFIRM): S.CLOSED,
@@ -98,7 +115,7 @@ TRANSITIONS: Mapping[tuple[State, Action], State] = MappingProxyType(
     }
 )
 
-# Who may take each action (the system archives reports left on hold too long).
+# Who may take each action (the system archives only reports left on hold too long).
 PERMITTED_ROLES: Mapping[Action, frozenset[Role]] = MappingProxyType(
     {
         A.SUBMIT: frozenset({R.REPORTER}),
@@ -116,10 +133,14 @@ PERMITTED_ROLES: Mapping[Action, frozenset[Role]] = MappingProxyType(
         A.AUTO_CLOSE: frozenset({R.SYSTEM}),
         A.REOPEN: frozenset({R.REPORTER}),
         A.RATE: frozenset({R.REPORTER}),
+        A.ESCALATE: frozenset({R.SYSTEM}),
+        A.MARK_SUPERVISORY: ADMINS,
     }
 )
 
-NEEDS_REASON = frozenset({A.HOLD, A.ARCHIVE, A.NOT_OUR_AUTHORITY, A.REOPEN, A.QUEUE_FOR_ADMIN})
+NEEDS_REASON = frozenset(
+    {A.HOLD, A.ARCHIVE, A.NOT_OUR_AUTHORITY, A.REOPEN, A.QUEUE_FOR_ADMIN, A.MARK_SUPERVISORY}
+)
 NEEDS_MESSAGE = frozenset({A.FOLLOW_UP, A.REPORTER_REPLY, A.ANSWER_HOLD, A.RESOLVE})
 
 
@@ -153,7 +174,8 @@ class InvalidCommand(LifecycleError):
 
 @dataclass(frozen=True)
 class DeadlinePolicy:
-    """Working-day deadlines; agencies publish their own, so all of it is configuration."""
+    """Working-day deadlines and the escalation tiers; agencies publish their own, so all
+    of it is configuration."""
 
     verify_days: int = 3
     resolve_days: Mapping[ReportType, int] = field(
@@ -168,6 +190,7 @@ class DeadlinePolicy:
     )
     auto_close_days: int = 10
     hold_silence_days: int = 10
+    tiers: tuple[Tier, ...] = DEFAULT_TIERS
 
 
 @dataclass(frozen=True)
@@ -223,6 +246,19 @@ class ReportDraft:
 
 @dataclass(frozen=True)
 class Report:
+    """A report and its clocks (lifecycle.md, "Which clock runs when").
+
+    The verification clock runs in ``submitted`` from ``verify_started_at`` (the
+    submission, and again each return to ``submitted``) to ``verify_due``; the
+    resolution clock runs per disposition, in ``dispositioned`` and ``in_progress``,
+    from ``dispositioned_at`` to ``resolve_due``. ``clock_due`` is the running clock's
+    due date (None on hold, resolved and terminal), ``clock_id`` names that clock and
+    ``escalations`` lists the tiers fired for it. What can still happen to the report
+    is kept current by every transition: ``next_due_on`` is the next local date the
+    daily run must look at it; ``auto_close_due`` is set only while ``resolved`` and
+    ``on_hold_since`` only while ``on_hold``.
+    """
+
     id: str
     tracking_code: str
     type: ReportType
@@ -238,7 +274,7 @@ class Report:
     submitted_at: dt.datetime
     updated_at: dt.datetime
     verify_due: dt.date
-    resolve_due: dt.date
+    resolve_due: dt.date | None  # the current disposition's; None while none is current
     last_seq: int = 1
     agency_id: str | None = None
     unit_id: str | None = None
@@ -249,14 +285,28 @@ class Report:
     rejected_by: tuple[str, ...] = ()
     # Set while routing has given the report to an admin; any other action clears it.
     admin_queue: AdminQueue | None = None
+    verify_started_at: dt.datetime | None = None
+    dispositioned_at: dt.datetime | None = None
+    clock_due: dt.date | None = None
+    clock_id: str | None = None
+    escalations: tuple[str, ...] = ()
+    next_due_on: dt.date | None = None
+    # Working days spent on hold, for the record: an answered hold restarts the clock.
     paused_working_days: int = 0
     on_hold_since: dt.datetime | None = None
-    first_response_at: dt.datetime | None = None
+    first_response_at: dt.datetime | None = None  # the report's first follow-up ever
+    disposition_followed_up_at: dt.datetime | None = None  # the current disposition's first
     resolved_at: dt.datetime | None = None
     auto_close_due: dt.date | None = None
     closed_at: dt.datetime | None = None
+    closed_by: ClosedBy | None = None
     rating: int | None = None
     reopen_count: int = 0
+
+    @property
+    def escalation_tier(self) -> str | None:
+        """The last tier fired for the running clock, as the inbox shows it."""
+        return self.escalations[-1] if self.escalations else None
 
 
 @dataclass(frozen=True)
@@ -271,17 +321,68 @@ class Command:
     data: Mapping[str, str | int] = field(default_factory=lambda: MappingProxyType({}))
 
 
-def _due_dates(
+def is_overdue(report: Report, today: dt.date) -> bool:
+    """Whether the clock of the report's current state ran out before ``today`` (a local
+    date): a deadline is met all through its day."""
+    return report.clock_due is not None and report.clock_due < today
+
+
+def _resolve_due(
     report_type: ReportType,
-    submitted_at: dt.datetime,
-    paused_days: int,
+    dispositioned_at: dt.datetime,
     calendar: WorkingCalendar,
     policy: DeadlinePolicy,
-) -> tuple[dt.date, dt.date]:
-    start = calendar.local_date(submitted_at)
-    return (
-        calendar.add_working_days(start, policy.verify_days + paused_days),
-        calendar.add_working_days(start, policy.resolve_days[report_type] + paused_days),
+) -> dt.date:
+    start = calendar.local_date(dispositioned_at)
+    return calendar.add_working_days(start, policy.resolve_days[report_type])
+
+
+def _verify_clock(
+    now: dt.datetime, seq: int, calendar: WorkingCalendar, policy: DeadlinePolicy
+) -> dict[str, Any]:
+    """A new verification clock, started by event ``seq``; no disposition is current."""
+    return {
+        "verify_started_at": now,
+        "verify_due": calendar.add_working_days(calendar.local_date(now), policy.verify_days),
+        "dispositioned_at": None,
+        "resolve_due": None,
+        "disposition_followed_up_at": None,
+        "clock_id": escalation.clock_id(ClockKind.VERIFY, seq),
+        "escalations": (),
+    }
+
+
+def _resolve_clock(
+    report_type: ReportType,
+    now: dt.datetime,
+    seq: int,
+    calendar: WorkingCalendar,
+    policy: DeadlinePolicy,
+) -> dict[str, Any]:
+    """A new resolution clock: each disposition gets its own full deadline."""
+    return {
+        "dispositioned_at": now,
+        "resolve_due": _resolve_due(report_type, now, calendar, policy),
+        "disposition_followed_up_at": None,
+        "clock_id": escalation.clock_id(ClockKind.RESOLVE, seq),
+        "escalations": (),
+    }
+
+
+def _with_clock_current(
+    report: Report, calendar: WorkingCalendar, policy: DeadlinePolicy
+) -> Report:
+    """``clock_due`` and ``next_due_on`` as the report's state and dates now say: the
+    verification clock runs in ``submitted``, the resolution clock while an agency holds
+    the report unresolved, none on hold, resolved or terminal."""
+    clock_due: dt.date | None = None
+    if report.state is State.SUBMITTED:
+        clock_due = report.verify_due
+    elif report.state in (State.DISPOSITIONED, State.IN_PROGRESS):
+        clock_due = report.resolve_due
+    current = dataclasses.replace(report, clock_due=clock_due)
+    return dataclasses.replace(
+        current, next_due_on=escalation.next_due_on(current, calendar, policy)
     )
 
 
@@ -295,17 +396,15 @@ def submit(
 ) -> tuple[Report, TimelineEvent]:
     if draft.type not in CITIZEN_REPORT_TYPES:
         raise InvalidCommand(f"a reporter cannot submit a {draft.type.value} report")
-    verify_due, resolve_due = _due_dates(draft.type, now, 0, calendar, policy)
     report = Report(
         id=report_id,
         tracking_code=tracking_code,
         state=State.SUBMITTED,
         submitted_at=now,
         updated_at=now,
-        verify_due=verify_due,
-        resolve_due=resolve_due,
         last_seq=1,
         **{f.name: getattr(draft, f.name) for f in dataclasses.fields(ReportDraft)},
+        **_verify_clock(now, 1, calendar, policy),
     )
     event = TimelineEvent(
         seq=1,
@@ -315,12 +414,21 @@ def submit(
         from_state=None,
         to_state=State.SUBMITTED,
     )
-    return report, event
+    return _with_clock_current(report, calendar, policy), event
 
 
 def _require(condition: object, message: str) -> None:
     if not condition:
         raise InvalidCommand(message)
+
+
+def _held_days(report: Report, now: dt.datetime, calendar: WorkingCalendar) -> int:
+    """Working days the current hold lasted, added to the report's total on leaving it."""
+    if report.on_hold_since is None:
+        return report.paused_working_days
+    return report.paused_working_days + calendar.working_days_between(
+        calendar.local_date(report.on_hold_since), calendar.local_date(now)
+    )
 
 
 def apply(
@@ -342,6 +450,8 @@ def apply(
     if action in NEEDS_MESSAGE:
         _require(command.message and command.message.strip(), f"{action.value} needs a message")
 
+    seq = report.last_seq + 1
+    today = calendar.local_date(now)
     changes: dict[str, object] = {"state": target, "updated_at": now, "admin_queue": None}
     data = dict(command.data)
     match action:
@@ -358,6 +468,7 @@ def apply(
                 unit_id=None,
                 routing_method=method,
                 routing_rule_id=str(rule_id) if rule_id else None,
+                **_resolve_clock(report.type, now, seq, calendar, policy),
             )
             data["agency_id"] = str(command.agency_id)
             data["method"] = method
@@ -383,6 +494,7 @@ def apply(
                     *report.rejected_by,
                     *([report.agency_id] if report.agency_id else []),
                 ),
+                **_verify_clock(now, seq, calendar, policy),
             )
             if report.agency_id:
                 data["agency_id"] = report.agency_id
@@ -391,32 +503,43 @@ def apply(
         case Action.HOLD:
             changes["on_hold_since"] = now
         case Action.ANSWER_HOLD:
-            held_since = report.on_hold_since or now
-            paused = report.paused_working_days + calendar.working_days_between(
-                calendar.local_date(held_since), calendar.local_date(now)
-            )
-            verify_due, resolve_due = _due_dates(
-                report.type, report.submitted_at, paused, calendar, policy
-            )
             changes.update(
                 on_hold_since=None,
-                paused_working_days=paused,
-                verify_due=verify_due,
-                resolve_due=resolve_due,
+                paused_working_days=_held_days(report, now, calendar),
+                **_verify_clock(now, seq, calendar, policy),
+            )
+        case Action.ARCHIVE:
+            if actor.role is Role.SYSTEM:
+                # The daily run archives only a hold the reporter left unanswered.
+                if report.state is not State.ON_HOLD:
+                    raise NotPermitted(actor.role, action)
+                _require(
+                    escalation.hold_archive_due_on(report, today, calendar, policy),
+                    "the reporter may still answer this hold",
+                )
+            changes.update(
+                on_hold_since=None, paused_working_days=_held_days(report, now, calendar)
             )
         case Action.FOLLOW_UP:
             if report.first_response_at is None:
                 changes["first_response_at"] = now
+            if report.disposition_followed_up_at is None:
+                changes["disposition_followed_up_at"] = now
         case Action.RESOLVE:
             changes.update(
                 resolved_at=now,
-                auto_close_due=calendar.add_working_days(
-                    calendar.local_date(now), policy.auto_close_days
-                ),
+                auto_close_due=calendar.add_working_days(today, policy.auto_close_days),
             )
-        case Action.CONFIRM | Action.AUTO_CLOSE:
-            changes["closed_at"] = now
+        case Action.CONFIRM:
+            changes.update(closed_at=now, closed_by=ClosedBy.CONFIRMED, auto_close_due=None)
+        case Action.AUTO_CLOSE:
+            _require(
+                escalation.auto_close_due_on(report, today),
+                "the reporter may still confirm or reopen this report",
+            )
+            changes.update(closed_at=now, closed_by=ClosedBy.TIMEOUT, auto_close_due=None)
         case Action.REOPEN:
+            # The disposition's resolution clock runs again, with the tiers it has fired.
             changes.update(
                 resolved_at=None, auto_close_due=None, reopen_count=report.reopen_count + 1
             )
@@ -428,8 +551,47 @@ def apply(
             )
             changes["rating"] = command.rating
             data["rating"] = int(command.rating or 0)
+        case Action.ESCALATE:
+            tier_id = str(data.get("tier", ""))
+            _require(
+                data.get("clock") == report.clock_id,
+                "this escalation is for a clock that no longer runs",
+            )
+            _require(tier_id not in report.escalations, "this tier has already fired")
+            _require(
+                tier_id
+                in {t.id for t in escalation.due_tiers(report, today, policy.tiers, calendar)},
+                f"escalation tier {tier_id!r} is not due for this report",
+            )
+            # An escalation tells people; it decides nothing, so an admin queue stays.
+            changes.update(
+                escalations=(*report.escalations, tier_id), admin_queue=report.admin_queue
+            )
+            data = {
+                "tier": tier_id,
+                "clock": str(report.clock_id),
+                "notified": str(data.get("notified", "")),
+            }
+        case Action.MARK_SUPERVISORY:
+            _require(
+                report.type is ReportType.COMPLAINT,
+                "only a complaint can be marked berkadar pengawasan",
+            )
+            if report.dispositioned_at is None:
+                raise InvalidCommand("this report has no current disposition")
+            # The same disposition, with the longer deadline counted from its start.
+            supervisory = ReportType.SUPERVISORY_COMPLAINT
+            resolve_due = _resolve_due(supervisory, report.dispositioned_at, calendar, policy)
+            longer = dataclasses.replace(
+                report, type=supervisory, resolve_due=resolve_due, clock_due=resolve_due
+            )
+            changes.update(
+                type=supervisory,
+                resolve_due=resolve_due,
+                escalations=escalation.escalations_still_due(longer, today, policy.tiers, calendar),
+            )
+            data["resolve_due"] = resolve_due.isoformat()
 
-    seq = report.last_seq + 1
     changes["last_seq"] = seq
     event = TimelineEvent(
         seq=seq,
@@ -442,7 +604,8 @@ def apply(
         message=command.message.strip() if command.message else None,
         data=MappingProxyType(data),
     )
-    return dataclasses.replace(report, **changes), event  # type: ignore[arg-type]
+    after = dataclasses.replace(report, **changes)  # type: ignore[arg-type]
+    return _with_clock_current(after, calendar, policy), event
 
 
 def legal_actions(state: State) -> frozenset[Action]:

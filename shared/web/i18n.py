@@ -390,6 +390,11 @@ ACTION_LABELS: Mapping[str, tuple[str, str]] = {
     "auto_close": ("Ditutup otomatis", "Closed automatically"),
     "reopen": ("Dibuka kembali", "Reopened"),
     "rate": ("Dinilai pelapor", "Rated by the reporter"),
+    "escalate": ("Pemberitahuan batas waktu dikirim", "Deadline notice sent"),
+    "mark_supervisory": (
+        "Ditetapkan sebagai pengaduan berkadar pengawasan",
+        "Marked as a complaint needing supervisory investigation",
+    ),
 }
 
 _MONTHS: Mapping[Lang, tuple[str, ...]] = {

@@ -366,7 +366,7 @@ class ReportOut(BaseModel):
     status_label: str
     submitted_at: dt.datetime
     verify_due: dt.date
-    resolve_due: dt.date
+    resolve_due: dt.date | None = Field(description="None until the report is dispositioned")
     updated_at: dt.datetime
     auto_close_due: dt.date | None = None
     agency_id: str | None
