@@ -271,7 +271,7 @@ def test_public_tracking_shows_status_deadlines_and_timeline_but_no_identity(
     shown = response.get_json()
     assert shown["audience"] == "public"
     assert shown["status_label"] == "Belum Terverifikasi"
-    assert shown["verify_due"] and shown["resolve_due"]
+    assert shown["verify_due"] and shown["resolve_due"] is None  # no disposition yet
     assert [e["action"] for e in shown["timeline"]] == ["submit"]
     assert "reporter" not in shown
     assert "Siti" not in response.get_data(as_text=True)
@@ -343,7 +343,9 @@ def test_tracking_page_formats_deadlines_as_indonesian_dates(app: FlaskClient) -
 
     text = app.get(f"/lacak/{out['tracking_code']}").get_data(as_text=True)
     assert format_date(shown["verify_due"], "id") in text
-    assert format_date(shown["resolve_due"], "id") in text
+    # No resolution deadline before the report is dispositioned.
+    assert shown["resolve_due"] is None
+    assert "<dt>Batas penyelesaian</dt><dd>Belum ditentukan</dd>" in text
 
 
 def test_lookup_form_redirects_to_the_tracking_page(app: FlaskClient) -> None:
