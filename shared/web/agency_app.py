@@ -1,12 +1,13 @@
-"""The agency function's HTTP layer: authentication, routing, bodies, problem+json.
+"""The agency function's app: the API agency staff act on reports through.
 
-``handle(request)`` answers one request. Every route needs ``Authorization: Bearer
-<API key>``; a missing, unknown or revoked key answers 401 with ``WWW-Authenticate``.
-A report the caller may not see answers 404, exactly like an unknown one. Bodies are
-validated with pydantic (unknown fields refused); the lifecycle's refusals map to
-409 (illegal transition), 403 (role not permitted) and 422 (invalid command), and
-change nothing. The API is for agency staff: messages are in English unless
-``?lang=id`` or Accept-Language asks for Bahasa Indonesia.
+``handle(request)`` answers one request. Every route but the document and the health
+probe needs ``Authorization: Bearer <API key>``; a missing, unknown or revoked key
+answers 401 with ``WWW-Authenticate``. A report the caller may not see answers 404,
+exactly like an unknown one. Bodies are validated with pydantic (unknown fields
+refused); the lifecycle's refusals map to 409 (illegal transition), 403 (role not
+permitted) and 422 (invalid command), and change nothing. The API is for agency staff:
+problem titles are in English unless ``?lang=id`` or Accept-Language asks for Bahasa
+Indonesia.
 """
 
 from __future__ import annotations
@@ -17,15 +18,13 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, ClassVar
 
 from flask import Request, Response
 from pydantic import BaseModel, ConfigDict, StringConstraints
-from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.routing import Map, RequestRedirect, Rule
+from werkzeug.routing import Map, Rule
 
-from shared.config import Settings, settings
+from shared import wiring
 from shared.domain.privacy import view
 from shared.domain.report import (
     Action,
@@ -35,13 +34,12 @@ from shared.domain.report import (
     NotPermitted,
     State,
 )
-from shared.ports import Clock, Publisher, ReportNotFound, ReportStore
-from shared.reference import Reference
+from shared.ports import AgencyPorts, ReportNotFound
 from shared.usecases import agency
-from shared.usecases.act import publish_committed
-from shared.usecases.agency import AgencyCommand, ApiKeyStore, Caller, InboxStore
-from shared.web.http import BASE_HEADERS, Problem, json_response, parse_json_body, problem
-from shared.web.i18n import Lang
+from shared.usecases.agency import AgencyCommand, Caller
+from shared.web.dispatch import App, Call, dispatch, health, problem_answer
+from shared.web.http import Problem, json_response, parse_json_body, problem
+from shared.web.i18n import t
 
 log = logging.getLogger("lapor.agency")
 
@@ -105,116 +103,53 @@ OPERATIONS: Mapping[str, Operation] = {
     "resolve": Operation(Action.RESOLVE, MessageIn),
 }
 
-URLS = Map(
-    [
-        Rule("/api/v1/inbox", methods=["GET"], endpoint="inbox"),
-        Rule("/api/v1/reports/<report_id>", methods=["GET"], endpoint="detail"),
-        Rule("/api/v1/reports/<report_id>/<operation>", methods=["POST"], endpoint="act"),
-        Rule("/openapi.json", methods=["GET"], endpoint="openapi"),
-        Rule("/healthz", methods=["GET"], endpoint="health"),
-    ],
-    strict_slashes=False,
-    merge_slashes=False,
-)
-PUBLIC_ENDPOINTS = frozenset({"openapi", "health"})
 MAX_BODY_BYTES = 16 * 1024
-# The body refusals' titles (by i18n key, see shared.web.http.read_json_object): the
-# same in either language, and no details.
-_BODY_TITLES: Mapping[str, str] = {
-    "unsupported_type": "Send application/json",
-    "too_large": "Body too large",
-    "malformed_json": "Malformed JSON",
-    "json_not_object": "The body must be a JSON object",
-    "validation_failed": "Validation failed",
-}
+AgencyCall = Call[AgencyPorts]
 
 
-# --- dependencies ---------------------------------------------------------------------
+# --- refusals -------------------------------------------------------------------------
 
 
-@dataclass
-class Deps:
-    settings: Settings
-    reference: Reference
-    store: ReportStore
-    keys: ApiKeyStore
-    inbox: InboxStore
-    clock: Clock
-    publisher: Publisher | None = None
+def _caller(call: AgencyCall) -> Caller:
+    """The caller the API key names, or :class:`Problem` 401."""
+    try:
+        return agency.authenticate(call.request.headers.get("Authorization"), call.ports.keys)
+    except agency.Unauthenticated:
+        lang = call.lang
+        raise Problem(
+            problem(
+                401,
+                "unauthorized",
+                t("auth_required", lang),
+                t("auth_required_detail", lang),
+                headers={"WWW-Authenticate": 'Bearer realm="lapor-agency"'},
+                lang=lang,
+            )
+        ) from None
 
 
-@cache
-def _agency_store() -> Any:
-    from shared import wiring
-    from shared.adapters.firestore import FirestoreAgencyStore
-
-    # One count of Firestore operations per instance, shared with the report store.
-    return FirestoreAgencyStore(wiring.firestore_client(), stats=wiring.report_store().stats)
-
-
-def default_deps() -> Deps:
-    from shared import wiring
-    from shared.reference import load_reference
-
-    extra = _agency_store()
-    return Deps(
-        settings=settings(),
-        reference=load_reference(),
-        store=wiring.report_store(),
-        keys=extra,
-        inbox=extra,
-        clock=wiring.clock(),
-        publisher=wiring.publisher(),
-    )
-
-
-def reset() -> None:
-    """Forget the cached agency store (tests call this with ``wiring.reset()``)."""
-    _agency_store.cache_clear()
-
-
-# --- plumbing -------------------------------------------------------------------------
-
-
-def _negotiate(request: Request) -> Lang:
-    wanted = (request.args.get("lang") or "").lower()
-    if wanted in ("id", "en"):
-        return "id" if wanted == "id" else "en"
-    accept = (request.headers.get("Accept-Language") or "").lower()
-    return "id" if accept.startswith("id") else "en"
-
-
-def _unauthorized(lang: Lang) -> Response:
+def _invalid_parameter(call: AgencyCall, detail: str) -> Response:
     return problem(
-        401,
-        "unauthorized",
-        "Authentication required",
-        "Send a valid API key: Authorization: Bearer lpr_…",
-        headers={"WWW-Authenticate": 'Bearer realm="lapor-agency"'},
-        lang=lang,
+        400, "invalid-parameter", t("invalid_parameter", call.lang), detail, lang=call.lang
     )
 
 
-def _body_wording(key: str, lang: Lang, **values: object) -> str | None:
-    return _BODY_TITLES.get(key)
+# LifecycleError subclass -> (status, title key); the first that matches wins.
+_LIFECYCLE_PROBLEMS: tuple[tuple[type[LifecycleError], int, str], ...] = (
+    (IllegalTransition, 409, "illegal_transition"),
+    (NotPermitted, 403, "not_permitted"),
+    (InvalidCommand, 422, "invalid_command"),
+    (LifecycleError, 409, "refused"),
+)
 
 
-def _not_found(path: str, lang: Lang) -> Response:
-    return problem(404, "not-found", "Not found", instance=path, lang=lang)
+def _lifecycle_problem(call: AgencyCall, exc: LifecycleError) -> Response:
+    status, title = next((s, k) for kind, s, k in _LIFECYCLE_PROBLEMS if isinstance(exc, kind))
+    lang = call.lang
+    return problem(status, exc.code, t(title, lang), str(exc), instance=call.path, lang=lang)
 
 
-def _invalid_parameter(detail: str, lang: Lang) -> Response:
-    return problem(400, "invalid-parameter", "Invalid parameter", detail, lang=lang)
-
-
-def _lifecycle_problem(exc: LifecycleError, path: str, lang: Lang) -> Response:
-    if isinstance(exc, IllegalTransition):
-        return problem(409, exc.code, "Illegal transition", str(exc), instance=path, lang=lang)
-    if isinstance(exc, NotPermitted):
-        return problem(403, exc.code, "Not permitted", str(exc), instance=path, lang=lang)
-    if isinstance(exc, InvalidCommand):
-        return problem(422, exc.code, "Invalid command", str(exc), instance=path, lang=lang)
-    return problem(409, exc.code, "Refused", str(exc), instance=path, lang=lang)
+# --- cursors --------------------------------------------------------------------------
 
 
 def encode_cursor(after: tuple[str, str]) -> str:
@@ -237,77 +172,39 @@ def decode_cursor(text: str) -> tuple[str, str]:
     return value[0], value[1]
 
 
-# --- routing --------------------------------------------------------------------------
+# --- handlers -------------------------------------------------------------------------
 
 
-def handle(request: Request, deps: Deps | Callable[[], Deps] | None = None) -> Response:
-    lang = _negotiate(request)
-    path = request.path
-    try:
-        endpoint, args = URLS.bind_to_environ(request.environ).match()
-        if endpoint in PUBLIC_ENDPOINTS:
-            response = HANDLERS[endpoint](request, None, None, lang, **args)
-        else:
-            made = deps() if callable(deps) else (deps or default_deps())
-            try:
-                caller = agency.authenticate(request.headers.get("Authorization"), made.keys)
-            except agency.Unauthenticated:
-                response = _unauthorized(lang)
-            else:
-                response = HANDLERS[endpoint](request, made, caller, lang, **args)
-    except Problem as refused:
-        response = refused.response
-    except RequestRedirect as moved:
-        response = Response(status=308, headers={"Location": moved.new_url})
-    except NotFound:
-        response = _not_found(path, lang)
-    except MethodNotAllowed as refused:
-        response = problem(405, "method-not-allowed", "Method not allowed", lang=lang)
-        response.headers["Allow"] = ", ".join(sorted(refused.valid_methods or []))
-    except Exception:
-        log.exception("unhandled error", extra={"path": path})
-        response = problem(500, "server-error", "Server error", lang=lang)
-    for name, value in BASE_HEADERS.items():
-        response.headers.setdefault(name, value)
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
-
-
-def inbox(request: Request, deps: Deps, caller: Caller, lang: Lang) -> Response:
-    args = request.args
+def inbox(call: AgencyCall) -> Response:
+    caller = _caller(call)
+    lang, args = call.lang, call.request.args
     status: State | None = None
     if args.get("status"):
         try:
             status = State(args["status"])
         except ValueError:
-            return _invalid_parameter(
-                f"status must be one of {', '.join(s.value for s in State)}", lang
-            )
+            states = ", ".join(s.value for s in State)
+            return _invalid_parameter(call, t("invalid_status_detail", lang, states=states))
     try:
         limit = int(args.get("limit", "25"))
         if not 1 <= limit <= agency.MAX_LIMIT:
             raise ValueError
     except ValueError:
-        return _invalid_parameter(
-            f"limit must be a whole number from 1 to {agency.MAX_LIMIT}", lang
-        )
+        return _invalid_parameter(call, t("invalid_limit_detail", lang, max=agency.MAX_LIMIT))
     after = None
     if args.get("cursor"):
         try:
             after = decode_cursor(args["cursor"])
         except ValueError:
-            return problem(400, "invalid-cursor", "Invalid cursor", lang=lang)
+            return problem(400, "invalid-cursor", t("invalid_cursor", lang), lang=lang)
     queue = args.get("queue", "")
     if queue not in ("", "admin"):
-        return _invalid_parameter("queue=admin", lang)
+        return _invalid_parameter(call, t("invalid_queue_detail", lang))
     overdue = args.get("overdue", "").lower() in ("1", "true", "yes")
     try:
         shown, next_after = agency.inbox(
             caller,
-            reference=deps.reference,
-            store=deps.inbox,
-            clock=deps.clock,
-            settings=deps.settings,
+            call.ports,
             status=status,
             overdue=overdue,
             admin_queue=queue == "admin",
@@ -315,34 +212,26 @@ def inbox(request: Request, deps: Deps, caller: Caller, lang: Lang) -> Response:
             after=after,
         )
     except LifecycleError as refused:
-        return _lifecycle_problem(refused, request.path, lang)
+        return _lifecycle_problem(call, refused)
     return json_response(
         {"items": shown, "next_cursor": encode_cursor(next_after) if next_after else None}
     )
 
 
-def detail(request: Request, deps: Deps, caller: Caller, lang: Lang, report_id: str) -> Response:
+def detail(call: AgencyCall, report_id: str) -> Response:
+    caller = _caller(call)
     try:
-        shown = agency.detail(report_id[:64], caller, reference=deps.reference, store=deps.store)
+        shown = agency.detail(report_id[:64], caller, call.ports)
     except ReportNotFound:
-        return _not_found(request.path, lang)
+        return problem_answer(call, 404)
     return json_response(shown)
 
 
-def act(
-    request: Request, deps: Deps, caller: Caller, lang: Lang, report_id: str, operation: str
-) -> Response:
-    path = request.path
-    op = OPERATIONS.get(operation)
-    if op is None:
-        return _not_found(path, lang)
+def act(call: AgencyCall, report_id: str, operation: str) -> Response:
+    caller = _caller(call)
+    op = OPERATIONS[operation]
     body = parse_json_body(
-        request,
-        op.body,
-        max_bytes=MAX_BODY_BYTES,
-        lang=lang,
-        wording=_body_wording,
-        instance=path,
+        call.request, op.body, max_bytes=MAX_BODY_BYTES, lang=call.lang, instance=call.path
     )
     fields = body.model_dump()
     command = AgencyCommand(
@@ -353,49 +242,58 @@ def act(
         unit_id=fields.get("unit_id"),
     )
     try:
-        change = agency.take_action(
-            report_id[:64],
-            caller,
-            command,
-            reference=deps.reference,
-            store=deps.store,
-            clock=deps.clock,
-            settings=deps.settings,
-        )
+        acted = agency.take_action(report_id[:64], caller, command, call.ports)
     except ReportNotFound:
-        return _not_found(path, lang)
+        return problem_answer(call, 404)
     except LifecycleError as refused:
         log.info(
             "action refused",
             extra={"report_id": report_id, "action": op.action.value, "code": refused.code},
         )
-        return _lifecycle_problem(refused, path, lang)
-    published = publish_committed(deps.publisher, change.outbox)
-    log.info(
-        "action taken",
-        extra={"report_id": report_id, "action": op.action.value, "seq": change.event.seq},
-    )
-    shown = view(change.report, [change.event], caller.audience, None) or {}
+        return _lifecycle_problem(call, refused)
+    shown = view(acted.report, [acted.change.event], caller.audience, None) or {}
     event = shown.pop("timeline", [{}])[0]
     shown.pop("description", None)
-    shown["id"] = change.report.id
-    return json_response({"report": shown, "event": event, "published": published})
+    shown["id"] = acted.report.id
+    return json_response({"report": shown, "event": event, "published": acted.published})
 
 
-def openapi_doc(request: Request, deps: None, caller: None, lang: Lang) -> Response:
+def openapi_doc(call: AgencyCall) -> Response:
+    # Imported here: the document is built from this module's body models.
     from shared.web.agency_openapi import document
 
     return json_response(document(), headers={"Cache-Control": "public"})
 
 
-def health(request: Request, deps: None, caller: None, lang: Lang) -> Response:
-    return json_response({"status": "ok"})
+# An operation outside the map is a 404 before the key or the body is looked at.
+_OPERATION = "<any({}):operation>".format(", ".join(f'"{name}"' for name in OPERATIONS))
+
+APP = App(
+    logger="lapor.agency",
+    urls=Map(
+        [
+            Rule("/api/v1/inbox", methods=["GET"], endpoint="inbox"),
+            Rule("/api/v1/reports/<report_id>", methods=["GET"], endpoint="detail"),
+            Rule(f"/api/v1/reports/<report_id>/{_OPERATION}", methods=["POST"], endpoint="act"),
+            Rule("/openapi.json", methods=["GET"], endpoint="openapi"),
+            Rule("/healthz", methods=["GET"], endpoint="health"),
+        ],
+        strict_slashes=False,
+        merge_slashes=False,
+    ),
+    handlers={
+        "inbox": inbox,
+        "detail": detail,
+        "act": act,
+        "openapi": openapi_doc,
+        "health": health,
+    },
+    ports=wiring.agency_ports,
+    answer_error=problem_answer,
+    default_lang="en",
+)
 
 
-HANDLERS: Mapping[str, Callable[..., Response]] = {
-    "inbox": inbox,
-    "detail": detail,
-    "act": act,
-    "openapi": openapi_doc,
-    "health": health,
-}
+def handle(request: Request, ports: Callable[[], AgencyPorts] | None = None) -> Response:
+    """Answer one request; ``ports`` defaults to the instance's cached wiring."""
+    return dispatch(APP, request, ports)

@@ -1,8 +1,8 @@
-"""HTTP plumbing for the submit and agency functions: routes, guards, problem+json,
-JSON bodies, client address.
+"""HTTP plumbing every app shares: problem+json, JSON bodies and their refusals,
+field errors, the client's address.
 
-Nothing here knows about reports; :mod:`shared.web.submit_app` and
-:mod:`shared.web.agency_app` do.
+Nothing here knows about reports or routes; the apps do, and
+:mod:`shared.web.dispatch` runs them.
 """
 
 from __future__ import annotations
@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from flask import Request, Response
 from pydantic import BaseModel, ValidationError
-from werkzeug.routing import Map, Rule
 
 from shared.web.i18n import Lang, t
 
@@ -22,33 +21,6 @@ PROBLEM_JSON = "application/problem+json"
 JSON_MEDIA_TYPE = "application/json"
 # A URN names the problem without pretending to be a page one can open.
 PROBLEM_BASE = "urn:lapor:problem:"
-
-URLS = Map(
-    [
-        Rule("/", methods=["GET", "POST"], endpoint="form"),
-        Rule("/lacak", methods=["GET"], endpoint="lookup"),
-        Rule("/lacak/<code>", methods=["GET"], endpoint="track_page"),
-        Rule("/lacak/<code>/<operation>", methods=["POST"], endpoint="track_action"),
-        Rule("/api/v1/reports", methods=["POST"], endpoint="api_submit"),
-        Rule("/api/v1/reports/<code>", methods=["GET"], endpoint="api_track"),
-        Rule("/api/v1/reports/<code>/<operation>", methods=["POST"], endpoint="api_action"),
-        Rule("/openapi.json", methods=["GET"], endpoint="openapi"),
-        Rule("/healthz", methods=["GET"], endpoint="health"),
-    ],
-    strict_slashes=False,
-    merge_slashes=False,
-)
-
-# Sent on every response. The CSP is completed per page with the hashes of the one
-# inline stylesheet and script (see templates); nothing else may run.
-BASE_HEADERS: Mapping[str, str] = {
-    "X-Content-Type-Options": "nosniff",
-    # The private tracking link carries the reporter token in its query string.
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-}
 
 
 @dataclass(frozen=True)
@@ -70,9 +42,9 @@ class UnsupportedMediaType(Exception):
 
 
 class Problem(Exception):
-    """A refusal raised instead of returned: the app's ``handle`` answers ``response``.
+    """A refusal raised instead of returned: the dispatch answers ``response``.
 
-    The body helpers (below, and the submit app's form reader) raise it, so a handler
+    The body helpers (below, and the citizen pages' form reader) raise it, so a handler
     reads ``body = parse_json_body(...)`` and carries on; what the client gets is the
     response, unchanged.
     """
@@ -220,35 +192,15 @@ def field_errors(exc: ValidationError, lang: Lang) -> list[FieldError]:
 # --- JSON bodies ----------------------------------------------------------------------
 
 
-class Wording(Protocol):
-    """The text of an i18n key (see :mod:`shared.web.i18n`) in ``lang``; None for none.
-
-    The citizen API passes :func:`shared.web.i18n.t`; the agency API its fixed English
-    titles and no details.
-    """
-
-    def __call__(self, key: str, lang: Lang, **values: object) -> str | None: ...
-
-
 M = TypeVar("M", bound=BaseModel)
 
 
 def _refusal(
-    status: int,
-    kind: str,
-    wording: Wording,
-    lang: Lang,
-    title: str,
-    detail: str | None = None,
-    **values: object,
+    status: int, kind: str, lang: Lang, title: str, detail: str | None = None, **values: object
 ) -> Problem:
     return Problem(
         problem(
-            status,
-            kind,
-            wording(title, lang) or title,
-            wording(detail, lang, **values) if detail else None,
-            lang=lang,
+            status, kind, t(title, lang), t(detail, lang, **values) if detail else None, lang=lang
         )
     )
 
@@ -258,7 +210,6 @@ def read_json_object(
     *,
     max_bytes: int,
     lang: Lang,
-    wording: Wording = t,
     allow_empty: bool = False,
     before_parse: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
@@ -272,46 +223,43 @@ def read_json_object(
     checks its Idempotency-Key there).
     """
     if not allow_empty:
-        _require_json(request, wording, lang)
+        _require_json(request, lang)
     try:
         body = read_body(request, max_bytes)
     except BodyTooLarge:
         raise _refusal(
-            413, "body-too-large", wording, lang, "too_large", "too_large_detail",
-            limit=max_bytes // 1024,
-        ) from None  # fmt: skip
+            413, "body-too-large", lang, "too_large", "too_large_detail", limit=max_bytes // 1024
+        ) from None
     if allow_empty:
         if not body.strip():
             return {}
-        _require_json(request, wording, lang)
+        _require_json(request, lang)
     if before_parse is not None:
         before_parse()
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        raise _refusal(400, "malformed-json", wording, lang, "malformed_json") from None
+        raise _refusal(400, "malformed-json", lang, "malformed_json") from None
     if not isinstance(data, dict):
-        raise _refusal(400, "malformed-json", wording, lang, "json_not_object")
+        raise _refusal(400, "malformed-json", lang, "json_not_object")
     return data
 
 
-def _require_json(request: Request, wording: Wording, lang: Lang) -> None:
+def _require_json(request: Request, lang: Lang) -> None:
     if media_type(request) != JSON_MEDIA_TYPE:
-        raise _refusal(
-            415, "unsupported-media-type", wording, lang, "unsupported_type", "unsupported_json"
-        )
+        raise _refusal(415, "unsupported-media-type", lang, "unsupported_type", "unsupported_json")
 
 
 def validation_problem(
-    invalid: ValidationError, lang: Lang, *, wording: Wording = t, instance: str | None = None
+    invalid: ValidationError, lang: Lang, *, instance: str | None = None
 ) -> Response:
     """422 ``validation`` with one translated entry per field."""
     errors = field_errors(invalid, lang)
     return problem(
         422,
         "validation",
-        wording("validation_failed", lang) or "validation_failed",
-        wording("validation_failed_detail", lang, count=len(errors)),
+        t("validation_failed", lang),
+        t("validation_failed_detail", lang, count=len(errors)),
         errors=errors,
         instance=instance,
         lang=lang,
@@ -324,7 +272,6 @@ def parse_json_body(
     *,
     max_bytes: int,
     lang: Lang,
-    wording: Wording = t,
     context: Mapping[str, Any] | None = None,
     instance: str | None = None,
     before_parse: Callable[[], None] | None = None,
@@ -334,12 +281,8 @@ def parse_json_body(
     The refusals of :func:`read_json_object` (415, 413, 400), then 422 from
     :func:`validation_problem` (``instance`` goes only on that one).
     """
-    data = read_json_object(
-        request, max_bytes=max_bytes, lang=lang, wording=wording, before_parse=before_parse
-    )
+    data = read_json_object(request, max_bytes=max_bytes, lang=lang, before_parse=before_parse)
     try:
         return model.model_validate(data, context=context)
     except ValidationError as invalid:
-        raise Problem(
-            validation_problem(invalid, lang, wording=wording, instance=instance)
-        ) from None
+        raise Problem(validation_problem(invalid, lang, instance=instance)) from None

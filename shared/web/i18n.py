@@ -1,17 +1,22 @@
 # ruff: noqa: RUF001  (typographic en dashes are intended in the Indonesian labels)
 """Citizen-facing text: Bahasa Indonesia first, English second.
 
-Every string a reporter can see (labels, hints, validation messages, status names)
-lives here in both languages, so a page is never half translated. The language is
-``?lang=en|id`` when given, else the first supported tag of Accept-Language, else
-Indonesian: most reporters read Indonesian, and the form must work without choices.
+Every string a reporter or agency staff can see (labels, hints, validation messages,
+status names, problem titles) lives here in both languages, so an answer is never half
+translated. :func:`negotiate` picks the language once per request for every app:
+``?lang=en|id`` when given, else Accept-Language, else the app's default (Indonesian
+for citizens, who mostly read it and must not have to choose; English for the agency
+API).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from werkzeug.wrappers import Request
 
 Lang = Literal["id", "en"]
 LANGS: tuple[Lang, ...] = ("id", "en")
@@ -250,6 +255,31 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "Idempotency-Key harus 8–255 karakter ASCII yang terlihat.",
         "Idempotency-Key must be 8–255 visible ASCII characters.",
     ),
+    "resource_not_found": ("Tidak ditemukan", "Not found"),
+    # --- the agency API's problems
+    "auth_required": ("Autentikasi diperlukan", "Authentication required"),
+    "auth_required_detail": (
+        "Kirim kunci API yang valid: Authorization: Bearer lpr_…",
+        "Send a valid API key: Authorization: Bearer lpr_…",
+    ),
+    "invalid_parameter": ("Parameter tidak valid", "Invalid parameter"),
+    "invalid_status_detail": (
+        "status harus salah satu dari {states}",
+        "status must be one of {states}",
+    ),
+    "invalid_limit_detail": (
+        "limit harus bilangan bulat dari 1 sampai {max}",
+        "limit must be a whole number from 1 to {max}",
+    ),
+    "invalid_queue_detail": (
+        "Satu-satunya antrean adalah queue=admin",
+        "The only queue is queue=admin",
+    ),
+    "invalid_cursor": ("Kursor tidak valid", "Invalid cursor"),
+    "illegal_transition": ("Transisi tidak diizinkan", "Illegal transition"),
+    "not_permitted": ("Tidak diizinkan", "Not permitted"),
+    "invalid_command": ("Perintah tidak valid", "Invalid command"),
+    "refused": ("Ditolak", "Refused"),
     # --- validation messages, by code
     "error_prefix": ("Kesalahan:", "Error:"),
     "err_missing": ("Wajib diisi.", "This field is required."),
@@ -447,32 +477,29 @@ def format_datetime(value: str, lang: Lang, timezone: str = "Asia/Jakarta") -> s
     return f"{format_date(moment.date(), lang)} {moment:%H.%M} {zone}"
 
 
-def negotiate(query_lang: str | None, accept_language: str | None) -> Lang:
-    """``?lang=`` wins; else the best supported Accept-Language tag; else Indonesian."""
-    if query_lang:
-        wanted = query_lang.strip().lower()[:2]
-        if wanted in LANGS:
-            return "en" if wanted == "en" else "id"
-    if accept_language:
-        best: tuple[float, int, Lang] | None = None
-        for position, part in enumerate(accept_language.split(",")[:20]):
-            tag, _, params = part.strip().partition(";")
-            primary = tag.strip().lower().split("-")[0]
-            if primary not in LANGS:
-                continue
-            quality = 1.0
-            params = params.strip()
-            if params.startswith("q="):
-                try:
-                    quality = float(params[2:])
-                except ValueError:
-                    quality = 0.0
-            if quality <= 0:
-                continue
-            lang: Lang = "en" if primary == "en" else "id"
-            candidate = (quality, -position, lang)
-            if best is None or candidate[:2] > best[:2]:
-                best = candidate
-        if best is not None:
-            return best[2]
-    return DEFAULT_LANG
+def _supported(tag: str) -> Lang | None:
+    """The language a tag names by its primary subtag (``id-ID`` is ``id``), if ours."""
+    primary = tag.strip().lower().replace("_", "-").split("-")[0]
+    if primary == "id":
+        return "id"
+    if primary == "en":
+        return "en"
+    return None
+
+
+def negotiate(request: Request, default: Lang = DEFAULT_LANG) -> Lang:
+    """The language of the answer to ``request``: ``?lang=`` wins; else the first
+    language of ours in Accept-Language; else ``default``.
+
+    werkzeug parses the header (qualities, garbage, ``*``) and orders it best first.
+    Its ``best_match`` is not used because it would prefer an exact ``id;q=0.5`` to a
+    regional ``en-GB`` the reader ranked first.
+    """
+    chosen = _supported(request.args.get("lang") or "")
+    if chosen is not None:
+        return chosen
+    for tag, quality in request.accept_languages:
+        chosen = _supported(tag)
+        if chosen is not None and quality > 0:
+            return chosen
+    return default

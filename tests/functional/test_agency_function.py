@@ -17,12 +17,11 @@ from google.cloud import firestore
 
 from shared import wiring
 from shared.config import Settings
-from shared.domain.privacy import ReporterIdentity
-from shared.domain.report import Action, Actor, Command, Region, ReportDraft, ReportType, Role
+from shared.domain.report import Action, Actor, Command, Role
 from shared.ports import FixedClock, SystemClock
 from shared.usecases.act import act
 from shared.usecases.submit import submit_report
-from shared.web import agency_app
+from tests.builders import a_draft, an_identity
 from tests.fakes import InMemoryPublisher
 from tools.api_keys import issue_key, revoke_key
 from tools.stack import Emulators
@@ -33,10 +32,8 @@ SOURCE = "functions/agency/main.py"
 @pytest.fixture
 def app(clean_emulators: Emulators) -> Iterator[FlaskClient]:
     wiring.reset()
-    agency_app.reset()
     client = functions_framework.create_app(target="agency", source=SOURCE).test_client()
     yield client
-    agency_app.reset()
     wiring.reset()
 
 
@@ -67,21 +64,9 @@ def new_report(
     settings = Settings.from_env()
     store = wiring.report_store()
     clock = FixedClock(at) if at else SystemClock()
-    draft = ReportDraft(
-        type=ReportType.COMPLAINT,
-        title="Jalan berlubang di Jl. Raya Cipanas",
-        description="Lubang besar di depan pasar, membahayakan pengendara motor.",
-        category="infrastruktur.jalan",
-        region=Region("32", "32.03"),
-        incident_date=None,
-        target_agency_id=None,
-        anonymous=anonymous,
-        confidential=False,
-    )
-    identity = ReporterIdentity("Siti Rahma", "siti@example.com", None)
     result = submit_report(
-        draft,
-        identity,
+        a_draft(anonymous=anonymous),
+        an_identity(name="Siti Rahma"),
         client_id=uuid.uuid4().hex,
         idempotency_key=None,
         store=store,
@@ -136,6 +121,50 @@ def test_missing_or_unknown_key_answers_401_with_www_authenticate(
     assert response.status_code == 401
     assert response.mimetype == "application/problem+json"
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize(
+    ("query", "headers", "title"),
+    [
+        ("", {}, "Authentication required"),
+        ("", {"Accept-Language": "en-US,en;q=0.9"}, "Authentication required"),
+        ("", {"Accept-Language": "id-ID,id;q=0.9,en;q=0.8"}, "Autentikasi diperlukan"),
+        ("?lang=id", {"Accept-Language": "en"}, "Autentikasi diperlukan"),
+        ("?lang=en", {"Accept-Language": "id"}, "Authentication required"),
+    ],
+)
+def test_problem_titles_are_english_unless_indonesian_is_asked_for(
+    app: FlaskClient, query: str, headers: dict[str, str], title: str
+) -> None:
+    response = app.get(f"/api/v1/inbox{query}", headers=headers)
+    assert response.status_code == 401
+    assert response.get_json()["title"] == title
+    assert response.headers["Content-Language"] == ("id" if "diperlukan" in title else "en")
+
+
+def test_refusals_of_body_and_lifecycle_are_titled_in_the_callers_language(
+    app: FlaskClient, keys: dict[str, str]
+) -> None:
+    report_id = new_report(agency_id="dpupr-cianjur")
+    headers = {**auth(keys["dpupr"]), "Accept-Language": "id"}
+    path = f"/api/v1/reports/{report_id}"
+    illegal = app.post(f"{path}/resolve", json={"message": "Selesai."}, headers=headers)
+    assert (illegal.status_code, illegal.get_json()["title"]) == (409, "Transisi tidak diizinkan")
+    invalid = app.post(f"{path}/follow-up", json={}, headers=headers)
+    assert (invalid.status_code, invalid.get_json()["title"]) == (422, "Isian tidak valid")
+    unknown = app.get("/api/v1/reports/doesnotexist?lang=en", headers=headers)
+    assert (unknown.status_code, unknown.get_json()["title"]) == (404, "Not found")
+
+
+def test_an_unknown_operation_or_method_is_refused_before_the_key_is_looked_at(
+    app: FlaskClient,
+) -> None:
+    unknown = app.post("/api/v1/reports/any-id/delete", json={})
+    assert unknown.status_code == 404
+    assert unknown.mimetype == "application/problem+json"
+    wrong = app.get("/api/v1/reports/any-id/resolve")
+    assert wrong.status_code == 405 and wrong.headers["Allow"] == "POST"
+    assert wrong.headers["Cache-Control"] == "no-store"
 
 
 def test_revoked_key_answers_401(app: FlaskClient, db: firestore.Client) -> None:

@@ -33,10 +33,6 @@ def _refusal(call: Any) -> dict[str, Any]:
     return dict(body)
 
 
-def _fixed(key: str, lang: Lang, **values: object) -> str | None:
-    return {"unsupported_type": "Send JSON"}.get(key)
-
-
 def test_an_object_comes_back_and_a_model_is_validated() -> None:
     assert read_json_object(_request(b'{"a": 1}'), max_bytes=100, lang="en") == {"a": 1}
     parsed = parse_json_body(_request(b'{"name": "x"}'), _In, max_bytes=100, lang="en")
@@ -88,17 +84,16 @@ def test_before_parse_runs_after_the_read_and_before_the_parse() -> None:
     assert calls == ["checked"]
 
 
-def test_words_come_from_the_wording_and_422_lists_fields() -> None:
-    translated = _refusal(
-        lambda: read_json_object(_request(b"{}", "text/plain"), max_bytes=100, lang="id")
-    )
-    assert translated["detail"]  # i18n's t gives a detail
-    fixed = _refusal(
-        lambda: read_json_object(
-            _request(b"{}", "text/plain"), max_bytes=100, lang="id", wording=_fixed
+def test_refusals_are_worded_in_the_callers_language_and_422_lists_fields() -> None:
+    def refused(lang: Lang) -> dict[str, Any]:
+        return _refusal(
+            lambda: read_json_object(_request(b"{}", "text/plain"), max_bytes=100, lang=lang)
         )
-    )
-    assert fixed["title"] == "Send JSON" and "detail" not in fixed
+
+    indonesian, english = refused("id"), refused("en")
+    assert indonesian["title"] == "Jenis isian tidak didukung"
+    assert english["title"] == "Unsupported content type"
+    assert english["detail"] == "Send the request body as application/json."
     invalid = _refusal(
         lambda: parse_json_body(
             _request(b'{"other": 1}'), _In, max_bytes=100, lang="en", instance="/x"

@@ -8,6 +8,8 @@ import string
 from pathlib import Path
 
 import pytest
+from flask import Request
+from werkzeug.test import EnvironBuilder
 
 from shared.domain.report import Action, State
 from shared.web.i18n import (
@@ -22,12 +24,8 @@ from shared.web.i18n import (
     t,
 )
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "shared" / "web" / "templates"
-SOURCES = [
-    *TEMPLATES.glob("*.html"),
-    Path(__file__).resolve().parents[2] / "shared" / "web" / "submit_app.py",
-    Path(__file__).resolve().parents[2] / "shared" / "web" / "http.py",
-]
+WEB = Path(__file__).resolve().parents[2] / "shared" / "web"
+SOURCES = [*(WEB / "templates").glob("*.html"), *WEB.glob("*.py")]
 
 
 def test_every_message_has_both_languages_with_the_same_placeholders() -> None:
@@ -47,6 +45,15 @@ def test_every_key_the_code_uses_exists() -> None:
         used |= set(re.findall(r'\b_\(\s*"([a-z_]+)"\s*[,)]', text))
         used |= set(re.findall(r'\bt\(\s*"([a-z_]+)"\s*,', text))
     assert used, "the scan found no keys"
+    assert used - set(MESSAGES) == set()
+
+
+def test_every_key_an_error_table_names_exists() -> None:
+    from shared.web import agency_app, dispatch, pages
+
+    used = {key for _, key in dispatch._API_ERRORS.values()}
+    used |= {key for pair in pages._PAGE_ERRORS.values() for key in pair}
+    used |= {key for _, _, key in agency_app._LIFECYCLE_PROBLEMS}
     assert used - set(MESSAGES) == set()
 
 
@@ -76,6 +83,13 @@ def test_state_labels_are_the_sp4n_lapor_names() -> None:
     assert action_label("follow_up", "id") == "Tindak lanjut"
 
 
+def _request(query: str | None, header: str | None) -> Request:
+    headers = {"Accept-Language": header} if header is not None else {}
+    builder = EnvironBuilder(query_string={"lang": query} if query is not None else None)
+    builder.headers.update(headers)
+    return Request(builder.get_environ())
+
+
 @pytest.mark.parametrize(
     ("query", "header", "expected"),
     [
@@ -86,12 +100,36 @@ def test_state_labels_are_the_sp4n_lapor_names() -> None:
         ("fr", "en-US,en;q=0.9", "en"),
         (None, "fr-FR, en;q=0.5, id;q=0.8", "id"),
         (None, "en;q=0, id;q=0.1", "id"),
+        (None, "id-ID", "id"),
+        (None, "en-GB, id;q=0.5", "en"),
         (None, "de, fr", "id"),
         (None, "en;q=garbage", "id"),
+        (None, "*", "id"),
     ],
 )
-def test_language_negotiation(query: str | None, header: str | None, expected: str) -> None:
-    assert negotiate(query, header) == expected
+def test_citizens_get_the_language_they_ask_for_else_indonesian(
+    query: str | None, header: str | None, expected: str
+) -> None:
+    assert negotiate(_request(query, header)) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "header", "expected"),
+    [
+        (None, None, "en"),
+        ("id", None, "id"),
+        (None, "id-ID,id;q=0.9", "id"),
+        (None, "en-GB, id;q=0.5", "en"),
+        (None, "id;q=0.2, en", "en"),
+        (None, "id, en", "id"),
+        (None, "*", "en"),
+        (None, "fr", "en"),
+    ],
+)
+def test_an_app_with_another_default_keeps_it_when_nothing_else_fits(
+    query: str | None, header: str | None, expected: str
+) -> None:
+    assert negotiate(_request(query, header), default="en") == expected
 
 
 def test_dates_are_written_in_words() -> None:

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from shared.web.citizen_pages import form_to_data
 from shared.web.http import field_errors
 from shared.web.openapi import document, reporter_paths
 from shared.web.schemas import REPORT_EXAMPLE, ReportIn, normalize_phone
-from shared.web.submit_app import form_to_data
 
 TODAY = dt.date(2025, 3, 4)
 

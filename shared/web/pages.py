@@ -1,0 +1,143 @@
+"""Rendering citizen pages: the templates, their security policy, links that keep the
+language, and how a page answers a 404, 405 or 500."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from shared.web.dispatch import Call
+from shared.web.i18n import Lang, t
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def _sha256_source(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+@dataclass(frozen=True)
+class Assets:
+    env: Environment
+    css: str
+    script: str
+    csp: str
+
+
+@cache
+def assets() -> Assets:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    css = (TEMPLATES / "style.css").read_text().strip()
+    script = (TEMPLATES / "regency.js").read_text().strip()
+    # The one inline stylesheet and the one inline script are allowed by hash;
+    # nothing else may load or run, and forms may post only back to us.
+    csp = "; ".join(
+        [
+            "default-src 'none'",
+            f"style-src {_sha256_source(css)}",
+            f"script-src {_sha256_source(script)}",
+            "img-src 'self'",
+            "form-action 'self'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
+    return Assets(env, css, script, csp)
+
+
+def url(call: Call[Any], path: str, **params: str) -> str:
+    """A link to ``path`` that keeps English when the visitor chose it."""
+    query = dict(params)
+    if call.lang == "en":
+        query["lang"] = "en"
+    return path + ("?" + urlencode(query) if query else "")
+
+
+def redirect(location: str, code: int) -> Response:
+    return Response(status=code, headers={"Location": location})
+
+
+def render(
+    call: Call[Any],
+    template: str,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+    **values: Any,
+) -> Response:
+    built = assets()
+    lang = call.lang
+    other: Lang = "en" if lang == "id" else "id"
+    query = {k: v for k, v in call.request.args.items() if k != "lang"}
+    query["lang"] = other
+    page = built.env.get_template(template).render(
+        lang=lang,
+        other_lang=other,
+        switch_url=call.path + "?" + urlencode(query),
+        css=Markup(built.css),
+        script=Markup(built.script),
+        _=lambda key, **kw: t(key, lang, **kw),
+        url=lambda path, **params: url(call, path, **params),
+        **values,
+    )
+    response = Response(page, status=status, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = built.csp
+    response.headers["Content-Language"] = lang
+    response.headers["Vary"] = "Accept-Language"
+    # Pages hold a per-visit nonce or a reporter's private details: never cache them.
+    response.headers["Cache-Control"] = "no-store"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def message(
+    call: Call[Any],
+    status: int,
+    heading: str,
+    detail: str,
+    headers: Mapping[str, str] | None = None,
+    back_path: str = "/",
+    back_label: str | None = None,
+) -> Response:
+    """A page that says one thing (a refusal, an error) and links back."""
+    return render(
+        call,
+        "message.html",
+        status=status,
+        headers=headers,
+        heading=heading,
+        detail=detail,
+        warn=status >= 400,
+        back_path=back_path,
+        back_label=back_label,
+    )
+
+
+# status -> (heading, detail) of the page
+_PAGE_ERRORS: Mapping[int, tuple[str, str]] = {
+    404: ("page_not_found", "page_not_found"),
+    405: ("method_not_allowed", "page_not_found"),
+    500: ("server_error", "server_error_detail"),
+}
+
+
+def page_answer(call: Call[Any], status: int) -> Response:
+    """How citizen pages answer a 404, 405 or 500: a page in the visitor's language."""
+    heading, detail = _PAGE_ERRORS[status]
+    return message(call, status, t(heading, call.lang), t(detail, call.lang))

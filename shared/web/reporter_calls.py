@@ -1,0 +1,98 @@
+"""The use-case calls the submit function's two faces share: the citizen
+pages (:mod:`shared.web.citizen_pages`) and the reporter JSON API
+(:mod:`shared.web.reporter_api`) submit, track and act through these, so both log
+and bound their input the same way.
+
+Logs carry the tracking code and outcome only: never the reporter token, the
+reporter's identity, the description or the client address.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from typing import Any
+
+from shared.ports import SubmitPorts
+from shared.usecases import reporter
+from shared.usecases.act import Acted
+from shared.usecases.submit import RateLimited, SubmitResult, submit_report
+from shared.usecases.track import Tracked, track_report
+from shared.web.dispatch import Call
+from shared.web.http import client_address
+from shared.web.schemas import TIMEZONE, ReportIn
+
+log = logging.getLogger("lapor.submit")
+
+# The form's hidden nonce and the API's Idempotency-Key: visible ASCII, bounded.
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{8,255}$")
+# A tracking code is nine symbols with dashes; anything much longer is not one.
+CODE_MAX = 40
+
+
+SubmitCall = Call[SubmitPorts]
+
+
+def today(call: SubmitCall) -> dt.date:
+    return call.ports.clock.now().astimezone(TIMEZONE).date()
+
+
+def absolute(call: SubmitCall, path: str) -> str:
+    """``path`` on the public base URL (the request's own host when none is set)."""
+    base = call.ports.settings.public_base_url.rstrip("/") or call.request.host_url.rstrip("/")
+    return base + path
+
+
+def retry_minutes(limited: RateLimited) -> int:
+    return max(1, -(-limited.retry_after_s // 60))
+
+
+def retry_after(limited: RateLimited) -> dict[str, str]:
+    return {"Retry-After": str(limited.retry_after_s)}
+
+
+def submit(call: SubmitCall, report_in: ReportIn, key: str | None, channel: str) -> SubmitResult:
+    ports = call.ports
+    draft, identity = report_in.to_domain()
+    result = submit_report(
+        draft,
+        identity,
+        client_id=client_address(call.request, ports.settings.trusted_proxy_hops),
+        idempotency_key=key,
+        store=ports.store,
+        publisher=ports.publisher,
+        clock=ports.clock,
+        settings=ports.settings,
+    )
+    log.info(
+        "report accepted",
+        extra={
+            "channel": channel,
+            "tracking_code": result.tracking_code,
+            "replayed": result.replayed,
+            "published": result.published,
+        },
+    )
+    return result
+
+
+def track(call: SubmitCall, code: str, token: str | None) -> Tracked | None:
+    ports = call.ports
+    return track_report(code[:CODE_MAX], token, store=ports.store, settings=ports.settings)
+
+
+def reporter_act(
+    call: SubmitCall, code: str, token: str | None, operation: str, data: Any
+) -> Acted:
+    ports = call.ports
+    return reporter.reporter_act(
+        code[:CODE_MAX],
+        token,
+        operation,
+        data,
+        store=ports.store,
+        clock=ports.clock,
+        settings=ports.settings,
+        publisher=ports.publisher,
+    )
