@@ -50,6 +50,13 @@ REPORT_ID = {
     "required": True,
     "schema": {"type": "string", "maxLength": 64},
 }
+LANG = {
+    "name": "lang",
+    "in": "query",
+    "required": False,
+    "description": "Language of problem titles: en (default) or id; else Accept-Language decides",
+    "schema": {"type": "string", "enum": ["en", "id"]},
+}
 
 
 def examples() -> dict[str, dict[str, Any]]:
@@ -102,6 +109,7 @@ def document() -> dict[str, Any]:
                         "in": "query",
                         "schema": {"type": "integer", "minimum": 1, "maximum": 100},
                     },
+                    LANG,
                 ],
                 "responses": {
                     "200": {
@@ -128,7 +136,7 @@ def document() -> dict[str, Any]:
             "get": {
                 "operationId": "reportDetail",
                 "summary": "One report with its timeline (no identity for anonymous reports)",
-                "parameters": [REPORT_ID],
+                "parameters": [REPORT_ID, LANG],
                 "responses": {
                     "200": {
                         "description": "The report",
@@ -146,7 +154,7 @@ def document() -> dict[str, Any]:
             "post": {
                 "operationId": name.replace("-", "_"),
                 "summary": _SUMMARIES[name],
-                "parameters": [REPORT_ID],
+                "parameters": [REPORT_ID, LANG],
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -168,6 +176,19 @@ def document() -> dict[str, Any]:
                 },
             }
         }
+    paths["/openapi.json"] = {
+        "get": {
+            "operationId": "openapi",
+            "summary": "This document",
+            "security": [],
+            "responses": {
+                "200": {
+                    "description": "OpenAPI 3.1",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
+            },
+        }
+    }
     return {
         "openapi": "3.1.0",
         "info": {
@@ -176,7 +197,8 @@ def document() -> dict[str, Any]:
             "description": (
                 "For agency staff. Authenticate with `Authorization: Bearer lpr_…` (an API "
                 "key per agency and role). Reports of other agencies answer 404. Errors are "
-                "RFC 9457 problem+json."
+                "RFC 9457 problem+json, titled in English unless `?lang=id` or "
+                "Accept-Language asks for Bahasa Indonesia."
             ),
         },
         "security": [{"apiKey": []}],
