@@ -31,6 +31,7 @@ from shared.domain.report import (
     Action,
     Actor,
     AdminQueue,
+    ClosedBy,
     Command,
     IllegalTransition,
     Region,
@@ -486,12 +487,20 @@ def _everything_set() -> Report:
         routing_rule_id="cianjur-jalan",
         rejected_by=("dbmpr-jabar", "pemkab-cianjur"),  # order kept: who refused first
         admin_queue=AdminQueue("menunggu admin", "dinkes-cianjur", 0.42),
+        verify_started_at=at + dt.timedelta(hours=5),
+        dispositioned_at=at + dt.timedelta(days=1, hours=2),
+        clock_due=dt.date(2025, 5, 30),
+        clock_id="resolve:6",
+        escalations=("reminder", "overdue"),  # order kept: the last is the current tier
+        next_due_on=dt.date(2025, 6, 6),
         paused_working_days=4,
         on_hold_since=at + dt.timedelta(days=1),
         first_response_at=at + dt.timedelta(days=2),
+        disposition_followed_up_at=at + dt.timedelta(days=2, hours=1),
         resolved_at=at + dt.timedelta(days=3),
         auto_close_due=dt.date(2025, 4, 1),
         closed_at=at + dt.timedelta(days=20),
+        closed_by=ClosedBy.TIMEOUT,
         rating=4,
         reopen_count=2,
     )
@@ -514,7 +523,7 @@ def _nothing_set() -> Report:
         submitted_at=NOW,
         updated_at=NOW,
         verify_due=dt.date(2025, 3, 7),
-        resolve_due=dt.date(2025, 3, 11),
+        resolve_due=None,
     )
 
 
@@ -528,15 +537,56 @@ def test_a_report_survives_the_round_trip_through_firestore_exactly(
 
     assert back == dataclasses.replace(report, id="r1")
     assert back is not None
-    for moment in (back.submitted_at, back.updated_at, back.on_hold_since, back.closed_at):
+    for moment in (
+        back.submitted_at,
+        back.updated_at,
+        back.verify_started_at,
+        back.dispositioned_at,
+        back.on_hold_since,
+        back.disposition_followed_up_at,
+        back.closed_at,
+    ):
         assert moment is None or (type(moment) is dt.datetime and moment.tzinfo is dt.UTC)
     stored = client.document("reports/r1").get().to_dict() or {}
     assert stored["schema_version"] == 1
     assert stored["verify_due"] == "2025-03-07"  # ISO strings compare as dates
+    assert stored["escalation_tier"] == report.escalation_tier  # stored for inbox filters
     assert (stored["province_code"], stored["type"]) == (
         report.region.province_code,
         report.type.value,
     )
+
+
+def test_a_report_written_before_the_clocks_were_kept_reads_with_nothing_pending(
+    store: FirestoreReportStore, client: firestore.Client
+) -> None:
+    old = report_to_doc(_nothing_set())
+    for name in (
+        "verify_started_at",
+        "dispositioned_at",
+        "resolve_due",
+        "clock_due",
+        "clock_id",
+        "escalations",
+        "escalation_tier",
+        "next_due_on",
+        "disposition_followed_up_at",
+        "closed_by",
+    ):
+        del old[name]
+    client.document("reports/r1").set(old)
+
+    back = store.get("r1")
+
+    assert back is not None
+    assert back.verify_started_at == back.submitted_at  # the clock ran from submission
+    assert (back.resolve_due, back.clock_due, back.next_due_on, back.closed_by) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert back.escalations == () and back.escalation_tier is None
 
 
 def test_the_report_document_holds_every_report_field_and_nothing_else() -> None:
