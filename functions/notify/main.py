@@ -18,15 +18,11 @@ import logging
 import functions_framework
 from cloudevents.http import CloudEvent
 
-from shared import topology, wiring
+from shared import wiring
 from shared.logging import event_entry
-from shared.pubsub_push import dead_letter_attempts, is_dead_letter
-from shared.usecases.notify import (
-    MalformedNotification,
-    decode_push,
-    mark_dead_lettered,
-    notify_agency,
-)
+from shared.pubsub_push import MalformedPush, read_push
+from shared.topology import AGENCY_NOTIFICATIONS_DEAD_LETTER
+from shared.usecases.notify import mark_dead_lettered, notification_message, notify_agency
 
 log = logging.getLogger("lapor.notify")
 
@@ -34,18 +30,17 @@ log = logging.getLogger("lapor.notify")
 @functions_framework.cloud_event
 @event_entry
 def notify(cloud_event: CloudEvent) -> None:
+    source = cloud_event.get("source")
     try:
-        pushed = decode_push(cloud_event.data)
-    except MalformedNotification as exc:
+        pushed = read_push(cloud_event.data, source, AGENCY_NOTIFICATIONS_DEAD_LETTER)
+        message = notification_message(pushed)
+    except MalformedPush as exc:
         log.error(
             "malformed agency notification acknowledged",
             extra={"why": str(exc), "event_id": cloud_event.get("id")},
         )
         return
-    source = cloud_event.get("source")
-    if is_dead_letter(pushed.attributes, source, topology.AGENCY_NOTIFICATIONS_DEAD_LETTER):
-        mark_dead_lettered(
-            pushed.message, dead_letter_attempts(pushed.attributes), wiring.notify_ports()
-        )
+    if pushed.dead_lettered:
+        mark_dead_lettered(message, pushed.delivery_attempts, wiring.notify_ports())
     else:
-        notify_agency(pushed.message, wiring.notify_ports())  # DeliveryRetryable -> 500 -> retry
+        notify_agency(message, wiring.notify_ports())  # DeliveryRetryable -> 500 -> retry

@@ -1,7 +1,7 @@
 """Cloud Function ``route``: a ``report.submitted`` message (Pub/Sub push) -> disposition.
 
-Thin on purpose: decoding and routing live in ``shared.usecases.route``. What this
-file decides is the answer Pub/Sub gets:
+Thin on purpose: reading the push lives in ``shared.pubsub_push``, the message and the
+routing in ``shared.usecases.route``. What this file decides is the answer Pub/Sub gets:
 - a message no retry can fix (not base64 JSON, fields missing, unknown report) is
   logged at ERROR with why and acknowledged (return normally);
 - anything transient (Firestore or Pub/Sub unavailable, contention exhausted, the
@@ -21,7 +21,9 @@ from cloudevents.http import CloudEvent
 from shared import wiring
 from shared.logging import event_entry
 from shared.ports import ReportNotFound
-from shared.usecases.route import MalformedMessage, decode_push, route_report
+from shared.pubsub_push import MalformedPush, read_push
+from shared.topology import REPORT_SUBMITTED_DEAD_LETTER
+from shared.usecases.route import route_report, submitted_message
 
 log = logging.getLogger("lapor.route")
 
@@ -29,9 +31,11 @@ log = logging.getLogger("lapor.route")
 @functions_framework.cloud_event
 @event_entry
 def route(cloud_event: CloudEvent) -> None:
+    source = cloud_event.get("source")
     try:
-        message = decode_push(cloud_event.data, cloud_event.get("source"))
-    except MalformedMessage as exc:
+        pushed = read_push(cloud_event.data, source, REPORT_SUBMITTED_DEAD_LETTER)
+        message = submitted_message(pushed)
+    except MalformedPush as exc:
         log.error(
             "malformed report.submitted message acknowledged",
             extra={"why": str(exc), "event_id": cloud_event.get("id")},

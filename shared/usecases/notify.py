@@ -19,19 +19,16 @@ AGENCY audience: an anonymous reporter's identity never reaches the payload.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from shared.domain.privacy import Audience, view
 from shared.ports import Delivery, DeliveryStatus, NotifyPorts, ReportStore, SendOutcome
+from shared.pubsub_push import Pushed, invalid
 
 log = logging.getLogger(__name__)
 
@@ -246,29 +243,9 @@ def mark_dead_lettered(
 # --- the Pub/Sub edge -----------------------------------------------------------------
 
 
-class MalformedNotification(ValueError):
-    """A message no retry can fix: logged at ERROR and acknowledged."""
-
-
-@dataclass(frozen=True)
-class Pushed:
-    message: NotificationMessage
-    attributes: Mapping[str, str]
-
-
-def decode_push(data: Any) -> Pushed:
-    """The CloudEvent data functions-framework makes of a Pub/Sub push envelope
-    (``{"message": {"data": <base64 JSON>, "attributes": {...}}}``) -> the message."""
+def notification_message(pushed: Pushed) -> NotificationMessage:
+    """The notification a push carries, or :class:`MalformedPush` saying why not."""
     try:
-        envelope = data["message"]
-        raw = base64.b64decode(envelope["data"], validate=True)
-        attributes = {str(k): str(v) for k, v in (envelope.get("attributes") or {}).items()}
-        decoded = json.loads(raw)
-    except (KeyError, TypeError, AttributeError, binascii.Error, ValueError) as exc:
-        raise MalformedNotification(f"not a Pub/Sub message with base64 JSON data: {exc}") from exc
-    try:
-        message = NotificationMessage.model_validate(decoded)
+        return NotificationMessage.model_validate(pushed.data)
     except ValidationError as exc:
-        fields = ", ".join(".".join(map(str, e["loc"])) or "(root)" for e in exc.errors())
-        raise MalformedNotification(f"invalid notification ({fields})") from exc
-    return Pushed(message, attributes)
+        raise invalid("notification", exc) from None

@@ -24,15 +24,11 @@ backstop if every redelivery fails too.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -46,9 +42,8 @@ from shared.ports import (
     RouteStore,
     RoutingTables,
 )
-from shared.pubsub_push import dead_letter_attempts, is_dead_letter
+from shared.pubsub_push import MalformedPush, Pushed, invalid
 from shared.reference import AgencyKind, Reference
-from shared.topology import REPORT_SUBMITTED_DEAD_LETTER
 from shared.usecases.act import act
 from shared.usecases.outbox import publish_committed
 
@@ -63,10 +58,6 @@ ROUTER = Actor(Role.SYSTEM, "system:route")
 
 
 # --- the message ----------------------------------------------------------------------
-
-
-class MalformedMessage(ValueError):
-    """A message no retry can fix: log it and acknowledge it."""
 
 
 class _SubmittedData(BaseModel):
@@ -88,43 +79,27 @@ class SubmittedMessage:
 _OUTBOX_ID = re.compile(r"^(?P<report>[A-Za-z0-9_-]+)\.(?P<seq>[1-9][0-9]{0,8})$")
 
 
-def decode_push(data: Any, source: str | None = None) -> SubmittedMessage:
-    """The Pub/Sub push CloudEvent's data (``{"message": {"data": b64, "attributes"}}``)
-    as a :class:`SubmittedMessage`, or :class:`MalformedMessage` saying why not.
-    ``source`` is the CloudEvent's, which names the topic under Eventarc."""
-    if not isinstance(data, Mapping) or not isinstance(data.get("message"), Mapping):
-        raise MalformedMessage("the event carries no Pub/Sub message")
-    message = data["message"]
-    raw = message.get("data")
-    if not isinstance(raw, str) or not raw:
-        raise MalformedMessage("the Pub/Sub message has no data")
+def submitted_message(pushed: Pushed) -> SubmittedMessage:
+    """The ``report.submitted`` message a push carries, or :class:`MalformedPush`
+    saying why not: the data names the report, ``ce-id`` the outbox entry."""
     try:
-        body = json.loads(base64.b64decode(raw, validate=True))
-    except (binascii.Error, ValueError) as exc:  # JSONDecodeError and UnicodeError too
-        raise MalformedMessage(f"the message data is not base64 JSON: {exc}") from None
-    try:
-        parsed = _SubmittedData.model_validate(body)
+        parsed = _SubmittedData.model_validate(pushed.data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'data'}: {e['msg']}" for e in exc.errors()
-        )
-        raise MalformedMessage(f"the message data is not a report.submitted: {problems}") from None
-    attributes = message.get("attributes")
-    outbox_id = attributes.get("ce-id") if isinstance(attributes, Mapping) else None
-    if not isinstance(outbox_id, str):
-        raise MalformedMessage("the message has no ce-id attribute (the outbox id)")
+        raise invalid("report.submitted", exc) from None
+    outbox_id = pushed.attributes.get("ce-id")
+    if outbox_id is None:
+        raise MalformedPush("the message has no ce-id attribute (the outbox id)")
     match = _OUTBOX_ID.match(outbox_id)
     if match is None or match["report"] != parsed.report_id:
-        raise MalformedMessage(
+        raise MalformedPush(
             f"ce-id {outbox_id!r} is not '<report_id>.<seq>' for report {parsed.report_id!r}"
         )
-    assert isinstance(attributes, Mapping)
     return SubmittedMessage(
         parsed.report_id,
         outbox_id,
         int(match["seq"]),
-        dead_lettered=is_dead_letter(attributes, source, REPORT_SUBMITTED_DEAD_LETTER),
-        delivery_attempts=dead_letter_attempts(attributes),
+        dead_lettered=pushed.dead_lettered,
+        delivery_attempts=pushed.delivery_attempts,
     )
 
 

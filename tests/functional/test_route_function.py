@@ -11,6 +11,7 @@ subscription of ``agency-notifications`` the fixture adds for the test.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Iterator
@@ -292,13 +293,14 @@ def test_a_failed_notification_publish_answers_5xx_and_the_redelivery_sends_it(
         def publish(self, message: OutboxMessage) -> None:
             raise PublishFailed("bus unavailable")
 
-    real = wiring.publisher()
-    monkeypatch.setattr(wiring, "publisher", lambda: Down())
+    real = wiring.route_ports()
+    bus_down = dataclasses.replace(real, publisher=Down())
+    monkeypatch.setattr(wiring, "route_ports", lambda: bus_down)
     assert deliver(app, message) >= 500
     assert report_doc(db, report_id)["state"] == "dispositioned"  # committed
     assert outbox_ids(db) == {f"{report_id}.2"}  # the notification waits in the outbox
 
-    monkeypatch.setattr(wiring, "publisher", lambda: real)
+    monkeypatch.setattr(wiring, "route_ports", lambda: real)
     assert deliver(app, message) in (200, 204)
 
     assert len(pull(NOTIFICATIONS_SUB)) == 1

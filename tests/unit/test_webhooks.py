@@ -38,13 +38,12 @@ from shared.ports import (
     SendOutcome,
     SendResult,
 )
-from shared.pubsub_push import is_dead_letter
+from shared.pubsub_push import MalformedPush, read_push
 from shared.usecases.notify import (
     DeliveryRetryable,
-    MalformedNotification,
     NotificationMessage,
-    decode_push,
     mark_dead_lettered,
+    notification_message,
     notify_agency,
 )
 from tests.builders import a_draft
@@ -303,7 +302,11 @@ def envelope(data: Any, attributes: dict[str, str] | None = None) -> dict[str, A
     return {"message": {"data": base64.b64encode(raw).decode(), "attributes": attributes or {}}}
 
 
-def test_decode_push_reads_the_message_and_attributes() -> None:
+def decode(event_data: Any) -> NotificationMessage:
+    return notification_message(read_push(event_data, None, "agency-notifications-dead-letter"))
+
+
+def test_a_push_carries_the_notification() -> None:
     data = {
         "notification_id": "r1.2",
         "kind": "report.dispositioned",
@@ -311,31 +314,17 @@ def test_decode_push_reads_the_message_and_attributes() -> None:
         "agency_id": AGENCY,
         "tracking_code": "K7M-2XQ-9RJ",
     }
-    pushed = decode_push(envelope(data, {"a": "b"}))
-    assert pushed.message.notification_id == "r1.2" and pushed.attributes == {"a": "b"}
+    assert decode(envelope(data, {"a": "b"})).notification_id == "r1.2"
 
 
 @pytest.mark.parametrize(
     "data",
     [
-        None,
-        {},
-        {"message": {}},
-        {"message": {"data": "not base64!"}},
-        envelope(b"not json"),
         envelope({"kind": "report.dispositioned"}),
+        envelope(["not", "an", "object"]),
         envelope({"notification_id": "a/b", "kind": "k", "report_id": "r", "agency_id": "x"}),
     ],
 )
-def test_decode_push_refuses_what_no_retry_can_fix(data: Any) -> None:
-    with pytest.raises(MalformedNotification):
-        decode_push(data)
-
-
-def test_a_dead_lettered_message_is_told_by_its_attributes_or_its_source() -> None:
-    topic = "agency-notifications-dead-letter"
-    attrs = {"CloudPubSubDeadLetterSourceSubscription": "notify"}
-    assert is_dead_letter(attrs, "//pubsub.googleapis.com/", topic)
-    assert is_dead_letter({}, f"//pubsub.googleapis.com/projects/p/topics/{topic}", topic)
-    assert not is_dead_letter({}, "//pubsub.googleapis.com/projects/p/topics/x", topic)
-    assert not is_dead_letter({}, None, topic)
+def test_a_notification_no_retry_can_fix_is_refused(data: Any) -> None:
+    with pytest.raises(MalformedPush, match="not a notification"):
+        decode(data)
