@@ -91,3 +91,23 @@ def test_end_of_day_is_in_the_calendar_zone() -> None:
     end = CAL.end_of_day(D(2026, 12, 7))
     assert end.utcoffset() == dt.timedelta(hours=7)
     assert (end.hour, end.minute) == (23, 59)
+
+
+def test_shifting_back_finds_the_last_working_day_before() -> None:
+    assert CAL.shift_working_days(D(2026, 12, 10), -1) == D(2026, 12, 9)
+    # Mon 28 Dec 2026 - 1: the weekend, Christmas and its cuti bersama are skipped.
+    assert CAL.shift_working_days(D(2026, 12, 28), -1) == D(2026, 12, 23)
+    # Wed 25 Mar 2026 - 1: the whole Nyepi and Lebaran week is skipped.
+    assert CAL.shift_working_days(D(2026, 3, 25), -1) == D(2026, 3, 17)
+
+
+def test_shifting_forward_or_by_zero_is_adding() -> None:
+    for day in (D(2026, 12, 5), D(2026, 12, 23), D(2027, 3, 5)):
+        for n in (0, 1, 5):
+            assert CAL.shift_working_days(day, n) == CAL.add_working_days(day, n)
+
+
+def test_shifting_back_inverts_adding_from_a_working_day() -> None:
+    start = D(2026, 11, 30)
+    for n in range(1, 40):
+        assert CAL.shift_working_days(CAL.add_working_days(start, n), -n) == start

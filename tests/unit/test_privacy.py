@@ -102,3 +102,25 @@ def test_without_an_identity_nothing_is_invented() -> None:
     report, events = timeline()
     shown = view(dataclasses.replace(report), events, Audience.REPORTER, None)
     assert shown is not None and "reporter" not in shown
+
+
+def test_the_deadlines_are_shown_to_everyone_and_the_escalation_tier_to_staff_only() -> None:
+    report, events = timeline()
+    escalated = dataclasses.replace(report, escalations=("reminder", "overdue"))
+    for audience in Audience:
+        shown = view(escalated, events, audience, None)
+        assert shown is not None
+        assert shown["verify_due"] == report.verify_due.isoformat()
+        assert shown["resolve_due"] == str(report.resolve_due)
+        assert shown["clock_due"] == str(report.clock_due) and shown["closed_by"] is None
+        staff = audience in (Audience.AGENCY, Audience.ADMIN)
+        assert ("escalation_tier" in shown) is staff
+        if staff:
+            assert shown["escalation_tier"] == "overdue"
+
+
+def test_a_report_not_yet_dispositioned_shows_no_resolution_deadline() -> None:
+    report, _ = submit(a_draft(), "r1", "K7M-2XQ-9RJ", NOW, CAL, POLICY)
+    shown = view(report, [], Audience.PUBLIC, None)
+    assert shown is not None
+    assert shown["resolve_due"] is None and shown["clock_due"] == report.verify_due.isoformat()
