@@ -182,13 +182,15 @@ class InMemoryAgencyStore:
         next_after = None
         if len(rows) > query.limit:
             last = page[-1]
-            value = last.resolve_due.isoformat() if overdue else last.submitted_at.isoformat()
-            next_after = (value, last.id)
+            key, _ = _sort_key(last, overdue)
+            next_after = (key if overdue else last.submitted_at.isoformat(), last.id)
         return InboxPage(tuple(page), next_after)
 
 
 def _sort_key(report: Report, overdue: bool) -> tuple[Any, str]:
-    return (report.resolve_due.isoformat() if overdue else report.submitted_at, report.id)
+    if overdue:  # only reports with a resolution deadline pass the overdue filter
+        return (report.resolve_due.isoformat() if report.resolve_due else "", report.id)
+    return (report.submitted_at, report.id)
 
 
 def _in_inbox(query: InboxQuery, report: Report) -> bool:
@@ -199,8 +201,10 @@ def _in_inbox(query: InboxQuery, report: Report) -> bool:
             return False
     elif overdue and report.state not in OVERDUE_STATES:
         return False
-    if query.overdue_before is not None and not report.resolve_due < query.overdue_before:
-        return False
+    if query.overdue_before is not None and not (
+        report.resolve_due is not None and report.resolve_due < query.overdue_before
+    ):
+        return False  # Firestore's "<" never matches a null
     scope = query.scope
     if scope.everything:
         return True

@@ -1,0 +1,564 @@
+"""The fakes of tests/fakes.py held to the Firestore adapters: the same assertions run
+against both, the adapters on the real emulator.
+
+A unit test may trust a fake only as far as this file holds it: when the adapter
+changes what a use case could observe, a test here fails for one side.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from google.api_core.exceptions import AlreadyExists
+from google.cloud import firestore
+
+from shared.adapters.firestore import (
+    FirestoreAgencyStore,
+    FirestoreNotificationStore,
+    FirestoreReportStore,
+)
+from shared.config import Settings
+from shared.domain import report as lifecycle
+from shared.domain.report import (
+    Action,
+    Actor,
+    Command,
+    IllegalTransition,
+    Region,
+    Report,
+    Role,
+    State,
+)
+from shared.domain.tracking import new_tracking_code
+from shared.ports import (
+    AgencyChannel,
+    ApiKeyRecord,
+    Change,
+    Delivery,
+    DeliveryStatus,
+    FixedClock,
+    IdempotencyKeyTaken,
+    IdempotencyRecord,
+    InboxQuery,
+    NewSubmission,
+    OutboxMessage,
+    RateSlot,
+    RateSlotTaken,
+    ReportNotFound,
+    Scope,
+    Tally,
+    TrackingCodeTaken,
+)
+from shared.usecases.act import act
+from shared.usecases.submit import submitted_event
+from tests.builders import a_draft, an_identity
+from tests.fakes import InMemoryAgencyStore, InMemoryNotificationStore, InMemoryReportStore
+from tools.stack import Emulators
+
+NOW = dt.datetime(2026, 3, 2, 3, 0, 15, 123456, tzinfo=dt.UTC)
+SETTINGS = Settings(token_secret="test-token-secret-not-for-production")
+ROUTER = Actor(Role.SYSTEM, "system:route")
+_SLOTS = itertools.count()
+
+
+@dataclass
+class Backend:
+    """One implementation of the stores, and what a test needs to look behind them."""
+
+    reports: Any  # ReportStore, RouteStore and OutboxStore
+    agencies: Any  # ApiKeyStore and InboxStore
+    notifications: Any  # DeliveryLog and AgencyChannels, plus deliveries(report_id)
+    outbox_ids: Callable[[], set[str]]
+    tally: Callable[[str, str, str], int]
+    add_api_key: Callable[[ApiKeyRecord], None]
+    add_channel: Callable[[AgencyChannel], None]
+
+
+def _fake() -> Backend:
+    reports = InMemoryReportStore()
+    agencies = InMemoryAgencyStore(reports)
+    notifications = InMemoryNotificationStore()
+    return Backend(
+        reports=reports,
+        agencies=agencies,
+        notifications=notifications,
+        outbox_ids=lambda: set(reports.outbox),
+        tally=lambda counter, key, field: reports.tallies.get((counter, key, field), 0),
+        add_api_key=lambda record: agencies.api_keys.__setitem__(record.key_hash, record),
+        add_channel=lambda channel: notifications.channels.__setitem__(channel.agency_id, channel),
+    )
+
+
+def _firestore(client: firestore.Client) -> Backend:
+    def tally(counter: str, key: str, field: str) -> int:
+        doc = client.collection(counter).document(key).get().to_dict() or {}
+        return int(doc.get(field, 0))
+
+    def add_api_key(record: ApiKeyRecord) -> None:
+        # The document tools/api_keys.py writes.
+        client.collection("api_keys").document(record.key_hash).create(
+            {
+                "schema_version": 1,
+                "key_hash": record.key_hash,
+                "agency_id": record.agency_id,
+                "role": record.role.value,
+                "label": record.label,
+                "created_at": record.created_at,
+                "revoked": record.revoked,
+            }
+        )
+
+    def add_channel(channel: AgencyChannel) -> None:
+        # The documents tools/seed.py writes.
+        notification = {"webhook_url": channel.webhook_url, "email": channel.email}
+        client.collection("agencies").document(channel.agency_id).set(
+            {"id": channel.agency_id, "notification": notification}
+        )
+        if channel.secret:
+            client.collection("agency_secrets").document(channel.agency_id).set(
+                {"schema_version": 1, "webhook_secret": channel.secret}
+            )
+
+    reports = FirestoreReportStore(client)
+    return Backend(
+        reports=reports,
+        agencies=FirestoreAgencyStore(client),
+        notifications=FirestoreNotificationStore(client),
+        outbox_ids=lambda: {doc.id for doc in client.collection("outbox").stream()},
+        tally=tally,
+        add_api_key=add_api_key,
+        add_channel=add_channel,
+    )
+
+
+@pytest.fixture(params=["fake", "firestore"])
+def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    if request.param == "fake":
+        yield _fake()
+        return
+    emulators: Emulators = request.getfixturevalue("clean_emulators")
+    client = firestore.Client(project=emulators.project)
+    yield _firestore(client)
+    client.close()
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _submission(
+    store: Any,
+    *,
+    at: dt.datetime = NOW,
+    tracking_code: str | None = None,
+    key_hash: str | None = None,
+    slot: RateSlot | None = None,
+    region: Region | None = None,
+) -> NewSubmission:
+    report_id = store.new_report_id()
+    code = tracking_code or new_tracking_code()
+    draft = a_draft(region=region) if region else a_draft()
+    report, event = lifecycle.submit(
+        draft, report_id, code, at, SETTINGS.calendar(), SETTINGS.deadline_policy()
+    )
+    outbox = submitted_event(report, f"{report_id}.1", at, SETTINGS.topic_report_submitted)
+    record = (
+        IdempotencyRecord(key_hash, "fp", report_id, code, at + dt.timedelta(hours=24))
+        if key_hash
+        else None
+    )
+    claim = slot or RateSlot(f"client:{next(_SLOTS)}", 0, at + dt.timedelta(hours=1))
+    return NewSubmission(report, event, an_identity(), outbox, claim, record)
+
+
+def _submitted(store: Any, **how: Any) -> Report:
+    submission = _submission(store, **how)
+    store.create_submission(submission)
+    return submission.report
+
+
+def _get(store: Any, report_id: str) -> Report:
+    report = store.get(report_id)
+    assert isinstance(report, Report), report_id
+    return report
+
+
+def _disposition(store: Any, report_id: str, agency_id: str, at: dt.datetime = NOW) -> Change:
+    command = Command(Action.DISPOSITION, ROUTER, agency_id=agency_id)
+    return act(report_id, command, store=store, clock=FixedClock(at), settings=SETTINGS)
+
+
+# --- the submission commit: its claims ---------------------------------------------------
+
+
+def test_a_submission_is_stored_whole_and_found_by_its_tracking_code(backend: Backend) -> None:
+    store = backend.reports
+    submission = _submission(store)
+
+    store.create_submission(submission)
+
+    report = submission.report
+    assert store.get(report.id) == report
+    assert store.find_by_tracking_code(report.tracking_code) == report
+    assert list(store.timeline(report.id)) == [submission.event]
+    assert store.identity(report.id) == an_identity()
+    assert backend.outbox_ids() == {submission.outbox.id}
+    assert store.pending_outbox_entry(submission.outbox.id) == submission.outbox
+
+
+def test_a_replayed_idempotency_key_is_refused_with_the_first_record_and_writes_nothing(
+    backend: Backend,
+) -> None:
+    store = backend.reports
+    first = _submission(store, key_hash="key-1")
+    store.create_submission(first)
+    # The same key, from a client whose slot is taken too: the replay is what counts.
+    again = _submission(store, key_hash="key-1", slot=first.rate_slot)
+
+    with pytest.raises(IdempotencyKeyTaken) as taken:
+        store.create_submission(again)
+
+    assert taken.value.previous == first.idempotency
+    assert store.get(again.report.id) is None
+    assert backend.outbox_ids() == {first.outbox.id}
+
+
+def test_a_taken_rate_slot_is_refused_and_the_taken_slots_can_be_listed(
+    backend: Backend,
+) -> None:
+    store = backend.reports
+    slot = RateSlot("client-b:42", 3, NOW + dt.timedelta(hours=1))
+    store.create_submission(_submission(store, slot=slot))
+    again = _submission(store, slot=slot)
+
+    with pytest.raises(RateSlotTaken):
+        store.create_submission(again)
+
+    assert store.get(again.report.id) is None
+    assert store.taken_rate_slots("client-b:42") == frozenset({3})
+    assert store.taken_rate_slots("client-b:43") == frozenset()
+
+
+def test_a_taken_tracking_code_is_refused(backend: Backend) -> None:
+    store = backend.reports
+    first = _submitted(store)
+    again = _submission(store, tracking_code=first.tracking_code)
+
+    with pytest.raises(TrackingCodeTaken):
+        store.create_submission(again)
+
+    assert store.get(again.report.id) is None
+    assert store.find_by_tracking_code(first.tracking_code) == first
+
+
+# --- transitions -------------------------------------------------------------------------
+
+
+def test_a_transition_commits_the_report_its_event_its_outbox_and_settles(
+    backend: Backend,
+) -> None:
+    store = backend.reports
+    report = _submitted(store)
+    note = OutboxMessage(f"{report.id}.2", "agency-notifications", {"k": "v"}, {"a": "b"}, NOW)
+
+    change = act(
+        report.id,
+        Command(Action.DISPOSITION, ROUTER, agency_id="dpupr-cianjur"),
+        store=store,
+        clock=FixedClock(NOW),
+        settings=SETTINGS,
+        emit=lambda after, event: (note,),
+        settle=(f"{report.id}.1",),
+    )
+
+    assert store.get(report.id) == change.report
+    assert change.report.state is State.DISPOSITIONED
+    assert [e.seq for e in store.timeline(report.id)] == [1, 2]
+    assert store.timeline(report.id)[-1] == change.event
+    # The settled entry is gone, not marked: the outbox holds only what may be sent.
+    assert backend.outbox_ids() == {note.id}
+    assert store.pending_outbox_entry(f"{report.id}.1") is None
+    assert store.pending_outbox_entry(note.id) == note
+
+
+def test_a_refused_transition_writes_nothing(backend: Backend) -> None:
+    store = backend.reports
+    report = _submitted(store)
+
+    with pytest.raises(IllegalTransition):
+        act(
+            report.id,
+            Command(Action.RESOLVE, Actor(Role.AGENCY_ADMIN, "dpupr-cianjur"), message="x"),
+            store=store,
+            clock=FixedClock(NOW),
+            settings=SETTINGS,
+        )
+
+    assert store.get(report.id) == report
+    assert [e.seq for e in store.timeline(report.id)] == [1]
+    assert backend.outbox_ids() == {f"{report.id}.1"}
+
+
+def test_a_transition_of_an_unknown_report_raises_not_found(backend: Backend) -> None:
+    with pytest.raises(ReportNotFound):
+        _disposition(backend.reports, "no-such-report", "dpupr-cianjur")
+
+
+def test_an_event_whose_sequence_is_taken_fails_like_a_create_precondition(
+    backend: Backend,
+) -> None:
+    store = backend.reports
+    report = _submitted(store)
+    first_event = store.timeline(report.id)[0]
+
+    def rewrite_the_first_event(current: Report) -> Change:
+        changed = dataclasses.replace(current, title="Ditulis ulang", last_seq=1)
+        return Change(changed, dataclasses.replace(first_event, message="again"))
+
+    with pytest.raises(AlreadyExists):
+        store.transition(report.id, rewrite_the_first_event)
+
+    assert store.get(report.id) == report
+    assert list(store.timeline(report.id)) == [first_event]
+
+
+def test_a_change_must_end_at_its_own_event(backend: Backend) -> None:
+    store = backend.reports
+    report = _submitted(store)
+
+    def skip_a_sequence_number(current: Report) -> Change:
+        after, event = lifecycle.apply(
+            current,
+            Command(Action.DISPOSITION, ROUTER, agency_id="dpupr-cianjur"),
+            NOW,
+            SETTINGS.calendar(),
+            SETTINGS.deadline_policy(),
+        )
+        return Change(dataclasses.replace(after, last_seq=5), event)
+
+    with pytest.raises(ValueError, match="end at its event"):
+        store.transition(report.id, skip_a_sequence_number)
+    assert store.get(report.id) == report
+
+
+def test_what_commits_is_what_the_last_run_of_the_decision_returned(backend: Backend) -> None:
+    store = backend.reports
+    report = _submitted(store)
+    runs: list[Change] = []
+
+    def decide(current: Report) -> Change:
+        # Each run answers differently, so a committed change from an earlier run shows.
+        command = Command(Action.DISPOSITION, ROUTER, agency_id=f"agency-{len(runs)}")
+        after, event = lifecycle.apply(
+            current, command, NOW, SETTINGS.calendar(), SETTINGS.deadline_policy()
+        )
+        runs.append(Change(after, event))
+        return runs[-1]
+
+    committed = store.transition(report.id, decide)
+
+    assert runs and committed == runs[-1]
+    assert _get(store, report.id) == runs[-1].report
+
+
+def test_tallies_add_up_across_commits(backend: Backend) -> None:
+    store = backend.reports
+    first, second = _submitted(store), _submitted(store)
+    tally = Tally("routing_stats", "rule-1", "not_our_authority")
+
+    for report in (first, second):
+
+        def decide(current: Report) -> Change:
+            after, event = lifecycle.apply(
+                current,
+                Command(Action.DISPOSITION, ROUTER, agency_id="dpupr-cianjur"),
+                NOW,
+                SETTINGS.calendar(),
+                SETTINGS.deadline_policy(),
+            )
+            return Change(after, event, tallies=(tally,))
+
+        store.transition(report.id, decide)
+
+    assert backend.tally("routing_stats", "rule-1", "not_our_authority") == 2
+    assert backend.tally("routing_stats", "rule-1", "dispositions") == 0
+
+
+def test_the_timeline_comes_back_in_sequence_order(backend: Backend) -> None:
+    store = backend.reports
+    report = _submitted(store)
+    _disposition(store, report.id, "dpupr-cianjur")
+    agency = Actor(Role.AGENCY_ADMIN, "dpupr-cianjur")
+    for text in ("Ditinjau.", "Dijadwalkan.", "Dikerjakan."):
+        act(
+            report.id,
+            Command(Action.FOLLOW_UP, agency, message=text),
+            store=store,
+            clock=FixedClock(NOW),
+            settings=SETTINGS,
+        )
+
+    timeline = store.timeline(report.id)
+
+    assert [e.seq for e in timeline] == [1, 2, 3, 4, 5]
+    assert [e.message for e in timeline[2:]] == ["Ditinjau.", "Dijadwalkan.", "Dikerjakan."]
+
+
+# --- the outbox: settling and sweeping -------------------------------------------------------
+
+
+def test_settling_deletes_entries_and_a_sweep_of_a_settled_entry_does_not_revive_it(
+    backend: Backend,
+) -> None:
+    store = backend.reports
+    old = _submitted(store, at=NOW - dt.timedelta(minutes=10))
+    older = _submitted(store, at=NOW - dt.timedelta(minutes=20))
+    young = _submitted(store, at=NOW)
+
+    pending = store.pending_outbox(NOW - dt.timedelta(minutes=1), 10)
+    assert [m.id for m in pending] == [f"{older.id}.1", f"{old.id}.1"]  # oldest first
+    assert [m.id for m in store.pending_outbox(NOW, 1)] == [f"{older.id}.1"]
+
+    store.settle_outbox([f"{older.id}.1"])
+    store.record_sweep([f"{older.id}.1", f"{old.id}.1"], NOW)
+
+    assert backend.outbox_ids() == {f"{old.id}.1", f"{young.id}.1"}
+    assert store.pending_outbox_entry(f"{older.id}.1") is None
+    assert [m.id for m in store.pending_outbox(NOW, 10)] == [f"{old.id}.1"]
+
+
+# --- the agency store: API keys and the inbox -----------------------------------------------
+
+
+def test_an_api_key_is_found_by_its_hash_and_an_unknown_one_is_not(backend: Backend) -> None:
+    record = ApiKeyRecord("a" * 64, "dpupr-cianjur", Role.AGENCY_ADMIN, "staff", NOW)
+    revoked = ApiKeyRecord("b" * 64, "dinkes-cianjur", Role.UNIT_OFFICER, "", NOW, revoked=True)
+    backend.add_api_key(record)
+    backend.add_api_key(revoked)
+
+    assert backend.agencies.api_key("a" * 64) == record
+    assert backend.agencies.api_key("b" * 64) == revoked
+    assert backend.agencies.api_key("c" * 64) is None
+
+
+def _inbox_ids(backend: Backend, query: InboxQuery) -> list[list[str]]:
+    """Every page of ``query``, as report ids, following the cursor to the end."""
+    pages: list[list[str]] = []
+    after = None
+    while True:
+        page = backend.agencies.inbox(dataclasses.replace(query, after=after))
+        pages.append([r.id for r in page.reports])
+        if page.next_after is None:
+            return pages
+        after = page.next_after
+
+
+def test_the_inbox_pages_newest_first_through_the_cursor(backend: Backend) -> None:
+    store = backend.reports
+    mine = [_submitted(store, at=NOW + dt.timedelta(minutes=i)) for i in range(5)]
+    for report in mine:
+        _disposition(store, report.id, "dpupr-cianjur")
+    theirs = _submitted(store, at=NOW + dt.timedelta(minutes=9))
+    _disposition(store, theirs.id, "dinkes-cianjur")
+    scope = Scope(agencies=frozenset({"dpupr-cianjur", "uptd-jalan-cianjur"}))
+
+    pages = _inbox_ids(backend, InboxQuery(scope, limit=2))
+
+    newest_first = [r.id for r in reversed(mine)]
+    assert pages == [newest_first[0:2], newest_first[2:4], newest_first[4:]]
+
+
+def test_the_overdue_inbox_lists_the_most_overdue_first_in_open_states_only(
+    backend: Backend,
+) -> None:
+    store = backend.reports
+    submitted = [_submitted(store) for _ in range(3)]
+    # Dispositioned on three working days (Mon, Tue, Wed): three resolution deadlines,
+    # the latest disposition first so the order is not the order of writing.
+    for days, report in zip((2, 1, 0), submitted, strict=True):
+        _disposition(store, report.id, "dpupr-cianjur", at=NOW + dt.timedelta(days=days))
+    never_routed = _submitted(store)  # no resolution deadline yet
+    routed = [_get(store, r.id) for r in submitted]
+    dues = [r.resolve_due for r in routed]
+    assert None not in dues and len(set(dues)) == 3 and never_routed.resolve_due is None
+    latest = max(d for d in dues if d is not None)
+    query = InboxQuery(Scope(everything=True), overdue_before=latest + dt.timedelta(days=1))
+
+    pages = _inbox_ids(backend, dataclasses.replace(query, limit=1))
+
+    most_overdue_first = sorted(routed, key=lambda r: str(r.resolve_due))
+    assert pages == [[r.id] for r in most_overdue_first]
+    assert _inbox_ids(backend, dataclasses.replace(query, status=State.ON_HOLD)) == [[]]
+
+
+def test_the_admin_queue_of_a_region_and_a_unit_officers_inbox(backend: Backend) -> None:
+    store = backend.reports
+    cianjur = _submitted(store, region=Region("32", "32.03"))
+    bogor = _submitted(store, region=Region("32", "32.01"))
+    forwarded = _submitted(store)
+    _disposition(store, forwarded.id, "dpupr-cianjur")
+    act(
+        forwarded.id,
+        Command(
+            Action.FORWARD, Actor(Role.AGENCY_ADMIN, "dpupr-cianjur"), unit_id="uptd-jalan-cianjur"
+        ),
+        store=store,
+        clock=FixedClock(NOW),
+        settings=SETTINGS,
+    )
+
+    def queue(region: str) -> set[str]:
+        scope = Scope(queue_region=region)
+        query = InboxQuery(scope, status=State.SUBMITTED, admin_queue=True)
+        return {r.id for r in backend.agencies.inbox(query).reports}
+
+    assert queue("32.03") == {cianjur.id}
+    assert queue("32") == {cianjur.id, bogor.id}
+    units = Scope(agencies=frozenset({"uptd-jalan-cianjur"}), units_only=True)
+    assert [r.id for r in backend.agencies.inbox(InboxQuery(units)).reports] == [forwarded.id]
+
+
+# --- the notification store: the delivery log and the channels -----------------------------
+
+
+def test_the_delivery_log_keeps_the_last_entry_per_notification(backend: Backend) -> None:
+    log = backend.notifications
+    first = Delivery(
+        "r1.2", "r1", "dinkes-cianjur", "report.dispositioned", DeliveryStatus.RETRYING,
+        attempts=1, channel="webhook", url="https://dinkes.example/hook", last_status_code=503,
+        last_error="HTTP 503", first_attempt_at=NOW, last_attempt_at=NOW,
+    )  # fmt: skip
+    later = NOW + dt.timedelta(minutes=1)
+    delivered = dataclasses.replace(
+        first, status=DeliveryStatus.DELIVERED, attempts=2, last_status_code=204,
+        last_error=None, last_attempt_at=later, delivered_at=later,
+    )  # fmt: skip
+    other = dataclasses.replace(first, notification_id="r1.5", first_attempt_at=later)
+
+    assert log.get_delivery("r1", "r1.2") is None
+    log.save_delivery(first)
+    assert log.get_delivery("r1", "r1.2") == first
+    log.save_delivery(delivered)
+    log.save_delivery(other)
+
+    assert log.get_delivery("r1", "r1.2") == delivered
+    assert log.deliveries("r1") == [delivered, other]  # by first attempt
+    assert log.deliveries("r2") == []
+
+
+def test_an_agency_channel_is_read_with_its_secret_and_an_unknown_agency_has_none(
+    backend: Backend,
+) -> None:
+    hooked = AgencyChannel("dinkes-cianjur", "https://dinkes.example/hook", None, "whsec_x")
+    mail_only = AgencyChannel("dpupr-cianjur", None, "dpupr@example.id", None)
+    backend.add_channel(hooked)
+    backend.add_channel(mail_only)
+
+    assert backend.notifications.agency_channel("dinkes-cianjur") == hooked
+    assert backend.notifications.agency_channel("dpupr-cianjur") == mail_only
+    assert backend.notifications.agency_channel("nobody") is None
