@@ -27,10 +27,10 @@ from google.cloud.pubsub_v1 import PublisherClient, SubscriberClient
 from shared import wiring
 from shared.config import settings
 from shared.domain.report import Region, State
-from shared.ports import OutboxMessage, PublishFailed
 from shared.topology import AGENCY_NOTIFICATIONS
 from shared.usecases.submit import submit_report
 from tests.builders import a_draft, an_identity
+from tests.fakes import InMemoryPublisher
 from tools.stack import Emulators
 
 SOURCE = "functions/route/main.py"
@@ -289,12 +289,8 @@ def test_a_failed_notification_publish_answers_5xx_and_the_redelivery_sends_it(
     report_id = submit()
     (message,) = pull("route", expect=1)
 
-    class Down:
-        def publish(self, message: OutboxMessage) -> None:
-            raise PublishFailed("bus unavailable")
-
     real = wiring.route_ports()
-    bus_down = dataclasses.replace(real, publisher=Down())
+    bus_down = dataclasses.replace(real, publisher=InMemoryPublisher(fail=True))
     monkeypatch.setattr(wiring, "route_ports", lambda: bus_down)
     assert deliver(app, message) >= 500
     assert report_doc(db, report_id)["state"] == "dispositioned"  # committed
