@@ -2,8 +2,12 @@
 
 Cloud Functions uploads one folder and installs its ``requirements.txt``; a path
 dependency on ``../shared`` does not work there. So each bundle is the function's own
-folder (``main.py``, ``requirements.txt``) with ``shared/`` copied beside it, Python
-and data alike (templates, reference TOML/JSON), less caches and tests.
+folder (``main.py``) with ``shared/`` copied beside it, Python and data alike
+(templates, reference TOML/JSON), less caches and tests, and a ``requirements.txt``
+written from pyproject.toml's runtime dependencies. Every function gets all of them:
+the composition root (shared/wiring.py) can build every adapter, so a shorter list per
+function would be a guess kept in step by hand; an installed library that is never
+imported costs nothing at a cold start.
 
 The zip is deterministic (sorted entries, fixed timestamps and permissions), so its
 md5 changes only when the code does: Terraform names the uploaded object
@@ -25,6 +29,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tools.deps import requirements
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 SHARED_DIR = REPO_ROOT / "shared"
@@ -37,10 +43,12 @@ EXCLUDED_DIRS = frozenset(
 )
 EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".swp", "~")
 EXCLUDED_NAMES = frozenset({".DS_Store"})
+REQUIREMENTS = "requirements.txt"
 
 
 class BundleError(Exception):
-    """A function folder that cannot be bundled (missing, or without main.py)."""
+    """A function folder that cannot be bundled (missing, without main.py, or with a
+    requirements.txt of its own)."""
 
 
 @dataclass(frozen=True)
@@ -74,12 +82,16 @@ def _walk(root: Path) -> Iterator[Path]:
 
 
 def bundle_sources(name: str, *, functions_dir: Path = FUNCTIONS_DIR) -> dict[str, Path]:
-    """What goes into the bundle of ``name``: bundle path -> source file."""
+    """The files copied into the bundle of ``name``: bundle path -> source file
+    (``build`` writes the requirements.txt beside them)."""
     source = functions_dir / name
     if not (source / "main.py").is_file():
         raise BundleError(f"{source}: no main.py, not a function")
-    if not (source / "requirements.txt").is_file():
-        raise BundleError(f"{source}: no requirements.txt (Cloud Functions installs from it)")
+    if (source / REQUIREMENTS).exists():
+        raise BundleError(
+            f"{source / REQUIREMENTS}: the deployed requirements are written from "
+            "pyproject.toml's dependencies; add the library there instead"
+        )
     files: dict[str, Path] = {}
     for relative in _walk(source):
         files[relative.as_posix()] = source / relative
@@ -88,32 +100,45 @@ def bundle_sources(name: str, *, functions_dir: Path = FUNCTIONS_DIR) -> dict[st
     return dict(sorted(files.items()))
 
 
-def write_zip(zip_path: Path, files: Iterable[tuple[str, Path]]) -> str:
+def deployed_requirements() -> bytes:
+    """The bundle's requirements.txt: pyproject.toml's runtime dependencies."""
+    lines = [
+        "# Written by tools/bundle.py from pyproject.toml's dependencies.",
+        *requirements(dev=False),
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def write_zip(zip_path: Path, files: Iterable[tuple[str, bytes]]) -> str:
     """Write a zip whose bytes depend only on the names and contents; return its md5."""
     zip_path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(zip_path, "w") as archive:
-        for arcname, source in sorted(files):
+        for arcname, content in sorted(files):
             info = zipfile.ZipInfo(arcname, date_time=ZIP_EPOCH)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = (0o100644 & 0xFFFF) << 16  # a regular file, rw-r--r--
             info.create_system = 3  # Unix, whatever system builds it
-            archive.writestr(info, source.read_bytes(), compresslevel=9)
+            archive.writestr(info, content, compresslevel=9)
     return hashlib.md5(zip_path.read_bytes(), usedforsecurity=False).hexdigest()
 
 
 def build(name: str, *, out_dir: Path = BUILD_DIR, functions_dir: Path = FUNCTIONS_DIR) -> Bundle:
     """Make ``out_dir/<name>/`` (replaced entirely) and ``out_dir/<name>.zip``."""
-    files = bundle_sources(name, functions_dir=functions_dir)
+    contents = {
+        arcname: source.read_bytes()
+        for arcname, source in bundle_sources(name, functions_dir=functions_dir).items()
+    }
+    contents[REQUIREMENTS] = deployed_requirements()
     directory = out_dir / name
     if directory.exists():
         shutil.rmtree(directory)
-    for arcname, source in files.items():
+    for arcname, content in contents.items():
         target = directory / arcname
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        target.write_bytes(content)
     zip_path = out_dir / f"{name}.zip"
-    md5 = write_zip(zip_path, files.items())
-    return Bundle(name, directory, zip_path, md5, tuple(files))
+    md5 = write_zip(zip_path, contents.items())
+    return Bundle(name, directory, zip_path, md5, tuple(sorted(contents)))
 
 
 def main(argv: list[str]) -> int:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tools import bundle
+from tools.deps import requirements
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -112,9 +113,21 @@ def test_every_data_file_under_shared_is_bundled(submit_bundle: bundle.Bundle) -
     assert data <= set(submit_bundle.files)
 
 
-def test_requirements_come_from_the_functions_own_file(submit_bundle: bundle.Bundle) -> None:
-    own = (REPO_ROOT / "functions" / "submit" / "requirements.txt").read_bytes()
-    assert (submit_bundle.directory / "requirements.txt").read_bytes() == own
+def test_the_requirements_are_the_projects_runtime_dependencies(
+    submit_bundle: bundle.Bundle,
+) -> None:
+    text = (submit_bundle.directory / "requirements.txt").read_text()
+    listed = [line for line in text.splitlines() if line and not line.startswith("#")]
+    assert listed == requirements(dev=False)
+    assert "pytest" not in text  # nothing from the dev extras
+
+
+def test_a_function_with_a_requirements_file_of_its_own_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "functions" / "demo").mkdir(parents=True)
+    (tmp_path / "functions" / "demo" / "main.py").write_text("def demo(request):\n    return ''\n")
+    (tmp_path / "functions" / "demo" / "requirements.txt").write_text("requests\n")
+    with pytest.raises(bundle.BundleError, match=r"pyproject\.toml"):
+        bundle.build("demo", out_dir=tmp_path / "build", functions_dir=tmp_path / "functions")
 
 
 def test_caches_and_tests_stay_out(tmp_path: Path) -> None:
@@ -122,7 +135,6 @@ def test_caches_and_tests_stay_out(tmp_path: Path) -> None:
     (functions / "demo" / "__pycache__").mkdir(parents=True)
     (functions / "demo" / "tests").mkdir()
     (functions / "demo" / "main.py").write_text("def demo(request):\n    return 'ok'\n")
-    (functions / "demo" / "requirements.txt").write_text("functions-framework\n")
     (functions / "demo" / "__pycache__" / "main.cpython-312.pyc").write_bytes(b"\0")
     (functions / "demo" / "tests" / "test_demo.py").write_text("")
     (functions / "demo" / "test_main.py").write_text("")
@@ -150,7 +162,6 @@ def test_a_changed_file_changes_the_md5_and_only_then(tmp_path: Path) -> None:
     functions = tmp_path / "functions"
     (functions / "demo").mkdir(parents=True)
     (functions / "demo" / "main.py").write_text("def demo(request):\n    return 'ok'\n")
-    (functions / "demo" / "requirements.txt").write_text("functions-framework\n")
     first = bundle.build("demo", out_dir=tmp_path / "a", functions_dir=functions)
     os.utime(functions / "demo" / "main.py", (0, 0))  # touched, not changed
     touched = bundle.build("demo", out_dir=tmp_path / "b", functions_dir=functions)
