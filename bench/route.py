@@ -204,8 +204,7 @@ def run() -> dict[str, Any]:
     from google.cloud.pubsub_v1 import PublisherClient, SubscriberClient
 
     from shared import topology, wiring
-    from shared.config import settings
-    from shared.usecases.route import SubmittedMessage, bundled_tables, route_report
+    from shared.usecases.route import SubmittedMessage, route_report
     from tools.stack import wait_until_answering
 
     notify_available = (REPO_ROOT / "functions" / "notify" / "main.py").is_file() and any(
@@ -305,14 +304,7 @@ def run() -> dict[str, Any]:
         for message in cost_messages:
             report_id = str(message.data["report_id"])
             one = time.perf_counter()
-            route_report(
-                SubmittedMessage(report_id, message.id, 1),
-                store=store,
-                publisher=wiring.publisher(),
-                clock=wiring.clock(),
-                settings=settings(),
-                tables=bundled_tables(),
-            )
+            route_report(SubmittedMessage(report_id, message.id, 1), wiring.route_ports())
             samples_ms.append((time.perf_counter() - one) * 1000)
         cost = store.stats.since(before)
         db.close()
