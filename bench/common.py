@@ -89,19 +89,9 @@ def import_time_ms(statement: str, runs: int = 7) -> float:
 
 def sample_draft() -> Any:
     """A Cianjur road complaint, the report every benchmark files."""
-    from shared.domain.report import Region, ReportDraft, ReportType
+    from tests.builders import a_draft
 
-    return ReportDraft(
-        ReportType.COMPLAINT,
-        "Jalan berlubang di depan pasar",
-        "Lubang besar di depan pasar membahayakan pengendara motor setiap malam.",
-        "infrastruktur.jalan",
-        Region("32", "32.03"),
-        None,
-        None,
-        False,
-        False,
-    )
+    return a_draft()
 
 
 def write_results(name: str, figures: dict[str, Any]) -> Path:

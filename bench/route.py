@@ -93,43 +93,28 @@ class WebhookReceiver:
 
 
 def _draft(i: int) -> Any:
-    from shared.domain.report import Region, ReportDraft, ReportType
+    from shared.domain.report import Region, ReportType
+    from tests.builders import a_draft
 
     # A realistic mix: mostly rules, some named agencies, some left to the classifier.
     if i % 10 < 7:
-        return ReportDraft(
-            ReportType.COMPLAINT,
-            "Jalan berlubang",
-            "Lubang besar di jalan desa, aspal rusak.",
-            "infrastruktur.jalan",
-            Region("32", "32.03"),
-            None,
-            None,
-            False,
-            False,
-        )
+        return a_draft(category="infrastruktur.jalan", region=Region("32", "32.03"))
     if i % 10 < 9:
-        return ReportDraft(
-            ReportType.ASPIRATION,
-            "Usul",
-            "Mohon jadwal imunisasi diumumkan.",
-            "kesehatan",
-            Region("32", "32.03"),
-            None,
-            "dinkes-cianjur",
-            False,
-            True,
+        return a_draft(
+            type=ReportType.ASPIRATION,
+            title="Usul",
+            description="Mohon jadwal imunisasi diumumkan.",
+            category="kesehatan",
+            region=Region("32", "32.03"),
+            target_agency_id="dinkes-cianjur",
+            confidential=True,
         )
-    return ReportDraft(
-        ReportType.COMPLAINT,
-        "Puskesmas tanpa dokter",
-        "Di puskesmas tidak ada dokter, obat habis, bidan juga tidak ada.",
-        "kesehatan",
-        Region("32", "32.04"),
-        None,
-        None,
-        True,
-        False,
+    return a_draft(
+        title="Puskesmas tanpa dokter",
+        description="Di puskesmas tidak ada dokter, obat habis, bidan juga tidak ada.",
+        category="kesehatan",
+        region=Region("32", "32.04"),
+        anonymous=True,
     )
 
 
