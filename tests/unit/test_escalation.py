@@ -35,9 +35,7 @@ from shared.domain.report import (
     Actor,
     Command,
     DeadlinePolicy,
-    Region,
     Report,
-    ReportDraft,
     ReportType,
     Role,
     State,
@@ -46,6 +44,7 @@ from shared.domain.report import (
     legal_actions,
     submit,
 )
+from tests.builders import a_draft
 
 CAL = WorkingCalendar()
 POLICY = DeadlinePolicy()
@@ -59,22 +58,8 @@ def at(day: dt.date, hour: int = 10) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), tzinfo=CAL.tz)
 
 
-def a_draft(report_type: ReportType = ReportType.COMPLAINT) -> ReportDraft:
-    return ReportDraft(
-        type=report_type,
-        title="Jalan berlubang di depan pasar",
-        description="Lubang besar di depan pasar membahayakan pengendara motor.",
-        category="infrastruktur.jalan",
-        region=Region("32", "32.03"),
-        incident_date=None,
-        target_agency_id=None,
-        anonymous=False,
-        confidential=False,
-    )
-
-
 def submitted(day: dt.date, report_type: ReportType = ReportType.COMPLAINT) -> Report:
-    report, _ = submit(a_draft(report_type), "r1", "K7M-2XQ-9RJ", at(day), CAL, POLICY)
+    report, _ = submit(a_draft(type=report_type), "r1", "K7M-2XQ-9RJ", at(day), CAL, POLICY)
     return report
 
 

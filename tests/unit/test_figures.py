@@ -47,7 +47,6 @@ from shared.domain.report import (
     DeadlinePolicy,
     Region,
     Report,
-    ReportDraft,
     ReportType,
     Role,
     State,
@@ -57,6 +56,7 @@ from shared.domain.report import (
     submit,
 )
 from shared.domain.routing import rule_tallies
+from tests.builders import a_draft
 
 pytestmark = pytest.mark.unit
 
@@ -137,16 +137,8 @@ class World:
         region: Region = CIANJUR,
         confidential: bool = False,
     ) -> None:
-        draft = ReportDraft(
-            type=type,
-            title=f"Laporan {name}",
-            description="Uraian laporan yang cukup panjang untuk diterima formulir.",
-            category="infrastruktur.jalan",
-            region=region,
-            incident_date=None,
-            target_agency_id=None,
-            anonymous=False,
-            confidential=confidential,
+        draft = a_draft(
+            type=type, title=f"Laporan {name}", region=region, confidential=confidential
         )
         report, event = submit(draft, name, f"CODE-{name}", moment, CAL, POLICY)
         self.reports[name] = report

@@ -22,9 +22,7 @@ from shared.domain.report import (
     IllegalTransition,
     InvalidCommand,
     NotPermitted,
-    Region,
     Report,
-    ReportDraft,
     ReportType,
     Role,
     State,
@@ -33,6 +31,7 @@ from shared.domain.report import (
     legal_actions,
     submit,
 )
+from tests.builders import a_draft
 
 CAL = WorkingCalendar()
 POLICY = DeadlinePolicy()
@@ -48,23 +47,8 @@ def days(n: int) -> dt.timedelta:
     return dt.timedelta(days=n)
 
 
-def draft(**changes: object) -> ReportDraft:
-    base = ReportDraft(
-        type=ReportType.COMPLAINT,
-        title="Jalan berlubang di Jalan Raya Cianjur",
-        description="Lubang besar di depan pasar membahayakan pengendara motor setiap malam.",
-        category="infrastruktur.jalan",
-        region=Region("32", "32.03"),
-        incident_date=dt.date(2026, 12, 1),
-        target_agency_id=None,
-        anonymous=False,
-        confidential=False,
-    )
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
-
-
-def new_report(at: dt.datetime = MONDAY, **changes: object) -> Report:
-    report, _ = submit(draft(**changes), "r1", "K7M-2XQ-9RJ", at, CAL, POLICY)
+def new_report(at: dt.datetime = MONDAY, type: ReportType = ReportType.COMPLAINT) -> Report:
+    report, _ = submit(a_draft(type=type), "r1", "K7M-2XQ-9RJ", at, CAL, POLICY)
     return report
 
 
@@ -179,7 +163,7 @@ def test_terminal_states_allow_nothing_but_a_rating() -> None:
 
 def test_a_citizen_cannot_submit_a_supervisory_complaint() -> None:
     with pytest.raises(InvalidCommand):
-        submit(draft(type=ReportType.SUPERVISORY_COMPLAINT), "r", "c", MONDAY, CAL, POLICY)
+        submit(a_draft(type=ReportType.SUPERVISORY_COMPLAINT), "r", "c", MONDAY, CAL, POLICY)
 
 
 @pytest.mark.parametrize(
@@ -295,7 +279,7 @@ def test_events_are_immutable() -> None:
 
 
 def test_a_submission_starts_the_verification_clock_and_no_resolution_clock() -> None:
-    report, event = submit(draft(), "r1", "K7M-2XQ-9RJ", MONDAY, CAL, POLICY)
+    report, event = submit(a_draft(), "r1", "K7M-2XQ-9RJ", MONDAY, CAL, POLICY)
     assert report.state is State.SUBMITTED and event.seq == 1 and event.from_state is None
     assert report.verify_started_at == MONDAY
     assert report.verify_due == D(2026, 12, 10)  # Thursday: 3 working days
