@@ -10,6 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from cloudevents.http import CloudEvent
+from flask import Request, Response
+from werkzeug.test import EnvironBuilder
 
 from shared.logging import (
     SOURCE_KEY,
@@ -186,37 +189,35 @@ def test_traced_binds_for_the_block_with_the_configured_project(
     assert current_trace() is None
 
 
-class _Headers(dict[str, str]):
-    pass
-
-
-class _Request:
-    def __init__(self, **headers: str) -> None:
-        self.headers = _Headers(headers)
+def request(**headers: str) -> Request:
+    """A request built in memory, as functions-framework would hand it over."""
+    return Request(EnvironBuilder(headers=list(headers.items())).get_environ())
 
 
 def test_http_and_event_entries_run_the_handler_in_its_trace(root: logging.Logger) -> None:
     seen: list[str | None] = []
 
-    def remember(_: Any) -> Any:
+    def remember() -> None:
         trace = current_trace()
         seen.append(trace.trace.rsplit("/", 1)[-1] if trace else None)
-        return "answer"
 
-    def handler(request: Any) -> Any:
-        return remember(request)
+    def handler(request: Request) -> Response:
+        remember()
+        return Response("answer")
 
-    def on_event(event: Any) -> None:
-        remember(event)
+    def on_event(event: CloudEvent) -> None:
+        remember()
 
     http = http_entry(handler)
     event = event_entry(on_event)
 
     assert http.__name__ == "handler" and event.__name__ == "on_event"
-    assert http(_Request(traceparent=f"00-{TRACE_ID}-00f067aa0ba902b7-01")) == "answer"
-    http(_Request(**{"X-Cloud-Trace-Context": f"{TRACE_ID.replace('4', '5')}/1"}))
-    http(_Request())
-    event({"traceparent": f"00-{TRACE_ID}-00f067aa0ba902b7-01"})
+    answer = http(request(traceparent=f"00-{TRACE_ID}-00f067aa0ba902b7-01"))
+    assert answer.get_data(as_text=True) == "answer"
+    http(request(**{"X-Cloud-Trace-Context": f"{TRACE_ID.replace('4', '5')}/1"}))
+    http(request())
+    attributes = {"type": "t", "source": "s", "traceparent": f"00-{TRACE_ID}-00f067aa0ba902b7-01"}
+    event(CloudEvent(attributes, None))
     assert seen == [TRACE_ID, TRACE_ID.replace("4", "5"), None, TRACE_ID]
     assert current_trace() is None
     assert any(isinstance(h.formatter, CloudLoggingFormatter) for h in root.handlers)
