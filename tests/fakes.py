@@ -14,7 +14,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from google.api_core.exceptions import AlreadyExists
 
@@ -40,6 +40,18 @@ from shared.ports import (
     SendResult,
     TrackingCodeTaken,
 )
+
+if TYPE_CHECKING:
+    from shared.ports import (
+        AgencyChannels,
+        ApiKeyStore,
+        DeliveryLog,
+        InboxStore,
+        OutboxStore,
+        Publisher,
+        RouteStore,
+        WebhookSender,
+    )
 
 # --- the report store (ReportStore, RouteStore, OutboxStore) ---------------------------
 
@@ -266,3 +278,15 @@ class InMemoryWebhookSender:
         body = encode_body(payload)
         self.sent.append({"url": url, "id": message_id, "body": body, "secret": secret})
         return self.results.pop(0) if self.results else SendResult(SendOutcome.DELIVERED, 204)
+
+
+if TYPE_CHECKING:  # mypy holds each fake to the ports it stands in for
+    _report_store: RouteStore = InMemoryReportStore()
+    _outbox_store: OutboxStore = InMemoryReportStore()
+    _publisher: Publisher = InMemoryPublisher()
+    _api_keys: ApiKeyStore = InMemoryAgencyStore()
+    _inbox: InboxStore = InMemoryAgencyStore()
+    _unfiltered: InboxStore = UnfilteredInbox()
+    _deliveries: DeliveryLog = InMemoryNotificationStore()
+    _channels: AgencyChannels = InMemoryNotificationStore()
+    _sender: WebhookSender = InMemoryWebhookSender()
