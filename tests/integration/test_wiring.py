@@ -47,10 +47,15 @@ def test_every_bundle_shares_the_instances_stores_and_reset_forgets_them(fresh: 
     notify = wiring.notify_ports()
 
     store = wiring.report_store()
-    assert agency.store is route.store is sweep.store is notify.store is store
-    assert agency.publisher is route.publisher is sweep.publisher is wiring.publisher()
-    assert agency.keys is agency.inbox is wiring.agency_store()
-    assert notify.deliveries is notify.channels is wiring.notification_store()
+    bus, agencies, notifications = (
+        wiring.publisher(),
+        wiring.agency_store(),
+        wiring.notification_store(),
+    )
+    assert all(made is store for made in (agency.store, route.store, sweep.store, notify.store))
+    assert all(made is bus for made in (agency.publisher, route.publisher, sweep.publisher))
+    assert agency.keys is agencies and agency.inbox is agencies
+    assert notify.deliveries is notifications and notify.channels is notifications
     # One count of Firestore operations per instance: the agency store shares it.
     assert wiring.agency_store().stats is store.stats
     assert agency.reference is wiring.reference()
