@@ -97,11 +97,9 @@ def run() -> dict[str, Any]:
     import functions_framework
 
     from shared import wiring
-    from shared.web import agency_app
 
     announce("agency", f"an agency admin's calls over {REPORTS} dispositioned reports")
     with logs_to_file("agency"), emulated_environment():
-        agency_app.reset()
         key, ids = _setup(REPORTS)
         app = functions_framework.create_app(target="agency", source="functions/agency/main.py")
         client = app.test_client()
@@ -137,7 +135,6 @@ def run() -> dict[str, Any]:
             "report_detail": _figure(client, stats, [detail(i) for i in ids[:CALLS]]),
             "follow_up": _figure(client, stats, [follow_up(i) for i in ids[:CALLS]]),
         }
-        agency_app.reset()
     write_results("agency", figures)
     _print_figures(figures)
     return figures
