@@ -14,7 +14,7 @@ happen to it, and these functions only read it:
 
 They read the report's fields rather than its state so that the lifecycle
 (shared/domain/report.py) can call them inside every transition to keep
-``next_due_on`` current, without the two modules importing each other.
+``next_due_on`` current: this module needs the lifecycle's types only for type checking.
 """
 
 from __future__ import annotations

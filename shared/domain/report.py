@@ -369,12 +369,15 @@ def _resolve_clock(
     }
 
 
-def _with_clock_current(
+def with_current_clocks(
     report: Report, calendar: WorkingCalendar, policy: DeadlinePolicy
 ) -> Report:
-    """``clock_due`` and ``next_due_on`` as the report's state and dates now say: the
-    verification clock runs in ``submitted``, the resolution clock while an agency holds
-    the report unresolved, none on hold, resolved or terminal."""
+    """The report with ``clock_due`` and ``next_due_on`` as its state, dates and the
+    policy now say: the verification clock runs in ``submitted``, the resolution clock
+    while an agency holds the report unresolved, none on hold, resolved or terminal.
+
+    Every transition ends here; a job that finds a report whose ``next_due_on`` no
+    longer holds (the tiers were reconfigured) stores what this returns."""
     clock_due: dt.date | None = None
     if report.state is State.SUBMITTED:
         clock_due = report.verify_due
@@ -414,7 +417,7 @@ def submit(
         from_state=None,
         to_state=State.SUBMITTED,
     )
-    return _with_clock_current(report, calendar, policy), event
+    return with_current_clocks(report, calendar, policy), event
 
 
 def _require(condition: object, message: str) -> None:
@@ -605,7 +608,7 @@ def apply(
         data=MappingProxyType(data),
     )
     after = dataclasses.replace(report, **changes)  # type: ignore[arg-type]
-    return _with_clock_current(after, calendar, policy), event
+    return with_current_clocks(after, calendar, policy), event
 
 
 def legal_actions(state: State) -> frozenset[Action]:

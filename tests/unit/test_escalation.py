@@ -43,6 +43,7 @@ from shared.domain.report import (
     is_overdue,
     legal_actions,
     submit,
+    with_current_clocks,
 )
 from tests.builders import a_draft
 
@@ -285,6 +286,14 @@ def test_next_due_on_is_the_earliest_pending_moment() -> None:
     assert report.next_due_on == D(2026, 12, 28) == next_due_on(report, CAL, POLICY)
     no_tiers = dataclasses.replace(POLICY, tiers=())
     assert next_due_on(report, CAL, no_tiers) is None
+
+
+def test_a_report_is_brought_up_to_date_with_reconfigured_tiers() -> None:
+    report = dispositioned(D(2026, 12, 7))
+    only_late = dataclasses.replace(POLICY, tiers=DEFAULT_TIERS[2:3])  # "national"
+    current = with_current_clocks(report, CAL, only_late)
+    assert current.next_due_on == D(2027, 1, 7) and report.next_due_on == D(2026, 12, 28)
+    assert dataclasses.replace(current, next_due_on=report.next_due_on) == report
 
 
 # --- the tiers as configuration -------------------------------------------------------
