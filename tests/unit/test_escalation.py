@@ -416,7 +416,7 @@ def _something_due(report: Report, day: dt.date) -> bool:
 
 
 def _check_invariants(report: Report, today: dt.date) -> None:
-    clock_states = {State.SUBMITTED: report.verify_due}
+    clock_states: dict[State, dt.date | None] = {State.SUBMITTED: report.verify_due}
     clock_states |= {s: report.resolve_due for s in (State.DISPOSITIONED, State.IN_PROGRESS)}
     assert report.clock_due == clock_states.get(report.state)
     assert (report.auto_close_due is not None) == (report.state is State.RESOLVED)
