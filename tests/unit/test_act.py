@@ -12,8 +12,10 @@ from shared.domain.report import (
     Actor,
     Command,
     IllegalTransition,
+    Report,
     Role,
     State,
+    TimelineEvent,
 )
 from shared.ports import FixedClock, OutboxMessage, ReportNotFound
 from shared.usecases.act import act
@@ -45,7 +47,7 @@ def test_an_action_commits_the_report_its_event_and_its_outbox_once() -> None:
     report_id = stored_report(store)
     commits = store.commits
 
-    def emit(report, event):  # type: ignore[no-untyped-def]
+    def emit(report: Report, event: TimelineEvent) -> tuple[OutboxMessage, ...]:
         return (
             OutboxMessage(f"{report.id}.{event.seq}", "agency-notifications", {}, {}, CLOCK.now()),
         )
@@ -136,7 +138,7 @@ def test_a_guard_can_refuse_before_the_lifecycle() -> None:
     class NotYours(Exception):
         pass
 
-    def guard(report):  # type: ignore[no-untyped-def]
+    def guard(report: Report) -> None:
         raise NotYours
 
     with pytest.raises(NotYours):

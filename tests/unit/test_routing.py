@@ -7,6 +7,7 @@ import dataclasses
 from shared.domain.routing import (
     KeywordProfile,
     Method,
+    Routing,
     RoutingFacts,
     Rule,
     classify,
@@ -35,7 +36,7 @@ FACTS = RoutingFacts(
 )
 
 
-def routed(facts: RoutingFacts, threshold: float = 0.75):  # type: ignore[no-untyped-def]
+def routed(facts: RoutingFacts, threshold: float = 0.75) -> Routing:
     return route(
         facts,
         rules=RULES,
