@@ -11,9 +11,11 @@ Pure: no I/O, no clock. Three parts, used by three callers:
    while no agency does; ``shard`` spreads one busy scope over a few documents. So every
    figure comes from summed counters, never from reading reports.
 2. :func:`compute_figures` — the figures per agency (its own and its subtree), per region
-   and nationally, for the day and cumulatively, from the day's summed counters and the
-   previous day's cumulative counters (:func:`add_counts`) plus ``overdue_now`` (a snapshot
-   the report job counts with aggregation queries). The agency tree is a plain mapping.
+   and nationally, for the day, the month to date and cumulatively, from the day's summed
+   counters and the previous day's month and cumulative counters (:func:`add_counts`,
+   :func:`month_to_date`) plus ``overdue_now`` (a snapshot the report job counts with
+   aggregation queries). The agency tree is a plain mapping. :func:`extend_trend` carries
+   the 90-day trend of received against closed from one day to the next.
 3. :data:`DEFINITIONS`, :data:`NOTES` and :func:`open_data_columns` — what each figure
    means, Bahasa Indonesia first, and the open data schema, published with the numbers.
 
@@ -53,13 +55,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
+import json
 import zlib
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from shared.domain.calendar import WorkingCalendar
 from shared.domain.escalation import ClockKind
-from shared.domain.report import Action, DeadlinePolicy, Report, State, TimelineEvent
+from shared.domain.report import Action, DeadlinePolicy, Region, Report, State, TimelineEvent
 
 # --- counter fields --------------------------------------------------------------------
 
@@ -97,8 +102,9 @@ def unrouted_scope(region_code: str) -> str:
     return UNROUTED + region_code
 
 
-def _region_of(report: Report) -> str:
-    return report.region.regency_code or report.region.province_code
+def scope_for(agency_id: str | None, region: Region) -> str:
+    """The scope of a report held by ``agency_id`` (None: by no agency) in ``region``."""
+    return agency_id or unrouted_scope(region.regency_code or region.province_code)
 
 
 @dataclass(frozen=True)
@@ -128,7 +134,14 @@ class CounterKey:
 
 def day_id_range(day: dt.date) -> tuple[str, str]:
     """Document ids ``start <= id < end`` of ``day``'s counter documents."""
-    return f"{day.isoformat()}_", f"{day.isoformat()}`"  # "`" sorts right after "_"
+    return days_id_range(day, day)
+
+
+def days_id_range(first: dt.date | None, last: dt.date) -> tuple[str, str]:
+    """Document ids ``start <= id < end`` of the counter documents of the days ``first``
+    to ``last`` (``first`` None: from the very first): still one id range."""
+    start = f"{first.isoformat()}_" if first is not None else ""
+    return start, f"{last.isoformat()}`"  # "`" sorts right after "_"
 
 
 def shard_of(report_id: str, seq: int, shards: int) -> int:
@@ -173,7 +186,7 @@ def figure_tallies(
 def scope_of(report: Report) -> str:
     """Whose figures the report counts in now: its agency's, or its region's while no
     agency holds it (so "overdue now" can be counted by the same scopes)."""
-    return report.agency_id or unrouted_scope(_region_of(report))
+    return scope_for(report.agency_id, report.region)
 
 
 def _overdue_fired(report: Report, overdue_tiers: frozenset[str]) -> bool:
@@ -267,12 +280,18 @@ def sum_counter_documents(
 ) -> dict[str, dict[str, int]]:
     """One day's counts per scope from its counter documents ``(doc id, data)``: shards
     summed, other days and non-counter fields (the adapter's ``key``) ignored."""
-    counts: dict[str, dict[str, int]] = {}
+    return counts_by_day(documents).get(day, {})
+
+
+def counts_by_day(
+    documents: Iterable[tuple[str, Mapping[str, object]]],
+) -> dict[dt.date, dict[str, dict[str, int]]]:
+    """Counts per day and scope from counter documents ``(doc id, data)`` of any days
+    (one :func:`days_id_range`): shards summed, non-counter fields ignored."""
+    counts: dict[dt.date, dict[str, dict[str, int]]] = {}
     for doc_id, data in documents:
         key = CounterKey.parse(doc_id)
-        if key.day != day:
-            continue
-        into = counts.setdefault(key.scope, {})
+        into = counts.setdefault(key.day, {}).setdefault(key.scope, {})
         for name, value in data.items():
             if isinstance(value, int) and not isinstance(value, bool):
                 into[name] = into.get(name, 0) + value
@@ -426,6 +445,7 @@ class AgencyTree:
 @dataclass(frozen=True)
 class ScopeFigures:
     day: Figures
+    month: Figures  # the calendar month up to and including the day
     cumulative: Figures
     overdue_now: int  # reports whose current clock had run out at the end of the day
 
@@ -450,12 +470,14 @@ def compute_figures(
     cumulative_counts: ScopeCounts,
     overdue_now: Mapping[str, int],
     tree: AgencyTree,
+    *,
+    month_counts: ScopeCounts,
 ) -> DailyFigures:
-    """Every published figure for ``day``. ``day_counts`` and ``cumulative_counts`` are per
-    scope (agency id or ``unrouted:<region>``), as :func:`sum_counter_documents` and
-    :func:`add_counts` give them; ``overdue_now`` is per scope too. Every agency of the
-    tree is listed, with zeros when nothing happened to it."""
-    scopes = set(day_counts) | set(cumulative_counts) | set(overdue_now)
+    """Every published figure for ``day``. ``day_counts``, ``month_counts`` (the month to
+    date) and ``cumulative_counts`` are per scope (agency id or ``unrouted:<region>``), as
+    :func:`sum_counter_documents` and :func:`add_counts` give them; ``overdue_now`` is per
+    scope too. Every agency of the tree is listed, with zeros when nothing happened to it."""
+    scopes = set(day_counts) | set(month_counts) | set(cumulative_counts) | set(overdue_now)
     agencies = sorted((set(tree.parent) | set(tree.region) | scopes) - _unrouted(scopes))
     subtree: dict[str, set[str]] = {agency: set() for agency in agencies}
     for agency in agencies:
@@ -468,11 +490,13 @@ def compute_figures(
             in_region.setdefault(region, set()).add(scope)
 
     def figures_of(members: Collection[str], *, agency: bool) -> ScopeFigures:
+        def period(counts: ScopeCounts) -> Figures:
+            return figures_from_counts(_merge(counts.get(m, {}) for m in members), agency=agency)
+
         return ScopeFigures(
-            day=figures_from_counts(_merge(day_counts.get(m, {}) for m in members), agency=agency),
-            cumulative=figures_from_counts(
-                _merge(cumulative_counts.get(m, {}) for m in members), agency=agency
-            ),
+            day=period(day_counts),
+            month=period(month_counts),
+            cumulative=period(cumulative_counts),
             overdue_now=sum(overdue_now.get(m, 0) for m in members),
         )
 
@@ -502,6 +526,52 @@ def figures_json(figures: DailyFigures) -> dict[str, object]:
 
 def _unrouted(scopes: Iterable[str]) -> set[str]:
     return {scope for scope in scopes if scope.startswith(UNROUTED)}
+
+
+def month_to_date(
+    day: dt.date,
+    previous: tuple[dt.date, ScopeCounts] | None,
+    since_previous: Mapping[dt.date, ScopeCounts],
+) -> dict[str, dict[str, int]]:
+    """The counts of ``day``'s month up to ``day``: the month to date of a ``previous``
+    day (its date, its month-to-date counts) when it is in the same month, plus the
+    counts of each day after it (``since_previous``, by day; days outside the month
+    ignored). Without a previous day, ``since_previous`` must hold the whole month."""
+    start = day.replace(day=1)
+    carried = previous[1] if previous is not None and previous[0] >= start else {}
+    return add_counts(
+        carried, *(counts for d, counts in since_previous.items() if start <= d <= day)
+    )
+
+
+# --- the trend: received against closed, day by day -------------------------------------
+
+TREND_DAYS = 90
+
+TrendPoint = dict[str, str | int]  # {"day": "YYYY-MM-DD", "received": n, "closed": n}
+
+
+def trend_point(day: dt.date, figures: Figures) -> TrendPoint:
+    return {"day": day.isoformat(), "received": figures.received, "closed": figures.closed}
+
+
+def extend_trend(
+    day: dt.date, previous: Iterable[Mapping[str, Any]], points: Iterable[TrendPoint]
+) -> list[TrendPoint]:
+    """The :data:`TREND_DAYS` days ending at ``day``, oldest first, one point each: a
+    point of ``points`` (the days computed now) over one of ``previous`` (a stored trend),
+    zeros for a day neither has."""
+    by_day: dict[str, TrendPoint] = {}
+    for point in (*previous, *points):
+        by_day[str(point["day"])] = {
+            "day": str(point["day"]),
+            "received": int(point.get("received", 0)),
+            "closed": int(point.get("closed", 0)),
+        }
+    days = (day - dt.timedelta(days=back) for back in range(TREND_DAYS - 1, -1, -1))
+    return [
+        by_day.get(d.isoformat(), {"day": d.isoformat(), "received": 0, "closed": 0}) for d in days
+    ]
 
 
 @dataclass(frozen=True)
@@ -797,6 +867,17 @@ NOTES: tuple[Text, ...] = (
 )
 
 
+def definitions_version() -> str:
+    """A short fingerprint of :data:`DEFINITIONS` and :data:`NOTES`, stored with each day's
+    figures: when a definition's wording changes, so does the version the figures name."""
+    text = json.dumps(
+        [dataclasses.asdict(d) for d in DEFINITIONS] + [dataclasses.asdict(n) for n in NOTES],
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
 # --- the open data schema ---------------------------------------------------------------
 
 
@@ -816,8 +897,8 @@ _BASE_COLUMNS: tuple[Column, ...] = (
     _c(
         "period",
         "string",
-        "day: hari itu; cumulative: sampai hari itu",
-        "day: that day; cumulative: up to that day",
+        "day: hari itu; month: bulan itu sampai hari itu; cumulative: sampai hari itu",
+        "day: that day; month: that month up to that day; cumulative: up to that day",
     ),
     _c(
         "scope",
@@ -942,7 +1023,8 @@ def open_data_rows(figures: DailyFigures, tier_ids: Iterable[str]) -> list[dict[
         scoped += [("agency", agency, both.own), ("agency_subtree", agency, both.subtree)]
     rows: list[dict[str, Cell]] = []
     for scope, scope_id, one in scoped:
-        for period, values in (("day", one.day), ("cumulative", one.cumulative)):
+        periods = (("day", one.day), ("month", one.month), ("cumulative", one.cumulative))
+        for period, values in periods:
             row: dict[str, Cell] = {
                 "date": figures.day.isoformat(),
                 "period": period,

@@ -22,6 +22,7 @@ from shared.domain.calendar import WorkingCalendar
 from shared.domain.figures import (
     DEFINITIONS,
     NOTES,
+    TREND_DAYS,
     AgencyTree,
     CounterKey,
     DailyFigures,
@@ -29,13 +30,19 @@ from shared.domain.figures import (
     RuleFigures,
     add_counts,
     compute_figures,
+    counts_by_day,
     day_id_range,
+    days_id_range,
+    definitions_version,
+    extend_trend,
     figure_tallies,
     figures_json,
     median_from_histogram,
     misrouting_by_rule,
+    month_to_date,
     open_data_columns,
     open_data_rows,
+    scope_for,
     scope_of,
     shard_of,
     sum_counter_documents,
@@ -281,14 +288,17 @@ def world() -> World:
 
 
 def figures_on(world: World, day: dt.date) -> DailyFigures:
-    """As the report job computes them: yesterday's cumulative plus the day."""
+    """As the report job computes them: yesterday's cumulative plus the day (the story
+    lives in one month, so the month to date is the cumulative)."""
     cumulative: dict[str, dict[str, int]] = {}
     current = oct_(1)
     while current <= day:
         today = world.day_counts(current)
         cumulative = add_counts(cumulative, today)
         current += dt.timedelta(days=1)
-    return compute_figures(day, today, cumulative, world.overdue[day], TREE)
+    return compute_figures(
+        day, today, cumulative, world.overdue[day], TREE, month_counts=cumulative
+    )
 
 
 def test_the_story_went_as_told(world: World) -> None:
@@ -491,7 +501,9 @@ def test_cumulative_is_yesterdays_plus_today(world: World) -> None:
     # Chained day by day (one read of yesterday's document) or summed at once: the same.
     all_days = add_counts(*(world.day_counts(oct_(d)) for d in range(1, 31)))
     chained = figures_on(world, oct_(30))
-    direct = compute_figures(oct_(30), {}, all_days, world.overdue[oct_(30)], TREE)
+    direct = compute_figures(
+        oct_(30), {}, all_days, world.overdue[oct_(30)], TREE, month_counts=all_days
+    )
     assert chained.national.cumulative == direct.national.cumulative
     assert chained.regions.keys() == direct.regions.keys()
     for code, region in direct.regions.items():
@@ -683,6 +695,82 @@ def test_summing_ignores_other_days_and_non_counters() -> None:
         ("2026-10-06_dpupr-cianjur_0", {"resolved": 7}),
     ]
     assert sum_counter_documents(oct_(5), docs) == {A: {"resolved": 3, "reopened": 1}}
+    assert counts_by_day(docs) == {
+        oct_(5): {A: {"resolved": 3, "reopened": 1}},
+        oct_(6): {A: {"resolved": 7}},
+    }
+
+
+def test_a_run_of_days_is_one_id_range() -> None:
+    ids = [
+        CounterKey(oct_(day), scope, shard).doc_id
+        for day in (4, 5, 6, 7, 8)
+        for scope in (A, "unrouted:32.03", "z")
+        for shard in (0, 3)
+    ]
+    start, end = days_id_range(oct_(5), oct_(7))
+    assert {CounterKey.parse(i).day for i in ids if start <= i < end} == {
+        oct_(d) for d in (5, 6, 7)
+    }
+    start, end = days_id_range(None, oct_(7))
+    assert {CounterKey.parse(i).day for i in ids if start <= i < end} == {
+        oct_(d) for d in (4, 5, 6, 7)
+    }
+    assert days_id_range(oct_(5), oct_(5)) == day_id_range(oct_(5))
+
+
+def test_the_scope_of_a_held_and_an_unheld_report() -> None:
+    assert scope_for(A, CIANJUR) == A
+    assert scope_for(None, CIANJUR) == "unrouted:32.03"
+    assert scope_for(None, Region("32", None)) == "unrouted:32"
+
+
+def test_the_month_to_date_carries_the_same_month_only() -> None:
+    sep_30, oct_2 = dt.date(2026, 9, 30), oct_(2)
+    day_counts = {
+        sep_30: {A: {"received": 1}},
+        oct_(1): {A: {"received": 2}},
+        oct_2: {A: {"received": 4}, B: {"resolved": 1}},
+    }
+    # Yesterday was in the month: its month to date plus today.
+    assert month_to_date(oct_2, (oct_(1), {A: {"received": 2}}), {oct_2: day_counts[oct_2]}) == {
+        A: {"received": 6},
+        B: {"resolved": 1},
+    }
+    # The last stored day was in September: only October's days count.
+    missed = {day: day_counts[day] for day in (oct_(1), oct_2)}
+    assert month_to_date(oct_2, (sep_30, {A: {"received": 99}}), missed) == {
+        A: {"received": 6},
+        B: {"resolved": 1},
+    }
+    # No stored day: whatever is given, within the month.
+    assert month_to_date(oct_2, None, day_counts) == {A: {"received": 6}, B: {"resolved": 1}}
+
+
+def test_the_trend_keeps_ninety_days_and_fills_the_gaps() -> None:
+    previous = [{"day": "2026-10-01", "received": 3, "closed": 1}]
+    previous += [{"day": "2026-07-03", "received": 9, "closed": 9}]  # 91 days before Oct 2
+    computed = [{"day": "2026-10-02", "received": 2, "closed": 0}]
+
+    trend = extend_trend(oct_(2), previous, computed)
+
+    assert len(trend) == TREND_DAYS
+    assert trend[0]["day"] == "2026-07-05" and trend[-1]["day"] == "2026-10-02"
+    assert trend[-2:] == [
+        {"day": "2026-10-01", "received": 3, "closed": 1},
+        {"day": "2026-10-02", "received": 2, "closed": 0},
+    ]
+    assert sum(int(p["received"]) for p in trend) == 5  # the rest are zeros
+    # A point computed now wins over the stored one of the same day (a re-run).
+    again = extend_trend(oct_(2), trend, [{"day": "2026-10-02", "received": 5, "closed": 1}])
+    assert again[-1] == {"day": "2026-10-02", "received": 5, "closed": 1}
+    assert again[:-1] == trend[:-1]
+
+
+def test_the_definitions_version_follows_the_wording() -> None:
+    version = definitions_version()
+    assert len(version) == 12 and version == definitions_version()
+    assert all(c in "0123456789abcdef" for c in version)
 
 
 # --- medians from histograms ------------------------------------------------------------
@@ -762,8 +850,9 @@ def test_open_data_rows_follow_the_schema(world: World) -> None:
     names = [column.name for column in columns]
     assert len(names) == len(set(names))
     rows = open_data_rows(figures_on(world, oct_(30)), tiers)
-    # National, 3 regions, 6 agencies twice (own, subtree); each for the day and cumulatively.
-    assert len(rows) == (1 + 3 + 6 * 2) * 2
+    # National, 3 regions, 6 agencies twice (own, subtree); each for the day, the month
+    # and cumulatively.
+    assert len(rows) == (1 + 3 + 6 * 2) * 3
     python_types: dict[str, type | tuple[type, ...]] = {
         "date": str,
         "string": str,
