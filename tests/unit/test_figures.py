@@ -28,6 +28,7 @@ from shared.domain.figures import (
     DailyFigures,
     Figures,
     RuleFigures,
+    TrendPoint,
     add_counts,
     compute_figures,
     counts_by_day,
@@ -750,7 +751,7 @@ def test_the_month_to_date_carries_the_same_month_only() -> None:
 def test_the_trend_keeps_ninety_days_and_fills_the_gaps() -> None:
     previous = [{"day": "2026-10-01", "received": 3, "closed": 1}]
     previous += [{"day": "2026-07-03", "received": 9, "closed": 9}]  # 91 days before Oct 2
-    computed = [{"day": "2026-10-02", "received": 2, "closed": 0}]
+    computed: list[TrendPoint] = [{"day": "2026-10-02", "received": 2, "closed": 0}]
 
     trend = extend_trend(oct_(2), previous, computed)
 
