@@ -69,6 +69,10 @@ class Settings(BaseModel):
     # (longer than a healthy publish plus a route takes), at most this many per run.
     outbox_sweep_age_s: int = Field(default=120, ge=0)
     outbox_sweep_limit: int = Field(default=500, ge=1)
+    # The published figures' counters: documents per day and scope, so one busy scope
+    # (a regency's unrouted reports, a large agency) is not written more than about once
+    # a second per document (Firestore's sustained rate for one document).
+    figure_shards: int = Field(default=4, ge=1, le=100)
 
     @field_validator("local_days_off", mode="before")
     @classmethod

@@ -65,7 +65,8 @@ class RateSlot:
 
 @dataclass(frozen=True)
 class NewSubmission:
-    """Everything one accepted submission writes, in one commit."""
+    """Everything one accepted submission writes, in one commit: with the running
+    totals it moves (the published figures count it as received)."""
 
     report: Report
     event: TimelineEvent
@@ -73,6 +74,7 @@ class NewSubmission:
     outbox: OutboxMessage
     rate_slot: RateSlot
     idempotency: IdempotencyRecord | None = None
+    tallies: tuple[Tally, ...] = ()
 
 
 class TrackingCodeTaken(Exception):

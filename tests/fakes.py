@@ -38,6 +38,7 @@ from shared.ports import (
     ReportNotFound,
     SendOutcome,
     SendResult,
+    Tally,
     TrackingCodeTaken,
 )
 
@@ -91,6 +92,7 @@ class InMemoryReportStore:
         if record:
             self.idempotency[record.key_hash] = record
         self.rate_slots.setdefault(slot.window_key, set()).add(slot.slot)
+        self._tally(submission.tallies)
 
     def taken_rate_slots(self, window_key: str) -> frozenset[int]:
         return frozenset(self.rate_slots.get(window_key, set()))
@@ -127,10 +129,13 @@ class InMemoryReportStore:
             self.outbox[message.id] = message
         for message_id in change.settle:
             self.outbox.pop(message_id, None)
-        for tally in change.tallies:
+        self._tally(change.tallies)
+        return change
+
+    def _tally(self, tallies: Sequence[Tally]) -> None:
+        for tally in tallies:
             key = (tally.counter, tally.key, tally.field)
             self.tallies[key] = self.tallies.get(key, 0) + tally.by
-        return change
 
     def pending_outbox_entry(self, message_id: str) -> OutboxMessage | None:
         return self.outbox.get(message_id)

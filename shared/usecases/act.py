@@ -2,8 +2,9 @@
 
 Besides the caller's own, two consequences follow from the event itself, so no caller
 has to remember them: a report that comes back to ``submitted`` (Bukan Wewenang, a
-reporter answering a hold) emits ``report.submitted`` to be routed again, and a
-rule's running totals move with the disposition or refusal that concerns it. The
+reporter answering a hold) emits ``report.submitted`` to be routed again, and the
+running totals the event moves (a rule's, the published figures' counters:
+:mod:`shared.usecases.counters`) are committed with it. The
 caller publishes what the change put in the outbox, right after the commit, through
 :func:`shared.usecases.outbox.publish_committed`.
 """
@@ -16,11 +17,9 @@ from dataclasses import dataclass
 from shared.config import Settings
 from shared.domain import report as lifecycle
 from shared.domain.report import Command, Report, State, TimelineEvent
-from shared.domain.routing import rule_tallies
-from shared.ports import Change, Clock, OutboxMessage, ReportStore, Tally
+from shared.ports import Change, Clock, OutboxMessage, ReportStore
+from shared.usecases.counters import event_tallies
 from shared.usecases.submit import submitted_event
-
-ROUTING_STATS = "routing_stats"
 
 # Outbox messages a change emits, given the report after it and its event.
 Emit = Callable[[Report, TimelineEvent], tuple[OutboxMessage, ...]]
@@ -70,7 +69,9 @@ def act(
                     after, f"{after.id}.{event.seq}", now, settings.topic_report_submitted
                 ),
             )
-        tallies = tuple(Tally(ROUTING_STATS, rule, field) for rule, field in rule_tallies(event))
+        tallies = event_tallies(
+            report, after, event, calendar, policy, figure_shards=settings.figure_shards
+        )
         return Change(after, event, outbox, settle, tallies)
 
     return store.transition(report_id, decide)

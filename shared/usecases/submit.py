@@ -1,4 +1,5 @@
-"""Accepting a citizen's report: one commit, then a publish that may fail safely."""
+"""Accepting a citizen's report: one commit (with the ``received`` counter of the
+published figures), then a publish that may fail safely."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from shared.ports import (
     TrackingCodeTaken,
 )
 from shared.tokens import pseudonym, reporter_token
+from shared.usecases.counters import event_tallies
 from shared.usecases.outbox import publish_committed
 
 log = logging.getLogger(__name__)
@@ -145,7 +147,15 @@ def submit_report(
             else None
         )
         submission = NewSubmission(
-            report, event, identity, outbox, RateSlot(window.key, slot, window.ends), record
+            report,
+            event,
+            identity,
+            outbox,
+            RateSlot(window.key, slot, window.ends),
+            record,
+            tallies=event_tallies(
+                None, report, event, calendar, policy, figure_shards=settings.figure_shards
+            ),
         )
         try:
             store.create_submission(submission)

@@ -42,6 +42,16 @@ def stored_report(store: InMemoryReportStore) -> str:
     return result.report_id
 
 
+def rule_totals(store: InMemoryReportStore) -> dict[tuple[str, str, str], int]:
+    return {key: by for key, by in store.tallies.items() if key[0] == "routing_stats"}
+
+
+def figure_counters(store: InMemoryReportStore) -> dict[tuple[str, str], int]:
+    return {
+        (doc, field): by for (c, doc, field), by in store.tallies.items() if c == "figure_counters"
+    }
+
+
 def test_an_action_commits_the_report_its_event_and_its_outbox_once() -> None:
     store = InMemoryReportStore()
     report_id = stored_report(store)
@@ -87,10 +97,35 @@ def test_rule_totals_move_in_the_same_commit_as_the_event() -> None:
         settings=SETTINGS,
     )
     assert store.commits == commits + 1
-    assert store.tallies == {
+    assert rule_totals(store) == {
         ("routing_stats", "cianjur-jalan", "dispositions"): 1,
         ("routing_stats", "cianjur-jalan", "not_our_authority"): 1,
     }
+
+
+def test_the_published_figures_count_the_submission_and_each_action_in_its_commit() -> None:
+    store = InMemoryReportStore()
+    report_id = stored_report(store)  # Mon 7 Dec 2026, 10:00 in Jakarta, Cianjur
+    shards = {doc.rsplit("_", 1)[1] for doc, _ in figure_counters(store)}
+    assert figure_counters(store) == {
+        (f"2026-12-07_unrouted:32.03_{s}", "received"): 1 for s in shards
+    }
+    commits = store.commits
+
+    act(
+        report_id,
+        Command(Action.DISPOSITION, ADMIN, agency_id="dpupr-cianjur"),
+        store=store,
+        clock=CLOCK,
+        settings=SETTINGS,
+    )
+
+    assert store.commits == commits + 1
+    routed = {k: v for k, v in figure_counters(store).items() if "dpupr-cianjur" in k[0]}
+    ((doc_id, field), by), *rest = routed.items()
+    assert not rest and (field, by) == ("routed_manual", 1)
+    assert doc_id.startswith("2026-12-07_dpupr-cianjur_")
+    assert 0 <= int(doc_id.rsplit("_", 1)[1]) < SETTINGS.figure_shards
 
 
 def test_a_report_back_to_submitted_is_announced_for_routing_again() -> None:

@@ -247,7 +247,8 @@ def test_wrong_target_returns_report_for_rerouting_and_counts_against_the_rule()
     message = store.outbox[f"{report.id}.{event.seq}"]
     expected = submitted_event(after, message.id, NOW, "report-submitted")
     assert message == expected
-    assert store.tallies == {("routing_stats", "jalan-cianjur", "not_our_authority"): 1}
+    rule_totals = {key: n for key, n in store.tallies.items() if key[0] == "routing_stats"}
+    assert rule_totals == {("routing_stats", "jalan-cianjur", "not_our_authority"): 1}
 
 
 def test_a_report_sent_back_for_routing_is_published_by_the_action_itself() -> None:
