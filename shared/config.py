@@ -69,6 +69,12 @@ class Settings(BaseModel):
     # (longer than a healthy publish plus a route takes), at most this many per run.
     outbox_sweep_age_s: int = Field(default=120, ge=0)
     outbox_sweep_limit: int = Field(default=500, ge=1)
+    # The daily escalation run: reports per page of its due-reports query, and the
+    # agency (in shared/reference/agencies.toml) that receives Ombudsman referrals.
+    escalation_page_size: int = Field(default=200, ge=1, le=1000)
+    ombudsman_agency_id: str = "ombudsman-ri"
+    # The agency API's base URL, for links in notifications (the Ombudsman's dossier).
+    agency_url: str = ""
     # The published figures' counters: documents per day and scope, so one busy scope
     # (a regency's unrouted reports, a large agency) is not written more than about once
     # a second per document (Firestore's sustained rate for one document).

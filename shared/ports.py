@@ -199,6 +199,31 @@ class RoutingTables:
     profiles: tuple[KeywordProfile, ...]
 
 
+# --- the daily escalation run ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DuePage:
+    """One page of the reports the daily run must look at, in (next_due_on, id) order."""
+
+    report_ids: tuple[str, ...]
+    next_after: tuple[str, str] | None  # (next_due_on, id) of the last; None: no more
+
+
+class EscalationStore(RouteStore, Protocol):
+    def due_reports(
+        self, on_or_before: dt.date, limit: int, after: tuple[str, str] | None = None
+    ) -> DuePage:
+        """Reports whose ``next_due_on`` is on or before the date, ``(next_due_on, id)``
+        ascending, at most ``limit``, strictly after the cursor ``after``."""
+        ...
+
+    def refresh(self, report_id: str, recompute: Callable[[Report], Report]) -> Report:
+        """Store ``recompute(report)`` when it differs from the report, in a transaction,
+        with no event (derived fields only: a reconfiguration moved ``next_due_on``)."""
+        ...
+
+
 # --- the agency API: API keys and the inbox -------------------------------------------
 
 
@@ -271,10 +296,11 @@ class DeliveryStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Delivery:
-    """One notification's delivery log entry."""
+    """One notification's delivery log entry; ``report_id`` is None for a notification
+    about no report (the daily figures)."""
 
     notification_id: str
-    report_id: str
+    report_id: str | None
     agency_id: str
     kind: str
     status: DeliveryStatus
@@ -313,7 +339,10 @@ class AgencyChannel:
 
 
 class DeliveryLog(Protocol):
-    def get_delivery(self, report_id: str, notification_id: str) -> Delivery | None: ...
+    def get_delivery(self, report_id: str | None, notification_id: str) -> Delivery | None:
+        """The entry of ``notification_id``: in the report's log, or (``report_id``
+        None) in the log of notifications about no report."""
+        ...
 
     def save_delivery(self, delivery: Delivery) -> None: ...
 
@@ -403,6 +432,15 @@ class NotifyPorts:
     channels: AgencyChannels
     sender: WebhookSender
     clock: Clock
+
+
+@dataclass(frozen=True)
+class EscalatePorts:
+    store: EscalationStore
+    publisher: Publisher
+    clock: Clock  # when the run was asked for: the default run date
+    settings: Settings
+    reference: Reference
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from shared.config import settings
 from shared.ports import (
     AgencyPorts,
     Clock,
+    EscalatePorts,
     NotifyPorts,
     RoutePorts,
     RoutingTables,
@@ -162,6 +163,17 @@ def notify_ports() -> NotifyPorts:
 
 
 @cache
+def escalate_ports() -> EscalatePorts:
+    return EscalatePorts(
+        store=report_store(),
+        publisher=publisher(),
+        clock=clock(),
+        settings=settings(),
+        reference=reference(),
+    )
+
+
+@cache
 def sweep_ports() -> SweepPorts:
     return SweepPorts(
         store=report_store(), publisher=publisher(), clock=clock(), settings=settings()
@@ -173,6 +185,7 @@ _CACHED = (
     route_ports,
     agency_ports,
     notify_ports,
+    escalate_ports,
     sweep_ports,
     routing_tables,
     reference,

@@ -27,6 +27,7 @@ from shared.ports import (
     ApiKeyRecord,
     Change,
     Delivery,
+    DuePage,
     IdempotencyKeyTaken,
     IdempotencyRecord,
     InboxPage,
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
         ApiKeyStore,
         DeliveryLog,
         InboxStore,
+        EscalationStore,
         OutboxStore,
         Publisher,
         RouteStore,
@@ -153,6 +155,29 @@ class InMemoryReportStore:
             if message_id in self.outbox:  # one settled meanwhile stays deleted
                 self.swept[message_id] = self.swept.get(message_id, 0) + 1
 
+    def due_reports(
+        self, on_or_before: dt.date, limit: int, after: tuple[str, str] | None = None
+    ) -> DuePage:
+        due = sorted(
+            (r.next_due_on.isoformat(), r.id)
+            for r in self.reports.values()
+            if r.next_due_on is not None and r.next_due_on <= on_or_before
+        )
+        if after is not None:
+            due = [key for key in due if key > after]  # start_after: strictly past it
+        page = due[:limit]
+        return DuePage(tuple(i for _, i in page), page[-1] if len(page) == limit else None)
+
+    def refresh(self, report_id: str, recompute: Callable[[Report], Report]) -> Report:
+        report = self.reports.get(report_id)
+        if report is None:
+            raise ReportNotFound(report_id)
+        fresh = recompute(report)
+        if fresh.id != report_id or fresh.last_seq != report.last_seq:
+            raise ValueError("a refresh keeps the report and its timeline as they are")
+        self.reports[report_id] = fresh
+        return fresh
+
 
 @dataclass
 class InMemoryPublisher:
@@ -252,10 +277,10 @@ class UnfilteredInbox:
 
 @dataclass
 class InMemoryNotificationStore:
-    entries: dict[tuple[str, str], Delivery] = field(default_factory=dict)
+    entries: dict[tuple[str | None, str], Delivery] = field(default_factory=dict)
     channels: dict[str, AgencyChannel] = field(default_factory=dict)
 
-    def get_delivery(self, report_id: str, notification_id: str) -> Delivery | None:
+    def get_delivery(self, report_id: str | None, notification_id: str) -> Delivery | None:
         return self.entries.get((report_id, notification_id))
 
     def save_delivery(self, delivery: Delivery) -> None:
@@ -287,6 +312,7 @@ class InMemoryWebhookSender:
 
 if TYPE_CHECKING:  # mypy holds each fake to the ports it stands in for
     _report_store: RouteStore = InMemoryReportStore()
+    _escalation_store: EscalationStore = InMemoryReportStore()
     _outbox_store: OutboxStore = InMemoryReportStore()
     _publisher: Publisher = InMemoryPublisher()
     _api_keys: ApiKeyStore = InMemoryAgencyStore()

@@ -52,6 +52,7 @@ from shared.ports import (
     Change,
     Delivery,
     DeliveryStatus,
+    DuePage,
     IdempotencyKeyTaken,
     IdempotencyRecord,
     InboxPage,
@@ -609,6 +610,49 @@ class FirestoreReportStore:
                 self.stats.add(commits=1)
             self.stats.add(writes=1)
 
+    # --- the daily escalation run (escalate use case) ----------------------------------
+
+    def due_reports(
+        self, on_or_before: dt.date, limit: int, after: tuple[str, str] | None = None
+    ) -> DuePage:
+        """One page of :func:`due_reports_query`: reads as many documents as it returns
+        (at least one), never the reports with nothing due."""
+        docs = list(due_reports_query(self._reports, on_or_before, limit, after).stream())
+        self.stats.add(reads=max(1, len(docs)))
+        ids = tuple(doc.id for doc in docs)
+        last = docs[-1] if len(docs) == limit else None
+        next_after = (str((last.to_dict() or {})["next_due_on"]), last.id) if last else None
+        return DuePage(ids, next_after)
+
+    def refresh(self, report_id: str, recompute: Callable[[Report], Report]) -> Report:
+        """Store ``recompute(report)`` if it differs, in a transaction (1 read; 1 write
+        when it differs). No event: only derived fields may change this way."""
+        ref = self._reports.document(report_id)
+        written = {"commits": 0, "writes": 0}
+
+        @firestore.transactional
+        def run(transaction: firestore.Transaction) -> Report:
+            snap = ref.get(transaction=transaction)
+            self.stats.add(reads=1)
+            if not snap.exists:
+                raise ReportNotFound(report_id)
+            report = report_from_doc(report_id, snap.to_dict() or {})
+            fresh = recompute(report)
+            if fresh.id != report_id or fresh.last_seq != report.last_seq:
+                raise ValueError("a refresh keeps the report and its timeline as they are")
+            written["commits"] = 1
+            written["writes"] = 0
+            if fresh != report:
+                transaction.set(ref, report_to_doc(fresh))
+                written["writes"] = 1
+            return fresh
+
+        try:
+            refreshed: Report = run(self._client.transaction())
+        finally:
+            self.stats.add(**written)
+        return refreshed
+
 
 # --- agency API: API keys, inbox, routing stats ---------------------------------------
 # Kept apart from the report store above: these serve only the agency function.
@@ -769,6 +813,24 @@ def pending_outbox_query(outbox: Any, created_before: dt.datetime, limit: int) -
     )
 
 
+def due_reports_query(
+    reports: Any, on_or_before: dt.date, limit: int, after: tuple[str, str] | None
+) -> Any:
+    """Reports with ``next_due_on <= on_or_before`` (a null never matches), by
+    ``(next_due_on, __name__)``; served by the automatic single-field index. Only the
+    date is fetched: the run reads each report fresh in its own transaction."""
+    query = (
+        reports.where(filter=FieldFilter("next_due_on", "<=", _day(on_or_before)))
+        .order_by("next_due_on")
+        .order_by("__name__")
+        .select(["next_due_on"])
+    )
+    if after is not None:
+        due_on, report_id = after
+        query = query.start_after({"next_due_on": due_on, "__name__": report_id})
+    return query.limit(limit)
+
+
 # Every composite query the code runs, as (name, builder of the query on a client):
 # tests/unit/test_firestore_indexes.py checks that infra/firestore_indexes.json has an
 # index for each (the emulator does not need them; production refuses the query).
@@ -785,7 +847,8 @@ COMPOSITE_QUERIES: tuple[tuple[str, Callable[[firestore.Client], Any]], ...] = (
 
 # --- agency notifications: delivery log and signing secrets ----------------------------
 # Owned by the notify function. ``reports/{id}/deliveries/{notification id}`` is the
-# delivery log of one report; ``agency_secrets/{agency id}`` holds the webhook signing
+# delivery log of one report, ``deliveries/{notification id}`` that of a notification
+# about no report (the daily figures); ``agency_secrets/{agency id}`` holds the webhook signing
 # secret, apart from ``agencies/{id}`` (which the agency API lists) and written only by
 # seeding. ``agencies/{id}.notification`` says where to deliver.
 
@@ -819,7 +882,7 @@ def delivery_from_doc(doc: Mapping[str, Any]) -> Delivery:
     code = doc.get("last_status_code")
     return Delivery(
         notification_id=doc["notification_id"],
-        report_id=doc["report_id"],
+        report_id=doc.get("report_id"),
         agency_id=doc["agency_id"],
         kind=doc["kind"],
         status=DeliveryStatus(doc["status"]),
@@ -845,10 +908,12 @@ class FirestoreNotificationStore:
         self._secrets = client.collection(AGENCY_SECRETS)
         self.stats = StoreStats()
 
-    def _delivery_ref(self, report_id: str, notification_id: str) -> Any:
+    def _delivery_ref(self, report_id: str | None, notification_id: str) -> Any:
+        if report_id is None:  # about no report: the daily figures
+            return self._client.collection(DELIVERIES).document(notification_id)
         return self._reports.document(report_id).collection(DELIVERIES).document(notification_id)
 
-    def get_delivery(self, report_id: str, notification_id: str) -> Delivery | None:
+    def get_delivery(self, report_id: str | None, notification_id: str) -> Delivery | None:
         snap = self._delivery_ref(report_id, notification_id).get()
         self.stats.add(reads=1)
         return delivery_from_doc(snap.to_dict() or {}) if snap.exists else None

@@ -1,9 +1,19 @@
-"""Telling an agency, by a signed webhook, that a report was dispositioned to it.
+"""Telling an agency, by a signed webhook, what it must know.
 
-Fed by the ``agency-notifications`` topic (published by the route function through
-the outbox). Pub/Sub delivers at least once and retries what we refuse, so:
+Fed by the ``agency-notifications`` topic, published through the outbox by the use
+cases, one kind each:
 
-- the delivery log ``reports/{report_id}/deliveries/{notification_id}`` says what
+- ``report.dispositioned`` (route): a report was dispositioned to the agency;
+- ``report.escalated`` (the daily escalation run): a tier of a report's clock fired and
+  names the agency; ``data`` says which tier, clock, due date and how overdue, and for
+  the Ombudsman's tier the link to the report's dossier;
+- ``report.daily`` (the daily figures): ``data`` is the agency's figures, about no
+  report (``report_id`` null).
+
+Pub/Sub delivers at least once and retries what we refuse, so:
+
+- the delivery log ``reports/{report_id}/deliveries/{notification_id}`` (for a
+  notification about no report, ``deliveries/{notification_id}``) says what
   happened; a notification already ``delivered`` (or settled otherwise: permanently
   ``failed``, ``no_channel``, ``skipped``) is acknowledged without another POST, so
   three redeliveries give the agency one webhook;
@@ -22,31 +32,93 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import replace
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, model_validator
 
 from shared.domain.privacy import Audience, view
-from shared.ports import Delivery, DeliveryStatus, NotifyPorts, ReportStore, SendOutcome
+from shared.ports import (
+    Delivery,
+    DeliveryStatus,
+    NotifyPorts,
+    OutboxMessage,
+    ReportStore,
+    SendOutcome,
+)
 from shared.pubsub_push import Pushed, invalid
 
 log = logging.getLogger(__name__)
 
 KIND_DISPOSITIONED = "report.dispositioned"
+KIND_ESCALATED = "report.escalated"
+KIND_DAILY = "report.daily"
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^/]+$")]
 
 
 class NotificationMessage(BaseModel):
-    """The ``agency-notifications`` message as the route function publishes it."""
+    """The ``agency-notifications`` message, as :func:`agency_notification` makes it."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     notification_id: Id
-    kind: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    report_id: Id
+    kind: Literal["report.dispositioned", "report.escalated", "report.daily"]
     agency_id: Id
+    report_id: Id | None = None  # None only for a notification about no report
     tracking_code: str | None = None
+    data: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _report_or_data(self) -> Self:
+        if self.kind == KIND_DAILY:
+            if self.report_id is not None or self.data is None:
+                raise ValueError(f"a {KIND_DAILY} notification has data and no report_id")
+        elif self.report_id is None:
+            raise ValueError(f"a {self.kind} notification needs a report_id")
+        return self
+
+
+def agency_notification(
+    *,
+    notification_id: str,
+    kind: str,
+    agency_id: str,
+    report_id: str | None,
+    data: dict[str, Any] | None,
+    topic: str,
+    at: dt.datetime,
+    ce_type: str,
+    source: str,
+    tracking_code: str | None = None,
+) -> OutboxMessage:
+    """The outbox entry of one notification, checked as notify will read it (a message
+    notify would refuse fails here, in the use case that makes it)."""
+    message = NotificationMessage.model_validate(
+        {
+            "notification_id": notification_id,
+            "kind": kind,
+            "agency_id": agency_id,
+            "report_id": report_id,
+            "tracking_code": tracking_code,
+            "data": data,
+        }
+    )
+    subject = f"reports/{report_id}" if report_id else f"agencies/{agency_id}"
+    return OutboxMessage(
+        id=notification_id,
+        topic=topic,
+        data=message.model_dump(mode="json"),
+        attributes={
+            "ce-specversion": "1.0",
+            "ce-id": notification_id,
+            "ce-type": ce_type,
+            "ce-source": source,
+            "ce-subject": subject,
+            "ce-time": at.isoformat(),
+            "content-type": "application/json",
+        },
+        created_at=at,
+    )
 
 
 # Nothing more will be attempted for these; a redelivered message is acknowledged.
@@ -65,26 +137,31 @@ class DeliveryRetryable(Exception):
 
 
 def build_payload(message: NotificationMessage, reports: ReportStore) -> dict[str, Any] | None:
-    """The webhook body, or None when the report does not exist.
+    """The webhook body, or None when the report it is about does not exist.
 
     The report part is the AGENCY view: whether the reporter's identity is in it is
-    decided by the privacy module, nowhere else.
+    decided by the privacy module, nowhere else. An escalation adds its ``escalation``
+    data; the daily figures are their ``data``, about no report.
     """
+    body: dict[str, Any] = {
+        "type": message.kind,
+        "notification_id": message.notification_id,
+        "agency_id": message.agency_id,
+    }
+    if message.report_id is None:
+        return {**body, "data": message.data or {}}
     report = reports.get(message.report_id)
     if report is None:
         return None
-    shown = view(
+    body["report"] = view(
         report,
         reports.timeline(message.report_id),
         Audience.AGENCY,
         reports.identity(message.report_id),
     )
-    return {
-        "type": message.kind,
-        "notification_id": message.notification_id,
-        "agency_id": message.agency_id,
-        "report": shown,
-    }
+    if message.kind == KIND_ESCALATED:
+        body["escalation"] = message.data or {}
+    return body
 
 
 def _attempt(previous: Delivery | None, fresh: Delivery, now: dt.datetime) -> Delivery:
@@ -121,7 +198,7 @@ def notify_agency(message: NotificationMessage, ports: NotifyPorts) -> Delivery:
     )
     payload = build_payload(message, ports.store)
     if payload is None:
-        # Route commits the report before it publishes, so this is not a race: log it.
+        # Every use case commits the report before it publishes: not a race, log it.
         log.error("notification for a report that does not exist", extra=where)
         entry = _attempt(
             previous,
@@ -130,8 +207,9 @@ def notify_agency(message: NotificationMessage, ports: NotifyPorts) -> Delivery:
         )
         ports.deliveries.save_delivery(entry)
         return entry
-    if payload["report"]["agency_id"] != message.agency_id:
+    if message.kind == KIND_DISPOSITIONED and payload["report"]["agency_id"] != message.agency_id:
         # Re-routed (Bukan Wewenang) before we got here: the agency may no longer see it.
+        # (An escalation tells agencies above the one holding the report: never skipped.)
         entry = _attempt(
             previous,
             replace(

@@ -1,0 +1,346 @@
+"""The daily run: escalations, automatic closing and archiving, once per report and day.
+
+For the run date D, whose logical moment is D at 07:00 in the deployment's time zone
+(the schedule's time; every event the run writes carries that moment, so a retried
+run is the same run), it walks the reports whose ``next_due_on`` is on or before D: an
+indexed query in ``(next_due_on, id)`` order, a page at a time with a cursor, so it
+reads in proportion to its work and never every report. For each it applies what the
+domain says is due, one transaction per command through :func:`act`, decided on the
+report as the transaction reads it:
+
+- ARCHIVE by the system: a hold the reporter left unanswered past the silence;
+- AUTO_CLOSE: a resolved report whose reporter stayed silent;
+- ESCALATE: each due tier of the running clock, in order (a run after missed days
+  catches up). The event records whom the tier told (``notified``: comma-separated
+  ``recipient:agency_id`` pairs, e.g. ``agency_admin:dpupr-cianjur``), and one
+  ``report.escalated`` notification per recipient agency goes through the outbox
+  (id ``<report>.<seq>.<agency>``), published right after the commit.
+
+A report that a concurrent run or action already moved on has nothing due when its
+transaction reads it: that counts as already done, never as an error, so two runs at
+once, or a second run for the same day, change nothing more. A report whose stored
+``next_due_on`` no longer holds (the tiers were reconfigured) is stored again with
+the date the domain now gives, so the query stops finding it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from shared.config import Settings
+from shared.domain import escalation
+from shared.domain.calendar import WorkingCalendar
+from shared.domain.escalation import Recipient, Tier
+from shared.domain.report import (
+    Action,
+    Actor,
+    Command,
+    DeadlinePolicy,
+    LifecycleError,
+    Report,
+    Role,
+    TimelineEvent,
+    with_current_clocks,
+)
+from shared.domain.routing import covers
+from shared.ports import EscalatePorts, FixedClock, OutboxMessage
+from shared.reference import AgencyKind, Reference
+from shared.usecases.act import act
+from shared.usecases.notify import KIND_ESCALATED, agency_notification
+from shared.usecases.outbox import publish_committed
+
+log = logging.getLogger(__name__)
+
+RUN_TIME = dt.time(7, 0)  # the escalate schedule's time of day (shared/topology.py)
+SYSTEM = Actor(Role.SYSTEM, "system:escalate")
+# On the timeline, which the reporter reads too: Bahasa Indonesia.
+HOLD_SILENCE = "Pelapor tidak menjawab permintaan informasi dalam batas waktu; diarsipkan otomatis."
+REPORT_ESCALATED = "id.lapor.report.escalated.v1"
+SOURCE = "//lapor/functions/escalate"
+_LOCAL_GOVERNMENTS = frozenset({AgencyKind.PROVINCE, AgencyKind.REGENCY, AgencyKind.CITY})
+
+
+def run_moment(run_date: dt.date, settings: Settings) -> dt.datetime:
+    """The run's logical moment: what its events say, whenever it actually runs."""
+    return dt.datetime.combine(run_date, RUN_TIME, tzinfo=ZoneInfo(settings.timezone))
+
+
+# --- who is told ----------------------------------------------------------------------
+
+
+def regional_admin(report: Report, reference: Reference) -> str | None:
+    """The local government covering the report's region, the most specific one."""
+    region = report.region.regency_code or report.region.province_code
+    covering = [
+        agency
+        for agency in reference.agencies
+        if agency.kind in _LOCAL_GOVERNMENTS and agency.region and covers(agency.region, region)
+    ]
+    nearest = max(covering, key=lambda a: len(a.region or ""), default=None)
+    return nearest.id if nearest else None
+
+
+def national_admin(reference: Reference) -> str | None:
+    return next((a.id for a in reference.agencies if a.kind is AgencyKind.NATIONAL), None)
+
+
+def _agency_of(
+    recipient: Recipient, report: Report, reference: Reference, ombudsman: str
+) -> str | None:
+    match recipient:
+        case Recipient.HANDLING_AGENCY:
+            return report.unit_id or report.agency_id
+        case Recipient.AGENCY_ADMIN:
+            return report.agency_id
+        case Recipient.PARENT_AGENCY:
+            if report.agency_id is None or not reference.has_agency(report.agency_id):
+                return None
+            return reference.agency(report.agency_id).parent
+        case Recipient.REGIONAL_ADMIN:
+            return regional_admin(report, reference)
+        case Recipient.NATIONAL_ADMIN:
+            return national_admin(reference)
+        case Recipient.OMBUDSMAN:
+            return ombudsman if reference.has_agency(ombudsman) else None
+
+
+def recipients(
+    report: Report, tier: Tier, reference: Reference, settings: Settings
+) -> tuple[tuple[Recipient, str], ...]:
+    """Whom ``tier`` tells about ``report``: each recipient resolved to an agency in the
+    agency tree, once per agency (the first recipient naming it), those the tree has
+    no agency for (no parent, no local government for the region) left out."""
+    found: list[tuple[Recipient, str]] = []
+    for recipient in tier.recipients:
+        agency_id = _agency_of(recipient, report, reference, settings.ombudsman_agency_id)
+        if agency_id is not None and all(agency_id != known for _, known in found):
+            found.append((recipient, agency_id))
+    return tuple(found)
+
+
+def notified(told: tuple[tuple[Recipient, str], ...]) -> str:
+    """How the ESCALATE event records whom it told (its data holds strings)."""
+    return ",".join(f"{recipient.value}:{agency_id}" for recipient, agency_id in told)
+
+
+def parse_notified(value: str) -> tuple[tuple[Recipient, str], ...]:
+    pairs = (part.partition(":") for part in value.split(",") if part)
+    return tuple((Recipient(recipient), agency_id) for recipient, _, agency_id in pairs)
+
+
+# --- what is due ----------------------------------------------------------------------
+
+
+class _NothingDue(Exception):
+    """The fresh report has nothing due on the run date (another run, or an action,
+    moved it on): already done."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__(report.id)
+        self.report = report
+
+
+def next_command(
+    report: Report,
+    run_date: dt.date,
+    calendar: WorkingCalendar,
+    policy: DeadlinePolicy,
+    reference: Reference,
+    settings: Settings,
+) -> Command | None:
+    """The one command due on ``run_date`` for ``report`` now, or None."""
+    if escalation.hold_archive_due_on(report, run_date, calendar, policy):
+        return Command(Action.ARCHIVE, SYSTEM, reason=HOLD_SILENCE)
+    if escalation.auto_close_due_on(report, run_date):
+        return Command(Action.AUTO_CLOSE, SYSTEM)
+    due = escalation.due_tiers(report, run_date, policy.tiers, calendar)
+    if not due:
+        return None
+    tier = due[0]
+    told = recipients(report, tier, reference, settings)
+    data: dict[str, str | int] = {
+        "tier": tier.id,
+        "clock": str(report.clock_id),
+        "notified": notified(told),
+    }
+    return Command(Action.ESCALATE, SYSTEM, data=data)
+
+
+def escalation_notifications(
+    report: Report,
+    event: TimelineEvent,
+    run_date: dt.date,
+    calendar: WorkingCalendar,
+    policy: DeadlinePolicy,
+    settings: Settings,
+) -> tuple[OutboxMessage, ...]:
+    """One ``report.escalated`` notification per agency the ESCALATE event told."""
+    tier_id = str(event.data["tier"])
+    tier = next(t for t in policy.tiers if t.id == tier_id)
+    clock = escalation.running_clock(report, calendar)
+    assert clock is not None  # an escalation fires only on a running clock
+    escalated: dict[str, Any] = {
+        "tier": tier.id,
+        "clock": clock.kind.value,
+        "clock_id": clock.id,
+        "due_on": clock.due_on.isoformat(),
+        "overdue_working_days": max(0, calendar.working_days_between(clock.due_on, run_date)),
+    }
+    if Recipient.OMBUDSMAN in tier.recipients:
+        escalated["dossier_url"] = (
+            f"{settings.agency_url.rstrip('/')}/api/v1/reports/{report.id}/dossier"
+        )
+    return tuple(
+        agency_notification(
+            notification_id=f"{report.id}.{event.seq}.{agency_id}",
+            kind=KIND_ESCALATED,
+            agency_id=agency_id,
+            report_id=report.id,
+            data={**escalated, "recipient": recipient.value},
+            topic=settings.topic_agency_notifications,
+            at=event.at,
+            ce_type=REPORT_ESCALATED,
+            source=SOURCE,
+        )
+        for recipient, agency_id in parse_notified(str(event.data.get("notified", "")))
+    )
+
+
+# --- the run --------------------------------------------------------------------------
+
+
+@dataclass
+class EscalationRun:
+    """What one run did."""
+
+    run_date: dt.date
+    pages: int = 0
+    examined: int = 0  # reports the due-reports query returned
+    escalated: Counter[str] = field(default_factory=Counter)  # per tier id
+    auto_closed: int = 0
+    archived: int = 0
+    already_done: int = 0  # nothing due any more when read (another run got there first)
+    rescheduled: int = 0  # next_due_on stored again after a reconfiguration
+    refused: int = 0  # the lifecycle refused a command: logged, the run goes on
+    notifications: int = 0  # report.escalated notifications committed to the outbox
+    published: int = 0  # of those, on the bus now (the rest: the outbox sweeper)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "run_date": self.run_date.isoformat(),
+            "pages": self.pages,
+            "examined": self.examined,
+            "escalated": dict(sorted(self.escalated.items())),
+            "auto_closed": self.auto_closed,
+            "archived": self.archived,
+            "already_done": self.already_done,
+            "rescheduled": self.rescheduled,
+            "refused": self.refused,
+            "notifications": self.notifications,
+            "published": self.published,
+        }
+
+
+def escalate(run_date: dt.date, ports: EscalatePorts) -> EscalationRun:
+    """Do everything due on ``run_date``; safe to run again, or twice at once."""
+    settings = ports.settings
+    run = EscalationRun(run_date)
+    after: tuple[str, str] | None = None
+    while True:
+        page = ports.store.due_reports(run_date, settings.escalation_page_size, after)
+        run.pages += 1
+        run.examined += len(page.report_ids)
+        published: list[str] = []
+        for report_id in page.report_ids:
+            published += _settle(report_id, run, ports)
+        if published:
+            # The bus has them: nothing left for the sweeper (one commit per page).
+            ports.store.settle_outbox(published)
+        if page.next_after is None:
+            break
+        after = page.next_after
+    log.info("escalation run done", extra=run.as_json())
+    return run
+
+
+def _settle(report_id: str, run: EscalationRun, ports: EscalatePorts) -> list[str]:
+    """Apply each command due for one report, each in its own transaction; return the
+    ids of the notifications published now."""
+    store, settings, reference = ports.store, ports.settings, ports.reference
+    calendar, policy = settings.calendar(), settings.deadline_policy()
+    run_date = run.run_date
+    clock = FixedClock(run_moment(run_date, settings))
+
+    def command_for(report: Report) -> Command:
+        command = next_command(report, run_date, calendar, policy, reference, settings)
+        if command is None:
+            raise _NothingDue(report)
+        return command
+
+    def emit(after: Report, event: TimelineEvent) -> tuple[OutboxMessage, ...]:
+        if event.action is not Action.ESCALATE:
+            return ()
+        return escalation_notifications(after, event, run_date, calendar, policy, settings)
+
+    applied = 0
+    published: list[str] = []
+    while True:
+        try:
+            change = act(
+                report_id, command_for, store=store, clock=clock, settings=settings, emit=emit
+            )
+        except _NothingDue as nothing:
+            if applied == 0:
+                _nothing_due(nothing.report, run, ports)
+            break
+        except LifecycleError as refused:
+            run.refused += 1
+            log.error(
+                "escalation run: command refused",
+                extra={
+                    "report_id": report_id,
+                    "run_date": run_date.isoformat(),
+                    "why": str(refused),
+                },
+            )
+            break
+        applied += 1
+        event = change.event
+        if event.action is Action.ESCALATE:
+            run.escalated[str(event.data["tier"])] += 1
+        elif event.action is Action.AUTO_CLOSE:
+            run.auto_closed += 1
+        elif event.action is Action.ARCHIVE:
+            run.archived += 1
+        run.notifications += len(change.outbox)
+        if publish_committed(ports.publisher, change.outbox):
+            published += [message.id for message in change.outbox]
+        # The next command, if any, is decided again on the fresh report by its own
+        # transaction; the committed state only says whether to try (no extra read).
+        if next_command(change.report, run_date, calendar, policy, reference, settings) is None:
+            break
+    run.published += len(published)
+    return published
+
+
+def _nothing_due(fresh: Report, run: EscalationRun, ports: EscalatePorts) -> None:
+    """Already done, unless the stored ``next_due_on`` no longer holds: store it again."""
+    if fresh.next_due_on is None or fresh.next_due_on > run.run_date:
+        run.already_done += 1
+        return
+    calendar, policy = ports.settings.calendar(), ports.settings.deadline_policy()
+    refreshed = ports.store.refresh(fresh.id, lambda r: with_current_clocks(r, calendar, policy))
+    run.rescheduled += 1
+    log.warning(
+        "next_due_on no longer held; stored again",
+        extra={
+            "report_id": fresh.id,
+            "was": fresh.next_due_on.isoformat(),
+            "now": refreshed.next_due_on.isoformat() if refreshed.next_due_on else None,
+        },
+    )
