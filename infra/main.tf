@@ -48,6 +48,11 @@ locals {
       public      = true
       publishes   = ["report-submitted"]
     }
+    escalate = {
+      description = "Daily run: escalations, closing silent resolved reports, archiving silent holds (Cloud Scheduler)."
+      public      = false
+      publishes   = ["agency-notifications"]
+    }
     sweep = {
       description = "Republishes outbox entries the bus never got (Cloud Scheduler)."
       public      = false

@@ -87,19 +87,29 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
 
 @dataclass(frozen=True)
 class Schedule:
-    """An HTTP job Cloud Scheduler calls (with an OIDC token) on ``cron``.
+    """An HTTP job Cloud Scheduler calls (with an OIDC token) on ``cron`` in ``time_zone``.
 
     Locally, ``tools.stack.LocalStack`` calls ``method`` ``path`` on the function's URL
-    every ``interval_s`` seconds (``LAPOR_<NAME>_INTERVAL_S`` overrides it).
+    on the same cron in the same zone, with the ``X-CloudScheduler-ScheduleTime`` header
+    Cloud Scheduler sends; a schedule with ``interval_s`` (a frequent chore) is called
+    every ``interval_s`` seconds instead. ``LAPOR_<NAME>_INTERVAL_S`` sets an interval
+    for any schedule (``LAPOR_SWEEP_INTERVAL_S=10`` sweeps every 10 s).
     """
 
     function: str
     path: str
     method: str
-    interval_s: int
-    cron: str  # production, in the scheduler's time zone (Asia/Jakarta)
+    cron: str
+    time_zone: str = "Asia/Jakarta"
+    interval_s: int | None = None
 
+
+# The header Cloud Scheduler sends with each call: the time the run was scheduled for,
+# the same on every retry of that run (the local scheduler sends it too).
+SCHEDULE_TIME_HEADER = "X-CloudScheduler-ScheduleTime"
 
 SCHEDULES: tuple[Schedule, ...] = (
-    Schedule(function="sweep", path="/", method="POST", interval_s=300, cron="*/5 * * * *"),
+    Schedule(function="sweep", path="/", method="POST", cron="*/5 * * * *", interval_s=300),
+    # The daily run of escalations, automatic closing and archiving, for that day.
+    Schedule(function="escalate", path="/", method="POST", cron="0 7 * * *"),
 )

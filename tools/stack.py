@@ -16,6 +16,7 @@ falls back to a fake: a missing Java or emulator stops with what to install.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import re
@@ -29,14 +30,18 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from cronsim import CronSim
 
 from shared import topology as default_topology
+from shared.topology import SCHEDULE_TIME_HEADER
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PROJECT = "lapor-local"
@@ -44,6 +49,7 @@ LOCALHOST = "127.0.0.1"
 DEFAULT_FIRESTORE_PORT = 8681
 DEFAULT_PUBSUB_PORT = 8682
 DEFAULT_RECEIVER_PORT = 8090
+URLS_FILE = "urls.json"  # in the data directory: where the running functions answer
 # Known functions and their default ports; a function directory not listed here gets
 # the next free port after these.
 FUNCTION_PORTS: dict[str, int] = {
@@ -329,10 +335,14 @@ class ManagedProcess:
 
 
 def _http(
-    method: str, url: str, body: Mapping[str, Any] | None = None, timeout: float = 10.0
+    method: str,
+    url: str,
+    body: Mapping[str, Any] | None = None,
+    timeout: float = 10.0,
+    headers: Mapping[str, str] | None = None,
 ) -> tuple[int, bytes]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method)
+    request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
     if data is not None:
         request.add_header("Content-Type", "application/json")
     try:
@@ -649,18 +659,49 @@ def read_or_create_secret(path: Path) -> str:
     return secret
 
 
-class Scheduler:
-    """Cloud Scheduler, locally: a thread calling each schedule's URL at its interval.
+@dataclass(frozen=True)
+class LocalJob:
+    """A schedule as the local scheduler runs it: at each ``cron`` time in
+    ``time_zone``, or every ``interval_s`` seconds when that is set."""
 
-    The first call comes one interval after start (as a cron job would), never during
-    start-up. Stopped by :meth:`stop` (LocalStack.stop calls it); a failed call is
-    reported and the schedule keeps its rhythm.
+    method: str
+    url: str
+    cron: str
+    time_zone: str
+    interval_s: float | None = None
+
+    def next_run(self, after: dt.datetime) -> dt.datetime:
+        """The first cron time strictly after ``after`` (aware), in the job's zone."""
+        return next(CronSim(self.cron, after.astimezone(ZoneInfo(self.time_zone))))
+
+
+def schedule_time(moment: dt.datetime) -> str:
+    """``X-CloudScheduler-ScheduleTime`` as Cloud Scheduler writes it: RFC 3339, UTC."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Scheduler:
+    """Cloud Scheduler, locally: a thread calling each job at its time.
+
+    A cron job is called at each of its cron times (by the wall clock, or ``now`` in
+    tests) with ``X-CloudScheduler-ScheduleTime`` set to that time, as Cloud Scheduler
+    calls it, so the function runs for the day it would in production; after a pause
+    (a laptop asleep) it is called once, not once per missed time. An interval job is
+    called one interval after start and every interval after. Nothing is called
+    during start-up. Stopped by :meth:`stop` (LocalStack.stop calls it); a failed call
+    is reported and the job keeps its rhythm.
     """
 
-    def __init__(self, jobs: Sequence[tuple[str, str, float]], echo: IO[str] | None = None) -> None:
-        self.jobs = list(jobs)  # (method, url, interval seconds)
+    def __init__(
+        self,
+        jobs: Sequence[LocalJob],
+        echo: IO[str] | None = None,
+        now: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self.jobs = list(jobs)
         self.echo = echo
-        self.calls: dict[str, int] = {url: 0 for _, url, _ in self.jobs}
+        self.now = now or (lambda: dt.datetime.now(dt.UTC))
+        self.calls: dict[str, int] = {job.url: 0 for job in self.jobs}
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="local-scheduler", daemon=True)
 
@@ -671,47 +712,63 @@ class Scheduler:
         environ: Mapping[str, str],
         echo: IO[str] | None = None,
         schedules: Sequence[Any] | None = None,
+        now: Callable[[], dt.datetime] | None = None,
     ) -> Scheduler:
         """The topology's schedules whose function runs; ``LAPOR_<NAME>_INTERVAL_S``
-        overrides an interval (``LAPOR_SWEEP_INTERVAL_S=10`` sweeps every 10 s)."""
+        sets an interval (``LAPOR_SWEEP_INTERVAL_S=10`` sweeps every 10 s)."""
         jobs = []
         for schedule in default_topology.SCHEDULES if schedules is None else schedules:
             if schedule.function not in urls:
                 continue
             variable = f"LAPOR_{schedule.function.upper()}_INTERVAL_S"
             try:
-                interval = float(environ.get(variable) or schedule.interval_s)
+                interval = float(environ.get(variable) or schedule.interval_s or 0) or None
             except ValueError:
                 raise StackError(f"{variable}={environ[variable]!r} is not a number") from None
             url = urls[schedule.function].rstrip("/") + schedule.path
-            jobs.append((schedule.method, url, max(interval, 0.1)))
-        return cls(jobs, echo)
+            every = max(interval, 0.1) if interval is not None else None
+            jobs.append(LocalJob(schedule.method, url, schedule.cron, schedule.time_zone, every))
+        return cls(jobs, echo, now)
 
     def start(self) -> None:
         if self.jobs:
             self._thread.start()
 
     def _run(self) -> None:
-        now = time.monotonic()
-        due = {url: now + interval for _, url, interval in self.jobs}
+        started = time.monotonic()
+        every = {j.url: started + j.interval_s for j in self.jobs if j.interval_s is not None}
+        at = {j.url: j.next_run(self.now()) for j in self.jobs if j.interval_s is None}
         while not self._stopping.is_set():
-            for method, url, interval in self.jobs:
-                if time.monotonic() < due[url] or self._stopping.is_set():
-                    continue
-                due[url] = time.monotonic() + interval
-                try:
-                    status, body = _http(method, url, timeout=60)
-                except (urllib.error.URLError, OSError) as exc:
-                    status, body = 0, str(exc).encode()
-                self.calls[url] += 1
-                if self.echo is not None and status != 200:
-                    with contextlib.suppress(ValueError, OSError):
-                        print(
-                            f"lapor: scheduled {method} {url} answered {status}: {body[:200]!r}",
-                            file=self.echo,
-                            flush=True,
-                        )
-            self._stopping.wait(min(0.5, *(i for _, _, i in self.jobs)))
+            for job in self.jobs:
+                if self._stopping.is_set():
+                    break
+                headers: dict[str, str] = {}
+                if job.interval_s is not None:
+                    if time.monotonic() < every[job.url]:
+                        continue
+                    every[job.url] = time.monotonic() + job.interval_s
+                else:
+                    scheduled = at[job.url]
+                    if self.now() < scheduled:
+                        continue
+                    at[job.url] = job.next_run(max(scheduled, self.now()))
+                    headers[SCHEDULE_TIME_HEADER] = schedule_time(scheduled)
+                self._call(job, headers)
+            self._stopping.wait(min(0.5, *(j.interval_s or 0.5 for j in self.jobs)))
+
+    def _call(self, job: LocalJob, headers: Mapping[str, str]) -> None:
+        try:
+            status, body = _http(job.method, job.url, timeout=300, headers=headers)
+        except (urllib.error.URLError, OSError) as exc:
+            status, body = 0, str(exc).encode()
+        self.calls[job.url] += 1
+        if self.echo is not None and status != 200:
+            with contextlib.suppress(ValueError, OSError):
+                print(
+                    f"lapor: scheduled {job.method} {job.url} answered {status}: {body[:200]!r}",
+                    file=self.echo,
+                    flush=True,
+                )
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stopping.set()
@@ -727,7 +784,7 @@ class LocalStack:
     Functions get the emulator env, ``PYTHONPATH=<repo>``, ``LAPOR_TOKEN_SECRET``,
     ``LAPOR_PUBLIC_BASE_URL`` (the submit URL), ``LAPOR_<NAME>_URL`` for every function,
     plus ``extra_env`` and any ``LAPOR_*`` variable of this process. While it runs, a
-    :class:`Scheduler` calls the ``shared.topology.SCHEDULES`` jobs (the sweeper).
+    :class:`Scheduler` calls the ``shared.topology.SCHEDULES`` jobs (the sweeper, the daily jobs).
     """
 
     def __init__(
@@ -786,6 +843,11 @@ class LocalStack:
     @property
     def demo_keys_path(self) -> Path:
         return self.data_dir / "demo-keys.json"
+
+    @property
+    def urls_path(self) -> Path:
+        """The running functions' base URLs by name (JSON), written once they answer."""
+        return self.data_dir / URLS_FILE
 
     @property
     def urls(self) -> dict[str, str]:
@@ -857,6 +919,8 @@ class LocalStack:
                 wait_until_answering(self.urls[name] + "/", process, any_status=True)
             self.scheduler = Scheduler.for_stack(self.urls, self.env(), self.echo)
             self.scheduler.start()
+            # Where each function answers, for `python -m tools.run_job`.
+            self.urls_path.write_text(json.dumps(self.urls, indent=2) + "\n", encoding="utf-8")
         except BaseException:
             self.stop(export=False)
             raise

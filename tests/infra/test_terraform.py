@@ -58,6 +58,7 @@ EXPECTED_PUBLISHES = {
     "route": {"agency-notifications"},
     "notify": set(),
     "agency": {"report-submitted"},
+    "escalate": {"agency-notifications"},
 }
 PUBLIC_FUNCTIONS = {"submit", "agency"}
 

@@ -562,3 +562,61 @@ def test_an_agency_channel_is_read_with_its_secret_and_an_unknown_agency_has_non
     assert backend.notifications.agency_channel("dinkes-cianjur") == hooked
     assert backend.notifications.agency_channel("dpupr-cianjur") == mail_only
     assert backend.notifications.agency_channel("nobody") is None
+
+
+def test_a_delivery_about_no_report_is_logged_apart(backend: Backend) -> None:
+    log = backend.notifications
+    daily = Delivery(
+        "daily.2026-03-01.nasional", None, "nasional", "report.daily", DeliveryStatus.DELIVERED,
+        attempts=1, channel="webhook", first_attempt_at=NOW, delivered_at=NOW,
+    )  # fmt: skip
+    log.save_delivery(daily)
+
+    assert log.get_delivery(None, daily.notification_id) == daily
+    assert log.get_delivery("daily", daily.notification_id) is None
+
+
+# --- the daily escalation run: the due-reports query and refreshing a report -----------------
+
+
+def _due_on(store: Any, day: dt.date | None) -> Report:
+    submission = _submission(store)
+    report = dataclasses.replace(submission.report, next_due_on=day)
+    store.create_submission(dataclasses.replace(submission, report=report))
+    return report
+
+
+def test_the_due_reports_come_in_date_then_id_order_a_page_at_a_time(backend: Backend) -> None:
+    store = backend.reports
+    day = dt.date(2026, 3, 10)
+    due = [_due_on(store, day - dt.timedelta(days=n % 3)) for n in range(7)]
+    for later in (day + dt.timedelta(days=1), None):
+        _due_on(store, later)
+    expected = sorted((r.next_due_on.isoformat(), r.id) for r in due if r.next_due_on)
+
+    pages, after = [], None
+    while True:
+        page = store.due_reports(day, 3, after)
+        pages.append(list(page.report_ids))
+        if page.next_after is None:
+            break
+        after = page.next_after
+
+    assert pages == [[i for _, i in expected[n : n + 3]] for n in (0, 3, 6)]
+    assert store.due_reports(day, 7).next_after == expected[-1]  # full: there may be more
+    assert store.due_reports(day, 7, expected[-1]).report_ids == ()
+    assert store.due_reports(day - dt.timedelta(days=3), 10).report_ids == ()
+
+
+def test_a_refresh_stores_derived_fields_without_an_event(backend: Backend) -> None:
+    store = backend.reports
+    report = _submitted(store)
+    moved = dataclasses.replace(report, next_due_on=dt.date(2026, 3, 31))
+
+    assert store.refresh(report.id, lambda r: moved) == moved
+    assert store.get(report.id) == moved
+    assert [e.seq for e in store.timeline(report.id)] == [1]
+    with pytest.raises(ValueError, match="timeline"):
+        store.refresh(report.id, lambda r: dataclasses.replace(r, last_seq=2))
+    with pytest.raises(ReportNotFound):
+        store.refresh("nobody", lambda r: r)
