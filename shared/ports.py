@@ -362,6 +362,65 @@ class WebhookSender(Protocol):
         ...
 
 
+# --- the daily report job: counters in, the day's figures out ------------------------
+
+
+class FiguresStore(Protocol):
+    """What the daily report reads and writes (shared.usecases.daily_report says which
+    documents, and what each costs)."""
+
+    def counter_documents(
+        self, counter: str, first: dt.date | None, last: dt.date
+    ) -> list[tuple[str, Mapping[str, Any]]]:
+        """``(id, data)`` of the ``counter`` documents of the days ``first`` (None: the
+        very first) to ``last``, whose ids start with the ISO date: one id range."""
+        ...
+
+    def running_totals(self, counter: str) -> dict[str, dict[str, int]]:
+        """Every ``counter`` document's totals, by id (a rule's, say)."""
+        ...
+
+    def stored_summary(self, day: dt.date) -> Mapping[str, Any] | None: ...
+
+    def previous_summary(self, before: dt.date) -> Mapping[str, Any] | None:
+        """The summary of the latest stored day before ``before``, or None."""
+        ...
+
+    def scope_documents(self, day: dt.date) -> dict[str, Mapping[str, Any]]:
+        """Every scope document of ``day``, by scope."""
+        ...
+
+    def overdue_total(self, day: dt.date) -> int:
+        """Reports overdue on ``day``: their running clock's due date is before it."""
+        ...
+
+    def overdue_scopes(self, day: dt.date) -> list[str]:
+        """The scope (shared.domain.figures.scope_of) of each report overdue on ``day``."""
+        ...
+
+    def overdue_counts(
+        self, day: dt.date, agencies: Sequence[str], regions: Sequence[str]
+    ) -> dict[str, int]:
+        """Reports overdue on ``day`` per scope: each agency's, and each region's
+        unrouted ones (``unrouted:<code>``; a province's are those in no listed regency)."""
+        ...
+
+    def save_day(
+        self,
+        day: dt.date,
+        *,
+        scopes: Mapping[str, Mapping[str, Any]],
+        exports: Mapping[str, Mapping[str, Any]],
+        outbox: Sequence[OutboxMessage],
+        summary: Mapping[str, Any],
+    ) -> None:
+        """Write the day's scope and export documents, then the outbox entries, then the
+        summary last: a day whose summary exists is complete."""
+        ...
+
+    def settle_outbox(self, message_ids: Sequence[str]) -> None: ...
+
+
 @dataclass
 class FixedClock:
     """A clock for tests and benchmarks that moves only when told."""
@@ -449,3 +508,12 @@ class SweepPorts:
     publisher: Publisher
     clock: Clock
     settings: Settings
+
+
+@dataclass(frozen=True)
+class DailyReportPorts:
+    figures: FiguresStore
+    publisher: Publisher
+    clock: Clock  # when the run happens: the summary's generated_at
+    settings: Settings
+    reference: Reference

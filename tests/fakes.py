@@ -10,6 +10,7 @@ transactional decision may run more than once (here it always runs twice, so a
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -19,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 from google.api_core.exceptions import AlreadyExists
 
 from shared.adapters.webhooks import encode_body
+from shared.domain.figures import days_id_range, scope_of, unrouted_scope
 from shared.domain.privacy import ReporterIdentity
-from shared.domain.report import Report, TimelineEvent
+from shared.domain.report import Report, TimelineEvent, is_overdue
 from shared.ports import (
     OVERDUE_STATES,
     AgencyChannel,
@@ -48,8 +50,9 @@ if TYPE_CHECKING:
         AgencyChannels,
         ApiKeyStore,
         DeliveryLog,
-        InboxStore,
         EscalationStore,
+        FiguresStore,
+        InboxStore,
         OutboxStore,
         Publisher,
         RouteStore,
@@ -310,6 +313,85 @@ class InMemoryWebhookSender:
         return self.results.pop(0) if self.results else SendResult(SendOutcome.DELIVERED, 204)
 
 
+# --- the daily report job's store (FiguresStore) --------------------------------------
+
+
+@dataclass
+class InMemoryFiguresStore:
+    """The counters are ``reports.tallies`` (what the transitions committed), the reports
+    those of ``reports``; ``days`` holds what each run saved, as the adapter would:
+    day -> {"summary", "scopes", "exports"}. The outbox entries go to ``reports.outbox``."""
+
+    reports: InMemoryReportStore = field(default_factory=InMemoryReportStore)
+    days: dict[dt.date, dict[str, Any]] = field(default_factory=dict)
+    saves: int = 0
+
+    def counter_documents(
+        self, counter: str, first: dt.date | None, last: dt.date
+    ) -> list[tuple[str, Mapping[str, Any]]]:
+        start, end = days_id_range(first, last)
+        documents: dict[str, dict[str, Any]] = {}
+        for (family, key, name), value in sorted(self.reports.tallies.items()):
+            if family == counter and start <= key < end:
+                documents.setdefault(key, {"key": key})[name] = value
+        return sorted(documents.items())
+
+    def running_totals(self, counter: str) -> dict[str, dict[str, int]]:
+        totals: dict[str, dict[str, int]] = {}
+        for (family, key, name), value in self.reports.tallies.items():
+            if family == counter:
+                totals.setdefault(key, {})[name] = value
+        return totals
+
+    def stored_summary(self, day: dt.date) -> Mapping[str, Any] | None:
+        return copy.deepcopy(self.days[day]["summary"]) if day in self.days else None
+
+    def previous_summary(self, before: dt.date) -> Mapping[str, Any] | None:
+        earlier = [day for day in self.days if day < before]
+        return self.stored_summary(max(earlier)) if earlier else None
+
+    def scope_documents(self, day: dt.date) -> dict[str, Mapping[str, Any]]:
+        return copy.deepcopy(self.days[day]["scopes"]) if day in self.days else {}
+
+    def _overdue(self, day: dt.date) -> list[Report]:
+        return [r for r in self.reports.reports.values() if is_overdue(r, day)]
+
+    def overdue_total(self, day: dt.date) -> int:
+        return len(self._overdue(day))
+
+    def overdue_scopes(self, day: dt.date) -> list[str]:
+        return [scope_of(report) for report in self._overdue(day)]
+
+    def overdue_counts(
+        self, day: dt.date, agencies: Sequence[str], regions: Sequence[str]
+    ) -> dict[str, int]:
+        asked = set(agencies) | {unrouted_scope(code) for code in regions}
+        counts = {scope: 0 for scope in asked}
+        for scope in map(scope_of, self._overdue(day)):
+            if scope in asked:
+                counts[scope] += 1
+        return counts
+
+    def save_day(
+        self,
+        day: dt.date,
+        *,
+        scopes: Mapping[str, Mapping[str, Any]],
+        exports: Mapping[str, Mapping[str, Any]],
+        outbox: Sequence[OutboxMessage],
+        summary: Mapping[str, Any],
+    ) -> None:
+        self.saves += 1
+        for message in outbox:
+            self.reports.outbox[message.id] = message
+        self.days[day] = copy.deepcopy(
+            {"scopes": dict(scopes), "exports": dict(exports), "summary": dict(summary)}
+        )
+
+    def settle_outbox(self, message_ids: Sequence[str]) -> None:
+        self.reports.settle_outbox(message_ids)
+
+
 if TYPE_CHECKING:  # mypy holds each fake to the ports it stands in for
     _report_store: RouteStore = InMemoryReportStore()
     _escalation_store: EscalationStore = InMemoryReportStore()
@@ -321,3 +403,4 @@ if TYPE_CHECKING:  # mypy holds each fake to the ports it stands in for
     _deliveries: DeliveryLog = InMemoryNotificationStore()
     _channels: AgencyChannels = InMemoryNotificationStore()
     _sender: WebhookSender = InMemoryWebhookSender()
+    _figures_store: FiguresStore = InMemoryFiguresStore()

@@ -864,6 +864,12 @@ NOTES: tuple[Text, ...] = (
         "Working days skip Saturdays, Sundays, national holidays and cuti bersama. A day is "
         "a date in Asia/Jakarta. Cumulative figures are the sum over all days.",
     ),
+    Text(
+        "Di data terbuka, bilangan desimal dibulatkan sampai 4 angka di belakang koma; "
+        "pembilang dan penyebutnya ikut diterbitkan.",
+        "In the open data, decimals are rounded to 4 places; their numerators and "
+        "denominators are published beside them.",
+    ),
 )
 
 
@@ -884,7 +890,9 @@ def definitions_version() -> str:
 @dataclass(frozen=True)
 class Column:
     name: str
-    type: str  # date | string | integer | number (a decimal; empty: nothing to divide by)
+    # date | string | integer | number (a decimal, OPEN_DATA_DECIMALS places; empty:
+    # nothing to divide by)
+    type: str
     meaning: Text
 
 
@@ -897,8 +905,8 @@ _BASE_COLUMNS: tuple[Column, ...] = (
     _c(
         "period",
         "string",
-        "day: hari itu; month: bulan itu sampai hari itu; cumulative: sampai hari itu",
-        "day: that day; month: that month up to that day; cumulative: up to that day",
+        "day: hari itu; cumulative: sampai hari itu",
+        "day: that day; cumulative: up to that day",
     ),
     _c(
         "scope",
@@ -1012,6 +1020,14 @@ def open_data_columns(tier_ids: Iterable[str]) -> tuple[Column, ...]:
 
 Cell = str | int | float | None
 
+# Decimals in the open data: shares to a hundredth of a percent. Anyone can recompute
+# them exactly from the counts beside them; the file stays small enough to serve whole.
+OPEN_DATA_DECIMALS = 4
+
+
+def _decimal(value: Cell) -> Cell:
+    return round(value, OPEN_DATA_DECIMALS) if isinstance(value, float) else value
+
 
 def open_data_rows(figures: DailyFigures, tier_ids: Iterable[str]) -> list[dict[str, Cell]]:
     """One row per scope and period, keyed by :func:`open_data_columns`' names. Only
@@ -1023,8 +1039,7 @@ def open_data_rows(figures: DailyFigures, tier_ids: Iterable[str]) -> list[dict[
         scoped += [("agency", agency, both.own), ("agency_subtree", agency, both.subtree)]
     rows: list[dict[str, Cell]] = []
     for scope, scope_id, one in scoped:
-        periods = (("day", one.day), ("month", one.month), ("cumulative", one.cumulative))
-        for period, values in periods:
+        for period, values in (("day", one.day), ("cumulative", one.cumulative)):
             row: dict[str, Cell] = {
                 "date": figures.day.isoformat(),
                 "period": period,
@@ -1038,7 +1053,7 @@ def open_data_rows(figures: DailyFigures, tier_ids: Iterable[str]) -> list[dict[
                 elif name == "overdue_now":
                     row[name] = one.overdue_now
                 else:
-                    row[name] = getattr(values, name)
+                    row[name] = _decimal(getattr(values, name))
             row.update({f"escalation_{tier}": values.escalations.get(tier, 0) for tier in tiers})
             rows.append(row)
     return rows
