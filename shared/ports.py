@@ -252,22 +252,20 @@ class Scope:
     queue_region: str | None = None  # regional admin queue
 
 
-# Reports whose resolution deadline can be missed: on hold the clock is paused, and a
-# resolved report has met it (the reporter's answer is on another clock).
-OVERDUE_STATES = (State.SUBMITTED, State.DISPOSITIONED, State.IN_PROGRESS)
-
-
 @dataclass(frozen=True)
 class InboxQuery:
     """One page of an inbox, as the store runs it.
 
     Order: newest submission first, ``(submitted_at desc, id desc)``; with
-    ``overdue_before``, most overdue first, ``(resolve_due asc, id asc)``.
+    ``overdue_before``, most overdue first, ``(clock_due asc, id asc)``.
     """
 
     scope: Scope
     status: State | None = None
-    overdue_before: dt.date | None = None  # resolve_due < this, in OVERDUE_STATES
+    # clock_due < this: the running clock ran out. No clock runs on hold, resolved or
+    # terminal (clock_due is null), so no list of states is needed.
+    overdue_before: dt.date | None = None
+    escalated: bool = False  # a tier fired for the running clock (Report.escalated)
     admin_queue: bool = False  # state == submitted (and, regionally, in the region)
     limit: int = 25
     after: tuple[str, str] | None = None  # (sort value, report id) of the previous page

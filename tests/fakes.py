@@ -24,7 +24,6 @@ from shared.domain.figures import days_id_range, scope_of, unrouted_scope
 from shared.domain.privacy import ReporterIdentity
 from shared.domain.report import Report, TimelineEvent, is_overdue
 from shared.ports import (
-    OVERDUE_STATES,
     AgencyChannel,
     ApiKeyRecord,
     Change,
@@ -233,21 +232,19 @@ class InMemoryAgencyStore:
 
 
 def _sort_key(report: Report, overdue: bool) -> tuple[Any, str]:
-    if overdue:  # only reports with a resolution deadline pass the overdue filter
-        return (report.resolve_due.isoformat() if report.resolve_due else "", report.id)
+    if overdue:  # only reports with a running clock pass the overdue filter
+        return (report.clock_due.isoformat() if report.clock_due else "", report.id)
     return (report.submitted_at, report.id)
 
 
 def _in_inbox(query: InboxQuery, report: Report) -> bool:
     """The filters the Firestore inbox queries apply (visibility is the use case's)."""
-    overdue = query.overdue_before is not None
-    if query.status is not None:
-        if report.state is not query.status or (overdue and query.status not in OVERDUE_STATES):
-            return False
-    elif overdue and report.state not in OVERDUE_STATES:
+    if query.status is not None and report.state is not query.status:
+        return False
+    if query.escalated and not report.escalated:
         return False
     if query.overdue_before is not None and not (
-        report.resolve_due is not None and report.resolve_due < query.overdue_before
+        report.clock_due is not None and report.clock_due < query.overdue_before
     ):
         return False  # Firestore's "<" never matches a null
     scope = query.scope

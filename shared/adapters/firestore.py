@@ -22,6 +22,7 @@ old documents from new ones.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -46,7 +47,6 @@ from shared.domain.report import (
     TimelineEvent,
 )
 from shared.ports import (
-    OVERDUE_STATES,
     AgencyChannel,
     ApiKeyRecord,
     Change,
@@ -190,8 +190,9 @@ def report_to_doc(report: Report) -> Doc:
         "clock_due": _opt_day(report.clock_due),
         "clock_id": report.clock_id,
         "escalations": list(report.escalations),
-        # Derived from escalations, stored so an inbox can filter on it.
+        # Derived from escalations, stored so an inbox can filter on them.
         "escalation_tier": report.escalation_tier,
+        "escalated": report.escalated,
         "next_due_on": _opt_day(report.next_due_on),
         "paused_working_days": report.paused_working_days,
         "on_hold_since": _opt_ts(report.on_hold_since),
@@ -260,6 +261,7 @@ def report_doc_fields() -> frozenset[str]:
         "regency_code",
         "schema_version",
         "escalation_tier",
+        "escalated",
     }
 
 
@@ -681,7 +683,7 @@ class FirestoreAgencyStore:
     """API key lookup and the inbox queries.
 
     Inbox order: newest submission first, ``(submitted_at desc, id desc)``; the overdue
-    view orders by ``(resolve_due asc, id asc)``, most overdue first (Firestore wants the
+    view orders by ``(clock_due asc, id asc)``, most overdue first (Firestore wants the
     inequality field first). Each page is one query (one per 30 agencies of scope, the
     ``in`` limit), cursor-paged with ``start_after`` on the sort key and the id.
     Composite indexes: infra/firestore_indexes.json.
@@ -705,7 +707,7 @@ class FirestoreAgencyStore:
             self.stats.add(reads=max(1, len(docs)))
             for doc in docs:
                 report = report_from_doc(doc.id, doc.to_dict() or {})
-                key = _opt_day(report.resolve_due) if overdue else report.submitted_at
+                key = _opt_day(report.clock_due) if overdue else report.submitted_at
                 rows.append((key, doc.id, report))
         rows.sort(key=lambda row: (row[0], row[1]), reverse=not overdue)
         page = rows[: query.limit]
@@ -720,26 +722,22 @@ class FirestoreAgencyStore:
 def inbox_queries(reports: Any, query: InboxQuery) -> list[Any]:
     """The Firestore queries one inbox page runs (built only; no I/O).
 
-    One per chunk of the caller's scope: Firestore allows 30 disjunctions per query, and
-    ``agency_id in [...]`` combined with ``state in [3 states]`` counts their product.
+    One per chunk of the caller's scope: Firestore allows 30 values in an ``in``. Overdue
+    is ``clock_due < today``: a report whose clock does not run has a null clock_due,
+    which no ``<`` matches, so the state needs no filter.
     """
     scope = query.scope
     overdue = query.overdue_before is not None
-    sort_field = "resolve_due" if overdue else "submitted_at"
+    sort_field = "clock_due" if overdue else "submitted_at"
     direction = firestore.Query.ASCENDING if overdue else firestore.Query.DESCENDING
-    chunk = IN_LIMIT
 
     base: Any = reports
     if query.status is not None:
-        if overdue and query.status not in OVERDUE_STATES:
-            return []
         base = base.where(filter=FieldFilter("state", "==", query.status.value))
-    elif overdue:
-        states = [s.value for s in OVERDUE_STATES]
-        base = base.where(filter=FieldFilter("state", "in", states))
-        chunk = IN_LIMIT // len(states)
+    if query.escalated:
+        base = base.where(filter=FieldFilter("escalated", "==", True))
     if overdue:
-        base = base.where(filter=FieldFilter("resolve_due", "<", _opt_day(query.overdue_before)))
+        base = base.where(filter=FieldFilter("clock_due", "<", _opt_day(query.overdue_before)))
 
     scoped: list[Any]
     if scope.everything:
@@ -754,7 +752,8 @@ def inbox_queries(reports: Any, query: InboxQuery) -> list[Any]:
         field_name = "unit_id" if scope.units_only else "agency_id"
         ids = sorted(scope.agencies)
         scoped = [
-            base.where(filter=FieldFilter(field_name, "in", part)) for part in _chunks(ids, chunk)
+            base.where(filter=FieldFilter(field_name, "in", part))
+            for part in _chunks(ids, IN_LIMIT)
         ]
     built = []
     for q in scoped:
@@ -768,30 +767,34 @@ def inbox_queries(reports: Any, query: InboxQuery) -> list[Any]:
 
 
 def _inbox_shapes() -> tuple[tuple[str, Callable[[firestore.Client], Any]], ...]:
-    """One query of each shape the inbox runs, for the index check."""
+    """One query of each shape the inbox runs, for the index check: every combination
+    of the filters (status, escalated, overdue) on every kind of scope."""
     day = dt.date(2025, 1, 1)
-    agencies = Scope(agencies=frozenset({"a", "b"}))
-    units = Scope(agencies=frozenset({"u"}), units_only=True)
-    everything = Scope(everything=True)
+    scopes = {
+        "agency": Scope(agencies=frozenset({"a", "b"})),
+        "unit": Scope(agencies=frozenset({"u"}), units_only=True),
+        "national": Scope(everything=True),
+        "admin queue of region 32": Scope(queue_region="32"),
+        "admin queue of region 32.03": Scope(queue_region="32.03"),
+    }
     shapes: list[tuple[str, InboxQuery]] = []
-    for name, scope in (("agency", agencies), ("unit", units), ("national", everything)):
-        shapes += [
-            (f"inbox {name}: by status", InboxQuery(scope, status=State.IN_PROGRESS)),
-            (f"inbox {name}: overdue", InboxQuery(scope, overdue_before=day)),
-            (
-                f"inbox {name}: overdue by status",
-                InboxQuery(scope, status=State.IN_PROGRESS, overdue_before=day),
-            ),
-        ]
-        if name != "national":  # unfiltered national inbox: single-field index
-            shapes.append((f"inbox {name}", InboxQuery(scope)))
-    for region in ("32", "32.03"):
-        shapes.append(
-            (
-                f"admin queue of region {region}",
-                InboxQuery(Scope(queue_region=region), status=State.SUBMITTED, admin_queue=True),
-            )
+    for (name, scope), by_status, escalated, overdue in itertools.product(
+        scopes.items(), (False, True), (False, True), (False, True)
+    ):
+        queue = scope.queue_region is not None
+        if queue and not by_status:
+            continue  # the admin queue is always of submitted reports
+        if scope.everything and not by_status and not escalated:
+            continue  # one field filtered and ordered: a single-field index serves it
+        filters = {"by status": by_status and not queue, "escalated": escalated, "overdue": overdue}
+        query = InboxQuery(
+            scope,
+            status=(State.SUBMITTED if queue else State.IN_PROGRESS) if by_status else None,
+            escalated=escalated,
+            overdue_before=day if overdue else None,
+            admin_queue=queue,
         )
+        shapes.append((name + "".join(f": {f}" for f, on in filters.items() if on), query))
     return tuple(
         (what, lambda client, q=q: inbox_queries(client.collection(REPORTS), q)[0])
         for what, q in shapes

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from shared.domain.report import Action, Report, TimelineEvent
+from shared.domain.report import Action, Report, Role, TimelineEvent
 
 
 class Audience(StrEnum):
@@ -42,6 +42,22 @@ def is_public(report: Report) -> bool:
     return not report.confidential
 
 
+def routing_of(event: TimelineEvent) -> dict[str, Any]:
+    """How a disposition was decided, for every audience: routing by rule or classifier
+    is not verification by a person, and the timeline says which it was. Nothing in it
+    is personal: a method, a rule id, a confidence and agency ids."""
+    method = str(event.data.get("method", "manual"))
+    confidence = event.data.get("confidence")
+    return {
+        "method": method,  # named, rule, classifier, manual
+        "agency_id": event.data.get("agency_id"),
+        "rule_id": event.data.get("rule_id"),
+        "confidence": float(confidence) if confidence is not None else None,
+        # The agency whose admin decided it; routing by the system names no one.
+        "admin_agency_id": event.actor.id if event.actor.role is not Role.SYSTEM else None,
+    }
+
+
 def _event(event: TimelineEvent, audience: Audience) -> dict[str, Any]:
     shown: dict[str, Any] = {
         "seq": event.seq,
@@ -51,6 +67,8 @@ def _event(event: TimelineEvent, audience: Audience) -> dict[str, Any]:
         "from_state": event.from_state.value if event.from_state else None,
         "to_state": event.to_state.value,
     }
+    if event.action is Action.DISPOSITION:
+        shown["routing"] = routing_of(event)
     if audience is Audience.PUBLIC:
         if event.action in _PUBLIC_MESSAGES:
             shown["message"] = event.message
@@ -100,6 +118,7 @@ def view(
         shown["unit_id"] = report.unit_id
     if audience in (Audience.AGENCY, Audience.ADMIN):
         shown["escalation_tier"] = report.escalation_tier
+        shown["escalations"] = list(report.escalations)  # the running clock's, in order
     if audience in (Audience.AGENCY, Audience.ADMIN) and report.admin_queue is not None:
         shown["admin_queue"] = {
             "reason": report.admin_queue.reason,

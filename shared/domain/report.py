@@ -308,6 +308,12 @@ class Report:
         """The last tier fired for the running clock, as the inbox shows it."""
         return self.escalations[-1] if self.escalations else None
 
+    @property
+    def escalated(self) -> bool:
+        """Whether a tier has fired for the clock that runs now (the inbox filters on it):
+        a resolved report keeps its disposition's tiers, but its clock has stopped."""
+        return self.clock_due is not None and bool(self.escalations)
+
 
 @dataclass(frozen=True)
 class Command:
@@ -325,6 +331,18 @@ def is_overdue(report: Report, today: dt.date) -> bool:
     """Whether the clock of the report's current state ran out before ``today`` (a local
     date): a deadline is met all through its day."""
     return report.clock_due is not None and report.clock_due < today
+
+
+def age_working_days(report: Report, today: dt.date, calendar: WorkingCalendar) -> int:
+    """The report's total age in working days: from its submission to ``today`` (a local
+    date), or to the day it ended (closed or archived). Every agency's time counts, and
+    every hold: it is the age the reporter lives with, whichever clock runs."""
+    end = today
+    if report.state is State.CLOSED and report.closed_at is not None:
+        end = calendar.local_date(report.closed_at)
+    elif report.state is State.ARCHIVED:
+        end = calendar.local_date(report.updated_at)  # nothing follows an archive
+    return max(0, calendar.working_days_between(calendar.local_date(report.submitted_at), end))
 
 
 def _resolve_due(

@@ -13,6 +13,11 @@ Anything else answers "not found", never "forbidden": a caller must not learn th
 report it may not see exists. Every change goes through :func:`shared.usecases.act.act`
 with a guard that re-checks visibility and the target on the fresh report inside the
 transaction, so a report re-routed meanwhile cannot be acted on by its old agency.
+
+A routed report may be archived before any follow-up only by the admin of the agency it
+was dispositioned to: routing by rule or classifier is not verification, so that agency
+may still find it is spam or a duplicate. Any admin who sees a complaint may mark it
+"berkadar pengawasan" (60 working days) with a reason.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from shared.domain.report import (
     Report,
     Role,
     State,
+    age_working_days,
+    is_overdue,
 )
 from shared.domain.routing import covers
 from shared.ports import (
@@ -156,12 +163,24 @@ def may_route_to(caller: Caller, reference: Reference, agency_id: str) -> bool:
 # --- reading --------------------------------------------------------------------------
 
 
-def summary(report: Report, caller: Caller) -> dict[str, Any]:
+def clock_figures(report: Report, ports: AgencyPorts) -> dict[str, Any]:
+    """What the clocks say today (Asia/Jakarta): whether the current state's clock ran
+    out, and the report's total age in working days."""
+    calendar = ports.settings.calendar()
+    today = calendar.local_date(ports.clock.now())
+    return {
+        "overdue": is_overdue(report, today),
+        "age_working_days": age_working_days(report, today, calendar),
+    }
+
+
+def summary(report: Report, caller: Caller, ports: AgencyPorts) -> dict[str, Any]:
     """An inbox line: the privacy-applied view without the timeline or the identity."""
     shown = view(report, (), caller.audience, None) or {}
     shown.pop("timeline", None)
     shown.pop("description", None)
     shown["id"] = report.id
+    shown.update(clock_figures(report, ports))
     return shown
 
 
@@ -171,6 +190,7 @@ def inbox(
     *,
     status: State | None = None,
     overdue: bool = False,
+    escalated: bool = False,
     admin_queue: bool = False,
     limit: int = 25,
     after: tuple[str, str] | None = None,
@@ -183,6 +203,7 @@ def inbox(
         scope=scope,
         status=State.SUBMITTED if admin_queue else status,
         overdue_before=today if overdue else None,
+        escalated=escalated,
         admin_queue=admin_queue,
         limit=max(1, min(limit, MAX_LIMIT)),
         after=after,
@@ -190,7 +211,7 @@ def inbox(
     page = ports.inbox.inbox(query)
     # The store's query already filters; this is the one visibility rule, applied again
     # so a query bug can never show another agency's report.
-    shown = [summary(r, caller) for r in page.reports if may_see(scope, r)]
+    shown = [summary(r, caller, ports) for r in page.reports if may_see(scope, r)]
     return shown, page.next_after
 
 
@@ -205,6 +226,7 @@ def detail(report_id: str, caller: Caller, ports: AgencyPorts) -> dict[str, Any]
     if shown is None:  # pragma: no cover - view hides reports from the public only
         raise ReportNotFound(report_id)
     shown["id"] = report.id
+    shown.update(clock_figures(report, ports))
     return shown
 
 
@@ -250,6 +272,8 @@ def take_action(
     def guard(report: Report) -> None:
         if not may_see(scope, report):
             raise ReportNotFound(report_id)
+        if action is Action.ARCHIVE and report.state is State.DISPOSITIONED:
+            _check_archive_of_routed(caller, report)
         # The target is checked only when forwarding is legal now, so a forward on a
         # closed report answers "illegal transition" (409), not "bad unit" (422).
         if action is Action.FORWARD and (report.state, action) in TRANSITIONS:
@@ -271,6 +295,22 @@ def take_action(
         extra={"report_id": report_id, "action": action.value, "seq": change.event.seq},
     )
     return Acted(change.report, change, published)
+
+
+class NotTheReceivingAgency(NotPermitted):
+    """A routed report is archived by the agency it was routed to, or not at all."""
+
+    def __init__(self, role: Role, action: Action) -> None:
+        super().__init__(role, action)
+        self.args = (
+            "only the admin of the agency the report was dispositioned to may archive it "
+            "before any follow-up",
+        )
+
+
+def _check_archive_of_routed(caller: Caller, report: Report) -> None:
+    if caller.role is not Role.AGENCY_ADMIN or caller.agency_id != report.agency_id:
+        raise NotTheReceivingAgency(caller.role, Action.ARCHIVE)
 
 
 def _check_forward(reference: Reference, report: Report, unit_id: str | None) -> None:

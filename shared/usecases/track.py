@@ -7,8 +7,9 @@ from typing import Any
 
 from shared.config import Settings
 from shared.domain.privacy import Audience, view
+from shared.domain.report import age_working_days, is_overdue
 from shared.domain.tracking import normalize_tracking_code
-from shared.ports import ReportStore
+from shared.ports import Clock, ReportStore
 from shared.tokens import is_reporter_token
 
 
@@ -20,9 +21,11 @@ class Tracked:
 
 
 def track_report(
-    code_text: str, token: str | None, *, store: ReportStore, settings: Settings
+    code_text: str, token: str | None, *, store: ReportStore, settings: Settings, clock: Clock
 ) -> Tracked | None:
-    """The report as its asker may see it, or None when they may not know it exists.
+    """The report as its asker may see it, or None when they may not know it exists,
+    with what its clocks say today: overdue (the current state's clock ran out) and its
+    total age in working days.
 
     Raises InvalidTrackingCode for text that cannot be a code (so no read is spent).
     """
@@ -38,4 +41,8 @@ def track_report(
     shown = view(report, store.timeline(report.id), audience, identity)
     if shown is None:
         return None
+    calendar = settings.calendar()
+    today = calendar.local_date(clock.now())
+    shown["overdue"] = is_overdue(report, today)
+    shown["age_working_days"] = age_working_days(report, today, calendar)
     return Tracked(shown, audience, token_rejected=bool(token) and not is_reporter)

@@ -18,7 +18,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from flask import Request, Response
 from pydantic import BaseModel, ConfigDict, StringConstraints
@@ -39,7 +39,7 @@ from shared.usecases import agency
 from shared.usecases.agency import AgencyCommand, Caller
 from shared.web.dispatch import App, Call, dispatch, health, problem_answer
 from shared.web.http import Problem, json_response, parse_json_body, problem
-from shared.web.i18n import t
+from shared.web.i18n import Lang, event_label, t
 
 log = logging.getLogger("lapor.agency")
 
@@ -86,6 +86,14 @@ class ReasonIn(_Body):
     }
 
 
+class SupervisoryIn(ReasonIn):
+    """Why the complaint needs a supervisory investigation (60 working days)."""
+
+    EXAMPLE: ClassVar[dict[str, str]] = {
+        "reason": "Dugaan pungutan liar oleh petugas; perlu pemeriksaan inspektorat."
+    }
+
+
 @dataclass(frozen=True)
 class Operation:
     action: Action
@@ -101,6 +109,7 @@ OPERATIONS: Mapping[str, Operation] = {
     "hold": Operation(Action.HOLD, ReasonIn),
     "archive": Operation(Action.ARCHIVE, ReasonIn, admins_only=True),
     "resolve": Operation(Action.RESOLVE, MessageIn),
+    "mark-supervisory": Operation(Action.MARK_SUPERVISORY, SupervisoryIn, admins_only=True),
 }
 
 MAX_BODY_BYTES = 16 * 1024
@@ -200,13 +209,14 @@ def inbox(call: AgencyCall) -> Response:
     queue = args.get("queue", "")
     if queue not in ("", "admin"):
         return _invalid_parameter(call, t("invalid_queue_detail", lang))
-    overdue = args.get("overdue", "").lower() in ("1", "true", "yes")
+    overdue, escalated = (_flag(args, name) for name in ("overdue", "escalated"))
     try:
         shown, next_after = agency.inbox(
             caller,
             call.ports,
             status=status,
             overdue=overdue,
+            escalated=escalated,
             admin_queue=queue == "admin",
             limit=limit,
             after=after,
@@ -218,12 +228,22 @@ def inbox(call: AgencyCall) -> Response:
     )
 
 
+def _flag(args: Mapping[str, str], name: str) -> bool:
+    return args.get(name, "").lower() in ("1", "true", "yes")
+
+
+def _labelled(timeline: list[dict[str, Any]], lang: Lang) -> list[dict[str, Any]]:
+    """Each event with its label: a disposition says how it was routed."""
+    return [{**event, "label": event_label(event, lang)} for event in timeline]
+
+
 def detail(call: AgencyCall, report_id: str) -> Response:
     caller = _caller(call)
     try:
         shown = agency.detail(report_id[:64], caller, call.ports)
     except ReportNotFound:
         return problem_answer(call, 404)
+    shown["timeline"] = _labelled(shown["timeline"], call.lang)
     return json_response(shown)
 
 
@@ -251,10 +271,9 @@ def act(call: AgencyCall, report_id: str, operation: str) -> Response:
             extra={"report_id": report_id, "action": op.action.value, "code": refused.code},
         )
         return _lifecycle_problem(call, refused)
-    shown = view(acted.report, [acted.change.event], caller.audience, None) or {}
-    event = shown.pop("timeline", [{}])[0]
-    shown.pop("description", None)
-    shown["id"] = acted.report.id
+    shown = agency.summary(acted.report, caller, call.ports)
+    seen = view(acted.report, [acted.change.event], caller.audience, None) or {"timeline": []}
+    [event] = _labelled(seen["timeline"], call.lang)
     return json_response({"report": shown, "event": event, "published": acted.published})
 
 

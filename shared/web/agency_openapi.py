@@ -12,7 +12,14 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from shared.domain.report import State
-from shared.web.agency_app import OPERATIONS, ForwardIn, MessageIn, ReasonIn, VerifyIn
+from shared.web.agency_app import (
+    OPERATIONS,
+    ForwardIn,
+    MessageIn,
+    ReasonIn,
+    SupervisoryIn,
+    VerifyIn,
+)
 from shared.web.schemas import Problem
 
 REF = "#/components/schemas/{model}"
@@ -23,8 +30,78 @@ _SUMMARIES = {
     "follow-up": "Post a follow-up (tindak lanjut); the reporter sees it",
     "not-our-authority": "Bukan Wewenang: return the report for re-routing, with a reason (admins)",
     "hold": "Put a submitted report on hold, asking the reporter for more (admins; clock paused)",
-    "archive": "Archive a submitted or on-hold report with a reason (admins)",
+    "archive": "Archive a report with a reason (admins): a submitted or on-hold one, or a "
+    "dispositioned one before any follow-up (only the admin of the agency it was routed to)",
     "resolve": "Declare the report resolved; the reporter confirms or reopens",
+    "mark-supervisory": "Mark a complaint berkadar pengawasan with a reason (admins): its "
+    "disposition's deadline becomes 60 working days from the disposition",
+}
+
+# What each operation's 403, 409 and 422 mean beyond the generic.
+_REFUSALS: dict[str, dict[str, str]] = {
+    "archive": {
+        "403": "The caller's role may not archive, or the report was routed to another "
+        "agency than the caller's (a dispositioned report)",
+        "409": "Not submitted, on hold or dispositioned (a follow-up came); nothing changed",
+    },
+    "mark-supervisory": {
+        "403": "A unit officer may not mark a report",
+        "409": "Not dispositioned or in progress; nothing changed",
+        "422": "Invalid body, or the report is not a complaint",
+    },
+}
+
+# The fields of a report the agency API shows (inbox lines, details, action results).
+REPORT_FIELDS: dict[str, Any] = {
+    "id": {"type": "string"},
+    "tracking_code": {"type": "string"},
+    "type": {"type": "string"},
+    "state": {"type": "string", "enum": [s.value for s in State]},
+    "agency_id": {"type": ["string", "null"]},
+    "verify_due": {"type": "string", "format": "date"},
+    "resolve_due": {
+        "type": ["string", "null"],
+        "format": "date",
+        "description": "The current disposition's resolution deadline",
+    },
+    "clock_due": {
+        "type": ["string", "null"],
+        "format": "date",
+        "description": "Due date of the clock of the current state: verification in "
+        "submitted, resolution in dispositioned and in_progress; null otherwise",
+    },
+    "overdue": {
+        "type": "boolean",
+        "description": "clock_due is before today (Asia/Jakarta)",
+    },
+    "age_working_days": {
+        "type": "integer",
+        "description": "Working days since submission, to today or to the closing/archive",
+    },
+    "escalation_tier": {
+        "type": ["string", "null"],
+        "description": "The last escalation tier fired for the report's clock",
+    },
+    "escalations": {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "The tiers fired for the report's clock, in order",
+    },
+}
+EVENT_FIELDS: dict[str, Any] = {
+    "seq": {"type": "integer"},
+    "action": {"type": "string"},
+    "at": {"type": "string", "format": "date-time"},
+    "label": {
+        "type": "string",
+        "description": "What happened, in the answer's language; a disposition says how it "
+        "was routed (named by the reporter, rule, classifier and confidence, or admin)",
+    },
+    "routing": {
+        "type": "object",
+        "description": "On a disposition: method (named, rule, classifier, manual), agency_id, "
+        "rule_id, confidence, admin_agency_id",
+    },
 }
 
 
@@ -59,6 +136,20 @@ LANG = {
 }
 
 
+ACTED = {
+    "type": "object",
+    "properties": {
+        "report": _ref("Report"),
+        "event": _ref("Event"),
+        "published": {
+            "type": "boolean",
+            "description": "Whether what the action emitted is on the bus now (else the "
+            "sweeper publishes it later)",
+        },
+    },
+}
+
+
 def examples() -> dict[str, dict[str, Any]]:
     """operation -> the example body the document shows."""
     return {name: dict(op.body.EXAMPLE) for name, op in OPERATIONS.items()}
@@ -72,11 +163,23 @@ def document() -> dict[str, Any]:
             (ForwardIn, "validation"),
             (MessageIn, "validation"),
             (ReasonIn, "validation"),
+            (SupervisoryIn, "validation"),
             (Problem, "serialization"),
         ],
         ref_template=REF,
     )
     schemas = dict(top.get("$defs", {}))
+    schemas["Report"] = {"type": "object", "properties": REPORT_FIELDS}
+    schemas["Event"] = {"type": "object", "properties": EVENT_FIELDS}
+    schemas["ReportDetail"] = {
+        "allOf": [
+            _ref("Report"),
+            {
+                "type": "object",
+                "properties": {"timeline": {"type": "array", "items": _ref("Event")}},
+            },
+        ]
+    }
     shown = examples()
     paths: dict[str, Any] = {
         "/api/v1/inbox": {
@@ -92,8 +195,14 @@ def document() -> dict[str, Any]:
                     {
                         "name": "overdue",
                         "in": "query",
-                        "description": "true: resolve_due before today (Asia/Jakarta), in "
-                        "submitted, dispositioned or in_progress",
+                        "description": "true: the clock of the current state ran out "
+                        "(clock_due before today, Asia/Jakarta), most overdue first",
+                        "schema": {"type": "boolean"},
+                    },
+                    {
+                        "name": "escalated",
+                        "in": "query",
+                        "description": "true: an escalation tier fired for the running clock",
                         "schema": {"type": "boolean"},
                     },
                     {
@@ -119,7 +228,7 @@ def document() -> dict[str, Any]:
                                 "schema": {
                                     "type": "object",
                                     "properties": {
-                                        "items": {"type": "array", "items": {"type": "object"}},
+                                        "items": {"type": "array", "items": _ref("Report")},
                                         "next_cursor": {"type": ["string", "null"]},
                                     },
                                 }
@@ -140,7 +249,7 @@ def document() -> dict[str, Any]:
                 "responses": {
                     "200": {
                         "description": "The report",
-                        "content": {"application/json": {"schema": {"type": "object"}}},
+                        "content": {"application/json": {"schema": _ref("ReportDetail")}},
                     },
                     "401": UNAUTHORIZED,
                     "404": _problem("Unknown, or not the caller's to see"),
@@ -150,6 +259,7 @@ def document() -> dict[str, Any]:
     }
     for name, op in OPERATIONS.items():
         model = op.body.__name__
+        refusals = _REFUSALS.get(name, {})
         paths[f"/api/v1/reports/{{report_id}}/{name}"] = {
             "post": {
                 "operationId": name.replace("-", "_"),
@@ -164,15 +274,23 @@ def document() -> dict[str, Any]:
                 "responses": {
                     "200": {
                         "description": "Done: the report after the action and its new event",
-                        "content": {"application/json": {"schema": {"type": "object"}}},
+                        "content": {"application/json": {"schema": ACTED}},
                     },
                     "400": _problem("Malformed JSON"),
                     "401": UNAUTHORIZED,
-                    "403": _problem("The caller's role may not take this action"),
+                    "403": _problem(
+                        refusals.get("403", "The caller's role may not take this action")
+                    ),
                     "404": _problem("Unknown, or not the caller's to see"),
-                    "409": _problem("Illegal in the report's current state; nothing changed"),
+                    "409": _problem(
+                        refusals.get(
+                            "409", "Illegal in the report's current state; nothing changed"
+                        )
+                    ),
                     "415": _problem("Not application/json"),
-                    "422": _problem("Invalid body (one `errors` entry per field) or target"),
+                    "422": _problem(
+                        refusals.get("422", "Invalid body (one `errors` entry per field) or target")
+                    ),
                 },
             }
         }

@@ -95,6 +95,10 @@ class Catalog:
             return category_id
         return names[0] if lang == "id" else names[1]
 
+    def agency_name(self, agency_id: str) -> str:
+        """The name to show for an agency (its id when the catalog does not list it)."""
+        return self.agency_names.get(agency_id, agency_id)
+
     def region_label(self, province_code: str, regency_code: str | None) -> str:
         province = self.province_names.get(province_code, province_code)
         if regency_code:

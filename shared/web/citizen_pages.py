@@ -25,7 +25,7 @@ from shared.usecases import reporter
 from shared.usecases.submit import IdempotencyKeyReused, RateLimited
 from shared.web.catalog import catalog
 from shared.web.http import BodyTooLarge, FieldError, Problem, field_errors, media_type, read_body
-from shared.web.i18n import action_label, format_date, format_datetime, state_label, t
+from shared.web.i18n import event_label, format_date, format_datetime, state_label, t
 from shared.web.pages import message, redirect, render, url
 from shared.web.reporter_calls import (
     CODE_MAX,
@@ -311,7 +311,7 @@ def _render_track(
         ),
         fdate=lambda value: format_date(value, lang),
         fdatetime=lambda value: format_datetime(value, lang, call.ports.settings.timezone),
-        alabel=lambda action: action_label(action, lang),
+        elabel=lambda event: event_label(event, lang, known.agency_name),
         slabel=lambda state: state_label(state, lang),
     )
 

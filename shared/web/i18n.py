@@ -12,8 +12,8 @@ API).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Request
@@ -383,6 +383,12 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "Only the reporter, through their private link, can respond to this report.",
     ),
     "action_failed": ("Tanggapan tidak dapat diproses", "Your response could not be processed"),
+    # --- the clocks, on the tracking page and the dossier
+    "age": ("Umur laporan", "Age of the report"),
+    "working_days": ("{count} hari kerja", "{count} working days"),
+    "clock_due": ("Batas waktu tahap ini", "Due date of this stage"),
+    "overdue_yes": ("Melewati batas waktu", "Overdue"),
+    "escalation_tier": ("Tingkat eskalasi", "Escalation tier"),
 }
 
 STATE_LABELS: Mapping[str, tuple[str, str]] = {
@@ -400,7 +406,8 @@ STATE_LABELS: Mapping[str, tuple[str, str]] = {
 
 ACTION_LABELS: Mapping[str, tuple[str, str]] = {
     "submit": ("Laporan dikirim", "Report submitted"),
-    "disposition": ("Diverifikasi dan didisposisikan", "Verified and dispositioned"),
+    # Routing is not verification: event_label says how a disposition was decided.
+    "disposition": ("Didisposisikan", "Dispositioned"),
     "queue_for_admin": (
         "Menunggu verifikasi admin untuk diarahkan",
         "Waiting for an administrator to route it",
@@ -424,6 +431,27 @@ ACTION_LABELS: Mapping[str, tuple[str, str]] = {
     "mark_supervisory": (
         "Ditetapkan sebagai pengaduan berkadar pengawasan",
         "Marked as a complaint needing supervisory investigation",
+    ),
+}
+
+# How a disposition was decided (shared.domain.privacy.routing_of's method): routing by
+# rule or classifier is not verification by a person, and the label says so.
+ROUTING_LABELS: Mapping[str, tuple[str, str]] = {
+    "named": (
+        "Didisposisikan ke {agency}, instansi yang dipilih pelapor",
+        "Dispositioned to {agency}, the agency the reporter named",
+    ),
+    "rule": (
+        "Didisposisikan otomatis ke {agency} oleh aturan {rule}",
+        "Routed automatically to {agency} by rule {rule}",
+    ),
+    "classifier": (
+        "Didisposisikan otomatis ke {agency} oleh pengklasifikasi (keyakinan {confidence})",
+        "Routed automatically to {agency} by the classifier (confidence {confidence})",
+    ),
+    "manual": (
+        "Diverifikasi dan didisposisikan ke {agency} oleh admin {admin}",
+        "Verified and dispositioned to {agency} by admin {admin}",
     ),
 }
 
@@ -457,6 +485,26 @@ def state_label(state: str, lang: Lang) -> str:
 def action_label(action: str, lang: Lang) -> str:
     labels = ACTION_LABELS.get(action)
     return labels[_index(lang)] if labels else action
+
+
+def event_label(
+    event: Mapping[str, Any], lang: Lang, name: Callable[[str], str] | None = None
+) -> str:
+    """The label of a timeline event as privacy.view shows it. A disposition says how
+    it was routed (reporter, rule, classifier with its confidence, or which admin);
+    ``name`` turns an agency id into the name to show (the id itself by default)."""
+    routing = event.get("routing")
+    labels = ROUTING_LABELS.get(routing["method"]) if routing else None
+    if routing is None or labels is None:
+        return action_label(str(event["action"]), lang)
+    named = name or (lambda agency: agency)
+    confidence = routing.get("confidence")
+    return labels[_index(lang)].format(
+        agency=named(str(routing.get("agency_id") or "?")),
+        rule=routing.get("rule_id") or "?",
+        confidence="?" if confidence is None else f"{round(float(confidence) * 100)}%",
+        admin=named(str(routing.get("admin_agency_id") or "?")),
+    )
 
 
 def format_date(value: dt.date | str | None, lang: Lang) -> str:

@@ -31,7 +31,7 @@ from shared.web.http import (
     read_json_object,
     validation_problem,
 )
-from shared.web.i18n import Lang, action_label, state_label, t
+from shared.web.i18n import Lang, action_label, event_label, state_label, t
 from shared.web.reporter_calls import (
     IDEMPOTENCY_KEY,
     SubmitCall,
@@ -159,7 +159,7 @@ def api_track(call: SubmitCall, code: str) -> Response:
     report["audience"] = tracked.audience.value
     report["status_label"] = state_label(report["state"], lang)
     report["timeline"] = [
-        {**event, "action_label": action_label(event["action"], lang)}
+        {**event, "action_label": event_label(event, lang, catalog().agency_name)}
         for event in report["timeline"]
     ]
     shown = ReportOut.model_validate(report).model_dump(mode="json", exclude_none=False)

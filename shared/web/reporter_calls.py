@@ -79,7 +79,9 @@ def submit(call: SubmitCall, report_in: ReportIn, key: str | None, channel: str)
 
 def track(call: SubmitCall, code: str, token: str | None) -> Tracked | None:
     ports = call.ports
-    return track_report(code[:CODE_MAX], token, store=ports.store, settings=ports.settings)
+    return track_report(
+        code[:CODE_MAX], token, store=ports.store, settings=ports.settings, clock=ports.clock
+    )
 
 
 def reporter_act(

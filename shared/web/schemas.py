@@ -333,7 +333,7 @@ class SubmittedOut(BaseModel):
 class TimelineEventOut(BaseModel):
     seq: int
     action: str
-    action_label: str
+    action_label: str = Field(description="A disposition's says how it was routed")
     at: dt.datetime
     actor_role: str
     from_state: str | None
@@ -367,6 +367,13 @@ class ReportOut(BaseModel):
     submitted_at: dt.datetime
     verify_due: dt.date
     resolve_due: dt.date | None = Field(description="None until the report is dispositioned")
+    clock_due: dt.date | None = Field(
+        default=None,
+        description="Due date of the clock of the current state (verification while "
+        "submitted, resolution while dispositioned or in progress); None when none runs",
+    )
+    overdue: bool = Field(description="The current state's clock ran out before today")
+    age_working_days: int = Field(description="Working days since submission (to the end)")
     updated_at: dt.datetime
     auto_close_due: dt.date | None = None
     agency_id: str | None

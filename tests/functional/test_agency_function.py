@@ -1,6 +1,6 @@
 """The agency function through functions-framework against the real emulators:
 authentication, visibility, every action, refusals that change nothing, concurrency,
-cursor paging and the overdue filter."""
+cursor paging, and the overdue and escalated filters."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from google.cloud import firestore
 
 from shared import wiring
 from shared.config import Settings
-from shared.domain.report import Action, Actor, Command, Role
+from shared.domain.privacy import ReporterIdentity
+from shared.domain.report import Action, Actor, Command, Report, Role
 from shared.ports import FixedClock, SystemClock
 from shared.usecases.act import act
 from shared.usecases.submit import submit_report
@@ -59,6 +60,7 @@ def new_report(
     at: dt.datetime | None = None,
     anonymous: bool = False,
     rule_id: str | None = None,
+    identity: ReporterIdentity | None = None,
 ) -> str:
     """A report submitted (at ``at``) and, when ``agency_id``, dispositioned to it."""
     settings = Settings.from_env()
@@ -66,7 +68,7 @@ def new_report(
     clock = FixedClock(at) if at else SystemClock()
     result = submit_report(
         a_draft(anonymous=anonymous),
-        an_identity(name="Siti Rahma"),
+        identity or an_identity(name="Siti Rahma"),
         client_id=uuid.uuid4().hex,
         idempotency_key=None,
         store=store,
@@ -184,7 +186,7 @@ def test_keys_are_stored_only_as_their_hash(db: firestore.Client, keys: dict[str
 def test_openapi_needs_no_key_and_has_an_example_for_every_body(app: FlaskClient) -> None:
     doc = app.get("/openapi.json").get_json()
     posts = [p["post"] for path, p in doc["paths"].items() if "post" in p]
-    assert len(posts) == 7
+    assert len(posts) == 8
     for operation in posts:
         assert operation["requestBody"]["content"]["application/json"]["example"]
 
@@ -472,3 +474,159 @@ def test_demo_keys_are_issued_once_and_work(
     assert len(list(db.collection("api_keys").stream())) == len(DEMO_KEYS)
     key = first["national_admin"]["key"]
     assert app.get("/api/v1/inbox", headers=auth(key)).status_code == 200
+
+
+# --- the clocks and escalations -------------------------------------------------------
+
+LONG_AGO = dt.datetime(2025, 1, 6, 3, 0, tzinfo=dt.UTC)  # a Monday: every clock has run out
+
+
+def test_overdue_follows_the_clock_of_the_current_state(
+    app: FlaskClient, keys: dict[str, str]
+) -> None:
+    unverified = new_report(agency_id=None, at=LONG_AGO)  # the verification clock ran out
+    routed = new_report(at=LONG_AGO)
+    held = new_report(agency_id=None, at=LONG_AGO)
+    assert post(app, keys["national"], held, "hold", {"reason": "Di mana?"}).status_code == 200
+
+    page = app.get("/api/v1/inbox?overdue=true", headers=auth(keys["national"])).get_json()
+
+    assert [item["id"] for item in page["items"]] == [unverified, routed]  # most overdue first
+    assert all(item["overdue"] and item["age_working_days"] > 200 for item in page["items"])
+    shown = app.get(f"/api/v1/reports/{held}", headers=auth(keys["national"])).get_json()
+    assert shown["overdue"] is False and shown["clock_due"] is None  # on hold: no clock
+
+
+def fire(report_id: str, tier: str) -> Report:
+    """The daily run's ESCALATE of ``tier``, on the first working day after the clock ran
+    out."""
+    settings = Settings.from_env()
+    store = wiring.report_store()
+    report = store.get(report_id)
+    assert report is not None and report.clock_due is not None
+    day = settings.calendar().shift_working_days(report.clock_due, 1)
+    command = Command(
+        Action.ESCALATE,
+        Actor(Role.SYSTEM, "system:escalate"),
+        data={
+            "tier": tier,
+            "clock": str(report.clock_id),
+            "notified": "agency_admin:dpupr-cianjur,parent_agency:pemkab-cianjur",
+        },
+    )
+    at = dt.datetime.combine(day, dt.time(0), dt.UTC)
+    return act(report_id, command, store=store, clock=FixedClock(at), settings=settings).report
+
+
+def test_escalated_reports_show_their_tier_and_have_their_own_inbox_filter(
+    app: FlaskClient, keys: dict[str, str]
+) -> None:
+    calm = new_report(at=LONG_AGO)
+    late = new_report(at=LONG_AGO)
+    fire(late, "overdue")
+    other = new_report(agency_id="dinkes-cianjur", at=LONG_AGO)
+    fire(other, "overdue")
+
+    def ids(key: str, query: str) -> list[str]:
+        response = app.get(f"/api/v1/inbox?{query}", headers=auth(keys[key]))
+        assert response.status_code == 200
+        return [item["id"] for item in response.get_json()["items"]]
+
+    assert ids("dpupr", "escalated=true") == [late]
+    assert set(ids("national", "escalated=true")) == {late, other}
+    assert ids("dpupr", "escalated=true&overdue=true&status=dispositioned") == [late]
+    assert set(ids("dpupr", "")) == {calm, late}
+    assert ids("uptd", "escalated=true") == []  # not forwarded to the unit
+    shown = app.get(f"/api/v1/reports/{late}", headers=auth(keys["dpupr"])).get_json()
+    assert (shown["escalation_tier"], shown["escalations"]) == ("overdue", ["overdue"])
+    assert shown["timeline"][-1]["action"] == "escalate"
+    line = app.get("/api/v1/inbox?escalated=true", headers=auth(keys["dpupr"])).get_json()
+    assert line["items"][0]["escalation_tier"] == "overdue"
+
+
+def test_a_disposition_says_how_it_was_routed_in_the_callers_language(
+    app: FlaskClient, keys: dict[str, str]
+) -> None:
+    by_rule = new_report(rule_id="jalan-cianjur")
+    by_hand = new_report(agency_id=None)
+    post(app, keys["pemkab"], by_hand, "verify", {"agency_id": "dpupr-cianjur"})
+
+    def label(report_id: str, lang: str) -> str:
+        path = f"/api/v1/reports/{report_id}?lang={lang}"
+        timeline = app.get(path, headers=auth(keys["dpupr"])).get_json()["timeline"]
+        [disposition] = [e for e in timeline if e["action"] == "disposition"]
+        return str(disposition["label"])
+
+    assert label(by_rule, "en") == "Routed automatically to dpupr-cianjur by rule jalan-cianjur"
+    assert label(by_rule, "id").startswith("Didisposisikan otomatis ke dpupr-cianjur oleh aturan")
+    assert label(by_hand, "en") == (
+        "Verified and dispositioned to dpupr-cianjur by admin pemkab-cianjur"
+    )
+    assert "Verified" not in label(by_rule, "en")
+
+
+# --- mark supervisory, archive of a routed report -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("dpupr", 200), ("pemkab", 200), ("national", 200), ("uptd", 403), ("dinkes", 404)],
+)
+def test_who_may_mark_a_complaint_berkadar_pengawasan(
+    app: FlaskClient, db: firestore.Client, keys: dict[str, str], who: str, status: int
+) -> None:
+    report_id = new_report()
+    post(app, keys["dpupr"], report_id, "forward", {"unit_id": "uptd-jalan-cianjur"})
+    before = db.collection("reports").document(report_id).get().to_dict() or {}
+
+    response = post(app, keys[who], report_id, "mark-supervisory", {"reason": "Dugaan pungli."})
+
+    assert response.status_code == status, response.get_json()
+    after = db.collection("reports").document(report_id).get().to_dict() or {}
+    if status != 200:
+        assert after == before
+        return
+    body = response.get_json()
+    assert after["type"] == body["report"]["type"] == "pengaduan_pengawasan"
+    assert after["resolve_due"] > before["resolve_due"]
+    assert body["event"]["action"] == "mark_supervisory"
+    assert body["event"]["reason"] == "Dugaan pungli."
+
+
+def test_mark_supervisory_needs_a_reason_and_a_complaint_in_progress(
+    app: FlaskClient, keys: dict[str, str]
+) -> None:
+    report_id = new_report()
+    missing = post(app, keys["dpupr"], report_id, "mark-supervisory", {})
+    assert missing.status_code == 422
+    unrouted = new_report(agency_id=None)
+    refused = post(app, keys["national"], unrouted, "mark-supervisory", {"reason": "x"})
+    assert refused.status_code == 409  # no disposition: no resolution clock to lengthen
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("dpupr", 200), ("pemkab", 403), ("national", 403), ("uptd", 403), ("dinkes", 404)],
+)
+def test_only_the_receiving_agencys_admin_archives_a_routed_report(
+    app: FlaskClient, db: firestore.Client, keys: dict[str, str], who: str, status: int
+) -> None:
+    report_id = new_report(rule_id="jalan-cianjur")
+    post(app, keys["dpupr"], report_id, "forward", {"unit_id": "uptd-jalan-cianjur"})
+
+    response = post(app, keys[who], report_id, "archive", {"reason": "Duplikat laporan lain."})
+
+    assert response.status_code == status, response.get_json()
+    assert state(db, report_id) == ("archived" if status == 200 else "dispositioned")
+    if status == 403:
+        assert response.get_json()["type"].endswith("not_permitted")
+
+
+def test_a_routed_report_cannot_be_archived_after_a_follow_up(
+    app: FlaskClient, db: firestore.Client, keys: dict[str, str]
+) -> None:
+    report_id = new_report()
+    post(app, keys["dpupr"], report_id, "follow-up", {"message": "Sedang ditinjau."})
+    response = post(app, keys["dpupr"], report_id, "archive", {"reason": "Spam."})
+    assert response.status_code == 409
+    assert state(db, report_id) == "in_progress"

@@ -682,7 +682,11 @@ def test_submit_report_runs_end_to_end_on_the_emulators_through_the_wiring(
         )
         replay = store.stats.since(spent)
         tracked = track_report(
-            result.tracking_code, result.reporter_token, store=store, settings=settings
+            result.tracking_code,
+            result.reporter_token,
+            store=store,
+            settings=settings,
+            clock=clock,
         )
         response = subscriber.pull(subscription=subscription, max_messages=10, timeout=10)
     finally:

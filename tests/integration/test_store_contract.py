@@ -58,7 +58,11 @@ from shared.ports import (
 from shared.usecases.act import act
 from shared.usecases.submit import submitted_event
 from tests.builders import a_draft, an_identity
-from tests.fakes import InMemoryAgencyStore, InMemoryNotificationStore, InMemoryReportStore
+from tests.fakes import (
+    InMemoryAgencyStore,
+    InMemoryNotificationStore,
+    InMemoryReportStore,
+)
 from tools.stack import Emulators
 
 NOW = dt.datetime(2026, 3, 2, 3, 0, 15, 123456, tzinfo=dt.UTC)
@@ -473,27 +477,76 @@ def test_the_inbox_pages_newest_first_through_the_cursor(backend: Backend) -> No
     assert pages == [newest_first[0:2], newest_first[2:4], newest_first[4:]]
 
 
-def test_the_overdue_inbox_lists_the_most_overdue_first_in_open_states_only(
+def test_the_overdue_inbox_follows_the_running_clock_most_overdue_first(
     backend: Backend,
 ) -> None:
     store = backend.reports
-    submitted = [_submitted(store) for _ in range(3)]
+    routed = [_submitted(store) for _ in range(3)]
     # Dispositioned on three working days (Mon, Tue, Wed): three resolution deadlines,
     # the latest disposition first so the order is not the order of writing.
-    for days, report in zip((2, 1, 0), submitted, strict=True):
+    for days, report in zip((2, 1, 0), routed, strict=True):
         _disposition(store, report.id, "dpupr-cianjur", at=NOW + dt.timedelta(days=days))
-    never_routed = _submitted(store)  # no resolution deadline yet
-    routed = [_get(store, r.id) for r in submitted]
-    dues = [r.resolve_due for r in routed]
-    assert None not in dues and len(set(dues)) == 3 and never_routed.resolve_due is None
+    a_week_ago = NOW - dt.timedelta(days=7)
+    unverified = _submitted(store, at=a_week_ago)  # its verification clock ran out
+    held = _submitted(store, at=a_week_ago)
+    national = Actor(Role.NATIONAL_ADMIN, "nasional")
+    hold = Command(Action.HOLD, national, reason="Di mana persisnya?")
+    act(held.id, hold, store=store, clock=FixedClock(NOW), settings=SETTINGS)
+    running = [_get(store, r.id) for r in (unverified, *routed)]
+    dues = [r.clock_due for r in running]
+    assert None not in dues and len(set(dues)) == 4 and _get(store, held.id).clock_due is None
     latest = max(d for d in dues if d is not None)
     query = InboxQuery(Scope(everything=True), overdue_before=latest + dt.timedelta(days=1))
 
     pages = _inbox_ids(backend, dataclasses.replace(query, limit=1))
 
-    most_overdue_first = sorted(routed, key=lambda r: str(r.resolve_due))
+    most_overdue_first = sorted(running, key=lambda r: str(r.clock_due))
+    assert most_overdue_first[0].id == unverified.id
     assert pages == [[r.id] for r in most_overdue_first]
     assert _inbox_ids(backend, dataclasses.replace(query, status=State.ON_HOLD)) == [[]]
+    submitted = dataclasses.replace(query, status=State.SUBMITTED)
+    assert _inbox_ids(backend, submitted) == [[unverified.id]]
+
+
+def _escalate(store: Any, report_id: str, tier: str, at: dt.datetime) -> Change:
+    def fire(report: Report) -> Command:
+        data = {"tier": tier, "clock": str(report.clock_id), "notified": ""}
+        return Command(Action.ESCALATE, Actor(Role.SYSTEM, "system:escalate"), data=data)
+
+    return act(report_id, fire, store=store, clock=FixedClock(at), settings=SETTINGS)
+
+
+def test_the_escalated_inbox_holds_reports_whose_running_clock_fired_a_tier(
+    backend: Backend,
+) -> None:
+    store = backend.reports
+    calm, late, resolved = (_submitted(store) for _ in range(3))
+    for report in (calm, late, resolved):
+        _disposition(store, report.id, "dpupr-cianjur")
+    due = _get(store, late.id).resolve_due
+    assert due is not None
+    day_late = SETTINGS.calendar().shift_working_days(due, 1)
+    at = dt.datetime.combine(day_late, dt.time(3), dt.UTC)
+    for report in (late, resolved):
+        _escalate(store, report.id, "overdue", at)
+    agency = Actor(Role.AGENCY_ADMIN, "dpupr-cianjur")
+    for command in (
+        Command(Action.FOLLOW_UP, agency, message="Dikerjakan."),
+        Command(Action.RESOLVE, agency, message="Selesai."),
+    ):
+        act(resolved.id, command, store=store, clock=FixedClock(at), settings=SETTINGS)
+    assert _get(store, resolved.id).escalation_tier == "overdue"  # kept, but no clock runs
+    mine = Scope(agencies=frozenset({"dpupr-cianjur"}))
+
+    def ids(**filters: Any) -> list[list[str]]:
+        return _inbox_ids(backend, InboxQuery(mine, escalated=True, **filters))
+
+    assert ids() == [[late.id]]
+    assert ids(overdue_before=day_late) == [[late.id]]
+    assert ids(status=State.DISPOSITIONED) == [[late.id]]
+    assert ids(status=State.RESOLVED) == [[]]
+    everything = InboxQuery(Scope(everything=True), escalated=True)
+    assert _inbox_ids(backend, everything) == [[late.id]]
 
 
 def test_the_admin_queue_of_a_region_and_a_unit_officers_inbox(backend: Backend) -> None:

@@ -324,6 +324,146 @@ def test_admin_queue_is_for_admins() -> None:
         agency.inbox(UPTD, ports(inbox=UnfilteredInbox()), admin_queue=True)
 
 
+def test_the_inbox_asks_for_escalated_reports_and_overdue_by_the_clock() -> None:
+    fake = UnfilteredInbox()
+    agency.inbox(NATIONAL, ports(inbox=fake), escalated=True, overdue=True)
+    assert fake.asked[0].escalated and fake.asked[0].overdue_before == NOW.date()
+    agency.inbox(NATIONAL, ports(inbox=fake))
+    assert not fake.asked[1].escalated and fake.asked[1].overdue_before is None
+
+
+def test_overdue_follows_the_clock_of_the_current_state() -> None:
+    store = InMemoryReportStore()
+    unrouted = make_report(store, agency_id=None)  # verification clock: 3 working days
+    routed = make_report(store)  # resolution clock: 14 working days
+    held = make_report(store, agency_id=None)
+    take(store, held, NATIONAL, AgencyCommand(Action.HOLD, reason="Di mana persisnya?"))
+    a_week_later = ports(store, clock=FixedClock(NOW + dt.timedelta(days=7)))
+
+    shown, _ = agency.inbox(NATIONAL, a_week_later, overdue=True)
+
+    assert [item["id"] for item in shown] == [unrouted.id]
+    assert shown[0]["overdue"] is True and shown[0]["age_working_days"] == 5
+    later = {r.id: agency.detail(r.id, NATIONAL, a_week_later) for r in (routed, held)}
+    assert later[routed.id]["overdue"] is False and later[routed.id]["age_working_days"] == 5
+    assert later[held.id]["overdue"] is False  # on hold, no clock runs
+    assert later[held.id]["clock_due"] is None
+
+
+def escalate(store: InMemoryReportStore, report_id: str, tier: str, at: dt.datetime) -> Report:
+    """Fire ``tier`` as the daily run would, at ``at``."""
+    current = settings()
+    report = store.reports[report_id]
+    command = Command(
+        Action.ESCALATE,
+        Actor(Role.SYSTEM, "system:escalate"),
+        data={
+            "tier": tier,
+            "clock": str(report.clock_id),
+            "notified": "agency_admin:dpupr-cianjur",
+        },
+    )
+    after, event = lifecycle.apply(
+        report, command, at, current.calendar(), current.deadline_policy()
+    )
+    store.reports[report_id] = after
+    store.events[report_id].append(event)
+    return after
+
+
+def test_escalated_reports_show_their_tier_and_the_inbox_filters_on_the_running_clock() -> None:
+    store = InMemoryReportStore()
+    calm = make_report(store)
+    late = make_report(store)
+    resolve_due = store.reports[late.id].resolve_due
+    assert resolve_due is not None
+    first_day_late = settings().calendar().shift_working_days(resolve_due, 1)
+    after_due = dt.datetime.combine(first_day_late, dt.time(1), dt.UTC)
+    escalate(store, late.id, "reminder", after_due)
+    escalate(store, late.id, "overdue", after_due)
+    then = ports(store, clock=FixedClock(after_due))
+
+    shown, _ = agency.inbox(DPUPR, then, escalated=True)
+
+    assert [item["id"] for item in shown] == [late.id]
+    assert shown[0]["escalation_tier"] == "overdue"
+    assert shown[0]["escalations"] == ["reminder", "overdue"]
+    assert shown[0]["overdue"] is True
+    assert agency.detail(calm.id, DPUPR, then)["escalations"] == []
+    # Resolved, the clock stops: no longer escalated, though the tiers stay on record.
+    take(store, late, DPUPR, AgencyCommand(Action.FOLLOW_UP, message="Dikerjakan."))
+    take(store, late, DPUPR, AgencyCommand(Action.RESOLVE, message="Selesai."))
+    assert agency.inbox(DPUPR, then, escalated=True)[0] == []
+    assert agency.detail(late.id, DPUPR, then)["escalation_tier"] == "overdue"
+
+
+# --- mark supervisory, archive of a routed report -------------------------------------
+
+
+def test_an_admin_marks_a_complaint_supervisory_and_its_deadline_grows() -> None:
+    store = InMemoryReportStore()
+    report = make_report(store)
+    before = store.reports[report.id].resolve_due
+    mark = AgencyCommand(Action.MARK_SUPERVISORY, reason="Dugaan pungutan liar.")
+
+    event = take(store, report, DPUPR, mark)
+
+    after = store.reports[report.id]
+    assert after.type.value == "pengaduan_pengawasan"
+    assert before is not None and after.resolve_due is not None and after.resolve_due > before
+    assert event.reason == "Dugaan pungutan liar." and event.actor.id == "dpupr-cianjur"
+    other = make_report(store)
+    take(store, other, NATIONAL, mark)  # the national admin and parent admins too
+    assert store.reports[other.id].type.value == "pengaduan_pengawasan"
+
+
+def test_mark_supervisory_is_refused_to_officers_other_agencies_and_non_complaints() -> None:
+    store = InMemoryReportStore()
+    report = make_report(store)
+    take(store, report, DPUPR, AgencyCommand(Action.FORWARD, unit_id="uptd-jalan-cianjur"))
+    mark = AgencyCommand(Action.MARK_SUPERVISORY, reason="Perlu pemeriksaan.")
+    with pytest.raises(NotPermitted):
+        take(store, report, UPTD, mark)
+    with pytest.raises(ReportNotFound):
+        take(store, report, DINKES, mark)
+    with pytest.raises(InvalidCommand):
+        take(store, report, DPUPR, AgencyCommand(Action.MARK_SUPERVISORY, reason=" "))
+    aspiration = make_report(store)
+    store.reports[aspiration.id] = dataclasses.replace(
+        store.reports[aspiration.id], type=lifecycle.ReportType.ASPIRATION
+    )
+    with pytest.raises(InvalidCommand):
+        take(store, aspiration, DPUPR, mark)
+    assert store.reports[report.id].type.value == "pengaduan"
+
+
+def test_only_the_receiving_agencys_admin_archives_a_routed_report_before_a_follow_up() -> None:
+    store = InMemoryReportStore()
+    spam = make_report(store)
+    archive = AgencyCommand(Action.ARCHIVE, reason="Duplikat laporan K7M-2XQ-9RJ.")
+    for caller in (PEMKAB, NATIONAL):
+        with pytest.raises(agency.NotTheReceivingAgency):
+            take(store, spam, caller, archive)
+    with pytest.raises(ReportNotFound):
+        take(store, spam, DINKES, archive)
+    assert store.reports[spam.id].state is State.DISPOSITIONED
+
+    event = take(store, spam, DPUPR, archive)
+
+    assert event.to_state is State.ARCHIVED and event.reason == archive.reason
+    answered = make_report(store)
+    take(store, answered, DPUPR, AgencyCommand(Action.FOLLOW_UP, message="Ditinjau."))
+    with pytest.raises(IllegalTransition):
+        take(store, answered, DPUPR, archive)
+
+
+def test_an_unrouted_report_is_still_archived_by_the_admins_who_see_it() -> None:
+    store = InMemoryReportStore()
+    report = make_report(store, agency_id=None)
+    take(store, report, PEMKAB, AgencyCommand(Action.ARCHIVE, reason="Bukan pelayanan publik."))
+    assert store.reports[report.id].state is State.ARCHIVED
+
+
 def test_cursor_round_trips_and_refuses_garbage() -> None:
     after = ("2026-03-02T03:00:00+00:00", "abc123")
     assert decode_cursor(encode_cursor(after)) == after

@@ -142,9 +142,10 @@ def test_the_reporter_token_opens_the_private_view(
     store: InMemoryReportStore, publisher: InMemoryPublisher
 ) -> None:
     result = submit(store, publisher)
+    clock = FixedClock(NOW)
     private = track_report(
-        result.tracking_code, result.reporter_token, store=store, settings=SETTINGS
+        result.tracking_code, result.reporter_token, store=store, settings=SETTINGS, clock=clock
     )
-    public = track_report(result.tracking_code, None, store=store, settings=SETTINGS)
+    public = track_report(result.tracking_code, None, store=store, settings=SETTINGS, clock=clock)
     assert private is not None and private.report["reporter"]["name"] == "Siti Rahayu"
     assert public is not None and "reporter" not in public.report
