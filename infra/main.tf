@@ -53,6 +53,11 @@ locals {
       public      = false
       publishes   = ["agency-notifications"]
     }
+    report = {
+      description = "Daily figures: counters summed per agency, region and nation, stored and pushed (Cloud Scheduler)."
+      public      = false
+      publishes   = ["agency-notifications"]
+    }
     sweep = {
       description = "Republishes outbox entries the bus never got (Cloud Scheduler)."
       public      = false

@@ -17,6 +17,7 @@ from shared.config import settings
 from shared.ports import (
     AgencyPorts,
     Clock,
+    DailyReportPorts,
     EscalatePorts,
     NotifyPorts,
     RoutePorts,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
     from shared.adapters.firestore import (
         FirestoreAgencyStore,
+        FirestoreFiguresStore,
         FirestoreNotificationStore,
         FirestoreReportStore,
     )
@@ -98,6 +100,14 @@ def notification_store() -> FirestoreNotificationStore:
     from shared.adapters.firestore import FirestoreNotificationStore
 
     return FirestoreNotificationStore(firestore_client())
+
+
+@cache
+def figures_store() -> FirestoreFiguresStore:
+    """The daily report job's counters and figures (one operation count with the reports)."""
+    from shared.adapters.firestore import FirestoreFiguresStore
+
+    return FirestoreFiguresStore(firestore_client(), report_store())
 
 
 @cache
@@ -174,6 +184,17 @@ def escalate_ports() -> EscalatePorts:
 
 
 @cache
+def daily_report_ports() -> DailyReportPorts:
+    return DailyReportPorts(
+        figures=figures_store(),
+        publisher=publisher(),
+        clock=clock(),
+        settings=settings(),
+        reference=reference(),
+    )
+
+
+@cache
 def sweep_ports() -> SweepPorts:
     return SweepPorts(
         store=report_store(), publisher=publisher(), clock=clock(), settings=settings()
@@ -186,10 +207,12 @@ _CACHED = (
     agency_ports,
     notify_ports,
     escalate_ports,
+    daily_report_ports,
     sweep_ports,
     routing_tables,
     reference,
     notification_store,
+    figures_store,
     agency_store,
     webhook_sender,
     report_store,

@@ -25,6 +25,7 @@ import datetime as dt
 import itertools
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
@@ -33,6 +34,7 @@ from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from shared.domain.figures import UNROUTED, days_id_range, scope_for, unrouted_scope
 from shared.domain.privacy import ReporterIdentity
 from shared.domain.report import (
     Action,
@@ -845,6 +847,19 @@ COMPOSITE_QUERIES: tuple[tuple[str, Callable[[firestore.Client], Any]], ...] = (
         ),
     ),
     *_inbox_shapes(),  # the agency inbox
+    *(
+        (
+            f"daily report: overdue reports {what}",
+            lambda client, how=how: overdue_query(
+                client.collection(REPORTS), dt.date(2025, 1, 1), **how
+            ),
+        )
+        for what, how in (
+            ("of an agency", {"agency": "a"}),
+            ("unrouted in a regency", {"unrouted_in": "32.03"}),
+            ("unrouted in a province", {"unrouted_in": "32"}),
+        )
+    ),
 )
 
 
@@ -954,3 +969,174 @@ class FirestoreNotificationStore:
             email=notification.get("email") or None,
             secret=secret_doc.get("webhook_secret") or None,
         )
+
+
+# --- the daily report job: counters in, the day's figures out --------------------------
+# Writes ``daily_figures/{day}`` and its ``scopes`` and ``exports`` (layout: the module
+# docstring of shared.usecases.daily_report); reads the counter documents, the previous
+# day and aggregation counts of the overdue reports, never the reports one by one.
+
+# The documents of a day: ``daily_figures/{YYYY-MM-DD}`` and its two subcollections.
+DAILY_FIGURES = "daily_figures"
+FIGURE_SCOPES = "scopes"
+FIGURE_EXPORTS = "exports"
+# Aggregation counts run at once, a few at a time: a count is one round trip, and a run
+# makes one per agency and region when many reports are overdue.
+_COUNT_WORKERS = 16
+_AGGREGATION_ENTRIES_PER_READ = 1000  # an aggregation is billed a read per 1,000 matched
+
+
+class FirestoreFiguresStore:
+    """The FiguresStore port. Shares the report store's operation count and settles the
+    outbox through it (the pushes are outbox entries like any other)."""
+
+    def __init__(self, client: firestore.Client, reports: FirestoreReportStore) -> None:
+        self._client = client
+        self._reports = client.collection(REPORTS)
+        self._days = client.collection(DAILY_FIGURES)
+        self._outbox = client.collection(OUTBOX)
+        self._report_store = reports
+        self.stats = reports.stats
+
+    def counter_documents(
+        self, counter: str, first: dt.date | None, last: dt.date
+    ) -> list[tuple[str, Mapping[str, Any]]]:
+        docs = list(counter_range_query(self._client.collection(counter), first, last).stream())
+        self.stats.add(reads=max(1, len(docs)))
+        return [(doc.id, doc.to_dict() or {}) for doc in docs]
+
+    def running_totals(self, counter: str) -> dict[str, dict[str, int]]:
+        docs = list(self._client.collection(counter).stream())
+        self.stats.add(reads=max(1, len(docs)))
+        return {
+            doc.id: {
+                name: value
+                for name, value in (doc.to_dict() or {}).items()
+                if isinstance(value, int) and not isinstance(value, bool)
+            }
+            for doc in docs
+        }
+
+    def stored_summary(self, day: dt.date) -> Mapping[str, Any] | None:
+        snap = self._days.document(_day(day)).get()
+        self.stats.add(reads=1)
+        return (snap.to_dict() or {}) if snap.exists else None
+
+    def previous_summary(self, before: dt.date) -> Mapping[str, Any] | None:
+        found = list(previous_day_query(self._days, before).stream())
+        self.stats.add(reads=1)
+        return (found[0].to_dict() or {}) if found else None
+
+    def scope_documents(self, day: dt.date) -> dict[str, Mapping[str, Any]]:
+        docs = list(self._days.document(_day(day)).collection(FIGURE_SCOPES).stream())
+        self.stats.add(reads=max(1, len(docs)))
+        return {doc.id: doc.to_dict() or {} for doc in docs}
+
+    def _count(self, query: Any) -> int:
+        found = int(query.count().get()[0][0].value)
+        self.stats.add(reads=max(1, -(-found // _AGGREGATION_ENTRIES_PER_READ)))
+        return found
+
+    def overdue_total(self, day: dt.date) -> int:
+        return self._count(overdue_query(self._reports, day))
+
+    def overdue_scopes(self, day: dt.date) -> list[str]:
+        fields = ["agency_id", "province_code", "regency_code"]
+        docs = list(overdue_query(self._reports, day).select(fields).stream())
+        self.stats.add(reads=max(1, len(docs)))
+        scopes = []
+        for doc in docs:
+            data = doc.to_dict() or {}
+            region = Region(str(data["province_code"]), data.get("regency_code"))
+            scopes.append(scope_for(data.get("agency_id"), region))
+        return scopes
+
+    def overdue_counts(
+        self, day: dt.date, agencies: Sequence[str], regions: Sequence[str]
+    ) -> dict[str, int]:
+        """One count per agency and per region; a province's unrouted reports are its
+        count less its listed regencies' (Firestore cannot ask for a missing field)."""
+        asked = [(agency, overdue_query(self._reports, day, agency=agency)) for agency in agencies]
+        asked += [
+            (unrouted_scope(code), overdue_query(self._reports, day, unrouted_in=code))
+            for code in regions
+        ]
+        with ThreadPoolExecutor(max_workers=_COUNT_WORKERS) as pool:
+            found = list(pool.map(self._count, [query for _, query in asked]))
+        counts = {scope: n for (scope, _), n in zip(asked, found, strict=True)}
+        for code in regions:
+            if "." not in code:
+                inside = sum(
+                    n for scope, n in counts.items() if scope.startswith(f"{UNROUTED}{code}.")
+                )
+                counts[unrouted_scope(code)] -= inside
+        return counts
+
+    def save_day(
+        self,
+        day: dt.date,
+        *,
+        scopes: Mapping[str, Mapping[str, Any]],
+        exports: Mapping[str, Mapping[str, Any]],
+        outbox: Sequence[OutboxMessage],
+        summary: Mapping[str, Any],
+    ) -> None:
+        day_ref = self._days.document(_day(day))
+        scoped = day_ref.collection(FIGURE_SCOPES)
+        exported = day_ref.collection(FIGURE_EXPORTS)
+        writes = [(scoped.document(k), v) for k, v in scopes.items()]
+        writes += [(exported.document(k), v) for k, v in exports.items()]
+        writes += [(self._outbox.document(m.id), outbox_to_doc(m)) for m in outbox]
+        for start in range(0, len(writes), _BATCH_LIMIT):
+            self._commit(writes[start : start + _BATCH_LIMIT])
+        # The summary alone and last: it marks the day complete.
+        self._commit([(day_ref, summary)])
+
+    def _commit(self, writes: Sequence[tuple[Any, Mapping[str, Any]]]) -> None:
+        batch = self._client.batch()
+        for ref, doc in writes:
+            batch.set(ref, dict(doc))
+        self.stats.add(commits=1)
+        batch.commit()
+        self.stats.add(writes=len(writes))
+
+    def settle_outbox(self, message_ids: Sequence[str]) -> None:
+        self._report_store.settle_outbox(message_ids)
+
+
+def counter_range_query(counters: Any, first: dt.date | None, last: dt.date) -> Any:
+    """The counter documents of the days ``first`` to ``last``: their ids start with the
+    ISO date, so this is one ascending range of ``__name__`` (no index of its own)."""
+    start, end = days_id_range(first, last)
+    query = counters.where(filter=FieldFilter("__name__", "<", counters.document(end)))
+    if start:
+        query = query.where(filter=FieldFilter("__name__", ">=", counters.document(start)))
+    return query
+
+
+def previous_day_query(days: Any, before: dt.date) -> Any:
+    """The latest stored day before ``before``, by the summary's ``day`` field (its
+    automatic single-field index serves the descending order; document ids are
+    scanned ascending only)."""
+    return (
+        days.where(filter=FieldFilter("day", "<", _day(before)))
+        .order_by("day", direction=firestore.Query.DESCENDING)
+        .limit(1)
+    )
+
+
+def overdue_query(
+    reports: Any, day: dt.date, *, agency: str | None = None, unrouted_in: str | None = None
+) -> Any:
+    """Reports overdue on ``day``: ``clock_due < day`` (a null never matches: no clock
+    runs). Of one agency, or unrouted in one region: a report with a running clock and
+    no agency is ``submitted`` (the verification clock), so the state stands for it.
+    Ordered by ``clock_due`` as Firestore orders it anyway, so the index it needs shows."""
+    query = reports
+    if agency is not None:
+        query = query.where(filter=FieldFilter("agency_id", "==", agency))
+    if unrouted_in is not None:
+        field_name = "regency_code" if "." in unrouted_in else "province_code"
+        query = query.where(filter=FieldFilter("state", "==", State.SUBMITTED.value))
+        query = query.where(filter=FieldFilter(field_name, "==", unrouted_in))
+    return query.where(filter=FieldFilter("clock_due", "<", _day(day))).order_by("clock_due")

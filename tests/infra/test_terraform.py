@@ -59,6 +59,7 @@ EXPECTED_PUBLISHES = {
     "notify": set(),
     "agency": {"report-submitted"},
     "escalate": {"agency-notifications"},
+    "report": {"agency-notifications"},
 }
 PUBLIC_FUNCTIONS = {"submit", "agency"}
 

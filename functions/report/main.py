@@ -1,0 +1,43 @@
+"""Cloud Function ``report``: the day's published figures, stored and pushed (HTTP,
+scheduled).
+
+Cloud Scheduler POSTs here daily at 01:00 Asia/Jakarta (``shared.topology.SCHEDULES``)
+with an OIDC token; IAM (roles/run.invoker on this function only) checks it before
+this code runs, so the public cannot reach it. The run is for the day before the
+scheduled time (``X-CloudScheduler-ScheduleTime``, else now) in Asia/Jakarta, so a
+retried run is the same run; ``?date=YYYY-MM-DD`` or a JSON body ``{"date": ...}`` names
+the day itself (locally: ``python -m tools.run_job report --date 2026-03-02``). Answers
+the run's counts and the Firestore operations it cost, as JSON.
+"""
+
+from __future__ import annotations
+
+import functions_framework
+from flask import Request, Response
+
+from shared import wiring
+from shared.logging import http_entry
+from shared.usecases.daily_report import run_daily_report
+from shared.web.http import Problem, json_response, problem
+from shared.web.scheduled import run_date
+
+
+@functions_framework.http
+@http_entry
+def report(request: Request) -> Response:
+    if request.method != "POST":
+        return problem(
+            405, "method_not_allowed", "Method not allowed", "POST only",
+            headers={"Allow": "POST"}, lang="en",
+        )  # fmt: skip
+    ports = wiring.daily_report_ports()
+    try:
+        day = run_date(request, ports.clock.now(), ports.settings.timezone, days_before=1)
+    except Problem as refused:
+        return refused.response
+    stats = wiring.report_store().stats
+    before = stats.snapshot()
+    result = run_daily_report(day, ports)
+    used = stats.since(before)
+    operations = {"reads": used.reads, "writes": used.writes, "commits": used.commits}
+    return json_response({**result.as_json(), "operations": operations})
