@@ -69,6 +69,11 @@ class Settings(BaseModel):
     # (longer than a healthy publish plus a route takes), at most this many per run.
     outbox_sweep_age_s: int = Field(default=120, ge=0)
     outbox_sweep_limit: int = Field(default=500, ge=1)
+    # The public dashboard ranks an agency only with at least this many reports in the
+    # period shown: a share of three reports would mislead. Below it, listed unranked.
+    public_min_reports: int = Field(default=10, ge=1)
+    # Reports per page of the public list (/laporan).
+    public_list_page_size: int = Field(default=20, ge=1, le=100)
     # The daily escalation run: reports per page of its due-reports query, and the
     # agency (in shared/reference/agencies.toml) that receives Ombudsman referrals.
     escalation_page_size: int = Field(default=200, ge=1, le=1000)

@@ -360,6 +360,61 @@ class WebhookSender(Protocol):
         ...
 
 
+# --- the citizen site's public figures and its public list of reports -----------------
+
+
+class FiguresReader(Protocol):
+    """The documents the daily report job stores under ``daily_figures/{day}``, as
+    stored (plain JSON values; the public pages validate what they use). Each method
+    reads one document."""
+
+    def latest_figures_day(self) -> dt.date | None:
+        """The last day with a published summary; None before the first run."""
+        ...
+
+    def figures_summary(self, day: dt.date | None) -> Mapping[str, Any] | None:
+        """The summary of ``day`` (of the latest day when None), or None."""
+        ...
+
+    def figures_scope(self, day: dt.date, scope_id: str) -> Mapping[str, Any] | None:
+        """One agency's, region's or the nation's figures of ``day``, or None."""
+        ...
+
+    def figures_export(self, day: dt.date, name: str) -> Mapping[str, Any] | None:
+        """A ready-made export of ``day`` (``agencies_csv``), or None."""
+        ...
+
+
+@dataclass(frozen=True)
+class PublicReport:
+    """All the public list shows of a report that is not confidential."""
+
+    tracking_code: str
+    type: str
+    category: str
+    province_code: str
+    regency_code: str | None
+    state: State
+    agency_id: str | None
+    submitted_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class PublicReportPage:
+    reports: Sequence[PublicReport]
+    # (submitted_at ISO, tracking code) of the last report shown; None: no more.
+    next_after: tuple[str, str] | None
+
+
+class PublicReportList(Protocol):
+    def public_reports(self, limit: int, after: tuple[str, str] | None = None) -> PublicReportPage:
+        """Reports that are not confidential, newest submission first
+        ``(submitted_at desc, tracking_code desc)``, strictly after the cursor. A
+        confidential report is never returned."""
+        ...
+
+
 # --- the daily report job: counters in, the day's figures out ------------------------
 
 
@@ -452,6 +507,8 @@ class SubmitPorts:
     clock: Clock
     store_factory: Callable[[], ReportStore]
     publisher_factory: Callable[[], Publisher]
+    # The public figures and list (shared/web/public_pages.py), made on first use too.
+    public_factory: Callable[[], PublicPorts]
 
     @property
     def store(self) -> ReportStore:
@@ -460,6 +517,20 @@ class SubmitPorts:
     @property
     def publisher(self) -> Publisher:
         return self.publisher_factory()
+
+    @property
+    def public(self) -> PublicPorts:
+        return self.public_factory()
+
+
+@dataclass(frozen=True)
+class PublicPorts:
+    """The public figures pages' and the public list's: read only."""
+
+    settings: Settings
+    figures: FiguresReader
+    reports: PublicReportList
+    reference: Reference
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from shared.ports import (
     DailyReportPorts,
     EscalatePorts,
     NotifyPorts,
+    PublicPorts,
     RoutePorts,
     RoutingTables,
     SubmitPorts,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
         FirestoreAgencyStore,
         FirestoreFiguresStore,
         FirestoreNotificationStore,
+        FirestorePublicStore,
         FirestoreReportStore,
     )
     from shared.adapters.pubsub import PubSubPublisher
@@ -103,6 +105,14 @@ def notification_store() -> FirestoreNotificationStore:
 
 
 @cache
+def public_store() -> FirestorePublicStore:
+    """The published figures and the public list of reports (the citizen site)."""
+    from shared.adapters.firestore import FirestorePublicStore
+
+    return FirestorePublicStore(firestore_client(), stats=report_store().stats)
+
+
+@cache
 def figures_store() -> FirestoreFiguresStore:
     """The daily report job's counters and figures (one operation count with the reports)."""
     from shared.adapters.firestore import FirestoreFiguresStore
@@ -133,7 +143,21 @@ def routing_tables() -> RoutingTables:
 def submit_ports() -> SubmitPorts:
     # Factories, not clients: GET / (the form) must create no client.
     return SubmitPorts(
-        settings=settings(), clock=clock(), store_factory=report_store, publisher_factory=publisher
+        settings=settings(),
+        clock=clock(),
+        store_factory=report_store,
+        publisher_factory=publisher,
+        public_factory=public_ports,
+    )
+
+
+@cache
+def public_ports() -> PublicPorts:
+    return PublicPorts(
+        settings=settings(),
+        figures=public_store(),
+        reports=public_store(),
+        reference=reference(),
     )
 
 
@@ -206,12 +230,14 @@ _CACHED = (
     route_ports,
     agency_ports,
     notify_ports,
+    public_ports,
     escalate_ports,
     daily_report_ports,
     sweep_ports,
     routing_tables,
     reference,
     notification_store,
+    public_store,
     figures_store,
     agency_store,
     webhook_sender,

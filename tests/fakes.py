@@ -35,6 +35,8 @@ from shared.ports import (
     InboxQuery,
     NewSubmission,
     OutboxMessage,
+    PublicReport,
+    PublicReportPage,
     PublishFailed,
     RateSlotTaken,
     ReportNotFound,
@@ -50,9 +52,11 @@ if TYPE_CHECKING:
         ApiKeyStore,
         DeliveryLog,
         EscalationStore,
+        FiguresReader,
         FiguresStore,
         InboxStore,
         OutboxStore,
+        PublicReportList,
         Publisher,
         RouteStore,
         WebhookSender,
@@ -389,6 +393,65 @@ class InMemoryFiguresStore:
         self.reports.settle_outbox(message_ids)
 
 
+# --- the public figures and list (FiguresReader, PublicReportList) --------------------
+
+
+@dataclass
+class InMemoryPublicStore:
+    """``documents``: Firestore path -> document, as the daily report job stores them
+    (``daily_figures/{day}``, ``.../scopes/{scope}``, ``.../exports/{name}``); the list
+    reads the reports of ``reports``."""
+
+    documents: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    reports: InMemoryReportStore = field(default_factory=InMemoryReportStore)
+
+    def latest_figures_day(self) -> dt.date | None:
+        days = [
+            path.split("/")[1]
+            for path in self.documents
+            if path.count("/") == 1 and path.startswith("daily_figures/")
+        ]
+        return dt.date.fromisoformat(max(days)) if days else None
+
+    def figures_summary(self, day: dt.date | None) -> Mapping[str, Any] | None:
+        day = day or self.latest_figures_day()
+        return None if day is None else self.documents.get(f"daily_figures/{day.isoformat()}")
+
+    def figures_scope(self, day: dt.date, scope_id: str) -> Mapping[str, Any] | None:
+        return self.documents.get(f"daily_figures/{day.isoformat()}/scopes/{scope_id}")
+
+    def figures_export(self, day: dt.date, name: str) -> Mapping[str, Any] | None:
+        return self.documents.get(f"daily_figures/{day.isoformat()}/exports/{name}")
+
+    def public_reports(self, limit: int, after: tuple[str, str] | None = None) -> PublicReportPage:
+        newest_first = sorted(
+            (r for r in self.reports.reports.values() if not r.confidential),
+            key=lambda r: (r.submitted_at, r.tracking_code),
+            reverse=True,
+        )
+        if after is not None:
+            mark = (dt.datetime.fromisoformat(after[0]), after[1])
+            newest_first = [r for r in newest_first if (r.submitted_at, r.tracking_code) < mark]
+        page = [
+            PublicReport(
+                tracking_code=r.tracking_code,
+                type=r.type.value,
+                category=r.category,
+                province_code=r.region.province_code,
+                regency_code=r.region.regency_code,
+                state=r.state,
+                agency_id=r.agency_id,
+                submitted_at=r.submitted_at,
+                updated_at=r.updated_at,
+            )
+            for r in newest_first[:limit]
+        ]
+        more = len(newest_first) > limit
+        last = page[-1] if page else None
+        next_after = (last.submitted_at.isoformat(), last.tracking_code) if more and last else None
+        return PublicReportPage(tuple(page), next_after)
+
+
 if TYPE_CHECKING:  # mypy holds each fake to the ports it stands in for
     _report_store: RouteStore = InMemoryReportStore()
     _escalation_store: EscalationStore = InMemoryReportStore()
@@ -401,3 +464,5 @@ if TYPE_CHECKING:  # mypy holds each fake to the ports it stands in for
     _channels: AgencyChannels = InMemoryNotificationStore()
     _sender: WebhookSender = InMemoryWebhookSender()
     _figures_store: FiguresStore = InMemoryFiguresStore()
+    _figures_reader: FiguresReader = InMemoryPublicStore()
+    _public_reports: PublicReportList = InMemoryPublicStore()

@@ -61,6 +61,8 @@ from shared.ports import (
     InboxQuery,
     NewSubmission,
     OutboxMessage,
+    PublicReport,
+    PublicReportPage,
     RateSlotTaken,
     ReportNotFound,
     Scope,
@@ -847,6 +849,10 @@ COMPOSITE_QUERIES: tuple[tuple[str, Callable[[firestore.Client], Any]], ...] = (
         ),
     ),
     *_inbox_shapes(),  # the agency inbox
+    (
+        "public list: reports not confidential, newest first",
+        lambda client: public_reports_query(client.collection(REPORTS), 1, None),
+    ),
     *(
         (
             f"daily report: overdue reports {what}",
@@ -971,14 +977,26 @@ class FirestoreNotificationStore:
         )
 
 
+# --- the published figures ------------------------------------------------------------
+# The daily report job writes ``daily_figures/{YYYY-MM-DD}`` (the day's summary) and
+# ``daily_figures/{day}/scopes/{scope}`` (one document per agency, region, unrouted
+# scope and the nation).
+
+DAILY_FIGURES = "daily_figures"
+FIGURE_SCOPES = "scopes"
+
+
+def latest_day_query(days: Any) -> Any:
+    """The latest day's summary, by its ``day`` field (the automatic single-field index;
+    Firestore scans document ids only ascending), fetching no field: its id is the day."""
+    return days.order_by("day", direction=firestore.Query.DESCENDING).select([]).limit(1)
+
+
 # --- the daily report job: counters in, the day's figures out --------------------------
 # Writes ``daily_figures/{day}`` and its ``scopes`` and ``exports`` (layout: the module
 # docstring of shared.usecases.daily_report); reads the counter documents, the previous
 # day and aggregation counts of the overdue reports, never the reports one by one.
 
-# The documents of a day: ``daily_figures/{YYYY-MM-DD}`` and its two subcollections.
-DAILY_FIGURES = "daily_figures"
-FIGURE_SCOPES = "scopes"
 FIGURE_EXPORTS = "exports"
 # Aggregation counts run at once, a few at a time: a count is one round trip, and a run
 # makes one per agency and region when many reports are overdue.
@@ -1140,3 +1158,101 @@ def overdue_query(
         query = query.where(filter=FieldFilter("state", "==", State.SUBMITTED.value))
         query = query.where(filter=FieldFilter(field_name, "==", unrouted_in))
     return query.where(filter=FieldFilter("clock_due", "<", _day(day))).order_by("clock_due")
+
+
+# --- the citizen site's public figures and public list of reports ---------------------
+# Read only: the daily report job's documents (``daily_figures/{day}``, its ``scopes``
+# and ``exports``) and a projection of the reports that are not confidential.
+
+# The fields the public list fetches of a report: the title, the text, the reporter and
+# the routing details never leave Firestore for it.
+PUBLIC_REPORT_FIELDS = (
+    "tracking_code",
+    "type",
+    "category",
+    "province_code",
+    "regency_code",
+    "state",
+    "agency_id",
+    "submitted_at",
+    "updated_at",
+    "confidential",
+)
+
+
+class FirestorePublicStore:
+    """The FiguresReader and PublicReportList ports: one read per figures document (and
+    one to find the latest day), a page of the list in one query (its reports plus the
+    one that tells whether more follow)."""
+
+    def __init__(self, client: firestore.Client, stats: StoreStats | None = None) -> None:
+        self._days = client.collection(DAILY_FIGURES)
+        self._reports = client.collection(REPORTS)
+        self.stats = stats or StoreStats()
+
+    def _read(self, ref: Any) -> Mapping[str, Any] | None:
+        snap = ref.get()
+        self.stats.add(reads=1)
+        return (snap.to_dict() or {}) if snap.exists else None
+
+    def latest_figures_day(self) -> dt.date | None:
+        latest = list(latest_day_query(self._days).stream())
+        self.stats.add(reads=1)  # an empty answer is billed one read too
+        return _from_day(latest[0].id) if latest else None
+
+    def figures_summary(self, day: dt.date | None) -> Mapping[str, Any] | None:
+        day = day or self.latest_figures_day()
+        return None if day is None else self._read(self._days.document(_day(day)))
+
+    def figures_scope(self, day: dt.date, scope_id: str) -> Mapping[str, Any] | None:
+        day_ref = self._days.document(_day(day))
+        return self._read(day_ref.collection(FIGURE_SCOPES).document(scope_id))
+
+    def figures_export(self, day: dt.date, name: str) -> Mapping[str, Any] | None:
+        day_ref = self._days.document(_day(day))
+        return self._read(day_ref.collection(FIGURE_EXPORTS).document(name))
+
+    def public_reports(self, limit: int, after: tuple[str, str] | None = None) -> PublicReportPage:
+        docs = [
+            doc.to_dict() or {}
+            for doc in public_reports_query(self._reports, limit + 1, after).stream()
+        ]
+        self.stats.add(reads=max(1, len(docs)))
+        # The query leaves confidential reports out; one without the flag is left out too.
+        page = [
+            public_report_from_doc(doc) for doc in docs[:limit] if doc.get("confidential") is False
+        ]
+        last = page[-1] if page else None
+        more = len(docs) > limit
+        next_after = (last.submitted_at.isoformat(), last.tracking_code) if more and last else None
+        return PublicReportPage(tuple(page), next_after)
+
+
+def public_report_from_doc(doc: Mapping[str, Any]) -> PublicReport:
+    return PublicReport(
+        tracking_code=str(doc["tracking_code"]),
+        type=str(doc["type"]),
+        category=str(doc["category"]),
+        province_code=str(doc["province_code"]),
+        regency_code=doc.get("regency_code"),
+        state=State(doc["state"]),
+        agency_id=doc.get("agency_id"),
+        submitted_at=_utc(doc["submitted_at"]),
+        updated_at=_utc(doc["updated_at"]),
+    )
+
+
+def public_reports_query(reports: Any, limit: int, after: tuple[str, str] | None) -> Any:
+    """Needs the composite index (confidential ASC, submitted_at DESC, tracking_code DESC)."""
+    newest_first = firestore.Query.DESCENDING
+    query = (
+        reports.where(filter=FieldFilter("confidential", "==", False))
+        .order_by("submitted_at", direction=newest_first)
+        .order_by("tracking_code", direction=newest_first)
+        .select(list(PUBLIC_REPORT_FIELDS))
+    )
+    if after is not None:
+        submitted_at, code = after
+        moment = _ts(dt.datetime.fromisoformat(submitted_at))
+        query = query.start_after({"submitted_at": moment, "tracking_code": code})
+    return query.limit(limit)

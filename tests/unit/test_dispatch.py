@@ -145,6 +145,7 @@ def _submit_ports(store: ReportStore | None = None) -> SubmitPorts:
         clock=FixedClock(dt.datetime(2025, 3, 4, 2, 0, tzinfo=dt.UTC)),
         store_factory=(lambda: store) if store is not None else no_client,
         publisher_factory=InMemoryPublisher if store is not None else no_client,
+        public_factory=no_client,
     )
 
 
