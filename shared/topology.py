@@ -112,4 +112,6 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule(function="sweep", path="/", method="POST", cron="*/5 * * * *", interval_s=300),
     # The daily run of escalations, automatic closing and archiving, for that day.
     Schedule(function="escalate", path="/", method="POST", cron="0 7 * * *"),
+    # The published figures of the day before.
+    Schedule(function="report", path="/", method="POST", cron="0 1 * * *"),
 )

@@ -28,6 +28,13 @@ def test_the_escalation_run_is_daily_at_seven_in_jakarta_by_cron_locally_too() -
     assert job == LocalJob("POST", "http://127.0.0.1:1/", "0 7 * * *", "Asia/Jakarta", None)
 
 
+def test_the_figures_of_the_day_before_are_made_daily_at_one_in_jakarta() -> None:
+    (run,) = [s for s in SCHEDULES if s.function == "report"]
+    assert (run.method, run.path, run.cron, run.time_zone, run.interval_s) == (
+        "POST", "/", "0 1 * * *", "Asia/Jakarta", None,
+    )  # fmt: skip
+
+
 def test_a_cron_job_runs_next_at_its_time_in_its_zone() -> None:
     job = LocalJob("POST", "http://127.0.0.1:1/", "0 7 * * *", "Asia/Jakarta")
     # 06:59 in Jakarta is 23:59 UTC the day before.
