@@ -383,6 +383,152 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "Only the reporter, through their private link, can respond to this report.",
     ),
     "action_failed": ("Tanggapan tidak dapat diproses", "Your response could not be processed"),
+    # --- the public figures, definitions, open data and list (shared/web/public_pages.py)
+    "nav_statistics": ("Statistik", "Statistics"),
+    "nav_public_reports": ("Daftar laporan", "Reports list"),
+    "pub_title": ("Statistik penanganan laporan", "How reports are handled"),
+    "pub_intro": (
+        "Angka penanganan laporan oleh instansi pemerintah, dihitung setiap pagi untuk "
+        "hari sebelumnya.",
+        "How government agencies handle reports, computed every morning for the day before.",
+    ),
+    "pub_as_of": ("Data sampai {day}, dihitung {generated}.", "Up to {day}, computed {generated}."),
+    "pub_up_to": ("Data sampai {day}.", "Up to {day}."),
+    "pub_none": ("Belum ada angka yang diterbitkan", "No figures published yet"),
+    "pub_none_detail": (
+        "Angka pertama terbit setelah perhitungan harian pertama berjalan.",
+        "The first figures appear after the first daily run.",
+    ),
+    "pub_day_missing": ("Tidak ada angka untuk tanggal itu", "No figures for that date"),
+    "pub_day_missing_detail": (
+        "Pilih tanggal lain, atau lihat angka terbaru.",
+        "Choose another date, or see the latest figures.",
+    ),
+    "pub_month": ("Bulan ini: 1–{day}", "This month: 1–{day}"),
+    "pub_since_start": (
+        "Sejak awal: {received} laporan, {resolved} selesai, {overdue} terlambat saat ini.",
+        "Since the start: {received} reports, {resolved} resolved, {overdue} overdue now.",
+    ),
+    "pub_trend": ("Tren 90 hari", "90-day trend"),
+    "pub_trend_chart": (
+        "Laporan diterima dan ditutup per hari",
+        "Reports received and closed a day",
+    ),
+    "pub_trend_alt": (
+        "Grafik garis laporan diterima dan ditutup per hari, {first} sampai {last}. "
+        "Angkanya ada di tabel di bawah grafik.",
+        "Line chart of reports received and closed a day, {first} to {last}. "
+        "The numbers are in the table below the chart.",
+    ),
+    "pub_trend_caption": (
+        "Biru: laporan diterima. Hijau: laporan ditutup (dikonfirmasi pelapor atau ditutup "
+        "otomatis).",
+        "Blue: reports received. Green: reports closed (confirmed by the reporter or closed "
+        "by timeout).",
+    ),
+    "pub_trend_table": ("Angka grafik per hari", "The chart's numbers, day by day"),
+    "pub_no_trend": ("Belum ada tren untuk ditampilkan.", "No trend to show yet."),
+    "pub_date": ("Tanggal", "Date"),
+    "pub_received": ("Diterima", "Received"),
+    "pub_closed": ("Ditutup", "Closed"),
+    "pub_agencies": ("Per instansi", "By agency"),
+    "pub_period": ("Periode", "Period"),
+    "pub_period_month": ("Bulan ini", "This month"),
+    "pub_period_cumulative": ("Sejak awal", "Since the start"),
+    "pub_period_day": ("Hari itu", "That day"),
+    "pub_rank_rule": (
+        "Urutan: persentase ditindaklanjuti tepat waktu, lalu persentase selesai. Instansi "
+        "dengan kurang dari {min} laporan pada periode ini dicantumkan tanpa peringkat, "
+        "karena persentase dari angka sekecil itu dapat menyesatkan.",
+        "Order: share followed up within deadline, then share resolved. Agencies with fewer "
+        "than {min} reports in the period are listed without a rank, because a share of so "
+        "few reports can mislead.",
+    ),
+    "pub_rank": ("Peringkat", "Rank"),
+    "pub_agency": ("Instansi", "Agency"),
+    "pub_working_days": ("hari kerja", "working days"),
+    "pub_ratings": ("{count} penilaian", "{count} ratings"),
+    "pub_ranked": ("Diperingkat", "Ranked"),
+    "pub_unranked": (
+        "Belum diperingkat: kurang dari {min} laporan",
+        "Not ranked: fewer than {min} reports",
+    ),
+    "pub_no_agencies": ("Tidak ada instansi di sini.", "No agency here."),
+    "pub_silent": ("Tanpa laporan pada periode ini", "No reports in this period"),
+    "pub_scrolls": (
+        "Tabel ini dapat digeser ke samping.",
+        "This table scrolls sideways.",
+    ),
+    "pub_more": ("Data dan definisi", "Data and definitions"),
+    "pub_definitions_link": ("Arti setiap angka", "What each figure means"),
+    "pub_data_json": ("Data terbuka {day} (JSON)", "Open data of {day} (JSON)"),
+    "pub_data_csv": ("Data terbuka {day} (CSV)", "Open data of {day} (CSV)"),
+    "pub_schema_link": ("Skema data terbuka (JSON)", "Open data schema (JSON)"),
+    "pub_list_link": ("Daftar laporan publik", "Public list of reports"),
+    "pub_definitions_version": ("Versi definisi: {version}", "Definitions version: {version}"),
+    # an agency's page
+    "pub_agency_title": ("Statistik {name}", "Statistics: {name}"),
+    "pub_part_of": ("Bagian dari", "Part of"),
+    "pub_region": ("Wilayah", "Region"),
+    "pub_agency_nothing": (
+        "Tidak ada angka untuk instansi ini pada {day}.",
+        "No figures for this agency on {day}.",
+    ),
+    "pub_agency_few": (
+        "Instansi ini menerima {count} laporan bulan ini, kurang dari {min}: persentase "
+        "dari angka sekecil itu dapat menyesatkan.",
+        "This agency received {count} reports this month, fewer than {min}: a share of so "
+        "few reports can mislead.",
+    ),
+    "pub_agency_own": ("Angka instansi ini", "This agency's figures"),
+    "pub_agency_subtree": (
+        "Termasuk instansi di bawahnya",
+        "Including the agencies below it",
+    ),
+    "pub_figure": ("Angka", "Figure"),
+    "pub_agency_trend_chart": (
+        "Laporan diterima dan ditutup per hari: {name}",
+        "Reports received and closed a day: {name}",
+    ),
+    "pub_agency_data": (
+        "Data terbuka instansi ini, {day} (JSON)",
+        "This agency's open data of {day} (JSON)",
+    ),
+    "pub_back": ("Kembali ke statistik", "Back to the statistics"),
+    # the definitions page
+    "pub_definitions_title": ("Arti setiap angka", "What each figure means"),
+    "pub_definitions_intro": (
+        "Definisi ini diterbitkan bersama angkanya, agar siapa pun dapat menghitungnya ulang.",
+        "These definitions are published with the figures, so anyone can recompute them.",
+    ),
+    "pub_rules": ("Berlaku untuk semua angka", "True of every figure"),
+    "pub_meaning": ("Artinya", "Meaning"),
+    "pub_counted": ("Cara menghitung", "How it is counted"),
+    "pub_schema": ("Kolom data terbuka", "Open data columns"),
+    "pub_schema_intro": (
+        "Berkas CSV dan JSON harian memakai kolom berikut. Sel kosong berarti tidak ada "
+        "yang dapat dibagi.",
+        "The daily CSV and JSON files use these columns. An empty cell means there was "
+        "nothing to divide by.",
+    ),
+    "pub_column": ("Kolom", "Column"),
+    "pub_type": ("Jenis", "Type"),
+    # the public list
+    "pub_list_title": ("Daftar laporan publik", "Public list of reports"),
+    "pub_list_intro": (
+        "Laporan yang tidak rahasia, terbaru lebih dulu. Laporan rahasia tidak pernah "
+        "tampil di sini, tetapi ikut dihitung dalam statistik.",
+        "Reports that are not confidential, newest first. Confidential reports never "
+        "appear here, but they count in the statistics.",
+    ),
+    "pub_list_empty": ("Tidak ada laporan untuk ditampilkan.", "No reports to show."),
+    "pub_list_next": ("Laporan sebelumnya", "Older reports"),
+    "pub_list_newest": ("Ke laporan terbaru", "Back to the newest"),
+    "pub_list_updated": ("Terakhir berubah", "Last changed"),
+    "pub_bad_link": (
+        "Tautan halaman ini tidak valid. Mulai lagi dari laporan terbaru.",
+        "This page link is not valid. Start again from the newest reports.",
+    ),
     # --- the clocks, on the tracking page and the dossier
     "age": ("Umur laporan", "Age of the report"),
     "working_days": ("{count} hari kerja", "{count} working days"),
@@ -523,6 +669,22 @@ def format_datetime(value: str, lang: Lang, timezone: str = "Asia/Jakarta") -> s
         timezone, moment.strftime("%Z")
     )
     return f"{format_date(moment.date(), lang)} {moment:%H.%M} {zone}"
+
+
+def format_short_date(day: dt.date, lang: Lang) -> str:
+    """``3 Agu`` or ``3 Aug``: a chart's axis label."""
+    return f"{day.day} {_MONTHS[lang][day.month - 1][:3]}"
+
+
+def format_number(value: float, lang: Lang, digits: int = 0) -> str:
+    """``1.234,5`` in Indonesian, ``1,234.5`` in English."""
+    text = f"{value:,.{digits}f}"
+    return text.translate(str.maketrans(",.", ".,")) if lang == "id" else text
+
+
+def format_share(share: float | None, lang: Lang) -> str:
+    """A share (0 to 1) as a percentage with one decimal; a dash when there is none."""
+    return "—" if share is None else format_number(share * 100, lang, 1) + "%"
 
 
 def _supported(tag: str) -> Lang | None:

@@ -174,6 +174,128 @@ def reporter_paths() -> dict[str, Any]:
 
 
 @cache
+def public_paths() -> dict[str, Any]:
+    """The public figures, their open data and the public list (shared/web/public_pages.py):
+    read only, the same for every visitor, cacheable (Cache-Control public and an ETag;
+    If-None-Match answers 304)."""
+    day_query = {
+        "name": "tanggal",
+        "in": "query",
+        "required": False,
+        "description": "A published day (YYYY-MM-DD); the latest when absent",
+        "schema": {"type": "string", "format": "date"},
+    }
+    agency = {
+        "name": "agency_id",
+        "in": "path",
+        "required": True,
+        "description": "An agency id of the reference data (not a unit)",
+        "schema": {"type": "string", "maxLength": 64},
+    }
+    day_path = {
+        "name": "day",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "format": "date"},
+    }
+    svg = {"description": "The chart (SVG, no script)", "content": {"image/svg+xml": {}}}
+    json_body = {"content": {"application/json": {"schema": {"type": "object"}}}}
+
+    def page(operation: str, summary: str, *parameters: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "get": {
+                "operationId": operation,
+                "summary": summary,
+                "parameters": [*parameters, LANG_PARAM],
+                "responses": {
+                    "200": _html("The page"),
+                    "304": {"description": "Not modified (If-None-Match)"},
+                    "404": _html("No figures published for that day, or no such agency"),
+                },
+            }
+        }
+
+    def data(operation: str, summary: str, ok: dict[str, Any], *parameters: Any) -> Any:
+        return {
+            "get": {
+                "operationId": operation,
+                "summary": summary,
+                "parameters": list(parameters),
+                "responses": {
+                    "200": ok,
+                    "304": {"description": "Not modified (If-None-Match)"},
+                    "404": _problem("No figures published for that day, or no such agency"),
+                },
+            }
+        }
+
+    dashboard = page("statistics", "The public dashboard (HTML)", day_query)
+    dashboard["get"]["parameters"].insert(
+        1,
+        {
+            "name": "periode",
+            "in": "query",
+            "required": False,
+            "description": "The agency table's period: this month (default) or kumulatif",
+            "schema": {"type": "string", "enum": ["kumulatif"]},
+        },
+    )
+    listing = page("publicReports", "Reports that are not confidential, newest first (HTML)")
+    listing["get"]["parameters"].insert(
+        0,
+        {
+            "name": "setelah",
+            "in": "query",
+            "required": False,
+            "description": "The cursor of the next page, from the page's own link",
+            "schema": {"type": "string", "maxLength": 80},
+        },
+    )
+    listing["get"]["responses"] = {
+        "200": _html("One page of the list"),
+        "304": {"description": "Not modified (If-None-Match)"},
+        "400": _html("A cursor the list never gave out"),
+    }
+    return {
+        "/statistik": dashboard,
+        "/statistik/definisi": page("definitions", "What each figure means, the columns"),
+        "/statistik/grafik/tren.svg": data(
+            "nationalTrendChart", "The 90-day national trend", svg, day_query, LANG_PARAM
+        ),
+        "/statistik/instansi/{agency_id}": page(
+            "agencyStatistics", "One agency", agency, day_query
+        ),
+        "/statistik/instansi/{agency_id}/tren.svg": data(
+            "agencyTrendChart", "One agency's 90-day trend", svg, agency, day_query, LANG_PARAM
+        ),
+        "/data/harian/{day}.json": data(
+            "dailyOpenDataJson",
+            "The day's open data: {date, schema, rows}, typed by /data/skema",
+            {"description": "The rows", **json_body},
+            day_path,
+        ),
+        "/data/harian/{day}.csv": data(
+            "dailyOpenDataCsv",
+            "The day's open data as CSV (columns: /data/skema)",
+            {"description": "The CSV", "content": {"text/csv": {}}},
+            day_path,
+        ),
+        "/data/instansi/{agency_id}/{day}.json": data(
+            "agencyOpenData",
+            "One agency's figures of a day (own and with the agencies below it)",
+            {"description": "The figures", **json_body},
+            agency,
+            day_path,
+        ),
+        "/data/skema": data(
+            "openDataSchema",
+            "The open data's columns (Frictionless Table Schema, both languages)",
+            {"description": "The schema", **json_body},
+        ),
+        "/laporan": listing,
+    }
+
+
 def document() -> dict[str, Any]:
     example = report_example()
     form_fields = form_example()
@@ -359,6 +481,7 @@ def document() -> dict[str, Any]:
                 }
             },
             **reporter_paths(),
+            **public_paths(),
             "/openapi.json": {
                 "get": {
                     "operationId": "openapi",

@@ -1,7 +1,8 @@
 """The submit function's app: the citizen pages and the reporter API behind one URL map.
 
-A path under ``/api/`` is the API and answers its errors as problem+json; any other
-path is a page and answers them as a page. Both default to Bahasa Indonesia.
+A path under ``/api/`` (the API) or ``/data/`` (the open data) answers its errors as
+problem+json; any other path is a page and answers them as a page. Both default to
+Bahasa Indonesia.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from werkzeug.routing import Map, Rule
 
 from shared import wiring
 from shared.ports import SubmitPorts
-from shared.web import citizen_pages, reporter_api
+from shared.web import citizen_pages, public_pages, reporter_api
 from shared.web.dispatch import App, Call, dispatch, health, problem_answer
 from shared.web.pages import page_answer
 
 
 def _answer_error(call: Call[Any], status: int) -> Response:
-    if call.path.startswith("/api/"):
+    if call.path.startswith(("/api/", "/data/")):
         return problem_answer(call, status)
     return page_answer(call, status)
 
@@ -30,13 +31,19 @@ APP = App(
     urls=Map(
         [
             *citizen_pages.RULES,
+            *public_pages.RULES,
             *reporter_api.RULES,
             Rule("/healthz", methods=["GET"], endpoint="health"),
         ],
         strict_slashes=False,
         merge_slashes=False,
     ),
-    handlers={**citizen_pages.HANDLERS, **reporter_api.HANDLERS, "health": health},
+    handlers={
+        **citizen_pages.HANDLERS,
+        **public_pages.HANDLERS,
+        **reporter_api.HANDLERS,
+        "health": health,
+    },
     ports=wiring.submit_ports,
     answer_error=_answer_error,
     default_lang="id",
