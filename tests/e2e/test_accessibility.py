@@ -1,5 +1,6 @@
 """An automated accessibility audit (axe-core, WCAG 2.1 A and AA) of every citizen page,
-in the states a citizen meets them: empty, with errors, submitted, followed."""
+in the states a citizen meets them: empty, with errors, submitted, followed; and of the
+public figures and list once a day's figures are published."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from tests.e2e.citizen import submit_report
+from tests.e2e.figures import routed_report, run_report, today
 from tools.stack import LocalStack
 
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
@@ -45,6 +47,27 @@ def test_the_confirmation_lookup_and_tracking_pages_pass_the_audit(
     assert violations(phone) == []
     phone.goto(f"{local_stack.urls['submit']}/lacak/{code}")
     assert violations(phone) == []  # what anyone with the code sees
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_public_figures_and_the_public_list_pass_the_audit(
+    local_stack: LocalStack, phone: Any, lang: str
+) -> None:
+    # A routed report and a run of the day's figures: the tables, the chart and the
+    # list have something to show.
+    routed_report(local_stack)
+    run_report(local_stack, today())
+    site = local_stack.urls["submit"]
+    for path in (
+        "/statistik",
+        "/statistik?periode=kumulatif",
+        "/statistik/instansi/dpupr-cianjur",
+        "/statistik/definisi",
+        "/laporan",
+    ):
+        phone.goto(f"{site}{path}{'&' if '?' in path else '?'}lang={lang}")
+        assert phone.locator("table, ol.reports").count() > 0, path
+        assert violations(phone) == [], path
 
 
 def test_the_audit_sees_a_violation_when_there_is_one(phone: Any) -> None:
