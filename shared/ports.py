@@ -351,6 +351,12 @@ class AgencyChannels(Protocol):
         ...
 
 
+class DeliveryHistory(Protocol):
+    def deliveries(self, report_id: str) -> list[Delivery]:
+        """A report's delivery log, oldest first attempt first."""
+        ...
+
+
 class WebhookSender(Protocol):
     def send(
         self, url: str, secret: str, message_id: str, payload: Mapping[str, Any], at: dt.datetime
@@ -551,6 +557,9 @@ class AgencyPorts:
     clock: Clock
     settings: Settings
     reference: Reference
+    # The Ombudsman dossier's: the delivery log and the published figures.
+    deliveries: DeliveryHistory
+    figures: FiguresReader
 
 
 @dataclass(frozen=True)

@@ -182,6 +182,8 @@ def agency_ports() -> AgencyPorts:
         clock=clock(),
         settings=settings(),
         reference=reference(),
+        deliveries=notification_store(),
+        figures=public_store(),
     )
 
 

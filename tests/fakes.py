@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from shared.ports import (
         AgencyChannels,
         ApiKeyStore,
+        DeliveryHistory,
         DeliveryLog,
         EscalationStore,
         FiguresReader,
@@ -461,6 +462,7 @@ if TYPE_CHECKING:  # mypy holds each fake to the ports it stands in for
     _inbox: InboxStore = InMemoryAgencyStore()
     _unfiltered: InboxStore = UnfilteredInbox()
     _deliveries: DeliveryLog = InMemoryNotificationStore()
+    _delivery_history: DeliveryHistory = InMemoryNotificationStore()
     _channels: AgencyChannels = InMemoryNotificationStore()
     _sender: WebhookSender = InMemoryWebhookSender()
     _figures_store: FiguresStore = InMemoryFiguresStore()

@@ -37,7 +37,9 @@ from shared.domain.report import (
 from shared.ports import AgencyPorts, ReportNotFound
 from shared.usecases import agency
 from shared.usecases.agency import AgencyCommand, Caller
+from shared.usecases.dossier import dossier as build_dossier
 from shared.web.dispatch import App, Call, dispatch, health, problem_answer
+from shared.web.dossier_page import dossier_page
 from shared.web.http import Problem, json_response, parse_json_body, problem
 from shared.web.i18n import Lang, event_label, t
 
@@ -247,6 +249,30 @@ def detail(call: AgencyCall, report_id: str) -> Response:
     return json_response(shown)
 
 
+def dossier(call: AgencyCall, report_id: str) -> Response:
+    """The Ombudsman dossier: JSON, or HTML for ``?format=html`` or a reader whose
+    Accept prefers text/html. National admin only; anyone else gets the 404 of a
+    report they may not see."""
+    caller = _caller(call)
+    wanted = call.request.args.get("format", "")
+    if wanted not in ("", "json", "html"):
+        return _invalid_parameter(call, t("invalid_format_detail", call.lang))
+    if not wanted:
+        best = call.request.accept_mimetypes.best_match(["application/json", "text/html"])
+        wanted = "html" if best == "text/html" else "json"
+    try:
+        document = build_dossier(report_id[:64], caller, call.ports)
+    except ReportNotFound:
+        return problem_answer(call, 404)
+    code = document["report"]["tracking_code"]
+    disposition = {"Content-Disposition": f'inline; filename="dossier-{code}.{wanted}"'}
+    if wanted == "json":
+        return json_response(document, headers=disposition)
+    # An official document for Ombudsman RI: Bahasa Indonesia unless English is asked for.
+    lang: Lang = "en" if call.request.args.get("lang") == "en" else "id"
+    return dossier_page(document, lang, call.ports.settings.timezone, headers=disposition)
+
+
 def act(call: AgencyCall, report_id: str, operation: str) -> Response:
     caller = _caller(call)
     op = OPERATIONS[operation]
@@ -293,6 +319,7 @@ APP = App(
         [
             Rule("/api/v1/inbox", methods=["GET"], endpoint="inbox"),
             Rule("/api/v1/reports/<report_id>", methods=["GET"], endpoint="detail"),
+            Rule("/api/v1/reports/<report_id>/dossier", methods=["GET"], endpoint="dossier"),
             Rule(f"/api/v1/reports/<report_id>/{_OPERATION}", methods=["POST"], endpoint="act"),
             Rule("/openapi.json", methods=["GET"], endpoint="openapi"),
             Rule("/healthz", methods=["GET"], endpoint="health"),
@@ -303,6 +330,7 @@ APP = App(
     handlers={
         "inbox": inbox,
         "detail": detail,
+        "dossier": dossier,
         "act": act,
         "openapi": openapi_doc,
         "health": health,

@@ -149,6 +149,66 @@ ACTED = {
     },
 }
 
+DOSSIER = {
+    "operationId": "reportDossier",
+    "summary": "The Ombudsman RI referral dossier of a report (national admin only)",
+    "description": (
+        "One self-contained document: the report (never an anonymous reporter's identity), "
+        "its full timeline, every agency that held it and for how long (working and "
+        "calendar days, from each disposition to Bukan Wewenang or the end), every "
+        "reminder and escalation and whom it told, the notification delivery log, and the "
+        "latest published figures of the agencies that held it (figures.day is null, and "
+        "each agency's published false, when none were published). JSON by default; HTML "
+        "(Bahasa Indonesia, or English with lang=en) with format=html or an Accept header "
+        "preferring text/html."
+    ),
+    "parameters": [
+        REPORT_ID,
+        {
+            "name": "format",
+            "in": "query",
+            "required": False,
+            "description": "json or html; without it, the Accept header decides (JSON "
+            "unless text/html is preferred)",
+            "schema": {"type": "string", "enum": ["json", "html"]},
+        },
+        {
+            "name": "lang",
+            "in": "query",
+            "required": False,
+            "description": "The HTML document's language: id (default) or en; problem "
+            "titles as elsewhere",
+            "schema": {"type": "string", "enum": ["en", "id"]},
+        },
+    ],
+    "responses": {
+        "200": {
+            "description": "The dossier",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "dossier_version": {"type": "integer"},
+                            "generated_at": {"type": "string", "format": "date-time"},
+                            "report": _ref("Report"),
+                            "timeline": {"type": "array", "items": _ref("Event")},
+                            "holdings": {"type": "array", "items": {"type": "object"}},
+                            "escalations": {"type": "array", "items": {"type": "object"}},
+                            "deliveries": {"type": "array", "items": {"type": "object"}},
+                            "figures": {"type": "object"},
+                        },
+                    }
+                },
+                "text/html": {"schema": {"type": "string"}},
+            },
+        },
+        "400": _problem("format is neither json nor html"),
+        "401": UNAUTHORIZED,
+        "404": _problem("Unknown, or the caller is not the national admin"),
+    },
+}
+
 
 def examples() -> dict[str, dict[str, Any]]:
     """operation -> the example body the document shows."""
@@ -256,6 +316,7 @@ def document() -> dict[str, Any]:
                 },
             }
         },
+        "/api/v1/reports/{report_id}/dossier": {"get": DOSSIER},
     }
     for name, op in OPERATIONS.items():
         model = op.body.__name__

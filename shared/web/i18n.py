@@ -276,6 +276,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "The only queue is queue=admin",
     ),
     "invalid_cursor": ("Kursor tidak valid", "Invalid cursor"),
+    "invalid_format_detail": (
+        "format harus json atau html",
+        "format must be json or html",
+    ),
     "illegal_transition": ("Transisi tidak diizinkan", "Illegal transition"),
     "not_permitted": ("Tidak diizinkan", "Not permitted"),
     "invalid_command": ("Perintah tidak valid", "Invalid command"),
@@ -535,6 +539,81 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "clock_due": ("Batas waktu tahap ini", "Due date of this stage"),
     "overdue_yes": ("Melewati batas waktu", "Overdue"),
     "escalation_tier": ("Tingkat eskalasi", "Escalation tier"),
+    # --- the Ombudsman RI referral dossier
+    "dossier_title": ("Berkas rujukan Ombudsman RI", "Ombudsman RI referral dossier"),
+    "dossier_intro": (
+        "Rekam jejak penanganan laporan {code}, disusun dari catatan sistem.",
+        "How report {code} was handled, compiled from the system's record.",
+    ),
+    "dossier_generated": ("Disusun", "Compiled"),
+    "dossier_version": ("versi berkas", "dossier version"),
+    "dossier_report": ("Laporan", "The report"),
+    "dossier_holdings": ("Instansi yang memegang laporan", "Agencies that held the report"),
+    "dossier_routed": ("Cara disposisi", "How it was routed"),
+    "dossier_since": ("Sejak", "From"),
+    "dossier_until": ("Sampai", "Until"),
+    "dossier_still_held": ("Masih dipegang", "Still held"),
+    "dossier_working_days": ("Hari kerja", "Working days"),
+    "dossier_calendar_days": ("Hari kalender", "Calendar days"),
+    "dossier_first_follow_up": ("Tindak lanjut pertama", "First follow-up"),
+    "dossier_late": ("terlambat", "late"),
+    "dossier_none": ("tidak ada", "none"),
+    "dossier_never_held": (
+        "Laporan ini belum pernah didisposisikan ke instansi mana pun.",
+        "This report was never dispositioned to any agency.",
+    ),
+    "dossier_escalations": ("Pengingat dan eskalasi", "Reminders and escalations"),
+    "dossier_when": ("Waktu", "When"),
+    "dossier_notified": ("Diberitahukan kepada", "Told"),
+    "dossier_no_escalations": (
+        "Tidak ada pengingat atau eskalasi yang dikirim.",
+        "No reminder or escalation was sent.",
+    ),
+    "dossier_deliveries": ("Log pengiriman notifikasi", "Notification delivery log"),
+    "dossier_notification": ("Notifikasi", "Notification"),
+    "dossier_attempts": ("Percobaan", "Attempts"),
+    "dossier_first_attempt": ("Percobaan pertama", "First attempt"),
+    "dossier_delivered_at": ("Terkirim", "Delivered"),
+    "dossier_no_deliveries": (
+        "Belum ada notifikasi yang tercatat untuk laporan ini.",
+        "No notification is recorded for this report.",
+    ),
+    "dossier_figures": (
+        "Angka terbitan instansi yang terlibat",
+        "Published figures of the agencies involved",
+    ),
+    "dossier_figures_day": ("Angka terbitan terakhir: {day}.", "Latest published figures: {day}."),
+    "dossier_figures_absent": (
+        "Belum ada angka yang diterbitkan.",
+        "No figures have been published yet.",
+    ),
+    "dossier_figures_absent_agency": (
+        "Tidak ada angka terbitan untuk instansi ini pada hari tersebut.",
+        "No figures were published for this agency that day.",
+    ),
+    "dossier_figure": ("Angka", "Figure"),
+    "dossier_period_month": ("Bulan berjalan", "Month to date"),
+    "dossier_period_cumulative": ("Kumulatif", "Cumulative"),
+    "dossier_fig_received": ("Laporan diterima", "Reports received"),
+    "dossier_fig_within_deadline": (
+        "Ditindaklanjuti tepat waktu",
+        "Followed up within deadline",
+    ),
+    "dossier_fig_resolved_share": ("Persentase selesai", "Share resolved"),
+    "dossier_fig_first_response": (
+        "Median hari kerja sampai tanggapan pertama",
+        "Median working days to first response",
+    ),
+    "dossier_fig_resolution": (
+        "Median hari kerja sampai selesai",
+        "Median working days to resolution",
+    ),
+    "dossier_fig_misrouting": ("Tingkat salah disposisi", "Misrouting rate"),
+    "dossier_fig_satisfaction": ("Rata-rata kepuasan pelapor", "Mean reporter satisfaction"),
+    "dossier_fig_overdue_now": (
+        "Laporan melewati batas waktu (saat itu)",
+        "Reports overdue (at the time)",
+    ),
 }
 
 STATE_LABELS: Mapping[str, tuple[str, str]] = {

@@ -1,6 +1,6 @@
 """The agency function through functions-framework against the real emulators:
 authentication, visibility, every action, refusals that change nothing, concurrency,
-cursor paging, and the overdue and escalated filters."""
+cursor paging, the overdue and escalated filters, and the Ombudsman dossier."""
 
 from __future__ import annotations
 
@@ -544,6 +544,23 @@ def test_escalated_reports_show_their_tier_and_have_their_own_inbox_filter(
     assert line["items"][0]["escalation_tier"] == "overdue"
 
 
+def test_a_page_of_the_escalated_inbox_reads_the_key_and_the_page_only(
+    app: FlaskClient, keys: dict[str, str]
+) -> None:
+    for _ in range(3):
+        fire(new_report(at=LONG_AGO), "overdue")
+    new_report(at=LONG_AGO)  # not escalated: never read
+    stats = wiring.report_store().stats
+
+    for key in ("dpupr", "pemkab", "national"):
+        before = stats.snapshot()
+        page = app.get("/api/v1/inbox?escalated=true&limit=2", headers=auth(keys[key]))
+        assert len(page.get_json()["items"]) == 2 and page.get_json()["next_cursor"]
+        # The API key, then one query (the pemkab tree is one chunk of 30 agencies) that
+        # reads the page and the one report telling that more follow.
+        assert stats.since(before).reads == 1 + 2 + 1, key
+
+
 def test_a_disposition_says_how_it_was_routed_in_the_callers_language(
     app: FlaskClient, keys: dict[str, str]
 ) -> None:
@@ -630,3 +647,133 @@ def test_a_routed_report_cannot_be_archived_after_a_follow_up(
     response = post(app, keys["dpupr"], report_id, "archive", {"reason": "Spam."})
     assert response.status_code == 409
     assert state(db, report_id) == "in_progress"
+
+
+# --- the Ombudsman dossier ------------------------------------------------------------
+
+PRIVATE = ReporterIdentity(
+    name="Ratna Kusumawati", email="ratna.k@example.id", phone="+6281377712345"
+)
+
+
+def dossier(
+    app: FlaskClient, key: str | None, report_id: str, query: str = "", **headers: str
+) -> Any:
+    sent = {**headers, **(auth(key) if key else {})}
+    return app.get(f"/api/v1/reports/{report_id}/dossier{query}", headers=sent)
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        (None, 401),
+        ("national", 200),
+        ("dpupr", 404),
+        ("pemkab", 404),
+        ("uptd", 404),
+        ("dinkes", 404),
+    ],
+)
+def test_only_the_national_admin_gets_the_dossier(
+    app: FlaskClient, keys: dict[str, str], who: str | None, status: int
+) -> None:
+    report_id = new_report()
+    post(app, keys["dpupr"], report_id, "forward", {"unit_id": "uptd-jalan-cianjur"})
+
+    response = dossier(app, keys[who] if who else None, report_id)
+
+    assert response.status_code == status
+    if status == 404:  # exactly what an unknown report answers
+        unknown = dossier(app, keys[who] if who else None, "no-such-report")
+        assert unknown.status_code == 404
+        assert response.get_json()["type"] == unknown.get_json()["type"]
+
+
+def test_the_dossier_records_every_holding_and_escalation_and_reads_a_few_documents(
+    app: FlaskClient, db: firestore.Client, keys: dict[str, str]
+) -> None:
+    report_id = new_report(rule_id="jalan-cianjur", at=LONG_AGO)
+    post(app, keys["dpupr"], report_id, "not-our-authority", {"reason": "Jalan provinsi."})
+    post(app, keys["national"], report_id, "verify", {"agency_id": "dbmpr-jabar"})
+    stores = (wiring.report_store().stats, wiring.notification_store().stats)
+    before = [stats.snapshot() for stats in stores]
+
+    response = dossier(app, keys["national"], report_id)
+
+    reads = sum(stats.since(then).reads for stats, then in zip(stores, before, strict=True))
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    document = response.get_json()
+    assert [h["agency_id"] for h in document["holdings"]] == ["dpupr-cianjur", "dbmpr-jabar"]
+    assert document["holdings"][0]["ended_by"] == "not_our_authority"
+    assert document["holdings"][0]["routing"]["rule_id"] == "jalan-cianjur"
+    assert document["holdings"][1]["until"] is None
+    assert document["holdings"][1]["routing"]["admin_agency_id"] == "nasional"
+    assert document["figures"] == {
+        "day": None,
+        "agencies": [
+            {"agency_id": a, "agency_name": n, "published": False, "figures": None}
+            for a, n in (("dpupr-cianjur", document["holdings"][0]["agency_name"]),
+                         ("dbmpr-jabar", document["holdings"][1]["agency_name"]))
+        ],
+    }  # fmt: skip
+    # The key, the report, its 4 events, the named reporter's identity, the delivery log
+    # (empty: billed 1) and the latest figures day (none published: billed 1).
+    assert reads == 1 + 1 + 4 + 1 + 1 + 1
+
+
+def test_the_dossier_shows_the_latest_published_figures_of_the_agencies_involved(
+    app: FlaskClient, db: firestore.Client, keys: dict[str, str]
+) -> None:
+    report_id = new_report()
+    days = db.collection("daily_figures")
+    for day, received in (("2026-03-01", 5), ("2026-03-02", 7)):
+        days.document(day).set({"day": day})
+        own = {"month": {"received": received, "resolved_share": 0.5}, "overdue_now": 2}
+        days.document(day).collection("scopes").document("dpupr-cianjur").set({"own": own})
+
+    document = dossier(app, keys["national"], report_id).get_json()
+
+    assert document["figures"]["day"] == "2026-03-02"
+    [published] = document["figures"]["agencies"]
+    assert published["published"] and published["figures"]["own"]["month"]["received"] == 7
+    html = dossier(app, keys["national"], report_id, "?format=html").get_data(as_text=True)
+    assert "Angka terbitan terakhir: 2 Maret 2026." in html and "50,0%" in html
+
+
+def test_the_dossier_is_html_when_asked_for_and_refuses_an_unknown_format(
+    app: FlaskClient, keys: dict[str, str]
+) -> None:
+    report_id = new_report()
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+    by_accept = dossier(app, keys["national"], report_id, Accept=browser)
+    by_query = dossier(app, keys["national"], report_id, "?format=html&lang=en")
+    plain = dossier(app, keys["national"], report_id, Accept="*/*")
+    wrong = dossier(app, keys["national"], report_id, "?format=pdf")
+
+    assert by_accept.mimetype == "text/html" and by_accept.headers["Content-Language"] == "id"
+    assert "Berkas rujukan Ombudsman RI" in by_accept.get_data(as_text=True)
+    assert "default-src 'none'" in by_accept.headers["Content-Security-Policy"]
+    assert by_accept.headers["Cache-Control"] == "no-store"
+    assert "Ombudsman RI referral dossier" in by_query.get_data(as_text=True)
+    assert plain.mimetype == "application/json"
+    assert wrong.status_code == 400 and wrong.mimetype == "application/problem+json"
+
+
+def test_the_dossier_of_an_anonymous_report_holds_no_identity_in_json_or_html(
+    app: FlaskClient, db: firestore.Client, keys: dict[str, str]
+) -> None:
+    anonymous = new_report(anonymous=True, identity=PRIVATE, at=LONG_AGO)
+    fire(anonymous, "overdue")
+    named = new_report(identity=PRIVATE)
+    stored = db.collection("identities").document(anonymous).get().to_dict() or {}
+    assert stored["name"] == PRIVATE.name  # kept to reach the reporter, and only for that
+    secrets = [PRIVATE.name, PRIVATE.email, PRIVATE.phone, "Kusumawati", "77712345"]
+
+    for query in ("", "?format=html", "?format=html&lang=en"):
+        text = dossier(app, keys["national"], anonymous, query).get_data(as_text=True)
+        assert text.strip()
+        for secret in secrets:
+            assert secret and secret not in text, (query, secret)
+    shown = dossier(app, keys["national"], named).get_json()
+    assert shown["report"]["reporter"]["name"] == PRIVATE.name  # named: as the admin sees it

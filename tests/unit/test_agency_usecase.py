@@ -38,6 +38,8 @@ from shared.web.agency_openapi import document, examples
 from tests.builders import a_draft
 from tests.fakes import (
     InMemoryAgencyStore,
+    InMemoryNotificationStore,
+    InMemoryPublicStore,
     InMemoryPublisher,
     InMemoryReportStore,
     UnfilteredInbox,
@@ -62,6 +64,8 @@ def ports(
     inbox: InboxStore | None = None,
     clock: Clock | None = None,
     publisher: InMemoryPublisher | None = None,
+    deliveries: InMemoryNotificationStore | None = None,
+    figures: InMemoryPublicStore | None = None,
 ) -> AgencyPorts:
     reports = store if store is not None else InMemoryReportStore()
     agencies = InMemoryAgencyStore(reports)
@@ -73,6 +77,8 @@ def ports(
         clock=clock or FixedClock(NOW),
         settings=settings(),
         reference=REFERENCE,
+        deliveries=deliveries if deliveries is not None else InMemoryNotificationStore(),
+        figures=figures if figures is not None else InMemoryPublicStore(),
     )
 
 
