@@ -48,15 +48,21 @@ locals {
       public      = true
       publishes   = ["report-submitted"]
     }
+    # The daily jobs walk every due report (escalate) or count every scope (report) in
+    # one request: they may run as long as a Cloud Scheduler attempt may wait (its HTTP
+    # deadline is at most 30 minutes), not a push's minute. Measured by `make bench`
+    # (bench/results/jobs.json): how many due reports one run gets through in that time.
     escalate = {
-      description = "Daily run: escalations, closing silent resolved reports, archiving silent holds (Cloud Scheduler)."
-      public      = false
-      publishes   = ["agency-notifications"]
+      description     = "Daily run: escalations, closing silent resolved reports, archiving silent holds (Cloud Scheduler)."
+      public          = false
+      publishes       = ["agency-notifications"]
+      timeout_seconds = 1800
     }
     report = {
-      description = "Daily figures: counters summed per agency, region and nation, stored and pushed (Cloud Scheduler)."
-      public      = false
-      publishes   = ["agency-notifications"]
+      description     = "Daily figures: counters summed per agency, region and nation, stored and pushed (Cloud Scheduler)."
+      public          = false
+      publishes       = ["agency-notifications"]
+      timeout_seconds = 1800
     }
     sweep = {
       description = "Republishes outbox entries the bus never got (Cloud Scheduler)."
@@ -77,7 +83,7 @@ locals {
     for name, spec in local.function_specs : name => merge(spec, {
       memory          = coalesce(try(var.function_overrides[name].memory, null), local.default_sizing.memory)
       max_instances   = coalesce(try(var.function_overrides[name].max_instances, null), local.default_sizing.max_instances)
-      timeout_seconds = coalesce(try(var.function_overrides[name].timeout_seconds, null), local.default_sizing.timeout_seconds)
+      timeout_seconds = coalesce(try(var.function_overrides[name].timeout_seconds, null), try(spec.timeout_seconds, null), local.default_sizing.timeout_seconds)
     })
   }
 

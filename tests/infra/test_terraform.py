@@ -536,6 +536,33 @@ def test_terraform_evaluates_one_function_per_folder_and_the_topology(
 
 
 @needs_terraform
+def test_each_function_may_run_as_long_as_its_caller_waits(
+    root_console: Path, topology: dict[str, Any]
+) -> None:
+    """A push target answers within its subscription's ack deadline (or Pub/Sub pushes
+    again while it still works); a scheduled job gets the whole attempt deadline Cloud
+    Scheduler allows an HTTP target (15 s to 30 min, the job's attempt_deadline is the
+    function's timeout), so a daily run over many due reports is not cut off at 60 s."""
+    functions = _evaluate(root_console, "local.functions", "project_id=demo")
+    for subscription in topology["subscriptions"]:
+        pushed = functions[subscription["push_function"]]
+        assert pushed["timeout_seconds"] <= subscription["ack_deadline_s"], subscription["name"]
+    for schedule in topology["schedules"]:
+        assert 15 <= functions[schedule["function"]]["timeout_seconds"] <= 1800, schedule["name"]
+    for daily in ("escalate", "report"):
+        assert functions[daily]["timeout_seconds"] == 1800, daily
+    job = resource(parse(INFRA), "google_cloud_scheduler_job", "this")
+    assert job["attempt_deadline"] == "${local.functions[each.value.function].timeout_seconds}s"
+    shortened = _evaluate(
+        root_console,
+        "local.functions",
+        "project_id=demo",
+        "function_overrides={escalate={timeout_seconds=900}}",
+    )
+    assert shortened["escalate"]["timeout_seconds"] == 900
+
+
+@needs_terraform
 def test_terraform_sets_the_project_and_takes_known_settings_only(root_console: Path) -> None:
     environment = _evaluate(
         root_console, "local.environment", "project_id=demo", 'settings={LAPOR_COMPLAINT_DAYS="10"}'

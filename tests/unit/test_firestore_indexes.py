@@ -4,7 +4,10 @@ The emulator serves any query without one; production refuses it (FAILED_PRECOND
 at the first request. Queries are registered in
 ``shared.adapters.firestore.COMPOSITE_QUERIES``; each is built on an offline client and
 its structured query turned into the index it needs: the equality fields (any order),
-then the inequality and order-by fields in order.
+then the inequality and order-by fields in order. The queries Firestore's automatic
+single-field indexes serve are registered in ``SINGLE_FIELD_QUERIES``: checked to use
+one field at most, and that field not exempted from indexing. Every ``*_query``
+builder of the adapter is in one of the two.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 from google.cloud.firestore_v1.types import StructuredQuery
 
-from shared.adapters.firestore import COMPOSITE_QUERIES
+from shared.adapters import firestore as firestore_adapter
+from shared.adapters.firestore import COMPOSITE_QUERIES, SINGLE_FIELD_QUERIES
 
 INDEX_FILE = Path(__file__).resolve().parents[2] / "infra" / "firestore_indexes.json"
 
@@ -96,3 +100,82 @@ def test_the_check_itself_fails_for_a_query_without_an_index(
         .order_by("created_at")
     )
     assert not covered(needed_index(query))
+
+
+# --- queries an automatic single-field index serves -------------------------------------
+
+
+def indexed_fields(query: Any) -> tuple[str, set[str], set[str]]:
+    """The collection, and the fields a query filters or orders on (the document id
+    aside), and which of them it orders descending."""
+    proto = query._to_protobuf()
+    fields = {f.field.field_path for f in _field_filters(proto.where)}
+    fields |= {o.field.field_path for o in proto.order_by}
+    descending = {
+        o.field.field_path
+        for o in proto.order_by
+        if o.direction == StructuredQuery.Direction.DESCENDING
+    }
+    return proto.from_[0].collection_id, fields - {"__name__"}, descending
+
+
+def exempted(collection: str, field: str, descending: bool) -> bool:
+    """Whether firestore_indexes.json takes away the single-field index a query needs."""
+    document = json.loads(INDEX_FILE.read_text())
+    for override in document.get("fieldOverrides", []):
+        if (override["collectionGroup"], override["fieldPath"]) != (collection, field):
+            continue
+        if "indexes" not in override:
+            return False  # a TTL policy alone keeps the automatic indexes
+        wanted = "DESCENDING" if descending else "ASCENDING"
+        return not any(
+            index.get("order") == wanted and index.get("queryScope", "COLLECTION") == "COLLECTION"
+            for index in override["indexes"]
+        )
+    return False
+
+
+@pytest.mark.parametrize(
+    ("what", "build"), SINGLE_FIELD_QUERIES, ids=[n for n, _ in SINGLE_FIELD_QUERIES]
+)
+def test_every_single_field_query_keeps_its_automatic_index(
+    what: str, build: Any, offline_client: firestore.Client
+) -> None:
+    collection, fields, descending = indexed_fields(build(offline_client))
+    assert len(fields) <= 1, f"{what}: {fields} needs a composite index (COMPOSITE_QUERIES)"
+    for field in fields:
+        assert not exempted(collection, field, field in descending), (
+            f"{what}: {INDEX_FILE.name} exempts {collection}.{field} from indexing"
+        )
+
+
+def test_every_query_builder_of_the_adapter_is_in_an_inventory() -> None:
+    """A new ``*_query`` function in the adapter is registered in COMPOSITE_QUERIES or
+    SINGLE_FIELD_QUERIES, so the checks above see the index it needs."""
+    referenced = {
+        name
+        for _, build in (*COMPOSITE_QUERIES, *SINGLE_FIELD_QUERIES)
+        for name in build.__code__.co_names
+    }
+    builders = {
+        name
+        for name, value in vars(firestore_adapter).items()
+        if callable(value)
+        and not name.startswith("_")
+        and name.endswith(("_query", "_queries"))
+        and getattr(value, "__module__", None) == firestore_adapter.__name__
+    }
+    assert builders, "no query builders found in shared.adapters.firestore"
+    assert not builders - referenced, f"not in an inventory: {sorted(builders - referenced)}"
+
+
+def test_the_single_field_check_fails_for_an_exempted_or_composite_query(
+    offline_client: firestore.Client,
+) -> None:
+    reports = offline_client.collection("reports")
+    _, fields, _ = indexed_fields(
+        reports.where(filter=firestore.FieldFilter("state", "==", "x")).order_by("submitted_at")
+    )
+    assert len(fields) == 2
+    assert exempted("reports", "title", descending=False)
+    assert not exempted("reports", "next_due_on", descending=False)

@@ -60,7 +60,7 @@ variable "max_instances" {
 }
 
 variable "timeout_seconds" {
-  description = "Request timeout. Keep it at or under the push subscription's ack deadline."
+  description = "Request timeout. A push target's stays at or under its subscription's ack deadline; a scheduled job's is also its Cloud Scheduler attempt deadline (15 to 1800 s for HTTP targets)."
   type        = number
   default     = 60
 }
