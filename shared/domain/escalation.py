@@ -85,7 +85,7 @@ class Tier:
             raise ValueError(f"tier {self.id!r} is marked overdue but fires by the due date")
 
 
-# The guideline's example (lifecycle.md, "Escalation"); the bundled
+# The guideline's example (docs/lifecycle.md, "Escalation"); the bundled
 # shared/reference/escalation.toml states the same, and a deployment edits that.
 _RESOLVE, _VERIFY, _DUE = ClockKind.RESOLVE, ClockKind.VERIFY, Anchor.DUE
 DEFAULT_TIERS: tuple[Tier, ...] = (

@@ -1,6 +1,6 @@
 # ruff: noqa: RUF001  (typographic dashes are intended in the Indonesian texts)
 """The published figures: counters moved by each transition, figures computed from them,
-and the definitions published beside them (lifecycle.md, "What is measured and published").
+and the definitions published beside them (docs/lifecycle.md, "What is measured and published").
 
 Pure: no I/O, no clock. Three parts, used by three callers:
 
@@ -604,7 +604,7 @@ class Text:
 class Definition:
     figure: str  # the Figures field it explains
     label: Text
-    meaning: Text  # what the figure is (lifecycle.md's words where it gives them)
+    meaning: Text  # what the figure is (docs/lifecycle.md's words where it gives them)
     counted: Text  # when and how each count is taken, so anyone can recompute it
 
 
@@ -846,7 +846,7 @@ DEFINITIONS: tuple[Definition, ...] = (
     ),
 )
 
-# Rules that hold for every figure (lifecycle.md's words).
+# Rules that hold for every figure (docs/lifecycle.md's words).
 NOTES: tuple[Text, ...] = (
     Text(
         "Waktu dalam hari kerja, median, per disposisi.",

@@ -246,7 +246,7 @@ class ReportDraft:
 
 @dataclass(frozen=True)
 class Report:
-    """A report and its clocks (lifecycle.md, "Which clock runs when").
+    """A report and its clocks (docs/lifecycle.md, "Which clock runs when").
 
     The verification clock runs in ``submitted`` from ``verify_started_at`` (the
     submission, and again each return to ``submitted``) to ``verify_due``; the
