@@ -1069,6 +1069,7 @@ def _run(environ: Mapping[str, str]) -> int:
     rows.append(("Agency webhooks to", stack.receiver_url + "/hooks/<agency id>"))
     if "submit" in stack.urls:
         rows.insert(0, ("Citizen form", stack.urls["submit"] + "/"))
+        rows.insert(1, ("Public figures", stack.urls["submit"] + "/statistik"))
     width = max(len(label) for label, _ in rows)
     print(f"\nLapor local stack is up (project {stack.project}):")
     for label, url in rows:
@@ -1076,6 +1077,12 @@ def _run(environ: Mapping[str, str]) -> int:
     if not names:
         print("  (no functions/<name>/main.py yet: only the emulators are running)")
     print(f"  Agency API keys: {stack.demo_keys_path} (demo only)")
+    for schedule in default_topology.SCHEDULES:
+        if schedule.function in stack.urls:
+            every = schedule.interval_s
+            when = f"every {every} s" if every else f"{schedule.cron}, {schedule.time_zone}"
+            print(f"  Scheduled: {schedule.function} ({when})")
+    print("  Run a job now: .venv/bin/python -m tools.run_job escalate|report [--date YYYY-MM-DD]")
     print(f"  Logs: {data_dir / 'logs'}/   Stop: Ctrl-C (saves Firestore data)\n", flush=True)
 
     status = 0
