@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -121,6 +121,27 @@ class Change:
     outbox: tuple[OutboxMessage, ...] = ()
     settle: tuple[str, ...] = ()
     tallies: tuple[Tally, ...] = ()
+    # The report's version after the commit, set by the store (None before it commits);
+    # not part of what the change is, so two equal changes stay equal.
+    version: object = field(default=None, compare=False)
+
+    @property
+    def committed(self) -> Snapshot | None:
+        """The report as this change committed it: the ``known`` of a next transition
+        of the same report, which then needs no read. None before the commit."""
+        return None if self.version is None else Snapshot(self.report, self.version)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A report as the store last read or wrote it, with that version of it.
+
+    ``version`` is the store's own token (Firestore: the document's update time) and
+    means nothing to the caller, which only hands it back as ``known``.
+    """
+
+    report: Report
+    version: object
 
 
 class ReportNotFound(Exception):
@@ -148,12 +169,24 @@ class ReportStore(Protocol):
 
     def identity(self, report_id: str) -> ReporterIdentity | None: ...
 
-    def transition(self, report_id: str, decide: Callable[[Report], Change]) -> Change:
+    def transition(
+        self, report_id: str, decide: Callable[[Report], Change], known: Snapshot | None = None
+    ) -> Change:
         """Read the report, let ``decide`` compute the change, and commit it atomically.
 
         Runs in a transaction: a concurrent change makes ``decide`` run again on the
         fresh report, so no update is lost. ``decide`` may raise to change nothing
         (a LifecycleError, say); that exception propagates. ReportNotFound if absent.
+
+        ``known``: the report as the caller already read it (a query's snapshot, or
+        the previous change's ``committed``). ``decide`` runs on it and the change
+        commits without reading the report again, on the condition that the report
+        is still that version. When it is not (someone changed it since), or when
+        ``decide`` refuses the known version, it goes as above: the fresh report is
+        read and decided on again. So what commits, or is refused, is always decided
+        on the current report; ``known`` only saves the read when nothing changed,
+        which is what lets a job that has just queried its reports read each once.
+        The returned change carries the new version (``Change.committed``).
         """
         ...
 
@@ -204,9 +237,11 @@ class RoutingTables:
 
 @dataclass(frozen=True)
 class DuePage:
-    """One page of the reports the daily run must look at, in (next_due_on, id) order."""
+    """One page of the reports the daily run must look at, in (next_due_on, id) order:
+    whole reports with their versions, so the run's first transition of each needs no
+    read of its own (``ReportStore.transition``'s ``known``)."""
 
-    report_ids: tuple[str, ...]
+    reports: tuple[Snapshot, ...]
     next_after: tuple[str, str] | None  # (next_due_on, id) of the last; None: no more
 
 
@@ -215,7 +250,8 @@ class EscalationStore(RouteStore, Protocol):
         self, on_or_before: dt.date, limit: int, after: tuple[str, str] | None = None
     ) -> DuePage:
         """Reports whose ``next_due_on`` is on or before the date, ``(next_due_on, id)``
-        ascending, at most ``limit``, strictly after the cursor ``after``."""
+        ascending, at most ``limit``, strictly after the cursor ``after``; one read
+        per report returned (an empty page: one)."""
         ...
 
     def refresh(self, report_id: str, recompute: Callable[[Report], Report]) -> Report:

@@ -5,12 +5,15 @@ and tests/integration/test_store_contract.py holds them to it: a settled outbox
 entry is deleted, an event is created under its sequence number (a second event
 with the same number fails, as Firestore's create precondition does), and a
 transactional decision may run more than once (here it always runs twice, so a
-``decide`` with side effects shows up in unit tests, not in production).
+``decide`` with side effects shows up in unit tests, not in production), and a
+transition on a ``known`` snapshot commits without a read only while the report is
+still that version (a counter per report here, Firestore's update time there).
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -42,6 +45,7 @@ from shared.ports import (
     ReportNotFound,
     SendOutcome,
     SendResult,
+    Snapshot,
     Tally,
     TrackingCodeTaken,
 )
@@ -76,7 +80,10 @@ class InMemoryReportStore:
     idempotency: dict[str, IdempotencyRecord] = field(default_factory=dict)
     rate_slots: dict[str, set[int]] = field(default_factory=dict)
     tallies: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    versions: dict[str, int] = field(default_factory=dict)  # report id -> writes so far
     commits: int = 0
+    # Documents read, as the adapter bills them (an uncontended transaction reads once).
+    reads: int = 0
     # How often ``transition`` runs ``decide`` (the last run's change is committed).
     decide_runs: int = 2
 
@@ -94,7 +101,7 @@ class InMemoryReportStore:
         if any(r.tracking_code == report.tracking_code for r in self.reports.values()):
             raise TrackingCodeTaken(report.tracking_code)
         self.commits += 1
-        self.reports[report.id] = report
+        self._store_report(report)
         self.events[report.id] = [submission.event]
         self.identities[report.id] = submission.identity
         self.outbox[submission.outbox.id] = submission.outbox
@@ -103,28 +110,62 @@ class InMemoryReportStore:
         self.rate_slots.setdefault(slot.window_key, set()).add(slot.slot)
         self._tally(submission.tallies)
 
+    def _store_report(self, report: Report) -> None:
+        self.reports[report.id] = report
+        self.versions[report.id] = self.versions.get(report.id, 0) + 1
+
+    def _snapshot(self, report: Report) -> Snapshot:
+        return Snapshot(report, self.versions.get(report.id, 0))
+
+    def _is_current(self, known: Snapshot) -> bool:
+        """Still the stored version (a test that replaced ``reports[id]`` itself made a
+        new version too, as any write to the document would in Firestore)."""
+        report_id = known.report.id
+        return (
+            self.versions.get(report_id, 0) == known.version
+            and self.reports.get(report_id) == known.report
+        )
+
     def taken_rate_slots(self, window_key: str) -> frozenset[int]:
-        return frozenset(self.rate_slots.get(window_key, set()))
+        taken = frozenset(self.rate_slots.get(window_key, set()))
+        self.reads += max(1, len(taken))
+        return taken
 
     def find_by_tracking_code(self, tracking_code: str) -> Report | None:
+        self.reads += 1
         return next((r for r in self.reports.values() if r.tracking_code == tracking_code), None)
 
     def get(self, report_id: str) -> Report | None:
+        self.reads += 1
         return self.reports.get(report_id)
 
     def timeline(self, report_id: str) -> Sequence[TimelineEvent]:
-        return sorted(self.events.get(report_id, []), key=lambda event: event.seq)
+        events = sorted(self.events.get(report_id, []), key=lambda event: event.seq)
+        self.reads += max(1, len(events))
+        return events
 
     def identity(self, report_id: str) -> ReporterIdentity | None:
+        self.reads += 1
         return self.identities.get(report_id)
 
-    def transition(self, report_id: str, decide: Callable[[Report], Change]) -> Change:
+    def transition(
+        self, report_id: str, decide: Callable[[Report], Change], known: Snapshot | None = None
+    ) -> Change:
         change: Change | None = None
-        for _ in range(self.decide_runs):  # as a retried transaction would
-            report = self.reports.get(report_id)
-            if report is None:
-                raise ReportNotFound(report_id)
-            change = decide(report)
+        if known is not None:
+            try:
+                change = decide(known.report)  # no read: the caller holds this version
+            except Exception:
+                change = None  # a refusal counts only on the report as read below
+            if not self._is_current(known):
+                change = None  # the adapter's commit fails its precondition here
+        if change is None:
+            self.reads += 1
+            for _ in range(self.decide_runs):  # as a retried transaction would
+                report = self.reports.get(report_id)
+                if report is None:
+                    raise ReportNotFound(report_id)
+                change = decide(report)
         assert change is not None
         if change.report.id != report_id or change.event.seq != change.report.last_seq:
             raise ValueError("a change must keep the report id and end at its event")
@@ -132,14 +173,14 @@ class InMemoryReportStore:
         if any(event.seq == change.event.seq for event in events):
             raise AlreadyExists(f"event {change.event.seq} of report {report_id} exists")
         self.commits += 1
-        self.reports[report_id] = change.report
+        self._store_report(change.report)
         events.append(change.event)
         for message in change.outbox:
             self.outbox[message.id] = message
         for message_id in change.settle:
             self.outbox.pop(message_id, None)
         self._tally(change.tallies)
-        return change
+        return dataclasses.replace(change, version=self.versions[report_id])
 
     def _tally(self, tallies: Sequence[Tally]) -> None:
         for tally in tallies:
@@ -147,6 +188,7 @@ class InMemoryReportStore:
             self.tallies[key] = self.tallies.get(key, 0) + tally.by
 
     def pending_outbox_entry(self, message_id: str) -> OutboxMessage | None:
+        self.reads += 1
         return self.outbox.get(message_id)
 
     def settle_outbox(self, message_ids: Sequence[str]) -> None:
@@ -155,7 +197,9 @@ class InMemoryReportStore:
 
     def pending_outbox(self, created_before: dt.datetime, limit: int) -> list[OutboxMessage]:
         pending = [m for m in self.outbox.values() if m.created_at < created_before]
-        return sorted(pending, key=lambda m: m.created_at)[:limit]
+        found = sorted(pending, key=lambda m: m.created_at)[:limit]
+        self.reads += max(1, len(found))
+        return found
 
     def record_sweep(self, message_ids: Sequence[str], at: dt.datetime) -> None:
         for message_id in message_ids:
@@ -173,16 +217,22 @@ class InMemoryReportStore:
         if after is not None:
             due = [key for key in due if key > after]  # start_after: strictly past it
         page = due[:limit]
-        return DuePage(tuple(i for _, i in page), page[-1] if len(page) == limit else None)
+        self.reads += max(1, len(page))
+        return DuePage(
+            tuple(self._snapshot(self.reports[i]) for _, i in page),
+            page[-1] if len(page) == limit else None,
+        )
 
     def refresh(self, report_id: str, recompute: Callable[[Report], Report]) -> Report:
+        self.reads += 1
         report = self.reports.get(report_id)
         if report is None:
             raise ReportNotFound(report_id)
         fresh = recompute(report)
         if fresh.id != report_id or fresh.last_seq != report.last_seq:
             raise ValueError("a refresh keeps the report and its timeline as they are")
-        self.reports[report_id] = fresh
+        if fresh != report:
+            self._store_report(fresh)
         return fresh
 
 

@@ -26,11 +26,11 @@ import itertools
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists, NotFound
+from google.api_core.exceptions import Aborted, AlreadyExists, FailedPrecondition, NotFound
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
@@ -66,6 +66,7 @@ from shared.ports import (
     RateSlotTaken,
     ReportNotFound,
     Scope,
+    Snapshot,
     Tally,
     TrackingCodeTaken,
 )
@@ -530,15 +531,54 @@ class FirestoreReportStore:
         self.stats.add(reads=1)
         return identity_from_doc(snap.to_dict() or {}) if snap.exists else None
 
-    def transition(self, report_id: str, decide: Callable[[Report], Change]) -> Change:
-        """Read, decide and write in one Firestore transaction (retried on contention).
+    def transition(
+        self, report_id: str, decide: Callable[[Report], Change], known: Snapshot | None = None
+    ) -> Change:
+        """Decide a change of the report and commit it atomically, one of two ways.
 
-        Writes the whole report, creates the event document (a create: an event is
-        never overwritten), writes the emitted outbox entries, deletes the settled
-        ones and moves the tallies (running totals such as a rule's misroutings).
-        Costs 1 read, 1 commit and 2 + emitted + settled + tallied documents writes (the
-        settled entries are deletes).
+        Either way it writes the whole report, creates the event document (a create: an
+        event is never overwritten), writes the emitted outbox entries, deletes the
+        settled ones and moves the tallies (running totals such as a rule's
+        misroutings), in 1 commit of 2 + emitted + settled + tallied document writes
+        (the settled entries are deletes); the change comes back with the report's new
+        update time as its version.
+
+        - With ``known`` still current: no read. The writes go in one batch whose
+          report write holds only while the report's update time is still the
+          snapshot's, so the whole batch fails if anything changed the report since.
+        - Otherwise (no ``known``, a stale one, or ``decide`` refusing it): read,
+          decide and write in one Firestore transaction (retried on contention), 1 read.
         """
+        if known is not None:
+            committed = self._commit_on_known(report_id, decide, known)
+            if committed is not None:
+                return committed
+        return self._commit_in_transaction(report_id, decide)
+
+    def _commit_on_known(
+        self, report_id: str, decide: Callable[[Report], Change], known: Snapshot
+    ) -> Change | None:
+        """The change ``decide`` makes of ``known``, committed unless the report changed
+        since; None when it was not committed (nothing is written then)."""
+        try:
+            change = decide(known.report)
+        except Exception:
+            # A refusal counts only on the current report, which this may not be.
+            return None
+        ref = self._reports.document(report_id)
+        batch = self._client.batch()
+        writes, deletes = self._stage(batch, ref, change, unchanged_since=known.version)
+        self.stats.add(commits=1)
+        try:
+            results = batch.commit()
+        except (FailedPrecondition, AlreadyExists, Aborted):
+            # Nothing was written: the report changed since the snapshot (its event
+            # number may be taken by now too), or a transaction held it (contention).
+            return None
+        self.stats.add(writes=writes, deletes=deletes)
+        return replace(change, version=results[0].update_time)
+
+    def _commit_in_transaction(self, report_id: str, decide: Callable[[Report], Change]) -> Change:
         ref = self._reports.document(report_id)
         attempts = {"commits": 0, "writes": 0, "deletes": 0}
 
@@ -549,35 +589,52 @@ class FirestoreReportStore:
             if not snap.exists:
                 raise ReportNotFound(report_id)
             change = decide(report_from_doc(report_id, snap.to_dict() or {}))
-            if change.report.id != report_id or change.event.seq != change.report.last_seq:
-                raise ValueError("a change must keep the report id and end at its event")
-            transaction.set(ref, report_to_doc(change.report))
-            transaction.create(
-                ref.collection(EVENTS).document(event_id(change.event.seq)),
-                event_to_doc(change.event),
-            )
-            for message in change.outbox:
-                transaction.set(self._outbox.document(message.id), outbox_to_doc(message))
-            for message_id in change.settle:
-                transaction.delete(self._outbox.document(message_id))
-            updates = tally_updates(change.tallies)
-            for (counter, key), update in updates.items():
-                transaction.set(self._client.collection(counter).document(key), update, merge=True)
+            writes, deletes = self._stage(transaction, ref, change)
             # The wrapper commits right after this returns (and reruns us if aborted).
             attempts["commits"] += 1
-            attempts["writes"] = 2 + len(change.outbox) + len(change.settle) + len(updates)
-            attempts["deletes"] = len(change.settle)
+            attempts["writes"], attempts["deletes"] = writes, deletes
             return change
 
+        transaction = self._client.transaction()
         try:
-            change: Change = run(self._client.transaction())
+            change: Change = run(transaction)
         except BaseException:
             self.stats.add(commits=attempts["commits"])
             raise
         self.stats.add(
             commits=attempts["commits"], writes=attempts["writes"], deletes=attempts["deletes"]
         )
-        return change
+        assert transaction.write_results  # set by the commit; the report is its first write
+        return replace(change, version=transaction.write_results[0].update_time)
+
+    def _stage(
+        self, writer: Any, ref: Any, change: Change, *, unchanged_since: object = None
+    ) -> tuple[int, int]:
+        """Stage everything ``change`` writes on ``writer`` (a transaction or a batch),
+        the report first; with ``unchanged_since``, the report write holds only while
+        the report's update time is still that. Returns (writes, of which deletes)."""
+        if change.report.id != ref.id or change.event.seq != change.report.last_seq:
+            raise ValueError("a change must keep the report id and end at its event")
+        doc = report_to_doc(change.report)
+        if unchanged_since is None:
+            writer.set(ref, doc)
+        else:
+            # Only an update takes an update-time precondition; the document lists every
+            # field (report_to_doc), so it replaces the report whole, as set does.
+            option = self._client.write_option(last_update_time=unchanged_since)
+            writer.update(ref, doc, option=option)
+        writer.create(
+            ref.collection(EVENTS).document(event_id(change.event.seq)),
+            event_to_doc(change.event),
+        )
+        for message in change.outbox:
+            writer.set(self._outbox.document(message.id), outbox_to_doc(message))
+        for message_id in change.settle:
+            writer.delete(self._outbox.document(message_id))
+        updates = tally_updates(change.tallies)
+        for (counter, key), update in updates.items():
+            writer.set(self._client.collection(counter).document(key), update, merge=True)
+        return 2 + len(change.outbox) + len(change.settle) + len(updates), len(change.settle)
 
     # --- routing and the outbox sweeper (route and sweep use cases) -------------------
     # Kept together so other additions to this class stay easy to tell apart.
@@ -632,13 +689,16 @@ class FirestoreReportStore:
         self, on_or_before: dt.date, limit: int, after: tuple[str, str] | None = None
     ) -> DuePage:
         """One page of :func:`due_reports_query`: reads as many documents as it returns
-        (at least one), never the reports with nothing due."""
+        (at least one), never the reports with nothing due. Each comes whole, with its
+        update time as its version: the run's first transition of it reads nothing."""
         docs = list(due_reports_query(self._reports, on_or_before, limit, after).stream())
         self.stats.add(reads=max(1, len(docs)))
-        ids = tuple(doc.id for doc in docs)
+        reports = tuple(
+            Snapshot(report_from_doc(doc.id, doc.to_dict() or {}), doc.update_time) for doc in docs
+        )
         last = docs[-1] if len(docs) == limit else None
         next_after = (str((last.to_dict() or {})["next_due_on"]), last.id) if last else None
-        return DuePage(ids, next_after)
+        return DuePage(reports, next_after)
 
     def refresh(self, report_id: str, recompute: Callable[[Report], Report]) -> Report:
         """Store ``recompute(report)`` if it differs, in a transaction (1 read; 1 write
@@ -834,13 +894,13 @@ def due_reports_query(
     reports: Any, on_or_before: dt.date, limit: int, after: tuple[str, str] | None
 ) -> Any:
     """Reports with ``next_due_on <= on_or_before`` (a null never matches), by
-    ``(next_due_on, __name__)``; served by the automatic single-field index. Only the
-    date is fetched: the run reads each report fresh in its own transaction."""
+    ``(next_due_on, __name__)``; served by the automatic single-field index. Whole
+    documents: a projection is billed the same read per document, and the run decides
+    on what this returns (committing only if the report is still that version)."""
     query = (
         reports.where(filter=FieldFilter("next_due_on", "<=", _day(on_or_before)))
         .order_by("next_due_on")
         .order_by("__name__")
-        .select(["next_due_on"])
     )
     if after is not None:
         due_on, report_id = after

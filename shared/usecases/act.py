@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from shared.config import Settings
 from shared.domain import report as lifecycle
 from shared.domain.report import Command, Report, State, TimelineEvent
-from shared.ports import Change, Clock, OutboxMessage, ReportStore
+from shared.ports import Change, Clock, OutboxMessage, ReportStore, Snapshot
 from shared.usecases.counters import event_tallies
 from shared.usecases.submit import submitted_event
 
@@ -45,6 +45,7 @@ def act(
     emit: Emit | None = None,
     settle: tuple[str, ...] = (),
     guard: Callable[[Report], None] | None = None,
+    known: Snapshot | None = None,
 ) -> Change:
     """Apply ``command`` in a transaction; raise (and write nothing) if the lifecycle refuses.
 
@@ -52,6 +53,8 @@ def act(
     depends on it (routing): it then costs no read beyond the transaction's own.
     ``guard`` runs on the fresh report inside the transaction, before the lifecycle:
     it is where callers check what only they know (that an agency owns the report).
+    ``known``: the report as the caller already holds it, to commit without reading it
+    again while it is still that version (:meth:`shared.ports.ReportStore.transition`).
     """
     now = clock.now()
     calendar, policy = settings.calendar(), settings.deadline_policy()
@@ -74,4 +77,4 @@ def act(
         )
         return Change(after, event, outbox, settle, tallies)
 
-    return store.transition(report_id, decide)
+    return store.transition(report_id, decide, known)

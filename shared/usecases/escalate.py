@@ -5,8 +5,7 @@ For the run date D, whose logical moment is D at 07:00 in the deployment's time 
 run is the same run), it walks the reports whose ``next_due_on`` is on or before D: an
 indexed query in ``(next_due_on, id)`` order, a page at a time with a cursor, so it
 reads in proportion to its work and never every report. For each it applies what the
-domain says is due, one transaction per command through :func:`act`, decided on the
-report as the transaction reads it:
+domain says is due, one atomic commit per command through :func:`act`:
 
 - ARCHIVE by the system: a hold the reporter left unanswered past the silence;
 - AUTO_CLOSE: a resolved report whose reporter stayed silent;
@@ -16,9 +15,19 @@ report as the transaction reads it:
   ``report.escalated`` notification per recipient agency goes through the outbox
   (id ``<report>.<seq>.<agency>``), published right after the commit.
 
-A report that a concurrent run or action already moved on has nothing due when its
-transaction reads it: that counts as already done, never as an error, so two runs at
-once, or a second run for the same day, change nothing more. A report whose stored
+The query returns whole reports with their versions, and each command is decided on
+the report as the run holds it (the query's, then what the previous command
+committed) and committed only if the report is still that version
+(``ReportStore.transition``'s ``known``; on Firestore, an update-time precondition).
+So a run reads each due report once, in its page: its reads are the due reports plus
+one per empty page (an empty query is billed one read). A report someone changed
+since the query (an agency's action, a concurrent run) fails that condition, writes
+nothing, and is read fresh and decided again in a transaction: one more read for it,
+never a lost update or a tier fired on a stale report.
+
+A report that a concurrent run or action already moved on has nothing due when it is
+read fresh: that counts as already done, never as an error, so two runs at once, or a
+second run for the same day, change nothing more. A report whose stored
 ``next_due_on`` no longer holds (the tiers were reconfigured) is stored again with
 the date the domain now gives, so the query stops finding it.
 """
@@ -48,7 +57,7 @@ from shared.domain.report import (
     with_current_clocks,
 )
 from shared.domain.routing import covers
-from shared.ports import EscalatePorts, FixedClock, OutboxMessage
+from shared.ports import EscalatePorts, FixedClock, OutboxMessage, Snapshot
 from shared.reference import AgencyKind, Reference
 from shared.usecases.act import act
 from shared.usecases.notify import KIND_ESCALATED, agency_notification
@@ -254,10 +263,10 @@ def escalate(run_date: dt.date, ports: EscalatePorts) -> EscalationRun:
     while True:
         page = ports.store.due_reports(run_date, settings.escalation_page_size, after)
         run.pages += 1
-        run.examined += len(page.report_ids)
+        run.examined += len(page.reports)
         published: list[str] = []
-        for report_id in page.report_ids:
-            published += _settle(report_id, run, ports)
+        for snapshot in page.reports:
+            published += _settle(snapshot, run, ports)
         if published:
             # The bus has them: nothing left for the sweeper (one commit per page).
             ports.store.settle_outbox(published)
@@ -268,10 +277,11 @@ def escalate(run_date: dt.date, ports: EscalatePorts) -> EscalationRun:
     return run
 
 
-def _settle(report_id: str, run: EscalationRun, ports: EscalatePorts) -> list[str]:
-    """Apply each command due for one report, each in its own transaction; return the
-    ids of the notifications published now."""
+def _settle(snapshot: Snapshot, run: EscalationRun, ports: EscalatePorts) -> list[str]:
+    """Apply each command due for one report, each in its own commit, the first decided
+    on the query's ``snapshot``; return the ids of the notifications published now."""
     store, settings, reference = ports.store, ports.settings, ports.reference
+    report_id = snapshot.report.id
     calendar, policy = settings.calendar(), settings.deadline_policy()
     run_date = run.run_date
     clock = FixedClock(run_moment(run_date, settings))
@@ -289,11 +299,13 @@ def _settle(report_id: str, run: EscalationRun, ports: EscalatePorts) -> list[st
 
     applied = 0
     published: list[str] = []
+    known: Snapshot | None = snapshot
     while True:
         try:
             change = act(
-                report_id, command_for, store=store, clock=clock, settings=settings, emit=emit
-            )
+                report_id, command_for, store=store, clock=clock, settings=settings,
+                emit=emit, known=known,
+            )  # fmt: skip
         except _NothingDue as nothing:
             if applied == 0:
                 _nothing_due(nothing.report, run, ports)
@@ -320,10 +332,11 @@ def _settle(report_id: str, run: EscalationRun, ports: EscalatePorts) -> list[st
         run.notifications += len(change.outbox)
         if publish_committed(ports.publisher, change.outbox):
             published += [message.id for message in change.outbox]
-        # The next command, if any, is decided again on the fresh report by its own
-        # transaction; the committed state only says whether to try (no extra read).
+        # The next command (missed days caught up) is decided on the report as this
+        # commit left it, again with no read while nobody else changes it.
         if next_command(change.report, run_date, calendar, policy, reference, settings) is None:
             break
+        known = change.committed
     run.published += len(published)
     return published
 

@@ -25,11 +25,12 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared import wiring
+from shared.adapters.firestore import FirestoreReportStore
 from shared.config import settings
 from shared.domain import report as lifecycle
 from shared.domain.report import Action, Actor, Command, Report, Role
 from shared.domain.tracking import new_tracking_code
-from shared.ports import FixedClock, NewSubmission, RateSlot
+from shared.ports import DuePage, FixedClock, NewSubmission, RateSlot
 from shared.usecases.act import act
 from shared.usecases.submit import submitted_event
 from tests.builders import a_draft, an_identity
@@ -107,6 +108,8 @@ def test_the_run_escalates_what_is_due_and_publishes_a_notification_per_recipien
     assert result["run_date"] == OVERDUE
     assert result["escalated"] == {"reminder": 3, "overdue": 3}
     assert (result["examined"], result["notifications"], result["published"]) == (3, 9, 9)
+    # Each report read once, by the query: both tiers commit without reading it again.
+    assert result["operations"]["reads"] == 3
     for report in reports:
         assert tiers(db, report.id) == ["reminder", "overdue"]
         overdue = timeline(db, report.id)[-1]
@@ -133,8 +136,9 @@ def test_reads_grow_with_the_due_reports_not_with_all_reports(
     result = run(app, REMINDER)
 
     assert (result["examined"], result["escalated"]) == (6, {"reminder": 6})
-    # The query reads the 6 due (one page), each transaction reads its report once.
-    assert result["operations"]["reads"] == 6 + 6
+    # The query reads the 6 due (one page, not full: no empty page after it); each
+    # commit holds on the report being as read, so nothing reads it again.
+    assert result["pages"] == 1 and result["operations"]["reads"] == 6
     assert result["operations"]["commits"] == 6 + 1  # one per report, one settling the page
 
 
@@ -149,6 +153,7 @@ def test_a_second_run_for_the_same_day_changes_nothing(
     again = run(app, NATIONAL)
 
     assert first["escalated"] == {"reminder": 2, "overdue": 2, "national": 2}
+    assert first["operations"]["reads"] == 2  # the due reports, once each
     assert again["examined"] == 0 and again["escalated"] == {}
     assert again["operations"] == {"reads": 1, "writes": 0, "commits": 0}  # one empty query
     assert {r.id: timeline(db, r.id) for r in reports} == before
@@ -179,6 +184,31 @@ def test_two_runs_at_once_fire_each_tier_once(app: FlaskClient, db: firestore.Cl
         assert tiers(db, report.id) == ["reminder", "overdue", "national"]
     ids = [json.loads(m.data)["notification_id"] for m in pull("notify", expect=6 * 4)]
     assert len(ids) == len(set(ids)) == 6 * 4  # reminder, admin, parent, national
+
+
+def test_a_report_acted_on_after_the_query_is_read_again_and_both_changes_kept(
+    app: FlaskClient, db: firestore.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raced, *others = dispositioned(3)
+    query = FirestoreReportStore.due_reports
+    agency = FirestoreReportStore(db)  # the agency API's own store: its reads are its own
+
+    def then_the_agency_acts(store: FirestoreReportStore, *args: Any) -> DuePage:
+        page = query(store, *args)
+        follow_up = Command(Action.FOLLOW_UP, Actor(Role.AGENCY_ADMIN, AGENCY), message="Dicek.")
+        act(raced.id, follow_up, store=agency, clock=FixedClock(MONDAY), settings=settings())
+        return page
+
+    monkeypatch.setattr(FirestoreReportStore, "due_reports", then_the_agency_acts)
+    result = run(app, OVERDUE)
+
+    assert result["escalated"] == {"reminder": 3, "overdue": 3} and result["refused"] == 0
+    # The 3 due, and the raced report once more, fresh, when its commit found it changed.
+    assert result["operations"]["reads"] == 3 + 1
+    actions = [event["action"] for event in timeline(db, raced.id)]
+    assert actions == ["submit", "disposition", "follow_up", "escalate", "escalate"]
+    for report in others:
+        assert tiers(db, report.id) == ["reminder", "overdue"]
 
 
 def test_the_day_comes_from_the_body_or_cloud_schedulers_header_in_jakarta(

@@ -54,7 +54,7 @@ def _walk(store: FirestoreReportStore, limit: int) -> tuple[int, int, int]:
     while True:
         page = store.due_reports(DAY, limit, after)
         pages += 1
-        found += len(page.report_ids)
+        found += len(page.reports)
         if page.next_after is None:
             break
         after = page.next_after

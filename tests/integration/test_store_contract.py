@@ -30,6 +30,7 @@ from shared.domain.report import (
     Actor,
     Command,
     IllegalTransition,
+    LifecycleError,
     Region,
     Report,
     Role,
@@ -52,6 +53,7 @@ from shared.ports import (
     RateSlotTaken,
     ReportNotFound,
     Scope,
+    Snapshot,
     Tally,
     TrackingCodeTaken,
 )
@@ -80,6 +82,7 @@ class Backend:
     notifications: Any  # DeliveryLog and AgencyChannels, plus deliveries(report_id)
     outbox_ids: Callable[[], set[str]]
     tally: Callable[[str, str, str], int]
+    reads: Callable[[], int]  # documents the report store has read so far
     add_api_key: Callable[[ApiKeyRecord], None]
     add_channel: Callable[[AgencyChannel], None]
 
@@ -94,6 +97,7 @@ def _fake() -> Backend:
         notifications=notifications,
         outbox_ids=lambda: set(reports.outbox),
         tally=lambda counter, key, field: reports.tallies.get((counter, key, field), 0),
+        reads=lambda: reports.reads,
         add_api_key=lambda record: agencies.api_keys.__setitem__(record.key_hash, record),
         add_channel=lambda channel: notifications.channels.__setitem__(channel.agency_id, channel),
     )
@@ -136,6 +140,7 @@ def _firestore(client: firestore.Client) -> Backend:
         notifications=FirestoreNotificationStore(client),
         outbox_ids=lambda: {doc.id for doc in client.collection("outbox").stream()},
         tally=tally,
+        reads=lambda: reports.stats.reads,
         add_api_key=add_api_key,
         add_channel=add_channel,
     )
@@ -650,15 +655,15 @@ def test_the_due_reports_come_in_date_then_id_order_a_page_at_a_time(backend: Ba
     pages, after = [], None
     while True:
         page = store.due_reports(day, 3, after)
-        pages.append(list(page.report_ids))
+        pages.append([snapshot.report.id for snapshot in page.reports])
         if page.next_after is None:
             break
         after = page.next_after
 
     assert pages == [[i for _, i in expected[n : n + 3]] for n in (0, 3, 6)]
     assert store.due_reports(day, 7).next_after == expected[-1]  # full: there may be more
-    assert store.due_reports(day, 7, expected[-1]).report_ids == ()
-    assert store.due_reports(day - dt.timedelta(days=3), 10).report_ids == ()
+    assert store.due_reports(day, 7, expected[-1]).reports == ()
+    assert store.due_reports(day - dt.timedelta(days=3), 10).reports == ()
 
 
 def test_a_refresh_stores_derived_fields_without_an_event(backend: Backend) -> None:
@@ -673,3 +678,106 @@ def test_a_refresh_stores_derived_fields_without_an_event(backend: Backend) -> N
         store.refresh(report.id, lambda r: dataclasses.replace(r, last_seq=2))
     with pytest.raises(ReportNotFound):
         store.refresh("nobody", lambda r: r)
+
+
+# --- a transition on a report the caller already read (the run's snapshots) -----------------
+
+AGENCY_ADMIN = Actor(Role.AGENCY_ADMIN, "dpupr-cianjur")
+
+
+def _following_up(
+    message: str, seen: list[Report], refuse: Callable[[Report], bool] = lambda r: False
+) -> Callable[[Report], Change]:
+    """An agency follow-up decided on whatever report it is given (each kept in
+    ``seen``), refused (LifecycleError) where ``refuse`` says."""
+
+    def decide(current: Report) -> Change:
+        seen.append(current)
+        if refuse(current):
+            raise LifecycleError("refused on this version")
+        command = Command(Action.FOLLOW_UP, AGENCY_ADMIN, message=message)
+        after, event = lifecycle.apply(
+            current, command, NOW, SETTINGS.calendar(), SETTINGS.deadline_policy()
+        )
+        return Change(after, event)
+
+    return decide
+
+
+def _snapshot_of_a_routed_report(store: Any) -> Snapshot:
+    report = _disposition(store, _submitted(store).id, "dpupr-cianjur").report
+    [snapshot] = store.due_reports(dt.date(2026, 12, 31), 10).reports
+    assert snapshot.report == report
+    return snapshot  # type: ignore[no-any-return]
+
+
+def test_a_transition_on_a_current_snapshot_commits_without_reading_the_report(
+    backend: Backend,
+) -> None:
+    store = backend.reports
+    snapshot = _snapshot_of_a_routed_report(store)
+    report_id = snapshot.report.id
+    seen: list[Report] = []
+    reads = backend.reads()
+
+    first = store.transition(report_id, _following_up("Ditinjau.", seen), known=snapshot)
+    # What the first committed is current too: the next transition needs no read either.
+    second = store.transition(report_id, _following_up("Dikerjakan.", seen), first.committed)
+
+    assert backend.reads() == reads
+    assert seen == [snapshot.report, first.report]
+    assert _get(store, report_id) == second.report and second.report.last_seq == 4
+    assert [e.message for e in store.timeline(report_id)[2:]] == ["Ditinjau.", "Dikerjakan."]
+
+
+def _retitled(store: Any, report_id: str) -> Report:
+    # A change with no event, so no event number is taken: only the version tells.
+    return store.refresh(report_id, lambda r: dataclasses.replace(r, title="Judul baru"))  # type: ignore[no-any-return]
+
+
+def _followed_up(store: Any, report_id: str) -> Report:
+    return store.transition(report_id, _following_up("Ditinjau.", [])).report  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("change_meanwhile", [_followed_up, _retitled])
+def test_a_stale_snapshot_is_decided_again_on_the_fresh_report_and_loses_no_update(
+    backend: Backend, change_meanwhile: Callable[[Any, str], Report]
+) -> None:
+    store = backend.reports
+    snapshot = _snapshot_of_a_routed_report(store)
+    report_id = snapshot.report.id
+    # Between the caller's read and its commit, someone else changes the report.
+    meanwhile = change_meanwhile(store, report_id)
+    seen: list[Report] = []
+    reads = backend.reads()
+
+    change = store.transition(report_id, _following_up("Dikerjakan.", seen), known=snapshot)
+
+    assert backend.reads() - reads == 1  # the fresh report, once
+    assert seen[0] == snapshot.report
+    assert seen[1:] and all(fresh == meanwhile for fresh in seen[1:])
+    assert _get(store, report_id) == change.report
+    assert change.report.last_seq == meanwhile.last_seq + 1
+    assert change.report.title == meanwhile.title  # the other change is kept
+    assert store.timeline(report_id)[-1].message == "Dikerjakan."
+
+
+def test_a_refusal_of_a_snapshot_counts_only_on_the_fresh_report(backend: Backend) -> None:
+    store = backend.reports
+    snapshot = _snapshot_of_a_routed_report(store)
+    report_id = snapshot.report.id
+    store.transition(report_id, _following_up("Ditinjau.", []))  # meanwhile
+    only_as_known = _following_up("Dikerjakan.", [], refuse=lambda r: r == snapshot.report)
+
+    # Refused as the caller knew it, allowed as it is now: it commits.
+    change = store.transition(report_id, only_as_known, known=snapshot)
+    # Refused on a current snapshot: it stands, once the fresh report says so too.
+    always: list[Report] = []
+    reads = backend.reads()
+    with pytest.raises(LifecycleError):
+        store.transition(report_id, _following_up("x", always, lambda r: True), change.committed)
+
+    assert backend.reads() - reads == 1
+    assert always[0] == change.report and len(always) > 1
+    assert _get(store, report_id) == change.report
+    assert [e.seq for e in store.timeline(report_id)] == [1, 2, 3, 4]

@@ -224,11 +224,15 @@ def test_two_interleaved_runs_fire_each_tier_once_and_count_the_rest_as_done() -
     store, publisher = _Interleaved(), InMemoryPublisher()
     reports = [dispositioned(store) for _ in range(4)]
     store.other = ports(store, publisher)
+    reads = store.reads
 
     late = escalate(NATIONAL, ports(store, publisher))
 
     assert store.seen_by_other.escalated == {"reminder": 4, "overdue": 4, "national": 4}
     assert late.examined == 4 and late.already_done == 4 and late.escalated == {}
+    # Both queries read the 4 reports; the late run's snapshots were stale by its first
+    # commit, so it read each once more, fresh, and found nothing left to do.
+    assert store.reads - reads == 4 + 4 + 4
     assert late.refused == 0 and late.notifications == 0
     for report in reports:
         assert [tier for tier, _ in escalations(store, report.id)] == [
@@ -241,10 +245,13 @@ def test_two_interleaved_runs_fire_each_tier_once_and_count_the_rest_as_done() -
 def test_a_run_after_missed_days_catches_up_in_order() -> None:
     store, publisher = InMemoryReportStore(), InMemoryPublisher()
     report = dispositioned(store)
+    reads = store.reads
 
     run = escalate(NATIONAL, ports(store, publisher))
 
     assert run.escalated == {"reminder": 1, "overdue": 1, "national": 1}
+    # Read once, by the query: each tier commits on what the one before committed.
+    assert store.reads - reads == 1
     assert [tier for tier, _ in escalations(store, report.id)] == [
         "reminder",
         "overdue",
@@ -388,10 +395,45 @@ def test_the_run_walks_the_due_reports_a_page_at_a_time() -> None:
         dispositioned(store)
     dispositioned(store, at=MONDAY + dt.timedelta(days=7))  # not due yet
     settings = SETTINGS.model_copy(update={"escalation_page_size": 2})
+    reads = store.reads
 
     run = escalate(REMINDER, dataclasses.replace(ports(store), settings=settings))
 
     assert (run.pages, run.examined, run.escalated) == (3, 5, {"reminder": 5})
+    assert store.reads - reads == 5  # the due reports, each once (the last page is not full)
+
+
+class _ActedOnMeanwhile(InMemoryReportStore):
+    """A store on which the agency follows a report up right after the run's query."""
+
+    follow_up: str | None = None
+
+    def due_reports(
+        self, on_or_before: dt.date, limit: int, after: tuple[str, str] | None = None
+    ) -> DuePage:
+        page = super().due_reports(on_or_before, limit, after)
+        if self.follow_up is not None:
+            report_id, self.follow_up = self.follow_up, None
+            command = Command(Action.FOLLOW_UP, ADMIN, message="Sedang dikerjakan.")
+            acted(self, report_id, command, MONDAY + dt.timedelta(days=10))
+        return page
+
+
+def test_a_report_changed_after_the_query_is_decided_again_on_its_fresh_state() -> None:
+    store = _ActedOnMeanwhile()
+    raced, *others = [dispositioned(store) for _ in range(3)]
+    store.follow_up = raced.id
+    reads = store.reads
+
+    run = escalate(OVERDUE, ports(store))
+
+    assert run.escalated == {"reminder": 3, "overdue": 3} and run.refused == 0
+    # The follow-up's read, the query's 3, and one fresh read of the raced report.
+    assert store.reads - reads == 1 + 3 + 1
+    actions = [e.action for e in store.timeline(raced.id)]
+    assert actions[-3:] == [Action.FOLLOW_UP, Action.ESCALATE, Action.ESCALATE]
+    assert store.reports[raced.id].first_response_at is not None  # the follow-up kept
+    assert all(len(escalations(store, r.id)) == 2 for r in others)
 
 
 def test_when_the_bus_is_down_the_notifications_wait_in_the_outbox() -> None:
