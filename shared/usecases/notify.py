@@ -50,8 +50,32 @@ from shared.pubsub_push import Pushed, invalid
 log = logging.getLogger(__name__)
 
 KIND_DISPOSITIONED = "report.dispositioned"
+KIND_FORWARDED = "report.forwarded"
 KIND_ESCALATED = "report.escalated"
 KIND_DAILY = "report.daily"
+
+# What an agency is told (lifecycle.md, "Who is told what"), on agency-notifications.
+AgencyKind = Literal[
+    "report.dispositioned",  # dispositioned to it (any way)
+    "report.forwarded",  # forwarded to it (a unit)
+    "report.returned",  # Bukan Wewenang or queued for an admin: it must route the report
+    "report.reporter_replied",
+    "report.hold_answered",
+    "report.reopened",
+    "report.escalated",
+    "report.daily",
+]
+# What a reporter is told, on reporter-notifications.
+ReporterKind = Literal[
+    "report.accepted",
+    "report.on_hold",
+    "report.followed_up",
+    "report.resolved",
+    "report.closed",  # closed by the daily run (the reporter stayed silent)
+    "report.archived",
+    "link.resend",
+]
+ReporterChannel = Literal["email", "sms"]
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^/]+$")]
 
@@ -62,7 +86,7 @@ class NotificationMessage(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     notification_id: Id
-    kind: Literal["report.dispositioned", "report.escalated", "report.daily"]
+    kind: AgencyKind
     agency_id: Id
     report_id: Id | None = None  # None only for a notification about no report
     tracking_code: str | None = None
@@ -114,6 +138,88 @@ def agency_notification(
             "ce-type": ce_type,
             "ce-source": source,
             "ce-subject": subject,
+            "ce-time": at.isoformat(),
+            "content-type": "application/json",
+        },
+        created_at=at,
+    )
+
+
+class ReporterData(BaseModel):
+    """What a reporter notification quotes: the agency's follow-up or resolution text
+    (``message``), the reason of a hold or an archiving (``reason``)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    message: str | None = None
+    reason: str | None = None
+
+
+class ReporterNotification(BaseModel):
+    """The ``reporter-notifications`` message, as :func:`reporter_notification` makes it.
+
+    It names the report, never the reporter: notify reads the contacts and the language
+    from the identity, so no personal data travels on the bus.
+    ``notification_id``: ``{report_id}.{seq}.reporter`` (``link.resend``:
+    ``{report_id}.resend.{n}``). ``channel``: None for every contact channel the
+    reporter gave, or the one channel a ``link.resend`` matched.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    notification_id: Id
+    kind: ReporterKind
+    report_id: Id
+    tracking_code: str
+    seq: int | None = None
+    channel: ReporterChannel | None = None
+    data: ReporterData = ReporterData()
+
+    @model_validator(mode="after")
+    def _resend_names_its_channel(self) -> Self:
+        if self.kind == "link.resend" and self.channel is None:
+            raise ValueError("a link.resend notification names the channel that matched")
+        if self.kind != "link.resend" and self.seq is None:
+            raise ValueError(f"a {self.kind} notification names the event (seq)")
+        return self
+
+
+def reporter_notification(
+    *,
+    notification_id: str,
+    kind: str,
+    report_id: str,
+    tracking_code: str,
+    seq: int | None,
+    data: dict[str, Any] | None,
+    topic: str,
+    at: dt.datetime,
+    ce_type: str,
+    source: str,
+    channel: str | None = None,
+) -> OutboxMessage:
+    """The outbox entry of one reporter notification, checked as notify will read it."""
+    message = ReporterNotification.model_validate(
+        {
+            "notification_id": notification_id,
+            "kind": kind,
+            "report_id": report_id,
+            "tracking_code": tracking_code,
+            "seq": seq,
+            "channel": channel,
+            "data": data or {},
+        }
+    )
+    return OutboxMessage(
+        id=notification_id,
+        topic=topic,
+        data=message.model_dump(mode="json"),
+        attributes={
+            "ce-specversion": "1.0",
+            "ce-id": notification_id,
+            "ce-type": ce_type,
+            "ce-source": source,
+            "ce-subject": f"reports/{report_id}",
             "ce-time": at.isoformat(),
             "content-type": "application/json",
         },
