@@ -88,6 +88,7 @@ def _figure(client: Any, stats: Any, calls: list[Any]) -> dict[str, Any]:
         "firestore_per_call": {
             "document_reads": sum(c.reads for c in costs) / len(costs),
             "document_writes": sum(c.writes for c in costs) / len(costs),
+            "document_deletes": sum(c.deletes for c in costs) / len(costs),
             "commits": sum(c.commits for c in costs) / len(costs),
         },
     }

@@ -296,14 +296,16 @@ def run() -> dict[str, Any]:
     figures["firestore_per_routed_report"] = {
         "document_reads": cost.reads / COST_REPORTS,
         "document_writes": cost.writes / COST_REPORTS,
+        "document_deletes": cost.deletes / COST_REPORTS,
         "commits": cost.commits / COST_REPORTS,
         "reports": COST_REPORTS,
         "method": (
             "in-process: route_report() with the function's own store and publisher "
             "(shared.wiring), StoreStats counted as Firestore bills them; reads: the "
             "report in the transaction, where routing decides; writes: report, event, "
-            "notification outbox entry, settled submit entry, the rule's running total "
-            "(rule dispositions), then the notification entry deleted after publish"
+            "notification outbox entry, settled submit entry (a delete), the rule's running "
+            "total (rule dispositions), the figures' counter document, then the notification "
+            "entry deleted after publish; document_deletes counts the deletes among the writes"
         ),
     }
     # One at a time, no HTTP: what a single route call costs on these emulators.
