@@ -10,11 +10,12 @@ import datetime as dt
 import json
 import os
 import tomllib
+from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from shared.domain.calendar import WorkingCalendar
 from shared.domain.escalation import Tier, check_tiers
@@ -80,6 +81,21 @@ class Settings(BaseModel):
     ombudsman_agency_id: str = "ombudsman-ri"
     # The agency API's base URL, for links in notifications (the Ombudsman's dossier).
     agency_url: str = ""
+    # E-mail goes through an SMTP relay (shared/adapters/smtp.py): the host (none set:
+    # no e-mail can be sent), submission port 587 with STARTTLS, AUTH when a user name
+    # is set. The password comes from Secret Manager in production.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = True
+    # A CA certificate (PEM) to trust for the relay besides the system's: the local
+    # stack's mail sink signs its own. Empty: the system's trust store only.
+    smtp_ca_file: str = ""
+    # One SMTP conversation's socket timeout (connect, and each reply after it).
+    mail_timeout_s: float = Field(default=10.0, gt=0)
+    # From: of every message; its domain also names the Message-IDs.
+    mail_from: str = "Lapor <noreply@lapor.invalid>"
     # The published figures' counters: documents per day and scope, so one busy scope
     # (a regency's unrouted reports, a large agency) is not written more than about once
     # a second per document (Firestore's sustained rate for one document).
@@ -91,6 +107,23 @@ class Settings(BaseModel):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _check_mail_from(cls, value: str) -> str:
+        _, address = parseaddr(value)
+        if "@" not in address or not address.rpartition("@")[2]:
+            raise ValueError("LAPOR_MAIL_FROM needs an address: Name <user@domain>")
+        return value
+
+    @property
+    def mail_from_address(self) -> str:
+        """The bare address of ``mail_from`` (the SMTP envelope sender)."""
+        return parseaddr(self.mail_from)[1]
+
+    @property
+    def mail_domain(self) -> str:
+        return self.mail_from_address.rpartition("@")[2]
 
     @field_validator("escalation_tiers", mode="before")
     @classmethod

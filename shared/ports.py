@@ -7,10 +7,11 @@ the bundles; nothing here does I/O.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from shared.domain.privacy import ReporterIdentity
 from shared.domain.report import Report, Role, State, TimelineEvent
@@ -358,7 +359,8 @@ class SendOutcome(StrEnum):
 @dataclass(frozen=True)
 class SendResult:
     outcome: SendOutcome
-    status_code: int | None = None  # None when no HTTP answer came back
+    # The HTTP status, or the SMTP reply code; None when no answer came back.
+    status_code: int | None = None
     error: str | None = None  # what went wrong, short, for the delivery log
 
 
@@ -399,6 +401,91 @@ class WebhookSender(Protocol):
     ) -> SendResult:
         """POST ``payload`` signed with ``secret`` as attempt time ``at``; never raises
         for what the network or the agency did: that is the result's outcome."""
+        ...
+
+
+# --- e-mail, and the recipients' opt-outs ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    """One message to one address, composed (shared.usecases.mail) and ready to send.
+    The sender adds From and Date; ``headers`` are the rest (List-Unsubscribe, ...)."""
+
+    to: str
+    subject: str
+    text: str
+    html: str
+    message_id: str  # "<hash@domain>": the same for every attempt of one notification
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class EmailSender(Protocol):
+    def send(self, message: OutgoingEmail) -> SendResult:
+        """Hand ``message`` to the relay; never raises for what the network or the relay
+        did: that is the result's outcome (accepted: delivered; 5xx: permanent; 4xx,
+        no connection, a timeout: retryable)."""
+        ...
+
+
+OptOutAudience = Literal["reporter", "agency"]
+OptOutChannel = Literal["email", "sms"]
+_OPT_OUT_OWNER = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+
+
+@dataclass(frozen=True)
+class OptOut:
+    """Whom an unsubscribe stops: a reporter's messages about one report on one channel
+    (``address`` empty: a report has one contact per channel), or one address of an
+    agency (``address`` is a keyed hash of it, shared.tokens.agency_opt_out: another
+    address of the same agency still gets its mail). What an unsubscribe token names."""
+
+    audience: OptOutAudience
+    owner: str  # the report id, or the agency id
+    channel: OptOutChannel
+    address: str = ""
+
+    def __post_init__(self) -> None:
+        if self.audience not in ("reporter", "agency") or self.channel not in ("email", "sms"):
+            raise ValueError("unknown opt-out audience or channel")
+        if not _OPT_OUT_OWNER.fullmatch(self.owner):
+            raise ValueError("an opt-out owner is a report or agency id")
+        if self.address and not _OPT_OUT_OWNER.fullmatch(self.address):
+            raise ValueError("an opt-out address is a hash")
+
+    @property
+    def key(self) -> str:
+        """Stable and unique per recipient: the opt-out's document id."""
+        return ".".join(filter(None, (self.audience, self.owner, self.channel, self.address)))
+
+
+class ContactPreferences(Protocol):
+    def opt_out(self, who: OptOut, at: dt.datetime) -> None:
+        """Record that ``who`` wants no more messages; doing it again changes nothing."""
+        ...
+
+    def is_opted_out(self, who: OptOut) -> bool: ...
+
+
+# --- SMS ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutgoingSms:
+    """One text to one phone, composed (shared.usecases.sms) and ready to send."""
+
+    to: str  # E.164, "+6281234567890"
+    text: str
+    # The notification's id: the gateway's message id, so a resend of the same
+    # notification is recognised by the gateway and not sent twice.
+    reference: str
+
+
+class SmsSender(Protocol):
+    def send(self, message: OutgoingSms) -> SendResult:
+        """Hand ``message`` to the SMS gateway; never raises for what the network or the
+        gateway did: that is the result's outcome (accepted: delivered; refused, an
+        invalid number: permanent; 5xx, 429, no connection, a timeout: retryable)."""
         ...
 
 
@@ -551,6 +638,8 @@ class SubmitPorts:
     publisher_factory: Callable[[], Publisher]
     # The public figures and list (shared/web/public_pages.py), made on first use too.
     public_factory: Callable[[], PublicPorts]
+    # The unsubscribe page's (shared/web/unsubscribe_pages.py), made on first use too.
+    preferences_factory: Callable[[], ContactPreferences]
 
     @property
     def store(self) -> ReportStore:
@@ -563,6 +652,10 @@ class SubmitPorts:
     @property
     def public(self) -> PublicPorts:
         return self.public_factory()
+
+    @property
+    def preferences(self) -> ContactPreferences:
+        return self.preferences_factory()
 
 
 @dataclass(frozen=True)

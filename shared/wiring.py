@@ -34,12 +34,14 @@ if TYPE_CHECKING:
 
     from shared.adapters.firestore import (
         FirestoreAgencyStore,
+        FirestoreContactPreferences,
         FirestoreFiguresStore,
         FirestoreNotificationStore,
         FirestorePublicStore,
         FirestoreReportStore,
     )
     from shared.adapters.pubsub import PubSubPublisher
+    from shared.adapters.smtp import SmtpEmailSender
     from shared.adapters.webhooks import HttpxWebhookSender
     from shared.reference import Reference
 
@@ -80,6 +82,22 @@ def webhook_sender() -> HttpxWebhookSender:
     from shared.adapters.webhooks import HttpxWebhookSender
 
     return HttpxWebhookSender(settings().webhook_timeout_s)
+
+
+@cache
+def email_sender() -> SmtpEmailSender:
+    """The SMTP relay of LAPOR_SMTP_*; refuses to build without a host."""
+    from shared.adapters.smtp import SmtpEmailSender
+
+    return SmtpEmailSender.from_settings(settings())
+
+
+@cache
+def contact_preferences() -> FirestoreContactPreferences:
+    """Who unsubscribed (the unsubscribe page writes, notify reads)."""
+    from shared.adapters.firestore import FirestoreContactPreferences
+
+    return FirestoreContactPreferences(firestore_client(), stats=report_store().stats)
 
 
 @cache
@@ -148,6 +166,7 @@ def submit_ports() -> SubmitPorts:
         store_factory=report_store,
         publisher_factory=publisher,
         public_factory=public_ports,
+        preferences_factory=contact_preferences,
     )
 
 
@@ -243,6 +262,8 @@ _CACHED = (
     figures_store,
     agency_store,
     webhook_sender,
+    email_sender,
+    contact_preferences,
     report_store,
     publisher,
     clock,

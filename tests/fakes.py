@@ -37,7 +37,9 @@ from shared.ports import (
     InboxPage,
     InboxQuery,
     NewSubmission,
+    OptOut,
     OutboxMessage,
+    OutgoingEmail,
     PublicReport,
     PublicReportPage,
     PublishFailed,
@@ -54,8 +56,10 @@ if TYPE_CHECKING:
     from shared.ports import (
         AgencyChannels,
         ApiKeyStore,
+        ContactPreferences,
         DeliveryHistory,
         DeliveryLog,
+        EmailSender,
         EscalationStore,
         FiguresReader,
         FiguresStore,
@@ -365,6 +369,31 @@ class InMemoryWebhookSender:
         return self.results.pop(0) if self.results else SendResult(SendOutcome.DELIVERED, 204)
 
 
+@dataclass
+class InMemoryEmailSender:
+    """Answers with ``results`` in turn (then accepted, 250) and keeps what was sent."""
+
+    results: list[SendResult] = field(default_factory=list)
+    sent: list[OutgoingEmail] = field(default_factory=list)
+
+    def send(self, message: OutgoingEmail) -> SendResult:
+        self.sent.append(message)
+        return self.results.pop(0) if self.results else SendResult(SendOutcome.DELIVERED, 250)
+
+
+@dataclass
+class InMemoryContactPreferences:
+    """Opt-outs by key, with when each was first recorded."""
+
+    opted_out: dict[str, dt.datetime] = field(default_factory=dict)
+
+    def opt_out(self, who: OptOut, at: dt.datetime) -> None:
+        self.opted_out.setdefault(who.key, at)
+
+    def is_opted_out(self, who: OptOut) -> bool:
+        return who.key in self.opted_out
+
+
 # --- the daily report job's store (FiguresStore) --------------------------------------
 
 
@@ -515,6 +544,8 @@ if TYPE_CHECKING:  # mypy holds each fake to the ports it stands in for
     _delivery_history: DeliveryHistory = InMemoryNotificationStore()
     _channels: AgencyChannels = InMemoryNotificationStore()
     _sender: WebhookSender = InMemoryWebhookSender()
+    _email_sender: EmailSender = InMemoryEmailSender()
+    _preferences: ContactPreferences = InMemoryContactPreferences()
     _figures_store: FiguresStore = InMemoryFiguresStore()
     _figures_reader: FiguresReader = InMemoryPublicStore()
     _public_reports: PublicReportList = InMemoryPublicStore()

@@ -49,6 +49,8 @@ LOCALHOST = "127.0.0.1"
 DEFAULT_FIRESTORE_PORT = 8681
 DEFAULT_PUBSUB_PORT = 8682
 DEFAULT_RECEIVER_PORT = 8090
+DEFAULT_MAIL_SINK_PORT = 8025  # SMTP
+DEFAULT_MAIL_PAGE_PORT = 8091  # its inbox page
 URLS_FILE = "urls.json"  # in the data directory: where the running functions answer
 # Known functions and their default ports; a function directory not listed here gets
 # the next free port after these.
@@ -783,6 +785,7 @@ class LocalStack:
     get free ports, which is what tests want. ``make run`` passes the fixed ports.
     Functions get the emulator env, ``PYTHONPATH=<repo>``, ``LAPOR_TOKEN_SECRET``,
     ``LAPOR_PUBLIC_BASE_URL`` (the submit URL), ``LAPOR_<NAME>_URL`` for every function,
+    ``LAPOR_SMTP_*`` and ``LAPOR_MAIL_FROM`` (the mail sink, tools/mail_sink.py),
     plus ``extra_env`` and any ``LAPOR_*`` variable of this process. While it runs, a
     :class:`Scheduler` calls the ``shared.topology.SCHEDULES`` jobs (the sweeper, the daily jobs).
     """
@@ -802,6 +805,8 @@ class LocalStack:
         echo: IO[str] | None = None,
         root: Path = REPO_ROOT,
         receiver_port: int | None = None,
+        mail_sink_port: int | None = None,
+        mail_page_port: int | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.project = project
@@ -826,6 +831,11 @@ class LocalStack:
         # Plays every demo agency's side: verifies each signed webhook and logs it.
         self.receiver_port = receiver_port or free_port()
         self.receiver: ManagedProcess | None = None
+        # Plays the e-mail relay (tools/mail_sink.py): SMTP with STARTTLS and AUTH, every
+        # message kept in ``mail_dir`` and shown on its page.
+        self.mail_sink_port = mail_sink_port or free_port()
+        self.mail_page_port = mail_page_port or free_port()
+        self.mail_sink: ManagedProcess | None = None
 
     @property
     def export_dir(self) -> Path:
@@ -834,6 +844,15 @@ class LocalStack:
     @property
     def receiver_url(self) -> str:
         return f"http://{LOCALHOST}:{self.receiver_port}"
+
+    @property
+    def mail_dir(self) -> Path:
+        """Every message the mail sink took, one .eml each (tools.mail_sink.read_mailbox)."""
+        return self.data_dir / "mail"
+
+    @property
+    def mail_page_url(self) -> str:
+        return f"http://{LOCALHOST}:{self.mail_page_port}"
 
     @property
     def receiver_log(self) -> Path:
@@ -866,8 +885,24 @@ class LocalStack:
             env[f"LAPOR_{name.upper()}_URL"] = url
         if "submit" in self.urls:
             env.setdefault("LAPOR_PUBLIC_BASE_URL", self.urls["submit"])
+        env.update(self.mail_env())
         env.update(self.extra_env)
         return env
+
+    def mail_env(self) -> dict[str, str]:
+        """The LAPOR_SMTP_* settings that point the functions at the mail sink."""
+        from tools.mail_sink import DEMO_PASSWORD, DEMO_USERNAME, certificate_path
+
+        return {
+            "LAPOR_SMTP_HOST": LOCALHOST,
+            "LAPOR_SMTP_PORT": str(self.mail_sink_port),
+            "LAPOR_SMTP_USERNAME": DEMO_USERNAME,
+            "LAPOR_SMTP_PASSWORD": DEMO_PASSWORD,
+            "LAPOR_SMTP_STARTTLS": "true",
+            # The sink's own certificate, so STARTTLS is verified as with a real relay.
+            "LAPOR_SMTP_CA_FILE": str(certificate_path(self.mail_dir)),
+            "LAPOR_MAIL_FROM": "Lapor <noreply@lapor.localhost>",
+        }
 
     def start(self) -> LocalStack:
         try:
@@ -888,6 +923,21 @@ class LocalStack:
                     f"--port={self.receiver_port}",
                 ],
                 self.receiver_log,
+                env={**env, "PYTHONPATH": receiver_path},
+                cwd=REPO_ROOT,
+                echo=self.echo,
+            )
+            self.mail_sink = ManagedProcess(
+                "mail-sink",
+                [
+                    sys.executable,
+                    "-m",
+                    "tools.mail_sink",
+                    f"--dir={self.mail_dir}",
+                    f"--smtp-port={self.mail_sink_port}",
+                    f"--web-port={self.mail_page_port}",
+                ],
+                self.data_dir / "logs" / "mail-sink.log",
                 env={**env, "PYTHONPATH": receiver_path},
                 cwd=REPO_ROOT,
                 echo=self.echo,
@@ -914,6 +964,8 @@ class LocalStack:
                     echo=self.echo,
                 )
             wait_until_answering(self.receiver_url + "/", self.receiver, any_status=True)
+            # Its page answers once SMTP listens with its fresh certificate.
+            wait_until_answering(self.mail_page_url + "/", self.mail_sink)
             for name, process in self.processes.items():
                 # Any HTTP answer will do: a CloudEvent function answers GET with an error.
                 wait_until_answering(self.urls[name] + "/", process, any_status=True)
@@ -961,6 +1013,7 @@ class LocalStack:
         everything = [
             *self.processes.values(),
             self.receiver,
+            self.mail_sink,
             self.emulators.firestore,
             self.emulators.pubsub,
         ]
@@ -982,6 +1035,8 @@ class LocalStack:
             process.stop()
         if self.receiver is not None:
             self.receiver.stop()
+        if self.mail_sink is not None:
+            self.mail_sink.stop()
         self.emulators.stop()
         return exported
 
@@ -1027,6 +1082,10 @@ def _run(environ: Mapping[str, str]) -> int:
     _require_free(pubsub_port, "Pub/Sub emulator", "LAPOR_PUBSUB_PORT")
     receiver_port = _env_port(env, "LAPOR_RECEIVER_PORT", DEFAULT_RECEIVER_PORT)
     _require_free(receiver_port, "webhook receiver", "LAPOR_RECEIVER_PORT")
+    mail_sink_port = _env_port(env, "LAPOR_MAIL_SINK_PORT", DEFAULT_MAIL_SINK_PORT)
+    _require_free(mail_sink_port, "mail sink (SMTP)", "LAPOR_MAIL_SINK_PORT")
+    mail_page_port = _env_port(env, "LAPOR_MAIL_PAGE_PORT", DEFAULT_MAIL_PAGE_PORT)
+    _require_free(mail_page_port, "mail inbox page", "LAPOR_MAIL_PAGE_PORT")
     names = discover_functions()
     ports = function_ports(names, env, strict_defaults=False)
     stack = LocalStack(
@@ -1039,6 +1098,8 @@ def _run(environ: Mapping[str, str]) -> int:
         persist=True,
         echo=sys.stdout,
         receiver_port=receiver_port,
+        mail_sink_port=mail_sink_port,
+        mail_page_port=mail_page_port,
     )
     stack.emulators.prerequisites = prereq
 
@@ -1067,6 +1128,8 @@ def _run(environ: Mapping[str, str]) -> int:
         *[(f"function {name}", url + "/") for name, url in stack.urls.items()],
     ]
     rows.append(("Agency webhooks to", stack.receiver_url + "/hooks/<agency id>"))
+    rows.append(("Mail (SMTP)", f"{LOCALHOST}:{stack.mail_sink_port} (STARTTLS, AUTH)"))
+    rows.append(("Mail inbox page", stack.mail_page_url + "/"))
     if "submit" in stack.urls:
         rows.insert(0, ("Citizen form", stack.urls["submit"] + "/"))
         rows.insert(1, ("Public figures", stack.urls["submit"] + "/statistik"))

@@ -21,6 +21,7 @@ old documents from new ones.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import threading
@@ -60,6 +61,7 @@ from shared.ports import (
     InboxPage,
     InboxQuery,
     NewSubmission,
+    OptOut,
     OutboxMessage,
     PublicReport,
     PublicReportPage,
@@ -1352,3 +1354,36 @@ def public_reports_query(reports: Any, limit: int, after: tuple[str, str] | None
         moment = _ts(dt.datetime.fromisoformat(submitted_at))
         query = query.start_after({"submitted_at": moment, "tracking_code": code})
     return query.limit(limit)
+
+
+# --- opt-outs: ``opt_outs/{OptOut.key}``, one document per recipient that unsubscribed --
+
+OPT_OUTS = "opt_outs"
+
+
+class FirestoreContactPreferences:
+    """The ContactPreferences port: recording costs one write, checking one read."""
+
+    def __init__(self, client: firestore.Client, stats: StoreStats | None = None) -> None:
+        self._opt_outs = client.collection(OPT_OUTS)
+        self.stats = stats or StoreStats()
+
+    def opt_out(self, who: OptOut, at: dt.datetime) -> None:
+        self.stats.add(commits=1, writes=1)
+        # Created once: a second click keeps the first time.
+        with contextlib.suppress(AlreadyExists):
+            self._opt_outs.document(who.key).create(
+                {
+                    "schema_version": SCHEMA_VERSION,
+                    "audience": who.audience,
+                    "owner": who.owner,
+                    "channel": who.channel,
+                    "address": who.address or None,
+                    "at": _ts(at),
+                }
+            )
+
+    def is_opted_out(self, who: OptOut) -> bool:
+        snap = self._opt_outs.document(who.key).get()
+        self.stats.add(reads=1)
+        return bool(snap.exists)

@@ -614,6 +614,38 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "Laporan melewati batas waktu (saat itu)",
         "Reports overdue (at the time)",
     ),
+    # --- stopping e-mail and SMS (shared/web/unsubscribe_pages.py)
+    "unsubscribe_title": ("Berhenti menerima pemberitahuan", "Stop notifications"),
+    "unsubscribe_channel_email": ("e-mail", "e-mail"),
+    "unsubscribe_channel_sms": ("SMS", "text message"),
+    "unsubscribe_reporter": (
+        "Pemberitahuan lewat {channel} tentang laporan {code} akan dihentikan.",
+        "Notifications by {channel} about report {code} will stop.",
+    ),
+    "unsubscribe_agency": (
+        "Alamat e-mail ini tidak akan lagi menerima pemberitahuan untuk {agency}.",
+        "This e-mail address will no longer get notifications for {agency}.",
+    ),
+    "unsubscribe_button": ("Ya, hentikan", "Yes, stop them"),
+    "unsubscribe_done_reporter": (
+        "Pemberitahuan lewat {channel} tentang laporan {code} sudah dihentikan. Laporan "
+        "tetap ditangani, dan perkembangannya tetap dapat Anda lihat lewat tautan pribadi.",
+        "Notifications by {channel} about report {code} have stopped. The report is still "
+        "being handled, and you can still follow it through your private link.",
+    ),
+    "unsubscribe_done_agency": (
+        "Alamat e-mail ini tidak akan lagi menerima pemberitahuan untuk {agency}. Laporan "
+        "instansi tetap dapat dibaca lewat API instansi.",
+        "This e-mail address will no longer get notifications for {agency}. The agency's "
+        "reports can still be read through the agency API.",
+    ),
+    "unsubscribe_unknown": ("Tautan tidak dikenal", "Unknown link"),
+    "unsubscribe_unknown_detail": (
+        "Tautan untuk berhenti ini tidak sah atau tidak lengkap. Salin seluruh tautan dari "
+        "pesan yang Anda terima.",
+        "This link to stop notifications is not valid or not complete. Copy the whole "
+        "link from the message you got.",
+    ),
 }
 
 STATE_LABELS: Mapping[str, tuple[str, str]] = {

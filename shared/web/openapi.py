@@ -296,6 +296,37 @@ def public_paths() -> dict[str, Any]:
     }
 
 
+def unsubscribe_path() -> dict[str, Any]:
+    """The link in every e-mail (shared/web/unsubscribe_pages.py): RFC 8058 one-click."""
+    token = {
+        "name": "token",
+        "in": "path",
+        "required": True,
+        "description": "The signed token of the e-mail's List-Unsubscribe link",
+        "schema": {"type": "string", "maxLength": 400},
+    }
+    unknown = _html("A token Lapor did not sign")
+    return {
+        "get": {
+            "operationId": "unsubscribePage",
+            "summary": "What the link stops, and a button; changes nothing",
+            "parameters": [token, LANG_PARAM],
+            "responses": {"200": _html("The page"), "404": unknown},
+        },
+        "post": {
+            "operationId": "unsubscribe",
+            "summary": "Stop it: the page's button, or a mail client's one-click POST",
+            "description": (
+                "RFC 8058: a mail client posts `List-Unsubscribe=One-Click` (a form or "
+                "multipart/form-data), the page's button the same form. The token alone "
+                "authorises it, so the body is not read. Doing it again changes nothing."
+            ),
+            "parameters": [token, LANG_PARAM],
+            "responses": {"200": _html("Stopped: the confirmation"), "404": unknown},
+        },
+    }
+
+
 def document() -> dict[str, Any]:
     example = report_example()
     form_fields = form_example()
@@ -482,6 +513,7 @@ def document() -> dict[str, Any]:
             },
             **reporter_paths(),
             **public_paths(),
+            "/berhenti/{token}": unsubscribe_path(),
             "/openapi.json": {
                 "get": {
                     "operationId": "openapi",

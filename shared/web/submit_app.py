@@ -15,7 +15,7 @@ from werkzeug.routing import Map, Rule
 
 from shared import wiring
 from shared.ports import SubmitPorts
-from shared.web import citizen_pages, public_pages, reporter_api
+from shared.web import citizen_pages, public_pages, reporter_api, unsubscribe_pages
 from shared.web.dispatch import App, Call, dispatch, health, problem_answer
 from shared.web.pages import page_answer
 
@@ -32,6 +32,7 @@ APP = App(
         [
             *citizen_pages.RULES,
             *public_pages.RULES,
+            *unsubscribe_pages.RULES,
             *reporter_api.RULES,
             Rule("/healthz", methods=["GET"], endpoint="health"),
         ],
@@ -41,6 +42,7 @@ APP = App(
     handlers={
         **citizen_pages.HANDLERS,
         **public_pages.HANDLERS,
+        **unsubscribe_pages.HANDLERS,
         **reporter_api.HANDLERS,
         "health": health,
     },

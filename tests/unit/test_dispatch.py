@@ -146,6 +146,7 @@ def _submit_ports(store: ReportStore | None = None) -> SubmitPorts:
         store_factory=(lambda: store) if store is not None else no_client,
         publisher_factory=InMemoryPublisher if store is not None else no_client,
         public_factory=no_client,
+        preferences_factory=no_client,
     )
 
 

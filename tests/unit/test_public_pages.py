@@ -78,6 +78,7 @@ def _ports(store: InMemoryPublicStore) -> SubmitPorts:
         store_factory=no_client,
         publisher_factory=no_client,
         public_factory=lambda: public,
+        preferences_factory=no_client,
     )
 
 
