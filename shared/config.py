@@ -100,6 +100,22 @@ class Settings(BaseModel):
     # (a regency's unrouted reports, a large agency) is not written more than about once
     # a second per document (Firestore's sustained rate for one document).
     figure_shards: int = Field(default=4, ge=1, le=100)
+    # SMS goes through Infobip's SMS API (shared/adapters/sms.py): the account's base
+    # URL (none set: no SMS can be sent; locally, tools/sms_sink.py), its API key (from
+    # Secret Manager in production), the registered sender ID, and one request's
+    # timeout, connect to last byte.
+    sms_base_url: str = ""
+    sms_api_key: SecretStr = SecretStr("")
+    sms_sender: str = Field(default="LAPOR", min_length=3, max_length=14)
+    sms_timeout_s: float = Field(default=10.0, gt=0)
+    # "Lost your link?": requests per client per window (claimed like the submissions'
+    # slots, no read on the way in), links sent again per report per day (Asia/Jakarta),
+    # and the least time its answer takes, so that a match (which writes and publishes)
+    # answers no later than a mismatch.
+    lost_link_client_limit: int = Field(default=10, ge=1)
+    lost_link_window_s: int = Field(default=3600, ge=1)
+    lost_link_report_daily_limit: int = Field(default=3, ge=1, le=99)
+    lost_link_min_response_s: float = Field(default=1.0, ge=0)
 
     @field_validator("local_days_off", mode="before")
     @classmethod

@@ -192,6 +192,24 @@ class ReportStore(Protocol):
         ...
 
 
+class SubmitStore(ReportStore, Protocol):
+    """The submit function's store: reports, and what "Lost your link?" writes."""
+
+    def claim_rate_slot(self, slot: RateSlot) -> None:
+        """Take ``slot`` alone, by a create precondition (no read); RateSlotTaken when
+        it is already taken (then ``taken_rate_slots`` says which are)."""
+        ...
+
+    def commit_link_resend(self, slot: RateSlot, message: OutboxMessage) -> None:
+        """Take ``slot`` (a report's resend of the day) and commit ``message`` to the
+        outbox, in one commit; RateSlotTaken, with nothing written, when it is taken."""
+        ...
+
+    def settle_outbox(self, message_ids: Sequence[str]) -> None:
+        """Delete outbox entries the bus has accepted."""
+        ...
+
+
 class Publisher(Protocol):
     def publish(self, message: OutboxMessage) -> None:
         """Return once the bus has accepted the message; raise PublishFailed otherwise."""
@@ -634,7 +652,7 @@ class SubmitPorts:
 
     settings: Settings
     clock: Clock
-    store_factory: Callable[[], ReportStore]
+    store_factory: Callable[[], SubmitStore]
     publisher_factory: Callable[[], Publisher]
     # The public figures and list (shared/web/public_pages.py), made on first use too.
     public_factory: Callable[[], PublicPorts]
@@ -642,7 +660,7 @@ class SubmitPorts:
     preferences_factory: Callable[[], ContactPreferences]
 
     @property
-    def store(self) -> ReportStore:
+    def store(self) -> SubmitStore:
         return self.store_factory()
 
     @property

@@ -30,6 +30,29 @@ def is_reporter_token(secret: str, report_id: str, token: str | None) -> bool:
     return hmac.compare_digest(reporter_token(secret, report_id), token)
 
 
+# Crockford's base 32, lower case: the alphabet of tracking codes, and no symbol an SMS
+# reader mistakes for another (no i, l, o or u).
+_SHORT_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+SHORT_TOKEN_LENGTH = 10  # 50 bits: guessing one online takes millions of years
+
+
+def short_reporter_token(secret: str, report_id: str) -> str:
+    """The short form of the reporter token, for the private link in an SMS
+    (``/l/<code>-<short token>``): derived from the reporter token, so it needs no
+    storage either, and opens exactly what that token opens."""
+    mac = _mac(secret, "short-link", reporter_token(secret, report_id))
+    number = int.from_bytes(mac[:8], "big")
+    return "".join(
+        _SHORT_ALPHABET[(number >> (5 * i)) & 0b11111] for i in range(SHORT_TOKEN_LENGTH)
+    )
+
+
+def is_short_reporter_token(secret: str, report_id: str, token: str | None) -> bool:
+    if not token:
+        return False
+    return hmac.compare_digest(short_reporter_token(secret, report_id), token.lower())
+
+
 def pseudonym(secret: str, purpose: str, value: str) -> str:
     """A stable key for ``value`` (a client address, an idempotency key) that does not reveal it."""
     return _mac(secret, purpose, value).hex()[:40]

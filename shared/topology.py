@@ -14,6 +14,7 @@ REPORT_SUBMITTED = "report-submitted"
 REPORT_SUBMITTED_DEAD_LETTER = "report-submitted-dead-letter"
 AGENCY_NOTIFICATIONS = "agency-notifications"
 AGENCY_NOTIFICATIONS_DEAD_LETTER = "agency-notifications-dead-letter"
+REPORTER_NOTIFICATIONS = "reporter-notifications"
 
 TOPICS: tuple[str, ...] = (
     REPORT_SUBMITTED,

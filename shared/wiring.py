@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         FirestoreReportStore,
     )
     from shared.adapters.pubsub import PubSubPublisher
+    from shared.adapters.sms import InfobipSmsSender
     from shared.adapters.smtp import SmtpEmailSender
     from shared.adapters.webhooks import HttpxWebhookSender
     from shared.reference import Reference
@@ -98,6 +99,20 @@ def contact_preferences() -> FirestoreContactPreferences:
     from shared.adapters.firestore import FirestoreContactPreferences
 
     return FirestoreContactPreferences(firestore_client(), stats=report_store().stats)
+
+
+@cache
+def sms_sender() -> InfobipSmsSender:
+    """The SMS gateway of LAPOR_SMS_* (locally, the stack's sink)."""
+    from shared.adapters.sms import InfobipSmsSender
+
+    current = settings()
+    return InfobipSmsSender(
+        current.sms_base_url,
+        current.sms_api_key.get_secret_value(),
+        current.sms_sender,
+        current.sms_timeout_s,
+    )
 
 
 @cache
@@ -262,6 +277,7 @@ _CACHED = (
     figures_store,
     agency_store,
     webhook_sender,
+    sms_sender,
     email_sender,
     contact_preferences,
     report_store,

@@ -40,9 +40,11 @@ from shared.ports import (
     OptOut,
     OutboxMessage,
     OutgoingEmail,
+    OutgoingSms,
     PublicReport,
     PublicReportPage,
     PublishFailed,
+    RateSlot,
     RateSlotTaken,
     ReportNotFound,
     SendOutcome,
@@ -134,6 +136,20 @@ class InMemoryReportStore:
         taken = frozenset(self.rate_slots.get(window_key, set()))
         self.reads += max(1, len(taken))
         return taken
+
+    def claim_rate_slot(self, slot: RateSlot) -> None:
+        taken = self.rate_slots.setdefault(slot.window_key, set())
+        if slot.slot in taken:
+            raise RateSlotTaken(slot.id)
+        self.commits += 1
+        taken.add(slot.slot)
+
+    def commit_link_resend(self, slot: RateSlot, message: OutboxMessage) -> None:
+        if slot.slot in self.rate_slots.get(slot.window_key, set()):
+            raise RateSlotTaken(slot.id)
+        self.commits += 1
+        self.rate_slots.setdefault(slot.window_key, set()).add(slot.slot)
+        self.outbox[message.id] = message
 
     def find_by_tracking_code(self, tracking_code: str) -> Report | None:
         self.reads += 1
@@ -367,6 +383,18 @@ class InMemoryWebhookSender:
         body = encode_body(payload)
         self.sent.append({"url": url, "id": message_id, "body": body, "secret": secret})
         return self.results.pop(0) if self.results else SendResult(SendOutcome.DELIVERED, 204)
+
+
+@dataclass
+class InMemorySmsSender:
+    """Answers with ``results`` in turn (then accepted, 200) and keeps what was sent."""
+
+    results: list[SendResult] = field(default_factory=list)
+    sent: list[OutgoingSms] = field(default_factory=list)
+
+    def send(self, message: OutgoingSms) -> SendResult:
+        self.sent.append(message)
+        return self.results.pop(0) if self.results else SendResult(SendOutcome.DELIVERED, 200)
 
 
 @dataclass

@@ -49,6 +49,7 @@ LOCALHOST = "127.0.0.1"
 DEFAULT_FIRESTORE_PORT = 8681
 DEFAULT_PUBSUB_PORT = 8682
 DEFAULT_RECEIVER_PORT = 8090
+DEFAULT_SMS_SINK_PORT = 8092
 DEFAULT_MAIL_SINK_PORT = 8025  # SMTP
 DEFAULT_MAIL_PAGE_PORT = 8091  # its inbox page
 URLS_FILE = "urls.json"  # in the data directory: where the running functions answer
@@ -785,6 +786,7 @@ class LocalStack:
     get free ports, which is what tests want. ``make run`` passes the fixed ports.
     Functions get the emulator env, ``PYTHONPATH=<repo>``, ``LAPOR_TOKEN_SECRET``,
     ``LAPOR_PUBLIC_BASE_URL`` (the submit URL), ``LAPOR_<NAME>_URL`` for every function,
+    ``LAPOR_SMS_BASE_URL`` and ``LAPOR_SMS_API_KEY`` (the SMS sink, tools/sms_sink.py),
     ``LAPOR_SMTP_*`` and ``LAPOR_MAIL_FROM`` (the mail sink, tools/mail_sink.py),
     plus ``extra_env`` and any ``LAPOR_*`` variable of this process. While it runs, a
     :class:`Scheduler` calls the ``shared.topology.SCHEDULES`` jobs (the sweeper, the daily jobs).
@@ -805,6 +807,7 @@ class LocalStack:
         echo: IO[str] | None = None,
         root: Path = REPO_ROOT,
         receiver_port: int | None = None,
+        sms_sink_port: int | None = None,
         mail_sink_port: int | None = None,
         mail_page_port: int | None = None,
     ) -> None:
@@ -831,6 +834,10 @@ class LocalStack:
         # Plays every demo agency's side: verifies each signed webhook and logs it.
         self.receiver_port = receiver_port or free_port()
         self.receiver: ManagedProcess | None = None
+        # Plays the SMS gateway (tools/sms_sink.py): the functions' texts end there.
+        self.sms_sink_port = sms_sink_port or free_port()
+        self.sms_sink: ManagedProcess | None = None
+        self.sms_api_key = secrets.token_urlsafe(18)
         # Plays the e-mail relay (tools/mail_sink.py): SMTP with STARTTLS and AUTH, every
         # message kept in ``mail_dir`` and shown on its page.
         self.mail_sink_port = mail_sink_port or free_port()
@@ -844,6 +851,10 @@ class LocalStack:
     @property
     def receiver_url(self) -> str:
         return f"http://{LOCALHOST}:{self.receiver_port}"
+
+    @property
+    def sms_sink_url(self) -> str:
+        return f"http://{LOCALHOST}:{self.sms_sink_port}"
 
     @property
     def mail_dir(self) -> Path:
@@ -885,6 +896,8 @@ class LocalStack:
             env[f"LAPOR_{name.upper()}_URL"] = url
         if "submit" in self.urls:
             env.setdefault("LAPOR_PUBLIC_BASE_URL", self.urls["submit"])
+        env["LAPOR_SMS_BASE_URL"] = self.sms_sink_url
+        env["LAPOR_SMS_API_KEY"] = self.sms_api_key
         env.update(self.mail_env())
         env.update(self.extra_env)
         return env
@@ -927,6 +940,20 @@ class LocalStack:
                 cwd=REPO_ROOT,
                 echo=self.echo,
             )
+            self.sms_sink = ManagedProcess(
+                "sms-sink",
+                [
+                    sys.executable,
+                    "-m",
+                    "tools.sms_sink",
+                    f"--port={self.sms_sink_port}",
+                    f"--data-dir={self.data_dir}",
+                ],  # the API key it accepts: LAPOR_SMS_API_KEY, not on the command line
+                self.data_dir / "logs" / "sms-sink.log",
+                env={**env, "PYTHONPATH": receiver_path},
+                cwd=REPO_ROOT,
+                echo=self.echo,
+            )
             self.mail_sink = ManagedProcess(
                 "mail-sink",
                 [
@@ -964,6 +991,7 @@ class LocalStack:
                     echo=self.echo,
                 )
             wait_until_answering(self.receiver_url + "/", self.receiver, any_status=True)
+            wait_until_answering(self.sms_sink_url + "/", self.sms_sink)
             # Its page answers once SMTP listens with its fresh certificate.
             wait_until_answering(self.mail_page_url + "/", self.mail_sink)
             for name, process in self.processes.items():
@@ -1013,6 +1041,7 @@ class LocalStack:
         everything = [
             *self.processes.values(),
             self.receiver,
+            self.sms_sink,
             self.mail_sink,
             self.emulators.firestore,
             self.emulators.pubsub,
@@ -1035,6 +1064,8 @@ class LocalStack:
             process.stop()
         if self.receiver is not None:
             self.receiver.stop()
+        if self.sms_sink is not None:
+            self.sms_sink.stop()
         if self.mail_sink is not None:
             self.mail_sink.stop()
         self.emulators.stop()
@@ -1082,6 +1113,8 @@ def _run(environ: Mapping[str, str]) -> int:
     _require_free(pubsub_port, "Pub/Sub emulator", "LAPOR_PUBSUB_PORT")
     receiver_port = _env_port(env, "LAPOR_RECEIVER_PORT", DEFAULT_RECEIVER_PORT)
     _require_free(receiver_port, "webhook receiver", "LAPOR_RECEIVER_PORT")
+    sms_sink_port = _env_port(env, "LAPOR_SMS_SINK_PORT", DEFAULT_SMS_SINK_PORT)
+    _require_free(sms_sink_port, "SMS gateway (sink)", "LAPOR_SMS_SINK_PORT")
     mail_sink_port = _env_port(env, "LAPOR_MAIL_SINK_PORT", DEFAULT_MAIL_SINK_PORT)
     _require_free(mail_sink_port, "mail sink (SMTP)", "LAPOR_MAIL_SINK_PORT")
     mail_page_port = _env_port(env, "LAPOR_MAIL_PAGE_PORT", DEFAULT_MAIL_PAGE_PORT)
@@ -1098,6 +1131,7 @@ def _run(environ: Mapping[str, str]) -> int:
         persist=True,
         echo=sys.stdout,
         receiver_port=receiver_port,
+        sms_sink_port=sms_sink_port,
         mail_sink_port=mail_sink_port,
         mail_page_port=mail_page_port,
     )
@@ -1128,6 +1162,7 @@ def _run(environ: Mapping[str, str]) -> int:
         *[(f"function {name}", url + "/") for name, url in stack.urls.items()],
     ]
     rows.append(("Agency webhooks to", stack.receiver_url + "/hooks/<agency id>"))
+    rows.append(("SMS gateway (sink)", stack.sms_sink_url + "/"))
     rows.append(("Mail (SMTP)", f"{LOCALHOST}:{stack.mail_sink_port} (STARTTLS, AUTH)"))
     rows.append(("Mail inbox page", stack.mail_page_url + "/"))
     if "submit" in stack.urls:

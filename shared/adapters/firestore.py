@@ -65,6 +65,7 @@ from shared.ports import (
     OutboxMessage,
     PublicReport,
     PublicReportPage,
+    RateSlot,
     RateSlotTaken,
     ReportNotFound,
     Scope,
@@ -468,14 +469,7 @@ class FirestoreReportStore:
         batch.set(self._outbox.document(submission.outbox.id), outbox_to_doc(submission.outbox))
         # The claims: any one taken fails the whole commit, and nothing is written.
         batch.create(code_ref, {"report_id": report.id, "created_at": _ts(report.submitted_at)})
-        batch.create(
-            slot_ref,
-            {
-                "window": slot.window_key,
-                "slot": slot.slot,
-                "expires_at": _ts(slot.expires_at),
-            },
-        )
+        batch.create(slot_ref, self._rate_slot_doc(slot))
         if record is not None and idem_ref is not None:
             batch.create(idem_ref, idempotency_to_doc(record))
         for (counter, key), update in tally_updates(submission.tallies).items():
@@ -504,6 +498,28 @@ class FirestoreReportStore:
         docs = list(query.select(["slot"]).stream())
         self.stats.add(reads=max(1, len(docs)))
         return frozenset(int((doc.to_dict() or {}).get("slot", -1)) for doc in docs)
+
+    def _rate_slot_doc(self, slot: RateSlot) -> Doc:
+        return {"window": slot.window_key, "slot": slot.slot, "expires_at": _ts(slot.expires_at)}
+
+    def claim_rate_slot(self, slot: RateSlot) -> None:
+        self.stats.add(commits=1)
+        try:
+            self._rate_limits.document(slot.id).create(self._rate_slot_doc(slot))
+        except AlreadyExists as exc:
+            raise RateSlotTaken(slot.id) from exc
+        self.stats.add(writes=1)
+
+    def commit_link_resend(self, slot: RateSlot, message: OutboxMessage) -> None:
+        batch = self._client.batch()
+        batch.create(self._rate_limits.document(slot.id), self._rate_slot_doc(slot))
+        batch.set(self._outbox.document(message.id), outbox_to_doc(message))
+        self.stats.add(commits=1)
+        try:
+            results = batch.commit()
+        except AlreadyExists as exc:
+            raise RateSlotTaken(slot.id) from exc
+        self.stats.add(writes=len(results))
 
     def find_by_tracking_code(self, tracking_code: str) -> Report | None:
         # A query on the report's own tracking_code field costs one read and one round

@@ -10,7 +10,7 @@ from shared.domain.privacy import Audience, view
 from shared.domain.report import age_working_days, is_overdue
 from shared.domain.tracking import normalize_tracking_code
 from shared.ports import Clock, ReportStore
-from shared.tokens import is_reporter_token
+from shared.tokens import is_reporter_token, is_short_reporter_token, reporter_token
 
 
 @dataclass(frozen=True)
@@ -46,3 +46,15 @@ def track_report(
     shown["overdue"] = is_overdue(report, today)
     shown["age_working_days"] = age_working_days(report, today, calendar)
     return Tracked(shown, audience, token_rejected=bool(token) and not is_reporter)
+
+
+def open_short_link(
+    code: str, short_token: str, *, store: ReportStore, settings: Settings
+) -> str | None:
+    """The reporter token that the short private link ``code`` + ``short_token`` stands
+    for (shared.usecases.sms), or None when the pair does not fit a report (one read
+    either way; the short token is compared in constant time)."""
+    report = store.find_by_tracking_code(code)
+    if report is None or not is_short_reporter_token(settings.token_secret, report.id, short_token):
+        return None
+    return reporter_token(settings.token_secret, report.id)

@@ -1,4 +1,5 @@
-"""The citizen pages: the hosted form, the lookup, the tracking page and its action forms.
+"""The citizen pages: the hosted form, the lookup (and "Lost your link?"), the tracking
+page and its action forms, and the short private link of an SMS.
 
 Plain HTML that works without JavaScript, Bahasa Indonesia first. Every refusal (an
 unreadable, oversized or mistyped form, the honeypot, the rate limit) is a page in
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, quote
@@ -22,17 +24,20 @@ from shared.domain.report import CITIZEN_REPORT_TYPES, LifecycleError
 from shared.domain.tracking import InvalidTrackingCode, normalize_tracking_code
 from shared.ports import ReportNotFound
 from shared.usecases import reporter
+from shared.usecases.sms import SHORT_LINK_PREFIX, split_short_link
 from shared.usecases.submit import IdempotencyKeyReused, RateLimited
+from shared.usecases.track import open_short_link
 from shared.web.catalog import catalog
 from shared.web.http import BodyTooLarge, FieldError, Problem, field_errors, media_type, read_body
 from shared.web.i18n import event_label, format_date, format_datetime, state_label, t
-from shared.web.pages import message, redirect, render, url
+from shared.web.pages import message, page_answer, redirect, render, url
 from shared.web.reporter_calls import (
     CODE_MAX,
     IDEMPOTENCY_KEY,
     SubmitCall,
     absolute,
     reporter_act,
+    resend_link,
     retry_after,
     retry_minutes,
     submit,
@@ -47,6 +52,7 @@ from shared.web.schemas import (
     PHONE_MAX,
     TITLE_MAX,
     ReportIn,
+    parse_contact,
 )
 
 log = logging.getLogger("lapor.submit")
@@ -222,10 +228,33 @@ def form(call: SubmitCall) -> Response:
 # --- tracking pages -------------------------------------------------------------------
 
 
+def _render_lookup(
+    call: SubmitCall,
+    *,
+    status: int = 200,
+    code: str = "",
+    error_message: str | None = None,
+    error_detail: str | None = None,
+    lost_errors: Mapping[str, str] | None = None,
+    lost_values: Mapping[str, str] | None = None,
+) -> Response:
+    """The lookup page: find a report by its code, and "Lost your link?"."""
+    return render(
+        call,
+        "lookup.html",
+        status=status,
+        code=code,
+        error_message=error_message,
+        error_detail=error_detail,
+        lost_errors=dict(lost_errors or {}),
+        lost_values=dict(lost_values or {}),
+    )
+
+
 def lookup(call: SubmitCall) -> Response:
     text = call.request.args.get("code", "")
     if not text.strip():
-        return render(call, "lookup.html", code="", error_message=None, error_detail=None)
+        return _render_lookup(call)
     try:
         code = normalize_tracking_code(text[:CODE_MAX])
     except InvalidTrackingCode:
@@ -234,14 +263,93 @@ def lookup(call: SubmitCall) -> Response:
 
 
 def _invalid_code_page(call: SubmitCall, code: str) -> Response:
-    return render(
+    return _render_lookup(
         call,
-        "lookup.html",
         status=400,
         code=code[:CODE_MAX],
         error_message=t("invalid_code", call.lang),
         error_detail=t("invalid_code_detail", call.lang),
     )
+
+
+# --- "Lost your link?" and the short private link ----------------------------------
+
+
+def lost_link(call: SubmitCall) -> Response:
+    """The private link sent again (shared.usecases.lost_link). Every answer to a
+    readable request is the same page, after the same least time, whether or not the
+    code exists and the contact matches; only a malformed form or too many requests
+    from the client answer otherwise, and neither depends on any report."""
+    lang = call.lang
+    if call.request.method != "POST":
+        if call.request.args.get("terkirim") == "1":
+            return _lost_link_sent(call)
+        return _render_lookup(call)
+    started = time.monotonic()
+    fields = _read_form(call)
+    if fields.get("website", "").strip():
+        log.warning("honeypot filled; link resend dropped", extra={"channel": "form"})
+        return message(call, 400, t("bad_request", lang), t("lost_link_spam_detail", lang))
+    values = {name: fields.get(name, "")[:EMAIL_MAX] for name in ("code", "contact")}
+    errors: dict[str, str] = {}
+    code, contact = "", None
+    try:
+        code = normalize_tracking_code(values["code"][:CODE_MAX])
+    except InvalidTrackingCode:
+        errors["code"] = t("err_missing" if not values["code"].strip() else "invalid_code", lang)
+    try:
+        contact = parse_contact(values["contact"])
+    except ValueError:
+        errors["contact"] = t(
+            "err_missing" if not values["contact"].strip() else "err_invalid_contact", lang
+        )
+    if errors or contact is None:
+        return _render_lookup(call, status=422, lost_errors=errors, lost_values=values)
+    try:
+        resend_link(call, code, contact)
+    except RateLimited as limited:
+        log.warning("link resend rate limited", extra={"retry_after_s": limited.retry_after_s})
+        detail = t("lost_link_too_many_detail", lang, minutes=retry_minutes(limited))
+        return message(
+            call, 429, t("lost_link_too_many", lang), detail, headers=retry_after(limited)
+        )
+    # A match commits and publishes, a mismatch does neither: answer no sooner than
+    # the least time either takes, so the timing tells them apart no better than the page.
+    time.sleep(max(0.0, started + call.ports.settings.lost_link_min_response_s - time.monotonic()))
+    return redirect(url(call, "/lupa-tautan", terkirim="1"), code=303)
+
+
+def _lost_link_sent(call: SubmitCall) -> Response:
+    lang = call.lang
+    return message(
+        call,
+        200,
+        t("lost_link_sent", lang),
+        t("lost_link_sent_detail", lang),
+        back_path="/lacak",
+        back_label=t("nav_track", lang),
+    )
+
+
+def short_link(call: SubmitCall, link: str) -> Response:
+    """``/l/<code>-<short token>`` (the private link in an SMS) to the tracking page:
+    with the reporter token when the short token fits the report, else to the public
+    tracking page (or its 404), which tells nothing about the token."""
+    parts = split_short_link(link[: CODE_MAX + 20])
+    if parts is None:
+        return page_answer(call, 404)
+    try:
+        code = normalize_tracking_code(parts[0])
+    except InvalidTrackingCode:
+        return page_answer(call, 404)
+    ports = call.ports
+    token = open_short_link(code, parts[1], store=ports.store, settings=ports.settings)
+    path = f"/lacak/{quote(code)}"
+    response = redirect(url(call, path, token=token) if token else url(call, path), code=303)
+    # The answer holds the reporter token: kept by no cache, sent to no other site.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 def track_page(call: SubmitCall, code: str) -> Response:
@@ -367,10 +475,14 @@ RULES = [
     Rule("/lacak", methods=["GET"], endpoint="lookup"),
     Rule("/lacak/<code>", methods=["GET"], endpoint="track_page"),
     Rule(f"/lacak/<code>/{_OPERATION}", methods=["POST"], endpoint="track_action"),
+    Rule("/lupa-tautan", methods=["GET", "POST"], endpoint="lost_link"),
+    Rule(SHORT_LINK_PREFIX + "<link>", methods=["GET"], endpoint="short_link"),
 ]
 HANDLERS: Mapping[str, Callable[..., Response]] = {
     "form": form,
     "lookup": lookup,
     "track_page": track_page,
     "track_action": track_action,
+    "lost_link": lost_link,
+    "short_link": short_link,
 }

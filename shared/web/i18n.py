@@ -148,6 +148,46 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     ),
     "field_code": ("Kode pelacakan", "Tracking code"),
     "lookup_button": ("Lacak", "Track"),
+    # --- "Lost your link?" (on the lookup page)
+    "lost_link_title": ("Lupa tautan pribadi?", "Lost your private link?"),
+    "lost_link_intro": (
+        "Masukkan kode pelacakan dan alamat email atau nomor telepon yang Anda berikan saat "
+        "melapor. Bila cocok, kami mengirim ulang tautan pribadi ke kontak tersebut.",
+        "Enter the tracking code and the e-mail address or phone number you gave when you "
+        "reported. If they match, we send the private link to that contact again.",
+    ),
+    "field_contact": ("Email atau nomor telepon", "E-mail or phone number"),
+    "field_contact_hint": (
+        "Sama seperti saat melapor, misalnya siti@contoh.id atau 0812 3456 7890.",
+        "As given when you reported, e.g. siti@contoh.id or 0812 3456 7890.",
+    ),
+    "lost_link_button": ("Kirim ulang tautan", "Send the link again"),
+    "lost_link_sent": ("Permintaan diterima", "Request received"),
+    "lost_link_sent_detail": (
+        "Jika kode pelacakan dan kontak cocok dengan laporan, kami telah mengirim ulang "
+        "tautan pribadi ke kontak tersebut. Periksa email atau SMS Anda dalam beberapa menit.",
+        "If the tracking code and the contact match a report, we have sent the private link "
+        "to that contact again. Check your e-mail or text messages in a few minutes.",
+    ),
+    "lost_link_too_many": ("Terlalu banyak permintaan", "Too many requests"),
+    "lost_link_too_many_detail": (
+        "Terlalu banyak permintaan dari jaringan Anda dalam waktu singkat. Silakan coba lagi "
+        "dalam {minutes} menit.",
+        "Too many requests from your network in a short time. Please try again in "
+        "{minutes} minutes.",
+    ),
+    "lost_link_spam_detail": (
+        "Permintaan tidak dapat diterima. Bila Anda manusia, kosongkan kolom tersembunyi "
+        "lalu kirim lagi.",
+        "The request could not be accepted. If you are human, clear the hidden field "
+        "and send again.",
+    ),
+    "err_invalid_contact": (
+        "Masukkan alamat email atau nomor telepon Indonesia, contoh siti@contoh.id atau "
+        "0812 3456 7890.",
+        "Enter an e-mail address or an Indonesian phone number, e.g. siti@contoh.id or "
+        "0812 3456 7890.",
+    ),
     "status": ("Status", "Status"),
     "type": ("Jenis", "Type"),
     "category": ("Kategori", "Category"),

@@ -106,6 +106,87 @@ _REPORTER_SUMMARIES = {
 }
 
 
+def lost_link_paths() -> dict[str, Any]:
+    """ "Lost your link?" on the lookup page, and the short private link of an SMS."""
+    form_example = {"code": "K7M-2XQ-9RJ", "contact": "siti@contoh.id", "website": ""}
+    return {
+        "/lupa-tautan": {
+            "get": {
+                "operationId": "lostLinkPage",
+                "summary": "The lookup page with the form, or (?terkirim=1) its one answer",
+                "parameters": [
+                    {
+                        "name": "terkirim",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "enum": ["1"]},
+                    },
+                    LANG_PARAM,
+                ],
+                "responses": {"200": _html("The lookup page, or the answer")},
+            },
+            "post": {
+                "operationId": "lostLink",
+                "summary": "Send the private link again to the contact given at submission",
+                "description": (
+                    "When the tracking code and the e-mail address or phone number belong "
+                    "to one report, a link.resend notification goes to that contact. The "
+                    "answer is the same whether or not they do, and takes at least "
+                    "LAPOR_LOST_LINK_MIN_RESPONSE_S; a report gets at most "
+                    "LAPOR_LOST_LINK_REPORT_DAILY_LIMIT links a day."
+                ),
+                "parameters": [LANG_PARAM],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": {
+                                "type": "object",
+                                "description": "`website` must stay empty (the honeypot).",
+                                "additionalProperties": {"type": "string"},
+                            },
+                            "example": form_example,
+                        }
+                    },
+                },
+                "responses": {
+                    "303": {"description": "Always the same: to /lupa-tautan?terkirim=1"},
+                    "400": _html("Honeypot filled or an unreadable form"),
+                    "413": _html("Form larger than the configured limit"),
+                    "415": _html("Not application/x-www-form-urlencoded"),
+                    "422": _html("The lookup page, with each error by its field"),
+                    "429": _html("Too many requests from this client", RETRY_AFTER),
+                },
+            },
+        },
+        "/l/{link}": {
+            "get": {
+                "operationId": "shortPrivateLink",
+                "summary": "The private link of an SMS: <code>-<short token>",
+                "parameters": [
+                    {
+                        "name": "link",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "maxLength": 60},
+                        "example": "K7M2XQ9RJ-3k9x2m7q4p",
+                    },
+                    LANG_PARAM,
+                ],
+                "responses": {
+                    "303": {
+                        "description": (
+                            "To the private tracking page (with the reporter token) when "
+                            "the short token fits the report, else to the public one"
+                        )
+                    },
+                    "404": _html("Not a tracking code"),
+                },
+            }
+        },
+    }
+
+
 def reporter_paths() -> dict[str, Any]:
     """The reporter's operations: the JSON API and the tracking page's forms."""
     paths: dict[str, Any] = {}
@@ -511,6 +592,7 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
+            **lost_link_paths(),
             **reporter_paths(),
             **public_paths(),
             "/berhenti/{token}": unsubscribe_path(),

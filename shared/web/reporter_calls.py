@@ -17,6 +17,7 @@ from typing import Any
 from shared.ports import SubmitPorts
 from shared.usecases import reporter
 from shared.usecases.act import Acted
+from shared.usecases.lost_link import Contact, request_link_resend
 from shared.usecases.submit import RateLimited, SubmitResult, submit_report
 from shared.usecases.track import Tracked, track_report
 from shared.web.dispatch import Call
@@ -81,6 +82,20 @@ def track(call: SubmitCall, code: str, token: str | None) -> Tracked | None:
     ports = call.ports
     return track_report(
         code[:CODE_MAX], token, store=ports.store, settings=ports.settings, clock=ports.clock
+    )
+
+
+def resend_link(call: SubmitCall, code: str, contact: Contact) -> None:
+    """ "Lost your link?": nothing comes back, so nothing can be told apart."""
+    ports = call.ports
+    request_link_resend(
+        code,
+        contact,
+        client_id=client_address(call.request, ports.settings.trusted_proxy_hops),
+        store=ports.store,
+        publisher=ports.publisher,
+        clock=ports.clock,
+        settings=ports.settings,
     )
 
 

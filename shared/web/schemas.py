@@ -30,6 +30,7 @@ from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from shared.domain.privacy import ReporterIdentity
 from shared.domain.report import Region, ReportDraft, ReportType
+from shared.usecases.lost_link import Contact
 from shared.web.catalog import Catalog, catalog
 
 TITLE_MIN, TITLE_MAX = 10, 150
@@ -99,6 +100,19 @@ def normalize_phone(value: str) -> str:
     if not match:
         raise ValueError(value)
     return f"+62{match.group(1)}"
+
+
+def parse_contact(text: str) -> Contact:
+    """What "Lost your link?" was given: an e-mail address, or an Indonesian phone
+    number normalised as the form stores it; ValueError for neither."""
+    value = text.strip()
+    if "@" in value:
+        if len(value) > EMAIL_MAX or not _EMAIL.fullmatch(value):
+            raise ValueError("not an email address")
+        return Contact("email", value)
+    if len(value) > PHONE_MAX:
+        raise ValueError("not a phone number")
+    return Contact("sms", normalize_phone(value))
 
 
 # The one example of a valid report: in the JSON Schema, the OpenAPI document and tests.

@@ -58,6 +58,7 @@ from shared.ports import (
     TrackingCodeTaken,
 )
 from shared.usecases.act import act
+from shared.usecases.notify import reporter_notification
 from shared.usecases.submit import submitted_event
 from tests.builders import a_draft, an_identity
 from tests.fakes import (
@@ -251,6 +252,43 @@ def test_a_taken_rate_slot_is_refused_and_the_taken_slots_can_be_listed(
     assert store.get(again.report.id) is None
     assert store.taken_rate_slots("client-b:42") == frozenset({3})
     assert store.taken_rate_slots("client-b:43") == frozenset()
+
+
+def test_a_rate_slot_claimed_alone_or_with_a_link_resend_is_taken_once(
+    backend: Backend,
+) -> None:
+    store = backend.reports
+    client = RateSlot("lost-link:client-c:7", 2, NOW + dt.timedelta(hours=1))
+    store.claim_rate_slot(client)
+    with pytest.raises(RateSlotTaken):
+        store.claim_rate_slot(client)
+    assert store.taken_rate_slots("lost-link:client-c:7") == frozenset({2})
+
+    report = _submitted(store)
+    store.settle_outbox([f"{report.id}.1"])
+    resend = reporter_notification(
+        notification_id=f"{report.id}.resend.2026030200",
+        kind="link.resend",
+        report_id=report.id,
+        tracking_code=report.tracking_code,
+        seq=None,
+        data=None,
+        topic="reporter-notifications",
+        at=NOW,
+        ce_type="id.lapor.link.resend.v1",
+        source="//lapor/functions/submit",
+        channel="email",
+    )
+    slot = RateSlot(f"resend:{report.id}:2026-03-02", 0, NOW + dt.timedelta(days=2))
+    store.commit_link_resend(slot, resend)
+    assert backend.outbox_ids() == {resend.id}
+    assert store.pending_outbox_entry(resend.id) == resend
+
+    again = dataclasses.replace(resend, id=f"{report.id}.resend.2026030201")
+    with pytest.raises(RateSlotTaken):
+        store.commit_link_resend(slot, again)
+    assert backend.outbox_ids() == {resend.id}, "a refused commit writes nothing"
+    assert store.taken_rate_slots(slot.window_key) == frozenset({0})
 
 
 def test_a_taken_tracking_code_is_refused(backend: Backend) -> None:

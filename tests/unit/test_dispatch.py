@@ -14,7 +14,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.test import EnvironBuilder
 
 from shared.config import Settings
-from shared.ports import FixedClock, ReportStore, SubmitPorts
+from shared.ports import FixedClock, SubmitPorts, SubmitStore
 from shared.web import submit_app
 from shared.web.dispatch import App, Call, dispatch, problem_answer
 from shared.web.http import Problem, json_response, problem
@@ -136,7 +136,7 @@ def test_an_app_whose_map_and_handlers_differ_is_refused() -> None:
 # --- the submit app with a bundle of fakes --------------------------------------------
 
 
-def _submit_ports(store: ReportStore | None = None) -> SubmitPorts:
+def _submit_ports(store: SubmitStore | None = None) -> SubmitPorts:
     def no_client() -> Any:
         raise AssertionError("GET / must create no client")
 

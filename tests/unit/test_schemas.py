@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from shared.domain.tracking import normalize_tracking_code
+from shared.usecases.lost_link import Contact
 from shared.web.citizen_pages import form_to_data
 from shared.web.http import field_errors
-from shared.web.openapi import document, reporter_paths
-from shared.web.schemas import REPORT_EXAMPLE, ReportIn, normalize_phone
+from shared.web.openapi import document, lost_link_paths, reporter_paths
+from shared.web.schemas import REPORT_EXAMPLE, ReportIn, normalize_phone, parse_contact
 
 TODAY = dt.date(2025, 3, 4)
 
@@ -36,8 +38,9 @@ def test_every_openapi_request_example_validates_against_its_model() -> None:
     checked = 0
     # The reporter's operations have their own models: tests/unit/test_reporter_usecase.py.
     reporter_ops = set(reporter_paths())
+    lost_link_ops = set(lost_link_paths())  # checked below
     for path, item in document()["paths"].items():
-        if path in reporter_ops:
+        if path in reporter_ops or path in lost_link_ops:
             continue
         for method, operation in item.items():
             for media, content in operation.get("requestBody", {}).get("content", {}).items():
@@ -48,6 +51,14 @@ def test_every_openapi_request_example_validates_against_its_model() -> None:
                 ReportIn.model_validate(sample)
                 checked += 1
     assert checked == 2
+
+
+def test_the_lost_link_form_example_is_a_code_and_a_contact_the_page_reads() -> None:
+    operation = lost_link_paths()["/lupa-tautan"]["post"]
+    sample = operation["requestBody"]["content"]["application/x-www-form-urlencoded"]["example"]
+    assert normalize_tracking_code(sample["code"]) == sample["code"]
+    assert parse_contact(sample["contact"]).channel == "email"
+    assert sample["website"] == ""
 
 
 def test_every_problem_response_uses_the_problem_schema() -> None:
@@ -178,3 +189,12 @@ def test_form_fields_map_to_the_nested_shape() -> None:
         "confidential": False,
         "reporter": {"name": "A"},
     }
+
+
+def test_a_lost_link_contact_is_an_email_as_typed_or_a_phone_as_stored() -> None:
+    assert parse_contact(" Siti@Contoh.ID ") == Contact("email", "Siti@Contoh.ID")
+    assert parse_contact("0812-3456-7890") == Contact("sms", "+6281234567890")
+    assert parse_contact("+62 812 3456 7890") == Contact("sms", "+6281234567890")
+    for typed in ("", "siti@", "12345", "0812 3456 7890 1234 5678", "bukan kontak"):
+        with pytest.raises(ValueError):
+            parse_contact(typed)

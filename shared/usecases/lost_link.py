@@ -1,0 +1,153 @@
+""" "Lost your link?": the reporter's private link, sent again to the contact they gave.
+
+The asker gives a tracking code and the e-mail address or phone number given at
+submission. When both belong to one report, a ``link.resend`` notification for that
+one channel goes out through the outbox (notify sends the private link to the stored
+contact, never to what was typed). Whatever happened, the caller answers the same:
+nothing tells whether the code exists or the contact matches.
+
+- The same reads either way: the report by its code, then an identity (the report's,
+  or for an unknown code a document that does not exist): two reads.
+- Rate limits, both claimed by create preconditions like the submissions' slots (no
+  read on the way in): each client may ask ``lost_link_client_limit`` times per
+  ``lost_link_window_s`` (past it, :class:`RateLimited`: that says nothing about any
+  report, it is claimed before any lookup); each report gets at most
+  ``lost_link_report_daily_limit`` links a day (Asia/Jakarta), silently, because
+  refusing would tell that the contact matched.
+- A match writes and publishes, a mismatch does not; the caller evens out the answer's
+  timing (``lost_link_min_response_s``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Literal
+
+from shared.config import Settings
+from shared.domain.privacy import ReporterIdentity
+from shared.ports import Clock, OutboxMessage, Publisher, RateSlot, RateSlotTaken, SubmitStore
+from shared.tokens import pseudonym
+from shared.topology import REPORTER_NOTIFICATIONS
+from shared.usecases.notify import reporter_notification
+from shared.usecases.outbox import publish_committed
+from shared.usecases.submit import RateLimited
+
+log = logging.getLogger(__name__)
+
+LINK_RESEND = "id.lapor.link.resend.v1"
+KIND = "link.resend"
+SOURCE = "//lapor/functions/submit"
+# A slot taken by someone else at the same moment costs one more try; rare.
+_ATTEMPTS = 6
+
+
+@dataclass(frozen=True)
+class Contact:
+    """What the asker typed, read: an e-mail address (as typed) or a phone number
+    (normalised like the form's, +62...)."""
+
+    channel: Literal["email", "sms"]
+    value: str
+
+
+def request_link_resend(
+    code: str,
+    contact: Contact,
+    *,
+    client_id: str,
+    store: SubmitStore,
+    publisher: Publisher,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    """Send the private link of the report ``code`` (a normalised tracking code) again
+    to ``contact`` when it is the one given at submission; else do nothing. Raises
+    RateLimited when the client has asked too often, before any lookup."""
+    now = clock.now()
+    _claim_client_slot(client_id, store, now, settings)
+    report = store.find_by_tracking_code(code)
+    # An unknown code reads an identity too: one that does not exist.
+    owner = report.id if report is not None else pseudonym(settings.token_secret, "decoy", code)
+    identity = store.identity(owner)
+    if report is None or not _matches(identity, contact):
+        log.info("link resend asked; nothing sent", extra={"tracking_code": code})
+        return
+    day = settings.calendar().local_date(now)
+    window = f"resend:{report.id}:{day.isoformat()}"
+    limit = settings.lost_link_report_daily_limit
+    slot = secrets.randbelow(limit)
+    for _ in range(_ATTEMPTS):
+        message = reporter_notification(
+            notification_id=f"{report.id}.resend.{day:%Y%m%d}{slot:02d}",
+            kind=KIND,
+            report_id=report.id,
+            tracking_code=report.tracking_code,
+            seq=None,
+            channel=contact.channel,
+            data=None,
+            topic=REPORTER_NOTIFICATIONS,
+            at=now,
+            ce_type=LINK_RESEND,
+            source=SOURCE,
+        )
+        try:
+            # Kept two days: past the day it counts for, whatever the time zone.
+            store.commit_link_resend(RateSlot(window, slot, now + dt.timedelta(days=2)), message)
+            break
+        except RateSlotTaken:
+            free = sorted(set(range(limit)) - store.taken_rate_slots(window))
+            if not free:
+                log.info(
+                    "link resend asked; the report's limit of the day is reached",
+                    extra={"tracking_code": code},
+                )
+                return
+            slot = secrets.choice(free)
+    else:
+        return
+    _publish(message, store, publisher)
+    log.info("link resend committed", extra={"tracking_code": code, "channel": contact.channel})
+
+
+def _claim_client_slot(
+    client_id: str, store: SubmitStore, now: dt.datetime, settings: Settings
+) -> None:
+    length, limit = settings.lost_link_window_s, settings.lost_link_client_limit
+    number = int(now.timestamp()) // length
+    ends = dt.datetime.fromtimestamp((number + 1) * length, dt.UTC)
+    window = f"lost-link:{pseudonym(settings.token_secret, 'client', client_id)}:{number}"
+    slot = secrets.randbelow(limit)
+    for _ in range(_ATTEMPTS):
+        try:
+            store.claim_rate_slot(RateSlot(window, slot, ends))
+            return
+        except RateSlotTaken:
+            free = sorted(set(range(limit)) - store.taken_rate_slots(window))
+            if not free:
+                break
+            slot = secrets.choice(free)
+    raise RateLimited(max(1, int((ends - now).total_seconds())))
+
+
+def _matches(identity: ReporterIdentity | None, contact: Contact) -> bool:
+    """Whether ``contact`` is the one the reporter gave on its channel, compared in
+    constant time (e-mail addresses without regard to case)."""
+    if contact.channel == "email":
+        stored = identity.email if identity else None
+        given = contact.value.strip().casefold()
+        known = (stored or "").strip().casefold()
+    else:
+        stored = identity.phone if identity else None
+        given, known = contact.value, stored or ""
+    same = hmac.compare_digest(known.encode(), given.encode())
+    return same and stored is not None
+
+
+def _publish(message: OutboxMessage, store: SubmitStore, publisher: Publisher) -> None:
+    # On failure the entry stays pending and the sweeper publishes it.
+    if publish_committed(publisher, (message,)):
+        store.settle_outbox([message.id])
