@@ -290,11 +290,15 @@ def lost_link(call: SubmitCall) -> Response:
     if fields.get("website", "").strip():
         log.warning("honeypot filled; link resend dropped", extra={"channel": "form"})
         return message(call, 400, t("bad_request", lang), t("lost_link_spam_detail", lang))
-    values = {name: fields.get(name, "")[:EMAIL_MAX] for name in ("code", "contact")}
+    # Not "code": the lookup form on the same page has that one.
+    values = {
+        "code": fields.get("tracking_code", "")[:CODE_MAX],
+        "contact": fields.get("contact", "")[:EMAIL_MAX],
+    }
     errors: dict[str, str] = {}
     code, contact = "", None
     try:
-        code = normalize_tracking_code(values["code"][:CODE_MAX])
+        code = normalize_tracking_code(values["code"])
     except InvalidTrackingCode:
         errors["code"] = t("err_missing" if not values["code"].strip() else "invalid_code", lang)
     try:

@@ -108,7 +108,7 @@ _REPORTER_SUMMARIES = {
 
 def lost_link_paths() -> dict[str, Any]:
     """ "Lost your link?" on the lookup page, and the short private link of an SMS."""
-    form_example = {"code": "K7M-2XQ-9RJ", "contact": "siti@contoh.id", "website": ""}
+    form_example = {"tracking_code": "K7M-2XQ-9RJ", "contact": "siti@contoh.id", "website": ""}
     return {
         "/lupa-tautan": {
             "get": {

@@ -82,7 +82,7 @@ def submitted(app: FlaskClient, **changes: Any) -> str:
 
 
 def ask(app: FlaskClient, code: str, contact: str, **extra: str) -> Any:
-    return app.post("/lupa-tautan", data={"code": code, "contact": contact, **extra})
+    return app.post("/lupa-tautan", data={"tracking_code": code, "contact": contact, **extra})
 
 
 def report_id(db: firestore.Client, code: str) -> str:
@@ -93,8 +93,10 @@ def report_id(db: firestore.Client, code: str) -> str:
 def test_the_lookup_page_offers_lost_link_in_indonesian_first(lost_app: FlaskClient) -> None:
     page = lost_app.get("/lacak").get_data(as_text=True)
     assert "Lupa tautan pribadi?" in page and 'action="/lupa-tautan"' in page
-    for field in ('name="code"', 'name="contact"', 'name="website"', 'for="f-lost-contact"'):
+    for field in ('name="tracking_code"', 'name="contact"', 'for="f-lost-contact"'):
         assert field in page
+    assert page.count('name="code"') == 1, "only the lookup form's: each field name is one"
+    assert page.count('name="website"') == 1
     english = lost_app.get("/lacak?lang=en").get_data(as_text=True)
     assert "Lost your private link?" in english and 'action="/lupa-tautan?lang=en"' in english
 

@@ -56,7 +56,7 @@ def test_every_openapi_request_example_validates_against_its_model() -> None:
 def test_the_lost_link_form_example_is_a_code_and_a_contact_the_page_reads() -> None:
     operation = lost_link_paths()["/lupa-tautan"]["post"]
     sample = operation["requestBody"]["content"]["application/x-www-form-urlencoded"]["example"]
-    assert normalize_tracking_code(sample["code"]) == sample["code"]
+    assert normalize_tracking_code(sample["tracking_code"]) == sample["tracking_code"]
     assert parse_contact(sample["contact"]).channel == "email"
     assert sample["website"] == ""
 
