@@ -43,6 +43,10 @@ from tools.stack import LOCALHOST, REPO_ROOT, ManagedProcess, ensure_pubsub, fre
 REPORTS = 1000
 COST_REPORTS = 200
 TIMEOUT_S = 900
+# Once every notification is on the topic, how long the webhooks may stall (no new
+# delivery) before the wait ends: a notify that fails every message is reported, not
+# waited on for the whole timeout.
+WEBHOOK_STALL_S = 60
 BENCH_SUB = "bench-agency-notifications"
 
 
@@ -240,6 +244,7 @@ def run() -> dict[str, Any]:
 
             notified: set[str] = set()
             done_at: dict[str, float] = {}
+            progress = (0, time.perf_counter())  # webhooks delivered, and since when
             while time.perf_counter() - t0 < TIMEOUT_S:
                 if "dispositioned" not in done_at and _dispositioned(db) >= REPORTS:
                     done_at["dispositioned"] = time.perf_counter() - t0
@@ -250,6 +255,11 @@ def run() -> dict[str, Any]:
                 delivered = len(receiver.ids - {""})
                 if notify_available and "webhooks" not in done_at and delivered >= REPORTS:
                     done_at["webhooks"] = time.perf_counter() - t0
+                if delivered != progress[0]:
+                    progress = (delivered, time.perf_counter())
+                elif "notified" in done_at and time.perf_counter() - progress[1] > WEBHOOK_STALL_S:
+                    figures["webhooks_stalled"] = f"no delivery for {WEBHOOK_STALL_S} s"
+                    break
                 wanted = {"dispositioned", "notified"} | (
                     {"webhooks"} if notify_available else set()
                 )
@@ -345,7 +355,12 @@ def _print_figures(figures: dict[str, Any]) -> None:
                 "all webhooks delivered (distinct webhook-id)",
                 f"{figures['all_webhooks_delivered_s']:.1f} s"
                 f" ({figures['webhooks_distinct_delivered']:,} of"
-                f" {figures['webhook_posts']:,} posts)",
+                f" {figures['webhook_posts']:,} posts)"
+                + (
+                    f"; stopped: {figures['webhooks_stalled']}"
+                    if "webhooks_stalled" in figures
+                    else ""
+                ),
             )
         )
     rows += [
