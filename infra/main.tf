@@ -31,10 +31,12 @@ locals {
     submit = {
       description = "Citizen form, JSON API, tracking pages and reporter actions."
       public      = true
-      publishes   = ["report-submitted"]
+      # A report to route, the reporter told it was accepted (or sent the link again),
+      # the handling agency told of a reply, an answered hold or a reopening.
+      publishes = ["agency-notifications", "report-submitted", "reporter-notifications"]
     }
     route = {
-      description = "Routes report.submitted (Pub/Sub push) and announces the disposition."
+      description = "Routes report.submitted (Pub/Sub push) and tells the agency or the admin who must route it."
       public      = false
       publishes   = ["agency-notifications"]
     }
@@ -46,7 +48,8 @@ locals {
     agency = {
       description = "Agency and admin API (API keys checked in code); re-routing republishes."
       public      = true
-      publishes   = ["report-submitted"]
+      # Re-routing, and whom each action tells (shared/usecases/notices.py).
+      publishes = ["agency-notifications", "report-submitted", "reporter-notifications"]
     }
     # The daily jobs walk every due report (escalate) or count every scope (report) in
     # one request: they may run as long as a Cloud Scheduler attempt may wait (its HTTP
@@ -55,7 +58,7 @@ locals {
     escalate = {
       description     = "Daily run: escalations, closing silent resolved reports, archiving silent holds (Cloud Scheduler)."
       public          = false
-      publishes       = ["agency-notifications"]
+      publishes       = ["agency-notifications", "reporter-notifications"]
       timeout_seconds = 1800
     }
     report = {
@@ -69,7 +72,7 @@ locals {
       public      = false
       # Whatever the others publish goes through the outbox, so the sweeper may have to
       # republish it: the union of the lists above (tests/infra checks it).
-      publishes = ["agency-notifications", "report-submitted"]
+      publishes = ["agency-notifications", "report-submitted", "reporter-notifications"]
     }
   }
 

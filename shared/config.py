@@ -65,6 +65,8 @@ class Settings(BaseModel):
     # Routing: where dispositions are announced, and how sure the keyword classifier
     # must be to route on its own (below it, the report waits in the admin queue).
     topic_agency_notifications: str = "agency-notifications"
+    # Where what the reporter is told (e-mail, SMS) is announced.
+    topic_reporter_notifications: str = "reporter-notifications"
     route_auto_threshold: float = Field(default=0.75, ge=0, le=1)
     # The outbox sweeper republishes entries still pending this long after their commit
     # (longer than a healthy publish plus a route takes), at most this many per run.

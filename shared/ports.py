@@ -76,6 +76,8 @@ class NewSubmission:
     rate_slot: RateSlot
     idempotency: IdempotencyRecord | None = None
     tallies: tuple[Tally, ...] = ()
+    # What it tells (the reporter: accepted), outbox entries too (shared.usecases.notices).
+    notifications: tuple[OutboxMessage, ...] = ()
 
 
 class TrackingCodeTaken(Exception):
@@ -191,6 +193,10 @@ class ReportStore(Protocol):
         """
         ...
 
+    def settle_outbox(self, message_ids: Sequence[str]) -> None:
+        """Delete outbox entries the bus has accepted and nobody else settles."""
+        ...
+
 
 class SubmitStore(ReportStore, Protocol):
     """The submit function's store: reports, and what "Lost your link?" writes."""
@@ -203,10 +209,6 @@ class SubmitStore(ReportStore, Protocol):
     def commit_link_resend(self, slot: RateSlot, message: OutboxMessage) -> None:
         """Take ``slot`` (a report's resend of the day) and commit ``message`` to the
         outbox, in one commit; RateSlotTaken, with nothing written, when it is taken."""
-        ...
-
-    def settle_outbox(self, message_ids: Sequence[str]) -> None:
-        """Delete outbox entries the bus has accepted."""
         ...
 
 
@@ -222,10 +224,6 @@ class Publisher(Protocol):
 class RouteStore(ReportStore, Protocol):
     def pending_outbox_entry(self, message_id: str) -> OutboxMessage | None:
         """The outbox entry if it is still pending (not yet settled), else None."""
-        ...
-
-    def settle_outbox(self, message_ids: Sequence[str]) -> None:
-        """Delete outbox entries the bus has accepted and nobody else settles."""
         ...
 
 

@@ -15,12 +15,15 @@ REPORT_SUBMITTED_DEAD_LETTER = "report-submitted-dead-letter"
 AGENCY_NOTIFICATIONS = "agency-notifications"
 AGENCY_NOTIFICATIONS_DEAD_LETTER = "agency-notifications-dead-letter"
 REPORTER_NOTIFICATIONS = "reporter-notifications"
+REPORTER_NOTIFICATIONS_DEAD_LETTER = "reporter-notifications-dead-letter"
 
 TOPICS: tuple[str, ...] = (
     REPORT_SUBMITTED,
     REPORT_SUBMITTED_DEAD_LETTER,
     AGENCY_NOTIFICATIONS,
     AGENCY_NOTIFICATIONS_DEAD_LETTER,
+    REPORTER_NOTIFICATIONS,
+    REPORTER_NOTIFICATIONS_DEAD_LETTER,
 )
 
 # Outbox entries on these topics stay pending until their consumer settles them in
@@ -80,6 +83,20 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription(
         name="notify-dead-letter",
         topic=AGENCY_NOTIFICATIONS_DEAD_LETTER,
+        push_function="notify",
+        dead_letter_topic=None,
+    ),
+    # The reporter's e-mail and SMS: the same function, the same retries and the same
+    # marking of what Pub/Sub gave up on (it tells the topics apart by the push source).
+    Subscription(
+        name="notify-reporter",
+        topic=REPORTER_NOTIFICATIONS,
+        push_function="notify",
+        dead_letter_topic=REPORTER_NOTIFICATIONS_DEAD_LETTER,
+    ),
+    Subscription(
+        name="notify-reporter-dead-letter",
+        topic=REPORTER_NOTIFICATIONS_DEAD_LETTER,
         push_function="notify",
         dead_letter_topic=None,
     ),

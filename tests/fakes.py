@@ -110,7 +110,8 @@ class InMemoryReportStore:
         self._store_report(report)
         self.events[report.id] = [submission.event]
         self.identities[report.id] = submission.identity
-        self.outbox[submission.outbox.id] = submission.outbox
+        for message in (submission.outbox, *submission.notifications):
+            self.outbox[message.id] = message
         if record:
             self.idempotency[record.key_hash] = record
         self.rate_slots.setdefault(slot.window_key, set()).add(slot.slot)

@@ -36,7 +36,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.domain.figures import UNROUTED, days_id_range, scope_for, unrouted_scope
-from shared.domain.privacy import ReporterIdentity
+from shared.domain.privacy import Language, ReporterIdentity
 from shared.domain.report import (
     Action,
     Actor,
@@ -204,6 +204,7 @@ def report_to_doc(report: Report) -> Doc:
         "next_due_on": _opt_day(report.next_due_on),
         "paused_working_days": report.paused_working_days,
         "on_hold_since": _opt_ts(report.on_hold_since),
+        "on_hold_by": report.on_hold_by,
         "first_response_at": _opt_ts(report.first_response_at),
         "disposition_followed_up_at": _opt_ts(report.disposition_followed_up_at),
         "resolved_at": _opt_ts(report.resolved_at),
@@ -251,6 +252,7 @@ def report_from_doc(report_id: str, doc: Mapping[str, Any]) -> Report:
         next_due_on=_opt_from_day(doc.get("next_due_on")),
         paused_working_days=int(doc.get("paused_working_days", 0)),
         on_hold_since=_opt_utc(doc.get("on_hold_since")),
+        on_hold_by=doc.get("on_hold_by"),
         first_response_at=_opt_utc(doc.get("first_response_at")),
         disposition_followed_up_at=_opt_utc(doc.get("disposition_followed_up_at")),
         resolved_at=_opt_utc(doc.get("resolved_at")),
@@ -322,11 +324,14 @@ def identity_to_doc(identity: ReporterIdentity) -> Doc:
         "name": identity.name,
         "email": identity.email,
         "phone": identity.phone,
+        "language": identity.language,
     }
 
 
 def identity_from_doc(doc: Mapping[str, Any]) -> ReporterIdentity:
-    return ReporterIdentity(doc.get("name"), doc.get("email"), doc.get("phone"))
+    # Written before the language was kept: the form's default, Bahasa Indonesia.
+    language: Language = "en" if doc.get("language") == "en" else "id"
+    return ReporterIdentity(doc.get("name"), doc.get("email"), doc.get("phone"), language)
 
 
 def outbox_to_doc(message: OutboxMessage) -> Doc:
@@ -466,7 +471,8 @@ class FirestoreReportStore:
             event_to_doc(submission.event),
         )
         batch.set(self._identities.document(report.id), identity_to_doc(submission.identity))
-        batch.set(self._outbox.document(submission.outbox.id), outbox_to_doc(submission.outbox))
+        for message in (submission.outbox, *submission.notifications):
+            batch.set(self._outbox.document(message.id), outbox_to_doc(message))
         # The claims: any one taken fails the whole commit, and nothing is written.
         batch.create(code_ref, {"report_id": report.id, "created_at": _ts(report.submitted_at)})
         batch.create(slot_ref, self._rate_slot_doc(slot))

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from shared.domain.report import Action, Report, Role, TimelineEvent
 
@@ -24,6 +24,10 @@ class Audience(StrEnum):
     ADMIN = "admin"  # national admin
 
 
+# The languages a reporter may submit in, and so is written to in.
+Language = Literal["id", "en"]
+
+
 @dataclass(frozen=True)
 class ReporterIdentity:
     """Who reported and how to reach them; stored apart from the report, always."""
@@ -31,6 +35,7 @@ class ReporterIdentity:
     name: str | None
     email: str | None
     phone: str | None
+    language: Language = "id"  # the submission's: every message to the reporter uses it
 
 
 # Timeline text the public may read: what the agency answered, nothing the reporter

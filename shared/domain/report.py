@@ -255,8 +255,8 @@ class Report:
     due date (None on hold, resolved and terminal), ``clock_id`` names that clock and
     ``escalations`` lists the tiers fired for it. What can still happen to the report
     is kept current by every transition: ``next_due_on`` is the next local date the
-    daily run must look at it; ``auto_close_due`` is set only while ``resolved`` and
-    ``on_hold_since`` only while ``on_hold``.
+    daily run must look at it; ``auto_close_due`` is set only while ``resolved``, and
+    ``on_hold_since`` and ``on_hold_by`` only while ``on_hold``.
     """
 
     id: str
@@ -294,6 +294,8 @@ class Report:
     # Working days spent on hold, for the record: an answered hold restarts the clock.
     paused_working_days: int = 0
     on_hold_since: dt.datetime | None = None
+    # Who put it on hold (the admin's agency): told when the reporter answers.
+    on_hold_by: str | None = None
     first_response_at: dt.datetime | None = None  # the report's first follow-up ever
     disposition_followed_up_at: dt.datetime | None = None  # the current disposition's first
     resolved_at: dt.datetime | None = None
@@ -522,10 +524,11 @@ def apply(
             if report.routing_rule_id:
                 data["rule_id"] = report.routing_rule_id
         case Action.HOLD:
-            changes["on_hold_since"] = now
+            changes.update(on_hold_since=now, on_hold_by=actor.id)
         case Action.ANSWER_HOLD:
             changes.update(
                 on_hold_since=None,
+                on_hold_by=None,
                 paused_working_days=_held_days(report, now, calendar),
                 **_verify_clock(now, seq, calendar, policy),
             )
@@ -539,7 +542,9 @@ def apply(
                     "the reporter may still answer this hold",
                 )
             changes.update(
-                on_hold_since=None, paused_working_days=_held_days(report, now, calendar)
+                on_hold_since=None,
+                on_hold_by=None,
+                paused_working_days=_held_days(report, now, calendar),
             )
         case Action.FOLLOW_UP:
             if report.first_response_at is None:

@@ -1,12 +1,12 @@
 """Taking one lifecycle action on a stored report: the one way every actor changes a report.
 
-Besides the caller's own, two consequences follow from the event itself, so no caller
-has to remember them: a report that comes back to ``submitted`` (Bukan Wewenang, a
-reporter answering a hold) emits ``report.submitted`` to be routed again, and the
-running totals the event moves (a rule's, the published figures' counters:
-:mod:`shared.usecases.counters`) are committed with it. The
-caller publishes what the change put in the outbox, right after the commit, through
-:func:`shared.usecases.outbox.publish_committed`.
+Three consequences follow from the event itself, so no caller has to remember them: a
+report that comes back to ``submitted`` (Bukan Wewenang, a reporter answering a hold)
+emits ``report.submitted`` to be routed again; everyone the event tells is notified
+(:mod:`shared.usecases.notices`); and the running totals the event moves (a rule's,
+the published figures' counters: :mod:`shared.usecases.counters`) are committed with
+it. The caller publishes what the change put in the outbox, right after the commit,
+through :func:`shared.usecases.outbox.publish_committed`.
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ from dataclasses import dataclass
 
 from shared.config import Settings
 from shared.domain import report as lifecycle
-from shared.domain.report import Command, Report, State, TimelineEvent
-from shared.ports import Change, Clock, OutboxMessage, ReportStore, Snapshot
+from shared.domain.report import Command, Report, State
+from shared.ports import Change, Clock, ReportStore, Snapshot
+from shared.reference import Reference
 from shared.usecases.counters import event_tallies
+from shared.usecases.notices import notices_for
 from shared.usecases.submit import submitted_event
-
-# Outbox messages a change emits, given the report after it and its event.
-Emit = Callable[[Report, TimelineEvent], tuple[OutboxMessage, ...]]
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,7 @@ def act(
     store: ReportStore,
     clock: Clock,
     settings: Settings,
-    emit: Emit | None = None,
+    reference: Reference | None = None,
     settle: tuple[str, ...] = (),
     guard: Callable[[Report], None] | None = None,
     known: Snapshot | None = None,
@@ -55,6 +54,8 @@ def act(
     it is where callers check what only they know (that an agency owns the report).
     ``known``: the report as the caller already holds it, to commit without reading it
     again while it is still that version (:meth:`shared.ports.ReportStore.transition`).
+    ``reference``: the agency tree, for the notifications that need it (default: the
+    bundled reference data).
     """
     now = clock.now()
     calendar, policy = settings.calendar(), settings.deadline_policy()
@@ -64,13 +65,13 @@ def act(
             guard(report)
         decided = command(report) if callable(command) else command
         after, event = lifecycle.apply(report, decided, now, calendar, policy)
-        outbox = emit(after, event) if emit else ()
+        outbox = notices_for(report, after, event, settings=settings, reference=reference)
         if event.to_state is State.SUBMITTED and event.from_state not in (None, State.SUBMITTED):
             # Back for routing: announced like a new submission, under this event's id.
-            outbox += (
-                submitted_event(
-                    after, f"{after.id}.{event.seq}", now, settings.topic_report_submitted
-                ),
+            routing = f"{after.id}.{event.seq}"
+            outbox = (
+                submitted_event(after, routing, now, settings.topic_report_submitted),
+                *outbox,
             )
         tallies = event_tallies(
             report, after, event, calendar, policy, figure_shards=settings.figure_shards

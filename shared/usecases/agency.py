@@ -279,17 +279,18 @@ def take_action(
         if action is Action.FORWARD and (report.state, action) in TRANSITIONS:
             _check_forward(reference, report, request.unit_id)
 
-    # A Bukan Wewenang goes back to routing and counts against the rule that sent the
-    # report, both in the same commit: act derives them from the event.
+    # Whom it tells (a Bukan Wewenang: back to routing, and the admin who must route
+    # it) and the rule it counts against, all in the same commit: act derives them.
     change = act(
         report_id,
         command,
         store=ports.store,
         clock=ports.clock,
         settings=ports.settings,
+        reference=reference,
         guard=guard,
     )
-    published = publish_committed(ports.publisher, change.outbox)
+    published = publish_committed(ports.publisher, change.outbox, ports.store)
     log.info(
         "action taken",
         extra={"report_id": report_id, "action": action.value, "seq": change.event.seq},

@@ -32,7 +32,7 @@ from shared.domain.report import (
 from shared.ports import AgencyPorts, Delivery, FiguresReader, ReportNotFound
 from shared.reference import Reference
 from shared.usecases.agency import Caller, clock_figures
-from shared.usecases.escalate import parse_notified
+from shared.usecases.notices import parse_notified
 
 DOSSIER_VERSION = 1
 # The events that end an agency's hold on a report.

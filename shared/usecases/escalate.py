@@ -11,9 +11,12 @@ domain says is due, one atomic commit per command through :func:`act`:
 - AUTO_CLOSE: a resolved report whose reporter stayed silent;
 - ESCALATE: each due tier of the running clock, in order (a run after missed days
   catches up). The event records whom the tier told (``notified``: comma-separated
-  ``recipient:agency_id`` pairs, e.g. ``agency_admin:dpupr-cianjur``), and one
-  ``report.escalated`` notification per recipient agency goes through the outbox
-  (id ``<report>.<seq>.<agency>``), published right after the commit.
+  ``recipient:agency_id`` pairs, e.g. ``agency_admin:dpupr-cianjur``), resolved here
+  in the agency tree.
+
+Whom each event tells (the agencies an escalation names, one ``report.escalated``
+each; the reporter of a report closed or archived) goes through the outbox with it
+(:mod:`shared.usecases.notices`), published right after the commit.
 
 The query returns whole reports with their versions, and each command is decided on
 the report as the run holds it (the query's, then what the previous command
@@ -53,14 +56,12 @@ from shared.domain.report import (
     LifecycleError,
     Report,
     Role,
-    TimelineEvent,
     with_current_clocks,
 )
-from shared.domain.routing import covers
-from shared.ports import EscalatePorts, FixedClock, OutboxMessage, Snapshot
-from shared.reference import AgencyKind, Reference
+from shared.ports import EscalatePorts, FixedClock, Snapshot
+from shared.reference import Reference
 from shared.usecases.act import act
-from shared.usecases.notify import KIND_ESCALATED, agency_notification
+from shared.usecases.notices import national_admin, regional_admin
 from shared.usecases.outbox import publish_committed
 
 log = logging.getLogger(__name__)
@@ -69,9 +70,6 @@ RUN_TIME = dt.time(7, 0)  # the escalate schedule's time of day (shared/topology
 SYSTEM = Actor(Role.SYSTEM, "system:escalate")
 # On the timeline, which the reporter reads too: Bahasa Indonesia.
 HOLD_SILENCE = "Pelapor tidak menjawab permintaan informasi dalam batas waktu; diarsipkan otomatis."
-REPORT_ESCALATED = "id.lapor.report.escalated.v1"
-SOURCE = "//lapor/functions/escalate"
-_LOCAL_GOVERNMENTS = frozenset({AgencyKind.PROVINCE, AgencyKind.REGENCY, AgencyKind.CITY})
 
 
 def run_moment(run_date: dt.date, settings: Settings) -> dt.datetime:
@@ -80,22 +78,6 @@ def run_moment(run_date: dt.date, settings: Settings) -> dt.datetime:
 
 
 # --- who is told ----------------------------------------------------------------------
-
-
-def regional_admin(report: Report, reference: Reference) -> str | None:
-    """The local government covering the report's region, the most specific one."""
-    region = report.region.regency_code or report.region.province_code
-    covering = [
-        agency
-        for agency in reference.agencies
-        if agency.kind in _LOCAL_GOVERNMENTS and agency.region and covers(agency.region, region)
-    ]
-    nearest = max(covering, key=lambda a: len(a.region or ""), default=None)
-    return nearest.id if nearest else None
-
-
-def national_admin(reference: Reference) -> str | None:
-    return next((a.id for a in reference.agencies if a.kind is AgencyKind.NATIONAL), None)
 
 
 def _agency_of(
@@ -133,13 +115,9 @@ def recipients(
 
 
 def notified(told: tuple[tuple[Recipient, str], ...]) -> str:
-    """How the ESCALATE event records whom it told (its data holds strings)."""
+    """How the ESCALATE event records whom it told (its data holds strings; read back
+    by :func:`shared.usecases.notices.parse_notified`)."""
     return ",".join(f"{recipient.value}:{agency_id}" for recipient, agency_id in told)
-
-
-def parse_notified(value: str) -> tuple[tuple[Recipient, str], ...]:
-    pairs = (part.partition(":") for part in value.split(",") if part)
-    return tuple((Recipient(recipient), agency_id) for recipient, _, agency_id in pairs)
 
 
 # --- what is due ----------------------------------------------------------------------
@@ -180,46 +158,6 @@ def next_command(
     return Command(Action.ESCALATE, SYSTEM, data=data)
 
 
-def escalation_notifications(
-    report: Report,
-    event: TimelineEvent,
-    run_date: dt.date,
-    calendar: WorkingCalendar,
-    policy: DeadlinePolicy,
-    settings: Settings,
-) -> tuple[OutboxMessage, ...]:
-    """One ``report.escalated`` notification per agency the ESCALATE event told."""
-    tier_id = str(event.data["tier"])
-    tier = next(t for t in policy.tiers if t.id == tier_id)
-    clock = escalation.running_clock(report, calendar)
-    assert clock is not None  # an escalation fires only on a running clock
-    escalated: dict[str, Any] = {
-        "tier": tier.id,
-        "clock": clock.kind.value,
-        "clock_id": clock.id,
-        "due_on": clock.due_on.isoformat(),
-        "overdue_working_days": max(0, calendar.working_days_between(clock.due_on, run_date)),
-    }
-    if Recipient.OMBUDSMAN in tier.recipients:
-        escalated["dossier_url"] = (
-            f"{settings.agency_url.rstrip('/')}/api/v1/reports/{report.id}/dossier"
-        )
-    return tuple(
-        agency_notification(
-            notification_id=f"{report.id}.{event.seq}.{agency_id}",
-            kind=KIND_ESCALATED,
-            agency_id=agency_id,
-            report_id=report.id,
-            data={**escalated, "recipient": recipient.value},
-            topic=settings.topic_agency_notifications,
-            at=event.at,
-            ce_type=REPORT_ESCALATED,
-            source=SOURCE,
-        )
-        for recipient, agency_id in parse_notified(str(event.data.get("notified", "")))
-    )
-
-
 # --- the run --------------------------------------------------------------------------
 
 
@@ -236,7 +174,7 @@ class EscalationRun:
     already_done: int = 0  # nothing due any more when read (another run got there first)
     rescheduled: int = 0  # next_due_on stored again after a reconfiguration
     refused: int = 0  # the lifecycle refused a command: logged, the run goes on
-    notifications: int = 0  # report.escalated notifications committed to the outbox
+    notifications: int = 0  # notifications committed to the outbox (agencies and reporters)
     published: int = 0  # of those, on the bus now (the rest: the outbox sweeper)
 
     def as_json(self) -> dict[str, Any]:
@@ -292,11 +230,6 @@ def _settle(snapshot: Snapshot, run: EscalationRun, ports: EscalatePorts) -> lis
             raise _NothingDue(report)
         return command
 
-    def emit(after: Report, event: TimelineEvent) -> tuple[OutboxMessage, ...]:
-        if event.action is not Action.ESCALATE:
-            return ()
-        return escalation_notifications(after, event, run_date, calendar, policy, settings)
-
     applied = 0
     published: list[str] = []
     known: Snapshot | None = snapshot
@@ -304,7 +237,7 @@ def _settle(snapshot: Snapshot, run: EscalationRun, ports: EscalatePorts) -> lis
         try:
             change = act(
                 report_id, command_for, store=store, clock=clock, settings=settings,
-                emit=emit, known=known,
+                reference=reference, known=known,
             )  # fmt: skip
         except _NothingDue as nothing:
             if applied == 0:

@@ -140,9 +140,10 @@ def reporter_act(
         reason=fields.get("reason"),
         rating=fields.get("rating"),
     )
-    # Answering a hold sends the report back to routing: act emits report.submitted.
+    # The handling agency is told, and answering a hold sends the report back to
+    # routing: act derives both from the event.
     change = act(report.id, command, store=store, clock=clock, settings=settings)
-    published = publish_committed(publisher, change.outbox)
+    published = publish_committed(publisher, change.outbox, store)
     log.info(
         "reporter action",
         extra={"tracking_code": code, "action": op.action.value, "seq": change.event.seq},

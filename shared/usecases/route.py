@@ -4,18 +4,20 @@ Consumes the ``report.submitted`` message (from submit, from the sweeper, or fro
 "Bukan Wewenang" that sent the report back), decides with the pure
 :func:`shared.domain.routing.route`, and records the outcome in one transaction:
 
-- an agency: a DISPOSITION through :func:`act` that settles the consumed outbox entry
-  and adds one ``agency-notifications`` outbox entry, published right after the
-  commit (and deleted from the outbox once the bus has it);
+- an agency: a DISPOSITION through :func:`act` that settles the consumed outbox entry;
 - no agency: a QUEUE_FOR_ADMIN through :func:`act` (the report stays ``submitted``,
   with the reason and any weak suggestion on it and on the timeline), settling the
   consumed entry in the same commit.
 
+Either way act commits whom the event tells (:mod:`shared.usecases.notices`: the
+agency, or the admin who must route the report), published right after the commit
+(and deleted from the outbox once the bus has it).
+
 Idempotent per message: the message announces the event that made the report
 ``submitted`` (outbox id ``<report id>.<seq>``). A report no longer ``submitted`` at
 that seq was already handled, so a redelivery changes nothing; it only republishes
-the disposition's notification if that is still pending (at-least-once: the notify
-side dedupes on ``notification_id``).
+routing's notification if that is still pending (at-least-once: the notify side
+dedupes on ``notification_id``).
 
 Publish failure after the commit raises :class:`NotificationPending`, so Pub/Sub
 redelivers the message and the redelivery republishes; the outbox sweeper is the
@@ -32,8 +34,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.config import Settings
-from shared.domain.report import Action, Actor, Command, Report, Role, State, TimelineEvent
+from shared.domain.report import Action, Actor, Command, Report, Role, State
 from shared.domain.routing import KeywordProfile, Routing, RoutingFacts, Rule, route
 from shared.ports import (
     OutboxMessage,
@@ -43,13 +44,13 @@ from shared.ports import (
     RoutingTables,
 )
 from shared.pubsub_push import MalformedPush, Pushed, invalid
-from shared.reference import AgencyKind, Reference
+from shared.reference import AgencyKind, Reference, load_reference
 from shared.usecases.act import act
+from shared.usecases.notices import notification_id, routing_admin
 from shared.usecases.outbox import publish_committed
 
 log = logging.getLogger(__name__)
 
-REPORT_DISPOSITIONED = "id.lapor.report.dispositioned.v1"
 # Reasons on the timeline (the reporter reads them too): Bahasa Indonesia.
 NO_MATCH = "Tidak ada aturan perutean yang cocok; menunggu admin."
 WEAK_SUGGESTION = "Saran otomatis belum cukup yakin; menunggu admin."
@@ -176,32 +177,6 @@ class _AlreadyHandled(Exception):
         self.report = report
 
 
-def notification(report: Report, event: TimelineEvent, topic: str) -> OutboxMessage:
-    """The ``report.dispositioned`` notification for the agency: ids only, nothing private."""
-    notification_id = f"{report.id}.{event.seq}"
-    return OutboxMessage(
-        id=notification_id,
-        topic=topic,
-        data={
-            "notification_id": notification_id,
-            "kind": "report.dispositioned",
-            "report_id": report.id,
-            "agency_id": report.agency_id,
-            "tracking_code": report.tracking_code,
-        },
-        attributes={
-            "ce-specversion": "1.0",
-            "ce-id": notification_id,
-            "ce-type": REPORT_DISPOSITIONED,
-            "ce-source": "//lapor/functions/route",
-            "ce-subject": f"reports/{report.id}",
-            "ce-time": event.at.isoformat(),
-            "content-type": "application/json",
-        },
-        created_at=event.at,
-    )
-
-
 def _awaiting(report: Report, seq: int) -> bool:
     """Still waiting for routing by this very message."""
     return report.state is State.SUBMITTED and report.last_seq == seq
@@ -229,13 +204,6 @@ def route_report(message: SubmittedMessage, ports: RoutePorts) -> RouteResult:
         decided[:] = [routing]
         return _command(routing)
 
-    topic = settings.topic_agency_notifications
-
-    def emit(after: Report, event: TimelineEvent) -> tuple[OutboxMessage, ...]:
-        if event.action is Action.DISPOSITION:
-            return (notification(after, event, topic),)
-        return ()
-
     try:
         change = act(
             message.report_id,
@@ -243,11 +211,10 @@ def route_report(message: SubmittedMessage, ports: RoutePorts) -> RouteResult:
             store=store,
             clock=ports.clock,
             settings=settings,
-            emit=emit,
             settle=(message.outbox_id,),  # the sweeper stops resending it
         )
     except _AlreadyHandled as handled:
-        return _redelivered(handled.report, message, store, publisher, settings)
+        return _redelivered(handled.report, message, store, publisher)
     [routing] = decided
     if change.event.action is Action.QUEUE_FOR_ADMIN:
         log.log(
@@ -259,7 +226,7 @@ def route_report(message: SubmittedMessage, ports: RoutePorts) -> RouteResult:
                 "suggested_agency_id": routing.suggested_agency_id if routing else None,
             },
         )
-        return RouteResult(Outcome.ADMIN_QUEUE, routing)
+        return RouteResult(Outcome.ADMIN_QUEUE, routing, _publish(change.outbox, store, publisher))
     assert routing is not None
     log.info(
         "report dispositioned",
@@ -293,18 +260,17 @@ def _command(routing: Routing) -> Command:
 
 
 def _redelivered(
-    report: Report,
-    message: SubmittedMessage,
-    store: RouteStore,
-    publisher: Publisher,
-    settings: Settings,
+    report: Report, message: SubmittedMessage, store: RouteStore, publisher: Publisher
 ) -> RouteResult:
-    """Already handled. If the disposition right after this message still has its
-    notification pending (the publish after the commit failed), publish it now."""
+    """Already handled. If the report is as routing's commit after this message left it
+    and that commit's notification is still pending (the publish after the commit
+    failed), publish it now. (A report changed since has had its own publishes; the
+    sweeper publishes whatever is still pending.)"""
     published = 0
-    if report.last_seq > message.seq:
-        pending = store.pending_outbox_entry(f"{report.id}.{message.seq + 1}")
-        if pending is not None and pending.topic == settings.topic_agency_notifications:
+    told = _told_by_routing(report) if report.last_seq == message.seq + 1 else None
+    if told is not None:
+        pending = store.pending_outbox_entry(notification_id(report.id, report.last_seq, told))
+        if pending is not None:
             published = _publish((pending,), store, publisher)
     log.info(
         "report already handled; message acknowledged",
@@ -313,12 +279,19 @@ def _redelivered(
     return RouteResult(Outcome.ALREADY_HANDLED, None, published)
 
 
+def _told_by_routing(report: Report) -> str | None:
+    """Whom routing's last commit told, read off the report it left: the agency it was
+    dispositioned to, or the admin who must route it."""
+    if report.state is State.DISPOSITIONED:
+        return report.agency_id
+    if report.state is State.SUBMITTED and report.admin_queue is not None:
+        return routing_admin(report, load_reference())
+    return None
+
+
 def _publish(messages: Sequence[OutboxMessage], store: RouteStore, publisher: Publisher) -> int:
-    if not publish_committed(publisher, messages):
+    """Publish and settle what the commit told, or raise so the message is redelivered."""
+    if not publish_committed(publisher, messages, store):
         ids = ", ".join(m.id for m in messages)
         raise NotificationPending(f"notification {ids} committed but not published")
-    if messages:
-        # The bus has them: nothing left for the sweeper. (If this delete fails the
-        # sweeper publishes once more; the notify side dedupes on notification_id.)
-        store.settle_outbox([m.id for m in messages])
     return len(messages)

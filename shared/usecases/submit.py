@@ -1,5 +1,6 @@
 """Accepting a citizen's report: one commit (with the ``received`` counter of the
-published figures), then a publish that may fail safely."""
+published figures and the reporter's ``report.accepted`` notification), then a publish
+that may fail safely."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ import hashlib
 import json
 import logging
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from shared.config import Settings
 from shared.domain import report as lifecycle
-from shared.domain.privacy import ReporterIdentity
+from shared.domain.privacy import Language, ReporterIdentity
 from shared.domain.report import Report, ReportDraft
 from shared.domain.tracking import new_tracking_code
 from shared.ports import (
@@ -29,6 +30,7 @@ from shared.ports import (
 )
 from shared.tokens import pseudonym, reporter_token
 from shared.usecases.counters import event_tallies
+from shared.usecases.notices import notices_for
 from shared.usecases.outbox import publish_committed
 
 log = logging.getLogger(__name__)
@@ -59,7 +61,11 @@ class SubmitResult:
 
 
 def fingerprint(draft: ReportDraft, identity: ReporterIdentity) -> str:
-    body = json.dumps([asdict(draft), asdict(identity)], sort_keys=True, default=str)
+    """Of what the reporter sent: the language the request was answered in is not part
+    of it, so a replay in another language is still the same report."""
+    sent = asdict(identity)
+    sent.pop("language")
+    body = json.dumps([asdict(draft), sent], sort_keys=True, default=str)
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -107,6 +113,7 @@ def submit_report(
     draft: ReportDraft,
     identity: ReporterIdentity,
     *,
+    language: Language = "id",
     client_id: str,
     idempotency_key: str | None,
     store: ReportStore,
@@ -114,8 +121,11 @@ def submit_report(
     clock: Clock,
     settings: Settings,
 ) -> SubmitResult:
-    """Accept a report in one commit, then publish ``report.submitted``.
+    """Accept a report in one commit, then publish ``report.submitted`` and the
+    reporter's notification.
 
+    ``language``: the one the request was answered in (the form's or the API's
+    negotiated ``id``/``en``), kept with the identity for every message to the reporter.
     Nothing is read on the way in: the idempotency key, the tracking code and the
     client's rate-limit slot are all claimed by create preconditions in that one
     commit, and only a refused commit (which writes nothing) costs reads to learn why.
@@ -127,6 +137,7 @@ def submit_report(
         else None
     )
     print_ = fingerprint(draft, identity)
+    identity = replace(identity, language=language)
     window = _rate_window(settings, client_id, now)
     slot = secrets.randbelow(settings.rate_limit_submits)
     report_id = store.new_report_id()
@@ -156,6 +167,7 @@ def submit_report(
             tallies=event_tallies(
                 None, report, event, calendar, policy, figure_shards=settings.figure_shards
             ),
+            notifications=notices_for(None, report, event, settings=settings),
         )
         try:
             store.create_submission(submission)
@@ -175,8 +187,8 @@ def submit_report(
     else:
         raise RuntimeError("could not claim a tracking code and a rate-limit slot")
 
-    # Accepted all the same if the bus refuses: the entry stays pending for the sweeper.
-    published = publish_committed(publisher, (outbox,))
+    # Accepted all the same if the bus refuses: the entries stay pending for the sweeper.
+    published = publish_committed(publisher, (outbox, *submission.notifications), store)
     return SubmitResult(
         report_id=report_id,
         tracking_code=report.tracking_code,

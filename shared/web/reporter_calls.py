@@ -59,6 +59,7 @@ def submit(call: SubmitCall, report_in: ReportIn, key: str | None, channel: str)
     result = submit_report(
         draft,
         identity,
+        language=call.lang,
         client_id=client_address(call.request, ports.settings.trusted_proxy_hops),
         idempotency_key=key,
         store=ports.store,

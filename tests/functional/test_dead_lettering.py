@@ -23,7 +23,6 @@ from shared import topology, wiring
 from shared.config import settings
 from shared.domain.report import Action, Actor, Command, Role
 from shared.usecases.act import act
-from shared.usecases.route import notification
 from shared.usecases.submit import submit_report
 from tests.builders import a_draft, an_identity
 from tools.stack import (
@@ -95,7 +94,7 @@ def fast_retries(**changes: Any) -> SimpleNamespace:
 
 
 def dispositioned_notification() -> Any:
-    """A report routed to AGENCY, and the notification route would publish for it."""
+    """A report routed to AGENCY, and the notification its disposition committed."""
     wiring.reset()
     store, config = wiring.report_store(), settings()
     accepted = submit_report(
@@ -108,14 +107,12 @@ def dispositioned_notification() -> Any:
         clock=wiring.clock(),
         settings=config,
     )
-    topic = config.topic_agency_notifications
     change = act(
         accepted.report_id,
         Command(Action.DISPOSITION, Actor(Role.SYSTEM, "system:route"), agency_id=AGENCY),
         store=store,
         clock=wiring.clock(),
         settings=config,
-        emit=lambda after, event: (notification(after, event, topic),),
     )
     [message] = change.outbox
     return message

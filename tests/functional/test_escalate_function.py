@@ -78,6 +78,7 @@ def dispositioned(count: int, at: dt.datetime = MONDAY) -> list[Report]:
             report_id, command, store=store, clock=FixedClock(at), settings=current,
             settle=(f"{report_id}.1",),
         )  # fmt: skip
+        store.settle_outbox([m.id for m in change.outbox])  # as route does once published
         made.append(change.report)
     return made
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
+import json
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -180,7 +181,7 @@ def test_a_named_agency_gets_the_report_and_is_notified(
         "named",
     )
     (note,) = pull(NOTIFICATIONS_SUB, expect=1)
-    assert note.attributes["ce-id"] == f"{report_id}.2"
+    assert note.attributes["ce-id"] == f"{report_id}.2.dinkes-cianjur"
     assert note.attributes["ce-type"] == "id.lapor.report.dispositioned.v1"
     assert outbox_ids(db) == set()  # consumed entry settled, notification published
 
@@ -239,7 +240,11 @@ def test_a_report_nobody_can_place_waits_in_the_admin_queue(
     assert doc["admin_queue"]["confidence"] < settings().route_auto_threshold
     assert [e["action"] for e in events(db, report_id)] == ["submit", "queue_for_admin"]
     assert outbox_ids(db) == set()
-    assert pull(NOTIFICATIONS_SUB, wait_s=1) == []
+    # No regency of that region in the tree: its province's admin must route it.
+    (note,) = pull(NOTIFICATIONS_SUB, expect=1)
+    told = json.loads(note.data)
+    assert (told["kind"], told["agency_id"]) == ("report.returned", "pemprov-jabar")
+    assert told["notification_id"] == f"{report_id}.2.pemprov-jabar"
 
 
 def test_a_dead_lettered_message_puts_the_report_in_the_admin_queue_with_the_reason(
@@ -262,7 +267,8 @@ def test_a_dead_lettered_message_puts_the_report_in_the_admin_queue_with_the_rea
     assert doc["state"] == "submitted"
     assert "gagal setelah 5 percobaan" in doc["admin_queue"]["reason"]
     assert outbox_ids(db) == set()  # the sweeper has nothing left to resend
-    assert pull(NOTIFICATIONS_SUB, wait_s=1) == []
+    (note,) = pull(NOTIFICATIONS_SUB, expect=1)  # the regional admin must route it
+    assert json.loads(note.data)["agency_id"] == "pemkab-cianjur"
 
 
 # --- once per message -----------------------------------------------------------------
@@ -294,7 +300,8 @@ def test_a_failed_notification_publish_answers_5xx_and_the_redelivery_sends_it(
     monkeypatch.setattr(wiring, "route_ports", lambda: bus_down)
     assert deliver(app, message) >= 500
     assert report_doc(db, report_id)["state"] == "dispositioned"  # committed
-    assert outbox_ids(db) == {f"{report_id}.2"}  # the notification waits in the outbox
+    # The notification waits in the outbox.
+    assert outbox_ids(db) == {f"{report_id}.2.dpupr-cianjur"}
 
     monkeypatch.setattr(wiring, "route_ports", lambda: real)
     assert deliver(app, message) in (200, 204)

@@ -63,7 +63,8 @@ def test_a_report_whose_publish_failed_after_the_commit_still_gets_routed(
     # The commit succeeds; the publish finds no bus and fails.
     bus_down()
     report_id = submit()
-    assert set(outbox(db)) == {f"{report_id}.1"}
+    accepted = f"{report_id}.1.reporter"  # the reporter's notification
+    assert set(outbox(db)) == {f"{report_id}.1", accepted}
     bus_up(clean_emulators)
     assert pull("route", wait_s=1) == []  # nothing reached route
 
@@ -71,7 +72,9 @@ def test_a_report_whose_publish_failed_after_the_commit_still_gets_routed(
     reload_settings(outbox_sweep_age_s="0")
     swept = sweeper.post("/")
     assert swept.status_code == 200
-    assert swept.get_json() == {"republished": 1, "failed": 0, "settled": 0}
+    # The notification is settled once the bus has it; report.submitted waits for route.
+    assert swept.get_json() == {"republished": 2, "failed": 0, "settled": 1}
+    assert accepted not in outbox(db)
     entry = outbox(db)[f"{report_id}.1"]
     assert (entry["status"], entry["attempts"]) == ("pending", 1)  # until route settles it
     assert entry["last_swept_at"] is not None
@@ -95,8 +98,9 @@ def test_a_republish_that_fails_again_is_counted_and_kept(
 
     response = sweeper.post("/")
 
-    assert response.get_json() == {"republished": 0, "failed": 1, "settled": 0}
+    assert response.get_json() == {"republished": 0, "failed": 2, "settled": 0}
     assert outbox(db)[f"{report_id}.1"]["attempts"] == 1
+    assert outbox(db)[f"{report_id}.1.reporter"]["attempts"] == 1
 
 
 def test_young_entries_are_left_to_the_publish_in_flight(

@@ -53,12 +53,14 @@ FORBIDDEN_PROJECT_ROLES = {
     "roles/secretmanager.secretAccessor",
 }
 # What each function may publish, as the design gives it; sweep republishes the outbox.
+# Whoever commits an outbox entry on a topic publishes it: whom each event tells
+# (shared/usecases/notices.py) decides which functions reach which notifications.
 EXPECTED_PUBLISHES = {
-    "submit": {"report-submitted"},
+    "submit": {"report-submitted", "reporter-notifications", "agency-notifications"},
     "route": {"agency-notifications"},
     "notify": set(),
-    "agency": {"report-submitted"},
-    "escalate": {"agency-notifications"},
+    "agency": {"report-submitted", "agency-notifications", "reporter-notifications"},
+    "escalate": {"agency-notifications", "reporter-notifications"},
     "report": {"agency-notifications"},
 }
 PUBLIC_FUNCTIONS = {"submit", "agency"}

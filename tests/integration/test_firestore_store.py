@@ -496,6 +496,7 @@ def _everything_set() -> Report:
         next_due_on=dt.date(2025, 6, 6),
         paused_working_days=4,
         on_hold_since=at + dt.timedelta(days=1),
+        on_hold_by="pemkab-cianjur",
         first_response_at=at + dt.timedelta(days=2),
         disposition_followed_up_at=at + dt.timedelta(days=2, hours=1),
         resolved_at=at + dt.timedelta(days=3),
@@ -573,6 +574,7 @@ def test_a_report_written_before_the_clocks_were_kept_reads_with_nothing_pending
         "next_due_on",
         "disposition_followed_up_at",
         "closed_by",
+        "on_hold_by",
     ):
         del old[name]
     client.document("reports/r1").set(old)
@@ -588,6 +590,20 @@ def test_a_report_written_before_the_clocks_were_kept_reads_with_nothing_pending
         None,
     )
     assert back.escalations == () and back.escalation_tier is None
+
+
+def test_an_identity_written_before_the_language_was_kept_reads_as_indonesian(
+    store: FirestoreReportStore, client: firestore.Client
+) -> None:
+    client.document("identities/r1").set(
+        {"schema_version": 1, "name": "Siti", "email": "siti@example.id", "phone": None}
+    )
+    client.document("identities/r2").set(
+        {"schema_version": 1, "name": None, "email": None, "phone": "+62812", "language": "en"}
+    )
+
+    assert store.identity("r1") == ReporterIdentity("Siti", "siti@example.id", None, "id")
+    assert store.identity("r2") == ReporterIdentity(None, None, "+62812", "en")
 
 
 def test_the_report_document_holds_every_report_field_and_nothing_else() -> None:
@@ -695,8 +711,9 @@ def test_submit_report_runs_end_to_end_on_the_emulators_through_the_wiring(
         wiring.reset()
 
     assert result.published and not result.replayed
-    # One commit: the seven documents of a keyed submission and its figure counter.
-    assert (spent.commits, spent.writes, spent.reads) == (1, 8, 0)
+    # One commit: the seven documents of a keyed submission, its figure counter and the
+    # reporter's notification; then that notification settled once the bus has it.
+    assert (spent.commits, spent.writes, spent.deletes, spent.reads) == (2, 10, 1, 0)
     assert (again.replayed, again.report_id, again.tracking_code) == (
         True,
         result.report_id,

@@ -48,7 +48,6 @@ from shared.ports import (
     IdempotencyRecord,
     InboxQuery,
     NewSubmission,
-    OutboxMessage,
     RateSlot,
     RateSlotTaken,
     ReportNotFound,
@@ -58,6 +57,7 @@ from shared.ports import (
     TrackingCodeTaken,
 )
 from shared.usecases.act import act
+from shared.usecases.notices import notices_for
 from shared.usecases.notify import reporter_notification
 from shared.usecases.submit import submitted_event
 from tests.builders import a_draft, an_identity
@@ -221,6 +221,23 @@ def test_a_submission_is_stored_whole_and_found_by_its_tracking_code(backend: Ba
     assert store.pending_outbox_entry(submission.outbox.id) == submission.outbox
 
 
+def test_a_submission_commits_what_it_tells_and_keeps_the_reporters_language(
+    backend: Backend,
+) -> None:
+    store = backend.reports
+    plain = _submission(store)
+    identity = dataclasses.replace(an_identity(), language="en")
+    told = notices_for(None, plain.report, plain.event, settings=SETTINGS)
+    submission = dataclasses.replace(plain, identity=identity, notifications=told)
+
+    store.create_submission(submission)
+
+    report_id = submission.report.id
+    assert store.identity(report_id) == identity
+    assert backend.outbox_ids() == {submission.outbox.id, f"{report_id}.1.reporter"}
+    assert store.pending_outbox_entry(f"{report_id}.1.reporter") == told[0]
+
+
 def test_a_replayed_idempotency_key_is_refused_with_the_first_record_and_writes_nothing(
     backend: Backend,
 ) -> None:
@@ -311,7 +328,6 @@ def test_a_transition_commits_the_report_its_event_its_outbox_and_settles(
 ) -> None:
     store = backend.reports
     report = _submitted(store)
-    note = OutboxMessage(f"{report.id}.2", "agency-notifications", {"k": "v"}, {"a": "b"}, NOW)
 
     change = act(
         report.id,
@@ -319,9 +335,9 @@ def test_a_transition_commits_the_report_its_event_its_outbox_and_settles(
         store=store,
         clock=FixedClock(NOW),
         settings=SETTINGS,
-        emit=lambda after, event: (note,),
         settle=(f"{report.id}.1",),
     )
+    [note] = change.outbox  # the agency is told
 
     assert store.get(report.id) == change.report
     assert change.report.state is State.DISPOSITIONED

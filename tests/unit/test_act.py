@@ -15,9 +15,8 @@ from shared.domain.report import (
     Report,
     Role,
     State,
-    TimelineEvent,
 )
-from shared.ports import FixedClock, OutboxMessage, ReportNotFound
+from shared.ports import FixedClock, ReportNotFound
 from shared.usecases.act import act
 from shared.usecases.submit import submit_report
 from tests.builders import a_draft, an_identity
@@ -52,15 +51,10 @@ def figure_counters(store: InMemoryReportStore) -> dict[tuple[str, str], int]:
     }
 
 
-def test_an_action_commits_the_report_its_event_and_its_outbox_once() -> None:
+def test_an_action_commits_the_report_its_event_and_whom_it_tells_once() -> None:
     store = InMemoryReportStore()
     report_id = stored_report(store)
     commits = store.commits
-
-    def emit(report: Report, event: TimelineEvent) -> tuple[OutboxMessage, ...]:
-        return (
-            OutboxMessage(f"{report.id}.{event.seq}", "agency-notifications", {}, {}, CLOCK.now()),
-        )
 
     change = act(
         report_id,
@@ -68,13 +62,15 @@ def test_an_action_commits_the_report_its_event_and_its_outbox_once() -> None:
         store=store,
         clock=CLOCK,
         settings=SETTINGS,
-        emit=emit,
         settle=(f"{report_id}.1",),
     )
     assert store.commits == commits + 1
     assert store.reports[report_id].state is State.DISPOSITIONED
     assert [e.seq for e in store.events[report_id]] == [1, 2]
-    assert f"{report_id}.2" in store.outbox and f"{report_id}.1" not in store.outbox
+    # The agency is told in the same commit (shared.usecases.notices), the entry settled.
+    told = f"{report_id}.2.dpupr-cianjur"
+    assert [m.id for m in change.outbox] == [told]
+    assert set(store.outbox) == {told}
     assert change.event.data["agency_id"] == "dpupr-cianjur"
 
 
@@ -138,7 +134,8 @@ def test_a_report_back_to_submitted_is_announced_for_routing_again() -> None:
         clock=CLOCK,
         settings=SETTINGS,
     )
-    assert set(store.outbox) == {f"{report_id}.1"}  # holding is not a new submission
+    # Holding is not a new submission (only the reporter is told of it).
+    assert set(store.outbox) == {f"{report_id}.1", f"{report_id}.2.reporter"}
     change = act(
         report_id,
         Command(Action.ANSWER_HOLD, Actor(Role.REPORTER, "reporter"), message="Depan pasar."),
@@ -146,9 +143,10 @@ def test_a_report_back_to_submitted_is_announced_for_routing_again() -> None:
         clock=CLOCK,
         settings=SETTINGS,
     )
-    [announced] = change.outbox
+    announced, told = change.outbox
     assert announced.id == f"{report_id}.3" and announced.topic == "report-submitted"
     assert announced.data["report_id"] == report_id
+    assert told.id == f"{report_id}.3.dpupr-cianjur"  # the admin who asked
 
 
 def test_a_refused_action_writes_nothing() -> None:

@@ -264,8 +264,15 @@ def test_a_report_sent_back_for_routing_is_published_by_the_action_itself() -> N
 
     acted = agency.take_action(report.id, DPUPR, refusal, ports(store, publisher=bus))
 
+    seq = acted.change.event.seq
     assert acted.published
-    assert [m.id for m in bus.published] == [f"{report.id}.{acted.change.event.seq}"]
+    # Back to routing, and the regional admin who must route it is told.
+    assert [m.id for m in bus.published] == [
+        f"{report.id}.{seq}",
+        f"{report.id}.{seq}.pemkab-cianjur",
+    ]
+    # Routing settles its announcement; the notification nobody else settles is done.
+    assert set(store.outbox) == {f"{report.id}.{seq}"}
 
 
 def test_an_action_whose_publish_fails_is_kept_for_the_sweeper() -> None:
@@ -280,14 +287,28 @@ def test_an_action_whose_publish_fails_is_kept_for_the_sweeper() -> None:
     assert f"{report.id}.{acted.change.event.seq}" in store.outbox
 
 
-def test_an_action_that_emits_nothing_counts_as_published() -> None:
+def test_an_action_that_tells_nobody_counts_as_published() -> None:
     store = InMemoryReportStore()
+    report = make_report(store)
+    marked = AgencyCommand(Action.MARK_SUPERVISORY, reason="Dugaan pungutan liar.")
+
+    acted = agency.take_action(report.id, DPUPR, marked, ports(store))
+
+    assert acted.published and acted.change.outbox == ()
+
+
+def test_a_follow_up_is_published_to_the_reporter_and_settled() -> None:
+    store, bus = InMemoryReportStore(), InMemoryPublisher()
     report = make_report(store)
     follow_up = AgencyCommand(Action.FOLLOW_UP, message="Ditinjau.")
 
-    acted = agency.take_action(report.id, DPUPR, follow_up, ports(store))
+    acted = agency.take_action(report.id, DPUPR, follow_up, ports(store, publisher=bus))
 
-    assert acted.published and acted.change.outbox == ()
+    assert acted.published
+    assert [(m.id, m.topic) for m in bus.published] == [
+        (f"{report.id}.{acted.change.event.seq}.reporter", "reporter-notifications")
+    ]
+    assert store.outbox == {}  # the bus has it: nothing left for the sweeper
 
 
 def test_unit_officer_may_not_archive_or_reroute() -> None:

@@ -24,13 +24,8 @@ from shared.domain.tracking import new_tracking_code
 from shared.ports import DuePage, EscalatePorts, FixedClock, NewSubmission, RateSlot
 from shared.reference import load_reference
 from shared.usecases.act import act
-from shared.usecases.escalate import (
-    SYSTEM,
-    EscalationRun,
-    escalate,
-    parse_notified,
-    recipients,
-)
+from shared.usecases.escalate import SYSTEM, EscalationRun, escalate, recipients
+from shared.usecases.notices import parse_notified
 from shared.usecases.submit import submitted_event
 from tests.builders import a_draft, an_identity
 from tests.fakes import InMemoryPublisher, InMemoryReportStore
@@ -134,7 +129,7 @@ def test_each_tier_fires_once_on_its_day_and_tells_its_recipients() -> None:
     after = store.reports[report.id]
     assert after.escalation_tier == "ombudsman" and after.next_due_on is None
     # Published, then settled: nothing left for the sweeper.
-    assert not any(m.topic == SETTINGS.topic_agency_notifications for m in store.outbox.values())
+    assert not any(m.data.get("kind") == "report.escalated" for m in store.outbox.values())
 
 
 def test_the_notification_says_which_tier_clock_due_date_and_how_overdue() -> None:
@@ -150,7 +145,7 @@ def test_the_notification_says_which_tier_clock_due_date_and_how_overdue() -> No
         "kind": "report.escalated",
         "agency_id": "nasional",
         "report_id": report.id,
-        "tracking_code": None,
+        "tracking_code": report.tracking_code,
         "data": {
             "tier": "national",
             "recipient": "national_admin",
@@ -291,12 +286,19 @@ def test_a_resolved_report_closes_by_timeout_after_the_reporters_silence() -> No
     assert last_quiet_day == dt.date(2026, 10, 19)
 
     assert escalate(last_quiet_day, ports(store)).auto_closed == 0
-    run = escalate(last_quiet_day + dt.timedelta(days=1), ports(store))
+    publisher = InMemoryPublisher()
+    run = escalate(last_quiet_day + dt.timedelta(days=1), ports(store, publisher))
 
     closed = store.reports[report.id]
     assert run.auto_closed == 1 and closed.state is State.CLOSED
     assert closed.closed_by is ClosedBy.TIMEOUT and closed.next_due_on is None
     assert store.timeline(report.id)[-1].actor == SYSTEM
+    # The reporter is told, in the same commit, published and settled.
+    assert (run.notifications, run.published) == (1, 1)
+    assert [(m.id, m.data["kind"]) for m in publisher.published] == [
+        (f"{report.id}.{closed.last_seq}.reporter", "report.closed")
+    ]
+    assert f"{report.id}.{closed.last_seq}.reporter" not in store.outbox
 
 
 def test_a_hold_left_unanswered_past_the_silence_is_archived_by_the_system() -> None:
@@ -307,12 +309,16 @@ def test_a_hold_left_unanswered_past_the_silence_is_archived_by_the_system() -> 
     assert held.next_due_on == dt.date(2026, 10, 20)  # the day after 10 working days
 
     assert escalate(dt.date(2026, 10, 19), ports(store)).archived == 0
-    run = escalate(dt.date(2026, 10, 20), ports(store))
+    publisher = InMemoryPublisher()
+    run = escalate(dt.date(2026, 10, 20), ports(store, publisher))
 
     archived = store.reports[report.id]
     assert run.archived == 1 and archived.state is State.ARCHIVED
     last = store.timeline(report.id)[-1]
     assert last.actor == SYSTEM and last.reason and "diarsipkan otomatis" in last.reason
+    [told_reporter] = publisher.published
+    assert told_reporter.data["kind"] == "report.archived"
+    assert told_reporter.data["data"] == {"message": None, "reason": last.reason}
 
 
 # --- the verification clock ------------------------------------------------------------

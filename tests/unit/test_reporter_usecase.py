@@ -91,7 +91,8 @@ def test_answering_a_hold_returns_to_verification_and_emits_routing_again() -> N
     make(store, HOLD)
     acted = run(store, "answer", {"message": "Depan pasar."}, token())
     assert acted.report.state is State.SUBMITTED
-    assert [m.id for m in acted.change.outbox] == ["r1.3"]
+    # Routed again, and the admin who asked is told the answer.
+    assert [m.id for m in acted.change.outbox] == ["r1.3", "r1.3.nasional"]
     assert acted.change.outbox[0].data["report_id"] == "r1"
 
 

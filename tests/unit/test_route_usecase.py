@@ -182,7 +182,10 @@ def test_a_weak_suggestion_waits_in_the_admin_queue_and_settles_the_message() ->
     assert mark is not None and mark.suggested_agency_id == "dinkes-cianjur"
     assert mark.confidence is not None and mark.confidence < SETTINGS.route_auto_threshold
     assert message.outbox_id not in store.outbox
-    assert publisher.published == []
+    # 32.04 has no regency in the tree: the province's admin must route it.
+    assert [m.id for m in publisher.published] == [f"{message.report_id}.2.pemprov-jabar"]
+    assert publisher.published[0].data["kind"] == "report.returned"
+    assert store.outbox == {}
 
 
 def test_a_dead_lettered_message_gives_up_to_the_admin_queue_with_the_reason() -> None:
@@ -198,8 +201,9 @@ def test_a_dead_lettered_message_gives_up_to_the_admin_queue_with_the_reason() -
     assert queued is not None and "gagal setelah 5 percobaan" in queued.reason
     assert store.events[message.report_id][-1].action is Action.QUEUE_FOR_ADMIN
     assert message.outbox_id not in store.outbox  # the sweeper stops resending it
-    assert publisher.published == []
+    assert [m.id for m in publisher.published] == [f"{message.report_id}.2.pemkab-cianjur"]
     assert run(store, message, publisher).outcome is Outcome.ALREADY_HANDLED
+    assert len(publisher.published) == 1
 
 
 def test_dead_letter_attributes_mark_a_pushed_message() -> None:
@@ -235,7 +239,7 @@ def test_the_disposition_settles_the_message_and_publishes_one_notification() ->
     run(store, message, publisher)
 
     report = report_of(store, message)
-    notification_id = f"{report.id}.{report.last_seq}"
+    notification_id = f"{report.id}.{report.last_seq}.dpupr-cianjur"
     assert message.outbox_id not in store.outbox
     assert [m.id for m in publisher.published] == [notification_id]
     sent = publisher.published[0]
@@ -246,6 +250,7 @@ def test_the_disposition_settles_the_message_and_publishes_one_notification() ->
         "report_id": report.id,
         "agency_id": "dpupr-cianjur",
         "tracking_code": report.tracking_code,
+        "data": None,
     }
     assert sent.attributes["ce-id"] == notification_id
     assert notification_id not in store.outbox  # published: nothing left for the sweeper
@@ -273,7 +278,7 @@ def test_a_failed_notification_publish_raises_and_the_redelivery_publishes_it() 
         run(store, message, publisher)
     report = report_of(store, message)
     assert report.state is State.DISPOSITIONED  # committed all the same
-    notification_id = f"{report.id}.{report.last_seq}"
+    notification_id = f"{report.id}.{report.last_seq}.dpupr-cianjur"
     assert notification_id in store.outbox
 
     publisher.fail = False
@@ -296,6 +301,35 @@ def test_a_redelivery_after_the_notification_went_out_publishes_nothing() -> Non
     assert len(publisher.published) == 1
 
 
+def test_a_failed_publish_for_a_queued_report_is_published_by_the_redelivery() -> None:
+    store = InMemoryReportStore()
+    message = submitted(store, category="kesehatan", region=Region("32", "32.03"))
+    publisher = InMemoryPublisher(fail=True)
+
+    with pytest.raises(NotificationPending):
+        run(store, message, publisher)
+    told = f"{message.report_id}.2.pemkab-cianjur"
+    assert told in store.outbox
+
+    publisher.fail = False
+    assert run(store, message, publisher).outcome is Outcome.ALREADY_HANDLED
+    assert [m.id for m in publisher.published] == [told]
+    assert told not in store.outbox
+
+
+def test_a_redelivery_after_the_report_moved_on_leaves_its_notifications_to_their_owners() -> None:
+    store = InMemoryReportStore()
+    message = submitted(store)
+    with pytest.raises(NotificationPending):
+        run(store, message, InMemoryPublisher(fail=True))
+    wrong_target(store, message)  # the agency acted since; its own publish, or the sweeper
+    publisher = InMemoryPublisher()
+    reads = store.reads
+
+    assert run(store, message, publisher).outcome is Outcome.ALREADY_HANDLED
+    assert publisher.published == [] and store.reads == reads + 1  # the report only
+
+
 def test_a_redelivery_to_a_queued_report_changes_nothing() -> None:
     store = InMemoryReportStore()
     message = submitted(store, category="kesehatan", region=Region("32", "32.04"))
@@ -310,7 +344,7 @@ def test_a_redelivery_to_a_queued_report_changes_nothing() -> None:
 
 
 def wrong_target(store: InMemoryReportStore, message: SubmittedMessage) -> SubmittedMessage:
-    """The agency answers Bukan Wewenang; the agency API emits a new report.submitted."""
+    """The agency answers Bukan Wewenang; act emits a new report.submitted."""
     report = report_of(store, message)
     change = act(
         report.id,
@@ -322,9 +356,6 @@ def wrong_target(store: InMemoryReportStore, message: SubmittedMessage) -> Submi
         store=store,
         clock=CLOCK,
         settings=SETTINGS,
-        emit=lambda after, event: (
-            submitted_event(after, f"{after.id}.{event.seq}", CLOCK.now(), "report-submitted"),
-        ),
     )
     return SubmittedMessage(report.id, f"{report.id}.{change.event.seq}", change.event.seq)
 
