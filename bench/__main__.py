@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import agency, cost, jobs, route, submit
+from bench import agency, cost, jobs, notify, route, submit
 
 # In this order: cost prices what the others have just counted.
 BENCHES = {
@@ -12,6 +12,7 @@ BENCHES = {
     "route": route.run,
     "agency": agency.run,
     "jobs": jobs.run,
+    "notify": notify.run,
     "cost": cost.run,
 }
 

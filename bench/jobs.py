@@ -235,7 +235,6 @@ def _lifecycle() -> dict[str, Any]:
         DailyReportPorts,
         EscalatePorts,
         FixedClock,
-        NotifyPorts,
         RoutePorts,
     )
     from shared.usecases.act import act
@@ -268,11 +267,11 @@ def _lifecycle() -> dict[str, Any]:
             return taken
 
         def deliver(messages: Sequence[OutboxMessage], at: dt.datetime) -> None:
-            ports = NotifyPorts(
+            ports = dataclasses.replace(
+                wiring.notify_ports(),
                 store=store,
                 deliveries=notifications,
                 channels=notifications,
-                sender=wiring.webhook_sender(),
                 clock=FixedClock(at),
             )
             for message in messages:

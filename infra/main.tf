@@ -41,7 +41,7 @@ locals {
       publishes   = ["agency-notifications"]
     }
     notify = {
-      description = "Signs and sends agency webhooks (Pub/Sub push, retried, dead-lettered)."
+      description = "Tells agencies (webhook, e-mail) and reporters (e-mail, SMS); Pub/Sub push, retried, dead-lettered."
       public      = false
       publishes   = []
     }
@@ -66,6 +66,11 @@ locals {
       public          = false
       publishes       = ["agency-notifications"]
       timeout_seconds = 1800
+    }
+    digest = {
+      description = "Hourly e-mail digest to the agencies that chose one (Cloud Scheduler)."
+      public      = false
+      publishes   = []
     }
     sweep = {
       description = "Republishes outbox entries the bus never got (Cloud Scheduler)."

@@ -334,36 +334,115 @@ class InboxStore(Protocol):
     def inbox(self, query: InboxQuery) -> InboxPage: ...
 
 
-# --- agency notifications: the delivery log, channels, the webhook sender --------------
+# --- notifications: the delivery log, channels, the webhook sender ----------------------
 
 
 class DeliveryStatus(StrEnum):
-    DELIVERED = "delivered"
-    RETRYING = "retrying"
-    FAILED = "failed"
-    NO_CHANNEL = "no_channel"  # no webhook; an e-mail fallback is noted, not sent here
+    DELIVERED = "delivered"  # accepted by the agency's receiver, the relay or the gateway
+    RETRYING = "retrying"  # failed in a way another try may fix; Pub/Sub retries
+    FAILED = "failed"  # refused for good, or dead-lettered: shown to the admins
+    NO_CHANNEL = "no_channel"  # nothing to send it through (no webhook, address, contact)
     SKIPPED = "skipped"  # the report is no longer this agency's: nothing is sent
+    UNSUBSCRIBED = "unsubscribed"  # the recipient stopped this channel: nothing is sent
+    QUEUED = "queued"  # an item of the agency's hourly digest, not sent yet
+
+
+# Nothing more is attempted for these by notify: a redelivered notification sends
+# nothing on such a channel (a QUEUED item is the digest job's to send).
+SETTLED = frozenset(
+    {
+        DeliveryStatus.DELIVERED,
+        DeliveryStatus.FAILED,
+        DeliveryStatus.NO_CHANNEL,
+        DeliveryStatus.SKIPPED,
+        DeliveryStatus.UNSUBSCRIBED,
+        DeliveryStatus.QUEUED,
+    }
+)
+
+DeliveryChannel = Literal["webhook", "email", "sms"]
 
 
 @dataclass(frozen=True)
-class Delivery:
-    """One notification's delivery log entry; ``report_id`` is None for a notification
-    about no report (the daily figures)."""
+class ChannelDelivery:
+    """One channel's part of a notification's delivery."""
 
-    notification_id: str
-    report_id: str | None
-    agency_id: str
-    kind: str
+    channel: DeliveryChannel
     status: DeliveryStatus
     attempts: int = 0
-    channel: str | None = None  # "webhook", or None when there is none
-    url: str | None = None
-    last_status_code: int | None = None
+    # An agency's e-mail address (shown only to that agency's staff). Never a
+    # reporter's contact: that stays in the identity, read only to send.
+    address: str | None = None
+    last_status_code: int | None = None  # HTTP status or SMTP reply code
     last_error: str | None = None
     first_attempt_at: dt.datetime | None = None
     last_attempt_at: dt.datetime | None = None
     delivered_at: dt.datetime | None = None
-    fallback: str | None = None  # "email_pending" when the agency has only an e-mail
+    digest_id: str | None = None  # the hourly digest that carries (or carried) it
+
+
+def overall_status(channels: Sequence[ChannelDelivery]) -> DeliveryStatus | None:
+    """The status of a notification from its channels' (None when it has none): a
+    channel still retrying or failed decides, so a partly failed one shows as failed."""
+    statuses = {c.status for c in channels}
+    for status in (
+        DeliveryStatus.RETRYING,
+        DeliveryStatus.FAILED,
+        DeliveryStatus.DELIVERED,
+        DeliveryStatus.QUEUED,
+        DeliveryStatus.UNSUBSCRIBED,
+        DeliveryStatus.SKIPPED,
+        DeliveryStatus.NO_CHANNEL,
+    ):
+        if status in statuses:
+            return status
+    return None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One notification's delivery log entry, with a part per channel.
+
+    To an agency (``agency_id``) or to the reporter (``agency_id`` None); ``report_id``
+    is None for a notification about no report (the daily figures). ``status`` is
+    :func:`overall_status` of the channels, or why there is none (no channel, skipped,
+    failed before any send: the report is gone, dead-lettered).
+    """
+
+    notification_id: str
+    report_id: str | None
+    agency_id: str | None
+    kind: str
+    status: DeliveryStatus
+    channels: tuple[ChannelDelivery, ...] = ()
+    last_error: str | None = None  # about the notification as a whole
+    updated_at: dt.datetime | None = None
+    seq: int | None = None  # the timeline event it tells of
+    tracking_code: str | None = None
+    title: str | None = None  # the report's, for a digest's line
+
+    @property
+    def recipient(self) -> Literal["agency", "reporter"]:
+        return "reporter" if self.agency_id is None else "agency"
+
+    def channel(self, name: str) -> ChannelDelivery | None:
+        return next((c for c in self.channels if c.channel == name), None)
+
+    @property
+    def attempts(self) -> int:
+        return sum(c.attempts for c in self.channels)
+
+    @property
+    def first_attempt_at(self) -> dt.datetime | None:
+        return min((c.first_attempt_at for c in self.channels if c.first_attempt_at), default=None)
+
+    @property
+    def last_attempt_at(self) -> dt.datetime | None:
+        return max((c.last_attempt_at for c in self.channels if c.last_attempt_at), default=None)
+
+    @property
+    def delivered_at(self) -> dt.datetime | None:
+        return max((c.delivered_at for c in self.channels if c.delivered_at), default=None)
 
 
 class SendOutcome(StrEnum):
@@ -382,12 +461,15 @@ class SendResult:
 
 @dataclass(frozen=True)
 class AgencyChannel:
-    """Where and how an agency is told; ``secret`` is None when none was seeded."""
+    """Where and how an agency is told: its webhook (signed with ``secret``, None when
+    none was seeded), else e-mail to ``email``, at once or (``digest``) in one message
+    an hour."""
 
     agency_id: str
     webhook_url: str | None
     email: str | None
     secret: str | None
+    digest: bool = False
 
 
 class DeliveryLog(Protocol):
@@ -405,9 +487,55 @@ class AgencyChannels(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class DeliveryPage:
+    deliveries: Sequence[Delivery]
+    # (updated_at ISO, notification id) of the last one shown; None: no more.
+    next_after: tuple[str, str] | None
+
+
 class DeliveryHistory(Protocol):
     def deliveries(self, report_id: str) -> list[Delivery]:
         """A report's delivery log, oldest first attempt first."""
+        ...
+
+    def failed_deliveries(
+        self, agency_id: str | None, limit: int, after: tuple[str, str] | None = None
+    ) -> DeliveryPage:
+        """Failed deliveries, last changed first ``(updated_at desc, notification_id
+        desc)``, strictly after the cursor: every one (``agency_id`` None) or those to
+        one agency. One read per delivery returned (an empty page: one)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One agency's digest of one hour: ``{agency_id}.{YYYY-MM-DDTHH}`` (Asia/Jakarta)."""
+
+    agency_id: str
+    hour: dt.datetime  # the hour's start, aware
+    status: DeliveryStatus  # DELIVERED, FAILED or UNSUBSCRIBED; RETRYING: not sent yet
+    notification_ids: tuple[str, ...]
+    attempts: int = 0
+    last_status_code: int | None = None
+    last_error: str | None = None
+    sent_at: dt.datetime | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.agency_id}.{self.hour:%Y-%m-%dT%H}"
+
+
+class DigestStore(Protocol):
+    def queued_items(self, agency_id: str, limit: int) -> list[Delivery]:
+        """The agency's deliveries waiting for its digest (QUEUED), at most ``limit``;
+        one read per item (none queued: one)."""
+        ...
+
+    def digest(self, agency_id: str, hour: dt.datetime) -> Digest | None: ...
+
+    def save_digest(self, digest: Digest, items: Sequence[Delivery]) -> None:
+        """Write the digest record and its items' deliveries in one commit."""
         ...
 
 
@@ -656,6 +784,8 @@ class SubmitPorts:
     public_factory: Callable[[], PublicPorts]
     # The unsubscribe page's (shared/web/unsubscribe_pages.py), made on first use too.
     preferences_factory: Callable[[], ContactPreferences]
+    # The delivery log, read for the reporter's own tracking page ("Anda diberi tahu").
+    deliveries_factory: Callable[[], DeliveryHistory]
 
     @property
     def store(self) -> SubmitStore:
@@ -672,6 +802,10 @@ class SubmitPorts:
     @property
     def preferences(self) -> ContactPreferences:
         return self.preferences_factory()
+
+    @property
+    def deliveries(self) -> DeliveryHistory:
+        return self.deliveries_factory()
 
 
 @dataclass(frozen=True)
@@ -709,11 +843,45 @@ class AgencyPorts:
 
 @dataclass(frozen=True)
 class NotifyPorts:
+    """The notify function's. The e-mail and SMS senders are made on first use: a
+    deployment without a relay or a gateway still delivers webhooks, and a message
+    that needs the missing one is retried (and shows why) until it is configured."""
+
     store: ReportStore
     deliveries: DeliveryLog
     channels: AgencyChannels
     sender: WebhookSender
     clock: Clock
+    settings: Settings
+    reference: Reference
+    preferences: ContactPreferences
+    email_factory: Callable[[], EmailSender]
+    sms_factory: Callable[[], SmsSender]
+
+    @property
+    def email(self) -> EmailSender:
+        return self.email_factory()
+
+    @property
+    def sms(self) -> SmsSender:
+        return self.sms_factory()
+
+
+@dataclass(frozen=True)
+class DigestPorts:
+    """The hourly digest's: the queued items, the agencies' addresses, the relay."""
+
+    digests: DigestStore
+    channels: AgencyChannels
+    preferences: ContactPreferences
+    email_factory: Callable[[], EmailSender]
+    clock: Clock
+    settings: Settings
+    reference: Reference
+
+    @property
+    def email(self) -> EmailSender:
+        return self.email_factory()
 
 
 @dataclass(frozen=True)

@@ -132,4 +132,6 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule(function="escalate", path="/", method="POST", cron="0 7 * * *"),
     # The published figures of the day before.
     Schedule(function="report", path="/", method="POST", cron="0 1 * * *"),
+    # The hourly e-mail digest of the agencies that chose one.
+    Schedule(function="digest", path="/", method="POST", cron="0 * * * *"),
 )

@@ -18,6 +18,7 @@ from shared.ports import (
     AgencyPorts,
     Clock,
     DailyReportPorts,
+    DigestPorts,
     EscalatePorts,
     NotifyPorts,
     PublicPorts,
@@ -182,6 +183,7 @@ def submit_ports() -> SubmitPorts:
         publisher_factory=publisher,
         public_factory=public_ports,
         preferences_factory=contact_preferences,
+        deliveries_factory=notification_store,
     )
 
 
@@ -229,6 +231,24 @@ def notify_ports() -> NotifyPorts:
         channels=notification_store(),
         sender=webhook_sender(),
         clock=clock(),
+        settings=settings(),
+        reference=reference(),
+        preferences=contact_preferences(),
+        email_factory=email_sender,
+        sms_factory=sms_sender,
+    )
+
+
+@cache
+def digest_ports() -> DigestPorts:
+    return DigestPorts(
+        digests=notification_store(),
+        channels=notification_store(),
+        preferences=contact_preferences(),
+        email_factory=email_sender,
+        clock=clock(),
+        settings=settings(),
+        reference=reference(),
     )
 
 
@@ -266,6 +286,7 @@ _CACHED = (
     route_ports,
     agency_ports,
     notify_ports,
+    digest_ports,
     public_ports,
     escalate_ports,
     daily_report_ports,

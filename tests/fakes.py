@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from google.api_core.exceptions import AlreadyExists
 
 from shared.adapters.webhooks import encode_body
+from shared.config import Settings
 from shared.domain.figures import days_id_range, scope_of, unrouted_scope
 from shared.domain.privacy import ReporterIdentity
 from shared.domain.report import Report, TimelineEvent, is_overdue
@@ -31,12 +32,18 @@ from shared.ports import (
     ApiKeyRecord,
     Change,
     Delivery,
+    DeliveryPage,
+    DeliveryStatus,
+    Digest,
+    DigestPorts,
     DuePage,
+    FixedClock,
     IdempotencyKeyTaken,
     IdempotencyRecord,
     InboxPage,
     InboxQuery,
     NewSubmission,
+    NotifyPorts,
     OptOut,
     OutboxMessage,
     OutgoingEmail,
@@ -61,6 +68,7 @@ if TYPE_CHECKING:
         ContactPreferences,
         DeliveryHistory,
         DeliveryLog,
+        DigestStore,
         EmailSender,
         EscalationStore,
         FiguresReader,
@@ -353,8 +361,13 @@ class UnfilteredInbox:
 
 @dataclass
 class InMemoryNotificationStore:
+    """The delivery log, the agencies' channels and the digests; ``commits`` counts the
+    digest commits (the items go in the digest's own)."""
+
     entries: dict[tuple[str | None, str], Delivery] = field(default_factory=dict)
     channels: dict[str, AgencyChannel] = field(default_factory=dict)
+    digests: dict[str, Digest] = field(default_factory=dict)
+    commits: int = 0
 
     def get_delivery(self, report_id: str | None, notification_id: str) -> Delivery | None:
         return self.entries.get((report_id, notification_id))
@@ -365,10 +378,59 @@ class InMemoryNotificationStore:
     def deliveries(self, report_id: str) -> list[Delivery]:
         epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
         found = [d for (of, _), d in self.entries.items() if of == report_id]
-        return sorted(found, key=lambda d: d.first_attempt_at or epoch)
+        return sorted(found, key=lambda d: d.first_attempt_at or d.updated_at or epoch)
+
+    def failed_deliveries(
+        self, agency_id: str | None, limit: int, after: tuple[str, str] | None = None
+    ) -> DeliveryPage:
+        def key(d: Delivery) -> tuple[str, str]:
+            return ((d.updated_at or NO_TIME).isoformat(), d.notification_id)
+
+        failed = sorted(
+            (
+                d
+                for d in self.entries.values()
+                if d.status is DeliveryStatus.FAILED
+                and (agency_id is None or d.agency_id == agency_id)
+                and (after is None or _before(key(d), after))
+            ),
+            key=key,
+            reverse=True,
+        )
+        page = failed[:limit]
+        more = len(failed) > limit
+        return DeliveryPage(page, key(page[-1]) if more and page else None)
 
     def agency_channel(self, agency_id: str) -> AgencyChannel | None:
         return self.channels.get(agency_id)
+
+    def queued_items(self, agency_id: str, limit: int) -> list[Delivery]:
+        queued = [
+            d
+            for d in self.entries.values()
+            if d.agency_id == agency_id and d.status is DeliveryStatus.QUEUED
+        ]
+        queued.sort(key=lambda d: ((d.updated_at or NO_TIME), d.notification_id), reverse=True)
+        return queued[:limit]
+
+    def digest(self, agency_id: str, hour: dt.datetime) -> Digest | None:
+        return self.digests.get(Digest(agency_id, hour, DeliveryStatus.RETRYING, ()).id)
+
+    def save_digest(self, digest: Digest, items: Sequence[Delivery]) -> None:
+        self.commits += 1
+        self.digests[digest.id] = digest
+        for item in items:
+            self.save_delivery(item)
+
+
+NO_TIME = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def _before(key: tuple[str, str], after: tuple[str, str]) -> bool:
+    """Strictly after the cursor in (updated_at desc, notification_id desc) order."""
+    moment, name = key
+    at = dt.datetime.fromisoformat(after[0]).isoformat()
+    return (moment, name) < (at, after[1])
 
 
 @dataclass
@@ -387,18 +449,6 @@ class InMemoryWebhookSender:
 
 
 @dataclass
-class InMemorySmsSender:
-    """Answers with ``results`` in turn (then accepted, 200) and keeps what was sent."""
-
-    results: list[SendResult] = field(default_factory=list)
-    sent: list[OutgoingSms] = field(default_factory=list)
-
-    def send(self, message: OutgoingSms) -> SendResult:
-        self.sent.append(message)
-        return self.results.pop(0) if self.results else SendResult(SendOutcome.DELIVERED, 200)
-
-
-@dataclass
 class InMemoryEmailSender:
     """Answers with ``results`` in turn (then accepted, 250) and keeps what was sent."""
 
@@ -408,6 +458,18 @@ class InMemoryEmailSender:
     def send(self, message: OutgoingEmail) -> SendResult:
         self.sent.append(message)
         return self.results.pop(0) if self.results else SendResult(SendOutcome.DELIVERED, 250)
+
+
+@dataclass
+class InMemorySmsSender:
+    """Answers with ``results`` in turn (then accepted, 200) and keeps what was sent."""
+
+    results: list[SendResult] = field(default_factory=list)
+    sent: list[OutgoingSms] = field(default_factory=list)
+
+    def send(self, message: OutgoingSms) -> SendResult:
+        self.sent.append(message)
+        return self.results.pop(0) if self.results else SendResult(SendOutcome.DELIVERED, 200)
 
 
 @dataclass
@@ -561,6 +623,64 @@ class InMemoryPublicStore:
         return PublicReportPage(tuple(page), next_after)
 
 
+# --- notify's ports, all fakes -----------------------------------------------------------
+
+# What notify needs configured: a relay, a gateway, the citizen site and the agency API.
+NOTIFY_SETTINGS: dict[str, Any] = {
+    "token_secret": "unit-test-secret-0123456789",
+    "smtp_host": "relay.test",
+    "sms_base_url": "https://sms.test",
+    "public_base_url": "https://lapor.test",
+    "agency_url": "https://agency.test",
+    "mail_from": "Lapor <noreply@lapor.test>",
+}
+
+
+@dataclass
+class NotifyFakes:
+    """Every port notify and the digest talk through, in memory, and the bundles."""
+
+    store: InMemoryReportStore = field(default_factory=InMemoryReportStore)
+    notifications: InMemoryNotificationStore = field(default_factory=InMemoryNotificationStore)
+    webhooks: InMemoryWebhookSender = field(default_factory=InMemoryWebhookSender)
+    email: InMemoryEmailSender = field(default_factory=InMemoryEmailSender)
+    sms: InMemorySmsSender = field(default_factory=InMemorySmsSender)
+    preferences: InMemoryContactPreferences = field(default_factory=InMemoryContactPreferences)
+    clock: FixedClock = field(
+        default_factory=lambda: FixedClock(dt.datetime(2026, 12, 7, 3, 0, tzinfo=dt.UTC))
+    )
+    settings: Settings = field(default_factory=lambda: Settings.model_validate(NOTIFY_SETTINGS))
+
+    def ports(self) -> NotifyPorts:
+        from shared.reference import load_reference
+
+        return NotifyPorts(
+            store=self.store,
+            deliveries=self.notifications,
+            channels=self.notifications,
+            sender=self.webhooks,
+            clock=self.clock,
+            settings=self.settings,
+            reference=load_reference(),
+            preferences=self.preferences,
+            email_factory=lambda: self.email,
+            sms_factory=lambda: self.sms,
+        )
+
+    def digest_ports(self) -> DigestPorts:
+        from shared.reference import load_reference
+
+        return DigestPorts(
+            digests=self.notifications,
+            channels=self.notifications,
+            preferences=self.preferences,
+            email_factory=lambda: self.email,
+            clock=self.clock,
+            settings=self.settings,
+            reference=load_reference(),
+        )
+
+
 if TYPE_CHECKING:  # mypy holds each fake to the ports it stands in for
     _report_store: RouteStore = InMemoryReportStore()
     _escalation_store: EscalationStore = InMemoryReportStore()
@@ -572,6 +692,7 @@ if TYPE_CHECKING:  # mypy holds each fake to the ports it stands in for
     _deliveries: DeliveryLog = InMemoryNotificationStore()
     _delivery_history: DeliveryHistory = InMemoryNotificationStore()
     _channels: AgencyChannels = InMemoryNotificationStore()
+    _digests: DigestStore = InMemoryNotificationStore()
     _sender: WebhookSender = InMemoryWebhookSender()
     _email_sender: EmailSender = InMemoryEmailSender()
     _preferences: ContactPreferences = InMemoryContactPreferences()

@@ -12,9 +12,11 @@ Every agency also gets a webhook signing secret (Standard Webhooks ``whsec_...``
 the agency API lists, created only where none exists, so re-seeding keeps the
 secrets agencies already verify with.
 
-``LAPOR_DEMO_WEBHOOK_URL`` (local demos only): agencies with no webhook in the
-reference files get this one; ``{agency_id}`` in it is replaced by the agency's id
-(``http://127.0.0.1:8090/hooks/{agency_id}`` for ``python -m tools.webhook_receiver``).
+``LAPOR_DEMO_WEBHOOK_URL`` (local demos only): agencies with neither a webhook nor an
+e-mail address in the reference files get this one; ``{agency_id}`` in it is replaced
+by the agency's id (``http://127.0.0.1:8090/hooks/{agency_id}`` for ``python -m
+tools.webhook_receiver``). The agencies with an address stay e-mail-only, as most
+local offices are, so the demo shows both channels.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ def _with_demo_webhook(
             and collection == "agencies"
             and isinstance(notification, dict)
             and not notification.get("webhook_url")
+            and not notification.get("email")
         ):
             url = demo_webhook_url.replace("{agency_id}", doc_id)
             data = {**data, "notification": {**notification, "webhook_url": url}}

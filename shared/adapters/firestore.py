@@ -53,8 +53,12 @@ from shared.ports import (
     AgencyChannel,
     ApiKeyRecord,
     Change,
+    ChannelDelivery,
     Delivery,
+    DeliveryChannel,
+    DeliveryPage,
     DeliveryStatus,
+    Digest,
     DuePage,
     IdempotencyKeyTaken,
     IdempotencyRecord,
@@ -960,6 +964,20 @@ COMPOSITE_QUERIES: tuple[tuple[str, Callable[[firestore.Client], Any]], ...] = (
             ("unrouted in a province", {"unrouted_in": "32"}),
         )
     ),
+    (
+        "failed deliveries, last changed first",
+        lambda client: failed_deliveries_query(
+            client.collection_group(DELIVERIES), None, 1, ("2025-01-01T00:00:00+00:00", "n")
+        ),
+    ),
+    (
+        "an agency's failed deliveries, last changed first",
+        lambda client: failed_deliveries_query(client.collection_group(DELIVERIES), "a", 1, None),
+    ),
+    (
+        "an agency's deliveries queued for its digest",
+        lambda client: queued_items_query(client.collection_group(DELIVERIES), "a", 1),
+    ),
 )
 
 # The queries that need no composite index: one field filtered or ordered (besides the
@@ -989,67 +1007,166 @@ SINGLE_FIELD_QUERIES: tuple[tuple[str, Callable[[firestore.Client], Any]], ...] 
 )
 
 
-# --- agency notifications: delivery log and signing secrets ----------------------------
-# Owned by the notify function. ``reports/{id}/deliveries/{notification id}`` is the
-# delivery log of one report, ``deliveries/{notification id}`` that of a notification
-# about no report (the daily figures); ``agency_secrets/{agency id}`` holds the webhook signing
+# --- notifications: delivery log, digests and signing secrets --------------------------
+# Owned by the notify and digest functions. ``reports/{id}/deliveries/{notification id}``
+# is the delivery log of one report, ``deliveries/{notification id}`` that of a
+# notification about no report (the daily figures); ``digests/{agency}.{hour}`` records
+# each hourly digest sent; ``agency_secrets/{agency id}`` holds the webhook signing
 # secret, apart from ``agencies/{id}`` (which the agency API lists) and written only by
-# seeding. ``agencies/{id}.notification`` says where to deliver.
+# seeding. ``agencies/{id}.notification`` says where to deliver (webhook_url, email,
+# digest).
 
 DELIVERIES = "deliveries"
 AGENCIES = "agencies"
 AGENCY_SECRETS = "agency_secrets"
+DIGESTS = "digests"
+DIGESTS = "digests"
 
 
-def delivery_to_doc(delivery: Delivery) -> Doc:
+def _channel_to_doc(part: ChannelDelivery) -> Doc:
     return {
-        "schema_version": SCHEMA_VERSION,
-        "notification_id": delivery.notification_id,
-        "report_id": delivery.report_id,
-        "agency_id": delivery.agency_id,
-        "kind": delivery.kind,
-        "status": delivery.status.value,
-        "attempts": delivery.attempts,
-        "channel": delivery.channel,
-        "url": delivery.url,
-        "last_status_code": delivery.last_status_code,
-        "last_error": delivery.last_error,
-        "first_attempt_at": _opt_ts(delivery.first_attempt_at),
-        "last_attempt_at": _opt_ts(delivery.last_attempt_at),
-        "delivered_at": _opt_ts(delivery.delivered_at),
-        "fallback": delivery.fallback,
+        "status": part.status.value,
+        "attempts": part.attempts,
+        "address": part.address,
+        "last_status_code": part.last_status_code,
+        "last_error": part.last_error,
+        "first_attempt_at": _opt_ts(part.first_attempt_at),
+        "last_attempt_at": _opt_ts(part.last_attempt_at),
+        "delivered_at": _opt_ts(part.delivered_at),
+        "digest_id": part.digest_id,
     }
 
 
-def delivery_from_doc(doc: Mapping[str, Any]) -> Delivery:
-    _check_version(doc, "delivery")
+def _channel_from_doc(channel: DeliveryChannel, doc: Mapping[str, Any]) -> ChannelDelivery:
     code = doc.get("last_status_code")
-    return Delivery(
-        notification_id=doc["notification_id"],
-        report_id=doc.get("report_id"),
-        agency_id=doc["agency_id"],
-        kind=doc["kind"],
+    return ChannelDelivery(
+        channel=channel,
         status=DeliveryStatus(doc["status"]),
         attempts=int(doc.get("attempts") or 0),
-        channel=doc.get("channel"),
-        url=doc.get("url"),
+        address=doc.get("address"),
         last_status_code=None if code is None else int(code),
         last_error=doc.get("last_error"),
         first_attempt_at=_opt_utc(doc.get("first_attempt_at")),
         last_attempt_at=_opt_utc(doc.get("last_attempt_at")),
         delivered_at=_opt_utc(doc.get("delivered_at")),
-        fallback=doc.get("fallback"),
+        digest_id=doc.get("digest_id"),
+    )
+
+
+def delivery_to_doc(delivery: Delivery) -> Doc:
+    """One document per notification, its channels a map inside (``channels.email``):
+    a redelivery reads and writes one document whatever it sends."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "notification_id": delivery.notification_id,
+        "report_id": delivery.report_id,
+        "agency_id": delivery.agency_id,
+        "recipient": delivery.recipient,
+        "kind": delivery.kind,
+        "status": delivery.status.value,
+        "channels": {part.channel: _channel_to_doc(part) for part in delivery.channels},
+        "last_error": delivery.last_error,
+        "updated_at": _opt_ts(delivery.updated_at),
+        "seq": delivery.seq,
+        "tracking_code": delivery.tracking_code,
+        "title": delivery.title,
+    }
+
+
+_CHANNEL_ORDER: tuple[DeliveryChannel, ...] = ("webhook", "email", "sms")
+
+
+def delivery_from_doc(doc: Mapping[str, Any]) -> Delivery:
+    _check_version(doc, "delivery")
+    parts = doc.get("channels") or {}
+    seq = doc.get("seq")
+    return Delivery(
+        notification_id=doc["notification_id"],
+        report_id=doc.get("report_id"),
+        agency_id=doc.get("agency_id"),
+        kind=doc["kind"],
+        status=DeliveryStatus(doc["status"]),
+        channels=tuple(
+            _channel_from_doc(name, parts[name]) for name in _CHANNEL_ORDER if name in parts
+        ),
+        last_error=doc.get("last_error"),
+        updated_at=_opt_utc(doc.get("updated_at")),
+        seq=None if seq is None else int(seq),
+        tracking_code=doc.get("tracking_code"),
+        title=doc.get("title"),
+    )
+
+
+def digest_to_doc(digest: Digest) -> Doc:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "agency_id": digest.agency_id,
+        "hour": _ts(digest.hour),
+        "status": digest.status.value,
+        "notification_ids": list(digest.notification_ids),
+        "attempts": digest.attempts,
+        "last_status_code": digest.last_status_code,
+        "last_error": digest.last_error,
+        "sent_at": _opt_ts(digest.sent_at),
+    }
+
+
+def digest_from_doc(doc: Mapping[str, Any]) -> Digest:
+    _check_version(doc, "digest")
+    code = doc.get("last_status_code")
+    return Digest(
+        agency_id=doc["agency_id"],
+        hour=_utc(doc["hour"]),
+        status=DeliveryStatus(doc["status"]),
+        notification_ids=tuple(doc.get("notification_ids") or ()),
+        attempts=int(doc.get("attempts") or 0),
+        last_status_code=None if code is None else int(code),
+        last_error=doc.get("last_error"),
+        sent_at=_opt_utc(doc.get("sent_at")),
+    )
+
+
+def failed_deliveries_query(
+    group: Any, agency_id: str | None, limit: int, after: tuple[str, str] | None
+) -> Any:
+    """Failed deliveries in every delivery log (a collection group query: the reports'
+    and the one of notifications about no report), last changed first; needs the
+    collection-group indexes (status, updated_at desc, notification_id desc) and the
+    same after agency_id."""
+    query = group.where(filter=FieldFilter("status", "==", DeliveryStatus.FAILED.value))
+    if agency_id is not None:
+        query = query.where(filter=FieldFilter("agency_id", "==", agency_id))
+    query = query.order_by("updated_at", direction=firestore.Query.DESCENDING).order_by(
+        "notification_id", direction=firestore.Query.DESCENDING
+    )
+    if after is not None:
+        updated_at, notification_id = after
+        moment = _ts(dt.datetime.fromisoformat(updated_at))
+        query = query.start_after({"updated_at": moment, "notification_id": notification_id})
+    return query.limit(limit)
+
+
+def queued_items_query(group: Any, agency_id: str, limit: int) -> Any:
+    """An agency's deliveries queued for its digest (the agency's failed deliveries'
+    index, with status queued)."""
+    return (
+        group.where(filter=FieldFilter("agency_id", "==", agency_id))
+        .where(filter=FieldFilter("status", "==", DeliveryStatus.QUEUED.value))
+        .order_by("updated_at", direction=firestore.Query.DESCENDING)
+        .order_by("notification_id", direction=firestore.Query.DESCENDING)
+        .limit(limit)
     )
 
 
 class FirestoreNotificationStore:
-    """The DeliveryLog and AgencyChannels ports of the notify use case."""
+    """The DeliveryLog, DeliveryHistory, AgencyChannels and DigestStore ports."""
 
     def __init__(self, client: firestore.Client) -> None:
         self._client = client
         self._reports = client.collection(REPORTS)
         self._agencies = client.collection(AGENCIES)
         self._secrets = client.collection(AGENCY_SECRETS)
+        self._digests = client.collection(DIGESTS)
         self.stats = StoreStats()
 
     def _delivery_ref(self, report_id: str | None, notification_id: str) -> Any:
@@ -1075,7 +1192,23 @@ class FirestoreNotificationStore:
         self.stats.add(reads=max(1, len(docs)))
         found = [delivery_from_doc(doc.to_dict() or {}) for doc in docs]
         epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
-        return sorted(found, key=lambda d: d.first_attempt_at or epoch)
+        return sorted(found, key=lambda d: (d.first_attempt_at or d.updated_at or epoch))
+
+    def failed_deliveries(
+        self, agency_id: str | None, limit: int, after: tuple[str, str] | None = None
+    ) -> DeliveryPage:
+        group = self._client.collection_group(DELIVERIES)
+        docs = list(failed_deliveries_query(group, agency_id, limit + 1, after).stream())
+        self.stats.add(reads=max(1, len(docs)))
+        found = [delivery_from_doc(doc.to_dict() or {}) for doc in docs[:limit]]
+        more = len(docs) > limit and found
+        last = found[-1] if more else None
+        next_after = (
+            (_utc(last.updated_at).isoformat(), last.notification_id)
+            if last is not None and last.updated_at is not None
+            else None
+        )
+        return DeliveryPage(found, next_after)
 
     def agency_channel(self, agency_id: str) -> AgencyChannel | None:
         # Both documents in one BatchGetDocuments round trip.
@@ -1094,7 +1227,36 @@ class FirestoreNotificationStore:
             webhook_url=notification.get("webhook_url") or None,
             email=notification.get("email") or None,
             secret=secret_doc.get("webhook_secret") or None,
+            digest=notification.get("digest") == "hourly",
         )
+
+    # The hourly digest: ``digests/{agency id}.{YYYY-MM-DDTHH}``, and the queued items
+    # are the agency's deliveries with status ``queued``.
+
+    def queued_items(self, agency_id: str, limit: int) -> list[Delivery]:
+        group = self._client.collection_group(DELIVERIES)
+        docs = list(queued_items_query(group, agency_id, limit).stream())
+        self.stats.add(reads=max(1, len(docs)))
+        return [delivery_from_doc(doc.to_dict() or {}) for doc in docs]
+
+    def digest(self, agency_id: str, hour: dt.datetime) -> Digest | None:
+        probe = Digest(agency_id, hour, DeliveryStatus.RETRYING, ())
+        snap = self._digests.document(probe.id).get()
+        self.stats.add(reads=1)
+        return digest_from_doc(snap.to_dict() or {}) if snap.exists else None
+
+    def save_digest(self, digest: Digest, items: Sequence[Delivery]) -> None:
+        if len(items) + 1 > _BATCH_LIMIT:
+            raise ValueError(f"a digest commits at most {_BATCH_LIMIT - 1} items at once")
+        batch = self._client.batch()
+        batch.set(self._digests.document(digest.id), digest_to_doc(digest))
+        for item in items:
+            batch.set(
+                self._delivery_ref(item.report_id, item.notification_id), delivery_to_doc(item)
+            )
+        self.stats.add(commits=1)
+        results = batch.commit()
+        self.stats.add(writes=len(results))
 
 
 # --- the published figures ------------------------------------------------------------

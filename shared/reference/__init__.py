@@ -27,7 +27,7 @@ import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -183,10 +183,13 @@ _ROOT_KINDS = frozenset({AgencyKind.NATIONAL, AgencyKind.PROVINCE})
 
 
 class Notification(_Frozen):
-    """Where an agency is told about new and escalated reports. Both are optional."""
+    """Where an agency is told what it must know: its signed webhook where it has one,
+    else e-mail to ``email``, each at once or (``digest = "hourly"``) collected into one
+    message an hour. All optional."""
 
     webhook_url: str | None = None
     email: str | None = None
+    digest: Literal["hourly"] | None = None
 
     @field_validator("webhook_url", "email", mode="before")
     @classmethod
@@ -216,6 +219,12 @@ class Notification(_Frozen):
         if value is not None and not _EMAIL.match(value):
             raise ValueError(f"email {value!r} is not an e-mail address")
         return value
+
+    @model_validator(mode="after")
+    def _digest_is_of_email(self) -> Self:
+        if self.digest is not None and self.email is None:
+            raise ValueError("digest collects e-mail: it needs an email address")
+        return self
 
 
 class Agency(_Frozen):

@@ -52,6 +52,7 @@ from shared.ports import (
 )
 from shared.reference import AgencyKind, Reference
 from shared.usecases.act import Acted, act
+from shared.usecases.deliveries import delivery_view
 from shared.usecases.outbox import publish_committed
 
 log = logging.getLogger(__name__)
@@ -227,6 +228,11 @@ def detail(report_id: str, caller: Caller, ports: AgencyPorts) -> dict[str, Any]
         raise ReportNotFound(report_id)
     shown["id"] = report.id
     shown.update(clock_figures(report, ports))
+    # Who was told what, and how it went (shared.usecases.deliveries: no contact of the
+    # reporter, an agency's address only to its own staff).
+    shown["deliveries"] = [
+        delivery_view(d, caller.agency_id) for d in ports.deliveries.deliveries(report_id)
+    ]
     return shown
 
 

@@ -29,9 +29,10 @@ from shared.domain.report import (
     ReportType,
     TimelineEvent,
 )
-from shared.ports import AgencyPorts, Delivery, FiguresReader, ReportNotFound
+from shared.ports import AgencyPorts, FiguresReader, ReportNotFound
 from shared.reference import Reference
 from shared.usecases.agency import Caller, clock_figures
+from shared.usecases.deliveries import delivery_view
 from shared.usecases.notices import parse_notified
 
 DOSSIER_VERSION = 1
@@ -147,27 +148,6 @@ def _escalation_json(event: TimelineEvent, reference: Reference) -> dict[str, An
     }
 
 
-def _delivery_json(delivery: Delivery) -> dict[str, Any]:
-    def moment(value: dt.datetime | None) -> str | None:
-        return value.isoformat() if value else None
-
-    # The agency's webhook address is configuration, not part of the record.
-    return {
-        "notification_id": delivery.notification_id,
-        "kind": delivery.kind,
-        "agency_id": delivery.agency_id,
-        "status": delivery.status.value,
-        "attempts": delivery.attempts,
-        "channel": delivery.channel,
-        "fallback": delivery.fallback,
-        "last_status_code": delivery.last_status_code,
-        "last_error": delivery.last_error,
-        "first_attempt_at": moment(delivery.first_attempt_at),
-        "last_attempt_at": moment(delivery.last_attempt_at),
-        "delivered_at": moment(delivery.delivered_at),
-    }
-
-
 def _figures_json(
     figures: FiguresReader, agencies: Sequence[str], reference: Reference
 ) -> dict[str, Any]:
@@ -232,6 +212,6 @@ def dossier(report_id: str, caller: Caller, ports: AgencyPorts) -> dict[str, Any
         "escalations": [
             _escalation_json(e, reference) for e in events if e.action is Action.ESCALATE
         ],
-        "deliveries": [_delivery_json(d) for d in ports.deliveries.deliveries(report_id)],
+        "deliveries": [delivery_view(d, None) for d in ports.deliveries.deliveries(report_id)],
         "figures": _figures_json(ports.figures, involved, reference),
     }

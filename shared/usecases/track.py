@@ -9,8 +9,9 @@ from shared.config import Settings
 from shared.domain.privacy import Audience, view
 from shared.domain.report import age_working_days, is_overdue
 from shared.domain.tracking import normalize_tracking_code
-from shared.ports import Clock, ReportStore
+from shared.ports import Clock, DeliveryHistory, ReportStore
 from shared.tokens import is_reporter_token, is_short_reporter_token, reporter_token
+from shared.usecases.deliveries import reporter_notices
 
 
 @dataclass(frozen=True)
@@ -21,11 +22,18 @@ class Tracked:
 
 
 def track_report(
-    code_text: str, token: str | None, *, store: ReportStore, settings: Settings, clock: Clock
+    code_text: str,
+    token: str | None,
+    *,
+    store: ReportStore,
+    settings: Settings,
+    clock: Clock,
+    deliveries: DeliveryHistory | None = None,
 ) -> Tracked | None:
     """The report as its asker may see it, or None when they may not know it exists,
     with what its clocks say today: overdue (the current state's clock ran out) and its
-    total age in working days.
+    total age in working days. The reporter also sees when and how they were told
+    (``notices``, from ``deliveries``: shared.usecases.deliveries.reporter_notices).
 
     Raises InvalidTrackingCode for text that cannot be a code (so no read is spent).
     """
@@ -45,6 +53,8 @@ def track_report(
     today = calendar.local_date(clock.now())
     shown["overdue"] = is_overdue(report, today)
     shown["age_working_days"] = age_working_days(report, today, calendar)
+    if is_reporter and deliveries is not None:
+        shown["notices"] = reporter_notices(deliveries.deliveries(report.id))
     return Tracked(shown, audience, token_rejected=bool(token) and not is_reporter)
 
 

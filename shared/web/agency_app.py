@@ -37,6 +37,7 @@ from shared.domain.report import (
 from shared.ports import AgencyPorts, ReportNotFound
 from shared.usecases import agency
 from shared.usecases.agency import AgencyCommand, Caller
+from shared.usecases.deliveries import failed_deliveries
 from shared.usecases.dossier import dossier as build_dossier
 from shared.web.dispatch import App, Call, dispatch, health, problem_answer
 from shared.web.dossier_page import dossier_page
@@ -249,6 +250,34 @@ def detail(call: AgencyCall, report_id: str) -> Response:
     return json_response(shown)
 
 
+def deliveries(call: AgencyCall) -> Response:
+    """Failed notification deliveries (``status=failed``, the one status listed): every
+    one for the national admin, an agency admin's own agency's; a page at a time."""
+    caller = _caller(call)
+    lang, args = call.lang, call.request.args
+    if args.get("status") != "failed":
+        return _invalid_parameter(call, t("invalid_delivery_status_detail", lang))
+    try:
+        limit = int(args.get("limit", "25"))
+        if not 1 <= limit <= agency.MAX_LIMIT:
+            raise ValueError
+    except ValueError:
+        return _invalid_parameter(call, t("invalid_limit_detail", lang, max=agency.MAX_LIMIT))
+    after = None
+    if args.get("cursor"):
+        try:
+            after = decode_cursor(args["cursor"])
+        except ValueError:
+            return problem(400, "invalid-cursor", t("invalid_cursor", lang), lang=lang)
+    try:
+        shown, next_after = failed_deliveries(caller, call.ports, limit=limit, after=after)
+    except LifecycleError as refused:
+        return _lifecycle_problem(call, refused)
+    return json_response(
+        {"items": shown, "next_cursor": encode_cursor(next_after) if next_after else None}
+    )
+
+
 def dossier(call: AgencyCall, report_id: str) -> Response:
     """The Ombudsman dossier: JSON, or HTML for ``?format=html`` or a reader whose
     Accept prefers text/html. National admin only; anyone else gets the 404 of a
@@ -320,6 +349,7 @@ APP = App(
             Rule("/api/v1/inbox", methods=["GET"], endpoint="inbox"),
             Rule("/api/v1/reports/<report_id>", methods=["GET"], endpoint="detail"),
             Rule("/api/v1/reports/<report_id>/dossier", methods=["GET"], endpoint="dossier"),
+            Rule("/api/v1/deliveries", methods=["GET"], endpoint="deliveries"),
             Rule(f"/api/v1/reports/<report_id>/{_OPERATION}", methods=["POST"], endpoint="act"),
             Rule("/openapi.json", methods=["GET"], endpoint="openapi"),
             Rule("/healthz", methods=["GET"], endpoint="health"),
@@ -331,6 +361,7 @@ APP = App(
         "inbox": inbox,
         "detail": detail,
         "dossier": dossier,
+        "deliveries": deliveries,
         "act": act,
         "openapi": openapi_doc,
         "health": health,

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from shared.domain.report import State
+from shared.ports import DeliveryStatus
 from shared.web.agency_app import (
     OPERATIONS,
     ForwardIn,
@@ -101,6 +102,95 @@ EVENT_FIELDS: dict[str, Any] = {
         "type": "object",
         "description": "On a disposition: method (named, rule, classifier, manual), agency_id, "
         "rule_id, confidence, admin_agency_id",
+    },
+}
+
+_MOMENT = {"type": ["string", "null"], "format": "date-time"}
+_DELIVERY_STATUSES = [s.value for s in DeliveryStatus]
+CHANNEL_FIELDS: dict[str, Any] = {
+    "channel": {"type": "string", "enum": ["webhook", "email", "sms"]},
+    "status": {"type": "string", "enum": _DELIVERY_STATUSES},
+    "attempts": {"type": "integer"},
+    "address": {
+        "type": "string",
+        "description": "The e-mail address written to: only on e-mails to the caller's own "
+        "agency (never a reporter's contact, never a webhook URL or secret)",
+    },
+    "last_status_code": {
+        "type": ["integer", "null"],
+        "description": "The receiver's HTTP status, the relay's SMTP reply code",
+    },
+    "last_error": {"type": ["string", "null"]},
+    "first_attempt_at": _MOMENT,
+    "last_attempt_at": _MOMENT,
+    "delivered_at": _MOMENT,
+    "digest_id": {
+        "type": ["string", "null"],
+        "description": "The hourly digest (agency.YYYY-MM-DDTHH) that carried it",
+    },
+}
+DELIVERY_FIELDS: dict[str, Any] = {
+    "notification_id": {"type": "string"},
+    "report_id": {"type": ["string", "null"], "description": "null: about no report"},
+    "tracking_code": {"type": ["string", "null"]},
+    "kind": {"type": "string", "description": "report.dispositioned, report.accepted, ..."},
+    "recipient": {"type": "string", "enum": ["agency", "reporter"]},
+    "agency_id": {"type": ["string", "null"], "description": "The agency told; null: the reporter"},
+    "status": {
+        "type": "string",
+        "enum": _DELIVERY_STATUSES,
+        "description": "Of the whole: a channel still retrying or failed decides; without "
+        "a channel, why none (no_channel, skipped, failed: report gone or dead-lettered)",
+    },
+    "attempts": {"type": "integer"},
+    "last_error": {"type": ["string", "null"]},
+    "first_attempt_at": _MOMENT,
+    "last_attempt_at": _MOMENT,
+    "delivered_at": _MOMENT,
+    "updated_at": _MOMENT,
+    "channels": {"type": "array", "items": {"type": "object", "properties": CHANNEL_FIELDS}},
+}
+
+DELIVERIES: dict[str, Any] = {
+    "operationId": "failedDeliveries",
+    "summary": "Failed notification deliveries, last changed first (admins)",
+    "description": (
+        "Notifications that were refused for good or that Pub/Sub gave up on "
+        "(dead-lettered), or a channel of one: every one for the national admin, those to "
+        "the caller's own agency for an agency admin. Unit officers are refused (403)."
+    ),
+    "parameters": [
+        {
+            "name": "status",
+            "in": "query",
+            "required": True,
+            "schema": {"type": "string", "enum": ["failed"]},
+        },
+        {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+        {
+            "name": "limit",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+        },
+    ],
+    "responses": {
+        "200": {
+            "description": "One page; pass next_cursor back for the next",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "items": {
+                                "type": "array",
+                                "items": {"$ref": REF.format(model="Delivery")},
+                            },
+                            "next_cursor": {"type": ["string", "null"]},
+                        },
+                    }
+                }
+            },
+        },
     },
 }
 
@@ -231,12 +321,20 @@ def document() -> dict[str, Any]:
     schemas = dict(top.get("$defs", {}))
     schemas["Report"] = {"type": "object", "properties": REPORT_FIELDS}
     schemas["Event"] = {"type": "object", "properties": EVENT_FIELDS}
+    schemas["Delivery"] = {"type": "object", "properties": DELIVERY_FIELDS}
     schemas["ReportDetail"] = {
         "allOf": [
             _ref("Report"),
             {
                 "type": "object",
-                "properties": {"timeline": {"type": "array", "items": _ref("Event")}},
+                "properties": {
+                    "timeline": {"type": "array", "items": _ref("Event")},
+                    "deliveries": {
+                        "type": "array",
+                        "items": _ref("Delivery"),
+                        "description": "Who was told of the report, how, and how it went",
+                    },
+                },
             },
         ]
     }
@@ -317,6 +415,18 @@ def document() -> dict[str, Any]:
             }
         },
         "/api/v1/reports/{report_id}/dossier": {"get": DOSSIER},
+        "/api/v1/deliveries": {
+            "get": {
+                **DELIVERIES,
+                "parameters": [*DELIVERIES["parameters"], LANG],
+                "responses": {
+                    **DELIVERIES["responses"],
+                    "400": _problem("status is not failed, or an invalid limit or cursor"),
+                    "401": UNAUTHORIZED,
+                    "403": _problem("A unit officer"),
+                },
+            }
+        },
     }
     for name, op in OPERATIONS.items():
         model = op.body.__name__

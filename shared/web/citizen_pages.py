@@ -29,7 +29,14 @@ from shared.usecases.submit import IdempotencyKeyReused, RateLimited
 from shared.usecases.track import open_short_link
 from shared.web.catalog import catalog
 from shared.web.http import BodyTooLarge, FieldError, Problem, field_errors, media_type, read_body
-from shared.web.i18n import event_label, format_date, format_datetime, state_label, t
+from shared.web.i18n import (
+    event_label,
+    format_date,
+    format_datetime,
+    notice_label,
+    state_label,
+    t,
+)
 from shared.web.pages import message, page_answer, redirect, render, url
 from shared.web.reporter_calls import (
     CODE_MAX,
@@ -425,6 +432,8 @@ def _render_track(
         fdatetime=lambda value: format_datetime(value, lang, call.ports.settings.timezone),
         elabel=lambda event: event_label(event, lang, known.agency_name),
         slabel=lambda state: state_label(state, lang),
+        notices=report.get("notices", []),
+        nlabel=lambda notice: notice_label(notice, lang),
     )
 
 

@@ -205,6 +205,15 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "confidential_yes": ("Rahasia", "Confidential"),
     "timeline": ("Riwayat", "Timeline"),
     "timeline_empty": ("Belum ada riwayat.", "No history yet."),
+    # The reporter's own timeline: how they were told (never the address or number).
+    "notified_by": ("Anda diberi tahu lewat {channels}", "You were notified by {channels}"),
+    "notified_link_by": (
+        "Tautan pribadi dikirim ulang lewat {channels}",
+        "Your private link was sent again by {channels}",
+    ),
+    "channel_email": ("e-mail", "e-mail"),
+    "channel_sms": ("SMS", "text message (SMS)"),
+    "channels_and": (" dan ", " and "),
     "private_view": (
         "Anda melihat laporan ini sebagai pelapor, termasuk data pribadi.",
         "You are seeing this report as its reporter, including private details.",
@@ -314,6 +323,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "invalid_queue_detail": (
         "Satu-satunya antrean adalah queue=admin",
         "The only queue is queue=admin",
+    ),
+    "invalid_delivery_status_detail": (
+        "Yang dapat didaftar hanya status=failed",
+        "The one status listed is status=failed",
     ),
     "invalid_cursor": ("Kursor tidak valid", "Invalid cursor"),
     "invalid_format_detail": (
@@ -803,6 +816,14 @@ def event_label(
         admin=named(str(routing.get("admin_agency_id") or "?")),
     )
 
+
+
+def notice_label(notice: Mapping[str, Any], lang: Lang) -> str:
+    """"Anda diberi tahu lewat e-mail dan SMS": how the reporter was told (a line of
+    their own timeline, shared.usecases.deliveries.reporter_notices), never to where."""
+    channels = t("channels_and", lang).join(t(f"channel_{c}", lang) for c in notice["channels"])
+    key = "notified_link_by" if notice.get("kind") == "link.resend" else "notified_by"
+    return t(key, lang, channels=channels)
 
 def format_date(value: dt.date | str | None, lang: Lang) -> str:
     """``12 Maret 2025`` (Indonesian) or ``12 March 2025``; the same shape in both."""

@@ -82,7 +82,12 @@ def submit(call: SubmitCall, report_in: ReportIn, key: str | None, channel: str)
 def track(call: SubmitCall, code: str, token: str | None) -> Tracked | None:
     ports = call.ports
     return track_report(
-        code[:CODE_MAX], token, store=ports.store, settings=ports.settings, clock=ports.clock
+        code[:CODE_MAX],
+        token,
+        store=ports.store,
+        settings=ports.settings,
+        clock=ports.clock,
+        deliveries=ports.deliveries,
     )
 
 

@@ -59,14 +59,20 @@ def run_date(request: Request, now: dt.datetime, timezone: str, days_before: int
             return dt.date.fromisoformat(named)
         except ValueError:
             raise _bad(f"date {named!r} is not a day YYYY-MM-DD") from None
-    moment = now
-    scheduled = request.headers.get(SCHEDULE_TIME_HEADER)
-    if scheduled:
-        try:
-            moment = dt.datetime.fromisoformat(scheduled.replace("Z", "+00:00"))
-        except ValueError:
-            raise _bad(f"{SCHEDULE_TIME_HEADER} {scheduled!r} is not an RFC 3339 time") from None
-        if moment.tzinfo is None:
-            raise _bad(f"{SCHEDULE_TIME_HEADER} {scheduled!r} has no offset")
-    local = moment.astimezone(ZoneInfo(timezone)).date()
+    local = scheduled_time(request, now).astimezone(ZoneInfo(timezone)).date()
     return local - dt.timedelta(days=days_before)
+
+
+def scheduled_time(request: Request, now: dt.datetime) -> dt.datetime:
+    """The time the run was scheduled for (the same on every retry of it), else ``now``;
+    raise :class:`Problem` (400) for a header that is not an RFC 3339 time."""
+    scheduled = request.headers.get(SCHEDULE_TIME_HEADER)
+    if not scheduled:
+        return now
+    try:
+        moment = dt.datetime.fromisoformat(scheduled.replace("Z", "+00:00"))
+    except ValueError:
+        raise _bad(f"{SCHEDULE_TIME_HEADER} {scheduled!r} is not an RFC 3339 time") from None
+    if moment.tzinfo is None:
+        raise _bad(f"{SCHEDULE_TIME_HEADER} {scheduled!r} has no offset")
+    return moment

@@ -140,10 +140,13 @@ def test_three_redeliveries_give_the_agency_one_correctly_signed_webhook(
     assert hook.payload["report"]["reporter"]["name"] == "Siti Rahayu"
 
     log = delivery(db, message)
-    assert log["status"] == "delivered" and log["attempts"] == 1
-    assert log["last_status_code"] == 204 and log["last_error"] is None
-    assert log["channel"] == "webhook" and log["url"] == receiver.hook_url(AGENCY)
-    assert log["first_attempt_at"] == log["last_attempt_at"] == log["delivered_at"]
+    assert log["status"] == "delivered" and log["recipient"] == "agency"
+    assert list(log["channels"]) == ["webhook"]  # one part per channel used
+    part = log["channels"]["webhook"]
+    assert part["attempts"] == 1 and part["status"] == "delivered"
+    assert part["last_status_code"] == 204 and part["last_error"] is None
+    assert part["address"] is None  # the URL is configuration, not part of the record
+    assert part["first_attempt_at"] == part["last_attempt_at"] == part["delivered_at"]
 
 
 def test_an_anonymous_reporters_identity_never_leaves_in_the_webhook(
@@ -167,13 +170,14 @@ def test_a_5xx_answers_500_so_pubsub_retries_and_the_log_says_retrying(
     assert push(app, message).status_code == 500
     assert push(app, message).status_code == 500
     log = delivery(db, message)
-    assert log["status"] == "retrying" and log["attempts"] == 2
-    assert log["last_status_code"] == 503 and log["last_error"].startswith("HTTP 503")
-    assert log["first_attempt_at"] < log["last_attempt_at"]
+    hook = log["channels"]["webhook"]
+    assert log["status"] == "retrying" and hook["attempts"] == 2
+    assert hook["last_status_code"] == 503 and hook["last_error"].startswith("HTTP 503")
+    assert hook["first_attempt_at"] < hook["last_attempt_at"]
     receiver.respond = lambda received: (200, 0.0)  # the agency recovers
     assert push(app, message).status_code == 200
     log = delivery(db, message)
-    assert log["status"] == "delivered" and log["attempts"] == 3
+    assert log["status"] == "delivered" and log["channels"]["webhook"]["attempts"] == 3
     assert all(hook.verified for hook in receiver.snapshot())  # each attempt signed afresh
 
 
@@ -196,7 +200,8 @@ def test_a_404_is_acknowledged_and_recorded_failed(
     assert push(app, message).status_code == 200
     assert len(receiver.snapshot()) == 1  # a permanent failure is not retried
     log = delivery(db, message)
-    assert log["status"] == "failed" and log["attempts"] == 1 and log["last_status_code"] == 404
+    hook = log["channels"]["webhook"]
+    assert log["status"] == "failed" and hook["attempts"] == 1 and hook["last_status_code"] == 404
 
 
 def test_a_timeout_is_retryable(
@@ -208,8 +213,9 @@ def test_a_timeout_is_retryable(
     message = dispositioned()
     assert push(app, message).status_code == 500
     log = delivery(db, message)
-    assert log["status"] == "retrying" and log["last_status_code"] is None
-    assert "timeout" in log["last_error"]
+    hook = log["channels"]["webhook"]
+    assert log["status"] == "retrying" and hook["last_status_code"] is None
+    assert "timeout" in hook["last_error"]
     wiring.reset()
 
 
@@ -224,7 +230,7 @@ def test_a_connection_refused_is_retryable(
     message = dispositioned()
     assert push(app, message).status_code == 500
     log = delivery(db, message)
-    assert log["status"] == "retrying" and "Connect" in log["last_error"]
+    assert log["status"] == "retrying" and "Connect" in log["channels"]["webhook"]["last_error"]
 
 
 def test_the_dead_lettered_message_marks_the_delivery_failed(
@@ -247,16 +253,18 @@ def test_the_dead_lettered_message_marks_the_delivery_failed(
     assert len(receiver.snapshot()) == 1
 
 
-def test_an_agency_without_a_webhook_is_recorded_no_channel(
+def test_an_agency_with_neither_webhook_nor_address_is_recorded_no_channel(
     app: FlaskClient, db: firestore.Client
 ) -> None:
+    # (An agency with an address is told by e-mail: tests/functional/test_who_is_told_what.py.)
     message = dispositioned()
     db.collection("agencies").document(AGENCY).set(
-        {"notification": {"webhook_url": None, "email": "pu@cianjurkab.example"}}, merge=True
+        {"notification": {"webhook_url": None, "email": None}}, merge=True
     )
     assert push(app, message).status_code == 200
     log = delivery(db, message)
-    assert log["status"] == "no_channel" and log["fallback"] == "email_pending"
+    assert log["status"] == "no_channel" and log["channels"] == {}
+    assert log["last_error"] == "no webhook and no e-mail address"
 
 
 @pytest.mark.parametrize(
@@ -268,6 +276,6 @@ def test_a_malformed_message_is_logged_and_acknowledged(
 ) -> None:
     assert push(app, None, raw=raw).status_code == 200
     assert any(
-        r.levelname == "ERROR" and "malformed agency notification" in r.getMessage()
+        r.levelname == "ERROR" and "malformed notification" in r.getMessage()
         for r in caplog.records
     )

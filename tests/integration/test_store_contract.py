@@ -41,8 +41,10 @@ from shared.ports import (
     AgencyChannel,
     ApiKeyRecord,
     Change,
+    ChannelDelivery,
     Delivery,
     DeliveryStatus,
+    Digest,
     FixedClock,
     IdempotencyKeyTaken,
     IdempotencyRecord,
@@ -125,7 +127,11 @@ def _firestore(client: firestore.Client) -> Backend:
 
     def add_channel(channel: AgencyChannel) -> None:
         # The documents tools/seed.py writes.
-        notification = {"webhook_url": channel.webhook_url, "email": channel.email}
+        notification = {
+            "webhook_url": channel.webhook_url,
+            "email": channel.email,
+            "digest": "hourly" if channel.digest else None,
+        }
         client.collection("agencies").document(channel.agency_id).set(
             {"id": channel.agency_id, "notification": notification}
         )
@@ -638,27 +644,51 @@ def test_the_admin_queue_of_a_region_and_a_unit_officers_inbox(backend: Backend)
 # --- the notification store: the delivery log and the channels -----------------------------
 
 
+def _webhook(status: DeliveryStatus, at: dt.datetime, **more: Any) -> ChannelDelivery:
+    return ChannelDelivery("webhook", status, attempts=1, first_attempt_at=at,
+                           last_attempt_at=at, **more)  # fmt: skip
+
+
 def test_the_delivery_log_keeps_the_last_entry_per_notification(backend: Backend) -> None:
     log = backend.notifications
     first = Delivery(
-        "r1.2", "r1", "dinkes-cianjur", "report.dispositioned", DeliveryStatus.RETRYING,
-        attempts=1, channel="webhook", url="https://dinkes.example/hook", last_status_code=503,
-        last_error="HTTP 503", first_attempt_at=NOW, last_attempt_at=NOW,
+        "r1.2.dinkes-cianjur", "r1", "dinkes-cianjur", "report.dispositioned",
+        DeliveryStatus.RETRYING,
+        channels=(_webhook(DeliveryStatus.RETRYING, NOW, last_status_code=503,
+                           last_error="HTTP 503"),),
+        updated_at=NOW, seq=2, tracking_code="K7M-2XQ-9RJ", title="Jalan berlubang",
     )  # fmt: skip
     later = NOW + dt.timedelta(minutes=1)
     delivered = dataclasses.replace(
-        first, status=DeliveryStatus.DELIVERED, attempts=2, last_status_code=204,
-        last_error=None, last_attempt_at=later, delivered_at=later,
+        first,
+        status=DeliveryStatus.DELIVERED,
+        channels=(
+            dataclasses.replace(
+                first.channels[0], status=DeliveryStatus.DELIVERED, attempts=2,
+                last_status_code=204, last_error=None, last_attempt_at=later, delivered_at=later,
+            ),
+        ),
+        updated_at=later,
     )  # fmt: skip
-    other = dataclasses.replace(first, notification_id="r1.5", first_attempt_at=later)
+    # The reporter's: two channels, no agency, no address.
+    other = Delivery(
+        "r1.5.reporter", "r1", None, "report.followed_up", DeliveryStatus.DELIVERED,
+        channels=(
+            ChannelDelivery("email", DeliveryStatus.DELIVERED, attempts=1, last_status_code=250,
+                            first_attempt_at=later, last_attempt_at=later, delivered_at=later),
+            ChannelDelivery("sms", DeliveryStatus.UNSUBSCRIBED),
+        ),
+        updated_at=later, seq=5,
+    )  # fmt: skip
 
-    assert log.get_delivery("r1", "r1.2") is None
+    assert log.get_delivery("r1", first.notification_id) is None
     log.save_delivery(first)
-    assert log.get_delivery("r1", "r1.2") == first
+    assert log.get_delivery("r1", first.notification_id) == first
     log.save_delivery(delivered)
     log.save_delivery(other)
 
-    assert log.get_delivery("r1", "r1.2") == delivered
+    assert log.get_delivery("r1", first.notification_id) == delivered
+    assert log.get_delivery("r1", other.notification_id) == other
     assert log.deliveries("r1") == [delivered, other]  # by first attempt
     assert log.deliveries("r2") == []
 
@@ -668,11 +698,13 @@ def test_an_agency_channel_is_read_with_its_secret_and_an_unknown_agency_has_non
 ) -> None:
     hooked = AgencyChannel("dinkes-cianjur", "https://dinkes.example/hook", None, "whsec_x")
     mail_only = AgencyChannel("dpupr-cianjur", None, "dpupr@example.id", None)
-    backend.add_channel(hooked)
-    backend.add_channel(mail_only)
+    digest = AgencyChannel("disdik-cianjur", None, "disdik@example.id", None, digest=True)
+    for channel in (hooked, mail_only, digest):
+        backend.add_channel(channel)
 
     assert backend.notifications.agency_channel("dinkes-cianjur") == hooked
     assert backend.notifications.agency_channel("dpupr-cianjur") == mail_only
+    assert backend.notifications.agency_channel("disdik-cianjur") == digest
     assert backend.notifications.agency_channel("nobody") is None
 
 
@@ -680,12 +712,93 @@ def test_a_delivery_about_no_report_is_logged_apart(backend: Backend) -> None:
     log = backend.notifications
     daily = Delivery(
         "daily.2026-03-01.nasional", None, "nasional", "report.daily", DeliveryStatus.DELIVERED,
-        attempts=1, channel="webhook", first_attempt_at=NOW, delivered_at=NOW,
+        channels=(_webhook(DeliveryStatus.DELIVERED, NOW, delivered_at=NOW),), updated_at=NOW,
     )  # fmt: skip
     log.save_delivery(daily)
 
     assert log.get_delivery(None, daily.notification_id) == daily
     assert log.get_delivery("daily", daily.notification_id) is None
+
+
+def _failed(
+    notification_id: str, report_id: str | None, agency_id: str | None, minutes: int
+) -> Delivery:
+    at = NOW + dt.timedelta(minutes=minutes)
+    return Delivery(
+        notification_id, report_id, agency_id, "report.dispositioned", DeliveryStatus.FAILED,
+        channels=(_webhook(DeliveryStatus.FAILED, at, last_error="HTTP 410"),), updated_at=at,
+    )  # fmt: skip
+
+
+def test_failed_deliveries_are_listed_last_changed_first_in_every_log(backend: Backend) -> None:
+    log = backend.notifications
+    wanted = [
+        _failed("r1.2.dinkes-cianjur", "r1", "dinkes-cianjur", 1),
+        _failed("daily.2026-03-01.dinkes-cianjur", None, "dinkes-cianjur", 2),
+        _failed("r2.1.reporter", "r2", None, 3),
+        _failed("r3.2.dpupr-cianjur", "r3", "dpupr-cianjur", 4),
+    ]
+    for delivery in wanted:
+        log.save_delivery(delivery)
+    log.save_delivery(dataclasses.replace(wanted[0], notification_id="r1.3.dinkes-cianjur",
+                                          status=DeliveryStatus.DELIVERED))  # fmt: skip
+
+    def pages(agency_id: str | None) -> list[list[str]]:
+        found, after = [], None
+        while True:
+            page = log.failed_deliveries(agency_id, 2, after)
+            found.append([d.notification_id for d in page.deliveries])
+            if page.next_after is None:
+                return found
+            after = page.next_after
+
+    newest_first = [d.notification_id for d in reversed(wanted)]
+    assert pages(None) == [newest_first[:2], newest_first[2:]]
+    assert pages("dinkes-cianjur") == [[wanted[1].notification_id, wanted[0].notification_id]]
+    assert pages("nobody") == [[]]
+    assert log.failed_deliveries(None, 10).deliveries[0] == wanted[3]
+
+
+def test_a_digest_collects_an_agencys_queued_items_and_settles_them_in_one_commit(
+    backend: Backend,
+) -> None:
+    log = backend.notifications
+    waiting = (ChannelDelivery("email", DeliveryStatus.QUEUED, address="d@example.id"),)
+    queued = [
+        Delivery(
+            f"r{n}.2.disdik-cianjur",
+            f"r{n}",
+            "disdik-cianjur",
+            "report.dispositioned",
+            DeliveryStatus.QUEUED,
+            channels=waiting,
+            updated_at=NOW + dt.timedelta(minutes=n),
+            tracking_code=f"K7M-2XQ-{n}RJ",
+            title="Sekolah rusak",
+        )
+        for n in (1, 2)
+    ]
+    for item in queued:
+        log.save_delivery(item)
+    log.save_delivery(dataclasses.replace(queued[0], notification_id="r1.3.dinkes-cianjur",
+                                          agency_id="dinkes-cianjur"))  # fmt: skip
+    hour = dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC)
+
+    assert sorted(d.notification_id for d in log.queued_items("disdik-cianjur", 10)) == [
+        "r1.2.disdik-cianjur", "r2.2.disdik-cianjur",
+    ]  # fmt: skip
+    assert len(log.queued_items("disdik-cianjur", 1)) == 1
+    assert log.digest("disdik-cianjur", hour) is None
+
+    digest = Digest("disdik-cianjur", hour, DeliveryStatus.DELIVERED,
+                    tuple(d.notification_id for d in queued), attempts=1, last_status_code=250,
+                    sent_at=NOW)  # fmt: skip
+    sent = [dataclasses.replace(d, status=DeliveryStatus.DELIVERED) for d in queued]
+    log.save_digest(digest, sent)
+
+    assert log.digest("disdik-cianjur", hour) == digest
+    assert log.queued_items("disdik-cianjur", 10) == []
+    assert log.get_delivery("r2", "r2.2.disdik-cianjur") == sent[1]
 
 
 # --- the daily escalation run: the due-reports query and refreshing a report -----------------

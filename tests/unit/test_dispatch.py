@@ -18,7 +18,7 @@ from shared.ports import FixedClock, SubmitPorts, SubmitStore
 from shared.web import submit_app
 from shared.web.dispatch import App, Call, dispatch, problem_answer
 from shared.web.http import Problem, json_response, problem
-from tests.fakes import InMemoryPublisher, InMemoryReportStore
+from tests.fakes import InMemoryNotificationStore, InMemoryPublisher, InMemoryReportStore
 
 
 def _request(path: str, method: str = "GET", **kwargs: Any) -> Request:
@@ -147,6 +147,7 @@ def _submit_ports(store: SubmitStore | None = None) -> SubmitPorts:
         publisher_factory=InMemoryPublisher if store is not None else no_client,
         public_factory=no_client,
         preferences_factory=no_client,
+        deliveries_factory=InMemoryNotificationStore if store is not None else no_client,
     )
 
 

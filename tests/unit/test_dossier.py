@@ -14,6 +14,7 @@ from shared.domain import report as lifecycle
 from shared.domain.report import Action, Actor, Command, Report, Role
 from shared.ports import (
     AgencyPorts,
+    ChannelDelivery,
     Delivery,
     DeliveryStatus,
     FixedClock,
@@ -168,13 +169,18 @@ def test_the_dossier_has_the_timeline_escalations_deliveries_and_clocks() -> Non
             "dbmpr-jabar",
             "report.escalated",
             DeliveryStatus.DELIVERED,
-            attempts=1,
-            channel="webhook",
-            url="https://dbmpr.example/hook?secret-ish",
-            last_status_code=204,
-            first_attempt_at=NOW,
-            last_attempt_at=NOW,
-            delivered_at=NOW,
+            channels=(
+                ChannelDelivery(
+                    "email",
+                    DeliveryStatus.DELIVERED,
+                    attempts=1,
+                    address="pengaduan@dbmpr.example",
+                    last_status_code=250,
+                    first_attempt_at=NOW,
+                    last_attempt_at=NOW,
+                    delivered_at=NOW,
+                ),
+            ),
         )
     )
 
@@ -190,7 +196,9 @@ def test_the_dossier_has_the_timeline_escalations_deliveries_and_clocks() -> Non
     assert escalation["notified"][1]["recipient"] == "parent_agency"
     [delivery] = document["deliveries"]
     assert delivery["status"] == "delivered" and delivery["kind"] == "report.escalated"
-    assert "url" not in delivery and "dbmpr.example" not in json.dumps(document)
+    assert delivery["attempts"] == 1 and delivery["channels"][0]["channel"] == "email"
+    # An agency's address is shown to its own staff only: not in the Ombudsman's dossier.
+    assert "dbmpr.example" not in json.dumps(document)
     json.dumps(document)  # plain JSON values throughout
 
 

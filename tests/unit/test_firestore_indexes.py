@@ -35,9 +35,14 @@ def _field_filters(where: Any) -> list[Any]:
     return []
 
 
+def _scope(selector: Any) -> str:
+    """An index serves a query of one collection, or of every collection of that id."""
+    return "COLLECTION_GROUP" if selector.all_descendants else "COLLECTION"
+
+
 def needed_index(query: Any) -> tuple[str, frozenset[str], tuple[tuple[str, str], ...]]:
     proto = query._to_protobuf()
-    collection = proto.from_[0].collection_id
+    collection = f"{proto.from_[0].collection_id} ({_scope(proto.from_[0])})"
     equal = frozenset(
         f.field.field_path
         for f in _field_filters(proto.where)
@@ -60,7 +65,7 @@ def declared_indexes() -> list[tuple[str, tuple[tuple[str, str], ...]]]:
     document = json.loads(INDEX_FILE.read_text())
     return [
         (
-            index["collectionGroup"],
+            f"{index['collectionGroup']} ({index.get('queryScope', 'COLLECTION')})",
             tuple((f["fieldPath"], f.get("order", "ASCENDING")) for f in index["fields"]),
         )
         for index in document["indexes"]
@@ -100,6 +105,12 @@ def test_the_check_itself_fails_for_a_query_without_an_index(
         .order_by("created_at")
     )
     assert not covered(needed_index(query))
+    # An index of one collection does not serve a collection group query.
+    outbox = offline_client.collection_group("outbox")
+    grouped = outbox.where(filter=firestore.FieldFilter("status", "==", "pending")).order_by(
+        "created_at"
+    )
+    assert not covered(needed_index(grouped))
 
 
 # --- queries an automatic single-field index serves -------------------------------------

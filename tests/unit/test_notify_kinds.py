@@ -24,12 +24,18 @@ from shared.pubsub_push import MalformedPush, read_push
 from shared.usecases.notify import (
     DeliveryRetryable,
     NotificationMessage,
+    ReporterNotification,
     agency_notification,
     mark_dead_lettered,
     notification_message,
     notify_agency,
 )
-from tests.fakes import InMemoryNotificationStore, InMemoryReportStore, InMemoryWebhookSender
+from tests.fakes import (
+    InMemoryNotificationStore,
+    InMemoryReportStore,
+    InMemoryWebhookSender,
+    NotifyFakes,
+)
 from tests.unit.test_webhooks import SECRET, dispositioned_report
 
 NOW = dt.datetime(2026, 12, 7, 0, 0, tzinfo=dt.UTC)
@@ -54,7 +60,8 @@ def ports(
     deliveries.channels[agency] = AgencyChannel(
         agency, f"https://{agency}.example/hook", None, SECRET
     )
-    return NotifyPorts(store, deliveries, deliveries, sender, FixedClock(NOW))
+    fakes = NotifyFakes(store, deliveries, sender, clock=FixedClock(NOW))
+    return fakes.ports()
 
 
 def escalated(store: InMemoryReportStore, anonymous: bool) -> NotificationMessage:
@@ -137,7 +144,7 @@ def test_the_daily_figures_retry_and_dead_letter_like_any_notification() -> None
     assert entry.last_error == "dead-lettered after 5 attempts; last error: HTTP 503"
 
 
-def _pushed(data: dict[str, Any]) -> NotificationMessage:
+def _pushed(data: dict[str, Any]) -> NotificationMessage | ReporterNotification:
     raw = base64.b64encode(json.dumps(data).encode()).decode()
     return notification_message(read_push({"message": {"data": raw}}, None, "dead-letter"))
 

@@ -79,6 +79,7 @@ def _ports(store: InMemoryPublicStore) -> SubmitPorts:
         publisher_factory=no_client,
         public_factory=lambda: public,
         preferences_factory=no_client,
+        deliveries_factory=no_client,
     )
 
 

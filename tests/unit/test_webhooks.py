@@ -42,12 +42,18 @@ from shared.pubsub_push import MalformedPush, read_push
 from shared.usecases.notify import (
     DeliveryRetryable,
     NotificationMessage,
+    ReporterNotification,
     mark_dead_lettered,
     notification_message,
     notify_agency,
 )
 from tests.builders import a_draft
-from tests.fakes import InMemoryNotificationStore, InMemoryReportStore, InMemoryWebhookSender
+from tests.fakes import (
+    InMemoryNotificationStore,
+    InMemoryReportStore,
+    InMemoryWebhookSender,
+    NotifyFakes,
+)
 
 NOW = dt.datetime(2026, 12, 7, 3, 0, tzinfo=dt.UTC)
 SITI = ReporterIdentity(name="Siti Aminah", email="siti@example.id", phone="+6281234567890")
@@ -141,7 +147,7 @@ def dispositioned_report(
     store.events[report_id] = [first, second]
     store.identities[report_id] = SITI
     return NotificationMessage(
-        notification_id=f"{report_id}.2",
+        notification_id=f"{report_id}.2.{AGENCY}",
         kind="report.dispositioned",
         report_id=report_id,
         agency_id=AGENCY,
@@ -160,16 +166,15 @@ def ports(
     channel: AgencyChannel | None = None,
     deliveries: InMemoryNotificationStore | None = None,
 ) -> NotifyPorts:
-    notifications = deliveries or InMemoryNotificationStore()
-    default = AgencyChannel(AGENCY, "https://dinkes.example/hook", None, SECRET)
-    notifications.channels[AGENCY] = channel or default
-    return NotifyPorts(
+    fakes = NotifyFakes(
         store=store,
-        deliveries=notifications,
-        channels=notifications,
-        sender=sender or InMemoryWebhookSender(),
+        notifications=deliveries or InMemoryNotificationStore(),
+        webhooks=sender or InMemoryWebhookSender(),
         clock=FixedClock(NOW),
     )
+    default = AgencyChannel(AGENCY, "https://dinkes.example/hook", None, SECRET)
+    fakes.notifications.channels[AGENCY] = channel or default
+    return fakes.ports()
 
 
 def test_the_payload_of_an_anonymous_report_never_holds_the_reporters_identity(
@@ -192,7 +197,7 @@ def test_the_payload_of_a_named_report_carries_the_identity_the_agency_may_see(
     notify_agency(message, ports(store, sender))
     payload = json.loads(sender.sent[0]["body"])
     assert payload["type"] == "report.dispositioned"
-    assert payload["notification_id"] == "r1.2" and payload["agency_id"] == AGENCY
+    assert payload["notification_id"] == "r1.2.dinkes-cianjur" and payload["agency_id"] == AGENCY
     assert payload["report"]["reporter"] == {
         "name": "Siti Aminah",
         "email": "siti@example.id",
@@ -220,9 +225,11 @@ def test_a_retryable_failure_is_logged_retrying_and_raised_then_a_retry_delivers
     deliveries = InMemoryNotificationStore()
     with pytest.raises(DeliveryRetryable):
         notify_agency(message, ports(store, sender, deliveries=deliveries))
-    logged = deliveries.get_delivery("r1", "r1.2")
+    logged = deliveries.get_delivery("r1", message.notification_id)
     assert logged is not None and logged.status is DeliveryStatus.RETRYING
-    assert (logged.attempts, logged.last_status_code, logged.last_error) == (1, 503, "HTTP 503")
+    webhook = logged.channel("webhook")
+    assert webhook is not None
+    assert (webhook.attempts, webhook.last_status_code, webhook.last_error) == (1, 503, "HTTP 503")
     entry = notify_agency(message, ports(store, sender, deliveries=deliveries))
     assert entry.status is DeliveryStatus.DELIVERED and entry.attempts == 2
     assert entry.first_attempt_at == NOW and entry.delivered_at == NOW
@@ -233,19 +240,20 @@ def test_a_permanent_refusal_is_failed_and_never_retried(store: InMemoryReportSt
     sender = InMemoryWebhookSender([SendResult(SendOutcome.PERMANENT, 404, "HTTP 404")])
     deliveries = InMemoryNotificationStore()
     entry = notify_agency(message, ports(store, sender, deliveries=deliveries))
-    assert entry.status is DeliveryStatus.FAILED and entry.last_status_code == 404
+    webhook = entry.channel("webhook")
+    assert entry.status is DeliveryStatus.FAILED and webhook and webhook.last_status_code == 404
     notify_agency(message, ports(store, sender, deliveries=deliveries))
     assert len(sender.sent) == 1
 
 
-def test_an_agency_with_only_email_is_no_channel_with_email_pending(
+def test_an_agency_with_neither_webhook_nor_address_is_no_channel(
     store: InMemoryReportStore,
 ) -> None:
     message = dispositioned_report(store, anonymous=False)
     sender = InMemoryWebhookSender()
-    channel = AgencyChannel(AGENCY, None, "pengaduan@dinkes.example", SECRET)
+    channel = AgencyChannel(AGENCY, None, None, SECRET)
     entry = notify_agency(message, ports(store, sender, channel=channel))
-    assert entry.status is DeliveryStatus.NO_CHANNEL and entry.fallback == "email_pending"
+    assert entry.status is DeliveryStatus.NO_CHANNEL and entry.channels == ()
     assert sender.sent == []
 
 
@@ -261,7 +269,10 @@ def test_a_missing_secret_is_retried_never_sent_unsigned(store: InMemoryReportSt
 def test_a_report_routed_elsewhere_since_is_skipped(store: InMemoryReportStore) -> None:
     dispositioned_report(store, anonymous=False)  # to dinkes-cianjur
     other = NotificationMessage(
-        notification_id="r1.2", kind="report.dispositioned", report_id="r1", agency_id="dishub"
+        notification_id="r1.2.dishub",
+        kind="report.dispositioned",
+        report_id="r1",
+        agency_id="dishub",
     )
     sender = InMemoryWebhookSender()
     entry = notify_agency(other, ports(store, sender))
@@ -302,7 +313,7 @@ def envelope(data: Any, attributes: dict[str, str] | None = None) -> dict[str, A
     return {"message": {"data": base64.b64encode(raw).decode(), "attributes": attributes or {}}}
 
 
-def decode(event_data: Any) -> NotificationMessage:
+def decode(event_data: Any) -> NotificationMessage | ReporterNotification:
     return notification_message(read_push(event_data, None, "agency-notifications-dead-letter"))
 
 
