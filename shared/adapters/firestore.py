@@ -1192,7 +1192,7 @@ class FirestoreNotificationStore:
         self.stats.add(reads=max(1, len(docs)))
         found = [delivery_from_doc(doc.to_dict() or {}) for doc in docs]
         epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
-        return sorted(found, key=lambda d: (d.first_attempt_at or d.updated_at or epoch))
+        return sorted(found, key=lambda d: d.first_attempt_at or d.updated_at or epoch)
 
     def failed_deliveries(
         self, agency_id: str | None, limit: int, after: tuple[str, str] | None = None

@@ -817,13 +817,13 @@ def event_label(
     )
 
 
-
 def notice_label(notice: Mapping[str, Any], lang: Lang) -> str:
-    """"Anda diberi tahu lewat e-mail dan SMS": how the reporter was told (a line of
-    their own timeline, shared.usecases.deliveries.reporter_notices), never to where."""
+    """How the reporter was told, "Anda diberi tahu lewat e-mail dan SMS": a line of
+    their own timeline (shared.usecases.deliveries.reporter_notices), never to where."""
     channels = t("channels_and", lang).join(t(f"channel_{c}", lang) for c in notice["channels"])
     key = "notified_link_by" if notice.get("kind") == "link.resend" else "notified_by"
     return t(key, lang, channels=channels)
+
 
 def format_date(value: dt.date | str | None, lang: Lang) -> str:
     """``12 Maret 2025`` (Indonesian) or ``12 March 2025``; the same shape in both."""
