@@ -1,6 +1,6 @@
 """What Lapor costs a month on Google Cloud, from the operations ``make bench`` counted.
 
-``python -m bench cost`` reads ``bench/results/{submit,route,agency,jobs}.json`` (so it
+``python -m bench cost`` reads ``bench/results/{submit,route,agency,jobs,notify}.json`` (so it
 needs no emulator and recomputes after any benchmark), prints the operations each unit
 of work costs and the monthly bill at 2,000 and at 100,000 reports a day, and writes
 both to ``bench/results/cost.json``. The prices, their sources and the day they were
@@ -10,12 +10,16 @@ either and run it again.
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import json
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from bench.common import RESULTS, write_results
+from tools.stack import REPO_ROOT
 
 DAYS = 30
 VOLUMES = (2_000, 100_000)  # reports a day
@@ -23,7 +27,8 @@ VOLUMES = (2_000, 100_000)  # reports a day
 # What one report's life consists of besides what the benchmarks measure per report
 # (assumptions: change them and run `python -m bench cost` again).
 LIFE = {
-    "agency_actions": 2.0,  # a follow-up and a resolution, through the agency API
+    "follow_ups": 1.0,  # through the agency API
+    "resolutions": 1.0,
     "agency_inbox_pages": 2.0,  # pages of 25 an officer reads per report handled
     "agency_detail_views": 2.0,
     "reporter_confirms": 0.5,  # the other resolved reports close by silence (the job)
@@ -32,13 +37,15 @@ LIFE = {
     # (infra/firestore_indexes.json): Firestore deletes both later, billed as deletes.
     "ttl_deletes_per_submission": 2.0,
 }
-SWEEPS_PER_DAY = 24 * 60 / 5  # the sweep schedule, */5 * * * *
-SCHEDULER_JOBS = 3  # escalate, report, sweep (infra/topology.json)
+TOPOLOGY = REPO_ROOT / "infra" / "topology.json"  # the schedules
 FUNCTION_MEMORY_GIB = 0.5  # 512Mi, infra/main.tf default_sizing
 FUNCTION_VCPU = 0.333  # what Cloud Run functions give 512 MiB (docs: configuring/memory)
 BILLING_STEP_S = 0.1  # Cloud Run rounds billed time up to the next 100 ms
 PUBSUB_MIN_BYTES = 1000  # per publish or push request, whatever the message's size
 ESCALATION_COMMAND = "escalation run, per command (escalate, auto-close, archive)"
+AGENCY_ACTION = "agency action (follow-up, resolve)"
+NOTIFICATION = "notification to an agency or a reporter"
+DAILY_NOTIFICATION = "daily figures to an agency (report.daily)"
 
 READ_ON = "2026-11-30"  # when the prices below were read (stored copies, via search)
 PRICES: dict[str, dict[str, Any]] = {
@@ -112,40 +119,74 @@ def _message(sizes: dict[str, Any], kind: str) -> float:
     return 2 * max(float(sizes[kind]["mean"]), PUBSUB_MIN_BYTES)
 
 
+def _weighted(rows: Iterable[tuple[float, float]]) -> float:
+    """The mean of (value, weight) pairs."""
+    pairs = list(rows)
+    return sum(v * w for v, w in pairs) / sum(w for _, w in pairs)
+
+
+def _schedules() -> list[dict[str, Any]]:
+    schedules: list[dict[str, Any]] = json.loads(TOPOLOGY.read_text())["schedules"]
+    return schedules
+
+
+def _scheduled_runs_per_day() -> dict[str, int]:
+    """How often each schedule of infra/topology.json runs in a day."""
+    from cronsim import CronSim
+
+    start = dt.datetime(2026, 1, 1)
+    runs = {}
+    for schedule in _schedules():
+        moments = CronSim(schedule["cron"], start - dt.timedelta(microseconds=1))
+        runs[schedule["name"]] = sum(
+            1
+            for _ in itertools.takewhile(
+                lambda moment: moment < start + dt.timedelta(days=1), moments
+            )
+        )
+    return runs
+
+
 def units() -> list[Unit]:
-    submit, route, agency, jobs = (_load(n) for n in ("submit", "route", "agency", "jobs"))
-    kinds = jobs["lifecycle"]["per_kind"]
+    submit, route, agency, jobs, notify = (
+        _load(n) for n in ("submit", "route", "agency", "jobs", "notify")
+    )
     sizes = jobs["lifecycle"]["message_bytes"]
     run = jobs["scale"]["escalation_run"]
     report_run = list(jobs["scale"]["report_runs"].values())[-1]
+    by_channel = notify["firestore_per_notification_by_kind_and_channel"]
+    notify_s = billed(notify["emails"]["delivery"]["p50_ms"] / 1000)
 
-    def http(call: dict[str, Any]) -> tuple[float, float]:
-        return 1.0, billed(call["p50_ms"] / 1000)
+    def http(call: dict[str, Any]) -> float:
+        return billed(call["p50_ms"] / 1000)
 
-    def notify(kind: str) -> Unit:
-        cost = kinds[f"notify: {kind}"]
+    def notification(name: str, kinds: Callable[[str], bool]) -> Unit:
+        # A kind notify.json did not deliver costs what its others cost on average.
+        rows = [(cost, cost["notifications"]) for k, cost in by_channel.items() if kinds(k)] or [
+            (cost, cost["notifications"]) for cost in by_channel.values()
+        ]
+        size = _weighted((one["mean"], one["n"]) for kind, one in sizes.items() if kinds(kind))
         return Unit(
-            f"notification ({kind})",
-            "jobs.json lifecycle: the notify use case delivering to a local receiver",
-            reads=cost["reads"],
-            writes=cost["writes"] - cost["deletes"],
-            deletes=cost["deletes"],
+            name,
+            "notify.json: Firestore per notification (weighted over its kinds and channels); "
+            "jobs.json: message sizes; the request timed as notify.json's e-mail delivery",
+            reads=_weighted((c["document_reads"], w) for c, w in rows),
+            writes=_weighted((c["document_writes"], w) for c, w in rows),
             requests=1,
-            billed_seconds=billed(cost["duration"]["p50_ms"] / 1000),
-            pubsub_bytes=_message(sizes, kind),
+            billed_seconds=notify_s,
+            pubsub_bytes=2 * max(size, PUBSUB_MIN_BYTES),
         )
 
     per_submit = submit["firestore_per_submit"]
-    requests, seconds = http(submit["through_function"])
     made = [
         Unit(
             "submission",
-            "submit.json through the function; TTL deletes of its rate slot and key later",
+            "submit.json through the function; the TTL deletes of its rate slot and key",
             reads=per_submit["document_reads"],
             writes=per_submit["document_writes"],
             deletes=LIFE["ttl_deletes_per_submission"],
-            requests=requests,
-            billed_seconds=seconds,
+            requests=1,
+            billed_seconds=http(submit["through_function"]),
             pubsub_bytes=_message(sizes, "report.submitted"),
         )
     ]
@@ -161,27 +202,25 @@ def units() -> list[Unit]:
             billed_seconds=billed(route["in_process_route_one_at_a_time"]["p50_ms"] / 1000),
         )
     )
-    made.append(notify("report.dispositioned"))
     for key, name in (
-        ("follow_up", "agency action (follow-up, resolve)"),
+        ("follow_up", AGENCY_ACTION),
         ("inbox_first_page", "agency inbox page of 25"),
         ("report_detail", "agency report detail"),
     ):
         call = agency[key]
         cost = call["firestore_per_call"]
-        requests, seconds = http(call)
         made.append(
             Unit(
                 name,
-                "agency.json through the function (API key lookup included)",
+                "agency.json through the function (the API key lookup included)",
                 reads=cost["document_reads"],
                 writes=cost["document_writes"] - cost["document_deletes"],
                 deletes=cost["document_deletes"],
-                requests=requests,
-                billed_seconds=seconds,
+                requests=1,
+                billed_seconds=http(call),
             )
         )
-    follow_up = agency["follow_up"]
+    kinds = jobs["lifecycle"]["per_kind"]
     for kind in ("confirm", "rate"):
         cost = kinds[kind]
         made.append(
@@ -192,11 +231,10 @@ def units() -> list[Unit]:
                 writes=cost["writes"] - cost["deletes"],
                 deletes=cost["deletes"],
                 requests=1,
-                billed_seconds=billed(follow_up["p50_ms"] / 1000),
+                billed_seconds=http(agency["follow_up"]),
             )
         )
     commands = run["commands"]
-    notifications_per_command = run["result"]["notifications"] / commands
     made.append(
         Unit(
             ESCALATION_COMMAND,
@@ -205,59 +243,77 @@ def units() -> list[Unit]:
             writes=(run["writes"] - run["deletes"]) / commands,
             deletes=run["deletes"] / commands,
             billed_seconds=run["seconds"] / commands,
-            pubsub_bytes=notifications_per_command * _message(sizes, "report.escalated"),
         )
     )
-    made.append(notify("report.escalated"))
-    result = report_run["result"]
     made.append(
         Unit(
             "report run (daily)",
             f"jobs.json: the run at {report_run['reports']:,} reports, less the emulator's"
             " counting time",
             reads=report_run["reads"],
-            writes=report_run["writes"] - result["notifications"],
-            deletes=result["notifications"],
+            writes=report_run["writes"] - report_run["deletes"],
+            deletes=report_run["deletes"],
             requests=1,
             billed_seconds=billed(report_run["seconds"] - report_run["overdue_count_seconds"]),
         )
     )
-    made.append(notify("report.daily"))
     made.append(
         Unit(
-            "sweep run (nothing pending)",
-            "one empty query of the outbox; the request billed its minimum",
+            "scheduled run with nothing to do (sweep, digest)",
+            "one query that finds nothing; the request billed its minimum",
             reads=1,
             requests=1,
             billed_seconds=BILLING_STEP_S,
         )
     )
+    made.append(
+        notification(
+            NOTIFICATION,
+            lambda kind: not kind.startswith(("report.submitted", "report.daily")),
+        )
+    )
+    made.append(notification(DAILY_NOTIFICATION, lambda kind: kind.startswith("report.daily")))
     return made
 
 
 def per_month(made: list[Unit], reports_per_day: int) -> dict[str, float]:
     """How many of each unit a month brings at ``reports_per_day``."""
     jobs = _load("jobs")
-    run = jobs["scale"]["escalation_run"]
-    commands_per_report = float(jobs["scale"]["job_commands_per_report"])
-    notifications_per_command = run["result"]["notifications"] / run["commands"]
-    agencies = jobs["lifecycle"]["message_bytes"]["report.daily"]["n"]
+    kinds = jobs["lifecycle"]["per_kind"]
+    scale = jobs["scale"]
+    run = scale["escalation_run"]
+    commands_per_report = float(scale["job_commands_per_report"])
     reports = reports_per_day * DAYS
     commands = commands_per_report * reports
+    # What each event tells (jobs.json: the notifications each committed), per report.
+    events = {
+        "submit": 1.0,
+        "disposition (rule)": 1.0,
+        "follow_up": LIFE["follow_ups"],
+        "resolve": LIFE["resolutions"],
+        "confirm": LIFE["reporter_confirms"],
+        "rate": LIFE["reporter_ratings"],
+    }
+    told = sum(kinds[kind]["notifications"] * n for kind, n in events.items()) * reports
+    told += commands * _weighted(
+        (one["notifications"], one["calls"]) for one in run["per_command"].values()
+    )
+    runs = _scheduled_runs_per_day()
+    idle_runs = sum(n for name, n in runs.items() if name not in ("escalate", "report"))
+    report_run = list(scale["report_runs"].values())[-1]
     counts = {
         "submission": reports,
         "routing": reports,
-        "notification (report.dispositioned)": reports,
-        "agency action (follow-up, resolve)": LIFE["agency_actions"] * reports,
+        AGENCY_ACTION: (LIFE["follow_ups"] + LIFE["resolutions"]) * reports,
         "agency inbox page of 25": LIFE["agency_inbox_pages"] * reports,
         "agency report detail": LIFE["agency_detail_views"] * reports,
         "reporter confirm": LIFE["reporter_confirms"] * reports,
         "reporter rate": LIFE["reporter_ratings"] * reports,
         ESCALATION_COMMAND: commands,
-        "notification (report.escalated)": notifications_per_command * commands,
-        "report run (daily)": DAYS,
-        "notification (report.daily)": agencies * DAYS,
-        "sweep run (nothing pending)": SWEEPS_PER_DAY * DAYS,
+        "report run (daily)": runs["report"] * DAYS,
+        "scheduled run with nothing to do (sweep, digest)": idle_runs * DAYS,
+        NOTIFICATION: told,
+        DAILY_NOTIFICATION: report_run["result"]["notifications"] * DAYS,
     }
     assert set(counts) == {u.name for u in made}, set(counts) ^ {u.name for u in made}
     return counts
@@ -281,7 +337,8 @@ def bill(made: list[Unit], reports_per_day: int) -> dict[str, Any]:
     )
     free, run_free = firestore["free_per_day"], run["free_per_month"]
     # The escalation run is one request a day, billed for the time of all its commands.
-    requests = total("requests") + DAYS
+    requests = total("requests") + _scheduled_runs_per_day()["escalate"] * DAYS
+    jobs = len(_schedules())
     billed_seconds = total("billed_seconds")
     ttl_deletes = LIFE["ttl_deletes_per_submission"] * counts["submission"]
     per_read, per_write, per_delete = (
@@ -309,9 +366,7 @@ def bill(made: list[Unit], reports_per_day: int) -> dict[str, Any]:
         "Pub/Sub throughput (GiB)": _line(
             total("pubsub_bytes") / 2**30, pubsub["per_tib"] / 1024, pubsub["free_gib_per_month"]
         ),
-        "Cloud Scheduler jobs": _line(
-            SCHEDULER_JOBS, scheduler["job_per_month"], scheduler["free_jobs"]
-        ),
+        "Cloud Scheduler jobs": _line(jobs, scheduler["job_per_month"], scheduler["free_jobs"]),
     }
     return {
         "reports_per_day": reports_per_day,

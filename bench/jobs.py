@@ -52,7 +52,6 @@ from bench.common import (
     print_table,
     write_results,
 )
-from bench.route import WebhookReceiver
 from shared.adapters.firestore import FirestoreFiguresStore, FirestoreReportStore, StoreStats
 from shared.ports import Change, DuePage, NewSubmission
 
@@ -70,7 +69,6 @@ LIFECYCLE_REPORTS = 60  # per group
 # on Friday the 23rd, reminded on the 22nd, overdue on the 26th, national on the 30th.
 LIFECYCLE_START = dt.datetime(2026, 10, 5, 9, 0, tzinfo=JAKARTA)
 ESCALATION_DAYS = (dt.date(2026, 10, 22), dt.date(2026, 10, 26), dt.date(2026, 10, 30))
-DAILY_NOTIFICATIONS_DELIVERED = 5
 
 # --- part 2: scale -------------------------------------------------------------------
 RUN_DATE = dt.date(2026, 10, 28)  # the escalation run (07:00); a Wednesday
@@ -182,7 +180,7 @@ class KindCost:
     commits: int = 0
     figure_counter_writes: int = 0
     rule_counter_writes: int = 0
-    outbox_messages: int = 0
+    notifications: int = 0  # outbox entries on the notification topics
     samples_ms: list[float] = field(default_factory=list)
 
     def add(self, cost: StoreStats, counters: dict[str, int] | None = None) -> None:
@@ -210,8 +208,7 @@ class KindCost:
                 (self.writes - self.figure_counter_writes - self.rule_counter_writes) / n, 3
             ),
         }
-        if self.outbox_messages:
-            figures["outbox_messages"] = round(self.outbox_messages / n, 3)
+        figures["notifications"] = round(self.notifications / n, 3)
         if len(self.samples_ms) >= 2:
             figures["duration"] = percentiles(self.samples_ms)
         return figures
@@ -231,64 +228,35 @@ def _lifecycle() -> dict[str, Any]:
     from shared.config import settings
     from shared.domain.privacy import ReporterIdentity
     from shared.domain.report import Action, Actor, Command, Role
-    from shared.ports import (
-        DailyReportPorts,
-        EscalatePorts,
-        FixedClock,
-        RoutePorts,
-    )
+    from shared.ports import DailyReportPorts, EscalatePorts, FixedClock, RoutePorts
     from shared.usecases.act import act
     from shared.usecases.daily_report import run_daily_report
     from shared.usecases.escalate import escalate, run_moment
-    from shared.usecases.notify import NotificationMessage, notify_agency
+    from shared.usecases.outbox import publish_committed
     from shared.usecases.route import SubmittedMessage, route_report
+    from shared.usecases.submit import submit_report
     from tests.builders import a_draft
-    from tools.seed import seed_emulator
 
     costs: dict[str, KindCost] = defaultdict(KindCost)
     message_bytes: dict[str, list[int]] = defaultdict(list)
 
-    with (
-        emulated_environment({"LAPOR_RATE_LIMIT_SUBMITS": "1000000"}) as emu,
-        WebhookReceiver() as receiver,
-    ):
-        seed_emulator(emu.firestore_host, emu.project, demo_webhook_url=receiver.url)
+    with emulated_environment({"LAPOR_RATE_LIMIT_SUBMITS": "1000000"}):
         config = settings()
         client = wiring.firestore_client()
         store = MeteredStore(client)
         publisher = RecordingPublisher(wiring.publisher())
-        notifications = wiring.notification_store()
         identity = ReporterIdentity("Siti Aminah", "siti@example.id", "+6281234567890")
+        told = _notification_topics(config)
 
-        def note_messages(kind: str) -> list[OutboxMessage]:
+        def published() -> list[OutboxMessage]:
+            """What the last call put on the bus, its billable sizes noted by kind."""
             taken = publisher.take()
             for message in taken:
-                message_bytes[str(message.data.get("kind") or kind)].append(billable_bytes(message))
+                kind = "report.submitted" if message.topic not in told else message.data["kind"]
+                message_bytes[str(kind)].append(billable_bytes(message))
             return taken
 
-        def deliver(messages: Sequence[OutboxMessage], at: dt.datetime) -> None:
-            ports = dataclasses.replace(
-                wiring.notify_ports(),
-                store=store,
-                deliveries=notifications,
-                channels=notifications,
-                clock=FixedClock(at),
-            )
-            for message in messages:
-                parsed = NotificationMessage.model_validate(message.data)
-                before = (store.stats.snapshot(), notifications.stats.snapshot())
-                started = time.perf_counter()
-                notify_agency(parsed, ports)
-                elapsed = (time.perf_counter() - started) * 1000
-                cost = store.stats.since(before[0])
-                cost.add(**_as_add(notifications.stats.since(before[1])))
-                kind = costs[f"notify: {parsed.kind}"]
-                kind.add(cost)
-                kind.samples_ms.append(elapsed)
-
         def submit_and_route(i: int, draft: Any) -> str:
-            from shared.usecases.submit import submit_report
-
             at = LIFECYCLE_START + dt.timedelta(minutes=i)
             started = time.perf_counter()
             accepted = submit_report(
@@ -301,11 +269,12 @@ def _lifecycle() -> dict[str, Any]:
                 clock=FixedClock(at),
                 settings=config,
             )
-            submitted = store.submissions[-1]
+            submission, cost = store.submissions[-1]
             kind = costs["submit"]
-            kind.add(submitted[1], _counter_documents(submitted[0].tallies))
+            kind.add(cost, _counter_documents(submission.tallies))
+            kind.notifications += sum(m.topic in told for m in submission.notifications)
             kind.samples_ms.append((time.perf_counter() - started) * 1000)
-            (message,) = note_messages("report.submitted")
+            message = next(m for m in published() if m.topic == config.topic_report_submitted)
             ports = RoutePorts(
                 store=store,
                 publisher=publisher,
@@ -313,26 +282,20 @@ def _lifecycle() -> dict[str, Any]:
                 settings=config,
                 tables=wiring.routing_tables(),
             )
-            started = time.perf_counter()
             route_report(SubmittedMessage(accepted.report_id, message.id, 1), ports)
-            costs["route (call)"].samples_ms.append((time.perf_counter() - started) * 1000)
-            deliver(note_messages("report.dispositioned"), at + dt.timedelta(minutes=1))
+            published()
             return accepted.report_id
-
-        def act_as(report_id: str, command: Command, at: dt.datetime) -> None:
-            act(report_id, command, store=store, clock=FixedClock(at), settings=config)
 
         routes = [a_draft(category=category) for category, _, _ in ROUTES]
         handled = [submit_and_route(i, routes[i % len(routes)]) for i in range(LIFECYCLE_REPORTS)]
-        left = [
-            submit_and_route(LIFECYCLE_REPORTS + i, a_draft()) for i in range(LIFECYCLE_REPORTS)
-        ]
+        for i in range(LIFECYCLE_REPORTS):  # complaints left to the escalation runs
+            submit_and_route(LIFECYCLE_REPORTS + i, a_draft())
         reporter = Actor(Role.REPORTER, "reporter")
+        day = LIFECYCLE_START + dt.timedelta(days=1)
         for report_id in handled:
             report = store.get(report_id)
             assert report is not None and report.agency_id is not None
             admin = Actor(Role.AGENCY_ADMIN, report.agency_id)
-            day = LIFECYCLE_START + dt.timedelta(days=1)
             steps = (
                 (Command(Action.FOLLOW_UP, admin, message="Sedang ditinjau di lapangan."), 0),
                 (Command(Action.RESOLVE, admin, message="Sudah diperbaiki."), 2),
@@ -340,16 +303,18 @@ def _lifecycle() -> dict[str, Any]:
                 (Command(Action.RATE, reporter, rating=5), 3),
             )
             for command, days in steps:
-                act_as(report_id, command, day + dt.timedelta(days=days))
-        note_messages("")  # nothing expected; keeps the sizes per kind honest
+                at = day + dt.timedelta(days=days)
+                change = act(report_id, command, store=store, clock=FixedClock(at), settings=config)
+                # As the agency and reporter calls do: publish, then settle what went out.
+                publish_committed(publisher, change.outbox, store)
+                published()
 
         runs = []
         for run_date in ESCALATION_DAYS:
-            moment = run_moment(run_date, config)
             ports = EscalatePorts(
                 store=store,
                 publisher=publisher,
-                clock=FixedClock(moment),
+                clock=FixedClock(run_moment(run_date, config)),
                 settings=config,
                 reference=wiring.reference(),
             )
@@ -367,61 +332,47 @@ def _lifecycle() -> dict[str, Any]:
                     "deletes": spent.deletes,
                 }
             )
-            deliver(note_messages("report.escalated"), moment + dt.timedelta(minutes=5))
-        assert {r["run_date"] for r in runs if r["escalated"]} == {
-            d.isoformat() for d in ESCALATION_DAYS
-        }, runs
-        assert len(left) == LIFECYCLE_REPORTS
+            published()
+        assert all(r["escalated"] for r in runs), runs
 
         report_day = ESCALATION_DAYS[-1]
-        ports_daily = DailyReportPorts(
+        daily = DailyReportPorts(
             figures=TimedFiguresStore(client, store),
             publisher=publisher,
             clock=FixedClock(run_moment(report_day, config)),
             settings=config,
             reference=wiring.reference(),
         )
-        run_daily_report(report_day, ports_daily)
-        daily = note_messages("report.daily")
-        deliver(daily[:DAILY_NOTIFICATIONS_DELIVERED], run_moment(report_day, config))
+        run_daily_report(report_day, daily)
+        published()
 
         for change, cost in store.transitions:
             kind = costs[_kind(change.event)]
             kind.add(cost, _counter_documents(change.tallies))
-            kind.outbox_messages += len(change.outbox)
-        delivered = len(receiver.ids - {""})
+            kind.notifications += sum(m.topic in told for m in change.outbox)
 
-    route_call = costs.pop("route (call)")
     return {
         "per_kind": {kind: cost.as_json() for kind, cost in sorted(costs.items())},
-        "route_call_ms": percentiles(route_call.samples_ms),
         "escalation_runs": runs,
         "message_bytes": {
             kind: {"n": len(sizes), "mean": round(statistics.fmean(sizes), 1), "max": max(sizes)}
             for kind, sizes in sorted(message_bytes.items())
-            if sizes
         },
-        "webhooks_delivered": delivered,
         "method": (
             f"in-process on fresh emulators: {LIFECYCLE_REPORTS} reports submitted (with an "
-            "Idempotency-Key), routed, their notification delivered, followed up, resolved, "
-            f"confirmed and rated; {LIFECYCLE_REPORTS} complaints submitted, routed and "
-            "escalated by the runs of "
+            "Idempotency-Key), routed, followed up, resolved, confirmed and rated; "
+            f"{LIFECYCLE_REPORTS} complaints submitted, routed and escalated by the runs of "
             + ", ".join(d.isoformat() for d in ESCALATION_DAYS)
-            + "; the daily report of the last day; every notification delivered by the "
-            "notify use case to a local receiver. Operations per call as the store counts "
-            "them (writes include deletes and counter documents)"
+            + "; the daily report of the last day. Operations per call as the store counts "
+            "them (writes include deletes and counter documents); notifications: the "
+            "outbox entries on the notification topics each call committed (their delivery "
+            "is bench/notify.py's); message_bytes: each published message's billable size"
         ),
     }
 
 
-def _as_add(cost: StoreStats) -> dict[str, int]:
-    return {
-        "commits": cost.commits,
-        "writes": cost.writes,
-        "reads": cost.reads,
-        "deletes": cost.deletes,
-    }
+def _notification_topics(config: Settings) -> frozenset[str]:
+    return frozenset({config.topic_agency_notifications, config.topic_reporter_notifications})
 
 
 class TimedFiguresStore(FirestoreFiguresStore):
@@ -826,6 +777,7 @@ def _scale() -> dict[str, Any]:
                 "overdue_count_seconds": round(overdue_seconds, 2),
                 "reads": spent.reads,
                 "writes": spent.writes,
+                "deletes": spent.deletes,
                 "commits": spent.commits,
                 "result": result.as_json(),
             }
@@ -866,7 +818,9 @@ def _scale() -> dict[str, Any]:
         for change, cost in store.transitions:
             kind = by_kind[_kind(change.event)]
             kind.add(cost, _counter_documents(change.tallies))
-            kind.outbox_messages += len(change.outbox)
+            kind.notifications += sum(
+                m.topic in _notification_topics(config) for m in change.outbox
+            )
         figures["escalation_run"] = {
             "reports": reports,
             "due": due,

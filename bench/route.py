@@ -18,6 +18,7 @@ server adds only the HTTP and CloudEvent decoding, which touches no Firestore.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
@@ -46,7 +47,7 @@ TIMEOUT_S = 900
 # Once every notification is on the topic, how long the webhooks may stall (no new
 # delivery) before the wait ends: a notify that fails every message is reported, not
 # waited on for the whole timeout.
-WEBHOOK_STALL_S = 60
+WEBHOOK_STALL_S = 15
 BENCH_SUB = "bench-agency-notifications"
 
 
@@ -150,7 +151,8 @@ def _dispositioned(db: Any) -> int:
     return int(query.count().get()[0][0].value)
 
 
-def _pull_ids(subscriber: Any, path: str, seen: set[str]) -> None:
+def _pull_ids(subscriber: Any, path: str, seen: dict[str, str]) -> None:
+    """Acknowledge what the subscription holds; note each notification's agency by id."""
     from google.api_core import exceptions
 
     try:
@@ -164,7 +166,10 @@ def _pull_ids(subscriber: Any, path: str, seen: set[str]) -> None:
                 "ack_ids": [m.ack_id for m in response.received_messages],
             }
         )
-        seen.update(m.message.attributes.get("ce-id", "") for m in response.received_messages)
+        seen.update(
+            (m.message.attributes.get("ce-id", ""), json.loads(m.message.data)["agency_id"])
+            for m in response.received_messages
+        )
 
 
 def _server(name: str, port: int, log: Path) -> ManagedProcess:
@@ -213,6 +218,13 @@ def run() -> dict[str, Any]:
             from tools.seed import seed_emulator
 
             seed_emulator(emu.firestore_host, emu.project, demo_webhook_url=receiver.url)
+        db = firestore.Client(project=emu.project)
+        # Agencies with an e-mail address are told by e-mail: only the others by webhook.
+        by_webhook = {
+            doc.id
+            for doc in db.collection("agencies").stream()
+            if ((doc.to_dict() or {}).get("notification") or {}).get("webhook_url")
+        }
         publisher_client, subscriber = PublisherClient(), SubscriberClient()
         bench_sub = subscriber.subscription_path(emu.project, BENCH_SUB)
         subscriber.create_subscription(
@@ -222,7 +234,6 @@ def run() -> dict[str, Any]:
         )
         servers: dict[str, ManagedProcess] = {}
         urls: dict[str, str] = {}
-        db = firestore.Client(project=emu.project)
         try:
             for name in ("route", "notify") if notify_available else ("route",):
                 port = free_port()
@@ -242,7 +253,7 @@ def run() -> dict[str, Any]:
                 list(pool.map(bus.publish, messages))
             figures["publish_burst_s"] = round(time.perf_counter() - t0, 3)
 
-            notified: set[str] = set()
+            notified: dict[str, str] = {}  # notification id -> agency
             done_at: dict[str, float] = {}
             progress = (0, time.perf_counter())  # webhooks delivered, and since when
             while time.perf_counter() - t0 < TIMEOUT_S:
@@ -253,7 +264,13 @@ def run() -> dict[str, Any]:
                     if len(notified) >= REPORTS:
                         done_at["notified"] = time.perf_counter() - t0
                 delivered = len(receiver.ids - {""})
-                if notify_available and "webhooks" not in done_at and delivered >= REPORTS:
+                expected = sum(agency in by_webhook for agency in notified.values())
+                if (
+                    notify_available
+                    and "notified" in done_at
+                    and "webhooks" not in done_at
+                    and delivered >= expected
+                ):
                     done_at["webhooks"] = time.perf_counter() - t0
                 if delivered != progress[0]:
                     progress = (delivered, time.perf_counter())
@@ -275,6 +292,7 @@ def run() -> dict[str, Any]:
             if notify_available:
                 figures["all_webhooks_delivered_s"] = round(done_at.get("webhooks", -1), 2)
                 figures["webhooks_distinct_delivered"] = len(receiver.ids - {""})
+                figures["webhooks_expected"] = expected
                 figures["webhook_posts"] = receiver.posts
                 figures["notification_side"] = (
                     "functions/notify ran as a server, pushed by its topology subscription; "
@@ -352,10 +370,10 @@ def _print_figures(figures: dict[str, Any]) -> None:
     if "all_webhooks_delivered_s" in figures:
         rows.append(
             (
-                "all webhooks delivered (distinct webhook-id)",
+                "all webhooks delivered (the rest are told by e-mail)",
                 f"{figures['all_webhooks_delivered_s']:.1f} s"
-                f" ({figures['webhooks_distinct_delivered']:,} of"
-                f" {figures['webhook_posts']:,} posts)"
+                f" ({figures['webhooks_distinct_delivered']:,} distinct of"
+                f" {figures['webhooks_expected']:,}, {figures['webhook_posts']:,} posts)"
                 + (
                     f"; stopped: {figures['webhooks_stalled']}"
                     if "webhooks_stalled" in figures
