@@ -478,7 +478,10 @@ class DeliveryLog(Protocol):
         None) in the log of notifications about no report."""
         ...
 
-    def save_delivery(self, delivery: Delivery) -> None: ...
+    def save_delivery(self, delivery: Delivery, *, settles: str | None = None) -> None:
+        """Write the entry; with ``settles``, delete that outbox entry in the same
+        commit (the notification is settled: nothing left for the sweeper to resend)."""
+        ...
 
 
 class AgencyChannels(Protocol):

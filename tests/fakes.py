@@ -221,6 +221,7 @@ class InMemoryReportStore:
         return self.outbox.get(message_id)
 
     def settle_outbox(self, message_ids: Sequence[str]) -> None:
+        self.commits += 1  # a commit of its own, as in Firestore
         for message_id in message_ids:
             self.outbox.pop(message_id, None)
 
@@ -362,18 +363,22 @@ class UnfilteredInbox:
 @dataclass
 class InMemoryNotificationStore:
     """The delivery log, the agencies' channels and the digests; ``commits`` counts the
-    digest commits (the items go in the digest's own)."""
+    digest commits (the items go in the digest's own). ``outbox``: the report store's,
+    when shared, so a settled notification's entry goes with its delivery write."""
 
     entries: dict[tuple[str | None, str], Delivery] = field(default_factory=dict)
     channels: dict[str, AgencyChannel] = field(default_factory=dict)
     digests: dict[str, Digest] = field(default_factory=dict)
+    outbox: dict[str, OutboxMessage] = field(default_factory=dict)
     commits: int = 0
 
     def get_delivery(self, report_id: str | None, notification_id: str) -> Delivery | None:
         return self.entries.get((report_id, notification_id))
 
-    def save_delivery(self, delivery: Delivery) -> None:
+    def save_delivery(self, delivery: Delivery, *, settles: str | None = None) -> None:
         self.entries[(delivery.report_id, delivery.notification_id)] = delivery
+        if settles is not None:
+            self.outbox.pop(settles, None)
 
     def deliveries(self, report_id: str) -> list[Delivery]:
         epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
@@ -650,6 +655,9 @@ class NotifyFakes:
         default_factory=lambda: FixedClock(dt.datetime(2026, 12, 7, 3, 0, tzinfo=dt.UTC))
     )
     settings: Settings = field(default_factory=lambda: Settings.model_validate(NOTIFY_SETTINGS))
+
+    def __post_init__(self) -> None:
+        self.notifications.outbox = self.store.outbox  # one database, one outbox
 
     def ports(self) -> NotifyPorts:
         from shared.reference import load_reference

@@ -1167,6 +1167,7 @@ class FirestoreNotificationStore:
         self._agencies = client.collection(AGENCIES)
         self._secrets = client.collection(AGENCY_SECRETS)
         self._digests = client.collection(DIGESTS)
+        self._outbox = client.collection(OUTBOX)
         self.stats = StoreStats()
 
     def _delivery_ref(self, report_id: str | None, notification_id: str) -> Any:
@@ -1179,12 +1180,19 @@ class FirestoreNotificationStore:
         self.stats.add(reads=1)
         return delivery_from_doc(snap.to_dict() or {}) if snap.exists else None
 
-    def save_delivery(self, delivery: Delivery) -> None:
-        self.stats.add(commits=1)
-        self._delivery_ref(delivery.report_id, delivery.notification_id).set(
-            delivery_to_doc(delivery)
+    def save_delivery(self, delivery: Delivery, *, settles: str | None = None) -> None:
+        """1 commit: the entry, and with ``settles`` the outbox entry's delete."""
+        batch = self._client.batch()
+        batch.set(
+            self._delivery_ref(delivery.report_id, delivery.notification_id),
+            delivery_to_doc(delivery),
         )
-        self.stats.add(writes=1)
+        if settles is not None:
+            batch.delete(self._outbox.document(settles))
+        self.stats.add(commits=1)
+        batch.commit()
+        deletes = 0 if settles is None else 1
+        self.stats.add(writes=1 + deletes, deletes=deletes)
 
     def deliveries(self, report_id: str) -> list[Delivery]:
         """A report's delivery log, oldest first attempt first."""

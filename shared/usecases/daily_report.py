@@ -70,7 +70,7 @@ dated D committed later) shows in the re-run; days after D keep what they carrie
 Pushed (first run only): one ``report.daily`` per agency of the reference (its own and
 subtree Periods) and, to each national agency, the national Periods, the regions' rows
 and the open data links, through the outbox on the agency notifications topic, id
-``daily.{D}.{agency}`` (notify dedupes on it), published right after and settled.
+``daily.{D}.{agency}`` (notify dedupes on it and settles it), published right after.
 """
 
 from __future__ import annotations
@@ -222,9 +222,9 @@ def run_daily_report(day: dt.date, ports: DailyReportPorts) -> DailyReportResult
         outbox=outbox,
         summary=_versioned(summary),
     )
+    # Notify settles each entry when it has told the agency; until then the sweeper
+    # publishes it again.
     published = publish_committed(ports.publisher, outbox)
-    if published and outbox:
-        store.settle_outbox([message.id for message in outbox])
     result = DailyReportResult(
         day=day,
         rerun=stored is not None,

@@ -202,12 +202,8 @@ def escalate(run_date: dt.date, ports: EscalatePorts) -> EscalationRun:
         page = ports.store.due_reports(run_date, settings.escalation_page_size, after)
         run.pages += 1
         run.examined += len(page.reports)
-        published: list[str] = []
         for snapshot in page.reports:
-            published += _settle(snapshot, run, ports)
-        if published:
-            # The bus has them: nothing left for the sweeper (one commit per page).
-            ports.store.settle_outbox(published)
+            _settle(snapshot, run, ports)
         if page.next_after is None:
             break
         after = page.next_after
@@ -215,9 +211,10 @@ def escalate(run_date: dt.date, ports: EscalatePorts) -> EscalationRun:
     return run
 
 
-def _settle(snapshot: Snapshot, run: EscalationRun, ports: EscalatePorts) -> list[str]:
+def _settle(snapshot: Snapshot, run: EscalationRun, ports: EscalatePorts) -> None:
     """Apply each command due for one report, each in its own commit, the first decided
-    on the query's ``snapshot``; return the ids of the notifications published now."""
+    on the query's ``snapshot``, and publish what each commit tells (notify settles
+    those outbox entries; until then the sweeper publishes them again)."""
     store, settings, reference = ports.store, ports.settings, ports.reference
     report_id = snapshot.report.id
     calendar, policy = settings.calendar(), settings.deadline_policy()
@@ -231,7 +228,6 @@ def _settle(snapshot: Snapshot, run: EscalationRun, ports: EscalatePorts) -> lis
         return command
 
     applied = 0
-    published: list[str] = []
     known: Snapshot | None = snapshot
     while True:
         try:
@@ -264,14 +260,12 @@ def _settle(snapshot: Snapshot, run: EscalationRun, ports: EscalatePorts) -> lis
             run.archived += 1
         run.notifications += len(change.outbox)
         if publish_committed(ports.publisher, change.outbox):
-            published += [message.id for message in change.outbox]
+            run.published += len(change.outbox)
         # The next command (missed days caught up) is decided on the report as this
         # commit left it, again with no read while nobody else changes it.
         if next_command(change.report, run_date, calendar, policy, reference, settings) is None:
             break
         known = change.committed
-    run.published += len(published)
-    return published
 
 
 def _nothing_due(fresh: Report, run: EscalationRun, ports: EscalatePorts) -> None:

@@ -29,7 +29,7 @@ from typing import Literal
 
 from shared.config import Settings
 from shared.domain.privacy import ReporterIdentity
-from shared.ports import Clock, OutboxMessage, Publisher, RateSlot, RateSlotTaken, SubmitStore
+from shared.ports import Clock, Publisher, RateSlot, RateSlotTaken, SubmitStore
 from shared.tokens import pseudonym
 from shared.topology import REPORTER_NOTIFICATIONS
 from shared.usecases.notify import reporter_notification
@@ -109,7 +109,8 @@ def request_link_resend(
             slot = secrets.choice(free)
     else:
         return
-    _publish(message, store, publisher)
+    # On failure the entry stays pending and the sweeper publishes it; notify settles it.
+    publish_committed(publisher, (message,))
     log.info("link resend committed", extra={"tracking_code": code, "channel": contact.channel})
 
 
@@ -145,9 +146,3 @@ def _matches(identity: ReporterIdentity | None, contact: Contact) -> bool:
         given, known = contact.value, stored or ""
     same = hmac.compare_digest(known.encode(), given.encode())
     return same and stored is not None
-
-
-def _publish(message: OutboxMessage, store: SubmitStore, publisher: Publisher) -> None:
-    # On failure the entry stays pending and the sweeper publishes it.
-    if publish_committed(publisher, (message,)):
-        store.settle_outbox([message.id])

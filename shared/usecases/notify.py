@@ -23,6 +23,10 @@ Pub/Sub delivers at least once and retries what we refuse, so:
   relay or the gateway (or settled otherwise: permanently ``failed``, ``no_channel``,
   ``unsubscribed``, ``queued`` for the digest, ``skipped``) is never sent again, so
   three redeliveries give one webhook, one e-mail and one SMS;
+- the outbox entry (``outbox/{notification_id}``) is notify's to settle: it is deleted
+  in the write that records the notification settled (or dead-lettered), so until
+  then the outbox sweeper publishes it again, and a message lost on the way is not
+  lost for good (see shared.topology.CONSUMER_SETTLED_TOPICS);
 - a recipient who unsubscribed (shared.usecases.mail's link, the SMS stop link) is
   not sent to: the channel is recorded ``unsubscribed``;
 - a retryable failure (HTTP 5xx/408/429, SMTP 4xx, a gateway's 5xx, a timeout, no
@@ -408,9 +412,13 @@ def _record(
 
 
 def _settle(entry: Delivery, ports: NotifyPorts, where: Mapping[str, Any]) -> Delivery:
-    """Save the entry; raise DeliveryRetryable when a channel is still to be retried."""
-    ports.deliveries.save_delivery(entry)
+    """Save the entry; raise DeliveryRetryable when a channel is still to be retried.
+
+    A settled notification's outbox entry (its id is the notification's) is deleted in
+    the same write; one still retrying stays pending for the sweeper."""
     retrying = [c for c in entry.channels if c.status is DeliveryStatus.RETRYING]
+    settles = None if retrying else entry.notification_id
+    ports.deliveries.save_delivery(entry, settles=settles)
     if retrying:
         log.warning(
             "notification failed, will retry",
@@ -818,7 +826,7 @@ def mark_dead_lettered(
     ]
     entry = _record(message, previous, channels, ports.clock.now(),
                     fallback=DeliveryStatus.FAILED, error=reason)  # fmt: skip
-    ports.deliveries.save_delivery(entry)
+    ports.deliveries.save_delivery(entry, settles=entry.notification_id)
     log.error(
         "notification dead-lettered",
         extra={

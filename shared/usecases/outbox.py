@@ -3,9 +3,15 @@
 A use case that commits outbox messages publishes them itself, right after the
 commit, through :func:`publish_committed`. The commit is what counts: when the bus
 refuses, the entries stay pending and the outbox sweeper publishes them later, so a
-failed publish is logged, never raised. Once the bus has them, the entries nobody
-else settles (every topic but :data:`shared.topology.CONSUMER_SETTLED_TOPICS`) are
-deleted, so the sweeper does not publish them a second time.
+failed publish is logged, never raised.
+
+Who deletes an entry: its consumer, in the write that acts on it, for every topic in
+:data:`shared.topology.CONSUMER_SETTLED_TOPICS` (``report.submitted`` by route, the
+notifications by notify). That is every topic the outbox carries today, so
+publishing deletes nothing: a delete here would cost each action a commit of its
+own, and an entry deleted on publish is one the sweeper can no longer resend if the
+message is lost before its consumer acts. Only an entry on a topic outside that set
+is deleted here once the bus has it.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ Consumes the ``report.submitted`` message (from submit, from the sweeper, or fro
 
 Either way act commits whom the event tells (:mod:`shared.usecases.notices`: the
 agency, or the admin who must route the report), published right after the commit
-(and deleted from the outbox once the bus has it).
+(notify deletes each from the outbox once it has settled it).
 
 Idempotent per message: the message announces the event that made the report
 ``submitted`` (outbox id ``<report id>.<seq>``). A report no longer ``submitted`` at

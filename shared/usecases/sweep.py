@@ -8,12 +8,14 @@ per run, so its reads grow with the work, not with the size of the outbox.
 
 After a successful republish:
 - an entry its consumer settles (``report.submitted``: route deletes it in the
-  transaction that routes the report) stays pending, with ``attempts`` counted, so a
-  message lost anywhere before routing is sent again on the next run;
-- any other entry (agency notifications) is settled at once: the bus has it and the
-  subscriber's retry policy and dead-letter topic take over from there.
+  transaction that routes the report; a notification: notify deletes it in the write
+  that records it settled) stays pending, with ``attempts`` counted, so a message
+  lost anywhere before its consumer acted is sent again on the next run;
+- an entry on any other topic (none today) is settled at once: the bus has it and
+  the subscriber's retry policy and dead-letter topic take over from there.
 A consumer that receives a message twice dedupes (route on the report's state and
-seq, notify on ``notification_id``).
+seq, notify on its delivery record per ``notification_id``), so a republish never
+sends again what a receiver has already accepted.
 """
 
 from __future__ import annotations

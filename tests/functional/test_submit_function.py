@@ -52,7 +52,8 @@ def test_api_submit_creates_report_with_private_link(
     )
     assert response.headers["Cache-Control"] == "no-store"
     found = counts(db)
-    assert found["reports"] == 1 and found["identities"] == 1 and found["outbox"] == 1
+    # report.submitted and the reporter's notice, each waiting for its consumer.
+    assert found["reports"] == 1 and found["identities"] == 1 and found["outbox"] == 2
     assert found["events"] == 1
 
 

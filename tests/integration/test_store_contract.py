@@ -93,7 +93,7 @@ class Backend:
 def _fake() -> Backend:
     reports = InMemoryReportStore()
     agencies = InMemoryAgencyStore(reports)
-    notifications = InMemoryNotificationStore()
+    notifications = InMemoryNotificationStore(outbox=reports.outbox)
     return Backend(
         reports=reports,
         agencies=agencies,
@@ -691,6 +691,32 @@ def test_the_delivery_log_keeps_the_last_entry_per_notification(backend: Backend
     assert log.get_delivery("r1", other.notification_id) == other
     assert log.deliveries("r1") == [delivered, other]  # by first attempt
     assert log.deliveries("r2") == []
+
+
+def test_a_settled_delivery_deletes_its_outbox_entry_in_the_same_write(
+    backend: Backend,
+) -> None:
+    store = backend.reports
+    plain = _submission(store)
+    told = notices_for(None, plain.report, plain.event, settings=SETTINGS)
+    store.create_submission(dataclasses.replace(plain, notifications=told))
+    notice = told[0]
+    report_id = plain.report.id
+    retrying = Delivery(
+        notice.id, report_id, None, "report.accepted", DeliveryStatus.RETRYING,
+        channels=(ChannelDelivery("email", DeliveryStatus.RETRYING, attempts=1),),
+        updated_at=NOW, seq=1,
+    )  # fmt: skip
+    delivered = dataclasses.replace(retrying, status=DeliveryStatus.DELIVERED)
+
+    backend.notifications.save_delivery(retrying)
+    assert backend.outbox_ids() == {plain.outbox.id, notice.id}, "still to be settled"
+    backend.notifications.save_delivery(delivered, settles=notice.id)
+
+    assert backend.notifications.get_delivery(report_id, notice.id) == delivered
+    assert backend.outbox_ids() == {plain.outbox.id}, "report.submitted is route's to settle"
+    backend.notifications.save_delivery(delivered, settles=notice.id)  # a redelivery's
+    assert backend.outbox_ids() == {plain.outbox.id}
 
 
 def test_an_agency_channel_is_read_with_its_secret_and_an_unknown_agency_has_none(

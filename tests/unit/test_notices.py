@@ -139,8 +139,8 @@ def test_accepted_tells_the_reporter_in_the_submissions_commit() -> None:
         "data": {"message": None, "reason": None},
     }
     assert [m.topic for m in walk.publisher.published] == ["report-submitted", REPORTER_TOPIC]
-    # The bus has it and nobody else settles it; report.submitted waits for routing.
-    assert set(walk.store.outbox) == {f"{report.id}.1"}
+    # Each waits for its consumer: routing settles report.submitted, notify the notice.
+    assert set(walk.store.outbox) == {f"{report.id}.1", accepted.id}
 
 
 def test_the_submission_keeps_the_language_it_was_made_in_with_the_identity() -> None:

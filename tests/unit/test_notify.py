@@ -28,8 +28,11 @@ from shared.domain.report import (
 from shared.ports import (
     AgencyChannel,
     DeliveryStatus,
+    FixedClock,
+    OutboxMessage,
     SendOutcome,
     SendResult,
+    SweepPorts,
 )
 from shared.pubsub_push import MalformedPush, read_push
 from shared.tokens import agency_opt_out, reporter_opt_out
@@ -45,8 +48,9 @@ from shared.usecases.notify import (
     notification_message,
     reporter_notification,
 )
+from shared.usecases.sweep import sweep_outbox
 from tests.builders import a_draft
-from tests.fakes import NotifyFakes
+from tests.fakes import InMemoryPublisher, NotifyFakes
 
 NOW = dt.datetime(2026, 12, 7, 3, 0, tzinfo=dt.UTC)
 AGENCY, UNIT, REGENCY = "dinkes-cianjur", "puskesmas-cipanas", "pemkab-cianjur"
@@ -411,6 +415,100 @@ def test_dead_lettering_fails_what_was_not_accepted_and_keeps_what_was() -> None
     assert entry.last_error == "dead-lettered after 5 attempts; last error: ConnectError"
     deliver(message, fakes.ports())  # a late redelivery sends nothing
     assert len(fakes.email.sent) == 1 and len(fakes.sms.sent) == 1
+
+
+# --- settling the outbox entry -----------------------------------------------------------
+
+
+def committed(fakes: NotifyFakes, message: NotificationMessage | ReporterNotification) -> str:
+    """The outbox entry the action's commit left for ``message`` (id: its notification's)."""
+    topic = "reporter-notifications" if isinstance(message, ReporterNotification) else (
+        "agency-notifications")  # fmt: skip
+    entry = OutboxMessage(message.notification_id, topic, message.model_dump(mode="json"), {}, NOW)
+    fakes.store.outbox[entry.id] = entry
+    return entry.id
+
+
+def test_the_write_that_settles_a_notification_deletes_its_outbox_entry() -> None:
+    fakes = NotifyFakes()
+    fakes.sms.results.append(SendResult(SendOutcome.RETRYABLE, 503, "HTTP 503"))
+    _run(fakes, [])
+    message = reporter_message("report.accepted", 1)
+    entry_id = committed(fakes, message)
+
+    with pytest.raises(DeliveryRetryable):
+        deliver(message, fakes.ports())
+    assert entry_id in fakes.store.outbox, "an SMS still to retry: the sweeper may resend it"
+
+    deliver(message, fakes.ports())
+    assert entry_id not in fakes.store.outbox
+    deliver(message, fakes.ports())  # a redelivery after settling
+    assert (len(fakes.email.sent), len(fakes.sms.sent)) == (1, 2)
+
+
+@pytest.mark.parametrize(
+    "outcome",
+    [SendOutcome.PERMANENT, "unsubscribed", "queued", "no_channel", "unknown agency"],
+)
+def test_every_way_an_agency_notification_settles_deletes_its_outbox_entry(
+    outcome: SendOutcome | str,
+) -> None:
+    fakes = NotifyFakes()
+    if outcome == "no_channel":
+        fakes.notifications.channels[AGENCY] = AgencyChannel(AGENCY, None, None, None)
+    elif outcome != "unknown agency":
+        by_email(fakes, AGENCY, digest=outcome == "queued")
+    if outcome == "unsubscribed":
+        fakes.preferences.opt_out(
+            agency_opt_out(fakes.settings.token_secret, AGENCY, ADDRESSES[AGENCY]), NOW
+        )
+    if outcome is SendOutcome.PERMANENT:
+        fakes.email.results.append(SendResult(SendOutcome.PERMANENT, 550, "SMTP 550"))
+    _run(fakes, [ROUTED])
+    message = agency_message("report.dispositioned", 2, AGENCY)
+    entry_id = committed(fakes, message)
+
+    entry = deliver(message, fakes.ports())
+
+    assert entry.status is not DeliveryStatus.RETRYING
+    assert entry_id not in fakes.store.outbox
+
+
+def test_a_dead_lettered_notification_is_settled_with_its_failure() -> None:
+    fakes = NotifyFakes()
+    fakes.sms.results.append(SendResult(SendOutcome.RETRYABLE, None, "ConnectError"))
+    _run(fakes, [])
+    message = reporter_message("report.accepted", 1)
+    entry_id = committed(fakes, message)
+    with pytest.raises(DeliveryRetryable):
+        deliver(message, fakes.ports())
+
+    mark_dead_lettered(message, 5, fakes.ports())
+
+    assert entry_id not in fakes.store.outbox
+
+
+def test_the_sweeper_sends_an_unsettled_notification_again_and_notify_settles_it() -> None:
+    fakes = NotifyFakes()
+    _run(fakes, [])
+    message = reporter_message("report.accepted", 1)
+    entry_id = committed(fakes, message)  # published, then lost on the way
+    bus = InMemoryPublisher()
+    later = FixedClock(NOW + dt.timedelta(seconds=fakes.settings.outbox_sweep_age_s + 1))
+
+    swept = sweep_outbox(SweepPorts(fakes.store, bus, later, fakes.settings))
+    assert (swept.republished, swept.settled) == (1, 0)
+    assert entry_id in fakes.store.outbox
+
+    [again] = bus.published
+    deliver(notification_message_of(again), fakes.ports())
+    assert entry_id not in fakes.store.outbox
+    assert sweep_outbox(SweepPorts(fakes.store, bus, later, fakes.settings)).republished == 0
+    assert (len(fakes.email.sent), len(fakes.sms.sent)) == (1, 1)
+
+
+def notification_message_of(entry: OutboxMessage) -> ReporterNotification:
+    return ReporterNotification.model_validate(entry.data)
 
 
 # --- the hourly digest ---------------------------------------------------------------------

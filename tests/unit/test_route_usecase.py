@@ -185,7 +185,7 @@ def test_a_weak_suggestion_waits_in_the_admin_queue_and_settles_the_message() ->
     # 32.04 has no regency in the tree: the province's admin must route it.
     assert [m.id for m in publisher.published] == [f"{message.report_id}.2.pemprov-jabar"]
     assert publisher.published[0].data["kind"] == "report.returned"
-    assert store.outbox == {}
+    assert set(store.outbox) == {f"{message.report_id}.2.pemprov-jabar"}  # notify's to settle
 
 
 def test_a_dead_lettered_message_gives_up_to_the_admin_queue_with_the_reason() -> None:
@@ -201,7 +201,9 @@ def test_a_dead_lettered_message_gives_up_to_the_admin_queue_with_the_reason() -
     assert queued is not None and "gagal setelah 5 percobaan" in queued.reason
     assert store.events[message.report_id][-1].action is Action.QUEUE_FOR_ADMIN
     assert message.outbox_id not in store.outbox  # the sweeper stops resending it
-    assert [m.id for m in publisher.published] == [f"{message.report_id}.2.pemkab-cianjur"]
+    told = f"{message.report_id}.2.pemkab-cianjur"
+    assert [m.id for m in publisher.published] == [told]
+    notify_settles(store, told)
     assert run(store, message, publisher).outcome is Outcome.ALREADY_HANDLED
     assert len(publisher.published) == 1
 
@@ -226,6 +228,11 @@ def test_nothing_to_go_on_means_the_admin_queue_without_a_suggestion() -> None:
 
     mark = report_of(store, message).admin_queue
     assert mark is not None and mark.suggested_agency_id is None
+
+
+def notify_settles(store: InMemoryReportStore, notification_id: str) -> None:
+    """What notify's settling write does to the outbox (tests/unit/test_notify.py)."""
+    store.outbox.pop(notification_id)
 
 
 # --- once per message -----------------------------------------------------------------
@@ -253,7 +260,7 @@ def test_the_disposition_settles_the_message_and_publishes_one_notification() ->
         "data": None,
     }
     assert sent.attributes["ce-id"] == notification_id
-    assert notification_id not in store.outbox  # published: nothing left for the sweeper
+    assert notification_id in store.outbox  # pending until notify settles it
 
 
 def test_three_deliveries_of_one_message_give_one_disposition_and_one_notification() -> None:
@@ -261,12 +268,28 @@ def test_three_deliveries_of_one_message_give_one_disposition_and_one_notificati
     message = submitted(store)
     publisher = InMemoryPublisher()
 
-    outcomes = [run(store, message, publisher).outcome for _ in range(3)]
+    first = run(store, message, publisher)
+    told = f"{message.report_id}.2.dpupr-cianjur"
+    notify_settles(store, told)
+    outcomes = [first.outcome, *(run(store, message, publisher).outcome for _ in range(2))]
 
     assert outcomes == [Outcome.DISPOSITIONED, Outcome.ALREADY_HANDLED, Outcome.ALREADY_HANDLED]
     actions = [e.action for e in store.events[message.report_id]]
     assert actions == [Action.SUBMIT, Action.DISPOSITION]
-    assert len(publisher.published) == 1
+    assert [m.id for m in publisher.published] == [told]
+
+
+def test_a_redelivery_before_notify_settled_publishes_the_notification_again() -> None:
+    store = InMemoryReportStore()
+    message = submitted(store)
+    publisher = InMemoryPublisher()
+    run(store, message, publisher)
+
+    run(store, message, publisher)
+
+    # Published twice; notify's delivery record makes the second a no-op.
+    told = f"{message.report_id}.2.dpupr-cianjur"
+    assert [m.id for m in publisher.published] == [told, told]
 
 
 def test_a_failed_notification_publish_raises_and_the_redelivery_publishes_it() -> None:
@@ -286,15 +309,16 @@ def test_a_failed_notification_publish_raises_and_the_redelivery_publishes_it() 
 
     assert result.outcome is Outcome.ALREADY_HANDLED
     assert [m.id for m in publisher.published] == [notification_id]
-    assert notification_id not in store.outbox
+    assert notification_id in store.outbox  # notify's to settle
     assert len(store.events[message.report_id]) == 2
 
 
-def test_a_redelivery_after_the_notification_went_out_publishes_nothing() -> None:
+def test_a_redelivery_after_notify_settled_the_notification_publishes_nothing() -> None:
     store = InMemoryReportStore()
     message = submitted(store)
     publisher = InMemoryPublisher()
     run(store, message, publisher)
+    notify_settles(store, f"{message.report_id}.2.dpupr-cianjur")
 
     run(store, message, publisher)
 
@@ -314,7 +338,7 @@ def test_a_failed_publish_for_a_queued_report_is_published_by_the_redelivery() -
     publisher.fail = False
     assert run(store, message, publisher).outcome is Outcome.ALREADY_HANDLED
     assert [m.id for m in publisher.published] == [told]
-    assert told not in store.outbox
+    assert told in store.outbox  # notify's to settle
 
 
 def test_a_redelivery_after_the_report_moved_on_leaves_its_notifications_to_their_owners() -> None:
@@ -470,7 +494,7 @@ def test_the_sweeper_republishes_old_pending_entries_and_counts_the_attempt() ->
     assert message.outbox_id in store.outbox and store.swept[message.outbox_id] == 1
 
 
-def test_the_sweeper_leaves_young_entries_and_settles_republished_notifications() -> None:
+def test_the_sweeper_leaves_young_entries_and_keeps_republished_notifications_for_notify() -> None:
     store = InMemoryReportStore()
     submitted(store)
     note = OutboxMessage("n.2", "agency-notifications", {}, {}, CLOCK.now())
@@ -482,7 +506,20 @@ def test_the_sweeper_leaves_young_entries_and_settles_republished_notifications(
 
     later = FixedClock(CLOCK.now() + dt.timedelta(minutes=5))
     result = sweep_outbox(SweepPorts(store, publisher, later, SETTINGS))
-    assert (result.republished, result.settled) == (2, 1)
+    assert (result.republished, result.settled) == (2, 0)
+    # Notify settles it when it acts on it; until then every run sends it again.
+    assert "n.2" in store.outbox and store.swept["n.2"] == 1
+
+
+def test_the_sweeper_settles_on_publish_only_topics_nobody_settles() -> None:
+    store = InMemoryReportStore()
+    note = OutboxMessage("n.2", "agency-notifications", {}, {}, CLOCK.now())
+    store.outbox[note.id] = note
+    later = FixedClock(CLOCK.now() + dt.timedelta(minutes=5))
+
+    result = sweep_outbox(SweepPorts(store, InMemoryPublisher(), later, SETTINGS), frozenset())
+
+    assert (result.republished, result.settled) == (1, 1)
     assert "n.2" not in store.outbox
 
 

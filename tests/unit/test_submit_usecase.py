@@ -66,8 +66,9 @@ def test_one_submit_is_one_commit_with_report_event_identity_and_outbox(
     assert report.state is State.SUBMITTED and report.tracking_code == result.tracking_code
     assert len(store.events[result.report_id]) == 1
     assert store.identities[result.report_id] == IDENTITY
-    # report.submitted waits for routing to settle it; the reporter's notice is settled.
-    assert list(store.outbox) == [f"{result.report_id}.1"]
+    # Each waits for its consumer to settle it (route, notify): publishing deletes
+    # nothing, so the submission stays one commit.
+    assert list(store.outbox) == [f"{result.report_id}.1", f"{result.report_id}.1.reporter"]
     assert result.published
     assert [(m.id, m.data.get("kind")) for m in publisher.published] == [
         (f"{result.report_id}.1", None),
