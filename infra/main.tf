@@ -44,6 +44,8 @@ locals {
       description = "Tells agencies (webhook, e-mail) and reporters (e-mail, SMS); Pub/Sub push, retried, dead-lettered."
       public      = false
       publishes   = []
+      # The only functions that talk to the mail relay and the SMS gateway.
+      secrets = ["LAPOR_SMTP_PASSWORD", "LAPOR_SMS_API_KEY"]
     }
     agency = {
       description = "Agency and admin API (API keys checked in code); re-routing republishes."
@@ -71,6 +73,7 @@ locals {
       description = "Hourly e-mail digest to the agencies that chose one (Cloud Scheduler)."
       public      = false
       publishes   = []
+      secrets     = ["LAPOR_SMTP_PASSWORD"]
     }
     sweep = {
       description = "Republishes outbox entries the bus never got (Cloud Scheduler)."
@@ -79,6 +82,12 @@ locals {
       # republish it: the union of the lists above (tests/infra checks it).
       publishes = ["agency-notifications", "report-submitted", "reporter-notifications"]
     }
+  }
+
+  # Environment variable -> Secret Manager secret id, for the channels' credentials.
+  channel_secrets = {
+    LAPOR_SMTP_PASSWORD = var.smtp_password_secret_id
+    LAPOR_SMS_API_KEY   = var.sms_api_key_secret_id
   }
 
   default_sizing = {
@@ -160,6 +169,21 @@ resource "google_secret_manager_secret" "token_secret" {
   depends_on = [google_project_service.this]
 }
 
+# The mail relay's password and the SMS gateway's key, mounted only into the functions
+# whose spec names them (notify, digest). As with the token secret, Terraform creates
+# the secrets and never their values (`gcloud secrets versions add`).
+resource "google_secret_manager_secret" "channel" {
+  for_each  = local.channel_secrets
+  project   = var.project_id
+  secret_id = each.value
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.this]
+}
+
 # ------------------------------------------------------------------------- functions
 
 module "function" {
@@ -177,9 +201,10 @@ module "function" {
   max_instances   = each.value.max_instances
   timeout_seconds = each.value.timeout_seconds
   environment     = local.environment
-  secret_environment = {
-    LAPOR_TOKEN_SECRET = google_secret_manager_secret.token_secret.secret_id
-  }
+  secret_environment = merge(
+    { LAPOR_TOKEN_SECRET = google_secret_manager_secret.token_secret.secret_id },
+    { for name in try(each.value.secrets, []) : name => google_secret_manager_secret.channel[name].secret_id },
+  )
 
   depends_on = [google_project_service.this]
 }

@@ -53,6 +53,18 @@ variable "token_secret_id" {
   default     = "lapor-token-secret"
 }
 
+variable "smtp_password_secret_id" {
+  description = "Secret Manager secret holding LAPOR_SMTP_PASSWORD (the mail relay's password), mounted into notify and digest only. Terraform creates the secret, never its value."
+  type        = string
+  default     = "lapor-smtp-password"
+}
+
+variable "sms_api_key_secret_id" {
+  description = "Secret Manager secret holding LAPOR_SMS_API_KEY (the SMS gateway's key), mounted into notify only. Terraform creates the secret, never its value."
+  type        = string
+  default     = "lapor-sms-api-key"
+}
+
 variable "alert_email" {
   description = "Where to send alerts (dead-lettered messages, a stuck subscription). null: no alerting."
   type        = string

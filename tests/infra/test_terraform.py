@@ -447,6 +447,27 @@ def test_the_token_secret_value_never_enters_terraform(root: dict[str, Any]) -> 
     assert "LAPOR_TOKEN_SECRET" in modules["function"]["secret_environment"]
 
 
+# Which function may read each channel credential: only the ones that send.
+EXPECTED_CHANNEL_SECRETS = {
+    "notify": {"LAPOR_SMTP_PASSWORD", "LAPOR_SMS_API_KEY"},
+    "digest": {"LAPOR_SMTP_PASSWORD"},
+}
+
+
+def test_channel_credentials_are_secrets_mounted_only_where_mail_or_sms_is_sent(
+    root: dict[str, Any],
+) -> None:
+    assert resource(root, "google_secret_manager_secret", "channel")
+    module = {name: body for block in root["module"] for name, body in block.items()}["function"]
+    # The token secret for every function, the channel secrets from each spec's list.
+    assert "each.value.secrets" in str(module["secret_environment"])
+    specs = locals_of(root)["function_specs"]
+    mounted = {name: set(spec.get("secrets", [])) for name, spec in specs.items()}
+    assert {name: names for name, names in mounted.items() if names} == EXPECTED_CHANNEL_SECRETS
+    variables = {name: body for block in root["variable"] for name, body in block.items()}
+    assert {"smtp_password_secret_id", "sms_api_key_secret_id"} <= set(variables)
+
+
 def test_variables_and_outputs(root: dict[str, Any]) -> None:
     variables = {name: body for block in root["variable"] for name, body in block.items()}
     assert "default" not in variables["project_id"]
