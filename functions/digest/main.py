@@ -16,30 +16,21 @@ from flask import Request, Response
 
 from shared import wiring
 from shared.logging import http_entry
-from shared.usecases.digest import digest_hour, run_digests
-from shared.web.http import Problem, json_response, problem
-from shared.web.scheduled import scheduled_time
+from shared.usecases.digest import DigestRun, digest_hour, run_digests
+from shared.web.scheduled import answer_run, scheduled_time
 
 
 @functions_framework.http
 @http_entry
 def digest(request: Request) -> Response:
-    if request.method != "POST":
-        return problem(
-            405, "method_not_allowed", "Method not allowed", "POST only",
-            headers={"Allow": "POST"}, lang="en",
-        )  # fmt: skip
-    ports = wiring.digest_ports()
-    try:
+    def run() -> DigestRun:
+        ports = wiring.digest_ports()
         moment = scheduled_time(request, ports.clock.now())
-    except Problem as refused:
-        return refused.response
+        return run_digests(digest_hour(moment, ports.settings.timezone), ports)
+
     # The delivery log's operations, and the opt-outs' (counted with the reports').
-    counts = (wiring.notification_store().stats, wiring.report_store().stats)
-    before = [stats.snapshot() for stats in counts]
-    result = run_digests(digest_hour(moment, ports.settings.timezone), ports)
-    used = [stats.since(then) for stats, then in zip(counts, before, strict=True)]
-    operations = {
-        name: sum(getattr(one, name) for one in used) for name in ("reads", "writes", "commits")
-    }
-    return json_response({**result.as_json(), "operations": operations})
+    return answer_run(
+        request,
+        run,
+        counted=lambda: [wiring.notification_store().stats, wiring.report_store().stats],
+    )

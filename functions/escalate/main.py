@@ -17,27 +17,17 @@ from flask import Request, Response
 
 from shared import wiring
 from shared.logging import http_entry
+from shared.usecases.escalate import EscalationRun
 from shared.usecases.escalate import escalate as escalate_reports
-from shared.web.http import Problem, json_response, problem
-from shared.web.scheduled import run_date
+from shared.web.scheduled import answer_run, run_date
 
 
 @functions_framework.http
 @http_entry
 def escalate(request: Request) -> Response:
-    if request.method != "POST":
-        return problem(
-            405, "method_not_allowed", "Method not allowed", "POST only",
-            headers={"Allow": "POST"}, lang="en",
-        )  # fmt: skip
-    ports = wiring.escalate_ports()
-    try:
+    def run() -> EscalationRun:
+        ports = wiring.escalate_ports()
         day = run_date(request, ports.clock.now(), ports.settings.timezone)
-    except Problem as refused:
-        return refused.response
-    stats = wiring.report_store().stats
-    before = stats.snapshot()
-    result = escalate_reports(day, ports)
-    used = stats.since(before)
-    operations = {"reads": used.reads, "writes": used.writes, "commits": used.commits}
-    return json_response({**result.as_json(), "operations": operations})
+        return escalate_reports(day, ports)
+
+    return answer_run(request, run, counted=lambda: [wiring.report_store().stats])

@@ -17,27 +17,16 @@ from flask import Request, Response
 
 from shared import wiring
 from shared.logging import http_entry
-from shared.usecases.daily_report import run_daily_report
-from shared.web.http import Problem, json_response, problem
-from shared.web.scheduled import run_date
+from shared.usecases.daily_report import DailyReportResult, run_daily_report
+from shared.web.scheduled import answer_run, run_date
 
 
 @functions_framework.http
 @http_entry
 def report(request: Request) -> Response:
-    if request.method != "POST":
-        return problem(
-            405, "method_not_allowed", "Method not allowed", "POST only",
-            headers={"Allow": "POST"}, lang="en",
-        )  # fmt: skip
-    ports = wiring.daily_report_ports()
-    try:
+    def run() -> DailyReportResult:
+        ports = wiring.daily_report_ports()
         day = run_date(request, ports.clock.now(), ports.settings.timezone, days_before=1)
-    except Problem as refused:
-        return refused.response
-    stats = wiring.report_store().stats
-    before = stats.snapshot()
-    result = run_daily_report(day, ports)
-    used = stats.since(before)
-    operations = {"reads": used.reads, "writes": used.writes, "commits": used.commits}
-    return json_response({**result.as_json(), "operations": operations})
+        return run_daily_report(day, ports)
+
+    return answer_run(request, run, counted=lambda: [wiring.report_store().stats])

@@ -5,6 +5,9 @@ was scheduled for (RFC 3339, UTC), the same on every retry of that run, so a ret
 run is the same run. Someone running a job by hand names the day with ``?date=`` or a
 JSON body ``{"date": "YYYY-MM-DD"}``; with neither, the run is for now. Days are
 local to the deployment's time zone.
+
+:func:`answer_run` is the whole HTTP side of such a job: POST only, the run, the
+Firestore operations it cost, a JSON answer.
 """
 
 from __future__ import annotations
@@ -12,12 +15,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
-from flask import Request
+from flask import Request, Response
 
 from shared.topology import SCHEDULE_TIME_HEADER
-from shared.web.http import Problem, problem
+from shared.web.http import Problem, json_response, problem
+
+if TYPE_CHECKING:
+    from shared.adapters.firestore import StoreStats
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -76,3 +84,33 @@ def scheduled_time(request: Request, now: dt.datetime) -> dt.datetime:
     if moment.tzinfo is None:
         raise _bad(f"{SCHEDULE_TIME_HEADER} {scheduled!r} has no offset")
     return moment
+
+
+class RunResult(Protocol):
+    def as_json(self) -> dict[str, Any]: ...
+
+
+def answer_run(
+    request: Request,
+    run: Callable[[], RunResult],
+    counted: Callable[[], Sequence[StoreStats]],
+) -> Response:
+    """Answer a scheduled job's request: 405 unless POST; else ``run()`` (which reads
+    the run's date or time from the request, so its :class:`Problem` is the answer),
+    and its counts with the Firestore operations of the stores ``counted()`` names."""
+    if request.method != "POST":
+        return problem(
+            405, "method_not_allowed", "Method not allowed", "POST only",
+            headers={"Allow": "POST"}, lang="en",
+        )  # fmt: skip
+    stores = counted()
+    before = [stats.snapshot() for stats in stores]
+    try:
+        result = run()
+    except Problem as refused:
+        return refused.response
+    used = [stats.since(then) for stats, then in zip(stores, before, strict=True)]
+    operations = {
+        name: sum(getattr(one, name) for one in used) for name in ("reads", "writes", "commits")
+    }
+    return json_response({**result.as_json(), "operations": operations})
