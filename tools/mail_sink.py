@@ -43,15 +43,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import default as default_policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-LOCALHOST = "127.0.0.1"
+from tools.local_server import LOCALHOST, LocalServer, ThreadedHttpServer, serve_until_interrupted
+
 DEMO_USERNAME = "lapor"
 DEMO_PASSWORD = "lapor-demo-password"  # 127.0.0.1 only, for `make run` and the tests
 CERT_DAYS = 30
@@ -268,7 +268,7 @@ def messages_json(messages: Sequence[StoredMail]) -> bytes:
 # --------------------------------------------------------------------------- the server
 
 
-class MailSink:
+class MailSink(LocalServer):
     """The SMTP server (a thread of its own, aiosmtpd's Controller) and the page (an
     http.server thread), both on 127.0.0.1; free ports unless given."""
 
@@ -289,9 +289,7 @@ class MailSink:
         self._sequence = itertools.count()
         self._lock = threading.Lock()
         self._controller: Controller | None = None
-        self._web = ThreadingHTTPServer((LOCALHOST, web_port), self._handler_class())
-        self._web.daemon_threads = True
-        self._web_thread: threading.Thread | None = None
+        self._web = ThreadedHttpServer(self._handler_class(), web_port, name="mail-sink-page")
 
     @property
     def ca_file(self) -> Path:
@@ -300,11 +298,11 @@ class MailSink:
 
     @property
     def web_port(self) -> int:
-        return int(self._web.server_address[1])
+        return self._web.port
 
     @property
     def web_url(self) -> str:
-        return f"http://{LOCALHOST}:{self.web_port}"
+        return self._web.url
 
     def messages(self) -> list[StoredMail]:
         return read_mailbox(self.directory)
@@ -421,7 +419,7 @@ class MailSink:
 
     # --- life
 
-    def start(self) -> MailSink:
+    def start(self) -> Self:
         self._controller = Controller(
             self._smtp_handler(),
             hostname=LOCALHOST,
@@ -434,31 +432,14 @@ class MailSink:
             authenticator=self._authenticate,
         )
         self._controller.start()
-        self._web_thread = threading.Thread(
-            target=self._web.serve_forever, name="mail-sink-page", daemon=True
-        )
-        self._web_thread.start()
+        self._web.start()
         return self
 
     def stop(self) -> None:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
-        self._web.shutdown()
-        self._web.server_close()
-        if self._web_thread is not None:
-            self._web_thread.join(timeout=5)
-
-    def __enter__(self) -> MailSink:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        self._web.stop()
 
 
 def _free_port() -> int:
@@ -484,14 +465,7 @@ def main(argv: Sequence[str]) -> int:
         f"{DEMO_USERNAME}), messages in {sink.directory}, page on {sink.web_url}/",
         flush=True,
     )
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sink.stop()
-    return 0
+    return serve_until_interrupted(sink)
 
 
 if __name__ == "__main__":

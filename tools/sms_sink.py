@@ -34,14 +34,13 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from shared.usecases.sms import sms_size
+from tools.local_server import ThreadedHttpServer, serve_until_interrupted
 
-LOCALHOST = "127.0.0.1"
 SEND_PATH = "/sms/3/messages"
 LOG_FILE = "sms.jsonl"
 _INTERNATIONAL = re.compile(r"^[1-9]\d{6,14}$")  # E.164 without the plus
@@ -125,7 +124,7 @@ def _request_violations(body: Any) -> list[dict[str, str]]:
     return problems
 
 
-class SmsSink:
+class SmsSink(ThreadedHttpServer):
     """An HTTP server on 127.0.0.1 (a free port unless given) in a daemon thread."""
 
     def __init__(
@@ -141,18 +140,8 @@ class SmsSink:
         self.kept: list[SmsKept] = self._read_log()
         self._ids = {kept.message_id for kept in self.kept}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((LOCALHOST, port), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
         self.on_keep: Callable[[SmsKept], None] | None = None
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    @property
-    def url(self) -> str:
-        return f"http://{LOCALHOST}:{self.port}"
+        super().__init__(self._handler_class(), port, name="sms-sink")
 
     def _read_log(self) -> list[SmsKept]:
         if self.log_path is None or not self.log_path.exists():
@@ -295,30 +284,6 @@ class SmsSink:
 
         return Handler
 
-    def start(self) -> SmsSink:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="sms-sink", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> SmsSink:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
 
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.sms_sink")
@@ -345,14 +310,7 @@ def main(argv: Sequence[str]) -> int:
     sink.on_keep = show
     sink.start()
     print(f"sms sink on {sink.url}{SEND_PATH}, texts on {sink.url}/", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sink.stop()
-    return 0
+    return serve_until_interrupted(sink)
 
 
 if __name__ == "__main__":

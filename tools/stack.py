@@ -35,13 +35,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, Self
 from zoneinfo import ZoneInfo
 
 from cronsim import CronSim
 
 from shared import topology as default_topology
 from shared.topology import SCHEDULE_TIME_HEADER
+from tools.local_server import LocalServer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PROJECT = "lapor-local"
@@ -394,7 +395,7 @@ def latest_export(directory: Path) -> Path | None:
     return max(found, key=number) if found else None
 
 
-class Emulators:
+class Emulators(LocalServer):
     """Google's Firestore and Pub/Sub emulators, each a JVM on 127.0.0.1 stopped by PID.
 
     Ports default to free ones. Usable as a context manager. ``import_data`` is a
@@ -442,7 +443,7 @@ class Emulators:
     def pids(self) -> list[int]:
         return [p.pid for p in (self.firestore, self.pubsub) if p is not None]
 
-    def start(self) -> Emulators:
+    def start(self) -> Self:
         prereq = self.prerequisites or find_prerequisites()
         logs = self.data_dir / "logs"
         firestore_argv = [
@@ -485,17 +486,6 @@ class Emulators:
         for process in (self.pubsub, self.firestore):
             if process is not None:
                 process.stop(timeout)
-
-    def __enter__(self) -> Emulators:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def reset(
         self,

@@ -27,13 +27,13 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from standardwebhooks import Webhook, WebhookVerificationError
 
-LOCALHOST = "127.0.0.1"
+from tools.local_server import ThreadedHttpServer, serve_until_interrupted
+
 HOOKS_PATH = "/hooks/"
 
 
@@ -62,7 +62,7 @@ def _default_respond(received: Received) -> tuple[int, float]:
     return (204 if received.verified else 401), 0.0
 
 
-class WebhookReceiver:
+class WebhookReceiver(ThreadedHttpServer):
     """An HTTP server on 127.0.0.1 (a free port unless given) in a daemon thread."""
 
     def __init__(
@@ -75,18 +75,8 @@ class WebhookReceiver:
         self.respond = respond or _default_respond
         self.received: list[Received] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((LOCALHOST, port), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
         self.on_receive: Callable[[Received], None] | None = None
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    @property
-    def url(self) -> str:
-        return f"http://{LOCALHOST}:{self.port}"
+        super().__init__(self._handler_class(), port, name="webhook-receiver")
 
     def hook_url(self, agency_id: str = "{agency_id}") -> str:
         return f"{self.url}{HOOKS_PATH}{agency_id}"
@@ -153,30 +143,6 @@ class WebhookReceiver:
 
         return Handler
 
-    def start(self) -> WebhookReceiver:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="webhook-receiver", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> WebhookReceiver:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
 
 def firestore_secrets(project: str) -> SecretLookup:
     """Look up ``agency_secrets/{id}`` in the emulator ($FIRESTORE_EMULATOR_HOST)."""
@@ -227,14 +193,7 @@ def main(argv: Sequence[str]) -> int:
     receiver.on_receive = show
     receiver.start()
     print(f"webhook receiver on {receiver.hook_url()}", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        receiver.stop()
-    return 0
+    return serve_until_interrupted(receiver)
 
 
 if __name__ == "__main__":
