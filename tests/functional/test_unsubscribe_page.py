@@ -10,6 +10,7 @@ import re
 
 from flask.testing import FlaskClient
 from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.adapters.firestore import OPT_OUTS, FirestoreContactPreferences
 from shared.tokens import agency_opt_out, reporter_opt_out, unsubscribe_token
@@ -22,7 +23,7 @@ def _submitted(app: FlaskClient, db: firestore.Client) -> tuple[str, str]:
     answer = app.post("/api/v1/reports", json=copy.deepcopy(REPORT_EXAMPLE))
     assert answer.status_code == 201, answer.get_data(as_text=True)
     code = answer.get_json()["tracking_code"]
-    [found] = db.collection("reports").where("tracking_code", "==", code).get()
+    [found] = db.collection("reports").where(filter=FieldFilter("tracking_code", "==", code)).get()
     return found.id, code
 
 
