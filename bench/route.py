@@ -124,6 +124,8 @@ def _draft(i: int) -> Any:
 
 
 def _submit_held(count: int, offset: int) -> list[Any]:
+    """``count`` reports accepted, and their ``report.submitted`` messages held back (what
+    a submission tells the reporter is not routing's: left out)."""
     from shared import wiring
     from shared.config import settings
     from shared.domain.privacy import ReporterIdentity
@@ -141,7 +143,7 @@ def _submit_held(count: int, offset: int) -> list[Any]:
             clock=wiring.clock(),
             settings=settings(),
         )
-    return held.held
+    return [m for m in held.held if m.topic == settings().topic_report_submitted]
 
 
 def _dispositioned(db: Any) -> int:
@@ -330,10 +332,10 @@ def run() -> dict[str, Any]:
         "method": (
             "in-process: route_report() with the function's own store and publisher "
             "(shared.wiring), StoreStats counted as Firestore bills them; reads: the "
-            "report in the transaction, where routing decides; writes: report, event, "
-            "notification outbox entry, settled submit entry (a delete), the rule's running "
-            "total (rule dispositions), the figures' counter document, then the notification "
-            "entry deleted after publish; document_deletes counts the deletes among the writes"
+            "report in the transaction, where routing decides; writes: report, event, the "
+            "agency's notification outbox entry (notify settles it), the settled submit "
+            "entry (a delete), the rule's running total (rule dispositions), the figures' "
+            "counter document; document_deletes counts the deletes among the writes"
         ),
     }
     # One at a time, no HTTP: what a single route call costs on these emulators.
