@@ -747,8 +747,6 @@ class FiguresStore(Protocol):
         summary last: a day whose summary exists is complete."""
         ...
 
-    def settle_outbox(self, message_ids: Sequence[str]) -> None: ...
-
 
 @dataclass
 class FixedClock:

@@ -565,9 +565,6 @@ class InMemoryFiguresStore:
             {"scopes": dict(scopes), "exports": dict(exports), "summary": dict(summary)}
         )
 
-    def settle_outbox(self, message_ids: Sequence[str]) -> None:
-        self.reports.settle_outbox(message_ids)
-
 
 # --- the public figures and list (FiguresReader, PublicReportList) --------------------
 

@@ -1295,15 +1295,14 @@ _AGGREGATION_ENTRIES_PER_READ = 1000  # an aggregation is billed a read per 1,00
 
 
 class FirestoreFiguresStore:
-    """The FiguresStore port. Shares the report store's operation count and settles the
-    outbox through it (the pushes are outbox entries like any other)."""
+    """The FiguresStore port. Shares the report store's operation count; the pushes are
+    outbox entries like any other, settled by notify when it delivers them."""
 
     def __init__(self, client: firestore.Client, reports: FirestoreReportStore) -> None:
         self._client = client
         self._reports = client.collection(REPORTS)
         self._days = client.collection(DAILY_FIGURES)
         self._outbox = client.collection(OUTBOX)
-        self._report_store = reports
         self.stats = reports.stats
 
     def counter_documents(
@@ -1407,9 +1406,6 @@ class FirestoreFiguresStore:
         self.stats.add(commits=1)
         batch.commit()
         self.stats.add(writes=len(writes))
-
-    def settle_outbox(self, message_ids: Sequence[str]) -> None:
-        self._report_store.settle_outbox(message_ids)
 
 
 def counter_range_query(counters: Any, first: dt.date | None, last: dt.date) -> Any:
