@@ -36,6 +36,36 @@ class OutboxMessage:
     attributes: Mapping[str, str]
     created_at: dt.datetime
 
+    @classmethod
+    def cloud_event(
+        cls,
+        id: str,
+        topic: str,
+        data: Mapping[str, object],
+        *,
+        type: str,
+        source: str,
+        subject: str,
+        at: dt.datetime,
+    ) -> OutboxMessage:
+        """A JSON CloudEvent in Pub/Sub's binary mode (``ce-*`` attributes), the one way
+        every outbox message is made, so every consumer reads the same envelope."""
+        return cls(
+            id=id,
+            topic=topic,
+            data=data,
+            attributes={
+                "ce-specversion": "1.0",
+                "ce-id": id,
+                "ce-type": type,
+                "ce-source": source,
+                "ce-subject": subject,
+                "ce-time": at.isoformat(),
+                "content-type": "application/json",
+            },
+            created_at=at,
+        )
+
 
 @dataclass(frozen=True)
 class IdempotencyRecord:

@@ -437,24 +437,18 @@ def daily_notification(
     day: str, agency_id: str, payload: Doc, topic: str, now: dt.datetime
 ) -> OutboxMessage:
     notification_id = f"daily.{day}.{agency_id}"
-    return OutboxMessage(
-        id=notification_id,
-        topic=topic,
-        data={
+    return OutboxMessage.cloud_event(
+        notification_id,
+        topic,
+        {
             "notification_id": notification_id,
             "kind": KIND_DAILY,
             "agency_id": agency_id,
             "report_id": None,
             "data": payload,
         },
-        attributes={
-            "ce-specversion": "1.0",
-            "ce-id": notification_id,
-            "ce-type": REPORT_DAILY,
-            "ce-source": "//lapor/functions/report",
-            "ce-subject": f"daily_figures/{day}",
-            "ce-time": now.isoformat(),
-            "content-type": "application/json",
-        },
-        created_at=now,
+        type=REPORT_DAILY,
+        source="//lapor/functions/report",
+        subject=f"daily_figures/{day}",
+        at=now,
     )

@@ -172,20 +172,14 @@ def agency_notification(
         }
     )
     subject = f"reports/{report_id}" if report_id else f"agencies/{agency_id}"
-    return OutboxMessage(
-        id=notification_id,
-        topic=topic,
-        data=message.model_dump(mode="json"),
-        attributes={
-            "ce-specversion": "1.0",
-            "ce-id": notification_id,
-            "ce-type": ce_type,
-            "ce-source": source,
-            "ce-subject": subject,
-            "ce-time": at.isoformat(),
-            "content-type": "application/json",
-        },
-        created_at=at,
+    return OutboxMessage.cloud_event(
+        notification_id,
+        topic,
+        message.model_dump(mode="json"),
+        type=ce_type,
+        source=source,
+        subject=subject,
+        at=at,
     )
 
 
@@ -254,20 +248,14 @@ def reporter_notification(
             "data": data or {},
         }
     )
-    return OutboxMessage(
-        id=notification_id,
-        topic=topic,
-        data=message.model_dump(mode="json"),
-        attributes={
-            "ce-specversion": "1.0",
-            "ce-id": notification_id,
-            "ce-type": ce_type,
-            "ce-source": source,
-            "ce-subject": f"reports/{report_id}",
-            "ce-time": at.isoformat(),
-            "content-type": "application/json",
-        },
-        created_at=at,
+    return OutboxMessage.cloud_event(
+        notification_id,
+        topic,
+        message.model_dump(mode="json"),
+        type=ce_type,
+        source=source,
+        subject=f"reports/{report_id}",
+        at=at,
     )
 
 

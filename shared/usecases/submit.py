@@ -84,10 +84,10 @@ def _rate_window(settings: Settings, client_id: str, now: dt.datetime) -> _Windo
 
 def submitted_event(report: Report, outbox_id: str, now: dt.datetime, topic: str) -> OutboxMessage:
     """The ``report.submitted`` CloudEvent: routing facts only, nothing private."""
-    return OutboxMessage(
-        id=outbox_id,
-        topic=topic,
-        data={
+    return OutboxMessage.cloud_event(
+        outbox_id,
+        topic,
+        {
             "report_id": report.id,
             "tracking_code": report.tracking_code,
             "type": report.type.value,
@@ -96,16 +96,10 @@ def submitted_event(report: Report, outbox_id: str, now: dt.datetime, topic: str
             "regency_code": report.region.regency_code,
             "target_agency_id": report.target_agency_id,
         },
-        attributes={
-            "ce-specversion": "1.0",
-            "ce-id": outbox_id,
-            "ce-type": REPORT_SUBMITTED,
-            "ce-source": "//lapor/functions/submit",
-            "ce-subject": f"reports/{report.id}",
-            "ce-time": now.isoformat(),
-            "content-type": "application/json",
-        },
-        created_at=now,
+        type=REPORT_SUBMITTED,
+        source="//lapor/functions/submit",
+        subject=f"reports/{report.id}",
+        at=now,
     )
 
 
