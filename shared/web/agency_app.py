@@ -146,6 +146,25 @@ def _invalid_parameter(call: AgencyCall, detail: str) -> Response:
     )
 
 
+def _paging(call: AgencyCall) -> tuple[int, tuple[str, str] | None]:
+    """The page size and the cursor of a listing, or a Problem (400) saying which is bad."""
+    lang, args = call.lang, call.request.args
+    try:
+        limit = int(args.get("limit", "25"))
+        if not 1 <= limit <= agency.MAX_LIMIT:
+            raise ValueError
+    except ValueError:
+        detail = t("invalid_limit_detail", lang, max=agency.MAX_LIMIT)
+        raise Problem(_invalid_parameter(call, detail)) from None
+    if not args.get("cursor"):
+        return limit, None
+    try:
+        return limit, decode_cursor(args["cursor"])
+    except ValueError:
+        refused = problem(400, "invalid-cursor", t("invalid_cursor", lang), lang=lang)
+        raise Problem(refused) from None
+
+
 # LifecycleError subclass -> (status, title key); the first that matches wins.
 _LIFECYCLE_PROBLEMS: tuple[tuple[type[LifecycleError], int, str], ...] = (
     (IllegalTransition, 409, "illegal_transition"),
@@ -197,18 +216,7 @@ def inbox(call: AgencyCall) -> Response:
         except ValueError:
             states = ", ".join(s.value for s in State)
             return _invalid_parameter(call, t("invalid_status_detail", lang, states=states))
-    try:
-        limit = int(args.get("limit", "25"))
-        if not 1 <= limit <= agency.MAX_LIMIT:
-            raise ValueError
-    except ValueError:
-        return _invalid_parameter(call, t("invalid_limit_detail", lang, max=agency.MAX_LIMIT))
-    after = None
-    if args.get("cursor"):
-        try:
-            after = decode_cursor(args["cursor"])
-        except ValueError:
-            return problem(400, "invalid-cursor", t("invalid_cursor", lang), lang=lang)
+    limit, after = _paging(call)
     queue = args.get("queue", "")
     if queue not in ("", "admin"):
         return _invalid_parameter(call, t("invalid_queue_detail", lang))
@@ -257,18 +265,7 @@ def deliveries(call: AgencyCall) -> Response:
     lang, args = call.lang, call.request.args
     if args.get("status") != "failed":
         return _invalid_parameter(call, t("invalid_delivery_status_detail", lang))
-    try:
-        limit = int(args.get("limit", "25"))
-        if not 1 <= limit <= agency.MAX_LIMIT:
-            raise ValueError
-    except ValueError:
-        return _invalid_parameter(call, t("invalid_limit_detail", lang, max=agency.MAX_LIMIT))
-    after = None
-    if args.get("cursor"):
-        try:
-            after = decode_cursor(args["cursor"])
-        except ValueError:
-            return problem(400, "invalid-cursor", t("invalid_cursor", lang), lang=lang)
+    limit, after = _paging(call)
     try:
         shown, next_after = failed_deliveries(caller, call.ports, limit=limit, after=after)
     except LifecycleError as refused:
