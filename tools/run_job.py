@@ -4,11 +4,13 @@ JSON result.
     python -m tools.run_job escalate                     # today's escalation run
     python -m tools.run_job escalate --date 2026-03-02   # the run for that day
     python -m tools.run_job report --date 2026-03-01     # the figures of that day
+    python -m tools.run_job digest                       # this hour's agency digests
 
 Needs the stack that ``make run`` starts: the function's URL comes from
 ``LAPOR_<NAME>_URL``, else from the ``urls.json`` the stack writes in its data
 directory (``LAPOR_DATA_DIR``, default ``.lapor``). Without ``--date`` the function
-takes the day itself (the escalation run today, the report yesterday, in Asia/Jakarta).
+takes the day itself (the escalation run today, the report yesterday, in Asia/Jakarta);
+the digest always runs for the current hour.
 Exits 1 when the function refuses or cannot be reached.
 """
 
@@ -26,7 +28,7 @@ from pathlib import Path
 
 from tools.stack import REPO_ROOT, URLS_FILE
 
-JOBS = ("escalate", "report")
+JOBS = ("escalate", "report", "digest")
 
 
 def function_url(name: str, environ: Mapping[str, str]) -> str:
