@@ -939,3 +939,82 @@ class DailyReportPorts:
     clock: Clock  # when the run happens: the summary's generated_at
     settings: Settings
     reference: Reference
+
+
+# --- console: audit -------------------------------------------------------------------
+# The change log: who changed what in the console or the agency API, and every staff
+# view of a reporter's identity. An adapter that makes a change writes its entry in the
+# same commit (shared.adapters.firestore_audit.audit_document), so a change and its
+# record land together or not at all.
+
+AUDIT_KINDS = frozenset(
+    {
+        "identity.viewed",
+        "report.assigned",
+        "staff.invited",
+        "staff.deactivated",
+        "staff.reactivated",
+        "staff.second_factor_reset",
+        "staff.password_reset_requested",
+        "channels.updated",
+        "webhook.tested",
+        "webhook.secret_rotated",
+        "api_key.issued",
+        "api_key.revoked",
+        "agency.created",
+        "agency.updated",
+        "rule.created",
+        "rule.updated",
+        "rule.deleted",
+        "template.created",
+        "template.updated",
+        "template.deleted",
+    }
+)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One recorded change (or identity view). ``details`` are short facts for the log
+    page (a role, a new priority, an e-mail address): never a password, a secret, a key
+    or anything of the reporter's identity."""
+
+    at: dt.datetime
+    agency_id: str  # whose log shows it: the agency acted on, or the report's agency
+    actor_id: str  # "staff:<account id>", "key:<first 12 of the key hash>", "system"
+    actor_name: str
+    kind: str  # one of AUDIT_KINDS
+    target: str  # a report, account, key, agency, rule or template id
+    details: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in AUDIT_KINDS:
+            raise ValueError(f"unknown change-log kind {self.kind!r}")
+        if self.at.tzinfo is None:
+            raise ValueError("an audit entry's time is aware")
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    entries: Sequence[AuditEntry]
+    # (at ISO, entry id) of the last entry shown; None: no more.
+    next_after: tuple[str, str] | None
+
+
+class AuditLog(Protocol):
+    def record(self, entry: AuditEntry) -> None:
+        """Write one entry on its own (a change that writes nothing else: an identity
+        view, a test delivery)."""
+        ...
+
+    def entries(
+        self,
+        agency_id: str | None,
+        kinds: frozenset[str] | None,
+        limit: int,
+        after: tuple[str, str] | None = None,
+    ) -> AuditPage:
+        """Entries newest first ``(at desc, id desc)``, strictly after the cursor: of one
+        agency (None: every agency's, the national admin's view), of the ``kinds`` given
+        (None: all). One read per entry returned (an empty page: one)."""
+        ...

@@ -30,6 +30,8 @@ from shared.domain.report import Report, TimelineEvent, is_overdue
 from shared.ports import (
     AgencyChannel,
     ApiKeyRecord,
+    AuditEntry,
+    AuditPage,
     Change,
     Delivery,
     DeliveryPage,
@@ -65,6 +67,7 @@ if TYPE_CHECKING:
     from shared.ports import (
         AgencyChannels,
         ApiKeyStore,
+        AuditLog,
         ContactPreferences,
         DeliveryHistory,
         DeliveryLog,
@@ -704,3 +707,48 @@ if TYPE_CHECKING:  # mypy holds each fake to the ports it stands in for
     _figures_store: FiguresStore = InMemoryFiguresStore()
     _figures_reader: FiguresReader = InMemoryPublicStore()
     _public_reports: PublicReportList = InMemoryPublicStore()
+
+
+# --- console: audit (AuditLog) ----------------------------------------------------------
+
+
+@dataclass
+class InMemoryAuditLog:
+    """The change log. A fake store that makes a change records its entry here in the
+    same call (the adapters write it in the change's commit)."""
+
+    logged: dict[str, AuditEntry] = field(default_factory=dict)
+
+    def record(self, entry: AuditEntry) -> None:
+        self.logged[uuid.uuid4().hex] = entry
+
+    def entries(
+        self,
+        agency_id: str | None,
+        kinds: frozenset[str] | None,
+        limit: int,
+        after: tuple[str, str] | None = None,
+    ) -> AuditPage:
+        def key(item: tuple[str, AuditEntry]) -> tuple[dt.datetime, str]:
+            return item[1].at, item[0]
+
+        cursor = None if after is None else (dt.datetime.fromisoformat(after[0]), after[1])
+        found = sorted(
+            (
+                item
+                for item in self.logged.items()
+                if (agency_id is None or item[1].agency_id == agency_id)
+                and (kinds is None or item[1].kind in kinds)
+                and (cursor is None or key(item) < cursor)
+            ),
+            key=key,
+            reverse=True,
+        )
+        page = found[:limit]
+        more = len(found) > limit and page
+        next_after = (page[-1][1].at.isoformat(), page[-1][0]) if more else None
+        return AuditPage([entry for _, entry in page], next_after)
+
+
+if TYPE_CHECKING:
+    _audit_log: AuditLog = InMemoryAuditLog()

@@ -1,19 +1,22 @@
 """Every composite query the code runs has its index in infra/firestore_indexes.json.
 
 The emulator serves any query without one; production refuses it (FAILED_PRECONDITION)
-at the first request. Queries are registered in
-``shared.adapters.firestore.COMPOSITE_QUERIES``; each is built on an offline client and
+at the first request. Queries are registered in ``COMPOSITE_QUERIES`` of each Firestore
+adapter module (``shared/adapters/firestore*.py``); each is built on an offline client and
 its structured query turned into the index it needs: the equality fields (any order),
 then the inequality and order-by fields in order. The queries Firestore's automatic
 single-field indexes serve are registered in ``SINGLE_FIELD_QUERIES``: checked to use
 one field at most, and that field not exempted from indexing. Every ``*_query``
-builder of the adapter is in one of the two.
+builder of an adapter module is in one of its two.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -21,10 +24,20 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 from google.cloud.firestore_v1.types import StructuredQuery
 
-from shared.adapters import firestore as firestore_adapter
-from shared.adapters.firestore import COMPOSITE_QUERIES, SINGLE_FIELD_QUERIES
+import shared.adapters
 
 INDEX_FILE = Path(__file__).resolve().parents[2] / "infra" / "firestore_indexes.json"
+ADAPTER_MODULES: tuple[ModuleType, ...] = tuple(
+    importlib.import_module(f"shared.adapters.{info.name}")
+    for info in pkgutil.iter_modules(shared.adapters.__path__)
+    if info.name.startswith("firestore")
+)
+COMPOSITE_QUERIES = tuple(
+    q for module in ADAPTER_MODULES for q in getattr(module, "COMPOSITE_QUERIES", ())
+)
+SINGLE_FIELD_QUERIES = tuple(
+    q for module in ADAPTER_MODULES for q in getattr(module, "SINGLE_FIELD_QUERIES", ())
+)
 
 
 def _field_filters(where: Any) -> list[Any]:
@@ -160,24 +173,30 @@ def test_every_single_field_query_keeps_its_automatic_index(
         )
 
 
-def test_every_query_builder_of_the_adapter_is_in_an_inventory() -> None:
-    """A new ``*_query`` function in the adapter is registered in COMPOSITE_QUERIES or
-    SINGLE_FIELD_QUERIES, so the checks above see the index it needs."""
-    referenced = {
-        name
-        for _, build in (*COMPOSITE_QUERIES, *SINGLE_FIELD_QUERIES)
-        for name in build.__code__.co_names
-    }
+@pytest.mark.parametrize("module", ADAPTER_MODULES, ids=lambda m: m.__name__)
+def test_every_query_builder_of_an_adapter_is_in_its_inventory(module: ModuleType) -> None:
+    """A new ``*_query`` function in an adapter module is registered in its
+    COMPOSITE_QUERIES or SINGLE_FIELD_QUERIES, so the checks above see the index it needs."""
+    inventory = (
+        *getattr(module, "COMPOSITE_QUERIES", ()),
+        *getattr(module, "SINGLE_FIELD_QUERIES", ()),
+    )
+    referenced = {name for _, build in inventory for name in build.__code__.co_names}
     builders = {
         name
-        for name, value in vars(firestore_adapter).items()
+        for name, value in vars(module).items()
         if callable(value)
         and not name.startswith("_")
         and name.endswith(("_query", "_queries"))
-        and getattr(value, "__module__", None) == firestore_adapter.__name__
+        and getattr(value, "__module__", None) == module.__name__
     }
-    assert builders, "no query builders found in shared.adapters.firestore"
     assert not builders - referenced, f"not in an inventory: {sorted(builders - referenced)}"
+
+
+def test_the_adapter_modules_are_found() -> None:
+    names = {module.__name__ for module in ADAPTER_MODULES}
+    assert {"shared.adapters.firestore", "shared.adapters.firestore_audit"} <= names
+    assert len(COMPOSITE_QUERIES) > 10
 
 
 def test_the_single_field_check_fails_for_an_exempted_or_composite_query(
