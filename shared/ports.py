@@ -363,6 +363,11 @@ class InboxPage:
 class InboxStore(Protocol):
     def inbox(self, query: InboxQuery) -> InboxPage: ...
 
+    def count(self, queries: Sequence[InboxQuery]) -> list[int]:
+        """How many reports each query's filters match (its limit and cursor ignored), in
+        order: one count aggregation per query (per 30 agencies of scope), run together."""
+        ...
+
 
 # --- notifications: the delivery log, channels, the webhook sender ----------------------
 

@@ -318,6 +318,10 @@ class InMemoryAgencyStore:
             next_after = (key if overdue else last.submitted_at.isoformat(), last.id)
         return InboxPage(tuple(page), next_after)
 
+    def count(self, queries: Sequence[InboxQuery]) -> list[int]:
+        reports = self.reports.reports.values()
+        return [sum(1 for r in reports if _in_inbox(query, r)) for query in queries]
+
 
 def _sort_key(report: Report, overdue: bool) -> tuple[Any, str]:
     if overdue:  # only reports with a running clock pass the overdue filter
@@ -358,6 +362,10 @@ class UnfilteredInbox:
     def inbox(self, query: InboxQuery) -> InboxPage:
         self.asked.append(query)
         return InboxPage(tuple(self.reports), None)
+
+    def count(self, queries: Sequence[InboxQuery]) -> list[int]:
+        self.asked.extend(queries)
+        return [len(self.reports)] * len(queries)
 
 
 # --- notifications (DeliveryLog, AgencyChannels, WebhookSender) -----------------------

@@ -787,7 +787,9 @@ class FirestoreAgencyStore:
     Inbox order: newest submission first, ``(submitted_at desc, id desc)``; the overdue
     view orders by ``(clock_due asc, id asc)``, most overdue first (Firestore wants the
     inequality field first). Each page is one query (one per 30 agencies of scope, the
-    ``in`` limit), cursor-paged with ``start_after`` on the sort key and the id.
+    ``in`` limit), cursor-paged with ``start_after`` on the sort key and the id. The
+    inbox's figures count the same ordered queries (a count aggregation each: a read per
+    1,000 matched), so they need no index of their own.
     Composite indexes: infra/firestore_indexes.json.
     """
 
@@ -820,9 +822,48 @@ class FirestoreAgencyStore:
             next_after = (key if overdue else last.submitted_at.isoformat(), last_id)
         return InboxPage(tuple(r for _, _, r in page), next_after)
 
+    def count(self, queries: Sequence[InboxQuery]) -> list[int]:
+        # The page's own ordered queries, counted: the same filters on the same indexes.
+        asked = [
+            (index, q)
+            for index, query in enumerate(queries)
+            for q in _ordered_inbox_queries(self._reports, query)
+        ]
+        if not asked:
+            return [0] * len(queries)
+        with ThreadPoolExecutor(max_workers=min(len(asked), _INBOX_COUNT_WORKERS)) as pool:
+            found = list(pool.map(self._count, [q for _, q in asked]))
+        totals = [0] * len(queries)
+        for (index, _), n in zip(asked, found, strict=True):
+            totals[index] += n
+        return totals
+
+    def _count(self, query: Any) -> int:
+        found = int(query.count().get()[0][0].value)
+        self.stats.add(reads=max(1, -(-found // _AGGREGATION_ENTRIES_PER_READ)))
+        return found
+
+
+_INBOX_COUNT_WORKERS = 12  # an inbox's figures: about ten counts, run together
+
 
 def inbox_queries(reports: Any, query: InboxQuery) -> list[Any]:
-    """The Firestore queries one inbox page runs (built only; no I/O).
+    """The Firestore queries one inbox page runs (built only; no I/O): the ordered
+    queries of :func:`_ordered_inbox_queries`, from the cursor, one more than a page."""
+    overdue = query.overdue_before is not None
+    sort_field = "clock_due" if overdue else "submitted_at"
+    built = []
+    for q in _ordered_inbox_queries(reports, query):
+        if query.after is not None:
+            value, after_id = query.after
+            cursor_value: Any = value if overdue else _ts(dt.datetime.fromisoformat(value))
+            q = q.start_after({sort_field: cursor_value, "__name__": after_id})
+        built.append(q.limit(query.limit + 1))
+    return built
+
+
+def _ordered_inbox_queries(reports: Any, query: InboxQuery) -> list[Any]:
+    """The inbox's filters in its order, without cursor or limit (built only; no I/O).
 
     One per chunk of the caller's scope: Firestore allows 30 values in an ``in``. Overdue
     is ``clock_due < today``: a report whose clock does not run has a null clock_due,
@@ -857,15 +898,10 @@ def inbox_queries(reports: Any, query: InboxQuery) -> list[Any]:
             base.where(filter=FieldFilter(field_name, "in", part))
             for part in _chunks(ids, IN_LIMIT)
         ]
-    built = []
-    for q in scoped:
-        q = q.order_by(sort_field, direction=direction).order_by("__name__", direction=direction)
-        if query.after is not None:
-            value, after_id = query.after
-            cursor_value: Any = value if overdue else _ts(dt.datetime.fromisoformat(value))
-            q = q.start_after({sort_field: cursor_value, "__name__": after_id})
-        built.append(q.limit(query.limit + 1))
-    return built
+    return [
+        q.order_by(sort_field, direction=direction).order_by("__name__", direction=direction)
+        for q in scoped
+    ]
 
 
 def _inbox_shapes() -> tuple[tuple[str, Callable[[firestore.Client], Any]], ...]:

@@ -18,6 +18,11 @@ A routed report may be archived before any follow-up only by the admin of the ag
 was dispositioned to: routing by rule or classifier is not verification, so that agency
 may still find it is spam or a duplicate. Any admin who sees a complaint may mark it
 "berkadar pengawasan" (60 working days) with a reason.
+
+A caller that acts on what it last read (the console's forms carry the report's
+``last_seq``) passes it as ``expected_seq``: when the report changed meanwhile the action
+is refused with :class:`ReportChanged` and nothing is written, so nobody resolves a
+report on the strength of a timeline that is no longer the current one.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +41,7 @@ from shared.domain.report import (
     Actor,
     Command,
     InvalidCommand,
+    LifecycleError,
     NotPermitted,
     Report,
     Role,
@@ -43,6 +50,7 @@ from shared.domain.report import (
     is_overdue,
 )
 from shared.domain.routing import covers
+from shared.domain.tracking import normalize_tracking_code
 from shared.ports import (
     AgencyPorts,
     ApiKeyStore,
@@ -216,6 +224,62 @@ def inbox(
     return shown, page.next_after
 
 
+# A report in these states has no agency (it waits for routing), so only the national
+# admin's inbox and the admin queue can hold one: other inboxes do not count them.
+_UNROUTED_STATES = frozenset({State.SUBMITTED, State.ON_HOLD})
+
+
+@dataclass(frozen=True)
+class InboxCounts:
+    """What waits in the caller's inbox: per state, overdue, escalated, and (admins with
+    a queue: regional and national) the unrouted reports waiting for them."""
+
+    by_state: Mapping[State, int]
+    overdue: int
+    escalated: int
+    admin_queue: int | None  # None: the caller has no admin queue
+
+
+def inbox_counts(caller: Caller, ports: AgencyPorts) -> InboxCounts:
+    """The inbox's figures, as :func:`inbox` would filter them: one count aggregation
+    each. Counts are numbers of reports the query matches in scope; unlike a listing
+    they cannot be re-checked one by one, so they rest on the same scoped queries."""
+    scope = scope_of(caller, ports.reference)
+    today = ports.settings.calendar().local_date(ports.clock.now())
+    states = [s for s in State if scope.everything or s not in _UNROUTED_STATES]
+    queries = [InboxQuery(scope=scope, status=s) for s in states]
+    queries += [
+        InboxQuery(scope=scope, overdue_before=today),
+        InboxQuery(scope=scope, escalated=True),
+    ]
+    has_queue = caller.is_admin and (scope.everything or scope.queue_region is not None)
+    if has_queue and not scope.everything:
+        queries.append(InboxQuery(scope=scope, status=State.SUBMITTED, admin_queue=True))
+    found = ports.inbox.count(queries)
+    by_state = {s: found[i] for i, s in enumerate(states)}
+    overdue, escalated = found[len(states)], found[len(states) + 1]
+    queue: int | None = None
+    if has_queue:
+        queue = by_state[State.SUBMITTED] if scope.everything else found[-1]
+    return InboxCounts(
+        by_state={s: by_state.get(s, 0) for s in State},
+        overdue=overdue,
+        escalated=escalated,
+        admin_queue=queue,
+    )
+
+
+def find_by_code(code_text: str, caller: Caller, ports: AgencyPorts) -> str:
+    """The id of the report with this tracking code, typed as a citizen would (the
+    citizen lookup's normalisation); ReportNotFound when there is none or the caller
+    may not see it, InvalidTrackingCode when the text is not a well-formed code."""
+    code = normalize_tracking_code(code_text)
+    report = ports.store.find_by_tracking_code(code)
+    if report is None or not may_see(scope_of(caller, ports.reference), report):
+        raise ReportNotFound(code)
+    return report.id
+
+
 def detail(report_id: str, caller: Caller, ports: AgencyPorts) -> dict[str, Any]:
     """The report as the caller may see it (identity only when not anonymous)."""
     store = ports.store
@@ -250,11 +314,31 @@ class AgencyCommand:
     unit_id: str | None = None  # FORWARD target
 
 
+class ReportChanged(LifecycleError):
+    """The report is no longer the version the caller acted on (``expected_seq``)."""
+
+    code = "report_changed"
+
+    def __init__(self, expected_seq: int, current_seq: int) -> None:
+        super().__init__(
+            f"the report changed since it was read (version {expected_seq}, now {current_seq})"
+        )
+        self.expected_seq = expected_seq
+        self.current_seq = current_seq
+
+
 def take_action(
-    report_id: str, caller: Caller, request: AgencyCommand, ports: AgencyPorts
+    report_id: str,
+    caller: Caller,
+    request: AgencyCommand,
+    ports: AgencyPorts,
+    *,
+    expected_seq: int | None = None,
 ) -> Acted:
     """Apply one agency action through ``act``, then publish what it committed.
 
+    ``expected_seq``: the report's ``last_seq`` as the caller read it; checked on the
+    fresh report inside the transaction (ReportChanged when it moved on).
     Raises ReportNotFound or a LifecycleError, and then nothing is written.
     """
     reference = ports.reference
@@ -278,6 +362,8 @@ def take_action(
     def guard(report: Report) -> None:
         if not may_see(scope, report):
             raise ReportNotFound(report_id)
+        if expected_seq is not None and report.last_seq != expected_seq:
+            raise ReportChanged(expected_seq, report.last_seq)
         if action is Action.ARCHIVE and report.state is State.DISPOSITIONED:
             _check_archive_of_routed(caller, report)
         # The target is checked only when forwarding is legal now, so a forward on a
