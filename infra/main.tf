@@ -24,8 +24,9 @@ locals {
 
   # What each function may do besides reading and writing Firestore (which every
   # function does: roles/datastore.user). Topics are granted one by one
-  # (roles/pubsub.publisher on that topic only). Only submit and agency are public:
-  # citizens use the form anonymously, and agency checks API keys in its own code.
+  # (roles/pubsub.publisher on that topic only). Only submit, agency and console are
+  # public: citizens use the form anonymously, agency checks API keys in its own code
+  # and console its staff sessions.
   # Every functions/<name>/main.py needs an entry here (tests/infra checks it).
   function_specs = {
     submit = {
@@ -51,6 +52,13 @@ locals {
       description = "Agency and admin API (API keys checked in code); re-routing republishes."
       public      = true
       # Re-routing, and whom each action tells (shared/usecases/notices.py).
+      publishes = ["agency-notifications", "report-submitted", "reporter-notifications"]
+    }
+    console = {
+      description = "Staff console: server-rendered pages (sessions and second factor checked in code)."
+      public      = true
+      # The same actions as the agency API (re-routing, whom each action tells), and the
+      # staff e-mails (invitation, password reset) through the outbox.
       publishes = ["agency-notifications", "report-submitted", "reporter-notifications"]
     }
     # The daily jobs walk every due report (escalate) or count every scope (report) in
@@ -110,6 +118,7 @@ locals {
   environment = merge(
     {
       LAPOR_PUBLIC_BASE_URL    = "https://submit-${local.project_number}.${var.region}.run.app"
+      LAPOR_CONSOLE_URL        = "https://console-${local.project_number}.${var.region}.run.app"
       LAPOR_TRUSTED_PROXY_HOPS = "1"
     },
     var.settings,

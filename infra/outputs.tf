@@ -8,6 +8,11 @@ output "agency_api_url" {
   value       = module.function["agency"].uri
 }
 
+output "console_url" {
+  description = "The staff console (sign in at /masuk; invite staff with python -m tools.staff)."
+  value       = "${module.function["console"].uri}/"
+}
+
 output "function_uris" {
   description = "Every function's Cloud Run URI."
   value       = { for name, fn in module.function : name => fn.uri }

@@ -118,6 +118,15 @@ class Settings(BaseModel):
     lost_link_window_s: int = Field(default=3600, ge=1)
     lost_link_report_daily_limit: int = Field(default=3, ge=1, le=99)
     lost_link_min_response_s: float = Field(default=1.0, ge=0)
+    # The staff console (functions/console): its public base URL (for the links in
+    # invitation and password-reset e-mails), how long a session lives without a
+    # request and at most, and whether its cookies drop ``Secure`` and the
+    # ``__Host-`` prefix: only for plain-HTTP loopback (the local stack and the tests),
+    # where a browser would refuse a Secure cookie.
+    console_url: str = ""
+    console_idle_minutes: int = Field(default=30, ge=1)
+    console_absolute_hours: int = Field(default=12, ge=1)
+    console_insecure_cookies: bool = False
 
     @field_validator("local_days_off", mode="before")
     @classmethod

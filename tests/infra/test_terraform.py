@@ -60,10 +60,11 @@ EXPECTED_PUBLISHES = {
     "route": {"agency-notifications"},
     "notify": set(),
     "agency": {"report-submitted", "agency-notifications", "reporter-notifications"},
+    "console": {"report-submitted", "agency-notifications", "reporter-notifications"},
     "escalate": {"agency-notifications", "reporter-notifications"},
     "report": {"agency-notifications"},
 }
-PUBLIC_FUNCTIONS = {"submit", "agency"}
+PUBLIC_FUNCTIONS = {"submit", "agency", "console"}
 
 
 # ------------------------------------------------------------------------ parsing
@@ -251,7 +252,7 @@ def test_the_function_module_deploys_the_md5_named_bundle_as_its_own_account(
     assert "${var.name}" in account["account_id"]
 
 
-def test_only_submit_and_agency_are_public(
+def test_only_submit_agency_and_console_are_public(
     root: dict[str, Any], function_module: dict[str, Any]
 ) -> None:
     specs = locals_of(root)["function_specs"]
@@ -475,7 +476,7 @@ def test_variables_and_outputs(root: dict[str, Any]) -> None:
     assert {"firestore_location", "settings", "alert_email"} <= set(variables)
     assert variables["alert_email"]["default"] is None
     outputs = {name for block in root["output"] for name in block}
-    assert {"form_url", "agency_api_url"} <= outputs
+    assert {"form_url", "agency_api_url", "console_url"} <= outputs
 
 
 # ------------------------------------------------- evaluated by terraform console

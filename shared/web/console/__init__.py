@@ -1,0 +1,1 @@
+"""The staff console: server-rendered pages, no JavaScript (see app.py)."""
