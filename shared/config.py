@@ -61,6 +61,13 @@ class Settings(BaseModel):
     publish_timeout_s: float = Field(default=10.0, gt=0)
     # One agency webhook POST, connect to last byte; a slower answer is retried later.
     webhook_timeout_s: float = Field(default=10.0, gt=0)
+    # An agency admin may set a plain-HTTP webhook on a loopback host (127.0.0.1, ::1,
+    # localhost) only where this is on: the local stack, whose receiver listens there.
+    # Everywhere else a webhook is https.
+    webhook_loopback_http: bool = False
+    # After the console rotates an agency's signing secret, the previous one still
+    # signs beside it this long, so the agency's receiver can switch over.
+    webhook_secret_overlap_hours: int = Field(default=24, ge=1, le=24 * 7)
     public_base_url: str = ""
     # Routing: where dispositions are announced, and how sure the keyword classifier
     # must be to route on its own (below it, the report waits in the admin queue).

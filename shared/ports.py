@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -318,6 +318,8 @@ class ApiKeyRecord:
     label: str
     created_at: dt.datetime
     revoked: bool = False
+    created_by: str = ""  # who issued it (a staff member's name; older keys: empty)
+    revoked_at: dt.datetime | None = None
 
 
 class ApiKeyStore(Protocol):
@@ -498,13 +500,29 @@ class SendResult:
 class AgencyChannel:
     """Where and how an agency is told: its webhook (signed with ``secret``, None when
     none was seeded), else e-mail to ``email``, at once or (``digest``) in one message
-    an hour."""
+    an hour.
+
+    After a rotation the secret it replaced (``previous_secret``) still signs until
+    ``previous_until``, beside the new one, so the agency's receiver can switch over
+    without refusing a delivery (Standard Webhooks verifies any of the signatures)."""
 
     agency_id: str
     webhook_url: str | None
     email: str | None
     secret: str | None
     digest: bool = False
+    previous_secret: str | None = None
+    previous_until: dt.datetime | None = None
+
+    def signing_secrets(self, at: dt.datetime) -> tuple[str, ...]:
+        """The secrets a webhook sent at ``at`` is signed with: the current one first,
+        and the previous one while it is still valid. Empty when none was seeded."""
+        if not self.secret:
+            return ()
+        previous = self.previous_secret
+        if previous and self.previous_until is not None and at < self.previous_until:
+            return (self.secret, previous)
+        return (self.secret,)
 
 
 class DeliveryLog(Protocol):
@@ -579,10 +597,16 @@ class DigestStore(Protocol):
 
 class WebhookSender(Protocol):
     def send(
-        self, url: str, secret: str, message_id: str, payload: Mapping[str, Any], at: dt.datetime
+        self,
+        url: str,
+        secrets: Sequence[str],
+        message_id: str,
+        payload: Mapping[str, Any],
+        at: dt.datetime,
     ) -> SendResult:
-        """POST ``payload`` signed with ``secret`` as attempt time ``at``; never raises
-        for what the network or the agency did: that is the result's outcome."""
+        """POST ``payload`` signed with each of ``secrets`` (one signature each) as
+        attempt time ``at``; never raises for what the network or the agency did: that
+        is the result's outcome."""
         ...
 
 
@@ -1023,3 +1047,66 @@ class AuditLog(Protocol):
         agency (None: every agency's, the national admin's view), of the ``kinds`` given
         (None: all). One read per entry returned (an empty page: one)."""
         ...
+
+
+# --- console: agency admin ------------------------------------------------------------
+# What an agency admin runs from the console: where the agency is told (the agency
+# document's ``notification``), its webhook signing secret and its API keys
+# (shared.usecases.agency_admin). Every change commits with its change-log entry.
+
+
+class AgencyNotFound(Exception):
+    """No ``agencies/{id}`` document: nothing to set the channels of."""
+
+
+@dataclass(frozen=True)
+class ChannelChoice:
+    """Where an agency wants to be told, as its admin set it: a signed webhook, else
+    e-mail to ``email``, at once or (``digest``) collected into one message an hour."""
+
+    webhook_url: str | None
+    email: str | None
+    digest: bool = False
+
+
+class AgencyAdminStore(AgencyChannels, ApiKeyStore, Protocol):
+    def save_channels(self, agency_id: str, choice: ChannelChoice, entry: AuditEntry) -> None:
+        """Set the agency's channels and record ``entry``, in one commit; the rest of the
+        agency document is left as it is. AgencyNotFound when there is none."""
+        ...
+
+    def rotate_secret(
+        self, agency_id: str, secret: str, previous_until: dt.datetime, entry: AuditEntry
+    ) -> None:
+        """Make ``secret`` the agency's webhook signing secret, keeping the one it
+        replaces (if any) as the previous secret until ``previous_until``, and record
+        ``entry``, in one transaction (a rotation at the same moment is read, never
+        overwritten unseen)."""
+        ...
+
+    def api_keys(self, agency_ids: Collection[str] | None) -> list[ApiKeyRecord]:
+        """Every key of these agencies (None: of every agency), revoked ones too, newest
+        first. One read per key (none found: one per query, a query per 30 agencies)."""
+        ...
+
+    def create_api_key(self, record: ApiKeyRecord, entry: AuditEntry) -> None:
+        """Store a new key (by its hash) and record ``entry``, in one commit."""
+        ...
+
+    def revoke_api_key(self, key_hash: str, at: dt.datetime, entry: AuditEntry) -> None:
+        """Mark the key revoked at ``at`` and record ``entry``, in one commit."""
+        ...
+
+
+@dataclass(frozen=True)
+class AgencyAdminPorts:
+    """What shared.usecases.agency_admin talks through (the console builds it from its
+    own bundle): the store, the change log (for a test delivery, which changes nothing
+    else), the webhook sender, the time, the settings and the agency tree."""
+
+    store: AgencyAdminStore
+    audit: AuditLog
+    sender: WebhookSender
+    clock: Clock
+    settings: Settings
+    reference: Reference

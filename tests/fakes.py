@@ -16,7 +16,7 @@ import copy
 import dataclasses
 import datetime as dt
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,10 +29,12 @@ from shared.domain.privacy import ReporterIdentity
 from shared.domain.report import Report, TimelineEvent, is_overdue
 from shared.ports import (
     AgencyChannel,
+    AgencyNotFound,
     ApiKeyRecord,
     AuditEntry,
     AuditPage,
     Change,
+    ChannelChoice,
     Delivery,
     DeliveryPage,
     DeliveryStatus,
@@ -65,6 +67,7 @@ from shared.ports import (
 
 if TYPE_CHECKING:
     from shared.ports import (
+        AgencyAdminStore,
         AgencyChannels,
         ApiKeyStore,
         AuditLog,
@@ -457,10 +460,15 @@ class InMemoryWebhookSender:
     sent: list[dict[str, Any]] = field(default_factory=list)
 
     def send(
-        self, url: str, secret: str, message_id: str, payload: Mapping[str, Any], at: dt.datetime
+        self,
+        url: str,
+        secrets: Sequence[str],
+        message_id: str,
+        payload: Mapping[str, Any],
+        at: dt.datetime,
     ) -> SendResult:
         body = encode_body(payload)
-        self.sent.append({"url": url, "id": message_id, "body": body, "secret": secret})
+        self.sent.append({"url": url, "id": message_id, "body": body, "secrets": tuple(secrets)})
         return self.results.pop(0) if self.results else SendResult(SendOutcome.DELIVERED, 204)
 
 
@@ -760,3 +768,63 @@ class InMemoryAuditLog:
 
 if TYPE_CHECKING:
     _audit_log: AuditLog = InMemoryAuditLog()
+
+
+# --- console: agency admin (AgencyAdminStore) ------------------------------------------
+
+
+@dataclass
+class InMemoryAgencyAdminStore:
+    """Channels (``channels``: the agencies that exist), secrets and API keys; each
+    change records its entry in ``audit`` in the same call, as the adapter commits it."""
+
+    audit: InMemoryAuditLog = field(default_factory=InMemoryAuditLog)
+    channels: dict[str, AgencyChannel] = field(default_factory=dict)
+    keys: dict[str, ApiKeyRecord] = field(default_factory=dict)
+
+    def agency_channel(self, agency_id: str) -> AgencyChannel | None:
+        return self.channels.get(agency_id)
+
+    def save_channels(self, agency_id: str, choice: ChannelChoice, entry: AuditEntry) -> None:
+        if agency_id not in self.channels:
+            raise AgencyNotFound(agency_id)
+        self.channels[agency_id] = dataclasses.replace(
+            self.channels[agency_id],
+            webhook_url=choice.webhook_url,
+            email=choice.email,
+            digest=choice.digest,
+        )
+        self.audit.record(entry)
+
+    def rotate_secret(
+        self, agency_id: str, secret: str, previous_until: dt.datetime, entry: AuditEntry
+    ) -> None:
+        before = self.channels.get(agency_id) or AgencyChannel(agency_id, None, None, None)
+        self.channels[agency_id] = dataclasses.replace(
+            before,
+            secret=secret,
+            previous_secret=before.secret,
+            previous_until=previous_until if before.secret else None,
+        )
+        self.audit.record(entry)
+
+    def api_key(self, key_hash: str) -> ApiKeyRecord | None:
+        return self.keys.get(key_hash)
+
+    def api_keys(self, agency_ids: Collection[str] | None) -> list[ApiKeyRecord]:
+        found = [k for k in self.keys.values() if agency_ids is None or k.agency_id in agency_ids]
+        return sorted(found, key=lambda r: (r.created_at, r.key_hash), reverse=True)
+
+    def create_api_key(self, record: ApiKeyRecord, entry: AuditEntry) -> None:
+        if record.key_hash in self.keys:
+            raise AlreadyExists(record.key_hash)
+        self.keys[record.key_hash] = record
+        self.audit.record(entry)
+
+    def revoke_api_key(self, key_hash: str, at: dt.datetime, entry: AuditEntry) -> None:
+        self.keys[key_hash] = dataclasses.replace(self.keys[key_hash], revoked=True, revoked_at=at)
+        self.audit.record(entry)
+
+
+if TYPE_CHECKING:
+    _agency_admin_store: AgencyAdminStore = InMemoryAgencyAdminStore()

@@ -774,6 +774,8 @@ def api_key_from_doc(key_hash: str, doc: Mapping[str, Any]) -> ApiKeyRecord:
         label=str(doc.get("label", "")),
         created_at=_utc(doc["created_at"]),
         revoked=bool(doc.get("revoked", False)),
+        created_by=str(doc.get("created_by", "")),
+        revoked_at=_opt_utc(doc.get("revoked_at")),
     )
 
 
@@ -1272,6 +1274,8 @@ class FirestoreNotificationStore:
             email=notification.get("email") or None,
             secret=secret_doc.get("webhook_secret") or None,
             digest=notification.get("digest") == "hourly",
+            previous_secret=secret_doc.get("previous_secret") or None,
+            previous_until=_opt_utc(secret_doc.get("previous_until")),
         )
 
     # The hourly digest: ``digests/{agency id}.{YYYY-MM-DDTHH}``, and the queued items

@@ -8,7 +8,10 @@ One POST per attempt, with the three headers every Standard Webhooks verifier re
   older than five minutes, so a retry is signed afresh);
 - ``webhook-signature``: ``v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">``
   keyed with the base64-decoded part of the agency's ``whsec_...`` secret, made by
-  the ``standardwebhooks`` package itself so we sign exactly what it verifies.
+  the ``standardwebhooks`` package itself so we sign exactly what it verifies. For a
+  day after the agency rotates its secret there are two, space-separated (the new
+  secret's first): a verifier accepts the message when any of them matches, so the
+  agency's receiver keeps working whichever secret it holds.
 
 What happens to the answer is :func:`classify`: the use case decides, from that
 alone, whether Pub/Sub should try again. Redirects are not followed: a signed
@@ -22,7 +25,7 @@ import datetime as dt
 import json
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from standardwebhooks import Webhook
@@ -51,16 +54,22 @@ def encode_body(payload: Any) -> bytes:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=True, sort_keys=True).encode()
 
 
-def signature_headers(secret: str, message_id: str, body: bytes, at: dt.datetime) -> dict[str, str]:
-    """The Standard Webhooks headers for ``body`` sent at ``at`` (an aware datetime)."""
+def signature_headers(
+    secrets: Sequence[str], message_id: str, body: bytes, at: dt.datetime
+) -> dict[str, str]:
+    """The Standard Webhooks headers for ``body`` sent at ``at`` (an aware datetime),
+    with one signature per secret, in the order given."""
     if at.tzinfo is None:
         raise ValueError("the signing time must be an aware datetime")
+    if isinstance(secrets, str) or not secrets:
+        raise ValueError("sign with a sequence of one or more secrets")
     at_utc = at.astimezone(dt.UTC)  # the package drops any other zone: hand it UTC
-    signature = Webhook(secret).sign(message_id, at_utc, body.decode())
+    text = body.decode()
+    signatures = " ".join(Webhook(secret).sign(message_id, at_utc, text) for secret in secrets)
     return {
         "webhook-id": message_id,
         "webhook-timestamp": str(int(at_utc.timestamp())),
-        "webhook-signature": str(signature),
+        "webhook-signature": signatures,
         "content-type": "application/json",
         "user-agent": USER_AGENT,
     }
@@ -98,12 +107,17 @@ class HttpxWebhookSender:
         return self._client
 
     def send(
-        self, url: str, secret: str, message_id: str, payload: Mapping[str, Any], at: dt.datetime
+        self,
+        url: str,
+        secrets: Sequence[str],
+        message_id: str,
+        payload: Mapping[str, Any],
+        at: dt.datetime,
     ) -> SendResult:
         import httpx
 
         body = encode_body(payload)
-        headers = signature_headers(secret, message_id, body, at)
+        headers = signature_headers(secrets, message_id, body, at)
         try:
             response = self._http().post(url, content=body, headers=headers)
         except httpx.TimeoutException as exc:

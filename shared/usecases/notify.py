@@ -501,7 +501,8 @@ def _send_webhook(
 ) -> ChannelDelivery:
     before = previous.channel("webhook") if previous else None
     assert channel.webhook_url is not None
-    if not channel.secret:
+    secrets = channel.signing_secrets(now)
+    if not secrets:
         # Seeding makes every secret; a missing one is a fixable misconfiguration, so
         # keep retrying (and dead-letter, visibly) rather than send unsigned.
         log.error("no webhook signing secret", extra={"agency_id": message.agency_id})
@@ -512,9 +513,7 @@ def _send_webhook(
         return _attempted(
             before, "webhook", SendResult(SendOutcome.PERMANENT, error="report not found"), now
         )
-    result = ports.sender.send(
-        channel.webhook_url, channel.secret, message.notification_id, payload, now
-    )
+    result = ports.sender.send(channel.webhook_url, secrets, message.notification_id, payload, now)
     return _attempted(before, "webhook", result, now)
 
 

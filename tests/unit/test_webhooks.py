@@ -72,7 +72,7 @@ def test_a_new_secret_is_whsec_and_32_random_bytes() -> None:
 def test_the_signature_verifies_with_the_standardwebhooks_verifier() -> None:
     body = encode_body({"type": "report.dispositioned", "report": {"title": "Jalan rusak"}})
     now = dt.datetime.now(dt.UTC)
-    headers = signature_headers(SECRET, "r1.2", body, now)
+    headers = signature_headers((SECRET,), "r1.2", body, now)
     assert Webhook(SECRET).verify(body, headers) == json.loads(body)
     assert headers["webhook-id"] == "r1.2"
     assert headers["content-type"] == "application/json"
@@ -82,7 +82,7 @@ def test_the_signature_verifies_with_the_standardwebhooks_verifier() -> None:
 def test_the_signature_is_plain_hmac_sha256_of_id_timestamp_body() -> None:
     body = encode_body({"a": 1})
     at = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=7)))
-    headers = signature_headers(SECRET, "msg_1", body, at)
+    headers = signature_headers((SECRET,), "msg_1", body, at)
     assert headers["webhook-timestamp"] == str(int(at.timestamp()))  # UTC seconds
     key = base64.b64decode(SECRET.removeprefix("whsec_"))
     signed = f"msg_1.{headers['webhook-timestamp']}.{body.decode()}".encode()
@@ -92,16 +92,59 @@ def test_the_signature_is_plain_hmac_sha256_of_id_timestamp_body() -> None:
 
 def test_a_tampered_body_or_another_secret_does_not_verify() -> None:
     body = encode_body({"report": {"title": "Jalan rusak"}})
-    headers = signature_headers(SECRET, "r1.2", body, dt.datetime.now(dt.UTC))
+    headers = signature_headers((SECRET,), "r1.2", body, dt.datetime.now(dt.UTC))
     with pytest.raises(WebhookVerificationError):
         Webhook(SECRET).verify(body.replace(b"rusak", b"bagus"), headers)
     with pytest.raises(WebhookVerificationError):
         Webhook(new_secret()).verify(body, headers)
 
 
+def test_during_a_rotation_either_secret_verifies_and_the_new_one_signs_first() -> None:
+    body = encode_body({"type": "webhook.ping"})
+    new, old = new_secret(), SECRET
+    headers = signature_headers((new, old), "ping.1", body, dt.datetime.now(dt.UTC))
+    first, second = headers["webhook-signature"].split(" ")
+    assert first.startswith("v1,") and second.startswith("v1,") and first != second
+    assert Webhook(new).verify(body, headers) == json.loads(body)
+    assert Webhook(old).verify(body, headers) == json.loads(body)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(new_secret()).verify(body, headers)
+
+
+def test_a_secret_given_as_a_bare_string_or_no_secret_at_all_is_refused() -> None:
+    with pytest.raises(ValueError):
+        signature_headers(SECRET, "x", b"{}", dt.datetime.now(dt.UTC))
+    with pytest.raises(ValueError):
+        signature_headers((), "x", b"{}", dt.datetime.now(dt.UTC))
+
+
+def test_the_previous_secret_signs_only_until_its_day_is_over() -> None:
+    until = NOW + dt.timedelta(hours=24)
+    channel = AgencyChannel(
+        AGENCY, "https://x.example/h", None, "whsec_new", previous_secret=SECRET,
+        previous_until=until,
+    )  # fmt: skip
+    assert channel.signing_secrets(NOW) == ("whsec_new", SECRET)
+    assert channel.signing_secrets(until) == ("whsec_new",)
+    assert AgencyChannel(AGENCY, None, None, None).signing_secrets(NOW) == ()
+
+
+def test_notify_signs_with_both_secrets_while_a_rotation_rolls_over(
+    store: InMemoryReportStore,
+) -> None:
+    message = dispositioned_report(store, anonymous=False)
+    sender = InMemoryWebhookSender()
+    channel = AgencyChannel(
+        AGENCY, "https://dinkes.example/hook", None, "whsec_new", previous_secret=SECRET,
+        previous_until=NOW + dt.timedelta(hours=1),
+    )  # fmt: skip
+    notify_agency(message, ports(store, sender, channel=channel))
+    assert sender.sent[0]["secrets"] == ("whsec_new", SECRET)
+
+
 def test_a_naive_signing_time_is_refused() -> None:
     with pytest.raises(ValueError):
-        signature_headers(SECRET, "x", b"{}", dt.datetime(2026, 1, 1))
+        signature_headers((SECRET,), "x", b"{}", dt.datetime(2026, 1, 1))
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,181 @@
+"""What an agency admin changes from the console, on Firestore: the AgencyAdminStore port.
+
+Layout (the documents notify and the agency API already read):
+
+- ``agencies/{id}.notification``: ``webhook_url``, ``email``, ``digest`` ("hourly" or
+  null), as ``tools/seed.py`` writes it; only that field is updated, so the agency's
+  other fields (its name, its place in the tree) are left to whoever maintains them;
+- ``agency_secrets/{id}``: ``webhook_secret`` (the current one) and, after a rotation,
+  ``previous_secret`` with ``previous_until`` and ``rotated_at``; apart from the agency
+  document, which the agency API lists;
+- ``api_keys/{sha256 of the key}``: ``agency_id``, ``role``, ``label``, ``created_at``,
+  ``created_by``, ``revoked``, ``revoked_at``.
+
+Each change commits with its change-log entry (shared.adapters.firestore_audit) in one
+batch or transaction: a change and its record land together or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Collection
+from typing import Any
+
+from google.api_core.exceptions import NotFound
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+
+from shared.adapters.firestore import (
+    AGENCIES,
+    AGENCY_SECRETS,
+    API_KEYS,
+    IN_LIMIT,
+    SCHEMA_VERSION,
+    FirestoreNotificationStore,
+    StoreStats,
+    _chunks,
+    _ts,
+    api_key_from_doc,
+)
+from shared.adapters.firestore_audit import audit_ref
+from shared.ports import (
+    AgencyChannel,
+    AgencyNotFound,
+    ApiKeyRecord,
+    AuditEntry,
+    ChannelChoice,
+)
+
+
+def notification_to_doc(choice: ChannelChoice) -> dict[str, Any]:
+    return {
+        "webhook_url": choice.webhook_url,
+        "email": choice.email,
+        "digest": "hourly" if choice.digest else None,
+    }
+
+
+def api_key_to_doc(record: ApiKeyRecord) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "key_hash": record.key_hash,
+        "agency_id": record.agency_id,
+        "role": record.role.value,
+        "label": record.label,
+        "created_at": _ts(record.created_at),
+        "created_by": record.created_by,
+        "revoked": record.revoked,
+        "revoked_at": None if record.revoked_at is None else _ts(record.revoked_at),
+    }
+
+
+def api_keys_query(keys: Any, agency_ids: list[str]) -> Any:
+    """The keys of up to 30 agencies: one ``in`` filter, no order (sorted in memory, so
+    the query needs only the automatic single-field index)."""
+    return keys.where(filter=FieldFilter("agency_id", "in", agency_ids))
+
+
+class FirestoreAgencyAdminStore:
+    def __init__(self, client: firestore.Client, stats: StoreStats | None = None) -> None:
+        self._client = client
+        self._agencies = client.collection(AGENCIES)
+        self._secrets = client.collection(AGENCY_SECRETS)
+        self._keys = client.collection(API_KEYS)
+        self._channels = FirestoreNotificationStore(client)
+        self.stats = stats or StoreStats()
+
+    # --- channels and the signing secret ---------------------------------------------
+
+    def agency_channel(self, agency_id: str) -> AgencyChannel | None:
+        """What notify reads (shared.adapters.firestore): one batched get of two docs."""
+        self.stats.add(reads=2)
+        return self._channels.agency_channel(agency_id)
+
+    def save_channels(self, agency_id: str, choice: ChannelChoice, entry: AuditEntry) -> None:
+        batch = self._client.batch()
+        batch.update(
+            self._agencies.document(agency_id), {"notification": notification_to_doc(choice)}
+        )
+        batch.set(*audit_ref(self._client, entry))
+        self.stats.add(commits=1)
+        try:
+            batch.commit()
+        except NotFound as missing:  # update's precondition: the document exists
+            raise AgencyNotFound(agency_id) from missing
+        self.stats.add(writes=2)
+
+    def rotate_secret(
+        self, agency_id: str, secret: str, previous_until: dt.datetime, entry: AuditEntry
+    ) -> None:
+        ref = self._secrets.document(agency_id)
+        audit = audit_ref(self._client, entry)
+
+        @firestore.transactional
+        def run(transaction: firestore.Transaction) -> None:
+            snap = ref.get(transaction=transaction)
+            self.stats.add(reads=1)
+            current = (snap.to_dict() or {}).get("webhook_secret") if snap.exists else None
+            now = _ts(entry.at)
+            data: dict[str, Any] = {
+                "schema_version": SCHEMA_VERSION,
+                "webhook_secret": secret,
+                "rotated_at": now,
+                "previous_secret": current or None,
+                "previous_until": _ts(previous_until) if current else None,
+            }
+            if not snap.exists:
+                data["created_at"] = now
+            transaction.set(ref, data, merge=True)
+            transaction.set(*audit)
+
+        self.stats.add(commits=1)
+        run(self._client.transaction())
+        self.stats.add(writes=2)
+
+    # --- API keys ----------------------------------------------------------------------
+
+    def api_key(self, key_hash: str) -> ApiKeyRecord | None:
+        snap = self._keys.document(key_hash).get()
+        self.stats.add(reads=1)
+        return api_key_from_doc(key_hash, snap.to_dict() or {}) if snap.exists else None
+
+    def api_keys(self, agency_ids: Collection[str] | None) -> list[ApiKeyRecord]:
+        queries: list[Any]
+        if agency_ids is None:
+            queries = [self._keys]
+        else:
+            queries = [
+                api_keys_query(self._keys, chunk) for chunk in _chunks(sorted(agency_ids), IN_LIMIT)
+            ]
+        found: list[ApiKeyRecord] = []
+        for query in queries:
+            docs = list(query.stream())
+            self.stats.add(reads=max(1, len(docs)))
+            found.extend(api_key_from_doc(doc.id, doc.to_dict() or {}) for doc in docs)
+        return sorted(found, key=lambda r: (r.created_at, r.key_hash), reverse=True)
+
+    def create_api_key(self, record: ApiKeyRecord, entry: AuditEntry) -> None:
+        batch = self._client.batch()
+        batch.create(self._keys.document(record.key_hash), api_key_to_doc(record))
+        batch.set(*audit_ref(self._client, entry))
+        self.stats.add(commits=1)
+        batch.commit()
+        self.stats.add(writes=2)
+
+    def revoke_api_key(self, key_hash: str, at: dt.datetime, entry: AuditEntry) -> None:
+        batch = self._client.batch()
+        batch.update(self._keys.document(key_hash), {"revoked": True, "revoked_at": _ts(at)})
+        batch.set(*audit_ref(self._client, entry))
+        self.stats.add(commits=1)
+        batch.commit()
+        self.stats.add(writes=2)
+
+
+# The queries of this module, for tests/unit/test_firestore_indexes.py: an equality (or
+# ``in``) filter alone needs no composite index.
+SINGLE_FIELD_QUERIES: tuple[tuple[str, Callable[[firestore.Client], Any]], ...] = (
+    (
+        "API keys of some agencies",
+        lambda client: api_keys_query(client.collection(API_KEYS), ["a", "b"]),
+    ),
+)

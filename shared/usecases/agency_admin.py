@@ -1,0 +1,360 @@
+"""Running an agency from the console: where it is told, its webhook secret, its API keys.
+
+Who may do what (the same agency tree as :mod:`shared.usecases.agency`):
+
+- the national admin runs every agency;
+- an agency admin runs its own agency and every agency or unit below it
+  (:func:`managed_agencies`);
+- a unit officer runs nothing (:class:`NotAllowed`).
+
+An agency outside the admin's reach answers :class:`NotFound`, exactly like an unknown
+one, and so does a key of such an agency. A refused form raises :class:`Invalid` with a
+code per field (the pages say each in both languages). Every change commits with its
+change-log entry (``channels.updated``, ``webhook.secret_rotated``, ``api_key.issued``,
+``api_key.revoked``); a test delivery changes nothing but is recorded too
+(``webhook.tested``). Entries never hold a secret, a key or a webhook URL (a URL may
+carry the agency's own token in its path): only that the URL changed.
+
+The functions:
+
+- :func:`channels` / :func:`update_channels`: ``agencies/{id}.notification``, which notify
+  and the hourly digest read. A webhook is https; plain http only to a loopback host and
+  only where ``webhook_loopback_http`` is on (the local stack's receiver).
+- :func:`test_webhook`: a signed Standard Webhooks ``webhook.ping`` POSTed at once through
+  the same sender notify uses; the answer (status, outcome) is returned and recorded.
+- :func:`rotate_secret`: a new ``whsec_`` secret, returned to be shown once; the one it
+  replaces still signs beside it for ``webhook_secret_overlap_hours`` (24 by default), so
+  the agency's receiver verifies either while it switches (the ``webhook-signature``
+  header then holds both signatures).
+- :func:`api_keys`, :func:`issue_api_key` (the key is returned once, stored only as its
+  SHA-256), :func:`revoke_api_key`: a role up to the admin's own.
+  ``python -m tools.api_keys`` calls these too, as ``system``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
+
+from pydantic import ValidationError
+
+from shared.adapters.webhooks import new_secret
+from shared.domain.report import Role
+from shared.ports import (
+    AgencyAdminPorts,
+    AgencyChannel,
+    ApiKeyRecord,
+    AuditEntry,
+    ChannelChoice,
+    SendResult,
+)
+from shared.reference import Notification, Reference
+from shared.usecases.agency import API_KEY_PREFIX, STAFF_ROLES, Caller, key_hash
+
+WEBHOOK_URL_MAX = 500
+EMAIL_MAX = 254
+LABEL_MAX = 80
+PING = "webhook.ping"
+# Roles in order of reach: an admin hands out its own role or one below it.
+_RANK = {Role.UNIT_OFFICER: 1, Role.AGENCY_ADMIN: 2, Role.NATIONAL_ADMIN: 3}
+_LOOPBACK_NAMES = frozenset({"localhost"})
+
+
+class NotAllowed(Exception):
+    """The caller may not do this at all (an officer; a role above the caller's own)."""
+
+
+class NotFound(Exception):
+    """No such agency or key within the caller's reach (told apart from neither)."""
+
+
+class Invalid(Exception):
+    """A form refused: field name -> problem code; nothing changed."""
+
+    def __init__(self, problems: Mapping[str, str]) -> None:
+        super().__init__(", ".join(f"{k}: {v}" for k, v in problems.items()))
+        self.problems = dict(problems)
+
+
+# --- who runs what --------------------------------------------------------------------
+
+
+def managed_agencies(caller: Caller, reference: Reference) -> frozenset[str]:
+    """The agencies ``caller`` runs: every one (national admin), its own and those below
+    it (agency admin), none (anyone else)."""
+    if caller.role is Role.NATIONAL_ADMIN:
+        return frozenset(agency.id for agency in reference.agencies)
+    if caller.role is Role.AGENCY_ADMIN and reference.has_agency(caller.agency_id):
+        return reference.descendants(caller.agency_id)
+    return frozenset()
+
+
+def _require_managed(caller: Caller, agency_id: str, reference: Reference) -> None:
+    if caller.role not in (Role.NATIONAL_ADMIN, Role.AGENCY_ADMIN):
+        raise NotAllowed
+    if agency_id not in managed_agencies(caller, reference):
+        raise NotFound
+
+
+def assignable_roles(caller: Caller) -> tuple[Role, ...]:
+    """The roles ``caller`` may give a key (or an account): its own and those below it,
+    highest first."""
+    rank = _RANK.get(caller.role, 0)
+    return tuple(sorted((r for r in _RANK if _RANK[r] <= rank), key=_RANK.__getitem__)[::-1])
+
+
+def _entry(
+    caller: Caller,
+    at: dt.datetime,
+    kind: str,
+    agency_id: str,
+    target: str,
+    details: Mapping[str, str] | None = None,
+) -> AuditEntry:
+    return AuditEntry(
+        at=at,
+        agency_id=agency_id,
+        actor_id=caller.actor_id,
+        actor_name=caller.key_label,
+        kind=kind,
+        target=target,
+        details=dict(details or {}),
+    )
+
+
+# --- channels -------------------------------------------------------------------------
+
+
+def channels(caller: Caller, agency_id: str, ports: AgencyAdminPorts) -> AgencyChannel:
+    """The agency's channels as notify reads them (the secret's presence, never shown)."""
+    _require_managed(caller, agency_id, ports.reference)
+    found = ports.store.agency_channel(agency_id)
+    if found is None:
+        raise NotFound
+    return found
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _webhook_problem(url: str, loopback_http: bool) -> str | None:
+    if len(url) > WEBHOOK_URL_MAX:
+        return "webhook-too-long"
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return None
+    if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
+        return None if loopback_http else "webhook-not-https"
+    if parts.scheme == "http":
+        return "webhook-not-https"
+    return "webhook-invalid"
+
+
+def validate_channels(
+    webhook_url: str, email: str, digest: bool, *, loopback_http: bool
+) -> ChannelChoice:
+    """The choice a form sent, checked as the reference files' notification is (an
+    http(s) URL with no credentials or query string, an e-mail address, a digest only
+    of e-mail) and, on top, https only; :class:`Invalid` otherwise."""
+    url, address = webhook_url.strip(), email.strip().lower()
+    problems: dict[str, str] = {}
+    if url and (problem := _webhook_problem(url, loopback_http)):
+        problems["webhook_url"] = problem
+    if len(address) > EMAIL_MAX:
+        problems["email"] = "email-invalid"
+    if not problems:
+        try:
+            Notification(
+                webhook_url=url or None, email=address or None, digest="hourly" if digest else None
+            )
+        except ValidationError as refused:
+            for error in refused.errors():
+                where = str(error["loc"][0]) if error["loc"] else "digest"
+                problems.setdefault(
+                    where,
+                    {
+                        "webhook_url": "webhook-invalid",
+                        "email": "email-invalid",
+                    }.get(where, "digest-needs-email"),
+                )
+    if problems:
+        raise Invalid(problems)
+    return ChannelChoice(webhook_url=url or None, email=address or None, digest=digest)
+
+
+def _changes(before: AgencyChannel, after: ChannelChoice) -> dict[str, str]:
+    """What changed, for the change log: never the URL itself."""
+    details: dict[str, str] = {}
+    if before.webhook_url != after.webhook_url:
+        if after.webhook_url is None:
+            details["webhook"] = "removed"
+        else:
+            details["webhook"] = "set" if before.webhook_url is None else "changed"
+    if before.email != after.email:
+        details["email"] = after.email or "removed"
+    if before.digest != after.digest:
+        details["digest"] = "hourly" if after.digest else "immediate"
+    return details
+
+
+def update_channels(
+    caller: Caller,
+    agency_id: str,
+    *,
+    webhook_url: str,
+    email: str,
+    digest: bool,
+    ports: AgencyAdminPorts,
+) -> ChannelChoice:
+    """Set where the agency is told; a choice that changes nothing records nothing."""
+    before = channels(caller, agency_id, ports)
+    choice = validate_channels(
+        webhook_url, email, digest, loopback_http=ports.settings.webhook_loopback_http
+    )
+    details = _changes(before, choice)
+    if details:
+        entry = _entry(caller, ports.clock.now(), "channels.updated", agency_id, agency_id, details)
+        ports.store.save_channels(agency_id, choice, entry)
+    return choice
+
+
+@dataclass(frozen=True)
+class WebhookTest:
+    at: dt.datetime
+    result: SendResult
+    signatures: int  # 2 while a rotated secret still signs beside the new one
+
+
+def test_webhook(caller: Caller, agency_id: str, ports: AgencyAdminPorts) -> WebhookTest:
+    """POST a signed ping to the agency's webhook now, and record how it answered.
+    Invalid when there is no webhook or no secret to sign with."""
+    channel = channels(caller, agency_id, ports)
+    now = ports.clock.now()
+    if channel.webhook_url is None:
+        raise Invalid({"webhook_url": "no-webhook"})
+    signing = channel.signing_secrets(now)
+    if not signing:
+        raise Invalid({"secret": "no-secret"})
+    message_id = f"ping.{agency_id}.{secrets.token_hex(8)}"
+    payload = {
+        "type": PING,
+        "agency_id": agency_id,
+        "notification_id": message_id,
+        "sent_at": now.isoformat(),
+    }
+    result = ports.sender.send(channel.webhook_url, signing, message_id, payload, now)
+    details = {"outcome": result.outcome.value, "signatures": str(len(signing))}
+    if result.status_code is not None:
+        details["status_code"] = str(result.status_code)
+    ports.audit.record(_entry(caller, now, "webhook.tested", agency_id, agency_id, details))
+    return WebhookTest(now, result, len(signing))
+
+
+@dataclass(frozen=True)
+class RotatedSecret:
+    secret: str  # shown once, on the page that answers the rotation
+    previous_until: dt.datetime | None  # when the replaced one stops signing (None: none)
+
+
+def rotate_secret(caller: Caller, agency_id: str, ports: AgencyAdminPorts) -> RotatedSecret:
+    """A new signing secret for the agency; the current one keeps signing beside it for
+    ``webhook_secret_overlap_hours``."""
+    before = channels(caller, agency_id, ports)
+    now = ports.clock.now()
+    until = now + dt.timedelta(hours=ports.settings.webhook_secret_overlap_hours)
+    secret = new_secret()
+    details = {"previous_valid_until": until.isoformat()} if before.secret else {}
+    entry = _entry(caller, now, "webhook.secret_rotated", agency_id, agency_id, details)
+    ports.store.rotate_secret(agency_id, secret, until, entry)
+    return RotatedSecret(secret, until if before.secret else None)
+
+
+# --- API keys -------------------------------------------------------------------------
+
+
+def new_api_key() -> str:
+    """``lpr_`` and 32 random bytes (urlsafe base64): 256 bits, so an unsalted SHA-256
+    is a safe way to store it (shared.usecases.agency.key_hash)."""
+    return API_KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def api_keys(caller: Caller, agency_id: str | None, ports: AgencyAdminPorts) -> list[ApiKeyRecord]:
+    """The keys of ``agency_id`` and the agencies below it (None: of every agency the
+    caller runs), revoked ones too, newest first."""
+    if caller.role not in (Role.NATIONAL_ADMIN, Role.AGENCY_ADMIN):
+        raise NotAllowed
+    if agency_id is None:
+        if caller.role is Role.NATIONAL_ADMIN:
+            return ports.store.api_keys(None)
+        return ports.store.api_keys(sorted(managed_agencies(caller, ports.reference)))
+    _require_managed(caller, agency_id, ports.reference)
+    return ports.store.api_keys(sorted(ports.reference.descendants(agency_id)))
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    key: str  # shown once, on the page that answers the POST; stored only as its hash
+    record: ApiKeyRecord
+
+
+def issue_api_key(
+    caller: Caller, agency_id: str, role: Role | str, label: str, ports: AgencyAdminPorts
+) -> IssuedKey:
+    """A new key for ``agency_id`` with ``role`` (the caller's own or below)."""
+    _require_managed(caller, agency_id, ports.reference)
+    problems: dict[str, str] = {}
+    try:
+        wanted = Role(role)
+    except ValueError:
+        wanted = Role.REPORTER  # refused just below
+    if wanted not in STAFF_ROLES:
+        problems["role"] = "role-invalid"
+    elif wanted not in assignable_roles(caller):
+        raise NotAllowed
+    name = " ".join(label.split())
+    if not name or len(name) > LABEL_MAX:
+        problems["label"] = "label-invalid"
+    if problems:
+        raise Invalid(problems)
+    now = ports.clock.now()
+    key = new_api_key()
+    record = ApiKeyRecord(
+        key_hash=key_hash(key),
+        agency_id=agency_id,
+        role=wanted,
+        label=name,
+        created_at=now,
+        created_by=caller.key_label,
+    )
+    details = {"role": wanted.value, "label": name}
+    entry = _entry(caller, now, "api_key.issued", agency_id, record.key_hash, details)
+    ports.store.create_api_key(record, entry)
+    return IssuedKey(key, record)
+
+
+def revoke_api_key(caller: Caller, key_id: str, ports: AgencyAdminPorts) -> ApiKeyRecord:
+    """Revoke the key whose hash is ``key_id``; revoking a revoked key changes nothing.
+    Returns the key as it is now."""
+    if caller.role not in (Role.NATIONAL_ADMIN, Role.AGENCY_ADMIN):
+        raise NotAllowed
+    record = ports.store.api_key(key_id) if len(key_id) == 64 else None
+    if record is None or record.agency_id not in managed_agencies(caller, ports.reference):
+        raise NotFound
+    if record.revoked:
+        return record
+    now = ports.clock.now()
+    entry = _entry(
+        caller, now, "api_key.revoked", record.agency_id, record.key_hash, {"label": record.label}
+    )
+    ports.store.revoke_api_key(record.key_hash, now, entry)
+    return replace(record, revoked=True, revoked_at=now)
