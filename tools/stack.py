@@ -62,6 +62,7 @@ FUNCTION_PORTS: dict[str, int] = {
     "agency": 8082,
     "escalate": 8083,
     "report": 8084,
+    "console": 8085,
 }
 FIRESTORE_JAR = Path("platform/cloud-firestore-emulator/cloud-firestore-emulator.jar")
 FIRESTORE_MAIN = "com.google.cloud.datastore.emulator.firestore.CloudFirestore"
@@ -886,6 +887,9 @@ class LocalStack:
             env[f"LAPOR_{name.upper()}_URL"] = url
         if "submit" in self.urls:
             env.setdefault("LAPOR_PUBLIC_BASE_URL", self.urls["submit"])
+        # The console is served over plain HTTP on 127.0.0.1 here, where a browser
+        # refuses a Secure cookie (and the __Host- prefix that needs it).
+        env["LAPOR_CONSOLE_INSECURE_COOKIES"] = "true"
         env["LAPOR_SMS_BASE_URL"] = self.sms_sink_url
         env["LAPOR_SMS_API_KEY"] = self.sms_api_key
         env.update(self.mail_env())
@@ -1158,6 +1162,8 @@ def _run(environ: Mapping[str, str]) -> int:
     if "submit" in stack.urls:
         rows.insert(0, ("Citizen form", stack.urls["submit"] + "/"))
         rows.insert(1, ("Public figures", stack.urls["submit"] + "/statistik"))
+    if "console" in stack.urls:
+        rows.insert(2, ("Staff console", stack.urls["console"] + "/masuk"))
     width = max(len(label) for label, _ in rows)
     print(f"\nLapor local stack is up (project {stack.project}):")
     for label, url in rows:

@@ -14,6 +14,11 @@ from flask.testing import FlaskClient
 from google.cloud import firestore
 
 from shared import wiring
+from tests.functional.console_support import (  # noqa: F401  (the console's fixtures)
+    anonymous_client,
+    console_app,
+    signed_in_client,
+)
 from tools.stack import Emulators
 
 
