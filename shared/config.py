@@ -134,6 +134,13 @@ class Settings(BaseModel):
     console_idle_minutes: int = Field(default=30, ge=1)
     console_absolute_hours: int = Field(default=12, ge=1)
     console_insecure_cookies: bool = False
+    # Staff sign-in (shared/usecases/staff.py): how long an invitation and a password
+    # reset link stay usable, and how many sign-ins and reset requests one client may
+    # make per window (past it: "try again later", before any account is looked up).
+    staff_invitation_days: int = Field(default=7, ge=1)
+    staff_reset_minutes: int = Field(default=60, ge=5)
+    staff_client_limit: int = Field(default=30, ge=1)
+    staff_client_window_s: int = Field(default=900, ge=1)
 
     @field_validator("local_days_off", mode="before")
     @classmethod

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
         FirestorePublicStore,
         FirestoreReportStore,
     )
+    from shared.adapters.firestore_audit import FirestoreAuditLog
+    from shared.adapters.firestore_casework import FirestoreCaseworkStore
     from shared.adapters.pubsub import PubSubPublisher
     from shared.adapters.sms import InfobipSmsSender
     from shared.adapters.smtp import SmtpEmailSender
@@ -220,7 +222,22 @@ def agency_ports() -> AgencyPorts:
         reference=reference(),
         deliveries=notification_store(),
         figures=public_store(),
+        audit=audit_log(),
     )
+
+
+@cache
+def audit_log() -> FirestoreAuditLog:
+    from shared.adapters.firestore_audit import FirestoreAuditLog
+
+    return FirestoreAuditLog(firestore_client())
+
+
+@cache
+def casework_store() -> FirestoreCaseworkStore:
+    from shared.adapters.firestore_casework import FirestoreCaseworkStore
+
+    return FirestoreCaseworkStore(firestore_client())
 
 
 @cache
@@ -297,6 +314,8 @@ _CACHED = (
     public_store,
     figures_store,
     agency_store,
+    audit_log,
+    casework_store,
     webhook_sender,
     sms_sender,
     email_sender,

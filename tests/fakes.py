@@ -24,6 +24,7 @@ from google.api_core.exceptions import AlreadyExists
 
 from shared.adapters.webhooks import encode_body
 from shared.config import Settings
+from shared.domain.casework import Assignment, ResponseTemplate, StaffNote
 from shared.domain.figures import days_id_range, scope_of, unrouted_scope
 from shared.domain.privacy import ReporterIdentity
 from shared.domain.report import Report, TimelineEvent, is_overdue
@@ -62,6 +63,7 @@ from shared.ports import (
     SendResult,
     Snapshot,
     Tally,
+    TemplateNotFound,
     TrackingCodeTaken,
 )
 
@@ -71,6 +73,7 @@ if TYPE_CHECKING:
         AgencyChannels,
         ApiKeyStore,
         AuditLog,
+        CaseworkStore,
         ContactPreferences,
         DeliveryHistory,
         DeliveryLog,
@@ -828,3 +831,75 @@ class InMemoryAgencyAdminStore:
 
 if TYPE_CHECKING:
     _agency_admin_store: AgencyAdminStore = InMemoryAgencyAdminStore()
+
+
+# --- console: casework (CaseworkStore) -------------------------------------------------
+
+
+@dataclass
+class InMemoryCaseworkStore:
+    """Notes, assignment and templates. ``reports``: the report store the assignment is
+    written into; ``audit``: where each recorded change's entry lands with it."""
+
+    reports: InMemoryReportStore = field(default_factory=InMemoryReportStore)
+    audit: InMemoryAuditLog = field(default_factory=InMemoryAuditLog)
+    staff_notes: dict[str, list[StaffNote]] = field(default_factory=dict)
+    response_templates: dict[tuple[str, str], ResponseTemplate] = field(default_factory=dict)
+    # How often ``assign`` runs ``decide`` (as a retried transaction may).
+    decide_runs: int = 2
+
+    def add_note(self, note: StaffNote) -> StaffNote:
+        kept = dataclasses.replace(note, id=uuid.uuid4().hex)
+        self.staff_notes.setdefault(note.report_id, []).append(kept)
+        return kept
+
+    def notes(self, report_id: str, limit: int) -> list[StaffNote]:
+        ordered = sorted(self.staff_notes.get(report_id, []), key=lambda n: n.at)
+        return ordered[-limit:] if limit > 0 else []
+
+    def assign(
+        self, report_id: str, decide: Callable[[Report], tuple[Assignment, AuditEntry]]
+    ) -> Report:
+        decided: tuple[Assignment, AuditEntry] | None = None
+        for _ in range(self.decide_runs):
+            report = self.reports.reports.get(report_id)
+            if report is None:
+                raise ReportNotFound(report_id)
+            decided = decide(report)
+        assert decided is not None
+        assignment, entry = decided
+        assigned = dataclasses.replace(
+            self.reports.reports[report_id],
+            assignee_id=assignment.assignee_id,
+            assignee_name=assignment.assignee_name,
+            priority=assignment.priority,
+        )
+        self.reports.reports[report_id] = assigned
+        self.audit.record(entry)
+        return assigned
+
+    def templates(self, agency_ids: Sequence[str]) -> list[ResponseTemplate]:
+        wanted = set(agency_ids)
+        found = [t for (agency, _), t in self.response_templates.items() if agency in wanted]
+        return sorted(found, key=lambda t: (t.title.casefold(), t.id))
+
+    def template(self, agency_id: str, template_id: str) -> ResponseTemplate | None:
+        return self.response_templates.get((agency_id, template_id))
+
+    def save_template(self, template: ResponseTemplate, entry: AuditEntry, *, new: bool) -> None:
+        key = (template.agency_id, template.id)
+        if new and key in self.response_templates:
+            raise AlreadyExists(f"template {template.id} exists")
+        if not new and key not in self.response_templates:
+            raise TemplateNotFound(template.id)
+        self.response_templates[key] = template
+        self.audit.record(entry)
+
+    def delete_template(self, agency_id: str, template_id: str, entry: AuditEntry) -> None:
+        if self.response_templates.pop((agency_id, template_id), None) is None:
+            raise TemplateNotFound(template_id)
+        self.audit.record(entry)
+
+
+if TYPE_CHECKING:
+    _casework: CaseworkStore = InMemoryCaseworkStore()

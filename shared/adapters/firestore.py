@@ -42,6 +42,7 @@ from shared.domain.report import (
     Actor,
     AdminQueue,
     ClosedBy,
+    Priority,
     Region,
     Report,
     ReportType,
@@ -217,6 +218,9 @@ def report_to_doc(report: Report) -> Doc:
         "closed_by": report.closed_by.value if report.closed_by else None,
         "rating": report.rating,
         "reopen_count": report.reopen_count,
+        "assignee_id": report.assignee_id,
+        "assignee_name": report.assignee_name,
+        "priority": report.priority.value,
     }
 
 
@@ -265,6 +269,9 @@ def report_from_doc(report_id: str, doc: Mapping[str, Any]) -> Report:
         closed_by=ClosedBy(doc["closed_by"]) if doc.get("closed_by") else None,
         rating=doc.get("rating"),
         reopen_count=int(doc.get("reopen_count", 0)),
+        assignee_id=doc.get("assignee_id"),
+        assignee_name=doc.get("assignee_name"),
+        priority=Priority(doc.get("priority") or Priority.NORMAL.value),
     )
 
 

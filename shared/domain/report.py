@@ -82,6 +82,14 @@ class ClosedBy(StrEnum):
     TIMEOUT = "timeout"  # the reporter stayed silent: resolved, but not confirmed
 
 
+class Priority(StrEnum):
+    """How urgent the handling agency finds a report: staff only, never the public's."""
+
+    NORMAL = "normal"  # biasa
+    HIGH = "high"  # tinggi
+    URGENT = "urgent"  # mendesak
+
+
 S, A, R = State, Action, Role
 ADMINS = frozenset({R.NATIONAL_ADMIN, R.AGENCY_ADMIN})
 AGENCY_STAFF = frozenset({R.NATIONAL_ADMIN, R.AGENCY_ADMIN, R.UNIT_OFFICER})
@@ -304,6 +312,12 @@ class Report:
     closed_by: ClosedBy | None = None
     rating: int | None = None
     reopen_count: int = 0
+    # Casework of the handling agency, for its staff only (shared.domain.privacy keeps it
+    # from the reporter and the public). Set without a timeline event; a new handler
+    # (another agency or unit) starts unassigned.
+    assignee_id: str | None = None  # a staff account id
+    assignee_name: str | None = None
+    priority: Priority = Priority.NORMAL
 
     @property
     def escalation_tier(self) -> str | None:
@@ -631,6 +645,8 @@ def apply(
         data=MappingProxyType(data),
     )
     after = dataclasses.replace(report, **changes)  # type: ignore[arg-type]
+    if (after.agency_id, after.unit_id) != (report.agency_id, report.unit_id):
+        after = dataclasses.replace(after, assignee_id=None, assignee_name=None)
     return with_current_clocks(after, calendar, policy), event
 
 

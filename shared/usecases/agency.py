@@ -54,6 +54,7 @@ from shared.domain.tracking import normalize_tracking_code
 from shared.ports import (
     AgencyPorts,
     ApiKeyStore,
+    AuditEntry,
     InboxQuery,
     ReportNotFound,
     Scope,
@@ -82,11 +83,16 @@ def key_hash(key: str) -> str:
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling: the agency and role their key names."""
+    """Who is calling: the agency and role their key (or staff account) names.
+
+    ``actor_id`` names them in the change log: ``key:<first 12 of the key hash>`` for the
+    API, ``staff:<account id>`` for the console; ``key_label`` is the name shown beside it.
+    """
 
     agency_id: str
     role: Role
     key_label: str = ""
+    actor_id: str = ""
 
     @property
     def actor(self) -> Actor:
@@ -122,7 +128,7 @@ def authenticate(authorization: str | None, keys: ApiKeyStore) -> Caller:
         raise Unauthenticated
     if record.role not in STAFF_ROLES:
         raise Unauthenticated
-    return Caller(record.agency_id, record.role, record.label)
+    return Caller(record.agency_id, record.role, record.label, actor_id=f"key:{wanted[:12]}")
 
 
 # --- visibility -----------------------------------------------------------------------
@@ -189,6 +195,8 @@ def summary(report: Report, caller: Caller, ports: AgencyPorts) -> dict[str, Any
     shown.pop("timeline", None)
     shown.pop("description", None)
     shown["id"] = report.id
+    shown["seq"] = report.last_seq  # the version: what a stale-action check compares
+    shown.update(casework_fields(report))
     shown.update(clock_figures(report, ports))
     return shown
 
@@ -280,17 +288,27 @@ def find_by_code(code_text: str, caller: Caller, ports: AgencyPorts) -> str:
     return report.id
 
 
-def detail(report_id: str, caller: Caller, ports: AgencyPorts) -> dict[str, Any]:
-    """The report as the caller may see it (identity only when not anonymous)."""
+def detail(
+    report_id: str, caller: Caller, ports: AgencyPorts, *, with_identity: bool = True
+) -> dict[str, Any]:
+    """The report as the caller may see it, with the reporter's identity when the
+    privacy view allows it (not anonymous) and ``with_identity``: that view is recorded
+    in the change log before it is returned (:func:`reporter_identity`). The console
+    asks without it and shows the identity only on request."""
     store = ports.store
     report = store.get(report_id)
     if report is None or not may_see(scope_of(caller, ports.reference), report):
         raise ReportNotFound(report_id)
-    identity = None if report.anonymous else store.identity(report_id)
-    shown = view(report, store.timeline(report_id), caller.audience, identity)
+    shown = view(report, store.timeline(report_id), caller.audience, None)
     if shown is None:  # pragma: no cover - view hides reports from the public only
         raise ReportNotFound(report_id)
+    if with_identity:
+        reporter = _recorded_identity(report, caller, ports)
+        if reporter is not None:
+            shown["reporter"] = reporter
     shown["id"] = report.id
+    shown["seq"] = report.last_seq  # the version: what a stale-action check compares
+    shown.update(casework_fields(report))
     shown.update(clock_figures(report, ports))
     # Who was told what, and how it went (shared.usecases.deliveries: no contact of the
     # reporter, an agency's address only to its own staff).
@@ -298,6 +316,53 @@ def detail(report_id: str, caller: Caller, ports: AgencyPorts) -> dict[str, Any]
         delivery_view(d, caller.agency_id) for d in ports.deliveries.deliveries(report_id)
     ]
     return shown
+
+
+def casework_fields(report: Report) -> dict[str, Any]:
+    """Who handles the report in its agency and how urgent it is: staff only (no
+    privacy view has them, so neither the reporter, the public nor a webhook sees them)."""
+    return {
+        "assignee_id": report.assignee_id,
+        "assignee_name": report.assignee_name,
+        "priority": report.priority.value,
+    }
+
+
+# --- the reporter's identity: every view by staff is recorded ------------------------
+
+
+def reporter_identity(report_id: str, caller: Caller, ports: AgencyPorts) -> dict[str, Any] | None:
+    """The reporter's name and contact as the caller may see them, recorded as
+    ``identity.viewed`` (who, when, which report) before they are returned; None when
+    the privacy view shows none (an anonymous reporter: nothing is recorded).
+    ReportNotFound when the caller may not see the report."""
+    report = ports.store.get(report_id)
+    if report is None or not may_see(scope_of(caller, ports.reference), report):
+        raise ReportNotFound(report_id)
+    return _recorded_identity(report, caller, ports)
+
+
+def _recorded_identity(report: Report, caller: Caller, ports: AgencyPorts) -> dict[str, Any] | None:
+    if report.anonymous:
+        return None
+    identity = ports.store.identity(report.id)
+    shown = view(report, (), caller.audience, identity) or {}
+    reporter = shown.get("reporter")
+    if reporter is None:
+        return None
+    # Recorded first: if the record cannot be written, the identity is not shown.
+    ports.audit.record(
+        AuditEntry(
+            at=ports.clock.now(),
+            agency_id=report.agency_id or caller.agency_id,
+            actor_id=caller.actor_id or f"agency:{caller.agency_id}",
+            actor_name=caller.key_label,
+            kind="identity.viewed",
+            target=report.id,
+            details={"tracking_code": report.tracking_code},
+        )
+    )
+    return dict(reporter)
 
 
 # --- acting ---------------------------------------------------------------------------

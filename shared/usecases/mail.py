@@ -29,7 +29,7 @@ import hashlib
 import re
 import textwrap
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
@@ -169,9 +169,24 @@ class DigestContext(_Context):
     items: tuple[DigestItem, ...]
 
 
+class StaffLinkContext(_Context):
+    """A one-time link for a staff member: the invitation to the console, or a new
+    password. The link carries its token; it is composed in notify, never stored."""
+
+    name: Text  # the staff member's
+    agency_name: Text
+    role: Literal["national_admin", "agency_admin", "unit_officer"]  # the template labels it
+    link: Link
+    valid_days: int | None = None  # how long the link works: days (an invitation)
+    valid_minutes: int | None = None  # or minutes (a password reset)
+
+
+MailAudience = OptOutAudience | Literal["staff"]
+
+
 @dataclass(frozen=True)
 class KindSpec:
-    audience: OptOutAudience
+    audience: MailAudience
     context: type[_Context]
 
 
@@ -195,9 +210,16 @@ AGENCY_KINDS: Mapping[str, type[_Context]] = {
     "report.daily": DailyContext,
     "agency.digest": DigestContext,
 }
+# A staff member's own mail: no unsubscribe (it is sent only when they or their admin
+# ask for it), and nothing of any report.
+STAFF_KINDS: Mapping[str, type[_Context]] = {
+    "staff.invitation": StaffLinkContext,
+    "staff.password_reset": StaffLinkContext,
+}
 KINDS: Mapping[str, KindSpec] = {
     **{kind: KindSpec("reporter", model) for kind, model in REPORTER_KINDS.items()},
     **{kind: KindSpec("agency", model) for kind, model in AGENCY_KINDS.items()},
+    **{kind: KindSpec("staff", model) for kind, model in STAFF_KINDS.items()},
 }
 CONTEXTS: Mapping[str, type[_Context]] = {kind: spec.context for kind, spec in KINDS.items()}
 
@@ -258,14 +280,47 @@ def compose_email(
         raise ValueError(f"no e-mail template for {kind!r}")
     if recipient.opt_out.audience != spec.audience:
         raise ValueError(f"{kind!r} goes to the {spec.audience}, not to the other audience")
+    link = unsubscribe_url(settings, recipient.opt_out)
+    address = recipient.address
+    email = _compose(kind, spec, language, context, notification_id, address, link, settings)
+    headers = {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": ONE_CLICK}
+    return replace(email, headers={**headers, **email.headers})
+
+
+def compose_staff_email(
+    kind: str,
+    language: Lang,
+    context: Mapping[str, Any] | BaseModel,
+    notification_id: str,
+    address: str,
+    *,
+    settings: Settings,
+) -> OutgoingEmail:
+    """A staff member's own e-mail (:data:`STAFF_KINDS`): as :func:`compose_email`, with
+    no unsubscribe link (nobody is sent one unless they or their admin asked)."""
+    spec = KINDS.get(kind)
+    if spec is None or spec.audience != "staff":
+        raise ValueError(f"{kind!r} is no staff member's e-mail")
+    return _compose(kind, spec, language, context, notification_id, address, None, settings)
+
+
+def _compose(
+    kind: str,
+    spec: KindSpec,
+    language: Lang,
+    context: Mapping[str, Any] | BaseModel,
+    notification_id: str,
+    address: str,
+    unsubscribe: str | None,
+    settings: Settings,
+) -> OutgoingEmail:
     given = context.model_dump() if isinstance(context, BaseModel) else dict(context)
     values = spec.context.model_validate(given)
-    link = unsubscribe_url(settings, recipient.opt_out)
     variables = {
         **dict(values),
         "lang": language,
         "audience": spec.audience,
-        "unsubscribe_url": link,
+        "unsubscribe_url": unsubscribe,
         "_": lambda key, **kw: t(key, language, **kw),
         "fdate": lambda day: format_date(day, language),
         "fnumber": lambda number: format_number(number, language),
@@ -275,17 +330,12 @@ def compose_email(
     subject = Markup("".join(subject_block)).striptags()
     html = template.render(variables)
     return OutgoingEmail(
-        to=recipient.address,
+        to=address,
         subject=subject,
         text=html_to_text(html),
         html=html,
-        message_id=message_id(notification_id, recipient.address, settings.mail_domain),
-        headers={
-            "List-Unsubscribe": f"<{link}>",
-            "List-Unsubscribe-Post": ONE_CLICK,
-            "Auto-Submitted": "auto-generated",
-            "Content-Language": language,
-        },
+        message_id=message_id(notification_id, address, settings.mail_domain),
+        headers={"Auto-Submitted": "auto-generated", "Content-Language": language},
     )
 
 

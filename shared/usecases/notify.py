@@ -65,6 +65,7 @@ from pydantic import (
 
 from shared.domain.privacy import Audience, ReporterIdentity, view
 from shared.domain.report import Report
+from shared.domain.staff import link_token
 from shared.ports import (
     SETTLED,
     AgencyChannel,
@@ -83,7 +84,12 @@ from shared.ports import (
 )
 from shared.pubsub_push import Pushed, invalid
 from shared.tokens import reporter_opt_out, reporter_token
-from shared.usecases.mail import MailRecipient, compose_email, unsubscribe_url
+from shared.usecases.mail import (
+    MailRecipient,
+    compose_email,
+    compose_staff_email,
+    unsubscribe_url,
+)
 from shared.usecases.sms import compose_sms, short_private_link
 from shared.web.i18n import Lang
 
@@ -259,7 +265,65 @@ def reporter_notification(
     )
 
 
-Notification = NotificationMessage | ReporterNotification
+StaffKind = Literal["staff.invitation", "staff.password_reset"]
+
+
+class StaffNotification(BaseModel):
+    """A staff member's one-time link to e-mail (on ``agency-notifications``, as
+    :func:`staff_notification` makes it). It names the account and the link's random
+    id, never the address or the token: notify reads the address from the account and
+    derives the token from the id (shared.domain.staff.link_token)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    notification_id: Id
+    kind: StaffKind
+    agency_id: Id  # the account's: its log lists the delivery
+    account_id: Id
+    link_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+    language: Lang = "id"
+
+    @property
+    def report_id(self) -> None:
+        return None  # about no report: logged at deliveries/{notification_id}
+
+
+def staff_notification(
+    *,
+    notification_id: str,
+    kind: str,
+    agency_id: str,
+    account_id: str,
+    link_id: str,
+    topic: str,
+    at: dt.datetime,
+    ce_type: str,
+    source: str,
+    language: str = "id",
+) -> OutboxMessage:
+    """The outbox entry of one staff e-mail, checked as notify will read it."""
+    message = StaffNotification.model_validate(
+        {
+            "notification_id": notification_id,
+            "kind": kind,
+            "agency_id": agency_id,
+            "account_id": account_id,
+            "link_id": link_id,
+            "language": language,
+        }
+    )
+    return OutboxMessage.cloud_event(
+        notification_id,
+        topic,
+        message.model_dump(mode="json"),
+        type=ce_type,
+        source=source,
+        subject=f"staff/{account_id}",
+        at=at,
+    )
+
+
+Notification = NotificationMessage | ReporterNotification | StaffNotification
 
 _NOTIFICATION: TypeAdapter[Notification] = TypeAdapter(
     Annotated[Notification, Field(discriminator="kind")]
@@ -387,14 +451,15 @@ def _record(
     return Delivery(
         notification_id=message.notification_id,
         report_id=message.report_id,
-        agency_id=message.agency_id if isinstance(message, NotificationMessage) else None,
+        agency_id=None if isinstance(message, ReporterNotification) else message.agency_id,
         kind=message.kind,
         status=overall_status(channels) or fallback,
         channels=tuple(channels),
         last_error=error,
         updated_at=now,
         seq=message.seq if isinstance(message, ReporterNotification) else _seq_of(message),
-        tracking_code=(report.tracking_code if report else None) or message.tracking_code,
+        tracking_code=(report.tracking_code if report else None)
+        or getattr(message, "tracking_code", None),
         title=report.title if report else (previous.title if previous else None),
     )
 
@@ -422,7 +487,7 @@ def _settle(entry: Delivery, ports: NotifyPorts, where: Mapping[str, Any]) -> De
     return entry
 
 
-def _seq_of(message: NotificationMessage) -> int | None:
+def _seq_of(message: NotificationMessage | StaffNotification) -> int | None:
     """The event an agency notification tells of: ``{report_id}.{seq}[.{recipient}]``."""
     if message.report_id is None:
         return None
@@ -780,6 +845,60 @@ def _sms_reporter(
     return _attempted(before, "sms", _without(result, phone), now)
 
 
+# --- staff members --------------------------------------------------------------------
+
+_STAFF_PATHS = {"staff.invitation": "/undangan/", "staff.password_reset": "/sandi/"}
+
+
+def staff_link(settings: Settings, message: StaffNotification) -> str:
+    """The console page the link opens, with the token derived from the link's id."""
+    base = settings.console_url.rstrip("/")
+    if not base.startswith("http"):
+        raise ValueError("LAPOR_CONSOLE_URL must be set: a staff e-mail links to the console")
+    token = link_token(settings.token_secret, message.link_id)
+    return base + _STAFF_PATHS[message.kind] + token
+
+
+def notify_staff(message: StaffNotification, ports: NotifyPorts) -> Delivery:
+    """E-mail a staff member their invitation or password-reset link, at most once
+    successfully; an account deactivated (or gone) since is not sent it."""
+    where = {
+        "notification_id": message.notification_id,
+        "account_id": message.account_id,
+        "kind": message.kind,
+    }
+    previous = ports.deliveries.get_delivery(None, message.notification_id)
+    if previous is not None and previous.status in SETTLED:
+        log.info("notification already settled", extra={**where, "status": previous.status})
+        return previous
+    now = ports.clock.now()
+    account = ports.staff.account(message.account_id)
+    if account is None or not account.active:
+        entry = _record(message, previous, (), now, fallback=DeliveryStatus.SKIPPED,
+                        error="the account is deactivated or gone")  # fmt: skip
+        return _settle(entry, ports, where)
+    settings = ports.settings
+
+    def compose() -> OutgoingEmail:
+        invitation = message.kind == "staff.invitation"
+        context = {
+            "name": account.name,
+            "agency_name": _agency_name(ports.reference, account.agency_id),
+            "role": account.role.value,
+            "link": staff_link(settings, message),
+            "valid_days": settings.staff_invitation_days if invitation else None,
+            "valid_minutes": None if invitation else settings.staff_reset_minutes,
+        }
+        return compose_staff_email(
+            message.kind, message.language, context, message.notification_id, account.email,
+            settings=settings,
+        )  # fmt: skip
+
+    # The address is left out of the log: it is the account's, shown on the staff page.
+    sent = _send_email(previous.channel("email") if previous else None, compose, ports, now, None)
+    return _settle(_record(message, previous, (sent,), now), ports, where)
+
+
 # --- either --------------------------------------------------------------------------
 
 
@@ -788,6 +907,8 @@ def deliver(message: Notification, ports: NotifyPorts) -> Delivery:
     :func:`notify_reporter`)."""
     if isinstance(message, ReporterNotification):
         return notify_reporter(message, ports)
+    if isinstance(message, StaffNotification):
+        return notify_staff(message, ports)
     return notify_agency(message, ports)
 
 

@@ -28,6 +28,7 @@ from shared.web.dossier_page import dossier_page, figure
 from tests.builders import a_draft, an_identity
 from tests.fakes import (
     InMemoryAgencyStore,
+    InMemoryAuditLog,
     InMemoryNotificationStore,
     InMemoryPublicStore,
     InMemoryPublisher,
@@ -120,6 +121,7 @@ def ports(
         reference=REFERENCE,
         deliveries=deliveries or InMemoryNotificationStore(),
         figures=figures or InMemoryPublicStore(),
+        audit=InMemoryAuditLog(),
     )
 
 

@@ -122,6 +122,9 @@ CONTEXTS: dict[str, tuple[dict[str, Any], str]] = {
     ),
 }
 LANGS = ("id", "en")
+# The reporters' and agencies' kinds; a staff member's own (invitation, password reset)
+# are tests/unit/test_staff_mail.py's.
+NOTIFICATION_KINDS = {**REPORTER_KINDS, **AGENCY_KINDS}
 
 
 def _compose(kind: str, lang: Any = "id", **changes: Any) -> Any:
@@ -133,13 +136,13 @@ def _compose(kind: str, lang: Any = "id", **changes: Any) -> Any:
 
 
 def test_every_kind_has_a_sample_here_and_a_template() -> None:
-    assert set(CONTEXTS) == set(KINDS)
+    assert set(CONTEXTS) == set(NOTIFICATION_KINDS)
     templates = {path.stem for path in TEMPLATES.glob("*.html") if not path.name.startswith("_")}
     assert templates == set(KINDS)
 
 
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("kind", sorted(KINDS))
+@pytest.mark.parametrize("kind", sorted(NOTIFICATION_KINDS))
 def test_each_kind_in_each_language(kind: str, lang: Any) -> None:
     message = _compose(kind, lang)
     _, must_show = CONTEXTS[kind]
@@ -156,7 +159,7 @@ def test_each_kind_in_each_language(kind: str, lang: Any) -> None:
     assert message.headers["Content-Language"] == lang
 
 
-@pytest.mark.parametrize("kind", sorted(KINDS))
+@pytest.mark.parametrize("kind", sorted(NOTIFICATION_KINDS))
 def test_the_languages_differ(kind: str) -> None:
     indonesian, english = _compose(kind, "id"), _compose(kind, "en")
     assert indonesian.subject != english.subject
