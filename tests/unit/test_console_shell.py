@@ -1,0 +1,113 @@
+"""The console's shell without a database: where sign-in may send a member, the status
+message only the console can set, the navigation, and the layout's guarantees."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from shared.config import Settings
+from shared.domain.report import Role
+from shared.ports import FixedClock
+from shared.web.console import common
+from shared.web.console.app import APP
+from shared.web.console.auth_pages import role_label
+from shared.web.dispatch import Call
+
+SETTINGS = Settings(token_secret="s" * 32)
+NOW = dt.datetime(2026, 3, 2, 7, 5, tzinfo=dt.UTC)
+
+
+def a_call(path: str = "/akun", query: str = "", *, lang: str = "id") -> Call[Any]:
+    request = Request(EnvironBuilder(path=path, query_string=query).get_environ())
+    ports = SimpleNamespace(settings=SETTINGS, clock=FixedClock(NOW))
+    return Call(request, lang, lambda: ports)  # type: ignore[arg-type]
+
+
+def a_staff(role: Role = Role.UNIT_OFFICER) -> common.Staff:
+    return common.Staff("a1", "a@b.go.id", "Ani", "uptd-jalan-cianjur", role, "s1", "t" * 43)
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    [
+        None,
+        "",
+        "//evil.example/x",
+        "https://evil.example/",
+        "/\\evil.example",
+        "evil.example",
+        "/\tx",
+        "/x\ny",
+        "/" + "a" * 600,
+    ],
+)
+def test_sign_in_never_sends_a_member_to_another_site(wanted: str | None) -> None:
+    assert common.safe_next(wanted) == "/kotak-masuk"
+
+
+@pytest.mark.parametrize("wanted", ["/akun", "/laporan/abc?x=1", "/kotak-masuk?status=new"])
+def test_sign_in_sends_a_member_back_to_a_console_path(wanted: str) -> None:
+    assert common.safe_next(wanted) == wanted
+
+
+def test_tr_says_it_in_the_pages_language() -> None:
+    assert common.tr("id", "Kotak masuk", "Inbox") == "Kotak masuk"
+    assert common.tr("en", "Kotak masuk", "Inbox") == "Inbox"
+
+
+def test_done_is_a_see_other_that_keeps_english_and_signs_its_message() -> None:
+    answer = common.done(a_call(lang="en"), "/akun", ok="Saved")
+    assert answer.status_code == 303
+    target = urlsplit(answer.headers["Location"])
+    assert target.path == "/akun" and "lang=en" in target.query
+    shown = a_call("/akun", target.query)
+    assert common._status_message(shown) == "Saved"
+
+
+def test_a_status_message_nobody_signed_is_not_shown() -> None:
+    forged = a_call("/akun", "ok=Hubungi+0812+untuk+bantuan&sig=" + "0" * 24)
+    assert common._status_message(forged) == ""
+    assert common._status_message(a_call("/akun", "ok=Hai")) == ""
+
+
+def test_the_staff_member_acts_through_the_same_caller_as_an_api_key() -> None:
+    caller = a_staff(Role.AGENCY_ADMIN).caller
+    assert caller.agency_id == "uptd-jalan-cianjur" and caller.role is Role.AGENCY_ADMIN
+    assert caller.actor_id == "staff:a1" and caller.key_label == "Ani"
+    assert a_staff(Role.AGENCY_ADMIN).is_admin and not a_staff(Role.AGENCY_ADMIN).is_national
+    assert a_staff(Role.NATIONAL_ADMIN).is_national
+    assert not a_staff().is_admin
+
+
+def test_the_navigation_shows_each_role_its_own_pages() -> None:
+    officer = {item.path for item in common.nav_for(a_staff())}
+    admin = {item.path for item in common.nav_for(a_staff(Role.AGENCY_ADMIN))}
+    national = {item.path for item in common.nav_for(a_staff(Role.NATIONAL_ADMIN))}
+    assert "/kotak-masuk" in officer and "/staf" not in officer and "/akun" in officer
+    assert "/staf" in admin and "/instansi" not in admin
+    assert {"/instansi", "/aturan"} <= national and officer < admin < national
+
+
+def test_every_navigation_link_is_a_console_page() -> None:
+    routed = {rule.rule for rule in APP.urls.iter_rules()}
+    missing = [item.path for item in common.NAV if item.path not in routed]
+    assert not missing, f"navigation links to pages nobody serves: {missing}"
+
+
+def test_cookies_are_host_only_and_secure_unless_on_plain_http_loopback() -> None:
+    assert common.cookie_name(SETTINGS) == "__Host-lapor_console"
+    local = SETTINGS.model_copy(update={"console_insecure_cookies": True})
+    assert common.cookie_name(local) == "lapor_console"
+    assert common.cookie_name(local, common.FORM_COOKIE) == "lapor_console_form"
+
+
+def test_roles_have_labels_in_both_languages() -> None:
+    for role in (Role.NATIONAL_ADMIN, Role.AGENCY_ADMIN, Role.UNIT_OFFICER):
+        assert role_label("id", role) != role_label("en", role)
