@@ -1214,3 +1214,17 @@ class AgencyAdminPorts:
     clock: Clock
     settings: Settings
     reference: Reference
+
+    @property
+    def keys(self) -> ApiKeyPorts:
+        return ApiKeyPorts(self.store, self.clock, self.reference)
+
+
+@dataclass(frozen=True)
+class ApiKeyPorts:
+    """What issuing, listing and revoking API keys needs: no sender, no settings, so the
+    command line (tools/api_keys.py) calls the same use cases as the console."""
+
+    store: AgencyAdminStore
+    clock: Clock
+    reference: Reference

@@ -1,12 +1,15 @@
-"""Issue and revoke agency API keys.
+"""Issue and revoke agency API keys from the command line.
 
     FIRESTORE_EMULATOR_HOST=127.0.0.1:8681 GOOGLE_CLOUD_PROJECT=lapor-local \\
         python -m tools.api_keys issue --agency dinkes-cianjur --role agency_admin \\
         --label "Dinkes admin"
 
-A key is ``lpr_`` + 32 random bytes (urlsafe base64). It is printed once and stored
-only as its SHA-256 (``api_keys/{sha256 hex}`` -> agency_id, role, label, created_at,
-revoked): whoever reads the database cannot call the API with what they read.
+The same use cases as the console's API keys page (shared.usecases.agency_admin): a key
+is ``lpr_`` + 32 random bytes (urlsafe base64), printed once and stored only as its
+SHA-256 (``api_keys/{sha256 hex}`` -> agency_id, role, label, created_at, created_by,
+revoked, revoked_at): whoever reads the database cannot call the API with what they
+read. The command line may issue any role for any agency; the change log records it as
+``system``.
 
 ``ensure_demo_keys`` is for ``make run``: it issues one key per demo role when the
 file it writes (``.lapor/demo-keys.json``, local only, git-ignored) is absent or no
@@ -18,16 +21,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from shared.domain.report import Role
-from shared.usecases.agency import API_KEY_PREFIX, STAFF_ROLES, key_hash
+from shared.ports import ApiKeyPorts, Clock, FixedClock, SystemClock
+from shared.usecases import agency_admin
+from shared.usecases.agency import API_KEY_PREFIX, STAFF_ROLES, Caller, key_hash
 
-API_KEYS = "api_keys"
 DEMO_KEYS_FILE = Path(".lapor") / "demo-keys.json"
 # (name in the file, agency, role, label): one caller of each kind in the demo tree.
 DEMO_KEYS: tuple[tuple[str, str, Role, str], ...] = (
@@ -37,10 +40,18 @@ DEMO_KEYS: tuple[tuple[str, str, Role, str], ...] = (
     ("uptd_jalan_officer", "uptd-jalan-cianjur", Role.UNIT_OFFICER, "demo: UPTD Jalan"),
     ("dinkes_cianjur_admin", "dinkes-cianjur", Role.AGENCY_ADMIN, "demo: Admin Dinkes Cianjur"),
 )
+# Who the change log says acted: the command line runs every agency.
+COMMAND_LINE = Caller(
+    "nasional", Role.NATIONAL_ADMIN, key_label="command line (tools.api_keys)", actor_id="system"
+)
 
 
-def new_key() -> str:
-    return API_KEY_PREFIX + secrets.token_urlsafe(32)
+def key_ports(client: Any, now: dt.datetime | None = None) -> ApiKeyPorts:
+    from shared.adapters.firestore_agency_admin import FirestoreAgencyAdminStore
+    from shared.reference import load_reference
+
+    clock: Clock = SystemClock() if now is None else FixedClock(now)
+    return ApiKeyPorts(FirestoreAgencyAdminStore(client), clock, load_reference())
 
 
 def issue_key(
@@ -51,35 +62,26 @@ def issue_key(
     *,
     now: dt.datetime | None = None,
 ) -> str:
-    """Store a new key for ``agency_id`` with ``role`` and return it (shown only now)."""
-    from shared.reference import load_reference
-
-    role = Role(role)
-    if role not in STAFF_ROLES:
-        raise ValueError(f"role must be one of {sorted(r.value for r in STAFF_ROLES)}")
-    if not load_reference().has_agency(agency_id):
-        raise ValueError(f"unknown agency {agency_id!r}")
-    key = new_key()
-    digest = key_hash(key)
-    client.collection(API_KEYS).document(digest).create(
-        {
-            "schema_version": 1,
-            "key_hash": digest,
-            "agency_id": agency_id,
-            "role": role.value,
-            "label": label,
-            "created_at": now or dt.datetime.now(dt.UTC),
-            "revoked": False,
-        }
-    )
-    return key
+    """Store a new key for ``agency_id`` with ``role`` and return it (shown only now).
+    ValueError for an unknown agency, a role that is not a staff role or a bad label."""
+    try:
+        issued = agency_admin.issue_api_key(
+            COMMAND_LINE, agency_id, role, label, key_ports(client, now)
+        )
+    except agency_admin.NotFound:
+        raise ValueError(f"unknown agency {agency_id!r}") from None
+    except agency_admin.Invalid as refused:
+        roles = sorted(r.value for r in STAFF_ROLES)
+        raise ValueError(f"refused ({refused}); a role is one of {roles}") from None
+    return issued.key
 
 
 def revoke_key(client: Any, key: str) -> bool:
-    ref = client.collection(API_KEYS).document(key_hash(key))
-    if not ref.get().exists:
+    """Revoke ``key``; False when no such key was ever issued."""
+    try:
+        agency_admin.revoke_api_key(COMMAND_LINE, key_hash(key), key_ports(client))
+    except agency_admin.NotFound:
         return False
-    ref.update({"revoked": True})
     return True
 
 
@@ -98,7 +100,7 @@ def ensure_demo_keys(client: Any, path: Path = DEMO_KEYS_FILE) -> dict[str, dict
         key = entry.get("key", "")
         valid = (
             key.startswith(API_KEY_PREFIX)
-            and client.collection(API_KEYS).document(key_hash(key)).get().exists
+            and key_ports(client).store.api_key(key_hash(key)) is not None
         )
         if not valid:
             key = issue_key(client, agency_id, role, label)

@@ -27,8 +27,9 @@ The functions:
   the agency's receiver verifies either while it switches (the ``webhook-signature``
   header then holds both signatures).
 - :func:`api_keys`, :func:`issue_api_key` (the key is returned once, stored only as its
-  SHA-256), :func:`revoke_api_key`: a role up to the admin's own.
-  ``python -m tools.api_keys`` calls these too, as ``system``.
+  SHA-256), :func:`revoke_api_key`: a role up to the admin's own. They take
+  :class:`~shared.ports.ApiKeyPorts` (``AgencyAdminPorts.keys``), so
+  ``python -m tools.api_keys`` calls them too, as ``system``.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from shared.domain.report import Role
 from shared.ports import (
     AgencyAdminPorts,
     AgencyChannel,
+    ApiKeyPorts,
     ApiKeyRecord,
     AuditEntry,
     ChannelChoice,
@@ -288,7 +290,7 @@ def new_api_key() -> str:
     return API_KEY_PREFIX + secrets.token_urlsafe(32)
 
 
-def api_keys(caller: Caller, agency_id: str | None, ports: AgencyAdminPorts) -> list[ApiKeyRecord]:
+def api_keys(caller: Caller, agency_id: str | None, ports: ApiKeyPorts) -> list[ApiKeyRecord]:
     """The keys of ``agency_id`` and the agencies below it (None: of every agency the
     caller runs), revoked ones too, newest first."""
     if caller.role not in (Role.NATIONAL_ADMIN, Role.AGENCY_ADMIN):
@@ -308,7 +310,7 @@ class IssuedKey:
 
 
 def issue_api_key(
-    caller: Caller, agency_id: str, role: Role | str, label: str, ports: AgencyAdminPorts
+    caller: Caller, agency_id: str, role: Role | str, label: str, ports: ApiKeyPorts
 ) -> IssuedKey:
     """A new key for ``agency_id`` with ``role`` (the caller's own or below)."""
     _require_managed(caller, agency_id, ports.reference)
@@ -342,7 +344,7 @@ def issue_api_key(
     return IssuedKey(key, record)
 
 
-def revoke_api_key(caller: Caller, key_id: str, ports: AgencyAdminPorts) -> ApiKeyRecord:
+def revoke_api_key(caller: Caller, key_id: str, ports: ApiKeyPorts) -> ApiKeyRecord:
     """Revoke the key whose hash is ``key_id``; revoking a revoked key changes nothing.
     Returns the key as it is now."""
     if caller.role not in (Role.NATIONAL_ADMIN, Role.AGENCY_ADMIN):

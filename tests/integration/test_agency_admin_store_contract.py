@@ -200,3 +200,26 @@ def test_a_key_is_created_once(backend: Backend) -> None:
     with pytest.raises(AlreadyExists):
         backend.store.create_api_key(record, entry("api_key.issued", record.key_hash))
     assert len(backend.entries()) == 1  # the refused commit left no entry
+
+
+def test_the_command_line_issues_and_revokes_through_the_same_use_case(
+    clean_emulators: Emulators,
+) -> None:
+    from shared.usecases.agency import authenticate
+    from tools.api_keys import issue_key, revoke_key
+
+    client = firestore.Client(project=clean_emulators.project)
+    store = FirestoreAgencyAdminStore(client)
+    key = issue_key(client, UPTD, "unit_officer", "aplikasi UPTD")
+    assert authenticate(f"Bearer {key}", store).agency_id == UPTD
+    with pytest.raises(ValueError):
+        issue_key(client, "no-such-agency", "unit_officer", "x")
+    with pytest.raises(ValueError):
+        issue_key(client, UPTD, "reporter", "x")
+    assert revoke_key(client, key) and not revoke_key(client, "lpr_never-issued")
+    log = FirestoreAuditLog(client).entries(UPTD, None, 10).entries
+    assert [(e.kind, e.actor_id) for e in log] == [
+        ("api_key.revoked", "system"),
+        ("api_key.issued", "system"),
+    ]
+    client.close()

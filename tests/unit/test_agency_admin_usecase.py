@@ -269,7 +269,7 @@ def test_an_issued_key_is_returned_once_stored_as_its_hash_and_works_on_the_api(
     setup: Setup,
 ) -> None:
     issued = agency_admin.issue_api_key(
-        DPUPR_ADMIN, UPTD, "unit_officer", "  Aplikasi   UPTD ", setup.ports
+        DPUPR_ADMIN, UPTD, "unit_officer", "  Aplikasi   UPTD ", setup.ports.keys
     )
     assert issued.key.startswith("lpr_") and issued.key not in str(setup.store.keys)
     assert issued.record.key_hash == key_hash(issued.key)
@@ -287,35 +287,37 @@ def test_an_issued_key_is_returned_once_stored_as_its_hash_and_works_on_the_api(
 
 def test_a_key_above_the_admins_own_role_is_not_allowed(setup: Setup) -> None:
     with pytest.raises(NotAllowed):
-        agency_admin.issue_api_key(DPUPR_ADMIN, DPUPR, "national_admin", "x", setup.ports)
+        agency_admin.issue_api_key(DPUPR_ADMIN, DPUPR, "national_admin", "x", setup.ports.keys)
     with pytest.raises(NotAllowed):
-        agency_admin.issue_api_key(UPTD_OFFICER, UPTD, "unit_officer", "x", setup.ports)
+        agency_admin.issue_api_key(UPTD_OFFICER, UPTD, "unit_officer", "x", setup.ports.keys)
     assert setup.store.keys == {}
 
 
 def test_a_key_for_another_agency_is_not_found_and_a_bad_form_is_invalid(setup: Setup) -> None:
     with pytest.raises(NotFound):
-        agency_admin.issue_api_key(DPUPR_ADMIN, DINKES, "unit_officer", "x", setup.ports)
+        agency_admin.issue_api_key(DPUPR_ADMIN, DINKES, "unit_officer", "x", setup.ports.keys)
     with pytest.raises(Invalid) as refused:
-        agency_admin.issue_api_key(DPUPR_ADMIN, DPUPR, "reporter", " ", setup.ports)
+        agency_admin.issue_api_key(DPUPR_ADMIN, DPUPR, "reporter", " ", setup.ports.keys)
     assert refused.value.problems == {"role": "role-invalid", "label": "label-invalid"}
     assert setup.store.keys == {}
 
 
 def test_the_key_list_is_the_admins_agency_and_units_newest_first(setup: Setup) -> None:
-    first = agency_admin.issue_api_key(DPUPR_ADMIN, DPUPR, "agency_admin", "satu", setup.ports)
+    first = agency_admin.issue_api_key(DPUPR_ADMIN, DPUPR, "agency_admin", "satu", setup.ports.keys)
     setup.clock.advance(dt.timedelta(minutes=1))
-    second = agency_admin.issue_api_key(DPUPR_ADMIN, UPTD, "unit_officer", "dua", setup.ports)
-    agency_admin.issue_api_key(NATIONAL, DINKES, "agency_admin", "dinkes", setup.ports)
-    listed = agency_admin.api_keys(DPUPR_ADMIN, None, setup.ports)
+    second = agency_admin.issue_api_key(DPUPR_ADMIN, UPTD, "unit_officer", "dua", setup.ports.keys)
+    agency_admin.issue_api_key(NATIONAL, DINKES, "agency_admin", "dinkes", setup.ports.keys)
+    listed = agency_admin.api_keys(DPUPR_ADMIN, None, setup.ports.keys)
     assert [k.key_hash for k in listed] == [second.record.key_hash, first.record.key_hash]
-    assert [k.label for k in agency_admin.api_keys(DPUPR_ADMIN, UPTD, setup.ports)] == ["dua"]
-    assert len(agency_admin.api_keys(NATIONAL, None, setup.ports)) == 3
-    assert [k.label for k in agency_admin.api_keys(NATIONAL, DINKES, setup.ports)] == ["dinkes"]
+    assert [k.label for k in agency_admin.api_keys(DPUPR_ADMIN, UPTD, setup.ports.keys)] == ["dua"]
+    assert len(agency_admin.api_keys(NATIONAL, None, setup.ports.keys)) == 3
+    assert [k.label for k in agency_admin.api_keys(NATIONAL, DINKES, setup.ports.keys)] == [
+        "dinkes"
+    ]
     with pytest.raises(NotFound):
-        agency_admin.api_keys(DPUPR_ADMIN, DINKES, setup.ports)
+        agency_admin.api_keys(DPUPR_ADMIN, DINKES, setup.ports.keys)
     with pytest.raises(NotAllowed):
-        agency_admin.api_keys(UPTD_OFFICER, None, setup.ports)
+        agency_admin.api_keys(UPTD_OFFICER, None, setup.ports.keys)
 
 
 def test_a_revoked_key_no_longer_authenticates_and_revoking_again_changes_nothing(
@@ -323,19 +325,19 @@ def test_a_revoked_key_no_longer_authenticates_and_revoking_again_changes_nothin
 ) -> None:
     from shared.usecases.agency import Unauthenticated
 
-    issued = agency_admin.issue_api_key(DPUPR_ADMIN, UPTD, "unit_officer", "x", setup.ports)
+    issued = agency_admin.issue_api_key(DPUPR_ADMIN, UPTD, "unit_officer", "x", setup.ports.keys)
     setup.clock.advance(dt.timedelta(minutes=5))
-    revoked = agency_admin.revoke_api_key(DPUPR_ADMIN, issued.record.key_hash, setup.ports)
+    revoked = agency_admin.revoke_api_key(DPUPR_ADMIN, issued.record.key_hash, setup.ports.keys)
     assert revoked.revoked and revoked.revoked_at == NOW + dt.timedelta(minutes=5)
     with pytest.raises(Unauthenticated):
         authenticate(f"Bearer {issued.key}", setup.store)
-    agency_admin.revoke_api_key(DPUPR_ADMIN, issued.record.key_hash, setup.ports)
+    agency_admin.revoke_api_key(DPUPR_ADMIN, issued.record.key_hash, setup.ports.keys)
     assert setup.kinds() == ["api_key.issued", "api_key.revoked"]
 
 
 def test_another_agencys_key_or_an_unknown_one_cannot_be_revoked(setup: Setup) -> None:
-    issued = agency_admin.issue_api_key(NATIONAL, DINKES, "agency_admin", "x", setup.ports)
+    issued = agency_admin.issue_api_key(NATIONAL, DINKES, "agency_admin", "x", setup.ports.keys)
     for key_id in (issued.record.key_hash, "0" * 64, "short"):
         with pytest.raises(NotFound):
-            agency_admin.revoke_api_key(DPUPR_ADMIN, key_id, setup.ports)
+            agency_admin.revoke_api_key(DPUPR_ADMIN, key_id, setup.ports.keys)
     assert not setup.store.keys[issued.record.key_hash].revoked
