@@ -125,6 +125,10 @@ class Settings(BaseModel):
     lost_link_window_s: int = Field(default=3600, ge=1)
     lost_link_report_daily_limit: int = Field(default=3, ge=1, le=99)
     lost_link_min_response_s: float = Field(default=1.0, ge=0)
+    # The agencies and routing rules the national admin edits in the console: how long
+    # an instance serves the reference it built before it reads the version document
+    # again (one read; everything only when the version changed). 0: every use.
+    reference_refresh_s: float = Field(default=60.0, ge=0)
     # The staff console (functions/console): its public base URL (for the links in
     # invitation and password-reset e-mails), how long a session lives without a
     # request and at most, and whether its cookies drop ``Secure`` and the

@@ -21,7 +21,7 @@ from shared.domain.routing import KeywordProfile, Rule
 
 if TYPE_CHECKING:
     from shared.config import Settings
-    from shared.reference import Reference
+    from shared.reference import Agency, Reference, RoutingRule
 
 
 class Clock(Protocol):
@@ -1228,3 +1228,74 @@ class ApiKeyPorts:
     store: AgencyAdminStore
     clock: Clock
     reference: Reference
+
+
+# --- console: reference ----------------------------------------------------------------
+# The running agencies and routing rules live in Firestore (``agencies/{id}``,
+# ``routing_rules/{id}``, ``reference_meta/current`` with its ``version``), where the
+# national admin edits them in the console; regions and categories stay bundled with
+# the code. Each instance keeps the reference it built and re-reads the version at most
+# every ``reference_refresh_s`` (shared.adapters.firestore_reference), so every function
+# sees an edit within that time, without a deployment.
+
+
+class ReferenceSource(Protocol):
+    def current(self) -> Reference:
+        """The reference data as it is now (at most ``reference_refresh_s`` old)."""
+        ...
+
+
+@dataclass(frozen=True)
+class StaticReference:
+    """A reference that never changes (the bundled files: tools, unit tests)."""
+
+    reference: Reference
+
+    def current(self) -> Reference:
+        return self.reference
+
+
+@dataclass(frozen=True)
+class StoredReference:
+    """The editable part of the reference as stored, at ``version``. Version 0: never
+    seeded (the bundled files run, and nothing can be edited until tools.seed runs)."""
+
+    version: int
+    agencies: tuple[Agency, ...]
+    rules: tuple[RoutingRule, ...]
+
+
+@dataclass(frozen=True)
+class ReferenceEdit:
+    """What one edit writes, in one commit with the version bump and its change-log
+    entry: an agency (its reference fields; its notification channels are its admin's
+    and stay as they are), a rule, or a rule's deletion (its counters remain)."""
+
+    entry: AuditEntry
+    agency: Agency | None = None
+    rule: RoutingRule | None = None
+    deleted_rule: str | None = None
+
+
+class ReferenceNotSeeded(Exception):
+    """No reference in Firestore yet (``python -m tools.seed`` copies the bundled
+    files): nothing can be edited, or the edits would replace the whole of it."""
+
+
+class ReferenceAdminStore(Protocol):
+    def stored(self) -> StoredReference:
+        """The agencies and rules as stored now, with their version."""
+        ...
+
+    def edit(self, decide: Callable[[StoredReference], ReferenceEdit]) -> ReferenceEdit:
+        """In one transaction: read the stored reference, let ``decide`` compute the
+        edit (it may raise to change nothing; that exception propagates), and commit
+        it with ``version + 1`` and its entry. A concurrent edit makes ``decide`` run
+        again on the fresh data, so no edit is lost. ReferenceNotSeeded (nothing
+        decided) while the version is 0."""
+        ...
+
+    def rule_stats(self, rule_ids: Sequence[str]) -> dict[str, Mapping[str, int]]:
+        """The running totals of each rule that has any (``routing_stats/{rule id}``:
+        dispositions, not_our_authority), in one batched read."""
+        ...

@@ -6,12 +6,17 @@ start pays only for what the request needs, and importing this module imports no
 ``google.cloud`` package at all (measure: ``python -X importtime -c 'import shared.wiring'``).
 The Google clients find the emulators through FIRESTORE_EMULATOR_HOST and
 PUBSUB_EMULATOR_HOST by themselves; the project comes from the settings.
+
+The reference data is the exception: the agencies and rules the national admin edits
+in the console are re-checked at most every ``reference_refresh_s``, and each bundle
+that holds the reference is built again when it changed (``_PerReference``).
 """
 
 from __future__ import annotations
 
-from functools import cache
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from shared.config import settings
 from shared.ports import (
@@ -43,11 +48,17 @@ if TYPE_CHECKING:
     )
     from shared.adapters.firestore_audit import FirestoreAuditLog
     from shared.adapters.firestore_casework import FirestoreCaseworkStore
+    from shared.adapters.firestore_reference import (
+        FirestoreReferenceAdminStore,
+        FirestoreReferenceSource,
+    )
     from shared.adapters.pubsub import PubSubPublisher
     from shared.adapters.sms import InfobipSmsSender
     from shared.adapters.smtp import SmtpEmailSender
     from shared.adapters.webhooks import HttpxWebhookSender
     from shared.reference import Reference
+
+B = TypeVar("B")
 
 
 @cache
@@ -157,19 +168,57 @@ def figures_store() -> FirestoreFiguresStore:
 
 
 @cache
-def reference() -> Reference:
-    """The reference data bundled with the code: read once per instance, so no
-    request reads it from Firestore (a change of agencies or rules is a deployment)."""
+def reference_source() -> FirestoreReferenceSource:
+    """The agencies and rules as stored (edited in the console) over the bundled regions
+    and categories; its version re-read at most every ``reference_refresh_s``."""
+    from shared.adapters.firestore_reference import FirestoreReferenceSource
     from shared.reference import load_reference
 
-    return load_reference()
+    return FirestoreReferenceSource(
+        firestore_client(), load_reference(), settings().reference_refresh_s
+    )
+
+
+def reference() -> Reference:
+    """The running reference data: at most ``reference_refresh_s`` old, so an edit in
+    the console reaches every function within that time, without a deployment."""
+    return reference_source().current()
 
 
 @cache
+def reference_admin_store() -> FirestoreReferenceAdminStore:
+    """The national admin's edits of agencies and rules (the console)."""
+    from shared.adapters.firestore_reference import FirestoreReferenceAdminStore
+
+    return FirestoreReferenceAdminStore(firestore_client())
+
+
 def routing_tables() -> RoutingTables:
+    """Routing's view of the running reference, derived once per reference."""
+    return _routing_tables_of(reference())
+
+
+@lru_cache(maxsize=1)
+def _routing_tables_of(reference: Reference) -> RoutingTables:
     from shared.usecases.route import routing_tables as from_reference
 
-    return from_reference(reference())
+    return from_reference(reference)
+
+
+class _PerReference(Generic[B]):
+    """A bundle that holds the reference: the same object while the reference stays
+    the same, built again (around the same stores) when it changed, so a request or a
+    job run works with one reference from start to end."""
+
+    def __init__(self, build: Callable[[Reference], B]) -> None:
+        self._build = lru_cache(maxsize=1)(build)
+        self.__doc__ = build.__doc__
+
+    def __call__(self) -> B:
+        return self._build(reference())
+
+    def cache_clear(self) -> None:
+        self._build.cache_clear()
 
 
 # --- the bundles, one per function ----------------------------------------------------
@@ -189,29 +238,29 @@ def submit_ports() -> SubmitPorts:
     )
 
 
-@cache
-def public_ports() -> PublicPorts:
+@_PerReference
+def public_ports(reference: Reference) -> PublicPorts:
     return PublicPorts(
         settings=settings(),
         figures=public_store(),
         reports=public_store(),
-        reference=reference(),
+        reference=reference,
     )
 
 
-@cache
-def route_ports() -> RoutePorts:
+@_PerReference
+def route_ports(reference: Reference) -> RoutePorts:
     return RoutePorts(
         store=report_store(),
         publisher=publisher(),
         clock=clock(),
         settings=settings(),
-        tables=routing_tables(),
+        tables=_routing_tables_of(reference),
     )
 
 
-@cache
-def agency_ports() -> AgencyPorts:
+@_PerReference
+def agency_ports(reference: Reference) -> AgencyPorts:
     return AgencyPorts(
         store=report_store(),
         keys=agency_store(),
@@ -219,7 +268,7 @@ def agency_ports() -> AgencyPorts:
         publisher=publisher(),
         clock=clock(),
         settings=settings(),
-        reference=reference(),
+        reference=reference,
         deliveries=notification_store(),
         figures=public_store(),
         audit=audit_log(),
@@ -240,8 +289,8 @@ def casework_store() -> FirestoreCaseworkStore:
     return FirestoreCaseworkStore(firestore_client())
 
 
-@cache
-def notify_ports() -> NotifyPorts:
+@_PerReference
+def notify_ports(reference: Reference) -> NotifyPorts:
     return NotifyPorts(
         store=report_store(),
         deliveries=notification_store(),
@@ -249,15 +298,15 @@ def notify_ports() -> NotifyPorts:
         sender=webhook_sender(),
         clock=clock(),
         settings=settings(),
-        reference=reference(),
+        reference=reference,
         preferences=contact_preferences(),
         email_factory=email_sender,
         sms_factory=sms_sender,
     )
 
 
-@cache
-def digest_ports() -> DigestPorts:
+@_PerReference
+def digest_ports(reference: Reference) -> DigestPorts:
     return DigestPorts(
         digests=notification_store(),
         channels=notification_store(),
@@ -265,29 +314,29 @@ def digest_ports() -> DigestPorts:
         email_factory=email_sender,
         clock=clock(),
         settings=settings(),
-        reference=reference(),
+        reference=reference,
     )
 
 
-@cache
-def escalate_ports() -> EscalatePorts:
+@_PerReference
+def escalate_ports(reference: Reference) -> EscalatePorts:
     return EscalatePorts(
         store=report_store(),
         publisher=publisher(),
         clock=clock(),
         settings=settings(),
-        reference=reference(),
+        reference=reference,
     )
 
 
-@cache
-def daily_report_ports() -> DailyReportPorts:
+@_PerReference
+def daily_report_ports(reference: Reference) -> DailyReportPorts:
     return DailyReportPorts(
         figures=figures_store(),
         publisher=publisher(),
         clock=clock(),
         settings=settings(),
-        reference=reference(),
+        reference=reference,
     )
 
 
@@ -308,8 +357,9 @@ _CACHED = (
     escalate_ports,
     daily_report_ports,
     sweep_ports,
-    routing_tables,
-    reference,
+    _routing_tables_of,
+    reference_source,
+    reference_admin_store,
     notification_store,
     public_store,
     figures_store,

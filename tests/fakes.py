@@ -58,14 +58,18 @@ from shared.ports import (
     PublishFailed,
     RateSlot,
     RateSlotTaken,
+    ReferenceEdit,
+    ReferenceNotSeeded,
     ReportNotFound,
     SendOutcome,
     SendResult,
     Snapshot,
+    StoredReference,
     Tally,
     TemplateNotFound,
     TrackingCodeTaken,
 )
+from shared.reference import Agency, Notification, Reference, RoutingRule
 
 if TYPE_CHECKING:
     from shared.ports import (
@@ -86,6 +90,7 @@ if TYPE_CHECKING:
         OutboxStore,
         PublicReportList,
         Publisher,
+        ReferenceAdminStore,
         RouteStore,
         WebhookSender,
     )
@@ -903,3 +908,61 @@ class InMemoryCaseworkStore:
 
 if TYPE_CHECKING:
     _casework: CaseworkStore = InMemoryCaseworkStore()
+
+
+# --- console: reference (ReferenceAdminStore) -------------------------------------------
+
+
+@dataclass
+class InMemoryReferenceAdminStore:
+    """The stored agencies and rules at ``version`` (0: not seeded) and the rules'
+    running totals; each edit records its entry in ``audit`` in the same call, as the
+    adapter commits it. An edited agency keeps its stored channels, as the adapter's
+    merge does."""
+
+    audit: InMemoryAuditLog = field(default_factory=InMemoryAuditLog)
+    version: int = 0
+    agencies: dict[str, Agency] = field(default_factory=dict)
+    rules: dict[str, RoutingRule] = field(default_factory=dict)
+    routing_stats: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @classmethod
+    def seeded(cls, reference: Reference) -> InMemoryReferenceAdminStore:
+        """As tools.seed leaves Firestore: ``reference``'s agencies and rules, version 1."""
+        return cls(
+            version=1,
+            agencies={a.id: a for a in reference.agencies},
+            rules={r.id: r for r in reference.routing_rules},
+        )
+
+    def stored(self) -> StoredReference:
+        return StoredReference(
+            self.version,
+            tuple(self.agencies[k] for k in sorted(self.agencies)),
+            tuple(self.rules[k] for k in sorted(self.rules)),
+        )
+
+    def edit(self, decide: Callable[[StoredReference], ReferenceEdit]) -> ReferenceEdit:
+        if self.version == 0:
+            raise ReferenceNotSeeded
+        edit = decide(self.stored())
+        if edit.agency is not None:
+            before = self.agencies.get(edit.agency.id)
+            channels = before.notification if before is not None else Notification()
+            self.agencies[edit.agency.id] = edit.agency.model_copy(
+                update={"notification": channels}
+            )
+        if edit.rule is not None:
+            self.rules[edit.rule.id] = edit.rule
+        if edit.deleted_rule is not None:
+            self.rules.pop(edit.deleted_rule, None)
+        self.version += 1
+        self.audit.record(edit.entry)
+        return edit
+
+    def rule_stats(self, rule_ids: Sequence[str]) -> dict[str, Mapping[str, int]]:
+        return {k: dict(self.routing_stats[k]) for k in rule_ids if k in self.routing_stats}
+
+
+if TYPE_CHECKING:
+    _reference_admin_store: ReferenceAdminStore = InMemoryReferenceAdminStore()

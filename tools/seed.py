@@ -1,95 +1,141 @@
-"""Load the reference data (agencies, categories) into Firestore, idempotently.
+"""Copy the bundled reference data into Firestore, once.
 
     FIRESTORE_EMULATOR_HOST=127.0.0.1:8681 GOOGLE_CLOUD_PROJECT=lapor-local \\
         python -m tools.seed
 
-Documents are ``agencies/{id}`` and ``categories/{id}``, written with ``merge=True`` in
-batches of at most 500 writes (Firestore's limit), so seeding twice changes nothing
-and fields written at run time (counters, say) survive a re-seed.
+The first seed creates the agencies (``agencies/{id}``) and routing rules
+(``routing_rules/{id}``) of the bundled files that are missing, once the result passes
+the files' own checks, and marks ``reference_meta/current`` seeded at version 1. From
+then on Firestore holds the running reference and the national admin maintains it in
+the console (shared.adapters.firestore_reference): a later seed writes no agency and no
+rule, so it never overwrites, restores or adds back anything edited there, nor an
+agency's channels. Categories stay bundled with the code; ``categories/{id}`` is a
+copy, rewritten (``merge=True``) each time. Writes go in batches of at most 500
+(Firestore's limit).
 
-Every agency also gets a webhook signing secret (Standard Webhooks ``whsec_...``) in
-``agency_secrets/{id}``: never in the committed files, never in the agency document
-the agency API lists, created only where none exists, so re-seeding keeps the
-secrets agencies already verify with.
+Every stored agency also gets a webhook signing secret (Standard Webhooks
+``whsec_...``) in ``agency_secrets/{id}``: never in the committed files, never in the
+agency document the agency API lists, created only where none exists, so re-seeding
+keeps the secrets agencies already verify with.
 
 ``LAPOR_DEMO_WEBHOOK_URL`` (local demos only): agencies with neither a webhook nor an
-e-mail address in the reference files get this one; ``{agency_id}`` in it is replaced
-by the agency's id (``http://127.0.0.1:8090/hooks/{agency_id}`` for ``python -m
-tools.webhook_receiver``). The agencies with an address stay e-mail-only, as most
-local offices are, so the demo shows both channels.
+e-mail address in the reference files get this one when they are created; ``{agency_id}``
+in it is replaced by the agency's id (``http://127.0.0.1:8090/hooks/{agency_id}`` for
+``python -m tools.webhook_receiver``). The agencies with an address stay e-mail-only, as
+most local offices are, so the demo shows both channels. (An agency keeps the URL it
+was created with: after changing ``LAPOR_RECEIVER_PORT``, start from empty data.)
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, Protocol
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 BATCH_LIMIT = 500
 AGENCY_SECRETS = "agency_secrets"  # shared.adapters.firestore reads it; kept import-free here
 DEMO_WEBHOOK_URL_ENV = "LAPOR_DEMO_WEBHOOK_URL"
 
 
-class _Record(Protocol):
-    @property
-    def id(self) -> str: ...
+def _agency_document(agency: Any, demo_webhook_url: str | None) -> dict[str, Any]:
+    """The new agency's document: its reference fields and its bundled channels (the
+    demo receiver's URL for one with neither a webhook nor an address)."""
+    from shared.adapters.firestore_reference import agency_to_doc
 
-    def model_dump(self, *, mode: str = ...) -> dict[str, Any]: ...
-
-
-def _documents(
-    collection: str, records: Iterable[_Record]
-) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    for record in records:
-        yield collection, str(record.id), record.model_dump(mode="json")
+    notification = agency.notification.model_dump(mode="json")
+    if demo_webhook_url and not notification["webhook_url"] and not notification["email"]:
+        notification["webhook_url"] = demo_webhook_url.replace("{agency_id}", agency.id)
+    return {**agency_to_doc(agency), "notification": notification}
 
 
-def _with_demo_webhook(
-    documents: Iterable[tuple[str, str, dict[str, Any]]], demo_webhook_url: str | None
-) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    for collection, doc_id, data in documents:
-        notification = data.get("notification")
-        if (
-            demo_webhook_url
-            and collection == "agencies"
-            and isinstance(notification, dict)
-            and not notification.get("webhook_url")
-            and not notification.get("email")
-        ):
-            url = demo_webhook_url.replace("{agency_id}", doc_id)
-            data = {**data, "notification": {**notification, "webhook_url": url}}
-        yield collection, doc_id, data
+def _stored_ids(client: Any, collection: str) -> set[str]:
+    return {snap.id for snap in client.collection(collection).select([]).stream()}
 
 
 def seed_reference(
     client: Any, reference: Any | None = None, demo_webhook_url: str | None = None
 ) -> dict[str, int]:
-    """Write ``reference`` (default: ``shared.reference.load_reference()``) and the
-    missing webhook secrets; return the reference documents written per collection."""
+    """The first time, create the agencies and rules of ``reference`` (default: the
+    bundled files) that Firestore lacks and mark the reference seeded; every time,
+    rewrite the categories' copy and create missing webhook secrets. Returns the
+    documents written per collection. Raises ReferenceDataError, writing nothing, when
+    what is stored with the additions fails the checks."""
+    from shared.adapters.firestore_reference import CURRENT, REFERENCE_META, ROUTING_RULES
+
     if reference is None:
         from shared.reference import load_reference
 
         reference = load_reference()
-    documents = list(
-        _with_demo_webhook(
-            [
-                *_documents("agencies", reference.agencies),
-                *_documents("categories", reference.categories),
-            ],
-            demo_webhook_url,
-        )
-    )
-    counts: dict[str, int] = {"agencies": 0, "categories": 0}
-    for start in range(0, len(documents), BATCH_LIMIT):
+    meta = client.collection(REFERENCE_META).document(CURRENT)
+    snap = meta.get()
+    seeded = bool(snap.exists and (snap.to_dict() or {}).get("seeded"))
+    writes = [] if seeded else _first_copy(client, reference, demo_webhook_url)
+    writes += [("categories", c.id, c.model_dump(mode="json"), False) for c in reference.categories]
+    counts = {"agencies": 0, ROUTING_RULES: 0, "categories": 0}
+    for start in range(0, len(writes), BATCH_LIMIT):
         batch = client.batch()
-        for collection, doc_id, data in documents[start : start + BATCH_LIMIT]:
-            batch.set(client.collection(collection).document(doc_id), data, merge=True)
+        for collection, doc_id, data, create_only in writes[start : start + BATCH_LIMIT]:
+            ref = client.collection(collection).document(doc_id)
+            if create_only:  # fails the batch rather than overwrite one made meanwhile
+                batch.create(ref, data)
+            else:
+                batch.set(ref, data, merge=True)
             counts[collection] += 1
         batch.commit()
-    ensure_agency_secrets(client, [str(a.id) for a in reference.agencies])
+    if not seeded:
+        from google.cloud import firestore
+
+        meta.set(
+            {
+                "version": firestore.Increment(1),
+                "seeded": True,
+                "updated_at": dt.datetime.now(dt.UTC),
+            },
+            merge=True,
+        )
+    ensure_agency_secrets(client, sorted(_stored_ids(client, "agencies")))
     return counts
+
+
+_Write = tuple[str, str, dict[str, Any], bool]  # collection, id, data, create only
+
+
+def _first_copy(client: Any, reference: Any, demo_webhook_url: str | None) -> list[_Write]:
+    """The agencies and rules of ``reference`` not stored yet, once what is stored
+    with them passes the checks (agency documents a test or an older seed left)."""
+    from shared.adapters.firestore_reference import (
+        ROUTING_RULES,
+        agency_from_doc,
+        rule_from_doc,
+        rule_to_doc,
+    )
+    from shared.reference import ReferenceDataError
+
+    stored_agencies = [
+        agency_from_doc(s.to_dict() or {}) for s in client.collection("agencies").stream()
+    ]
+    stored_rules = [
+        rule_from_doc(s.to_dict() or {}) for s in client.collection(ROUTING_RULES).stream()
+    ]
+    known_agencies = {a.id for a in stored_agencies}
+    known_rules = {r.id for r in stored_rules}
+    new_agencies = [a for a in reference.agencies if a.id not in known_agencies]
+    new_rules = [r for r in reference.routing_rules if r.id not in known_rules]
+    try:
+        reference.with_agencies_and_rules(
+            [*stored_agencies, *new_agencies], [*stored_rules, *new_rules]
+        )
+    except ValueError as invalid:  # pydantic's ValidationError is a ValueError
+        raise ReferenceDataError(
+            f"the stored reference with the bundled files is inconsistent: {invalid}"
+        ) from None
+    return [
+        *(("agencies", a.id, _agency_document(a, demo_webhook_url), True) for a in new_agencies),
+        *((ROUTING_RULES, r.id, rule_to_doc(r), True) for r in new_rules),
+    ]
 
 
 def ensure_agency_secrets(client: Any, agency_ids: Sequence[str]) -> int:

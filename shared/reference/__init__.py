@@ -24,7 +24,7 @@ import functools
 import json
 import re
 import tomllib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -396,6 +396,31 @@ class Reference(_Frozen):
     def rules_for_agency(self, agency_id: str) -> tuple[RoutingRule, ...]:
         self.agency(agency_id)
         return tuple(r for r in self.routing_rules if r.agency == agency_id)
+
+    # Another set of agencies and rules (as stored in Firestore, or as an edit leaves them)
+
+    def with_agencies_and_rules(
+        self, agencies: Iterable[Agency], routing_rules: Iterable[RoutingRule]
+    ) -> Reference:
+        """These regions and categories with ``agencies`` and ``routing_rules``, checked
+        as the files are (pydantic's ValidationError names the problems). Those this
+        reference has keep its order; the others follow by id, so the same set always
+        makes the same reference."""
+        return Reference.model_validate(
+            {
+                "source": self.source,
+                "provinces": self.provinces,
+                "regencies": self.regencies,
+                "categories": self.categories,
+                "agencies": _in_order(agencies, [a.id for a in self.agencies]),
+                "routing_rules": _in_order(routing_rules, [r.id for r in self.routing_rules]),
+            }
+        )
+
+
+def _in_order(items: Iterable[Any], known_order: Sequence[str]) -> list[Any]:
+    position = {ident: index for index, ident in enumerate(known_order)}
+    return sorted(items, key=lambda item: (position.get(item.id, len(position)), item.id))
 
 
 # --- Cross-file validation -----------------------------------------------------------

@@ -8,16 +8,13 @@ import sys
 import textwrap
 import urllib.request
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
 
 from shared import topology
-from shared.reference import load_reference
 from shared.topology import Subscription
-from tools.seed import emulator_client, seed_reference
+from tools.seed import emulator_client
 from tools.stack import (
     REPO_ROOT,
     Emulators,
@@ -185,58 +182,6 @@ def test_missing_emulator_jars_are_reported_with_what_to_install(tmp_path: Path)
     assert "Firestore emulator" in message and "Pub/Sub emulator" in message
     assert "google-cloud-cli-firestore-emulator google-cloud-cli-pubsub-emulator" in message
     assert "gcloud components install cloud-firestore-emulator pubsub-emulator beta" in message
-
-
-class _Agency(BaseModel):
-    id: str
-    name: str
-
-
-def _fake_reference(count: int) -> SimpleNamespace:
-    return SimpleNamespace(
-        agencies=[_Agency(id=f"agency-{i:04d}", name=f"Dinas {i}") for i in range(count)],
-        categories=[_Agency(id="jalan", name="Jalan dan Jembatan")],
-    )
-
-
-def test_seed_is_idempotent_batches_past_500_and_keeps_runtime_fields(
-    clean_emulators: Emulators,
-) -> None:
-    client = emulator_client(clean_emulators.firestore_host, clean_emulators.project)
-    reference = _fake_reference(501)  # more than one batch
-
-    assert seed_reference(client, reference) == {"agencies": 501, "categories": 1}
-    client.collection("agencies").document("agency-0000").set({"open_reports": 3}, merge=True)
-    assert seed_reference(client, reference) == {"agencies": 501, "categories": 1}
-
-    assert client.collection("agencies").count().get()[0][0].value == 501
-    assert client.collection("agencies").document("agency-0000").get().to_dict() == {
-        "id": "agency-0000",
-        "name": "Dinas 0",
-        "open_reports": 3,
-    }
-    assert client.collection("categories").document("jalan").get().exists
-    client.close()
-
-
-def test_seed_loads_the_real_reference_data_idempotently(clean_emulators: Emulators) -> None:
-    reference = load_reference()
-    client = emulator_client(clean_emulators.firestore_host, clean_emulators.project)
-    first = seed_reference(client)
-    second = seed_reference(client)
-    assert (
-        first
-        == second
-        == {
-            "agencies": len(reference.agencies),
-            "categories": len(reference.categories),
-        }
-    )
-    assert first["agencies"] > 0 and first["categories"] > 0
-    assert client.collection("agencies").count().get()[0][0].value == len(reference.agencies)
-    some = reference.agencies[0]
-    assert client.collection("agencies").document(str(some.id)).get().exists
-    client.close()
 
 
 def test_local_stack_starts_each_function_with_the_emulator_environment(tmp_path: Path) -> None:
