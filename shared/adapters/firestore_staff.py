@@ -184,6 +184,37 @@ def _rate_slot_doc(slot: RateSlot) -> Doc:
     return {"window": slot.window_key, "slot": slot.slot, "expires_at": _ts(slot.expires_at)}
 
 
+# --- the queries (each served by a single-field index) ------------------------------------------
+
+
+def account_by_email_query(accounts: Any, email: str) -> Any:
+    return accounts.where(filter=FieldFilter("email", "==", email)).limit(1)
+
+
+def accounts_in_query(accounts: Any, agency_ids: Sequence[str]) -> Any:
+    return accounts.where(filter=FieldFilter("agency_id", "in", list(agency_ids)))
+
+
+def sessions_of_query(sessions: Any, account_id: str) -> Any:
+    return sessions.where(filter=FieldFilter("account_id", "==", account_id))
+
+
+SINGLE_FIELD_QUERIES: tuple[tuple[str, Callable[[firestore.Client], Any]], ...] = (
+    (
+        "staff account by e-mail",
+        lambda client: account_by_email_query(client.collection(ACCOUNTS), "a@b.example"),
+    ),
+    (
+        "staff accounts of agencies",
+        lambda client: accounts_in_query(client.collection(ACCOUNTS), ["dpupr-cianjur"]),
+    ),
+    (
+        "sessions of a staff account",
+        lambda client: sessions_of_query(client.collection(SESSIONS), "account"),
+    ),
+)
+
+
 # --- the store ---------------------------------------------------------------------------------
 
 
@@ -211,8 +242,7 @@ class FirestoreStaffStore:
         return None if doc is None else account_from_doc(account_id, doc)
 
     def account_by_email(self, email: str) -> StaffAccount | None:
-        query = self._accounts.where(filter=FieldFilter("email", "==", email)).limit(1)
-        docs = list(query.stream())
+        docs = list(account_by_email_query(self._accounts, email).stream())
         self.stats.add(reads=1)
         return account_from_doc(docs[0].id, docs[0].to_dict() or {}) if docs else None
 
@@ -221,8 +251,7 @@ class FirestoreStaffStore:
         found: list[StaffAccount] = []
         for start in range(0, len(wanted), IN_LIMIT):
             chunk = wanted[start : start + IN_LIMIT]
-            query = self._accounts.where(filter=FieldFilter("agency_id", "in", chunk))
-            docs = list(query.stream())
+            docs = list(accounts_in_query(self._accounts, chunk).stream())
             self.stats.add(reads=max(1, len(docs)))
             found.extend(account_from_doc(doc.id, doc.to_dict() or {}) for doc in docs)
         return sorted(found, key=lambda a: (a.name.casefold(), a.email))
@@ -293,8 +322,7 @@ class FirestoreStaffStore:
         self.stats.add(writes=len(session_ids), deletes=len(session_ids))
 
     def sessions_of(self, account_id: str) -> list[StaffSession]:
-        query = self._sessions.where(filter=FieldFilter("account_id", "==", account_id))
-        docs = list(query.stream())
+        docs = list(sessions_of_query(self._sessions, account_id).stream())
         self.stats.add(reads=max(1, len(docs)))
         sessions = [session_from_doc(doc.id, doc.to_dict() or {}) for doc in docs]
         return sorted(sessions, key=lambda s: s.created_at, reverse=True)
