@@ -19,6 +19,7 @@ from shared.web.console import common
 from shared.web.console.app import APP
 from shared.web.console.auth_pages import role_label
 from shared.web.dispatch import Call
+from shared.web.http import Problem
 
 SETTINGS = Settings(token_secret="s" * 32)
 NOW = dt.datetime(2026, 3, 2, 7, 5, tzinfo=dt.UTC)
@@ -111,3 +112,55 @@ def test_cookies_are_host_only_and_secure_unless_on_plain_http_loopback() -> Non
 def test_roles_have_labels_in_both_languages() -> None:
     for role in (Role.NATIONAL_ADMIN, Role.AGENCY_ADMIN, Role.UNIT_OFFICER):
         assert role_label("id", role) != role_label("en", role)
+
+
+def signed_in_as(staff: common.Staff, path: str = "/staf", **builder: Any) -> Call[Any]:
+    """A call whose request already knows who signed in (as signed_in leaves it)."""
+    request = Request(EnvironBuilder(path=path, **builder).get_environ())
+    request.environ["lapor.console.staff"] = staff
+    ports = SimpleNamespace(settings=SETTINGS, clock=FixedClock(NOW))
+    return Call(request, "id", lambda: ports)  # type: ignore[arg-type]
+
+
+def test_an_admin_page_refuses_an_officer_and_a_national_page_an_agency_admin() -> None:
+    with pytest.raises(Problem) as refused:
+        common.signed_in(signed_in_as(a_staff()), admin=True)
+    assert refused.value.response.status_code == 403
+    assert "Tidak diizinkan" in refused.value.response.get_data(as_text=True)
+    with pytest.raises(Problem) as refused:
+        common.signed_in(signed_in_as(a_staff(Role.AGENCY_ADMIN)), national=True)
+    assert refused.value.response.status_code == 403
+    assert common.signed_in(signed_in_as(a_staff(Role.AGENCY_ADMIN)), admin=True).is_admin
+    national = common.signed_in(signed_in_as(a_staff(Role.NATIONAL_ADMIN)), national=True)
+    assert national.is_national
+
+
+@pytest.mark.parametrize("sent", [None, "", "t" * 42, "u" * 43])
+def test_a_form_whose_token_is_not_the_sessions_is_refused(sent: str | None) -> None:
+    staff = a_staff()
+    form = {} if sent is None else {"csrf": sent}
+    call = signed_in_as(staff, "/akun/keluar-semua", method="POST", data=form)
+    with pytest.raises(Problem) as refused:
+        common.posted_form(call, staff)
+    assert refused.value.response.status_code == 403
+    assert "Formulir kedaluwarsa" in refused.value.response.get_data(as_text=True)
+
+
+def test_a_form_with_the_sessions_token_is_read() -> None:
+    staff = a_staff()
+    call = signed_in_as(staff, "/x", method="POST", data={"csrf": staff.csrf_token, "a": "1"})
+    assert common.posted_form(call, staff)["a"] == "1"
+
+
+def test_a_page_has_the_layout_and_its_guarantees() -> None:
+    staff = a_staff(Role.AGENCY_ADMIN)
+    page = common.page_error(signed_in_as(staff, "/laporan/x"), 404)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 404 and "Halaman tidak ditemukan" in html
+    assert 'href="/staf"' in html  # the navigation of who is signed in
+    assert f'name="csrf" value="{staff.csrf_token}"' in html  # the sign-out form's
+    assert "<script" not in html
+    assert page.headers["Cache-Control"] == "no-store"
+    policy = page.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "script-src" not in policy
+    assert "img-src 'self' data:" in policy
