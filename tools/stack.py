@@ -639,6 +639,15 @@ def function_ports(
     return ports
 
 
+def print_demo_staff(path: Path) -> None:
+    """How to sign in to the console with the demo accounts (demo only)."""
+    accounts = json.loads(path.read_text(encoding="utf-8"))
+    print(f"  Staff console demo accounts ({path}, demo only):")
+    for entry in accounts.values():
+        print(f"    {entry['email']:<34} {entry['password']}  ({entry['role']})")
+    print("    The code the console asks for: .venv/bin/python -m tools.staff code <e-mail>")
+
+
 def read_or_create_secret(path: Path) -> str:
     """The local token secret, generated once so tokens keep working across restarts."""
     if path.is_file():
@@ -866,6 +875,11 @@ class LocalStack:
         return self.data_dir / "demo-keys.json"
 
     @property
+    def demo_staff_path(self) -> Path:
+        """The demo staff accounts' e-mails, passwords and TOTP secrets (tools.staff)."""
+        return self.data_dir / "demo-staff.json"
+
+    @property
     def urls_path(self) -> Path:
         """The running functions' base URLs by name (JSON), written once they answer."""
         return self.data_dir / URLS_FILE
@@ -1001,15 +1015,18 @@ class LocalStack:
         return self
 
     def _seed(self) -> None:
-        """Reference data, webhook secrets, demo agencies pointed at the receiver, and
-        the demo API keys (written to ``demo_keys_path``)."""
+        """Reference data, webhook secrets, demo agencies pointed at the receiver, the
+        demo API keys (written to ``demo_keys_path``) and the demo staff accounts
+        (``demo_staff_path``)."""
         from tools.api_keys import ensure_demo_keys_on_emulator
         from tools.seed import seed_emulator
+        from tools.staff import ensure_demo_staff_on_emulator
 
         host = self.emulators.firestore_host
         demo_webhook_url = self.receiver_url + "/hooks/{agency_id}"
         counts = seed_emulator(host, self.project, demo_webhook_url=demo_webhook_url)
         ensure_demo_keys_on_emulator(host, self.project, self.demo_keys_path)
+        ensure_demo_staff_on_emulator(host, self.project, self.token_secret, self.demo_staff_path)
         if self.echo is not None:
             summary = ", ".join(f"{n} {name}" for name, n in counts.items())
             print(f"lapor: seeded {summary}", file=self.echo, flush=True)
@@ -1171,6 +1188,8 @@ def _run(environ: Mapping[str, str]) -> int:
     if not names:
         print("  (no functions/<name>/main.py yet: only the emulators are running)")
     print(f"  Agency API keys: {stack.demo_keys_path} (demo only)")
+    if stack.seed and stack.demo_staff_path.exists():
+        print_demo_staff(stack.demo_staff_path)
     for schedule in default_topology.SCHEDULES:
         if schedule.function in stack.urls:
             every = schedule.interval_s
