@@ -138,6 +138,8 @@ class Settings(BaseModel):
     console_idle_minutes: int = Field(default=30, ge=1)
     console_absolute_hours: int = Field(default=12, ge=1)
     console_insecure_cookies: bool = False
+    # "Forgot your password?" answers no sooner than this, known address or not.
+    console_reset_min_response_s: float = Field(default=1.0, ge=0)
     # Staff sign-in (shared/usecases/staff.py): how long an invitation and a password
     # reset link stay usable, and how many sign-ins and reset requests one client may
     # make per window (past it: "try again later", before any account is looked up).

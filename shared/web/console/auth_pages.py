@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -121,6 +122,8 @@ def sign_in(call: ConsoleCall) -> Response:
     lang = call.lang
     wanted = safe_next(call.request.values.get("next"))
     if call.request.method == "GET":
+        if _partial(call, SessionStage.FULL) is not None:
+            return redirect(_with_lang(call, wanted))  # already signed in
         return _sign_in_page(call, wanted)
     form = posted_public_form(call)
     email = form.get("email", "").strip()[:254]
@@ -147,10 +150,25 @@ def sign_in(call: ConsoleCall) -> Response:
         )
     except staff_usecases.StaffError as refused:
         return _sign_in_page(
-            call, wanted, email=email, general=_refusal(call, refused), status=refused.status
+            call,
+            wanted,
+            email=email,
+            general=_refusal(call, refused),
+            status=refused.status,
+            headers=_retry_after(call, refused),
         )
     response = redirect(_next_step(call, signed.session.stage, wanted))
     return _start_session(call, signed.token, response)
+
+
+def _retry_after(call: ConsoleCall, refused: staff_usecases.StaffError) -> dict[str, str]:
+    """How long a lock or a client's limit lasts, for Retry-After (RFC 9110)."""
+    if isinstance(refused, staff_usecases.ClientLimited):
+        return {"Retry-After": str(refused.retry_after_s)}
+    if isinstance(refused, staff_usecases.AccountLocked):
+        left = (refused.until - call.ports.clock.now()).total_seconds()
+        return {"Retry-After": str(max(1, int(left)))}
+    return {}
 
 
 def _client(call: ConsoleCall) -> str:
@@ -172,6 +190,7 @@ def _sign_in_page(
     invalid: Invalid | None = None,
     general: str = "",
     status: int = 200,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
     fields = invalid or {}
     errors = _errors(fields) + ([("", general)] if general else [])
@@ -180,6 +199,7 @@ def _sign_in_page(
         "console/sign_in.html",
         None,
         status=status,
+        headers=headers,
         next=_next_param(wanted),
         email=email,
         invalid=fields,
@@ -214,7 +234,13 @@ def second_factor(call: ConsoleCall) -> Response:
         return _code_page(call, session.csrf_token, wanted, invalid, status=401)
     except staff_usecases.StaffError as refused:
         # Locked, or the half-session is over: start again from the password.
-        page = _sign_in_page(call, wanted, general=_refusal(call, refused), status=refused.status)
+        page = _sign_in_page(
+            call,
+            wanted,
+            general=_refusal(call, refused),
+            status=refused.status,
+            headers=_retry_after(call, refused),
+        )
         clear_cookie(page, call.ports.settings, SESSION_COOKIE)
         return page
     return redirect(_with_lang(call, wanted))
@@ -473,10 +499,21 @@ def forgot_password(call: ConsoleCall) -> Response:
             )
         }
         return _forgot_page(call, email=email, invalid=invalid, status=422)
+    started = time.monotonic()
     try:
         staff_usecases.request_password_reset(email, call.ports, client_key=_client(call))
     except staff_usecases.ClientLimited as refused:
-        return _forgot_page(call, email=email, general=refused.message(lang), status=429)
+        return _forgot_page(
+            call,
+            email=email,
+            general=refused.message(lang),
+            status=429,
+            headers=_retry_after(call, refused),
+        )
+    # A known address writes and publishes; answer no sooner than the least time, so
+    # the answer's timing does not tell whether the address has an account.
+    least = call.ports.settings.console_reset_min_response_s
+    time.sleep(max(0.0, started + least - time.monotonic()))
     return _forgot_page(call, sent=True)
 
 
@@ -488,6 +525,7 @@ def _forgot_page(
     invalid: Invalid | None = None,
     general: str = "",
     status: int = 200,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
     fields = invalid or {}
     errors = _errors(fields) + ([("", general)] if general else [])
@@ -496,6 +534,7 @@ def _forgot_page(
         "console/forgot.html",
         None,
         status=status,
+        headers=headers,
         sent=sent,
         email=email,
         invalid=fields,
