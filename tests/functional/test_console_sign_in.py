@@ -222,6 +222,28 @@ def test_an_admin_without_a_second_factor_enrols_before_anything_else(
     assert account is not None and account.has_second_factor
 
 
+def test_an_officer_may_add_a_second_factor_from_the_account_page(
+    signed_in_client: SignedIn,
+) -> None:
+    officer = signed_in_client(Role.UNIT_OFFICER, "uptd-jalan-cianjur")
+    assert officer.member is not None
+    assert "Belum aktif" in officer.get("/akun").text
+    page = officer.get("/masuk/daftar-kode")
+    assert page.status_code == 200 and "Admin wajib" not in page.text
+    secret = re.search(r'class="secret">([A-Z2-7 ]+)<', page.text)
+    assert secret
+    done = officer.post(
+        "/masuk/daftar-kode", {"code": pyotp.TOTP(secret.group(1).replace(" ", "")).now()}
+    )
+    assert done.status_code == 303 and location(done).startswith("/akun?ok=")
+    assert "Aktif" in officer.get("/akun").text
+    # From now on the code is asked after the password.
+    again = _sign_in_form(
+        ConsoleClient(officer.client.application.test_client()), officer.member.email, PASSWORD
+    )
+    assert location(again).startswith("/masuk/kode")
+
+
 # --- signing out, expiry, deactivation -------------------------------------------------------
 
 
