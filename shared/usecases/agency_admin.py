@@ -162,6 +162,15 @@ def _webhook_problem(url: str, loopback_http: bool) -> str | None:
     return "webhook-invalid"
 
 
+def _refused_by_reference(**field: str) -> bool:
+    """Whether the reference files' own check refuses this one field."""
+    try:
+        Notification.model_validate(field)
+    except ValidationError:
+        return True
+    return False
+
+
 def validate_channels(
     webhook_url: str, email: str, digest: bool, *, loopback_http: bool
 ) -> ChannelChoice:
@@ -170,25 +179,16 @@ def validate_channels(
     of e-mail) and, on top, https only; :class:`Invalid` otherwise."""
     url, address = webhook_url.strip(), email.strip().lower()
     problems: dict[str, str] = {}
-    if url and (problem := _webhook_problem(url, loopback_http)):
-        problems["webhook_url"] = problem
-    if len(address) > EMAIL_MAX:
+    if url:
+        problem = _webhook_problem(url, loopback_http)
+        if problem is None and _refused_by_reference(webhook_url=url):
+            problem = "webhook-invalid"  # a user name, a password or a query string
+        if problem:
+            problems["webhook_url"] = problem
+    if address and (len(address) > EMAIL_MAX or _refused_by_reference(email=address)):
         problems["email"] = "email-invalid"
-    if not problems:
-        try:
-            Notification(
-                webhook_url=url or None, email=address or None, digest="hourly" if digest else None
-            )
-        except ValidationError as refused:
-            for error in refused.errors():
-                where = str(error["loc"][0]) if error["loc"] else "digest"
-                problems.setdefault(
-                    where,
-                    {
-                        "webhook_url": "webhook-invalid",
-                        "email": "email-invalid",
-                    }.get(where, "digest-needs-email"),
-                )
+    if digest and not address:
+        problems["digest"] = "digest-needs-email"
     if problems:
         raise Invalid(problems)
     return ChannelChoice(webhook_url=url or None, email=address or None, digest=digest)

@@ -133,6 +133,13 @@ def test_saving_the_same_channels_again_records_nothing(setup: Setup) -> None:
         ("https://" + "a" * 500 + ".example", "", False, {"webhook_url": "webhook-too-long"}),
         ("", "not-an-address", False, {"email": "email-invalid"}),
         ("", "", True, {"digest": "digest-needs-email"}),
+        (
+            "http://x.example/h",
+            "bad",
+            True,
+            {"webhook_url": "webhook-not-https", "email": "email-invalid"},
+        ),
+        ("ftp://x", "", True, {"webhook_url": "webhook-invalid", "digest": "digest-needs-email"}),
     ],
 )
 def test_an_invalid_choice_is_refused_field_by_field_and_changes_nothing(
