@@ -14,7 +14,6 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from shared.domain.casework import Assignment, ResponseTemplate, StaffNote
-from shared.domain.casework import Assignment, ResponseTemplate, StaffNote
 from shared.domain.privacy import ReporterIdentity
 from shared.domain.report import Report, Role, State, TimelineEvent
 from shared.domain.routing import KeywordProfile, Rule
@@ -904,9 +903,6 @@ class AgencyPorts:
     # Where every view of a reporter's identity by staff is recorded (and the console's
     # changes: ConsolePorts.audit is this one).
     audit: AuditLog
-    # Where every view of a reporter's identity by staff is recorded (and the console's
-    # changes: ConsolePorts.audit is this one).
-    audit: AuditLog
 
 
 @dataclass(frozen=True)
@@ -1102,55 +1098,6 @@ class CaseworkStore(Protocol):
     def delete_template(self, agency_id: str, template_id: str, entry: AuditEntry) -> None:
         """Delete it with its change-log entry in one commit; TemplateNotFound if absent."""
         ...
-
-
-
-# --- console: casework ----------------------------------------------------------------
-# An agency's casework around a report (shared.domain.casework): internal notes,
-# assignment and priority, response templates. Staff only, never the reporter's, the
-# public's or a webhook's.
-
-
-class TemplateNotFound(Exception):
-    """No such template in that agency (or it was deleted meanwhile)."""
-
-
-class CaseworkStore(Protocol):
-    def add_note(self, note: StaffNote) -> StaffNote:
-        """Store a new note (its ``id`` is the store's to give: the one passed is
-        ignored); returns it with its id."""
-        ...
-
-    def notes(self, report_id: str, limit: int) -> list[StaffNote]:
-        """The report's newest ``limit`` notes, oldest first; one read per note (none: one)."""
-        ...
-
-    def assign(
-        self, report_id: str, decide: Callable[[Report], tuple[Assignment, AuditEntry]]
-    ) -> Report:
-        """In one transaction: read the report, let ``decide`` compute the assignment and
-        its change-log entry (it may raise to change nothing; that propagates), and
-        commit both; returns the report as committed. No timeline event, and neither
-        ``updated_at`` nor ``last_seq`` moves (nothing the reporter sees changed).
-        ReportNotFound if absent. ``decide`` may run more than once."""
-        ...
-
-    def templates(self, agency_ids: Sequence[str]) -> list[ResponseTemplate]:
-        """The templates of these agencies, by title; one read per template (and one
-        per agency without any)."""
-        ...
-
-    def template(self, agency_id: str, template_id: str) -> ResponseTemplate | None: ...
-
-    def save_template(self, template: ResponseTemplate, entry: AuditEntry, *, new: bool) -> None:
-        """Create (``new``: the id must be free) or replace (it must exist, else
-        TemplateNotFound) the template, with its change-log entry in the same commit."""
-        ...
-
-    def delete_template(self, agency_id: str, template_id: str, entry: AuditEntry) -> None:
-        """Delete it with its change-log entry in one commit; TemplateNotFound if absent."""
-        ...
-
 
 
 # --- console: agency admin ------------------------------------------------------------
