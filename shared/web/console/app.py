@@ -16,12 +16,12 @@ from werkzeug.routing import Map, Rule
 
 from shared import wiring
 from shared.ports import ConsolePorts
-from shared.web.console import auth_pages, reference_pages
+from shared.web.console import auth_pages, reference_pages, work_pages
 from shared.web.console.common import ConsoleCall, page_error
 from shared.web.dispatch import App, dispatch, health
 
 # The console's areas: each module's RULES and HANDLERS are merged below.
-AREAS: tuple[ModuleType, ...] = (auth_pages, reference_pages)
+AREAS: tuple[ModuleType, ...] = (auth_pages, reference_pages, work_pages)
 
 
 def _healthz(call: ConsoleCall) -> Response:

@@ -1,0 +1,902 @@
+"""Casework pages: the inbox, a report and its actions, the admin queue, the figures.
+
+- ``/kotak-masuk``: what waits for the staff member: counts per state, overdue and
+  escalated (each a link that filters), filters (``status``, ``terlambat=1``,
+  ``eskalasi=1``), search by tracking code (``kode``: typed as a citizen would; a
+  report out of scope is "not found", exactly like an unknown code) and paging
+  (``setelah``: the agency API's cursor).
+- ``/laporan/<report_id>``: the report, its deadlines, escalation tiers, timeline and
+  deliveries, and exactly the actions the lifecycle allows this person now, each a
+  form carrying the report's version (``seq``). The reporter's identity is never on
+  it: where the privacy view allows (not anonymous) a button asks for it (the casework
+  pages' reveal, which records the view).
+- ``/laporan/<report_id>/tindakan/<op>`` (POST): one action, ``op`` as in the agency
+  API (``verify``, ``forward``, ``follow-up``, ``not-our-authority``, ``hold``,
+  ``archive``, ``resolve``, ``mark-supervisory``), its fields validated by the API's
+  own body models. A refused action (the report changed meanwhile: 409; illegal now:
+  409; not for this role: 403; invalid: 422) shows the report again with the reason
+  and what was typed, and nothing changes.
+- ``/antrean`` (admins): the unrouted reports in the admin's scope with the
+  classifier's suggestion; ``/antrean/<report_id>/rute`` (POST) routes one in one step.
+- ``/angka`` (+ ``/angka/tren.svg``): the agency's own figures from the daily report
+  (the national admin: the nation's), with the trend chart beside a table of it.
+
+Every rule is the agency API's (shared.usecases.agency: scope_of, may_see, inbox,
+detail, take_action): the console builds the same Caller from the signed-in member.
+
+The report page includes ``console/_casework.html`` (notes, assignment, templates)
+with the context :func:`shared.web.console.casework_pages.report_context` returns for
+the report, when that module provides it; it may also name a form to pre-fill
+(``prefill``: {op: text}) from a response template.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from flask import Response
+from pydantic import ValidationError
+from werkzeug.routing import Rule
+
+from shared.domain.report import (
+    PERMITTED_ROLES,
+    TRANSITIONS,
+    Action,
+    IllegalTransition,
+    InvalidCommand,
+    LifecycleError,
+    NotPermitted,
+    ReportType,
+    Role,
+    State,
+)
+from shared.domain.tracking import InvalidTrackingCode
+from shared.ports import ReportNotFound
+from shared.reference import AgencyKind, Reference
+from shared.usecases import agency, public_figures
+from shared.usecases.agency import AgencyCommand, Caller, NotTheReceivingAgency, ReportChanged
+from shared.usecases.daily_report import NATIONAL
+from shared.web import charts
+from shared.web.agency_app import OPERATIONS, decode_cursor, encode_cursor
+from shared.web.catalog import catalog
+from shared.web.console.common import (
+    ConsoleCall,
+    Staff,
+    done,
+    message_page,
+    page_error,
+    posted_form,
+    render_page,
+    signed_in,
+    tr,
+    url,
+)
+from shared.web.http import Problem
+from shared.web.i18n import (
+    Lang,
+    event_label,
+    format_date,
+    format_datetime,
+    format_number,
+    format_share,
+    format_short_date,
+    state_label,
+    t,
+)
+from shared.web.public_pages import Line, _lines
+
+PAGE_SIZE = 25
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_CHART_DAYS_LABELLED = 15
+
+
+# --- shared pieces -----------------------------------------------------------------------
+
+
+def _agency_name(reference: Reference, agency_id: str | None) -> str:
+    if not agency_id:
+        return ""
+    return reference.agency(agency_id).name if reference.has_agency(agency_id) else agency_id
+
+
+def _formatters(call: ConsoleCall) -> dict[str, Any]:
+    lang = call.lang
+    zone = call.ports.settings.timezone
+    reference = call.ports.agency.reference
+    known = catalog()
+    return {
+        "fdate": lambda value: format_date(value, lang),
+        "fdatetime": lambda value: format_datetime(value, lang, zone) if value else "",
+        "num": lambda value: format_number(value, lang),
+        "pct": lambda share: format_share(share, lang),
+        "slabel": lambda state: state_label(state, lang),
+        "tlabel": lambda kind: t(f"type_{kind}", lang),
+        "category": lambda category_id: known.category_label(category_id, lang),
+        "region": lambda province, regency: known.region_label(province, regency),
+        "agency_name": lambda agency_id: _agency_name(reference, agency_id),
+        "rlabel": lambda role: tr(lang, *_ROLE_LABELS.get(role, (role, role))),
+    }
+
+
+_ROLE_LABELS: Mapping[str, tuple[str, str]] = {
+    Role.REPORTER.value: ("Pelapor", "Reporter"),
+    Role.NATIONAL_ADMIN.value: ("Admin nasional", "National admin"),
+    Role.AGENCY_ADMIN.value: ("Admin instansi", "Agency admin"),
+    Role.UNIT_OFFICER.value: ("Petugas unit", "Unit officer"),
+    Role.SYSTEM.value: ("Sistem", "System"),
+}
+
+
+def _parse_seq(text: str | None) -> int | None:
+    if not text or not text.isdigit() or len(text) > 9:
+        return None
+    return int(text)
+
+
+def _bad_request(call: ConsoleCall, staff: Staff, detail: str) -> Problem:
+    heading = tr(call.lang, "Alamat tidak sah", "Bad address")
+    return Problem(message_page(call, staff, 400, heading, detail))
+
+
+def _cursor(call: ConsoleCall, staff: Staff) -> tuple[str, str] | None:
+    text = call.request.args.get("setelah")
+    if not text:
+        return None
+    try:
+        return decode_cursor(text[:400])
+    except ValueError:
+        detail = tr(
+            call.lang,
+            "Tautan halaman ini rusak. Buka lagi dari halaman pertama.",
+            "This page's link is broken. Start again from the first page.",
+        )
+        raise _bad_request(call, staff, detail) from None
+
+
+# --- the inbox ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CountLink:
+    """One figure of the inbox, linking to the inbox filtered on it."""
+
+    label: str
+    count: int
+    href: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: State | None = None
+    overdue: bool = False
+    escalated: bool = False
+
+    def params(self) -> dict[str, str]:
+        params = {"status": self.status.value} if self.status else {}
+        if self.overdue:
+            params["terlambat"] = "1"
+        if self.escalated:
+            params["eskalasi"] = "1"
+        return params
+
+    @property
+    def any(self) -> bool:
+        return bool(self.params())
+
+
+def _flag(call: ConsoleCall, name: str) -> bool:
+    return call.request.args.get(name, "") in ("1", "ya", "true")
+
+
+def _filters(call: ConsoleCall, staff: Staff) -> Filters:
+    status: State | None = None
+    asked = call.request.args.get("status", "")
+    if asked:
+        try:
+            status = State(asked)
+        except ValueError:
+            detail = tr(call.lang, "Status itu tidak dikenal.", "That status is not known.")
+            raise _bad_request(call, staff, detail) from None
+    return Filters(status, _flag(call, "terlambat"), _flag(call, "eskalasi"))
+
+
+def _count_links(
+    call: ConsoleCall, counts: agency.InboxCounts, filters: Filters, staff: Staff
+) -> list[CountLink]:
+    lang = call.lang
+    shown_states = [
+        state
+        for state in State
+        if staff.is_national or state not in (State.SUBMITTED, State.ON_HOLD)
+    ]
+    links = [
+        CountLink(
+            tr(lang, "Terlambat", "Overdue"),
+            counts.overdue,
+            url(call, "/kotak-masuk", terlambat="1"),
+            filters == Filters(overdue=True),
+        ),
+        CountLink(
+            tr(lang, "Tereskalasi", "Escalated"),
+            counts.escalated,
+            url(call, "/kotak-masuk", eskalasi="1"),
+            filters == Filters(escalated=True),
+        ),
+    ]
+    links += [
+        CountLink(
+            state_label(state.value, lang),
+            counts.by_state[state],
+            url(call, "/kotak-masuk", status=state.value),
+            filters == Filters(status=state),
+        )
+        for state in shown_states
+    ]
+    if counts.admin_queue is not None:
+        links.append(
+            CountLink(
+                tr(lang, "Antrean admin (belum dirutekan)", "Admin queue (not yet routed)"),
+                counts.admin_queue,
+                url(call, "/antrean"),
+                False,
+            )
+        )
+    return links
+
+
+def _search(call: ConsoleCall, staff: Staff, text: str) -> Response | tuple[int, str]:
+    """A redirect to the report the code names, or (status, why) to show on the inbox."""
+    lang = call.lang
+    try:
+        report_id = agency.find_by_code(text[:40], staff.caller, call.ports.agency)
+    except InvalidTrackingCode:
+        return 400, tr(
+            lang,
+            "Kode pelacakan itu tidak sah: 9 huruf/angka seperti K7M-2XQ-9RJ. Periksa lagi.",
+            "That tracking code is not valid: 9 letters/digits like K7M-2XQ-9RJ. Check it.",
+        )
+    except ReportNotFound:
+        return 404, tr(
+            lang,
+            "Tidak ada laporan dengan kode itu yang dapat Anda buka.",
+            "There is no report with that code that you can open.",
+        )
+    return done(call, f"/laporan/{quote(report_id)}")
+
+
+def inbox_page(call: ConsoleCall) -> Response:
+    staff = signed_in(call)
+    lang = call.lang
+    filters = _filters(call, staff)
+    after = _cursor(call, staff)
+    code = call.request.args.get("kode", "").strip()
+    status, error = 200, ""
+    if code:
+        found = _search(call, staff, code)
+        if isinstance(found, Response):
+            return found
+        status, error = found
+    ports = call.ports.agency
+    counts = agency.inbox_counts(staff.caller, ports)
+    rows, next_after = agency.inbox(
+        staff.caller,
+        ports,
+        status=filters.status,
+        overdue=filters.overdue,
+        escalated=filters.escalated,
+        limit=PAGE_SIZE,
+        after=after,
+    )
+    next_url = (
+        url(call, "/kotak-masuk", **filters.params(), setelah=encode_cursor(next_after))
+        if next_after
+        else None
+    )
+    return render_page(
+        call,
+        "console/inbox.html",
+        staff,
+        status=status,
+        counts=_count_links(call, counts, filters, staff),
+        filters=filters,
+        states=[(s.value, state_label(s.value, lang)) for s in State],
+        rows=rows,
+        next_url=next_url,
+        first_url=url(call, "/kotak-masuk", **filters.params()) if after else None,
+        clear_url=url(call, "/kotak-masuk"),
+        code=code,
+        errors=[("kode", error)] if error else [],
+        **_formatters(call),
+    )
+
+
+# --- the report and its actions ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass
+class ActionForm:
+    """One action's form on the report page."""
+
+    op: str
+    heading: str
+    name: str  # the form field's: agency_id, unit_id, message or reason
+    field_label: str
+    hint: str
+    button: str
+    choices: list[Choice] = field(default_factory=list)  # a select when not empty
+    value: str = ""
+    error: str = ""
+    danger: bool = False
+
+    @property
+    def field_id(self) -> str:
+        return _field_id(self.op)
+
+    @property
+    def open(self) -> bool:
+        return bool(self.error or self.value)
+
+
+# op -> (heading, field label, hint, button), each (id, en); the op's body model names
+# its one field.
+_ACTION_TEXTS: Mapping[str, tuple[tuple[str, str], ...]] = {
+    "verify": (
+        ("Verifikasi dan disposisikan", "Verify and disposition"),
+        ("Instansi tujuan", "Agency"),
+        (
+            "Laporan diteruskan ke instansi ini; batas waktu penyelesaian mulai berjalan.",
+            "The report goes to this agency; its resolution deadline starts.",
+        ),
+        ("Disposisikan", "Disposition"),
+    ),
+    "forward": (
+        ("Teruskan ke unit kerja", "Forward to a unit"),
+        ("Unit kerja", "Unit"),
+        (
+            "Petugas unit ini akan melihat dan menindaklanjuti laporan.",
+            "This unit's officers will see the report and act on it.",
+        ),
+        ("Teruskan", "Forward"),
+    ),
+    "follow-up": (
+        ("Tindak lanjut", "Follow up"),
+        ("Tanggapan untuk pelapor", "Response to the reporter"),
+        (
+            "Pelapor membaca tanggapan ini; bila laporan tidak rahasia, publik juga.",
+            "The reporter reads this; the public too unless the report is confidential.",
+        ),
+        ("Kirim tindak lanjut", "Send the follow-up"),
+    ),
+    "resolve": (
+        ("Nyatakan selesai", "Declare resolved"),
+        ("Penjelasan penyelesaian", "How it was resolved"),
+        (
+            "Pelapor diminta mengonfirmasi; tanpa jawaban laporan ditutup otomatis.",
+            "The reporter is asked to confirm; without an answer it closes by itself.",
+        ),
+        ("Nyatakan selesai", "Declare resolved"),
+    ),
+    "not-our-authority": (
+        ("Bukan wewenang", "Not our authority"),
+        ("Alasan", "Reason"),
+        (
+            "Laporan kembali untuk dirutekan ulang dan tidak akan dikirim lagi ke instansi "
+            "ini. Pelapor dapat membaca alasannya.",
+            "The report goes back to be routed again, never to this agency. The reporter "
+            "can read the reason.",
+        ),
+        ("Kembalikan untuk dirutekan ulang", "Send back for routing"),
+    ),
+    "hold": (
+        ("Tunda: minta keterangan pelapor", "Hold: ask the reporter for more"),
+        ("Keterangan yang diperlukan", "What is needed"),
+        (
+            "Batas waktu berhenti sampai pelapor menjawab. Pelapor membaca pertanyaan ini.",
+            "The deadline pauses until the reporter answers. The reporter reads this.",
+        ),
+        ("Tunda", "Put on hold"),
+    ),
+    "archive": (
+        ("Arsipkan", "Archive"),
+        ("Alasan pengarsipan", "Why it is archived"),
+        (
+            "Untuk laporan ganda, tidak jelas atau di luar layanan. Tidak dapat dibatalkan.",
+            "For duplicates, unclear or out-of-service reports. It cannot be undone.",
+        ),
+        ("Arsipkan", "Archive"),
+    ),
+    "mark-supervisory": (
+        ("Tandai berkadar pengawasan", "Mark as needing supervisory investigation"),
+        ("Alasan", "Reason"),
+        (
+            "Pengaduan yang perlu pemeriksaan: batas waktu menjadi 60 hari kerja.",
+            "A complaint that needs an investigation: the deadline becomes 60 working days.",
+        ),
+        ("Tandai", "Mark"),
+    ),
+}
+_FIELD_OF: Mapping[str, str] = {
+    op: next(iter(operation.body.model_fields)) for op, operation in OPERATIONS.items()
+}
+
+
+def _field_id(op: str) -> str:
+    """The id of an action form's one field (the error summary links to it)."""
+    return f"{op}-{_FIELD_OF[op].replace('_', '-')}"
+
+
+def route_choices(caller: Caller, reference: Reference) -> list[Choice]:
+    """The agencies the caller may route to (agency_app's verify: may_route_to), by name."""
+    ids = [a.id for a in reference.agencies if agency.may_route_to(caller, reference, a.id)]
+    return sorted((Choice(i, reference.agency(i).name) for i in ids), key=lambda c: c.label.lower())
+
+
+def _unit_choices(reference: Reference, agency_id: str | None) -> list[Choice]:
+    if not agency_id or not reference.has_agency(agency_id):
+        return []
+    units = [
+        reference.agency(i)
+        for i in reference.descendants(agency_id)
+        if reference.agency(i).kind is AgencyKind.UNIT
+    ]
+    return sorted((Choice(u.id, u.name) for u in units), key=lambda c: c.label.lower())
+
+
+def allowed_operations(shown: Mapping[str, Any], caller: Caller, reference: Reference) -> list[str]:
+    """The operations this caller may take on the report as shown, in OPERATIONS' order:
+    the lifecycle's transitions from its state, the roles it permits, the API's
+    admins-only operations and take_action's own checks (who archives a routed report,
+    what a disposition and a forward may target)."""
+    state = State(shown["state"])
+    allowed = []
+    for op, operation in OPERATIONS.items():
+        action = operation.action
+        if (state, action) not in TRANSITIONS or caller.role not in PERMITTED_ROLES[action]:
+            continue
+        if operation.admins_only and not caller.is_admin:
+            continue
+        if action is Action.ARCHIVE and state is State.DISPOSITIONED:
+            receiving = caller.role is Role.AGENCY_ADMIN and caller.agency_id == shown["agency_id"]
+            if not receiving:
+                continue
+        if action is Action.MARK_SUPERVISORY and shown["type"] != ReportType.COMPLAINT.value:
+            continue
+        if action is Action.DISPOSITION and not route_choices(caller, reference):
+            continue
+        if action is Action.FORWARD and not _unit_choices(reference, shown.get("agency_id")):
+            continue
+        allowed.append(op)
+    return allowed
+
+
+def _action_forms(
+    call: ConsoleCall,
+    staff: Staff,
+    shown: Mapping[str, Any],
+    values: Mapping[str, str],
+    failed: tuple[str, str] | None,
+) -> list[ActionForm]:
+    """The report's action forms; ``values``: what to put in each (op -> text),
+    ``failed``: (op, error) of a refused one."""
+    lang = call.lang
+    reference = call.ports.agency.reference
+    forms = []
+    for op in allowed_operations(shown, staff.caller, reference):
+        heading, label, hint, button = (tr(lang, *pair) for pair in _ACTION_TEXTS[op])
+        choices: list[Choice] = []
+        if op == "verify":
+            choices = route_choices(staff.caller, reference)
+        elif op == "forward":
+            choices = _unit_choices(reference, shown.get("agency_id"))
+        forms.append(
+            ActionForm(
+                op=op,
+                heading=heading,
+                name=_FIELD_OF[op],
+                field_label=label,
+                hint=hint,
+                button=button,
+                choices=choices,
+                value=values.get(op, ""),
+                error=failed[1] if failed and failed[0] == op else "",
+                danger=op == "archive",
+            )
+        )
+    return forms
+
+
+def _tier_label(tier_id: str, lang: Lang) -> str:
+    labels = {
+        "reminder": ("Pengingat sebelum batas waktu", "Reminder before the deadline"),
+        "overdue": ("Terlambat: admin instansi diberi tahu", "Overdue: the agency admin told"),
+        "national": ("Diteruskan ke admin nasional", "Raised to the national admin"),
+        "ombudsman": ("Diteruskan ke Ombudsman", "Raised to the Ombudsman"),
+    }
+    pair = labels.get(tier_id)
+    return tr(lang, *pair) if pair else tier_id
+
+
+def _report_page(
+    call: ConsoleCall,
+    staff: Staff,
+    report_id: str,
+    *,
+    status: int = 200,
+    values: Mapping[str, str] | None = None,
+    failed: tuple[str, str] | None = None,
+    error: str = "",
+) -> Response:
+    lang = call.lang
+    ports = call.ports.agency
+    reference = ports.reference
+    try:
+        shown = agency.detail(report_id[:64], staff.caller, ports, with_identity=False)
+    except ReportNotFound:
+        return page_error(call, 404)
+    extras = _casework_context(call, staff, shown)
+    prefill = {**extras.get("prefill", {}), **(values or {})}
+    forms = _action_forms(call, staff, shown, prefill, failed)
+    timeline = [
+        {**event, "label": event_label(event, lang, lambda a: _agency_name(reference, a))}
+        for event in shown["timeline"]
+    ]
+    errors = (
+        [(f"{failed[0]}-{_FIELD_OF[failed[0]].replace('_', '-')}", failed[1])] if failed else []
+    )
+    if error:
+        errors.append(("", error))
+    return render_page(
+        call,
+        "console/report.html",
+        staff,
+        status=status,
+        report=shown,
+        report_path=f"/laporan/{quote(shown['id'])}",
+        timeline=list(reversed(timeline)),  # newest first: what happened last is on top
+        forms=forms,
+        errors=errors,
+        escalations=[_tier_label(tier, lang) for tier in shown.get("escalations", [])],
+        casework=extras,
+        has_casework=bool(extras),
+        **_formatters(call),
+    )
+
+
+def _casework_context(call: ConsoleCall, staff: Staff, shown: Mapping[str, Any]) -> dict[str, Any]:
+    """The casework partial's context for the report (casework_pages.report_context)."""
+    try:
+        casework_pages = importlib.import_module("shared.web.console.casework_pages")
+    except ModuleNotFoundError:  # until the casework pages are part of the console
+        return {}
+    provide: Callable[..., Mapping[str, Any]] | None = getattr(
+        casework_pages, "report_context", None
+    )
+    return dict(provide(call, staff, shown)) if provide is not None else {}
+
+
+def report_page(call: ConsoleCall, report_id: str) -> Response:
+    staff = signed_in(call)
+    return _report_page(call, staff, report_id)
+
+
+def _refusal(call: ConsoleCall, exc: LifecycleError) -> tuple[int, str]:
+    """The status and the message of a refused action (nothing was changed)."""
+    lang = call.lang
+    if isinstance(exc, ReportChanged):
+        return 409, tr(
+            lang,
+            "Laporan ini sudah berubah sejak halaman ini dibuka, jadi tidak ada yang diubah. "
+            "Baca riwayat terbaru di bawah, lalu ulangi bila masih perlu.",
+            "This report changed since this page was opened, so nothing was changed. "
+            "Read the latest timeline below, then try again if it is still needed.",
+        )
+    if isinstance(exc, IllegalTransition):
+        state = state_label(exc.state.value, lang)
+        return 409, tr(
+            lang,
+            f"Tindakan ini tidak dapat dilakukan pada laporan berstatus \u201c{state}\u201d. "
+            "Tidak ada yang diubah.",
+            f"This action cannot be taken on a report that is \u201c{state}\u201d. "
+            "Nothing was changed.",
+        )
+    if isinstance(exc, NotTheReceivingAgency):
+        return 403, tr(
+            lang,
+            "Hanya admin instansi tujuan disposisi yang dapat mengarsipkan laporan ini "
+            "sebelum ada tindak lanjut. Tidak ada yang diubah.",
+            "Only the admin of the agency the report was dispositioned to may archive it "
+            "before any follow-up. Nothing was changed.",
+        )
+    if isinstance(exc, NotPermitted):
+        return 403, tr(
+            lang,
+            "Peran Anda tidak diizinkan melakukan tindakan ini. Tidak ada yang diubah.",
+            "Your role may not take this action. Nothing was changed.",
+        )
+    if isinstance(exc, InvalidCommand):
+        return 422, tr(
+            lang,
+            f"Isian tidak dapat diterima ({exc}). Tidak ada yang diubah.",
+            f"This cannot be accepted ({exc}). Nothing was changed.",
+        )
+    return 409, tr(lang, "Tindakan ditolak. Tidak ada yang diubah.", "Refused. Nothing changed.")
+
+
+def _invalid_field(call: ConsoleCall, op: str, errors: ValidationError) -> str:
+    lang = call.lang
+    kinds = {str(e.get("type", "")) for e in errors.errors()}
+    if OPERATIONS[op].body in (OPERATIONS["verify"].body, OPERATIONS["forward"].body):
+        return tr(lang, "Pilih salah satu dari daftar.", "Choose one from the list.")
+    if kinds & {"string_too_long"}:
+        return tr(
+            lang,
+            f"Paling banyak {format_number(5000, lang)} karakter.",
+            f"At most {format_number(5000, lang)} characters.",
+        )
+    return tr(lang, "Isi kolom ini.", "Fill in this field.")
+
+
+@dataclass(frozen=True)
+class _Posted:
+    op: str
+    command: AgencyCommand
+    seq: int
+
+
+def _posted_action(
+    call: ConsoleCall, op: str, form: Mapping[str, str]
+) -> _Posted | tuple[int, str]:
+    """The command a form asks for, or (status, why) it is refused before any read."""
+    lang = call.lang
+    seq = _parse_seq(form.get("seq"))
+    if seq is None:
+        return 409, tr(
+            lang,
+            "Formulir ini tidak lengkap. Muat ulang halaman laporan lalu coba lagi.",
+            "This form is incomplete. Reload the report page and try again.",
+        )
+    operation = OPERATIONS[op]
+    name = _FIELD_OF[op]
+    try:
+        body = operation.body.model_validate({name: form.get(name, "")})
+    except ValidationError as invalid:
+        return 422, _invalid_field(call, op, invalid)
+    fields = body.model_dump()
+    command = AgencyCommand(
+        action=operation.action,
+        reason=fields.get("reason"),
+        message=fields.get("message"),
+        agency_id=fields.get("agency_id"),
+        unit_id=fields.get("unit_id"),
+    )
+    return _Posted(op, command, seq)
+
+
+def act(call: ConsoleCall, report_id: str, op: str) -> Response:
+    staff = signed_in(call)
+    form = posted_form(call, staff)
+    report_id = report_id[:64]
+    typed = form.get(_FIELD_OF[op], "")[:6000]
+    posted = _posted_action(call, op, form)
+    if not isinstance(posted, _Posted):
+        status, why = posted
+        return _report_page(
+            call, staff, report_id, status=status, values={op: typed}, failed=(op, why)
+        )
+    try:
+        acted = agency.take_action(
+            report_id, staff.caller, posted.command, call.ports.agency, expected_seq=posted.seq
+        )
+    except ReportNotFound:
+        return page_error(call, 404)
+    except LifecycleError as exc:
+        status, why = _refusal(call, exc)
+        return _report_page(
+            call, staff, report_id, status=status, values={op: typed}, failed=(op, why)
+        )
+    heading = tr(call.lang, *_ACTION_TEXTS[op][0])
+    ok = tr(call.lang, f"Tercatat: {heading}.", f"Done: {heading}.")
+    return done(call, f"/laporan/{quote(acted.report.id)}", ok=ok)
+
+
+# --- the admin queue ------------------------------------------------------------------
+
+
+def _queue_page(call: ConsoleCall, staff: Staff, *, status: int = 200, error: str = "") -> Response:
+    lang = call.lang
+    after = _cursor(call, staff)
+    ports = call.ports.agency
+    rows, next_after = agency.inbox(
+        staff.caller, ports, admin_queue=True, limit=PAGE_SIZE, after=after
+    )
+    reference = ports.reference
+    choices = route_choices(staff.caller, reference)
+    routable = {choice.value for choice in choices}
+    items = []
+    for row in rows:
+        queue = row.get("admin_queue") or {}
+        suggested = queue.get("suggested_agency_id")
+        confidence = queue.get("confidence")
+        items.append(
+            {
+                "row": row,
+                "reason": queue.get("reason"),
+                "suggested": suggested if suggested in routable else None,
+                "suggested_name": _agency_name(reference, suggested),
+                "confidence": format_share(confidence, lang) if confidence is not None else "",
+            }
+        )
+    next_url = url(call, "/antrean", setelah=encode_cursor(next_after)) if next_after else None
+    return render_page(
+        call,
+        "console/queue.html",
+        staff,
+        status=status,
+        items=items,
+        choices=choices,
+        next_url=next_url,
+        first_url=url(call, "/antrean") if after else None,
+        errors=[("", error)] if error else [],
+        **_formatters(call),
+    )
+
+
+def queue_page(call: ConsoleCall) -> Response:
+    staff = signed_in(call, admin=True)
+    return _queue_page(call, staff)
+
+
+def route_from_queue(call: ConsoleCall, report_id: str) -> Response:
+    staff = signed_in(call, admin=True)
+    form = posted_form(call, staff)
+    report_id = report_id[:64]
+    posted = _posted_action(call, "verify", form)
+    if not isinstance(posted, _Posted):
+        status, why = posted
+        return _queue_page(call, staff, status=status, error=why)
+    try:
+        acted = agency.take_action(
+            report_id, staff.caller, posted.command, call.ports.agency, expected_seq=posted.seq
+        )
+    except ReportNotFound:
+        return page_error(call, 404)
+    except LifecycleError as exc:
+        status, why = _refusal(call, exc)
+        return _queue_page(call, staff, status=status, error=why)
+    name = _agency_name(call.ports.agency.reference, acted.report.agency_id)
+    code = acted.report.tracking_code
+    ok = tr(call.lang, f"{code} didisposisikan ke {name}.", f"{code} dispositioned to {name}.")
+    return done(call, "/antrean", ok=ok)
+
+
+# --- the figures ------------------------------------------------------------------------
+
+
+def _asked_day(call: ConsoleCall, staff: Staff) -> dt.date | None:
+    text = call.request.args.get("tanggal")
+    if text is None:
+        return None
+    try:
+        if not _DAY.match(text):
+            raise ValueError
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        detail = tr(call.lang, "Tanggal itu tidak sah.", "That date is not valid.")
+        raise _bad_request(call, staff, detail) from None
+
+
+def _figures_of(call: ConsoleCall, staff: Staff) -> tuple[str, public_figures.ScopeOfDay | None]:
+    """The staff member's scope (their agency; the national admin: the nation) and its
+    figures of the asked day (the latest when none is asked)."""
+    scope_id = NATIONAL if staff.is_national else staff.agency_id
+    day = _asked_day(call, staff)
+    return scope_id, public_figures.scope(call.ports.agency.figures, scope_id, day)
+
+
+def figures_page(call: ConsoleCall) -> Response:
+    staff = signed_in(call)
+    lang = call.lang
+    scope_id, found = _figures_of(call, staff)
+    figures = found.figures if found else None
+    tiers = [tier.id for tier in call.ports.settings.escalation_tiers]
+    reference = call.ports.agency.reference
+    own: list[Line] = _lines(figures.own, tiers, lang) if figures else []
+    subtree: list[Line] = (
+        _lines(figures.subtree, tiers, lang) if figures and figures.subtree else []
+    )
+    name = (
+        tr(lang, "Seluruh Indonesia", "All of Indonesia")
+        if scope_id == NATIONAL
+        else _agency_name(reference, scope_id)
+    )
+    day_text = found.day.isoformat() if found else ""
+    trend = figures.trend if figures else []
+    first, last = (trend[0].day, trend[-1].day) if trend else (None, None)
+    return render_page(
+        call,
+        "console/figures.html",
+        staff,
+        # A day asked for and not published is "not found"; no figures yet is not.
+        status=404 if "tanggal" in call.request.args and figures is None else 200,
+        scope_name=name,
+        day=found.day if found else None,
+        figures=figures,
+        own_lines=own,
+        subtree_lines=subtree if len(subtree) and scope_id != NATIONAL else [],
+        chart_url=url(call, "/angka/tren.svg", tanggal=day_text) if trend else "",
+        chart_alt=(
+            tr(
+                lang,
+                f"Grafik garis laporan diterima dan ditutup per hari, {format_date(first, lang)}"
+                f" sampai {format_date(last, lang)}; angkanya ada di tabel di bawah.",
+                f"Line chart of reports received and closed per day, {format_date(first, lang)}"
+                f" to {format_date(last, lang)}; the numbers are in the table below.",
+            )
+            if trend
+            else ""
+        ),
+        trend=trend,
+        definitions_url=call.ports.settings.public_base_url.rstrip("/") + "/statistik/definisi",
+        **_formatters(call),
+    )
+
+
+def trend_chart(call: ConsoleCall) -> Response:
+    staff = signed_in(call)
+    lang = call.lang
+    _, found = _figures_of(call, staff)
+    if found is None or found.figures is None or not found.figures.trend:
+        return page_error(call, 404)
+    trend = found.figures.trend
+    chart = charts.line_chart(
+        tr(lang, "Laporan per hari", "Reports per day"),
+        [format_short_date(point.day, lang) for point in trend],
+        [
+            (tr(lang, "Diterima", "Received"), [point.received for point in trend]),
+            (tr(lang, "Ditutup", "Closed"), [point.closed for point in trend]),
+        ],
+        label_every=_CHART_DAYS_LABELLED,
+        number=lambda value: format_number(value, lang),
+    )
+    response = Response(chart.svg, mimetype="image/svg+xml")
+    response.headers["Content-Security-Policy"] = chart.csp
+    response.headers["Content-Language"] = lang
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# An operation outside the map is a 404 before the session or the form is looked at.
+_OPERATION = "<any({}):op>".format(", ".join(f'"{name}"' for name in OPERATIONS))
+
+RULES: Sequence[Rule] = [
+    Rule("/kotak-masuk", methods=["GET"], endpoint="work.inbox"),
+    Rule("/laporan/<report_id>", methods=["GET"], endpoint="work.report"),
+    Rule(f"/laporan/<report_id>/tindakan/{_OPERATION}", methods=["POST"], endpoint="work.act"),
+    Rule("/antrean", methods=["GET"], endpoint="work.queue"),
+    Rule("/antrean/<report_id>/rute", methods=["POST"], endpoint="work.route"),
+    Rule("/angka", methods=["GET"], endpoint="work.figures"),
+    Rule("/angka/tren.svg", methods=["GET"], endpoint="work.trend_chart"),
+]
+HANDLERS: Mapping[str, Callable[..., Response]] = {
+    "work.inbox": inbox_page,
+    "work.report": report_page,
+    "work.act": act,
+    "work.queue": queue_page,
+    "work.route": route_from_queue,
+    "work.figures": figures_page,
+    "work.trend_chart": trend_chart,
+}
