@@ -281,6 +281,7 @@ def _lifecycle() -> dict[str, Any]:
                 clock=FixedClock(at + dt.timedelta(seconds=30)),
                 settings=config,
                 tables=wiring.routing_tables(),
+                reference=wiring.reference(),
             )
             route_report(SubmittedMessage(accepted.report_id, message.id, 1), ports)
             published()

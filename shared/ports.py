@@ -885,7 +885,8 @@ class RoutePorts:
     publisher: Publisher
     clock: Clock
     settings: Settings
-    tables: RoutingTables
+    tables: RoutingTables  # derived from ``reference`` (shared.usecases.route.routing_tables)
+    reference: Reference  # whom an unrouted report's notification goes to
 
 
 @dataclass(frozen=True)

@@ -256,6 +256,7 @@ def route_ports(reference: Reference) -> RoutePorts:
         clock=clock(),
         settings=settings(),
         tables=_routing_tables_of(reference),
+        reference=reference,
     )
 
 

@@ -44,7 +44,7 @@ from shared.ports import (
     RoutingTables,
 )
 from shared.pubsub_push import MalformedPush, Pushed, invalid
-from shared.reference import AgencyKind, Reference, load_reference
+from shared.reference import AgencyKind, Reference
 from shared.usecases.act import act
 from shared.usecases.notices import notification_id, routing_admin
 from shared.usecases.outbox import publish_committed
@@ -212,9 +212,10 @@ def route_report(message: SubmittedMessage, ports: RoutePorts) -> RouteResult:
             clock=ports.clock,
             settings=settings,
             settle=(message.outbox_id,),  # the sweeper stops resending it
+            reference=ports.reference,
         )
     except _AlreadyHandled as handled:
-        return _redelivered(handled.report, message, store, publisher)
+        return _redelivered(handled.report, message, ports)
     [routing] = decided
     if change.event.action is Action.QUEUE_FOR_ADMIN:
         log.log(
@@ -259,15 +260,14 @@ def _command(routing: Routing) -> Command:
     return Command(Action.DISPOSITION, ROUTER, agency_id=routing.agency_id, data=data)
 
 
-def _redelivered(
-    report: Report, message: SubmittedMessage, store: RouteStore, publisher: Publisher
-) -> RouteResult:
+def _redelivered(report: Report, message: SubmittedMessage, ports: RoutePorts) -> RouteResult:
     """Already handled. If the report is as routing's commit after this message left it
     and that commit's notification is still pending (the publish after the commit
     failed), publish it now. (A report changed since has had its own publishes; the
     sweeper publishes whatever is still pending.)"""
     published = 0
-    told = _told_by_routing(report) if report.last_seq == message.seq + 1 else None
+    store, publisher = ports.store, ports.publisher
+    told = _told_by_routing(report, ports.reference) if report.last_seq == message.seq + 1 else None
     if told is not None:
         pending = store.pending_outbox_entry(notification_id(report.id, report.last_seq, told))
         if pending is not None:
@@ -279,13 +279,13 @@ def _redelivered(
     return RouteResult(Outcome.ALREADY_HANDLED, None, published)
 
 
-def _told_by_routing(report: Report) -> str | None:
+def _told_by_routing(report: Report, reference: Reference) -> str | None:
     """Whom routing's last commit told, read off the report it left: the agency it was
     dispositioned to, or the admin who must route it."""
     if report.state is State.DISPOSITIONED:
         return report.agency_id
     if report.state is State.SUBMITTED and report.admin_queue is not None:
-        return routing_admin(report, load_reference())
+        return routing_admin(report, reference)
     return None
 
 

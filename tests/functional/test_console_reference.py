@@ -16,7 +16,7 @@ from google.cloud import firestore
 from shared import wiring
 from shared.adapters.firestore_audit import FirestoreAuditLog
 from shared.adapters.firestore_reference import CURRENT, REFERENCE_META, ROUTING_RULES
-from shared.domain.report import Role
+from shared.domain.report import Region, Role
 from tests.functional.console_support import ConsoleClient, location
 from tests.functional.test_route_function import route_app, route_pending, submit
 
@@ -297,3 +297,38 @@ def test_a_changed_rule_routes_the_next_report_without_a_deployment(
 
     doc = db.collection("reports").document(report_id).get().to_dict() or {}
     assert (doc["agency_id"], doc["routing_rule_id"]) == ("dbmpr-jabar", "cianjur-jalan")
+
+
+def test_a_new_regency_government_is_told_of_the_unrouted_reports_of_its_region(
+    national: ConsoleClient, db: firestore.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LAPOR_REFERENCE_REFRESH_S", "0")
+    wiring.reset()
+    route = route_app()
+    national.get("/instansi")
+    answer = national.post(
+        "/instansi",
+        {
+            "kode": "pemkab-sukabumi",
+            "nama": "Pemerintah Kabupaten Sukabumi",
+            "nama_singkat": "Pemkab Sukabumi",
+            "jenis": "regency",
+            "induk": "pemprov-jabar",
+            "wilayah": "32.02",
+        },
+    )
+    assert answer.status_code == 303
+
+    # No rule for Sukabumi and no keyword to go by: it waits for the regional admin.
+    report_id = submit(
+        category="kesehatan",
+        region=Region("32", "32.02"),
+        title="Laporan warga",
+        description="Mohon ditindaklanjuti segera.",
+    )
+    route_pending(route)
+
+    doc = db.collection("reports").document(report_id).get().to_dict() or {}
+    assert doc["state"] == "submitted"
+    told = {d.id for d in db.collection("outbox").stream() if d.id.startswith(report_id)}
+    assert f"{report_id}.2.pemkab-sukabumi" in told

@@ -47,6 +47,7 @@ from tests.builders import a_draft
 from tests.fakes import InMemoryPublisher, InMemoryReportStore
 
 SETTINGS = Settings(token_secret="unit-test-secret-0123456789")
+REFERENCE = load_reference()
 CLOCK = FixedClock(dt.datetime(2026, 12, 7, 3, 0, tzinfo=dt.UTC))
 CIANJUR = Region("32", "32.03")
 TABLES = RoutingTables(
@@ -102,7 +103,7 @@ def run(
     tables: RoutingTables = TABLES,
 ) -> Any:
     bus = publisher if publisher is not None else InMemoryPublisher()
-    return route_report(message, RoutePorts(store, bus, CLOCK, SETTINGS, tables))
+    return route_report(message, RoutePorts(store, bus, CLOCK, SETTINGS, tables, REFERENCE))
 
 
 def report_of(store: InMemoryReportStore, message: SubmittedMessage) -> Report:
