@@ -904,6 +904,9 @@ class LocalStack:
         # The console is served over plain HTTP on 127.0.0.1 here, where a browser
         # refuses a Secure cookie (and the __Host- prefix that needs it).
         env["LAPOR_CONSOLE_INSECURE_COOKIES"] = "true"
+        # The demo agencies' webhooks are the local receiver's http://127.0.0.1 URLs,
+        # which an agency admin may then keep (or set) in the console.
+        env["LAPOR_WEBHOOK_LOOPBACK_HTTP"] = "true"
         env["LAPOR_SMS_BASE_URL"] = self.sms_sink_url
         env["LAPOR_SMS_API_KEY"] = self.sms_api_key
         env.update(self.mail_env())

@@ -12,7 +12,10 @@ Layout (the documents notify and the agency API already read):
   ``created_by``, ``revoked``, ``revoked_at``.
 
 Each change commits with its change-log entry (shared.adapters.firestore_audit) in one
-batch or transaction: a change and its record land together or not at all.
+batch or transaction: a change and its record land together or not at all. A change of
+channels also moves ``reference_meta/current.version`` (shared.adapters.firestore_reference),
+as every change of what the running reference holds does, so every instance (the hourly
+digest reads the digest choice there) reloads it within ``reference_refresh_s``.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from shared.adapters.firestore import (
     api_key_from_doc,
 )
 from shared.adapters.firestore_audit import audit_ref
+from shared.adapters.firestore_reference import bump_version
 from shared.ports import (
     AgencyChannel,
     AgencyNotFound,
@@ -97,12 +101,15 @@ class FirestoreAgencyAdminStore:
             self._agencies.document(agency_id), {"notification": notification_to_doc(choice)}
         )
         batch.set(*audit_ref(self._client, entry))
+        # The running reference holds the channels too (the hourly digest reads the
+        # choice there): moving its version makes every instance reload them.
+        bump_version(batch, self._client, entry.at)
         self.stats.add(commits=1)
         try:
             batch.commit()
         except NotFound as missing:  # update's precondition: the document exists
             raise AgencyNotFound(agency_id) from missing
-        self.stats.add(writes=2)
+        self.stats.add(writes=3)
 
     def rotate_secret(
         self, agency_id: str, secret: str, previous_until: dt.datetime, entry: AuditEntry

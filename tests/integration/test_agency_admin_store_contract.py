@@ -223,3 +223,22 @@ def test_the_command_line_issues_and_revokes_through_the_same_use_case(
         ("api_key.issued", "system"),
     ]
     client.close()
+
+
+def test_the_running_reference_sees_a_channel_change_at_once(seeded_emulators: Emulators) -> None:
+    """The hourly digest reads the digest choice from the running reference: a change of
+    channels moves its version, so an instance reloads it."""
+    from shared.adapters.firestore_reference import FirestoreReferenceSource
+    from shared.reference import load_reference
+
+    client = firestore.Client(project=seeded_emulators.project)
+    source = FirestoreReferenceSource(client, load_reference(), refresh_s=0)
+    before = source.current().agency(DPUPR).notification
+    choice = ChannelChoice(None, "humas@dpupr.example", digest=not before.digest)
+    FirestoreAgencyAdminStore(client).save_channels(DPUPR, choice, entry("channels.updated", DPUPR))
+    after = source.current().agency(DPUPR).notification
+    assert (after.email, after.digest) == (
+        "humas@dpupr.example",
+        None if before.digest else "hourly",
+    )
+    client.close()
