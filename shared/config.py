@@ -147,6 +147,11 @@ class Settings(BaseModel):
     staff_reset_minutes: int = Field(default=60, ge=5)
     staff_client_limit: int = Field(default=30, ge=1)
     staff_client_window_s: int = Field(default=900, ge=1)
+    # The Argon2id cost of a staff password hash: passes over memory (KiB). The defaults
+    # are argon2-cffi's (RFC 9106's second recommendation, 3 passes over 64 MiB); a hash
+    # made with other figures is redone at its owner's next sign-in.
+    staff_hash_time_cost: int = Field(default=3, ge=1)
+    staff_hash_memory_kib: int = Field(default=65536, ge=8192)
 
     @field_validator("local_days_off", mode="before")
     @classmethod

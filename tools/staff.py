@@ -154,6 +154,7 @@ def _demo_password() -> str:
 
 
 def _signs_in_with(account: StaffAccount, password: str, secret: str) -> bool:
+    # Any Argon2 parameters: the hash names its own.
     from argon2 import PasswordHasher
     from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -166,7 +167,7 @@ def _signs_in_with(account: StaffAccount, password: str, secret: str) -> bool:
 
 
 def _give_credentials(account: StaffAccount, password: str, secret: str, ports: ToolPorts) -> None:
-    password_hash = staff_usecases.hash_password(password)
+    password_hash = staff_usecases.hash_password(password, ports.settings)
     now = ports.clock.now()
 
     def decide(fresh: StaffAccount) -> StaffUpdate:

@@ -30,7 +30,8 @@ Signing in (the pages ``/masuk``, ``/masuk/kode``, ``/masuk/daftar-kode``, ``/ke
 One-time links (``/undangan/<token>``, ``/lupa-sandi``, ``/sandi/<token>``)::
 
     request_password_reset(email, ports, *, client_key, language="id") -> None
-        # the same answer whether the address is known or not; ClientLimited
+        # the same answer whether the address is known or not; ClientLimited; at
+        # most RESETS_PER_HOUR links an hour per account, silently
     link_for(token, purpose, ports) -> LinkFor | None
         # LinkFor(link, account): whom a usable link is for (its GET page);
         # purpose: LinkPurpose.INVITATION or LinkPurpose.PASSWORD_RESET
@@ -46,6 +47,8 @@ or anything with ``account_id``, ``name``, ``agency_id`` and ``role``:
         # of agency_id and every unit below it (None: the actor's agency); NotAllowed
     invite(by, email, name, role, agency_id, ports) -> StaffAccount
         # e-mails the invitation; NotAllowed, InvalidInput (.problems), AddressTaken
+    resend_invitation(by, account_id, ports) -> StaffAccount
+        # a new invitation link, while the account has no password yet; NotAllowed
     deactivate(by, account_id, ports) -> StaffAccount
         # its sessions end; NotAllowed (oneself too), AccountNotFound
     reactivate(by, account_id, ports) -> StaffAccount
@@ -138,6 +141,7 @@ from shared.usecases.outbox import publish_committed
 from shared.web.i18n import Lang
 
 if TYPE_CHECKING:
+    from shared.config import Settings
     from shared.reference import Reference
 
 log = logging.getLogger(__name__)
@@ -145,6 +149,7 @@ log = logging.getLogger(__name__)
 SOURCE = "//lapor/functions/console"
 STAFF_MAIL_TYPE = "id.lapor.staff.mail.v1"
 _ATTEMPTS = 6  # free rate slots tried before giving up (a race for one slot is rare)
+RESETS_PER_HOUR = 3  # reset links e-mailed per account per hour, at most
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
@@ -328,24 +333,31 @@ class InvalidInput(StaffError):
 # --- passwords -------------------------------------------------------------------------------
 
 
-@cache
-def _hasher() -> PasswordHasher:
-    return PasswordHasher()  # Argon2id with the library's (RFC 9106 low-memory) defaults
+def _hasher(settings: Settings) -> PasswordHasher:
+    return _hasher_with(settings.staff_hash_time_cost, settings.staff_hash_memory_kib)
 
 
 @cache
-def _dummy_hash() -> str:
+def _hasher_with(time_cost: int, memory_kib: int) -> PasswordHasher:
+    # Argon2id; the library's other defaults (4 lanes, 16-byte salt, 32-byte hash).
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+
+
+@cache
+def _dummy_hash(time_cost: int, memory_kib: int) -> str:
     """Checked against when the address has no account, so that costs the same time."""
-    return _hasher().hash(secrets.token_urlsafe(16))
+    return _hasher_with(time_cost, memory_kib).hash(secrets.token_urlsafe(16))
 
 
-def hash_password(password: str) -> str:
-    return _hasher().hash(password)
+def hash_password(password: str, settings: Settings) -> str:
+    return _hasher(settings).hash(password)
 
 
-def _password_matches(stored: str | None, password: str) -> bool:
+def _password_matches(stored: str | None, password: str, settings: Settings) -> bool:
+    hasher = _hasher(settings)
+    dummy = _dummy_hash(settings.staff_hash_time_cost, settings.staff_hash_memory_kib)
     try:
-        return _hasher().verify(stored or _dummy_hash(), password) and stored is not None
+        return hasher.verify(stored or dummy, password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 
@@ -389,23 +401,33 @@ def _throttle_key(ports: StaffPorts, email: str) -> str:
 
 def _claim_client_slot(client_key: str, purpose: str, ports: StaffPorts) -> None:
     """One of the client's attempts in this window, or ClientLimited (before any lookup)."""
-    settings, now = ports.settings, ports.clock.now()
-    length, limit = settings.staff_client_window_s, settings.staff_client_limit
-    number = int(now.timestamp()) // length
-    ends = dt.datetime.fromtimestamp((number + 1) * length, dt.UTC)
+    settings = ports.settings
     client = pseudonym(settings.token_secret, "client", client_key)
-    window = f"staff-{purpose}:{client}:{number}"
+    window_s, limit = settings.staff_client_window_s, settings.staff_client_limit
+    ends = _claim_slot(f"staff-{purpose}:{client}", window_s, limit, ports)
+    if ends is not None:
+        raise ClientLimited(max(1, int((ends - ports.clock.now()).total_seconds())))
+
+
+def _claim_slot(key: str, window_s: int, limit: int, ports: StaffPorts) -> dt.datetime | None:
+    """Claim one of ``limit`` slots of ``key`` in the current window of ``window_s``
+    (create preconditions: no read unless one is taken). None when claimed; when every
+    slot is taken, the time the window ends."""
+    now = ports.clock.now()
+    number = int(now.timestamp()) // window_s
+    ends = dt.datetime.fromtimestamp((number + 1) * window_s, dt.UTC)
+    window = f"{key}:{number}"
     slot = secrets.randbelow(limit)
     for _ in range(_ATTEMPTS):
         try:
             ports.staff.claim_rate_slot(RateSlot(window, slot, ends))
-            return
+            return None
         except RateSlotTaken:
             free = sorted(set(range(limit)) - ports.staff.taken_rate_slots(window))
             if not free:
                 break
             slot = secrets.choice(free)
-    raise ClientLimited(max(1, int((ends - now).total_seconds())))
+    return ends
 
 
 def _first_stage(account: StaffAccount) -> SessionStage:
@@ -429,7 +451,9 @@ def sign_in(
     address = normal_email(email)
     account = ports.staff.account_by_email(address) if len(address) <= MAX_EMAIL else None
     # Always one hash check, so an unknown address answers no sooner than a known one.
-    matches = _password_matches(account.password_hash if account else None, password)
+    matches = _password_matches(
+        account.password_hash if account else None, password, ports.settings
+    )
     if account is None or not matches or not account.may_sign_in:
         _count_failure(key, ports)
         raise SignInRefused
@@ -446,7 +470,8 @@ def sign_in(
         client=user_agent[:200],
     )
     stored_hash = account.password_hash
-    rehashed = hash_password(password) if _hasher().check_needs_rehash(stored_hash or "") else None
+    outdated = _hasher(ports.settings).check_needs_rehash(stored_hash or "")
+    rehashed = hash_password(password, ports.settings) if outdated else None
 
     def decide(fresh: StaffAccount) -> StaffUpdate:
         if not fresh.may_sign_in or fresh.password_hash != stored_hash:
@@ -713,6 +738,12 @@ def request_password_reset(
     if account is None or not account.may_sign_in:
         log.info("password reset asked; nothing sent")
         return
+    # Silently at most a few links an hour per account: refusing would tell that the
+    # address has an account, and nobody may flood a colleague's mailbox.
+    key = f"staff-reset-account:{account.account_id}"
+    if _claim_slot(key, 3600, RESETS_PER_HOUR, ports) is not None:
+        log.info("password reset asked; the account's hourly limit is reached")
+        return
     link, mail = _new_link(account, LinkPurpose.PASSWORD_RESET, ports, language)
     entry = AuditEntry(
         at=ports.clock.now(),
@@ -738,7 +769,7 @@ def _use_link(token: str, purpose: LinkPurpose, password: str, ports: StaffPorts
     if found is None:
         raise LinkInvalid
     _check_password(password, found.account.email)
-    password_hash = hash_password(password)
+    password_hash = hash_password(password, ports.settings)
     now = ports.clock.now()
 
     def decide(link: StaffLink, account: StaffAccount) -> StaffUpdate:
@@ -883,6 +914,34 @@ def invite(
     return account
 
 
+def resend_invitation(by: StaffActor, account_id: str, ports: StaffPorts) -> StaffAccount:
+    """E-mail a new invitation link to an account that has not set its password yet (the
+    first mail was lost, or its link expired). NotAllowed once it has one: its owner
+    resets it with "Lupa kata sandi?" instead."""
+    reference = ports.agency.reference
+    now = ports.clock.now()
+    account = ports.staff.account(account_id)
+    if account is None:
+        raise AccountNotFound
+    link, mail = _new_link(account, LinkPurpose.INVITATION, ports)
+
+    def decide(fresh: StaffAccount) -> StaffUpdate:
+        waiting = fresh.active and fresh.password_hash is None
+        if not waiting or not may_manage(by, fresh, reference):
+            raise NotAllowed
+        entry = _audit(by, "staff.invited", fresh, now, email=fresh.email,
+                       role=fresh.role.value, again="yes")  # fmt: skip
+        return StaffUpdate(links=(link,), outbox=(mail,), audit=(entry,))
+
+    try:
+        ports.staff.update_account(account_id, decide)
+    except StaffNotFound:
+        raise AccountNotFound from None
+    publish_committed(ports.publisher, (mail,))
+    log.info("staff invitation sent again", extra={"account_id": account_id})
+    return account
+
+
 def _manage(
     by: StaffActor, account_id: str, kind: str, ports: StaffPorts, change: StaffChange
 ) -> StaffAccount:
@@ -967,7 +1026,7 @@ def create_account(
         role=wanted_role,
         created_by=actor_id(by),
         created_at=now,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password, ports.settings),
         password_changed_at=now,
         totp_secret=totp_secret,
     )

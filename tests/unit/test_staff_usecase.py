@@ -47,6 +47,9 @@ class Ports:
             token_secret="unit-test-secret-0123456789",
             console_url="https://console.lapor.test",
             staff_client_limit=1000,
+            # The least Argon2 cost allowed: the unit tier stays fast.
+            staff_hash_time_cost=1,
+            staff_hash_memory_kib=8192,
         )
     )
     publisher: InMemoryPublisher = field(default_factory=InMemoryPublisher)
@@ -279,12 +282,14 @@ def test_a_deactivated_or_not_yet_accepted_account_cannot_sign_in(ports: Ports) 
 
 def test_a_hash_made_with_older_parameters_is_replaced_at_sign_in(ports: Ports) -> None:
     account = an_account(ports)
-    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+    # Made when the deployment asked for less than it does now (one pass, two lanes).
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=2).hash(PASSWORD)
     stored_before = ports.staff.accounts[account.account_id]
     ports.staff.accounts[account.account_id] = replace(stored_before, password_hash=weak)
     sign_in(ports)
     stored = ports.staff.accounts[account.account_id].password_hash
-    assert stored != weak and not PasswordHasher().check_needs_rehash(stored or "")
+    current = PasswordHasher(time_cost=1, memory_cost=8192)
+    assert stored != weak and not current.check_needs_rehash(stored or "")
     assert sign_in(ports).session.stage is SessionStage.FULL
 
 
@@ -527,6 +532,40 @@ def test_a_reset_link_lasts_an_hour(ports: Ports) -> None:
     ports.clock.advance(dt.timedelta(minutes=60))
     with pytest.raises(uc.LinkInvalid):
         uc.reset_password(token, "a brand new passphrase", ports)
+
+
+def test_at_most_three_reset_links_an_hour_go_to_one_account(ports: Ports) -> None:
+    account = an_account(ports)
+    for _ in range(5):
+        uc.request_password_reset(account.email, ports, client_key="c")
+    assert len(ports.staff.outbox) == uc.RESETS_PER_HOUR == 3
+    ports.clock.advance(dt.timedelta(hours=1))
+    uc.request_password_reset(account.email, ports, client_key="c")
+    assert len(ports.staff.outbox) == 4
+
+
+def test_a_lost_invitation_is_sent_again_until_the_password_is_set(ports: Ports) -> None:
+    admin = an_admin(ports)
+    invited = uc.invite(admin, "rina@uptd.example", "Rina", "unit_officer",
+                        "uptd-jalan-cianjur", ports)  # fmt: skip
+    first = invitation_token(ports, invited.account_id)
+    ports.clock.advance(dt.timedelta(days=8))
+    uc.resend_invitation(admin, invited.account_id, ports)
+    tokens = {
+        link_token(ports.settings.token_secret, str(m.data["link_id"]))
+        for m in ports.staff.outbox.values()
+    }
+    (second,) = tokens - {first}
+    with pytest.raises(uc.LinkInvalid):
+        uc.accept_invitation(first, PASSWORD, ports)  # expired
+    uc.accept_invitation(second, PASSWORD, ports)
+    with pytest.raises(uc.NotAllowed):
+        uc.resend_invitation(admin, invited.account_id, ports)
+    other = an_account(ports, Role.UNIT_OFFICER, "dinkes-cianjur", "x@dinkes.example")
+    with pytest.raises(uc.NotAllowed):
+        uc.resend_invitation(admin, other.account_id, ports)
+    with pytest.raises(uc.AccountNotFound):
+        uc.resend_invitation(admin, "no-such-account", ports)
 
 
 def test_an_invitation_link_does_not_reset_a_password(ports: Ports) -> None:
