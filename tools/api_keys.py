@@ -47,11 +47,15 @@ COMMAND_LINE = Caller(
 
 
 def key_ports(client: Any, now: dt.datetime | None = None) -> ApiKeyPorts:
+    """The ports on ``client``, with the agencies as the running reference has them
+    (agencies the national admin added in the console included)."""
     from shared.adapters.firestore_agency_admin import FirestoreAgencyAdminStore
+    from shared.adapters.firestore_reference import FirestoreReferenceSource
     from shared.reference import load_reference
 
     clock: Clock = SystemClock() if now is None else FixedClock(now)
-    return ApiKeyPorts(FirestoreAgencyAdminStore(client), clock, load_reference())
+    reference = FirestoreReferenceSource(client, load_reference(), refresh_s=0).current()
+    return ApiKeyPorts(FirestoreAgencyAdminStore(client), clock, reference)
 
 
 def issue_key(
