@@ -26,14 +26,13 @@ detail, take_action): the console builds the same Caller from the signed-in memb
 
 The report page includes ``console/_casework.html`` (notes, assignment, templates)
 with the context :func:`shared.web.console.casework_pages.report_context` returns for
-the report, when that module provides it; it may also name a form to pre-fill
-(``prefill``: {op: text}) from a response template.
+the report; its ``prefill`` ({op: text}, from a response template) fills that action's
+form.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -546,8 +545,8 @@ def _report_page(
         shown = agency.detail(report_id[:64], staff.caller, ports, with_identity=False)
     except ReportNotFound:
         return page_error(call, 404)
-    extras = _casework_context(call, staff, shown)
-    prefill = {**extras.get("prefill", {}), **(values or {})}
+    casework = _casework_context(call, staff, shown)
+    prefill = {**casework["prefill"], **(values or {})}
     forms = _action_forms(call, staff, shown, prefill, failed)
     timeline = [
         {**event, "label": event_label(event, lang, lambda a: _agency_name(reference, a))}
@@ -569,22 +568,17 @@ def _report_page(
         forms=forms,
         errors=errors,
         escalations=[_tier_label(tier, lang) for tier in shown.get("escalations", [])],
-        casework=extras,
-        has_casework=bool(extras),
+        casework=casework,
         **_formatters(call),
     )
 
 
 def _casework_context(call: ConsoleCall, staff: Staff, shown: Mapping[str, Any]) -> dict[str, Any]:
-    """The casework partial's context for the report (casework_pages.report_context)."""
-    try:
-        casework_pages = importlib.import_module("shared.web.console.casework_pages")
-    except ModuleNotFoundError:  # until the casework pages are part of the console
-        return {}
-    provide: Callable[..., Mapping[str, Any]] | None = getattr(
-        casework_pages, "report_context", None
-    )
-    return dict(provide(call, staff, shown)) if provide is not None else {}
+    """The casework partial's context for the report (notes, assignment, templates)."""
+    # Imported here: the casework pages import this module (they re-render its report page).
+    from shared.web.console import casework_pages
+
+    return casework_pages.report_context(call, staff, shown)
 
 
 def report_page(call: ConsoleCall, report_id: str) -> Response:
