@@ -15,6 +15,7 @@ from werkzeug.wrappers import Request
 from shared.config import Settings
 from shared.domain.report import Role
 from shared.ports import FixedClock
+from shared.reference import load_reference
 from shared.web.console import common
 from shared.web.console.app import APP
 from shared.web.console.auth_pages import role_label
@@ -22,6 +23,7 @@ from shared.web.dispatch import Call
 from shared.web.http import Problem
 
 SETTINGS = Settings(token_secret="s" * 32)
+REFERENCE = load_reference()
 NOW = dt.datetime(2026, 3, 2, 7, 5, tzinfo=dt.UTC)
 
 
@@ -118,7 +120,9 @@ def signed_in_as(staff: common.Staff, path: str = "/staf", **builder: Any) -> Ca
     """A call whose request already knows who signed in (as signed_in leaves it)."""
     request = Request(EnvironBuilder(path=path, **builder).get_environ())
     request.environ["lapor.console.staff"] = staff
-    ports = SimpleNamespace(settings=SETTINGS, clock=FixedClock(NOW))
+    ports = SimpleNamespace(
+        settings=SETTINGS, clock=FixedClock(NOW), agency=SimpleNamespace(reference=REFERENCE)
+    )
     return Call(request, "id", lambda: ports)  # type: ignore[arg-type]
 
 
@@ -158,6 +162,7 @@ def test_a_page_has_the_layout_and_its_guarantees() -> None:
     html = page.get_data(as_text=True)
     assert page.status_code == 404 and "Halaman tidak ditemukan" in html
     assert 'href="/staf"' in html  # the navigation of who is signed in
+    assert "Ani · UPTD Jalan Cianjur" in html  # and who that is, with the agency's name
     assert f'name="csrf" value="{staff.csrf_token}"' in html  # the sign-out form's
     assert "<script" not in html
     assert page.headers["Cache-Control"] == "no-store"

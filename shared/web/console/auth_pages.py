@@ -372,16 +372,12 @@ def account(call: ConsoleCall) -> Response:
         }
         for session in sessions
     ]
-    reference = call.ports.agency.reference
-    has_agency = reference.has_agency(staff.agency_id)
-    agency_name = reference.agency(staff.agency_id).name if has_agency else staff.agency_id
     account = call.ports.staff.account(staff.account_id)
     return render_page(
         call,
         "console/account.html",
         staff,
         sessions=rows,
-        agency_name=agency_name,
         role_label=role_label(lang, staff.role),
         has_second_factor=account is not None and account.has_second_factor,
     )

@@ -375,6 +375,16 @@ def _status_message(call: ConsoleCall) -> str:
     return text if hmac.compare_digest(sig.encode(), expected.encode()) else ""
 
 
+def agency_name(call: ConsoleCall, agency_id: str, *, short: bool = False) -> str:
+    """The agency's name (or short name) as the running reference has it; its id if
+    the reference has no such agency."""
+    reference = call.ports.agency.reference
+    if not reference.has_agency(agency_id):
+        return agency_id
+    agency = reference.agency(agency_id)
+    return agency.short_name if short else agency.name
+
+
 def local_now(call: ConsoleCall) -> dt.datetime:
     return call.ports.clock.now().astimezone(ZoneInfo(call.ports.settings.timezone))
 
@@ -409,6 +419,8 @@ def render_page(
         tr=lambda id_text, en_text: tr(lang, id_text, en_text),
         url=lambda path, **params: url(call, path, **params),
         staff=staff,
+        agency_name=agency_name(call, staff.agency_id) if staff is not None else "",
+        agency_short_name=agency_name(call, staff.agency_id, short=True) if staff else "",
         nav=nav_for(staff) if staff is not None else [],
         current_path=call.path,
         csrf=csrf,
