@@ -355,6 +355,15 @@ class InboxQuery:
     admin_queue: bool = False  # state == submitted (and, regionally, in the region)
     limit: int = 25
     after: tuple[str, str] | None = None  # (sort value, report id) of the previous page
+    # Reports given to this staff account ("assigned to me"): with a status or not,
+    # never with overdue, escalated or the admin queue (each shape needs its own index).
+    assignee_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.assignee_id is not None and (
+            self.overdue_before is not None or self.escalated or self.admin_queue
+        ):
+            raise ValueError("an assignee filter goes with a status only")
 
 
 @dataclass(frozen=True)

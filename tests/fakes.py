@@ -346,6 +346,8 @@ def _in_inbox(query: InboxQuery, report: Report) -> bool:
         return False
     if query.escalated and not report.escalated:
         return False
+    if query.assignee_id is not None and report.assignee_id != query.assignee_id:
+        return False
     if query.overdue_before is not None and not (
         report.clock_due is not None and report.clock_due < query.overdue_before
     ):

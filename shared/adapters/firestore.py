@@ -888,6 +888,8 @@ def _ordered_inbox_queries(reports: Any, query: InboxQuery) -> list[Any]:
         base = base.where(filter=FieldFilter("state", "==", query.status.value))
     if query.escalated:
         base = base.where(filter=FieldFilter("escalated", "==", True))
+    if query.assignee_id is not None:
+        base = base.where(filter=FieldFilter("assignee_id", "==", query.assignee_id))
     if overdue:
         base = base.where(filter=FieldFilter("clock_due", "<", _opt_day(query.overdue_before)))
 
@@ -942,6 +944,11 @@ def _inbox_shapes() -> tuple[tuple[str, Callable[[firestore.Client], Any]], ...]
             admin_queue=queue,
         )
         shapes.append((name + "".join(f": {f}" for f, on in filters.items() if on), query))
+    for (name, scope), by_status in itertools.product(
+        ((n, s) for n, s in scopes.items() if s.queue_region is None), (False, True)
+    ):
+        query = InboxQuery(scope, status=State.IN_PROGRESS if by_status else None, assignee_id="me")
+        shapes.append((f"{name}: assigned to me" + (": by status" if by_status else ""), query))
     return tuple(
         (what, lambda client, q=q: inbox_queries(client.collection(REPORTS), q)[0])
         for what, q in shapes

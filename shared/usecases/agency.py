@@ -211,7 +211,11 @@ def inbox(
     admin_queue: bool = False,
     limit: int = 25,
     after: tuple[str, str] | None = None,
+    assigned_to: str | None = None,
 ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+    """One page of the caller's inbox. ``assigned_to`` (a staff account id: the
+    console's "assigned to me") goes with ``status`` only, not with ``overdue``,
+    ``escalated`` or ``admin_queue`` (ValueError)."""
     if admin_queue and not caller.is_admin:
         raise NotPermitted(caller.role, Action.DISPOSITION)
     scope = scope_of(caller, ports.reference)
@@ -224,6 +228,7 @@ def inbox(
         admin_queue=admin_queue,
         limit=max(1, min(limit, MAX_LIMIT)),
         after=after,
+        assignee_id=assigned_to,
     )
     page = ports.inbox.inbox(query)
     # The store's query already filters; this is the one visibility rule, applied again
@@ -303,7 +308,7 @@ def detail(
     if shown is None:  # pragma: no cover - view hides reports from the public only
         raise ReportNotFound(report_id)
     if with_identity:
-        reporter = _recorded_identity(report, caller, ports)
+        reporter = recorded_identity(report, caller, ports)
         if reporter is not None:
             shown["reporter"] = reporter
     shown["id"] = report.id
@@ -339,10 +344,12 @@ def reporter_identity(report_id: str, caller: Caller, ports: AgencyPorts) -> dic
     report = ports.store.get(report_id)
     if report is None or not may_see(scope_of(caller, ports.reference), report):
         raise ReportNotFound(report_id)
-    return _recorded_identity(report, caller, ports)
+    return recorded_identity(report, caller, ports)
 
 
-def _recorded_identity(report: Report, caller: Caller, ports: AgencyPorts) -> dict[str, Any] | None:
+def recorded_identity(report: Report, caller: Caller, ports: AgencyPorts) -> dict[str, Any] | None:
+    """The reporter's identity of ``report`` as the caller's privacy view shows it, its
+    view recorded first; None (nothing read or recorded) for an anonymous reporter."""
     if report.anonymous:
         return None
     identity = ports.store.identity(report.id)

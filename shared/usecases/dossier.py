@@ -7,7 +7,9 @@ the latest published figures of the agencies that held it. The national admin fe
 it (GET /api/v1/reports/{id}/dossier); anyone else is told the report does not exist.
 
 Privacy is :func:`shared.domain.privacy.view`'s, as for every read: an anonymous
-reporter's identity is not even read, so no later step can leak it.
+reporter's identity is not even read, so no later step can leak it; a named one's is
+read through :func:`shared.usecases.agency.recorded_identity`, which records the view
+(``identity.viewed``) as every staff view of an identity is.
 
 Reads: the report, its timeline, its delivery log, the identity of a named reporter,
 and the figures (1 for the latest day, 1 per agency that held the report).
@@ -31,7 +33,7 @@ from shared.domain.report import (
 )
 from shared.ports import AgencyPorts, FiguresReader, ReportNotFound
 from shared.reference import Reference
-from shared.usecases.agency import Caller, clock_figures
+from shared.usecases.agency import Caller, clock_figures, recorded_identity
 from shared.usecases.deliveries import delivery_view
 from shared.usecases.notices import parse_notified
 
@@ -191,10 +193,13 @@ def dossier(report_id: str, caller: Caller, ports: AgencyPorts) -> dict[str, Any
     if report is None:
         raise ReportNotFound(report_id)
     events = store.timeline(report_id)
-    identity = None if report.anonymous else store.identity(report_id)
-    shown = view(report, events, Audience.ADMIN, identity)
+    shown = view(report, events, Audience.ADMIN, None)
     if shown is None:  # pragma: no cover - view hides reports from the public only
         raise ReportNotFound(report_id)
+    # A named reporter's identity is read and shown like the detail's: the view recorded.
+    reporter = recorded_identity(report, caller, ports)
+    if reporter is not None:
+        shown["reporter"] = reporter
     timeline = shown.pop("timeline")
     shown["id"] = report.id
     shown.update(clock_figures(report, ports))

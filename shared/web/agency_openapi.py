@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
-from shared.domain.report import State
+from shared.domain.report import Priority, State
 from shared.ports import DeliveryStatus
 from shared.web.agency_app import (
     OPERATIONS,
@@ -88,6 +88,13 @@ REPORT_FIELDS: dict[str, Any] = {
         "items": {"type": "string"},
         "description": "The tiers fired for the report's clock, in order",
     },
+    "assignee_id": {
+        "type": ["string", "null"],
+        "description": "The staff account handling it in its agency (set in the console); "
+        "staff only, never shown to the reporter or the public",
+    },
+    "assignee_name": {"type": ["string", "null"]},
+    "priority": {"type": "string", "enum": [p.value for p in Priority]},
 }
 EVENT_FIELDS: dict[str, Any] = {
     "seq": {"type": "integer"},

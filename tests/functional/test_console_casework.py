@@ -14,6 +14,7 @@ from html import unescape
 from typing import Any
 from urllib.parse import quote
 
+import functions_framework
 import pytest
 from google.cloud import firestore
 
@@ -23,10 +24,13 @@ from shared.domain.report import Action, Actor, Command, Role
 from shared.ports import SystemClock
 from shared.tokens import reporter_token
 from shared.usecases.act import act
+from shared.usecases.agency import key_hash
 from shared.usecases.notify import NotificationMessage, build_payload
 from shared.usecases.track import track_report
 from tests.functional.console_support import ConsoleClient, location, new_member
 from tests.functional.test_agency_function import new_report
+from tools.api_keys import issue_key
+from tools.stack import Emulators
 
 SignedIn = Callable[..., ConsoleClient]
 _TEMPLATE_LINK = re.compile(r'href="(/templat/[0-9a-f]{32})"')
@@ -478,3 +482,27 @@ def test_the_log_pages_back_through_older_entries(
     assert first.text.count("Melihat identitas pelapor") == 50
     assert second.text.count("Melihat identitas pelapor") == 1
     assert admin.get("/riwayat?setelah=rusak").status_code == 400
+
+
+# --- the agency API records its identity views too -------------------------------------
+
+
+def test_the_agency_apis_detail_records_each_view_of_a_named_reporter(
+    clean_emulators: Emulators, db: firestore.Client
+) -> None:
+    wiring.reset()
+    api = functions_framework.create_app(target="agency", source="functions/agency/main.py")
+    key = issue_key(db, "dpupr-cianjur", "agency_admin", "sistem-dpupr")
+    named, anonymous = new_report(), new_report(anonymous=True)
+    headers = {"Authorization": f"Bearer {key}"}
+
+    shown = api.test_client().get(f"/api/v1/reports/{named}", headers=headers)
+    hidden = api.test_client().get(f"/api/v1/reports/{anonymous}", headers=headers)
+    wiring.reset()
+
+    assert shown.status_code == hidden.status_code == 200
+    assert shown.json["reporter"]["name"] == "Siti Rahma"
+    assert "reporter" not in hidden.json
+    [entry] = _log(db, "identity.viewed")
+    assert entry["actor_id"] == f"key:{key_hash(key)[:12]}"
+    assert (entry["actor_name"], entry["target"]) == ("sistem-dpupr", named)

@@ -16,25 +16,32 @@ from typing import Any
 import pytest
 from google.cloud import firestore
 
-from shared.adapters.firestore import FirestoreReportStore
+from shared.adapters.firestore import FirestoreAgencyStore, FirestoreReportStore
 from shared.adapters.firestore_audit import FirestoreAuditLog
 from shared.adapters.firestore_casework import FirestoreCaseworkStore
 from shared.config import Settings
 from shared.domain import report as lifecycle
 from shared.domain.casework import Assignment, ResponseTemplate, StaffNote
-from shared.domain.report import Priority, Report
+from shared.domain.report import Priority, Report, State
 from shared.domain.tracking import new_tracking_code
 from shared.ports import (
     AuditEntry,
     Change,
+    InboxQuery,
     NewSubmission,
     RateSlot,
     ReportNotFound,
+    Scope,
     TemplateNotFound,
 )
 from shared.usecases.submit import submitted_event
 from tests.builders import a_draft, an_identity
-from tests.fakes import InMemoryAuditLog, InMemoryCaseworkStore, InMemoryReportStore
+from tests.fakes import (
+    InMemoryAgencyStore,
+    InMemoryAuditLog,
+    InMemoryCaseworkStore,
+    InMemoryReportStore,
+)
 from tools.stack import Emulators
 
 NOW = dt.datetime(2026, 3, 2, 3, 0, 15, 123456, tzinfo=dt.UTC)
@@ -47,18 +54,22 @@ class Backend:
     casework: Any  # CaseworkStore
     reports: Any  # ReportStore
     audit: Any  # AuditLog
+    inbox: Any  # InboxStore
 
 
 @pytest.fixture(params=["fake", "firestore"])
 def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     if request.param == "fake":
         fake = InMemoryCaseworkStore(InMemoryReportStore(), InMemoryAuditLog())
-        yield Backend(fake, fake.reports, fake.audit)
+        yield Backend(fake, fake.reports, fake.audit, InMemoryAgencyStore(fake.reports))
         return
     emulators: Emulators = request.getfixturevalue("clean_emulators")
     client = firestore.Client(project=emulators.project)
     yield Backend(
-        FirestoreCaseworkStore(client), FirestoreReportStore(client), FirestoreAuditLog(client)
+        FirestoreCaseworkStore(client),
+        FirestoreReportStore(client),
+        FirestoreAuditLog(client),
+        FirestoreAgencyStore(client),
     )
     client.close()
 
@@ -261,3 +272,33 @@ def test_a_missing_template_is_not_replaced_or_deleted_and_nothing_is_recorded(
 
     assert backend.casework.templates(["dpupr-cianjur"]) == []
     assert list(backend.audit.entries(None, None, 10).entries) == []
+
+
+def test_the_inbox_finds_the_reports_assigned_to_someone(backend: Backend) -> None:
+    """The inbox's "assigned to me", on the same store as the assignment."""
+    mine, theirs, nobodys = (_file(backend.reports) for _ in range(3))
+    for report, who in ((mine, "acc1"), (theirs, "acc2")):
+        backend.casework.assign(
+            report.id,
+            lambda r, who=who: (
+                Assignment(who, who, Priority.NORMAL),
+                an_entry("report.assigned", r.id),
+            ),
+        )
+    inbox = backend.inbox
+    everything = Scope(everything=True)
+
+    assigned = inbox.inbox(InboxQuery(everything, assignee_id="acc1"))
+    by_status = inbox.inbox(InboxQuery(everything, status=State.SUBMITTED, assignee_id="acc1"))
+    other_state = inbox.inbox(InboxQuery(everything, status=State.CLOSED, assignee_id="acc1"))
+
+    assert [r.id for r in assigned.reports] == [mine.id]
+    assert [r.id for r in by_status.reports] == [mine.id]
+    assert list(other_state.reports) == []
+    assert nobodys.id not in {r.id for r in assigned.reports}
+
+
+def test_an_assignee_filter_goes_with_a_status_only() -> None:
+    for extra in ({"escalated": True}, {"admin_queue": True}, {"overdue_before": NOW.date()}):
+        with pytest.raises(ValueError, match="assignee"):
+            InboxQuery(Scope(everything=True), assignee_id="acc1", **extra)

@@ -20,6 +20,7 @@ from shared.reference import load_reference
 from shared.usecases import agency, casework
 from shared.usecases.agency import Caller
 from shared.usecases.casework import NotAllowed, TemplateInput
+from shared.usecases.dossier import dossier
 from tests.builders import a_draft
 from tests.fakes import (
     InMemoryAgencyAdminStore,
@@ -444,3 +445,34 @@ def test_an_identity_is_not_shown_when_its_view_cannot_be_recorded() -> None:
     ports = dataclasses.replace(w.ports.agency, audit=BrokenLog())
     with pytest.raises(ConnectionError):
         agency.detail(report.id, API_KEY, ports)
+
+
+def test_the_ombudsman_dossier_records_the_view_of_a_named_reporter_too() -> None:
+    w = world()
+    report = a_report(w)
+    national_key = Caller("nasional", Role.NATIONAL_ADMIN, "ombudsman-export", "key:feedfacecafe")
+
+    shown = dossier(report.id, national_key, w.ports.agency)
+
+    assert shown["report"]["reporter"]["name"] == "Asep Sunandar"
+    [entry] = w.audit.entries(None, frozenset({"identity.viewed"}), 10).entries
+    assert (entry.actor_id, entry.target) == ("key:feedfacecafe", report.id)
+
+
+# --- the inbox: assigned to me -------------------------------------------------------------
+
+
+def test_the_inbox_lists_what_is_assigned_to_the_caller_with_its_priority() -> None:
+    w = world()
+    mine = a_report(w, unit_id="uptd-jalan-cianjur")
+    other = a_report(w, unit_id="uptd-jalan-cianjur")
+    casework.assign(mine.id, DPUPR, "budi", "urgent", w.ports)
+    casework.assign(other.id, DPUPR, "siti", "normal", w.ports)
+
+    shown, _ = agency.inbox(UPTD, w.ports.agency, assigned_to="budi")
+
+    assert [(r["id"], r["assignee_name"], r["priority"]) for r in shown] == [
+        (mine.id, "Budi", "urgent")
+    ]
+    with pytest.raises(ValueError, match="assignee"):
+        agency.inbox(UPTD, w.ports.agency, assigned_to="budi", overdue=True)
