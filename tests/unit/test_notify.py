@@ -41,6 +41,7 @@ from shared.usecases.deliveries import delivery_view, failed_deliveries, reporte
 from shared.usecases.digest import digest_hour, run_digests
 from shared.usecases.notify import (
     DeliveryRetryable,
+    Notification,
     NotificationMessage,
     ReporterNotification,
     deliver,
@@ -622,7 +623,7 @@ def test_the_reporter_sees_how_they_were_told_under_the_event() -> None:
 # --- the push edge ---------------------------------------------------------------------
 
 
-def _push(data: dict[str, Any]) -> NotificationMessage | ReporterNotification:
+def _push(data: dict[str, Any]) -> Notification:
     raw = base64.b64encode(json.dumps(data).encode()).decode()
     return notification_message(read_push({"message": {"data": raw}}, None, "dead"))
 

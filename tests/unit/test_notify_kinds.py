@@ -23,8 +23,8 @@ from shared.ports import (
 from shared.pubsub_push import MalformedPush, read_push
 from shared.usecases.notify import (
     DeliveryRetryable,
+    Notification,
     NotificationMessage,
-    ReporterNotification,
     agency_notification,
     mark_dead_lettered,
     notification_message,
@@ -144,7 +144,7 @@ def test_the_daily_figures_retry_and_dead_letter_like_any_notification() -> None
     assert entry.last_error == "dead-lettered after 5 attempts; last error: HTTP 503"
 
 
-def _pushed(data: dict[str, Any]) -> NotificationMessage | ReporterNotification:
+def _pushed(data: dict[str, Any]) -> Notification:
     raw = base64.b64encode(json.dumps(data).encode()).decode()
     return notification_message(read_push({"message": {"data": raw}}, None, "dead-letter"))
 

@@ -41,8 +41,8 @@ from shared.ports import (
 from shared.pubsub_push import MalformedPush, read_push
 from shared.usecases.notify import (
     DeliveryRetryable,
+    Notification,
     NotificationMessage,
-    ReporterNotification,
     mark_dead_lettered,
     notification_message,
     notify_agency,
@@ -356,7 +356,7 @@ def envelope(data: Any, attributes: dict[str, str] | None = None) -> dict[str, A
     return {"message": {"data": base64.b64encode(raw).decode(), "attributes": attributes or {}}}
 
 
-def decode(event_data: Any) -> NotificationMessage | ReporterNotification:
+def decode(event_data: Any) -> Notification:
     return notification_message(read_push(event_data, None, "agency-notifications-dead-letter"))
 
 
