@@ -10,7 +10,9 @@ Every console page module codes against this module only:
   session's token (constant time); otherwise the 403 page and nothing changes.
 - :func:`render_page` — a page in the console layout (templates/console/base.html);
   the template gets ``lang``, ``tr``, ``url``, ``staff``, ``csrf``, ``now`` and what
-  the handler passes.
+  the handler passes. The layout's own names are taken too (a handler passing one of
+  them fails loudly): ``other_lang``, ``switch_url``, ``css``, ``nav``,
+  ``current_path``, ``status_message``, ``staff_agency``, ``staff_agency_short``.
 - :func:`tr` — the one way console code and templates say a thing in both languages:
   ``tr(lang, "Kotak masuk", "Inbox")``; templates call ``{{ tr("Kotak masuk", "Inbox") }}``.
 - :func:`done` (303 after a POST that worked, with an optional status message),
@@ -419,8 +421,9 @@ def render_page(
         tr=lambda id_text, en_text: tr(lang, id_text, en_text),
         url=lambda path, **params: url(call, path, **params),
         staff=staff,
-        agency_name=agency_name(call, staff.agency_id) if staff is not None else "",
-        agency_short_name=agency_name(call, staff.agency_id, short=True) if staff else "",
+        # The signed-in member's agency (names a page's own context will not take).
+        staff_agency=agency_name(call, staff.agency_id) if staff is not None else "",
+        staff_agency_short=agency_name(call, staff.agency_id, short=True) if staff else "",
         nav=nav_for(staff) if staff is not None else [],
         current_path=call.path,
         csrf=csrf,
