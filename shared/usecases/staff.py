@@ -469,6 +469,7 @@ def sign_in(
         last_seen_at=now,
         client=user_agent[:200],
     )
+    forgiven = throttle.succeeded() if throttle != throttle.succeeded() else None
     stored_hash = account.password_hash
     outdated = _hasher(ports.settings).check_needs_rehash(stored_hash or "")
     rehashed = hash_password(password, ports.settings) if outdated else None
@@ -480,8 +481,9 @@ def sign_in(
         return StaffUpdate(
             account=saved,
             sessions=(replace(session, epoch=fresh.session_epoch),),
-            # The failures are forgiven once the second factor is right too.
-            throttle=throttle.succeeded() if stage is SessionStage.FULL else None,
+            # The failures are forgiven once the second factor is right too (and only
+            # written when there were some).
+            throttle=forgiven if stage is SessionStage.FULL else None,
         )
 
     try:
@@ -546,30 +548,19 @@ def verify_second_factor(token: str, code: str, ports: StaffPorts) -> StaffSessi
     if throttle.is_locked(now):
         assert throttle.locked_until is not None
         raise AccountLocked(throttle.locked_until)
-    return _accept_code(found, code, key, throttle, ports)
-
-
-def _accept_code(
-    found: SignedIn, code: str, key: str, throttle: SignInThrottle, ports: StaffPorts
-) -> StaffSession:
-    now = ports.clock.now()
-    pending = found.session.pending_totp_secret
 
     def decide(session: StaffSession, account: StaffAccount) -> StaffUpdate:
-        secret = pending if session.stage is SessionStage.ENROL else account.totp_secret
-        if session.stage is not found.session.stage or secret is None:
-            raise SessionOver
+        secret = account.totp_secret
+        if session.stage is not SessionStage.SECOND_FACTOR or secret is None:
+            raise SessionOver  # used meanwhile, or the second factor was reset
         step = accepted_step(secret, code, now, account.totp_last_step)
         if step is None:
             raise CodeRefused
+        full = replace(session, stage=SessionStage.FULL, last_seen_at=now)
         return StaffUpdate(
-            account=replace(account, totp_secret=secret, totp_last_step=step),
-            sessions=(
-                replace(
-                    session, stage=SessionStage.FULL, pending_totp_secret=None, last_seen_at=now
-                ),
-            ),
-            throttle=throttle.succeeded(),
+            account=replace(account, totp_last_step=step),
+            sessions=(full,),
+            throttle=throttle.succeeded() if throttle != throttle.succeeded() else None,
         )
 
     try:
