@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import agency, cost, jobs, notify, route, submit
+from bench import agency, console, cost, jobs, notify, route, submit
 
 # In this order: cost prices what the others have just counted.
 BENCHES = {
     "submit": submit.run,
     "route": route.run,
     "agency": agency.run,
+    "console": console.run,
     "jobs": jobs.run,
     "notify": notify.run,
     "cost": cost.run,
