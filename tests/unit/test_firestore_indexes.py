@@ -165,12 +165,31 @@ def exempted(collection: str, field: str, descending: bool) -> bool:
 def test_every_single_field_query_keeps_its_automatic_index(
     what: str, build: Any, offline_client: firestore.Client
 ) -> None:
-    collection, fields, descending = indexed_fields(build(offline_client))
+    query = build(offline_client)
+    collection, fields, descending = indexed_fields(query)
     assert len(fields) <= 1, f"{what}: {fields} needs a composite index (COMPOSITE_QUERIES)"
     for field in fields:
         assert not exempted(collection, field, field in descending), (
             f"{what}: {INDEX_FILE.name} exempts {collection}.{field} from indexing"
         )
+        if query._to_protobuf().from_[0].all_descendants:
+            assert group_indexed(collection, field, field in descending), (
+                f"{what}: {INDEX_FILE.name} has no collection-group index on "
+                f"{collection}.{field} (Firestore makes none by itself)"
+            )
+
+
+def group_indexed(collection: str, field: str, descending: bool) -> bool:
+    """Whether firestore_indexes.json turns on the single-field index a collection-group
+    query needs: Firestore keeps automatic ones only for single collections."""
+    wanted = "DESCENDING" if descending else "ASCENDING"
+    document = json.loads(INDEX_FILE.read_text())
+    return any(
+        index.get("order") == wanted and index.get("queryScope") == "COLLECTION_GROUP"
+        for override in document.get("fieldOverrides", [])
+        if (override["collectionGroup"], override["fieldPath"]) == (collection, field)
+        for index in override.get("indexes", [])
+    )
 
 
 @pytest.mark.parametrize("module", ADAPTER_MODULES, ids=lambda m: m.__name__)
@@ -209,3 +228,5 @@ def test_the_single_field_check_fails_for_an_exempted_or_composite_query(
     assert len(fields) == 2
     assert exempted("reports", "title", descending=False)
     assert not exempted("reports", "next_due_on", descending=False)
+    assert not group_indexed("reports", "next_due_on", descending=False)
+    assert group_indexed("response_templates", "agency_id", descending=False)
