@@ -18,7 +18,7 @@ from shared.ports import FixedClock
 from shared.reference import load_reference
 from shared.web.console import common
 from shared.web.console.app import APP
-from shared.web.console.auth_pages import role_label
+from shared.web.console.auth_pages import browser_name, role_label
 from shared.web.dispatch import Call
 from shared.web.http import Problem
 
@@ -169,3 +169,28 @@ def test_a_page_has_the_layout_and_its_guarantees() -> None:
     policy = page.headers["Content-Security-Policy"]
     assert "default-src 'none'" in policy and "script-src" not in policy
     assert "img-src 'self' data:" in policy
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "shown"),
+    [
+        (
+            "Mozilla/5.0 (Linux; Android 14; SM-A155F) AppleWebKit/537.36 (KHTML, like Gecko)"
+            " Chrome/131.0.0.0 Mobile Safari/537.36",
+            "Chrome di Android",
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"
+            " Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
+            "Edge di Windows",
+        ),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15"
+            " (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+            "Safari di iPhone",
+        ),
+        ("", "Peramban tidak dikenal"),
+    ],
+)
+def test_a_session_names_its_browser_briefly(user_agent: str, shown: str) -> None:
+    assert browser_name(user_agent, "id") == shown

@@ -59,7 +59,7 @@ from shared.web.console.common import (
     url,
 )
 from shared.web.http import client_address
-from shared.web.i18n import Lang
+from shared.web.i18n import Lang, format_datetime
 
 Invalid = dict[str, str]
 
@@ -362,12 +362,12 @@ def account(call: ConsoleCall) -> Response:
     staff = signed_in(call)
     lang = call.lang
     sessions = staff_usecases.sessions_of(staff.account_id, call.ports)
-    tz = local_now(call).tzinfo
+    zone = call.ports.settings.timezone
     rows = [
         {
-            "client": session.client,
-            "created": f"{session.created_at.astimezone(tz):%d-%m-%Y %H.%M}",
-            "last_seen": f"{session.last_seen_at.astimezone(tz):%d-%m-%Y %H.%M}",
+            "client": browser_name(session.client, lang),
+            "created": format_datetime(session.created_at.isoformat(), lang, zone),
+            "last_seen": format_datetime(session.last_seen_at.isoformat(), lang, zone),
             "current": session.session_id == staff.session_id,
         }
         for session in sessions
@@ -381,6 +381,24 @@ def account(call: ConsoleCall) -> Response:
         role_label=role_label(lang, staff.role),
         has_second_factor=account is not None and account.has_second_factor,
     )
+
+
+# (what the User-Agent contains, what to call it), first match wins: Edge and Opera
+# also say Chrome, and Chrome also says Safari.
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"),
+             ("Chrome/", "Chrome"), ("Safari/", "Safari"))  # fmt: skip
+_SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"),
+            ("Windows", "Windows"), ("Mac OS X", "macOS"), ("Linux", "Linux"))  # fmt: skip
+
+
+def browser_name(user_agent: str, lang: Lang) -> str:
+    """A short name such as "Chrome di Android": enough to tell one's sessions apart,
+    without showing the whole User-Agent string."""
+    browser = next((name for mark, name in _BROWSERS if mark in user_agent), "")
+    system = next((name for mark, name in _SYSTEMS if mark in user_agent), "")
+    if browser and system:
+        return f"{browser} {tr(lang, 'di', 'on')} {system}"
+    return browser or system or tr(lang, "Peramban tidak dikenal", "Unknown browser")
 
 
 def sign_out_everywhere(call: ConsoleCall) -> Response:
