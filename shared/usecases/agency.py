@@ -251,12 +251,16 @@ class InboxCounts:
     overdue: int
     escalated: int
     admin_queue: int | None  # None: the caller has no admin queue
+    assigned: int | None = None  # given to ``assigned_to``; None when not asked
 
 
-def inbox_counts(caller: Caller, ports: AgencyPorts) -> InboxCounts:
+def inbox_counts(
+    caller: Caller, ports: AgencyPorts, *, assigned_to: str | None = None
+) -> InboxCounts:
     """The inbox's figures, as :func:`inbox` would filter them: one count aggregation
     each. Counts are numbers of reports the query matches in scope; unlike a listing
-    they cannot be re-checked one by one, so they rest on the same scoped queries."""
+    they cannot be re-checked one by one, so they rest on the same scoped queries.
+    ``assigned_to`` (a staff account id) adds how many are given to that person."""
     scope = scope_of(caller, ports.reference)
     today = ports.settings.calendar().local_date(ports.clock.now())
     states = [s for s in State if scope.everything or s not in _UNROUTED_STATES]
@@ -268,17 +272,20 @@ def inbox_counts(caller: Caller, ports: AgencyPorts) -> InboxCounts:
     has_queue = caller.is_admin and (scope.everything or scope.queue_region is not None)
     if has_queue and not scope.everything:
         queries.append(InboxQuery(scope=scope, status=State.SUBMITTED, admin_queue=True))
-    found = ports.inbox.count(queries)
-    by_state = {s: found[i] for i, s in enumerate(states)}
-    overdue, escalated = found[len(states)], found[len(states) + 1]
+    if assigned_to is not None:
+        queries.append(InboxQuery(scope=scope, assignee_id=assigned_to))
+    found = iter(ports.inbox.count(queries))
+    by_state = {s: next(found) for s in states}
+    overdue, escalated = next(found), next(found)
     queue: int | None = None
     if has_queue:
-        queue = by_state[State.SUBMITTED] if scope.everything else found[-1]
+        queue = by_state[State.SUBMITTED] if scope.everything else next(found)
     return InboxCounts(
         by_state={s: by_state.get(s, 0) for s in State},
         overdue=overdue,
         escalated=escalated,
         admin_queue=queue,
+        assigned=next(found) if assigned_to is not None else None,
     )
 
 

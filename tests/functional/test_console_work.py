@@ -140,6 +140,28 @@ def test_the_inbox_counts_and_lists_only_the_callers_reports(
     assert "<h1>Inbox</h1>" in english.text and 'href="/kotak-masuk?status=' in english.text
 
 
+def test_assigned_to_me_counts_and_filters_the_inbox(
+    signed_in_client: SignedIn, db: firestore.Client
+) -> None:
+    mine, other = new_report(), new_report()
+    dpupr = signed_in_client(Role.AGENCY_ADMIN, "dpupr-cianjur")
+    assert dpupr.member is not None
+    given = dpupr.post(
+        f"/laporan/{mine}/penugasan", {"petugas": dpupr.member.account_id, "prioritas": "high"}
+    )
+    assert given.status_code == 303, given.text[:500]
+
+    page = dpupr.get("/kotak-masuk?saya=1").text
+
+    assert _code(db, mine) in page and _code(db, other) not in page
+    assert re.search(
+        r'href="/kotak-masuk\?saya=1" aria-current="true"><span class="big">1</span>', page
+    )
+    with_status = dpupr.get("/kotak-masuk?saya=1&status=dispositioned").text
+    assert _code(db, mine) in with_status
+    assert dpupr.get("/kotak-masuk?saya=1&terlambat=1").status_code == 400
+
+
 def test_a_unit_officer_sees_only_what_was_forwarded_to_the_unit(
     signed_in_client: SignedIn, db: firestore.Client
 ) -> None:

@@ -133,6 +133,17 @@ def test_the_counts_ask_the_store_the_same_scoped_queries_as_the_inbox() -> None
     assert queue.status is State.SUBMITTED
 
 
+def test_the_reports_given_to_someone_are_counted_when_asked() -> None:
+    store = InMemoryReportStore()
+    _reports_in_several_states(store)
+    given = next(r for r in store.reports.values() if r.agency_id == "dpupr-cianjur")
+    store.reports[given.id] = dataclasses.replace(given, assignee_id="acc-1", assignee_name="Budi")
+    assert agency.inbox_counts(DPUPR, ports(store)).assigned is None
+    assert agency.inbox_counts(DPUPR, ports(store), assigned_to="acc-1").assigned == 1
+    assert agency.inbox_counts(DPUPR, ports(store), assigned_to="acc-2").assigned == 0
+    assert agency.inbox_counts(DINKES, ports(store), assigned_to="acc-1").assigned == 0
+
+
 # --- a tracking code ------------------------------------------------------------------
 
 

@@ -1,10 +1,11 @@
 """Casework pages: the inbox, a report and its actions, the admin queue, the figures.
 
-- ``/kotak-masuk``: what waits for the staff member: counts per state, overdue and
-  escalated (each a link that filters), filters (``status``, ``terlambat=1``,
-  ``eskalasi=1``), search by tracking code (``kode``: typed as a citizen would; a
-  report out of scope is "not found", exactly like an unknown code) and paging
-  (``setelah``: the agency API's cursor).
+- ``/kotak-masuk``: what waits for the staff member: counts per state, overdue,
+  escalated and assigned to them (each a link that filters), filters (``status``,
+  ``terlambat=1``, ``eskalasi=1``, ``saya=1``: assigned to me, with a status only),
+  search by tracking code (``kode``: typed as a citizen would; a report out of scope
+  is "not found", exactly like an unknown code) and paging (``setelah``: the agency
+  API's cursor).
 - ``/laporan/<report_id>``: the report, its deadlines, escalation tiers, timeline and
   deliveries, and exactly the actions the lifecycle allows this person now, each a
   form carrying the report's version (``seq``). The reporter's identity is never on
@@ -176,6 +177,7 @@ class Filters:
     status: State | None = None
     overdue: bool = False
     escalated: bool = False
+    mine: bool = False  # assigned to the signed-in member: with a status only
 
     def params(self) -> dict[str, str]:
         params = {"status": self.status.value} if self.status else {}
@@ -183,6 +185,8 @@ class Filters:
             params["terlambat"] = "1"
         if self.escalated:
             params["eskalasi"] = "1"
+        if self.mine:
+            params["saya"] = "1"
         return params
 
     @property
@@ -203,7 +207,18 @@ def _filters(call: ConsoleCall, staff: Staff) -> Filters:
         except ValueError:
             detail = tr(call.lang, "Status itu tidak dikenal.", "That status is not known.")
             raise _bad_request(call, staff, detail) from None
-    return Filters(status, _flag(call, "terlambat"), _flag(call, "eskalasi"))
+    filters = Filters(
+        status, _flag(call, "terlambat"), _flag(call, "eskalasi"), _flag(call, "saya")
+    )
+    if filters.mine and (filters.overdue or filters.escalated):
+        detail = tr(
+            call.lang,
+            "“Ditugaskan ke saya” hanya dapat digabung dengan status, tidak dengan "
+            "“terlambat” atau “tereskalasi”.",
+            "“Assigned to me” goes with a status only, not with “overdue” or “escalated”.",
+        )
+        raise _bad_request(call, staff, detail)
+    return filters
 
 
 def _count_links(
@@ -216,6 +231,12 @@ def _count_links(
         if staff.is_national or state not in (State.SUBMITTED, State.ON_HOLD)
     ]
     links = [
+        CountLink(
+            tr(lang, "Ditugaskan ke saya", "Assigned to me"),
+            counts.assigned or 0,
+            url(call, "/kotak-masuk", saya="1"),
+            filters == Filters(mine=True),
+        ),
         CountLink(
             tr(lang, "Terlambat", "Overdue"),
             counts.overdue,
@@ -283,7 +304,7 @@ def inbox_page(call: ConsoleCall) -> Response:
             return found
         status, error = found
     ports = call.ports.agency
-    counts = agency.inbox_counts(staff.caller, ports)
+    counts = agency.inbox_counts(staff.caller, ports, assigned_to=staff.account_id)
     rows, next_after = agency.inbox(
         staff.caller,
         ports,
@@ -292,6 +313,7 @@ def inbox_page(call: ConsoleCall) -> Response:
         escalated=filters.escalated,
         limit=PAGE_SIZE,
         after=after,
+        assigned_to=staff.account_id if filters.mine else None,
     )
     next_url = (
         url(call, "/kotak-masuk", **filters.params(), setelah=encode_cursor(next_after))
