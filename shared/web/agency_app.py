@@ -5,7 +5,9 @@ probe needs ``Authorization: Bearer <API key>``; a missing, unknown or revoked k
 answers 401 with ``WWW-Authenticate``. A report the caller may not see answers 404,
 exactly like an unknown one. Bodies are validated with pydantic (unknown fields
 refused); the lifecycle's refusals map to 409 (illegal transition), 403 (role not
-permitted) and 422 (invalid command), and change nothing. The API is for agency staff:
+permitted) and 422 (invalid command), and change nothing. An action may carry
+``If-Match: "<seq>"`` (the report's ``seq`` as read): when the report changed since,
+it answers 412 and changes nothing. The API is for agency staff:
 problem titles are in English unless ``?lang=id`` or Accept-Language asks for Bahasa
 Indonesia.
 """
@@ -16,6 +18,7 @@ import base64
 import binascii
 import json
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar
@@ -36,7 +39,7 @@ from shared.domain.report import (
 )
 from shared.ports import AgencyPorts, ReportNotFound
 from shared.usecases import agency
-from shared.usecases.agency import AgencyCommand, Caller
+from shared.usecases.agency import AgencyCommand, Caller, ReportChanged
 from shared.usecases.deliveries import failed_deliveries
 from shared.usecases.dossier import dossier as build_dossier
 from shared.web.dispatch import App, Call, dispatch, health, problem_answer
@@ -167,6 +170,7 @@ def _paging(call: AgencyCall) -> tuple[int, tuple[str, str] | None]:
 
 # LifecycleError subclass -> (status, title key); the first that matches wins.
 _LIFECYCLE_PROBLEMS: tuple[tuple[type[LifecycleError], int, str], ...] = (
+    (ReportChanged, 412, "report_changed"),
     (IllegalTransition, 409, "illegal_transition"),
     (NotPermitted, 403, "not_permitted"),
     (InvalidCommand, 422, "invalid_command"),
@@ -178,6 +182,21 @@ def _lifecycle_problem(call: AgencyCall, exc: LifecycleError) -> Response:
     status, title = next((s, k) for kind, s, k in _LIFECYCLE_PROBLEMS if isinstance(exc, kind))
     lang = call.lang
     return problem(status, exc.code, t(title, lang), str(exc), instance=call.path, lang=lang)
+
+
+_IF_MATCH = re.compile(r'^"(\d{1,9})"$')
+
+
+def _expected_seq(call: AgencyCall) -> int | None:
+    """The report version an action is conditional on: ``If-Match: "<seq>"`` (absent or
+    ``*``: any version), or a Problem (400) for anything else."""
+    value = (call.request.headers.get("If-Match") or "").strip()
+    if value in ("", "*"):
+        return None
+    found = _IF_MATCH.match(value)
+    if found is None:
+        raise Problem(_invalid_parameter(call, t("invalid_if_match_detail", call.lang)))
+    return int(found.group(1))
 
 
 # --- cursors --------------------------------------------------------------------------
@@ -306,6 +325,7 @@ def act(call: AgencyCall, report_id: str, operation: str) -> Response:
         call.request, op.body, max_bytes=MAX_BODY_BYTES, lang=call.lang, instance=call.path
     )
     fields = body.model_dump()
+    expected_seq = _expected_seq(call)
     command = AgencyCommand(
         action=op.action,
         reason=fields.get("reason"),
@@ -314,7 +334,9 @@ def act(call: AgencyCall, report_id: str, operation: str) -> Response:
         unit_id=fields.get("unit_id"),
     )
     try:
-        acted = agency.take_action(report_id[:64], caller, command, call.ports)
+        acted = agency.take_action(
+            report_id[:64], caller, command, call.ports, expected_seq=expected_seq
+        )
     except ReportNotFound:
         return problem_answer(call, 404)
     except LifecycleError as refused:

@@ -55,6 +55,11 @@ _REFUSALS: dict[str, dict[str, str]] = {
 # The fields of a report the agency API shows (inbox lines, details, action results).
 REPORT_FIELDS: dict[str, Any] = {
     "id": {"type": "string"},
+    "seq": {
+        "type": "integer",
+        "description": "The report's version: the sequence number of its last timeline "
+        'event. Send it back as If-Match: "<seq>" to act only on this version',
+    },
     "tracking_code": {"type": "string"},
     "type": {"type": "string"},
     "state": {"type": "string", "enum": [s.value for s in State]},
@@ -223,6 +228,14 @@ REPORT_ID = {
     "in": "path",
     "required": True,
     "schema": {"type": "string", "maxLength": 64},
+}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": 'Act only if the report is still this version: "<seq>" (quoted) as the '
+    "inbox or the report showed it; 412 when it changed since",
+    "schema": {"type": "string", "pattern": '^"[0-9]{1,9}"$'},
 }
 LANG = {
     "name": "lang",
@@ -442,7 +455,7 @@ def document() -> dict[str, Any]:
             "post": {
                 "operationId": name.replace("-", "_"),
                 "summary": _SUMMARIES[name],
-                "parameters": [REPORT_ID, LANG],
+                "parameters": [REPORT_ID, IF_MATCH, LANG],
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -454,7 +467,7 @@ def document() -> dict[str, Any]:
                         "description": "Done: the report after the action and its new event",
                         "content": {"application/json": {"schema": ACTED}},
                     },
-                    "400": _problem("Malformed JSON"),
+                    "400": _problem("Malformed JSON, or a malformed If-Match"),
                     "401": UNAUTHORIZED,
                     "403": _problem(
                         refusals.get("403", "The caller's role may not take this action")
@@ -464,6 +477,9 @@ def document() -> dict[str, Any]:
                         refusals.get(
                             "409", "Illegal in the report's current state; nothing changed"
                         )
+                    ),
+                    "412": _problem(
+                        "If-Match named a version the report is no longer; nothing changed"
                     ),
                     "415": _problem("Not application/json"),
                     "422": _problem(

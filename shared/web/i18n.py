@@ -334,6 +334,11 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "format must be json or html",
     ),
     "illegal_transition": ("Transisi tidak diizinkan", "Illegal transition"),
+    "report_changed": ("Laporan sudah berubah", "The report has changed"),
+    "invalid_if_match_detail": (
+        'If-Match harus seq laporan dalam tanda kutip, misalnya If-Match: "3"',
+        'If-Match must be the report\'s seq in quotes, for example If-Match: "3"',
+    ),
     "not_permitted": ("Tidak diizinkan", "Not permitted"),
     "invalid_command": ("Perintah tidak valid", "Invalid command"),
     "refused": ("Ditolak", "Refused"),
