@@ -60,6 +60,33 @@ def _may_see(account: StaffAccount, report: Report, ports: ConsolePorts) -> bool
     return may_see(scope_of(caller, ports.agency.reference), report)
 
 
+@dataclass(frozen=True)
+class Casework:
+    """What a report page shows of the casework."""
+
+    report: Report
+    notes: list[StaffNote]
+    assignable: list[StaffAccount]  # whom the caller may give the report to
+    templates: list[ResponseTemplate]  # the caller's
+
+
+def casework_of(report_id: str, caller: Caller, ports: ConsolePorts) -> Casework:
+    """The report's casework as the caller may see it, in four reads: the report, its
+    notes, the staff of its agency and units, the caller's templates. ReportNotFound
+    out of scope."""
+    report = visible_report(report_id, caller, ports)
+    eligible = assignable_staff(report, ports)
+    if not caller.is_admin:  # an officer takes it on or lets it go, no one else
+        own_id = caller.actor_id.removeprefix("staff:")
+        eligible = [a for a in eligible if a.account_id == own_id]
+    return Casework(
+        report=report,
+        notes=ports.casework.notes(report.id, NOTES_SHOWN),
+        assignable=eligible,
+        templates=templates_for(caller, ports),
+    )
+
+
 # --- notes ---------------------------------------------------------------------------
 
 
@@ -181,11 +208,14 @@ def template_for(
     caller: Caller, template_id: str, operation: str, ports: ConsolePorts
 ) -> ResponseTemplate | None:
     """One of the caller's templates that fits ``operation`` (None when it does not)."""
-    for agency_id in template_agencies(caller, ports):
-        found = ports.casework.template(agency_id, template_id)
-        if found is not None:
-            return found if operation in found.operations else None
-    return None
+    return fitting(templates_for(caller, ports), template_id, operation)
+
+
+def fitting(
+    templates: Sequence[ResponseTemplate], template_id: str, operation: str
+) -> ResponseTemplate | None:
+    """The template ``template_id`` among ``templates`` if it is for ``operation``."""
+    return next((t for t in templates if t.id == template_id and operation in t.operations), None)
 
 
 def may_manage_templates(caller: Caller) -> bool:

@@ -23,8 +23,9 @@ from shared.config import Settings
 from shared.domain.report import Action, Actor, Command, Role
 from shared.ports import SystemClock
 from shared.tokens import reporter_token
+from shared.usecases import casework
 from shared.usecases.act import act
-from shared.usecases.agency import key_hash
+from shared.usecases.agency import Caller, key_hash
 from shared.usecases.notify import NotificationMessage, build_payload
 from shared.usecases.track import track_report
 from tests.functional.console_support import ConsoleClient, location, new_member
@@ -506,3 +507,29 @@ def test_the_agency_apis_detail_records_each_view_of_a_named_reporter(
     [entry] = _log(db, "identity.viewed")
     assert entry["actor_id"] == f"key:{key_hash(key)[:12]}"
     assert (entry["actor_name"], entry["target"]) == ("sistem-dpupr", named)
+
+
+# --- what it costs ---------------------------------------------------------------------------
+
+
+def test_a_report_pages_casework_costs_four_reads(
+    signed_in_client: SignedIn, db: firestore.Client
+) -> None:
+    """The report, its notes, the staff of its agency and units, the caller's templates
+    (one collection-group query for the whole chain of agencies above a unit)."""
+    report_id = new_report()
+    _forward(report_id)
+    officer = signed_in_client(Role.UNIT_OFFICER, "uptd-jalan-cianjur")
+    officer.get(f"/laporan/{report_id}")
+    officer.post(f"/laporan/{report_id}/catatan", {"catatan": "Satu catatan."})
+    me = officer.member
+    assert me is not None
+    caller = Caller(me.agency_id, me.role, me.name, f"staff:{me.account_id}")
+    stats = wiring.report_store().stats
+
+    before = stats.snapshot()
+    work = casework.casework_of(report_id, caller, wiring.console_ports())
+    used = stats.since(before)
+
+    assert [n.text for n in work.notes] == ["Satu catatan."]
+    assert (used.reads, used.commits) == (4, 0)

@@ -476,3 +476,23 @@ def test_the_inbox_lists_what_is_assigned_to_the_caller_with_its_priority() -> N
     ]
     with pytest.raises(ValueError, match="assignee"):
         agency.inbox(UPTD, w.ports.agency, assigned_to="budi", overdue=True)
+
+
+def test_the_report_pages_casework_is_read_together_and_an_officer_is_offered_only_themselves() -> (
+    None
+):
+    w = world()
+    report = a_report(w, unit_id="uptd-jalan-cianjur")
+    casework.add_note(report.id, DPUPR, "Catatan.", w.ports)
+    casework.create_template(DPUPR, typed("Dari dinas"), w.ports)
+
+    for_admin = casework.casework_of(report.id, DPUPR, w.ports)
+    for_officer = casework.casework_of(report.id, UPTD, w.ports)
+
+    assert for_admin.report == report
+    assert [n.text for n in for_admin.notes] == ["Catatan."]
+    assert [a.account_id for a in for_admin.assignable] == ["budi", "siti"]
+    assert [a.account_id for a in for_officer.assignable] == ["budi"]
+    assert [t.title for t in for_officer.templates] == ["Dari dinas"]
+    with pytest.raises(ReportNotFound):
+        casework.casework_of(report.id, DINKES, w.ports)

@@ -146,27 +146,22 @@ def report_context(call: ConsoleCall, staff: Staff, shown: Mapping[str, Any]) ->
     """The partial's context for the report ``shown`` (the caller may see it)."""
     lang = call.lang
     ports = call.ports
-    caller = staff.caller
-    report = casework.visible_report(str(shown["id"]), caller, ports)
+    work = casework.casework_of(str(shown["id"]), staff.caller, ports)
+    report = work.report
     refused: Mapping[str, str] = call.request.environ.get(_REFUSED_KEY, {})
-    eligible = casework.assignable_staff(report, ports)
-    if not staff.is_admin:  # an officer takes it on or lets it go, no one else
-        eligible = [a for a in eligible if a.account_id == staff.account_id]
-    choices = [(a.account_id, a.name) for a in eligible]
+    choices = [(a.account_id, a.name) for a in work.assignable]
     if report.assignee_id and report.assignee_id not in {c[0] for c in choices}:
         choices.append((report.assignee_id, report.assignee_name or report.assignee_id))
-    templates = casework.templates_for(caller, ports)
     prefill: dict[str, str] = {}
     wanted_id = call.request.args.get("templat", "")[:64]
     wanted_op = call.request.args.get("untuk", "")
     if wanted_id and wanted_op in TEMPLATE_OPERATIONS:
-        chosen = casework.template_for(caller, wanted_id, wanted_op, ports)
+        chosen = casework.fitting(work.templates, wanted_id, wanted_op)
         if chosen is not None:
             prefill[wanted_op] = chosen.body
     return {
         "notes": [
-            {"author": n.author_name, "when": _when(call, n.at), "text": n.text}
-            for n in casework.notes(report.id, caller, ports)
+            {"author": n.author_name, "when": _when(call, n.at), "text": n.text} for n in work.notes
         ],
         "note_value": refused.get("note_value", ""),
         "note_error": refused.get("note_error", ""),
@@ -178,7 +173,7 @@ def report_context(call: ConsoleCall, staff: Staff, shown: Mapping[str, Any]) ->
         "priorities": [(p.value, tr(lang, *PRIORITY_LABELS[p])) for p in Priority],
         "assign_error": refused.get("assign_error", ""),
         "templates": [
-            {"id": t.id, "title": t.title, "operations": list(t.operations)} for t in templates
+            {"id": t.id, "title": t.title, "operations": list(t.operations)} for t in work.templates
         ],
         "operation_labels": {op: tr(lang, *pair) for op, pair in OPERATION_LABELS.items()},
         "prefill": prefill,
