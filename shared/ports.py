@@ -17,6 +17,7 @@ from shared.domain.casework import Assignment, ResponseTemplate, StaffNote
 from shared.domain.privacy import ReporterIdentity
 from shared.domain.report import Report, Role, State, TimelineEvent
 from shared.domain.routing import KeywordProfile, Rule
+from shared.domain.staff import SignInThrottle, StaffAccount, StaffLink, StaffSession
 
 if TYPE_CHECKING:
     from shared.config import Settings
@@ -931,6 +932,8 @@ class NotifyPorts:
     preferences: ContactPreferences
     email_factory: Callable[[], EmailSender]
     sms_factory: Callable[[], SmsSender]
+    # Staff accounts, read for a staff member's own e-mail (an invitation, a reset).
+    staff: StaffDirectory
 
     @property
     def email(self) -> EmailSender:
@@ -1256,3 +1259,131 @@ class ReferenceAdminStore(Protocol):
         """The running totals of each rule that has any (``routing_stats/{rule id}``:
         dispositions, not_our_authority), in one batched read."""
         ...
+
+
+# --- console: staff ---------------------------------------------------------------------
+# Staff accounts, their sessions and one-time links (the rules: shared.domain.staff; the
+# use cases: shared.usecases.staff). Every change of them is one commit of a StaffUpdate.
+
+
+class EmailTaken(Exception):
+    """Another account already has this e-mail address."""
+
+
+class StaffNotFound(Exception):
+    """No such account, session or link (or it is gone since it was read)."""
+
+
+@dataclass(frozen=True)
+class StaffUpdate:
+    """What one staff change writes, in one commit: the account as it is to be saved,
+    sessions created or replaced, links created or marked used, an address's sign-in
+    failures, what it tells (outbox) and records (the change log)."""
+
+    account: StaffAccount | None = None
+    sessions: tuple[StaffSession, ...] = ()
+    links: tuple[StaffLink, ...] = ()
+    throttle: SignInThrottle | None = None
+    outbox: tuple[OutboxMessage, ...] = ()
+    audit: tuple[AuditEntry, ...] = ()
+
+
+class StaffStore(Protocol):
+    """Accounts, sessions, links and sign-in failures. A ``decide`` runs inside a
+    transaction on what it is given fresh, and may run more than once (contention):
+    it must not have side effects; raising from it writes nothing."""
+
+    def account(self, account_id: str) -> StaffAccount | None: ...
+
+    def account_by_email(self, email: str) -> StaffAccount | None:
+        """The account of ``email`` (shared.domain.staff.normal_email); one read."""
+        ...
+
+    def accounts_in(self, agency_ids: Collection[str]) -> list[StaffAccount]:
+        """Every account (active or not) of these agencies, by name then e-mail."""
+        ...
+
+    def create_account(self, account: StaffAccount, update: StaffUpdate) -> None:
+        """Create ``account`` with what ``update`` writes besides it (its link, its
+        e-mail, its record) in one commit; EmailTaken when the address has an account."""
+        ...
+
+    def update_account(
+        self, account_id: str, decide: Callable[[StaffAccount], StaffUpdate]
+    ) -> StaffUpdate:
+        """Commit what ``decide`` makes of the account; StaffNotFound when there is none."""
+        ...
+
+    def session(self, session_id: str) -> StaffSession | None: ...
+
+    def update_session(
+        self, session_id: str, decide: Callable[[StaffSession, StaffAccount], StaffUpdate]
+    ) -> StaffUpdate:
+        """Commit what ``decide`` makes of the session and its account; StaffNotFound
+        when either is gone."""
+        ...
+
+    def touch_session(self, session_id: str, at: dt.datetime) -> None:
+        """Set the session's last_seen_at (the idle timer): one write, no read."""
+        ...
+
+    def end_sessions(self, session_ids: Sequence[str]) -> None:
+        """Delete these sessions (gone already: nothing happens)."""
+        ...
+
+    def sessions_of(self, account_id: str) -> list[StaffSession]:
+        """The account's stored sessions, over or not, newest first."""
+        ...
+
+    def link(self, key: str) -> StaffLink | None: ...
+
+    def use_link(
+        self, key: str, decide: Callable[[StaffLink, StaffAccount], StaffUpdate]
+    ) -> StaffUpdate:
+        """Commit what ``decide`` makes of the link and its account (it marks the link
+        used); StaffNotFound when either is gone."""
+        ...
+
+    def throttle(self, key: str) -> SignInThrottle:
+        """An address's sign-in failures (none stored: a clean one)."""
+        ...
+
+    def update_throttle(
+        self, key: str, decide: Callable[[SignInThrottle], SignInThrottle]
+    ) -> SignInThrottle: ...
+
+    def claim_rate_slot(self, slot: RateSlot) -> None:
+        """As the submissions' (RateSlotTaken when taken)."""
+        ...
+
+    def taken_rate_slots(self, window_key: str) -> frozenset[int]: ...
+
+
+class StaffDirectory(Protocol):
+    """What notify reads of the accounts: the address to send a link to."""
+
+    def account(self, account_id: str) -> StaffAccount | None: ...
+
+
+class HasReference(Protocol):
+    @property
+    def reference(self) -> Reference: ...
+
+
+class StaffPorts(Protocol):
+    """What the staff use cases need; ConsolePorts is one, and so is the tools' bundle."""
+
+    @property
+    def staff(self) -> StaffStore: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def publisher(self) -> Publisher: ...
+
+    @property
+    def agency(self) -> HasReference: ...

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
         FirestoreReferenceAdminStore,
         FirestoreReferenceSource,
     )
+    from shared.adapters.firestore_staff import FirestoreStaffStore
     from shared.adapters.pubsub import PubSubPublisher
     from shared.adapters.sms import InfobipSmsSender
     from shared.adapters.smtp import SmtpEmailSender
@@ -157,6 +158,14 @@ def public_store() -> FirestorePublicStore:
     from shared.adapters.firestore import FirestorePublicStore
 
     return FirestorePublicStore(firestore_client(), stats=report_store().stats)
+
+
+@cache
+def staff_store() -> FirestoreStaffStore:
+    """Staff accounts, sessions and one-time links (the console; notify reads accounts)."""
+    from shared.adapters.firestore_staff import FirestoreStaffStore
+
+    return FirestoreStaffStore(firestore_client(), stats=report_store().stats)
 
 
 @cache
@@ -278,18 +287,16 @@ def agency_ports(reference: Reference) -> AgencyPorts:
 
 @cache
 def audit_log() -> FirestoreAuditLog:
-    """The change log (one operation count with the reports)."""
     from shared.adapters.firestore_audit import FirestoreAuditLog
 
-    return FirestoreAuditLog(firestore_client(), stats=report_store().stats)
+    return FirestoreAuditLog(firestore_client())
 
 
 @cache
 def casework_store() -> FirestoreCaseworkStore:
-    """Notes, assignment, response templates (one operation count with the reports)."""
     from shared.adapters.firestore_casework import FirestoreCaseworkStore
 
-    return FirestoreCaseworkStore(firestore_client(), stats=report_store().stats)
+    return FirestoreCaseworkStore(firestore_client())
 
 
 @_PerReference
@@ -305,6 +312,7 @@ def notify_ports(reference: Reference) -> NotifyPorts:
         preferences=contact_preferences(),
         email_factory=email_sender,
         sms_factory=sms_sender,
+        staff=staff_store(),
     )
 
 
@@ -373,6 +381,7 @@ _CACHED = (
     sms_sender,
     email_sender,
     contact_preferences,
+    staff_store,
     report_store,
     publisher,
     clock,

@@ -28,6 +28,7 @@ from shared.domain.casework import Assignment, ResponseTemplate, StaffNote
 from shared.domain.figures import days_id_range, scope_of, unrouted_scope
 from shared.domain.privacy import ReporterIdentity
 from shared.domain.report import Report, TimelineEvent, is_overdue
+from shared.domain.staff import SignInThrottle, StaffAccount, StaffLink, StaffSession
 from shared.ports import (
     AgencyChannel,
     AgencyNotFound,
@@ -42,6 +43,7 @@ from shared.ports import (
     Digest,
     DigestPorts,
     DuePage,
+    EmailTaken,
     FixedClock,
     IdempotencyKeyTaken,
     IdempotencyRecord,
@@ -64,6 +66,8 @@ from shared.ports import (
     SendOutcome,
     SendResult,
     Snapshot,
+    StaffNotFound,
+    StaffUpdate,
     StoredReference,
     Tally,
     TemplateNotFound,
@@ -92,6 +96,7 @@ if TYPE_CHECKING:
         Publisher,
         ReferenceAdminStore,
         RouteStore,
+        StaffStore,
         WebhookSender,
     )
 
@@ -681,6 +686,7 @@ class NotifyFakes:
         default_factory=lambda: FixedClock(dt.datetime(2026, 12, 7, 3, 0, tzinfo=dt.UTC))
     )
     settings: Settings = field(default_factory=lambda: Settings.model_validate(NOTIFY_SETTINGS))
+    staff: InMemoryStaffStore = field(default_factory=lambda: InMemoryStaffStore())
 
     def __post_init__(self) -> None:
         self.notifications.outbox = self.store.outbox  # one database, one outbox
@@ -699,6 +705,7 @@ class NotifyFakes:
             preferences=self.preferences,
             email_factory=lambda: self.email,
             sms_factory=lambda: self.sms,
+            staff=self.staff,
         )
 
     def digest_ports(self) -> DigestPorts:
@@ -968,3 +975,136 @@ class InMemoryReferenceAdminStore:
 
 if TYPE_CHECKING:
     _reference_admin_store: ReferenceAdminStore = InMemoryReferenceAdminStore()
+
+
+# --- staff (StaffStore) ---------------------------------------------------------------------
+
+
+@dataclass
+class InMemoryStaffStore:
+    """Staff accounts, sessions, links and sign-in failures. Like the report store, a
+    transactional ``decide`` runs twice (the second run's update is committed), and a
+    refusal raised from it writes nothing. The outbox entries and change-log entries an
+    update carries land in ``outbox`` and ``audit`` (share them with other fakes to see
+    one database)."""
+
+    accounts: dict[str, StaffAccount] = field(default_factory=dict)
+    sessions: dict[str, StaffSession] = field(default_factory=dict)
+    links: dict[str, StaffLink] = field(default_factory=dict)
+    throttles: dict[str, SignInThrottle] = field(default_factory=dict)
+    rate_slots: dict[str, set[int]] = field(default_factory=dict)
+    outbox: dict[str, OutboxMessage] = field(default_factory=dict)
+    audit: InMemoryAuditLog = field(default_factory=InMemoryAuditLog)
+    commits: int = 0
+
+    def account(self, account_id: str) -> StaffAccount | None:
+        return self.accounts.get(account_id)
+
+    def account_by_email(self, email: str) -> StaffAccount | None:
+        return next((a for a in self.accounts.values() if a.email == email), None)
+
+    def accounts_in(self, agency_ids: Collection[str]) -> list[StaffAccount]:
+        found = [a for a in self.accounts.values() if a.agency_id in set(agency_ids)]
+        return sorted(found, key=lambda a: (a.name.casefold(), a.email))
+
+    def create_account(self, account: StaffAccount, update: StaffUpdate) -> None:
+        if self.account_by_email(account.email) is not None:
+            raise EmailTaken(account.email)
+        self.accounts[account.account_id] = account
+        self._apply(dataclasses.replace(update, account=None))
+
+    def update_account(
+        self, account_id: str, decide: Callable[[StaffAccount], StaffUpdate]
+    ) -> StaffUpdate:
+        return self._transact(lambda: decide(self._need(self.accounts, account_id)))
+
+    def session(self, session_id: str) -> StaffSession | None:
+        return self.sessions.get(session_id)
+
+    def update_session(
+        self, session_id: str, decide: Callable[[StaffSession, StaffAccount], StaffUpdate]
+    ) -> StaffUpdate:
+        def run() -> StaffUpdate:
+            session = self._need(self.sessions, session_id)
+            return decide(session, self._need(self.accounts, session.account_id))
+
+        return self._transact(run)
+
+    def touch_session(self, session_id: str, at: dt.datetime) -> None:
+        if session_id in self.sessions:
+            self.sessions[session_id] = dataclasses.replace(
+                self.sessions[session_id], last_seen_at=at
+            )
+
+    def end_sessions(self, session_ids: Sequence[str]) -> None:
+        for session_id in session_ids:
+            self.sessions.pop(session_id, None)
+
+    def sessions_of(self, account_id: str) -> list[StaffSession]:
+        found = [s for s in self.sessions.values() if s.account_id == account_id]
+        return sorted(found, key=lambda s: s.created_at, reverse=True)
+
+    def link(self, key: str) -> StaffLink | None:
+        return self.links.get(key)
+
+    def use_link(
+        self, key: str, decide: Callable[[StaffLink, StaffAccount], StaffUpdate]
+    ) -> StaffUpdate:
+        def run() -> StaffUpdate:
+            link = self._need(self.links, key)
+            return decide(link, self._need(self.accounts, link.account_id))
+
+        return self._transact(run)
+
+    def throttle(self, key: str) -> SignInThrottle:
+        return self.throttles.get(key, SignInThrottle(key))
+
+    def update_throttle(
+        self, key: str, decide: Callable[[SignInThrottle], SignInThrottle]
+    ) -> SignInThrottle:
+        update = self._transact(lambda: StaffUpdate(throttle=decide(self.throttle(key))))
+        assert update.throttle is not None
+        return update.throttle
+
+    def claim_rate_slot(self, slot: RateSlot) -> None:
+        taken = self.rate_slots.setdefault(slot.window_key, set())
+        if slot.slot in taken:
+            raise RateSlotTaken(slot.id)
+        taken.add(slot.slot)
+
+    def taken_rate_slots(self, window_key: str) -> frozenset[int]:
+        return frozenset(self.rate_slots.get(window_key, set()))
+
+    @staticmethod
+    def _need(found: Mapping[str, Any], key: str) -> Any:
+        if key not in found:
+            raise StaffNotFound(key)
+        return found[key]
+
+    def _transact(self, run: Callable[[], StaffUpdate]) -> StaffUpdate:
+        run()  # a transaction may run its decide more than once
+        update = run()
+        self._apply(update)
+        return update
+
+    def _apply(self, update: StaffUpdate) -> None:
+        self.commits += 1
+        if update.account is not None:
+            self.accounts[update.account.account_id] = update.account
+        for session in update.sessions:
+            self.sessions[session.session_id] = session
+        for link in update.links:
+            self.links[link.key] = link
+        if update.throttle is not None:
+            if update.throttle == SignInThrottle(update.throttle.key):
+                self.throttles.pop(update.throttle.key, None)
+            else:
+                self.throttles[update.throttle.key] = update.throttle
+        for message in update.outbox:
+            self.outbox[message.id] = message
+        for entry in update.audit:
+            self.audit.record(entry)
+
+
+if TYPE_CHECKING:
+    _staff_store: StaffStore = InMemoryStaffStore()
