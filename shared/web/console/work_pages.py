@@ -92,6 +92,16 @@ from shared.web.i18n import (
 from shared.web.public_pages import Line, _lines
 
 PAGE_SIZE = 25
+# The states in the order work moves through them, for the counts and the filter.
+WORK_ORDER = (
+    State.SUBMITTED,
+    State.ON_HOLD,
+    State.DISPOSITIONED,
+    State.IN_PROGRESS,
+    State.RESOLVED,
+    State.CLOSED,
+    State.ARCHIVED,
+)
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CHART_DAYS_LABELLED = 15
 
@@ -221,15 +231,21 @@ def _filters(call: ConsoleCall, staff: Staff) -> Filters:
     return filters
 
 
+def _inbox_states(staff: Staff) -> list[State]:
+    """The states an inbox can hold: an unrouted report is only in the national admin's
+    (the others' are in their admin queue)."""
+    return [
+        state
+        for state in WORK_ORDER
+        if staff.is_national or state not in (State.SUBMITTED, State.ON_HOLD)
+    ]
+
+
 def _count_links(
     call: ConsoleCall, counts: agency.InboxCounts, filters: Filters, staff: Staff
 ) -> list[CountLink]:
     lang = call.lang
-    shown_states = [
-        state
-        for state in State
-        if staff.is_national or state not in (State.SUBMITTED, State.ON_HOLD)
-    ]
+    shown_states = _inbox_states(staff)
     links = [
         CountLink(
             tr(lang, "Ditugaskan ke saya", "Assigned to me"),
@@ -327,7 +343,7 @@ def inbox_page(call: ConsoleCall) -> Response:
         status=status,
         counts=_count_links(call, counts, filters, staff),
         filters=filters,
-        states=[(s.value, state_label(s.value, lang)) for s in State],
+        states=[(s.value, state_label(s.value, lang)) for s in _inbox_states(staff)],
         rows=rows,
         next_url=next_url,
         first_url=url(call, "/kotak-masuk", **filters.params()) if after else None,
@@ -752,6 +768,11 @@ def _queue_page(call: ConsoleCall, staff: Staff, *, status: int = 200, error: st
                 "reason": queue.get("reason"),
                 "suggested": suggested if suggested in routable else None,
                 "suggested_name": _agency_name(reference, suggested),
+                "suggested_short": (
+                    reference.agency(suggested).short_name
+                    if suggested and reference.has_agency(suggested)
+                    else ""
+                ),
                 "confidence": format_share(confidence, lang) if confidence is not None else "",
             }
         )
