@@ -1387,3 +1387,29 @@ class StaffPorts(Protocol):
 
     @property
     def agency(self) -> HasReference: ...
+
+
+# --- console: the bundle ---------------------------------------------------------------
+# The console function's ports (built in shared/wiring.py:console_ports). Each area of
+# the console adds the one field for its store here and its line in the wiring.
+
+
+@dataclass(frozen=True)
+class ConsolePorts:
+    """The staff console's: the agency API's bundle (the same use cases, the same
+    rules), the staff accounts and sessions, and each console area's store."""
+
+    agency: AgencyPorts
+    staff: StaffStore
+    clock: Clock
+    settings: Settings
+    publisher: Publisher
+    casework: CaseworkStore  # notes, assignment, response templates
+    agency_admin: AgencyAdminStore  # channels, the webhook secret, API keys
+    webhooks: WebhookSender  # the settings page's test delivery
+    reference_admin: ReferenceAdminStore  # the agencies and rules (national admin)
+
+    @property
+    def audit(self) -> AuditLog:
+        """The change log: the agency API's, so both record into the one log."""
+        return self.agency.audit

@@ -22,6 +22,7 @@ from shared.config import settings
 from shared.ports import (
     AgencyPorts,
     Clock,
+    ConsolePorts,
     DailyReportPorts,
     DigestPorts,
     EscalatePorts,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
         FirestorePublicStore,
         FirestoreReportStore,
     )
+    from shared.adapters.firestore_agency_admin import FirestoreAgencyAdminStore
     from shared.adapters.firestore_audit import FirestoreAuditLog
     from shared.adapters.firestore_casework import FirestoreCaseworkStore
     from shared.adapters.firestore_reference import (
@@ -358,8 +360,33 @@ def sweep_ports() -> SweepPorts:
     )
 
 
+@_PerReference
+def console_ports(reference: Reference) -> ConsolePorts:
+    # Each console area adds its store here (see ConsolePorts). Built again with the
+    # agency API's bundle when the reference changed.
+    return ConsolePorts(
+        agency=agency_ports(),
+        staff=staff_store(),
+        clock=clock(),
+        settings=settings(),
+        publisher=publisher(),
+        casework=casework_store(),
+        agency_admin=agency_admin_store(),
+        webhooks=webhook_sender(),
+        reference_admin=reference_admin_store(),
+    )
+
+
+@cache
+def agency_admin_store() -> FirestoreAgencyAdminStore:
+    from shared.adapters.firestore_agency_admin import FirestoreAgencyAdminStore
+
+    return FirestoreAgencyAdminStore(firestore_client())
+
+
 _CACHED = (
     submit_ports,
+    console_ports,
     route_ports,
     agency_ports,
     notify_ports,
@@ -377,6 +404,7 @@ _CACHED = (
     agency_store,
     audit_log,
     casework_store,
+    agency_admin_store,
     webhook_sender,
     sms_sender,
     email_sender,
