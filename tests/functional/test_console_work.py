@@ -498,7 +498,10 @@ def test_the_figures_page_before_and_after_the_daily_report(
     page = dpupr.get("/angka")
     assert page.status_code == 200
     html = page.text
-    assert "Dinas Pekerjaan Umum" in html or "DPUPR" in html
+    assert "<h1>Angka: Dinas Pekerjaan Umum dan Penataan Ruang Kabupaten Cianjur</h1>" in html
+    # The headline is the agency with its unit below it; then its own row.
+    assert '<span class="big">1</span> laporan diterima' in html
+    assert "Bersama instansi dan unit di bawahnya" in html and "Instansi sendiri" in html
     assert '<img src="/angka/tren.svg?tanggal=' in html and '<th scope="row">' in html
     chart = dpupr.get(f"/angka/tren.svg?tanggal={today.isoformat()}")
     assert chart.status_code == 200 and chart.mimetype == "image/svg+xml"

@@ -851,9 +851,11 @@ def figures_page(call: ConsoleCall) -> Response:
     tiers = [tier.id for tier in call.ports.settings.escalation_tiers]
     reference = call.ports.agency.reference
     own: list[Line] = _lines(figures.own, tiers, lang) if figures else []
-    subtree: list[Line] = (
-        _lines(figures.subtree, tiers, lang) if figures and figures.subtree else []
-    )
+    # An agency with units (or dinas) below it answers for them too: its headline
+    # figures are the whole subtree's, its own row comes after.
+    below = scope_id != NATIONAL and len(reference.descendants(scope_id)) > 1
+    wider = figures.subtree if figures and below else None
+    subtree: list[Line] = _lines(wider, tiers, lang) if wider else []
     name = (
         tr(lang, "Seluruh Indonesia", "All of Indonesia")
         if scope_id == NATIONAL
@@ -871,8 +873,9 @@ def figures_page(call: ConsoleCall) -> Response:
         scope_name=name,
         day=found.day if found else None,
         figures=figures,
+        headline=wider or (figures.own if figures else None),
         own_lines=own,
-        subtree_lines=subtree if len(subtree) and scope_id != NATIONAL else [],
+        subtree_lines=subtree,
         chart_url=url(call, "/angka/tren.svg", tanggal=day_text) if trend else "",
         chart_alt=(
             tr(
