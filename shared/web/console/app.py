@@ -16,16 +16,24 @@ from werkzeug.routing import Map, Rule
 
 from shared import wiring
 from shared.ports import ConsolePorts
-from shared.web.console import auth_pages, reference_pages, work_pages
-from shared.web.console.common import ConsoleCall, page_error
+from shared.web.console import (
+    agency_pages,
+    auth_pages,
+    casework_pages,
+    reference_pages,
+    work_pages,
+)
+from shared.web.console.common import page_error
 from shared.web.dispatch import App, dispatch, health
 
 # The console's areas: each module's RULES and HANDLERS are merged below.
-AREAS: tuple[ModuleType, ...] = (auth_pages, reference_pages, work_pages)
-
-
-def _healthz(call: ConsoleCall) -> Response:
-    return health(call)
+AREAS: tuple[ModuleType, ...] = (
+    auth_pages,
+    work_pages,
+    casework_pages,
+    agency_pages,
+    reference_pages,
+)
 
 
 def _rules() -> list[Rule]:
@@ -36,7 +44,7 @@ def _rules() -> list[Rule]:
 
 
 def _handlers() -> Mapping[str, Callable[..., Response]]:
-    merged: dict[str, Callable[..., Response]] = {"health": _healthz}
+    merged: dict[str, Callable[..., Response]] = {"health": health}
     for area in AREAS:
         taken = merged.keys() & area.HANDLERS.keys()
         if taken:
