@@ -1055,14 +1055,15 @@ class AuditLog(Protocol):
 
     def entries(
         self,
-        agency_id: str | None,
+        agency_id: str | frozenset[str] | None,
         kinds: frozenset[str] | None,
         limit: int,
         after: tuple[str, str] | None = None,
     ) -> AuditPage:
         """Entries newest first ``(at desc, id desc)``, strictly after the cursor: of one
-        agency (None: every agency's, the national admin's view), of the ``kinds`` given
-        (None: all). One read per entry returned (an empty page: one)."""
+        agency, of several (an agency admin's: the agency and its units; at most 30
+        agencies times kinds), or of every agency (None: the national admin's view); of
+        the ``kinds`` given (None: all). One read per entry returned (an empty page: one)."""
         ...
 
 

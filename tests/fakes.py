@@ -757,7 +757,7 @@ class InMemoryAuditLog:
 
     def entries(
         self,
-        agency_id: str | None,
+        agency_id: str | frozenset[str] | None,
         kinds: frozenset[str] | None,
         limit: int,
         after: tuple[str, str] | None = None,
@@ -765,12 +765,14 @@ class InMemoryAuditLog:
         def key(item: tuple[str, AuditEntry]) -> tuple[dt.datetime, str]:
             return item[1].at, item[0]
 
+        agencies = {agency_id} if isinstance(agency_id, str) else agency_id
+
         cursor = None if after is None else (dt.datetime.fromisoformat(after[0]), after[1])
         found = sorted(
             (
                 item
                 for item in self.logged.items()
-                if (agency_id is None or item[1].agency_id == agency_id)
+                if (agencies is None or item[1].agency_id in agencies)
                 and (kinds is None or item[1].kind in kinds)
                 and (cursor is None or key(item) < cursor)
             ),

@@ -8,6 +8,7 @@ public or a webhook."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from html import unescape
@@ -19,9 +20,10 @@ import pytest
 from google.cloud import firestore
 
 from shared import wiring
+from shared.adapters.firestore_audit import FirestoreAuditLog
 from shared.config import Settings
 from shared.domain.report import Action, Actor, Command, Role
-from shared.ports import SystemClock
+from shared.ports import AuditEntry, SystemClock
 from shared.tokens import reporter_token
 from shared.usecases import casework
 from shared.usecases.act import act
@@ -446,6 +448,27 @@ def test_an_agency_admin_sees_its_agencys_log_and_the_identity_views_in_it(
     assert code in text and f'href="/laporan/{quote(ours)}"' in log.text
     assert "Dewi Lestari" not in text  # another agency's views are not ours
     assert "Melihat identitas pelapor" in only and "Menugaskan laporan" not in only
+
+
+def test_an_agency_admins_log_has_its_units_changes_too(
+    signed_in_client: SignedIn, db: firestore.Client
+) -> None:
+    FirestoreAuditLog(db).record(
+        AuditEntry(
+            at=dt.datetime.now(dt.UTC),
+            agency_id="uptd-jalan-cianjur",
+            actor_id="staff:someone",
+            actor_name="Rina Kusuma",
+            kind="staff.invited",
+            target="acc-new",
+            details={"role": "unit_officer"},
+        )
+    )
+    dpupr = signed_in_client(Role.AGENCY_ADMIN, "dpupr-cianjur")
+    dinkes = signed_in_client(Role.AGENCY_ADMIN, "dinkes-cianjur")
+
+    assert "Rina Kusuma" in _text(dpupr.get("/riwayat").text)
+    assert "Rina Kusuma" not in _text(dinkes.get("/riwayat").text)
 
 
 def test_the_national_admin_sees_every_agencys_log_and_an_officer_none(

@@ -13,9 +13,15 @@ from typing import Any
 
 import pytest
 from google.api_core.exceptions import AlreadyExists
+from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 
-from shared.adapters.firestore_audit import AUDIT_LOG, FirestoreAuditLog, audit_document
+from shared.adapters.firestore_audit import (
+    AUDIT_LOG,
+    FirestoreAuditLog,
+    audit_document,
+    audit_entries_query,
+)
 from shared.ports import AuditEntry
 from tests.fakes import InMemoryAuditLog
 from tools.stack import Emulators
@@ -147,3 +153,28 @@ def test_the_firestore_log_costs_one_write_per_entry_and_one_read_per_entry_show
     # Two shown (the third, read to know there are more, is billed too) + an empty page.
     assert log.stats.reads == 3 + 1
     client.close()
+
+
+def test_an_agency_with_its_units_sees_theirs_and_no_one_elses(backend: Backend) -> None:
+    backend.log.record(an_entry(1, agency="dpupr-cianjur", kind="identity.viewed"))
+    backend.log.record(an_entry(2, agency="uptd-jalan-cianjur", kind="staff.invited"))
+    backend.log.record(an_entry(3, agency="uptd-jalan-cianjur", kind="identity.viewed"))
+    backend.log.record(an_entry(4, agency="dinkes-cianjur", kind="identity.viewed"))
+    tree = frozenset({"dpupr-cianjur", "uptd-jalan-cianjur"})
+
+    everything = backend.log.entries(tree, None, 10)
+    views = backend.log.entries(tree, frozenset({"identity.viewed"}), 10)
+    two_kinds = backend.log.entries(tree, frozenset({"identity.viewed", "staff.invited"}), 10)
+
+    assert [e.target for e in everything.entries] == ["r3", "r2", "r1"]
+    assert [e.target for e in views.entries] == ["r3", "r1"]
+    assert [e.target for e in two_kinds.entries] == ["r3", "r2", "r1"]
+
+
+def test_a_filter_firestore_cannot_run_is_refused_before_any_read() -> None:
+    log = firestore.Client(project="offline", credentials=AnonymousCredentials()).collection("x")
+    many = frozenset(f"a{n}" for n in range(16))
+    with pytest.raises(ValueError, match="agencies times kinds"):
+        audit_entries_query(log, many, frozenset({"identity.viewed", "report.assigned"}), 1, None)
+    with pytest.raises(ValueError, match="empty filter"):
+        audit_entries_query(log, frozenset(), None, 1, None)

@@ -36,6 +36,7 @@ from werkzeug.routing import Rule
 from shared.domain.casework import TEMPLATE_OPERATIONS, CaseworkInvalid
 from shared.domain.report import Priority
 from shared.ports import AuditEntry, ReportNotFound, TemplateNotFound
+from shared.reference import Reference
 from shared.usecases import agency, casework
 from shared.usecases.casework import NotAllowed, TemplateInput
 from shared.web.agency_app import decode_cursor, encode_cursor
@@ -55,6 +56,7 @@ from shared.web.console.common import (
 from shared.web.i18n import Lang, format_datetime
 
 HISTORY_PAGE = 50
+AUDIT_AGENCIES = 30  # one change-log query names at most 30 agencies (Firestore's "in")
 # What a refused casework form left to show on the report page it is re-rendered in.
 _REFUSED_KEY = "lapor.console.casework_refused"
 
@@ -406,15 +408,22 @@ def _entry_row(call: ConsoleCall, entry: AuditEntry) -> dict[str, Any]:
     }
 
 
+def _with_units(reference: Reference, agency_id: str) -> frozenset[str]:
+    """An agency and those below it (its units), as far as one query allows: the agency
+    itself always (an unknown one: only itself, so nothing is shown)."""
+    if not reference.has_agency(agency_id):
+        return frozenset({agency_id})
+    below = sorted(reference.descendants(agency_id) - {agency_id})
+    return frozenset({agency_id, *below[: AUDIT_AGENCIES - 1]})
+
+
 def history_page(call: ConsoleCall) -> Response:
     staff = signed_in(call, admin=True)
     args = call.request.args
     reference = call.ports.agency.reference
     only_views = args.get("jenis") == "identitas"
-    agency_id: str | None = staff.agency_id
-    if staff.is_national:
-        wanted = args.get("instansi", "")
-        agency_id = wanted if wanted and reference.has_agency(wanted) else None
+    wanted = args.get("instansi", "") if staff.is_national else staff.agency_id
+    agencies = _with_units(reference, wanted) if wanted else None
     after = None
     if args.get("setelah"):
         try:
@@ -428,7 +437,7 @@ def history_page(call: ConsoleCall) -> Response:
                 tr(call.lang, "Buka riwayat dari awal.", "Open the change log from the start."),
             )
     kinds = frozenset({"identity.viewed"}) if only_views else None
-    page = call.ports.audit.entries(agency_id, kinds, HISTORY_PAGE, after)
+    page = call.ports.audit.entries(agencies, kinds, HISTORY_PAGE, after)
     params = {"jenis": "identitas" if only_views else "", "instansi": args.get("instansi", "")}
     return render_page(
         call,
@@ -437,7 +446,6 @@ def history_page(call: ConsoleCall) -> Response:
         entries=[_entry_row(call, e) for e in page.entries],
         only_views=only_views,
         agency_choices=[(a.id, a.name) for a in reference.agencies] if staff.is_national else [],
-        agency_id=agency_id or "",
         instansi=args.get("instansi", ""),
         first_page=after is None,
         first_url=url(call, "/riwayat", **params),
