@@ -36,6 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -320,17 +321,22 @@ def inbox_page(call: ConsoleCall) -> Response:
             return found
         status, error = found
     ports = call.ports.agency
-    counts = agency.inbox_counts(staff.caller, ports, assigned_to=staff.account_id)
-    rows, next_after = agency.inbox(
-        staff.caller,
-        ports,
-        status=filters.status,
-        overdue=filters.overdue,
-        escalated=filters.escalated,
-        limit=PAGE_SIZE,
-        after=after,
-        assigned_to=staff.account_id if filters.mine else None,
-    )
+    # The figures and the page are independent reads: run them side by side.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        counting = pool.submit(
+            agency.inbox_counts, staff.caller, ports, assigned_to=staff.account_id
+        )
+        rows, next_after = agency.inbox(
+            staff.caller,
+            ports,
+            status=filters.status,
+            overdue=filters.overdue,
+            escalated=filters.escalated,
+            limit=PAGE_SIZE,
+            after=after,
+            assigned_to=staff.account_id if filters.mine else None,
+        )
+        counts = counting.result()
     next_url = (
         url(call, "/kotak-masuk", **filters.params(), setelah=encode_cursor(next_after))
         if next_after
