@@ -22,7 +22,7 @@ from shared.domain.report import Action, Actor, Command, Role
 from shared.ports import SystemClock
 from shared.usecases.act import act
 from tests.functional.console_support import ConsoleClient, location
-from tests.functional.test_agency_function import events, new_report, state
+from tests.functional.test_agency_function import LONG_AGO, events, fire, new_report, state
 
 SignedIn = Callable[..., ConsoleClient]
 
@@ -160,6 +160,27 @@ def test_assigned_to_me_counts_and_filters_the_inbox(
     with_status = dpupr.get("/kotak-masuk?saya=1&status=dispositioned").text
     assert _code(db, mine) in with_status
     assert dpupr.get("/kotak-masuk?saya=1&terlambat=1").status_code == 400
+
+
+def test_overdue_and_escalated_reports_are_counted_filtered_and_labelled(
+    signed_in_client: SignedIn, db: firestore.Client
+) -> None:
+    calm = new_report()
+    late = new_report(at=LONG_AGO)
+    fire(late, "overdue")
+    dpupr = signed_in_client(Role.AGENCY_ADMIN, "dpupr-cianjur")
+
+    page = dpupr.get("/kotak-masuk").text
+    assert re.search(r'href="/kotak-masuk\?terlambat=1"><span class="big">1</span>', page)
+    assert re.search(r'href="/kotak-masuk\?eskalasi=1"><span class="big">1</span>', page)
+    escalated = dpupr.get("/kotak-masuk?eskalasi=1").text
+    assert _code(db, late) in escalated and _code(db, calm) not in escalated
+    assert "Terlambat: admin instansi diberi tahu" in escalated
+    overdue = dpupr.get("/kotak-masuk?terlambat=1&status=dispositioned").text
+    assert _code(db, late) in overdue and _code(db, calm) not in overdue
+    report = dpupr.get(f"/laporan/{late}").text
+    assert report.count("Terlambat: admin instansi diberi tahu") >= 2  # badge and timeline
+    assert '<span class="status late">Terlambat</span>' in report
 
 
 def test_a_unit_officer_sees_only_what_was_forwarded_to_the_unit(

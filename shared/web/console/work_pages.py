@@ -132,6 +132,7 @@ def _formatters(call: ConsoleCall) -> dict[str, Any]:
         "region": lambda province, regency: known.region_label(province, regency),
         "agency_name": lambda agency_id: _agency_name(reference, agency_id),
         "rlabel": lambda role: tr(lang, *_ROLE_LABELS.get(role, (role, role))),
+        "tierlabel": lambda tier_id: _tier_label(tier_id, lang),
     }
 
 
@@ -561,14 +562,26 @@ def _action_forms(
     return forms
 
 
+# The bundled tiers (shared/reference/escalation.toml) by name; a deployment's own
+# tiers show their id.
+_TIER_LABELS: Mapping[str, tuple[str, str]] = {
+    "reminder": ("Pengingat sebelum batas waktu", "Reminder before the deadline"),
+    "overdue": ("Terlambat: admin instansi diberi tahu", "Overdue: the agency admin told"),
+    "national": ("Terlambat: admin nasional diberi tahu", "Overdue: the national admin told"),
+    "ombudsman": ("Diteruskan ke Ombudsman", "Raised to the Ombudsman"),
+    "verify-overdue": (
+        "Verifikasi terlambat: admin wilayah diberi tahu",
+        "Verification overdue: the regional admin told",
+    ),
+    "verify-national": (
+        "Verifikasi terlambat: admin nasional diberi tahu",
+        "Verification overdue: the national admin told",
+    ),
+}
+
+
 def _tier_label(tier_id: str, lang: Lang) -> str:
-    labels = {
-        "reminder": ("Pengingat sebelum batas waktu", "Reminder before the deadline"),
-        "overdue": ("Terlambat: admin instansi diberi tahu", "Overdue: the agency admin told"),
-        "national": ("Diteruskan ke admin nasional", "Raised to the national admin"),
-        "ombudsman": ("Diteruskan ke Ombudsman", "Raised to the Ombudsman"),
-    }
-    pair = labels.get(tier_id)
+    pair = _TIER_LABELS.get(tier_id)
     return tr(lang, *pair) if pair else tier_id
 
 
