@@ -457,6 +457,11 @@ def test_only_the_receiving_agencys_admin_archives_a_routed_report(
 def test_the_admin_queue_is_for_admins(signed_in_client: SignedIn) -> None:
     officer = signed_in_client(Role.UNIT_OFFICER, "uptd-jalan-cianjur")
     assert officer.get("/antrean").status_code == 403
+    _queued()
+    dinas = signed_in_client(Role.AGENCY_ADMIN, "dpupr-cianjur").get("/antrean")
+    assert dinas.status_code == 200  # a dinas has no regional queue, and is told why
+    assert "sampai di kotak masuk setelah dirutekan" in dinas.text
+    assert "Rutekan" not in dinas.text.split("<main", 1)[1]
 
 
 def test_a_regional_admin_routes_from_the_queue_in_one_step(

@@ -796,11 +796,13 @@ def _queue_page(call: ConsoleCall, staff: Staff, *, status: int = 200, error: st
             }
         )
     next_url = url(call, "/antrean", setelah=encode_cursor(next_after)) if next_after else None
+    scope = agency.scope_of(staff.caller, reference)
     return render_page(
         call,
         "console/queue.html",
         staff,
         status=status,
+        has_queue=scope.everything or scope.queue_region is not None,
         items=items,
         choices=choices,
         next_url=next_url,
