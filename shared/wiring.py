@@ -289,16 +289,18 @@ def agency_ports(reference: Reference) -> AgencyPorts:
 
 @cache
 def audit_log() -> FirestoreAuditLog:
+    """The change log (one operation count with the reports)."""
     from shared.adapters.firestore_audit import FirestoreAuditLog
 
-    return FirestoreAuditLog(firestore_client())
+    return FirestoreAuditLog(firestore_client(), stats=report_store().stats)
 
 
 @cache
 def casework_store() -> FirestoreCaseworkStore:
+    """Notes, assignment, response templates (one operation count with the reports)."""
     from shared.adapters.firestore_casework import FirestoreCaseworkStore
 
-    return FirestoreCaseworkStore(firestore_client())
+    return FirestoreCaseworkStore(firestore_client(), stats=report_store().stats)
 
 
 @_PerReference
