@@ -149,17 +149,32 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _is_internal(host: str) -> bool:
+    """A host that is not on the public internet: the platform's own (the metadata
+    server, ``*.internal``), or a private, link-local or reserved address. The test
+    delivery POSTs from inside the deployment, so an admin must not aim it there."""
+    name = host.lower().rstrip(".")
+    if name in _LOOPBACK_NAMES or name.endswith((".internal", ".localhost", ".local")):
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return not address.is_global
+
+
 def _webhook_problem(url: str, loopback_http: bool) -> str | None:
     if len(url) > WEBHOOK_URL_MAX:
         return "webhook-too-long"
     parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
-        return None
-    if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
-        return None if loopback_http else "webhook-not-https"
-    if parts.scheme == "http":
-        return "webhook-not-https"
-    return "webhook-invalid"
+    host = parts.hostname
+    if parts.scheme not in ("http", "https") or not host:
+        return "webhook-invalid"
+    if loopback_http and _is_loopback(host):
+        return None  # the local stack's receiver
+    if _is_internal(host):
+        return "webhook-not-public"
+    return None if parts.scheme == "https" else "webhook-not-https"
 
 
 def _refused_by_reference(**field: str) -> bool:

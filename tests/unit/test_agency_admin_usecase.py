@@ -126,12 +126,17 @@ def test_saving_the_same_channels_again_records_nothing(setup: Setup) -> None:
     ("url", "email", "digest", "problems"),
     [
         ("http://dpupr.example/hook", "", False, {"webhook_url": "webhook-not-https"}),
-        ("http://127.0.0.1:8090/hooks/x", "", False, {"webhook_url": "webhook-not-https"}),
+        ("http://127.0.0.1:8090/hooks/x", "", False, {"webhook_url": "webhook-not-public"}),
         ("ftp://dpupr.example/x", "", False, {"webhook_url": "webhook-invalid"}),
         ("https://u:p@dpupr.example/x", "", False, {"webhook_url": "webhook-invalid"}),
         ("https://dpupr.example/x?token=1", "", False, {"webhook_url": "webhook-invalid"}),
         ("https://" + "a" * 500 + ".example", "", False, {"webhook_url": "webhook-too-long"}),
         ("", "not-an-address", False, {"email": "email-invalid"}),
+        ("https://169.254.169.254/x", "", False, {"webhook_url": "webhook-not-public"}),
+        ("http://metadata.google.internal/x", "", False, {"webhook_url": "webhook-not-public"}),
+        ("https://10.1.2.3/hook", "", False, {"webhook_url": "webhook-not-public"}),
+        ("https://[fd00::1]/hook", "", False, {"webhook_url": "webhook-not-public"}),
+        ("https://localhost/hook", "", False, {"webhook_url": "webhook-not-public"}),
         ("", "", True, {"digest": "digest-needs-email"}),
         (
             "http://x.example/h",

@@ -62,6 +62,11 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "bagian ?query.",
         "Enter a valid webhook address: https://…, with no user name, password or ?query.",
     ),
+    "webhook-not-public": (
+        "Alamat webhook harus dapat dicapai dari internet, bukan alamat internal atau privat.",
+        "The webhook address must be reachable from the internet, not an internal or "
+        "private address.",
+    ),
     "webhook-too-long": (
         "Alamat webhook paling banyak 500 karakter.",
         "A webhook address has at most 500 characters.",
