@@ -1349,9 +1349,15 @@ class StaffStore(Protocol):
         """An address's sign-in failures (none stored: a clean one)."""
         ...
 
-    def update_throttle(
-        self, key: str, decide: Callable[[SignInThrottle], SignInThrottle]
-    ) -> SignInThrottle: ...
+    def count_failure(self, key: str, at: dt.datetime) -> int:
+        """One more failure in a row for the address, counted by an atomic increment
+        (no read, no transaction: attempts at once are each counted); the new count."""
+        ...
+
+    def lock(self, key: str, until: dt.datetime) -> None:
+        """Lock the address until then (one write); a success clears it (StaffUpdate's
+        throttle, a clean SignInThrottle)."""
+        ...
 
     def claim_rate_slot(self, slot: RateSlot) -> None:
         """As the submissions' (RateSlotTaken when taken)."""

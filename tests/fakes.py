@@ -1061,12 +1061,13 @@ class InMemoryStaffStore:
     def throttle(self, key: str) -> SignInThrottle:
         return self.throttles.get(key, SignInThrottle(key))
 
-    def update_throttle(
-        self, key: str, decide: Callable[[SignInThrottle], SignInThrottle]
-    ) -> SignInThrottle:
-        update = self._transact(lambda: StaffUpdate(throttle=decide(self.throttle(key))))
-        assert update.throttle is not None
-        return update.throttle
+    def count_failure(self, key: str, at: dt.datetime) -> int:
+        current = self.throttle(key)
+        self.throttles[key] = dataclasses.replace(current, failures=current.failures + 1)
+        return current.failures + 1
+
+    def lock(self, key: str, until: dt.datetime) -> None:
+        self.throttles[key] = dataclasses.replace(self.throttle(key), locked_until=until)
 
     def claim_rate_slot(self, slot: RateSlot) -> None:
         taken = self.rate_slots.setdefault(slot.window_key, set())
@@ -1098,7 +1099,7 @@ class InMemoryStaffStore:
         for link in update.links:
             self.links[link.key] = link
         if update.throttle is not None:
-            if update.throttle == SignInThrottle(update.throttle.key):
+            if update.throttle.is_clean:
                 self.throttles.pop(update.throttle.key, None)
             else:
                 self.throttles[update.throttle.key] = update.throttle

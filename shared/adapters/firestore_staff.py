@@ -11,8 +11,9 @@ Layout:
   after it began, past any expiry the settings allow) feeds a TTL policy;
 - ``staff_links/{sha256 of the link's token}``: an invitation or a reset link, marked
   used in the commit that uses it; ``delete_after`` (a month after it expires) for TTL;
-- ``staff_sign_in/{keyed hash of an address}``: failures in a row and the lock, for any
-  address tried, known or not; ``delete_after`` a day after the last change, for TTL;
+- ``staff_sign_in/{keyed hash of an address}``: failures in a row (an atomic increment:
+  a burst of guesses at once is counted exactly) and the lock, for any address tried,
+  known or not; ``delete_after`` a day after the last failure or the lock's end (TTL);
 - the rate slots share ``rate_limits`` with the submissions (TTL on ``expires_at``);
 - the outbox entries and the change-log entries a change makes are written in its commit.
 """
@@ -59,7 +60,7 @@ SIGN_IN = "staff_sign_in"
 IN_LIMIT = 30  # values in one Firestore "in" filter
 SESSION_KEPT = dt.timedelta(days=7)
 LINK_KEPT = dt.timedelta(days=30)
-THROTTLE_KEPT = dt.timedelta(days=1)
+THROTTLE_KEPT = dt.timedelta(days=1)  # after the last failure or the lock's end
 
 Doc = dict[str, Any]
 
@@ -163,7 +164,6 @@ def throttle_to_doc(throttle: SignInThrottle, now: dt.datetime) -> Doc:
     return {
         "schema_version": SCHEMA_VERSION,
         "failures": throttle.failures,
-        "locks": throttle.locks,
         "locked_until": _opt_ts(throttle.locked_until),
         "delete_after": _ts(last + THROTTLE_KEPT),
     }
@@ -174,7 +174,6 @@ def throttle_from_doc(key: str, doc: Mapping[str, Any]) -> SignInThrottle:
     return SignInThrottle(
         key=key,
         failures=int(doc.get("failures", 0)),
-        locks=int(doc.get("locks", 0)),
         locked_until=_opt_utc(doc.get("locked_until")),
     )
 
@@ -354,19 +353,25 @@ class FirestoreStaffStore:
         doc = self._get(self._sign_in.document(key))
         return SignInThrottle(key) if doc is None else throttle_from_doc(key, doc)
 
-    def update_throttle(
-        self, key: str, decide: Callable[[SignInThrottle], SignInThrottle]
-    ) -> SignInThrottle:
-        ref = self._sign_in.document(key)
+    def count_failure(self, key: str, at: dt.datetime) -> int:
+        fields = {
+            "schema_version": SCHEMA_VERSION,
+            "failures": firestore.Increment(1),
+            "delete_after": _ts(at + THROTTLE_KEPT),
+        }
+        self.stats.add(commits=1)
+        result = self._sign_in.document(key).set(fields, merge=True)
+        self.stats.add(writes=1)
+        # The increment's result comes back with the write: the count, without a read.
+        return int(result.transform_results[0].integer_value)
 
-        def read(transaction: Any) -> StaffUpdate:
-            doc = self._get(ref, transaction)
-            current = SignInThrottle(key) if doc is None else throttle_from_doc(key, doc)
-            return StaffUpdate(throttle=decide(current))
-
-        update = self._transact(read)
-        assert update.throttle is not None
-        return update.throttle
+    def lock(self, key: str, until: dt.datetime) -> None:
+        self.stats.add(commits=1)
+        self._sign_in.document(key).set(
+            {"locked_until": _ts(until), "delete_after": _ts(until + THROTTLE_KEPT)},
+            merge=True,
+        )
+        self.stats.add(writes=1)
 
     def claim_rate_slot(self, slot: RateSlot) -> None:
         self.stats.add(commits=1)
@@ -418,7 +423,7 @@ class FirestoreStaffStore:
             writer.set(self._links.document(link.key), link_to_doc(link))
         if update.throttle is not None:
             ref = self._sign_in.document(update.throttle.key)
-            if update.throttle == SignInThrottle(update.throttle.key):
+            if update.throttle.is_clean:
                 writer.delete(ref)  # a clean slate is no document
             else:
                 writer.set(ref, throttle_to_doc(update.throttle, now))

@@ -4,10 +4,10 @@
   agency and a role. It signs in with a password (kept as an Argon2id hash by the use
   case) and, once enrolled, a TOTP code; admins must enrol before anything else.
 - Repeated failures lock the address (not the client): :data:`MAX_FAILURES` wrong
-  passwords or codes in a row lock it for :data:`FIRST_LOCK`, each further lock twice
-  as long (at most :data:`LONGEST_LOCK`). The count is kept per address
-  (:class:`SignInThrottle`), known or not, so a lock tells nothing about whether the
-  address has an account.
+  passwords or codes in a row lock it for :data:`FIRST_LOCK`, each further
+  MAX_FAILURES twice as long (at most :data:`LONGEST_LOCK`). The count is kept per
+  address (:class:`SignInThrottle`), known or not, so a lock tells nothing about
+  whether the address has an account.
 - A session is server-side; the browser holds only its random token, and the
   session is stored under the token's SHA-256 (:func:`token_key`). It expires after a
   while idle and at an absolute age, whichever comes first; one not yet past the
@@ -96,25 +96,32 @@ LONGEST_LOCK = dt.timedelta(hours=24)
 
 @dataclass(frozen=True)
 class SignInThrottle:
-    """Failed attempts on one address (its key: a keyed hash of the address)."""
+    """Failed attempts on one address (its key: a keyed hash of the address). The
+    count only grows until a success clears it, so the store can count with an atomic
+    increment (a burst of guesses at once is counted exactly, with no transaction to
+    contend on); the lock is written by the attempt whose count is a multiple of
+    MAX_FAILURES (:func:`lock_after`)."""
 
     key: str
-    failures: int = 0  # in a row, since the last success or lock
-    locks: int = 0  # how many locks in a row: each doubles the next
+    failures: int = 0  # in a row, since the last success
     locked_until: dt.datetime | None = None
 
     def is_locked(self, now: dt.datetime) -> bool:
         return self.locked_until is not None and now < self.locked_until
 
-    def failed(self, now: dt.datetime) -> SignInThrottle:
-        failures = self.failures + 1
-        if failures < MAX_FAILURES:
-            return replace(self, failures=failures)
-        lock = min(FIRST_LOCK * 2**self.locks, LONGEST_LOCK)
-        return replace(self, failures=0, locks=self.locks + 1, locked_until=now + lock)
+    @property
+    def is_clean(self) -> bool:
+        return self.failures == 0 and self.locked_until is None
 
-    def succeeded(self) -> SignInThrottle:
-        return SignInThrottle(self.key)
+
+def lock_after(failures: int, now: dt.datetime) -> dt.datetime | None:
+    """Until when the ``failures``-th failure in a row locks the address, or None: every
+    MAX_FAILURES-th does, for FIRST_LOCK, each lock twice as long as the one before, at
+    most LONGEST_LOCK."""
+    if failures <= 0 or failures % MAX_FAILURES:
+        return None
+    doublings = min(failures // MAX_FAILURES - 1, 16)
+    return now + min(FIRST_LOCK * (1 << doublings), LONGEST_LOCK)
 
 
 # --- passwords ---------------------------------------------------------------------------------

@@ -81,9 +81,10 @@ before it expires (invitations ``staff_invitation_days``, resets ``staff_reset_m
 
 Sign-in: an unknown address is checked against a dummy hash, so it takes the time a
 known one does; failures are counted per address whether it has an account or not
-(shared.domain.staff.SignInThrottle: 5 in a row lock it 15 min, doubling); each client
-may try ``staff_client_limit`` times per ``staff_client_window_s`` (rate slots, like the
-submissions'). A right password rehashes when argon2's parameters have moved.
+(shared.domain.staff.SignInThrottle: each 5 in a row lock it, 15 min, then twice as
+long each time; an atomic increment, so guesses at once all count); each client may try
+``staff_client_limit`` times per ``staff_client_window_s`` (rate slots, like the
+submissions'). A right password rehashes when the Argon2 settings have moved.
 Sessions: idle ``console_idle_minutes``, absolute ``console_absolute_hours``, the idle
 timer written at most every 5 minutes; ending them all is one write (the account's
 ``session_epoch``).
@@ -117,6 +118,7 @@ from shared.domain.staff import (
     StaffSession,
     accepted_step,
     link_token,
+    lock_after,
     may_grant,
     normal_email,
     otpauth_uri,
@@ -469,7 +471,7 @@ def sign_in(
         last_seen_at=now,
         client=user_agent[:200],
     )
-    forgiven = throttle.succeeded() if throttle != throttle.succeeded() else None
+    forgiven = None if throttle.is_clean else SignInThrottle(key)
     stored_hash = account.password_hash
     outdated = _hasher(ports.settings).check_needs_rehash(stored_hash or "")
     rehashed = hash_password(password, ports.settings) if outdated else None
@@ -494,12 +496,14 @@ def sign_in(
     return SignIn(token, update.sessions[0], update.account or account)
 
 
-def _count_failure(key: str, ports: StaffPorts) -> SignInThrottle:
+def _count_failure(key: str, ports: StaffPorts) -> dt.datetime | None:
+    """Count a failure of the address; until when it is now locked, or None."""
     now = ports.clock.now()
-    counted = ports.staff.update_throttle(key, lambda fresh: fresh.failed(now))
-    if counted.is_locked(now):
-        log.warning("staff sign-in locked", extra={"throttle": key[:12]})
-    return counted
+    until = lock_after(ports.staff.count_failure(key, now), now)
+    if until is not None:
+        ports.staff.lock(key, until)
+        log.warning("staff sign-in locked", extra={"throttle": key[:12], "until": until})
+    return until
 
 
 def _live(token: str, ports: StaffPorts) -> SignedIn | None:
@@ -560,7 +564,7 @@ def verify_second_factor(token: str, code: str, ports: StaffPorts) -> StaffSessi
         return StaffUpdate(
             account=replace(account, totp_last_step=step),
             sessions=(full,),
-            throttle=throttle.succeeded() if throttle != throttle.succeeded() else None,
+            throttle=None if throttle.is_clean else SignInThrottle(key),
         )
 
     try:
@@ -568,10 +572,9 @@ def verify_second_factor(token: str, code: str, ports: StaffPorts) -> StaffSessi
     except StaffNotFound:
         raise SessionOver from None
     except CodeRefused:
-        counted = _count_failure(key, ports)
-        if counted.is_locked(now):
-            assert counted.locked_until is not None
-            raise AccountLocked(counted.locked_until) from None
+        until = _count_failure(key, ports)
+        if until is not None:
+            raise AccountLocked(until) from None
         raise
     return update.sessions[0]
 

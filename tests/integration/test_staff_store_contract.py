@@ -261,20 +261,23 @@ def test_a_link_is_used_in_the_commit_that_uses_it(backend: Backend) -> None:
 # --- sign-in failures and slots ---
 
 
-def test_a_throttle_counts_and_a_clean_one_is_forgotten(backend: Backend) -> None:
+def test_failures_are_counted_a_lock_kept_and_a_clean_slate_forgotten(
+    backend: Backend,
+) -> None:
     assert backend.store.throttle("t1") == SignInThrottle("t1")
-    locked = SignInThrottle("t1", failures=0, locks=1, locked_until=NOW + dt.timedelta(minutes=15))
-    assert backend.store.update_throttle("t1", lambda t: locked) == locked
-    assert backend.store.throttle("t1") == locked
-    counted = backend.store.update_throttle("t1", lambda t: dataclasses.replace(t, failures=2))
-    assert counted.failures == 2 and backend.store.throttle("t1").locks == 1
-    backend.store.update_throttle("t1", lambda t: t.succeeded())
-    assert backend.store.throttle("t1") == SignInThrottle("t1")
+    assert [backend.store.count_failure("t1", NOW) for _ in range(3)] == [1, 2, 3]
+    until = NOW + dt.timedelta(minutes=15)
+    backend.store.lock("t1", until)
+    assert backend.store.throttle("t1") == SignInThrottle("t1", 3, until)
+    assert backend.store.count_failure("t1", NOW) == 4
+    assert backend.store.throttle("t1").locked_until == until
+    assert backend.store.count_failure("t2", NOW) == 1  # another address counts apart
 
 
 def test_a_throttle_reset_lands_with_a_new_session(backend: Backend) -> None:
     backend.store.create_account(an_account(), StaffUpdate())
-    backend.store.update_throttle("t1", lambda t: dataclasses.replace(t, failures=3))
+    for _ in range(3):
+        backend.store.count_failure("t1", NOW)
     backend.store.update_account(
         "acc1", lambda a: StaffUpdate(sessions=(a_session(),), throttle=SignInThrottle("t1"))
     )
