@@ -222,14 +222,21 @@ class _PerReference(Generic[B]):
     job run works with one reference from start to end."""
 
     def __init__(self, build: Callable[[Reference], B]) -> None:
-        self._build = lru_cache(maxsize=1)(build)
+        self._build = build
+        self._built: tuple[Reference, B] | None = None
         self.__doc__ = build.__doc__
 
     def __call__(self) -> B:
-        return self._build(reference())
+        current = reference()
+        built = self._built
+        # By identity: the source hands out the same object until it reloads. (Two
+        # threads may build at once after a reload; either bundle is as good.)
+        if built is None or built[0] is not current:
+            built = self._built = (current, self._build(current))
+        return built[1]
 
     def cache_clear(self) -> None:
-        self._build.cache_clear()
+        self._built = None
 
 
 # --- the bundles, one per function ----------------------------------------------------
