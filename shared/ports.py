@@ -1207,16 +1207,6 @@ class ReferenceSource(Protocol):
 
 
 @dataclass(frozen=True)
-class StaticReference:
-    """A reference that never changes (the bundled files: tools, unit tests)."""
-
-    reference: Reference
-
-    def current(self) -> Reference:
-        return self.reference
-
-
-@dataclass(frozen=True)
 class StoredReference:
     """The editable part of the reference as stored, at ``version``. Version 0: never
     seeded (the bundled files run, and nothing can be edited until tools.seed runs)."""

@@ -28,6 +28,7 @@ from shared.ports import (
     EscalatePorts,
     NotifyPorts,
     PublicPorts,
+    ReferenceSource,
     RoutePorts,
     RoutingTables,
     SubmitPorts,
@@ -50,10 +51,7 @@ if TYPE_CHECKING:
     from shared.adapters.firestore_agency_admin import FirestoreAgencyAdminStore
     from shared.adapters.firestore_audit import FirestoreAuditLog
     from shared.adapters.firestore_casework import FirestoreCaseworkStore
-    from shared.adapters.firestore_reference import (
-        FirestoreReferenceAdminStore,
-        FirestoreReferenceSource,
-    )
+    from shared.adapters.firestore_reference import FirestoreReferenceAdminStore
     from shared.adapters.firestore_staff import FirestoreStaffStore
     from shared.adapters.pubsub import PubSubPublisher
     from shared.adapters.sms import InfobipSmsSender
@@ -179,7 +177,7 @@ def figures_store() -> FirestoreFiguresStore:
 
 
 @cache
-def reference_source() -> FirestoreReferenceSource:
+def reference_source() -> ReferenceSource:
     """The agencies and rules as stored (edited in the console) over the bundled regions
     and categories; its version re-read at most every ``reference_refresh_s``."""
     from shared.adapters.firestore_reference import FirestoreReferenceSource
