@@ -68,6 +68,10 @@ class EditRefused(Exception):
         self.problems = tuple(problems)
 
 
+class _Unchanged(Exception):
+    """The form says what is stored already: nothing to write or record."""
+
+
 @dataclass(frozen=True)
 class AgencyForm:
     """An agency as the form posts it (``categories``: the ids ticked)."""
@@ -118,13 +122,18 @@ def save_agency(
             after = agency.model_copy(update={"notification": before.notification})
         else:
             after = agency
+        if after == before:
+            raise _Unchanged
         others = [a for a in stored.agencies if a.id != agency.id]
         _check_consistent(base, [*others, after], stored.rules)
         kind = "agency.created" if before is None else "agency.updated"
         details = _agency_details(after) if before is None else _changes(before, after)
         return ReferenceEdit(_entry(caller, now, kind, after.id, after.id, details), agency=after)
 
-    edit = store.edit(decide)
+    try:
+        edit = store.edit(decide)
+    except _Unchanged:
+        return agency
     assert edit.agency is not None
     return edit.agency
 
@@ -174,6 +183,8 @@ def save_rule(
     def decide(stored: StoredReference) -> ReferenceEdit:
         before = next((r for r in stored.rules if r.id == rule.id), None)
         _check_presence(before is not None, creating, "rule", rule.id)
+        if rule == before:
+            raise _Unchanged
         _check_consistent(
             base, stored.agencies, [*(r for r in stored.rules if r.id != rule.id), rule]
         )
@@ -181,7 +192,10 @@ def save_rule(
         details = _rule_details(rule) if before is None else _changes(before, rule)
         return ReferenceEdit(_entry(caller, now, kind, rule.agency, rule.id, details), rule=rule)
 
-    edit = store.edit(decide)
+    try:
+        edit = store.edit(decide)
+    except _Unchanged:
+        return rule
     assert edit.rule is not None
     return edit.rule
 

@@ -93,6 +93,25 @@ def test_an_edit_records_only_what_changed_old_and_new(store: InMemoryReferenceA
     }
 
 
+def test_saving_what_is_stored_already_writes_and_records_nothing(
+    store: InMemoryReferenceAdminStore,
+) -> None:
+    agency = save_agency(
+        agency_form("dinkes-cianjur"),
+        creating=False,
+        caller=NATIONAL,
+        store=store,
+        base=BASE,
+        now=NOW,
+    )
+    rule = save_rule(
+        rule_form("cianjur-jalan"), creating=False, caller=NATIONAL, store=store, base=BASE, now=NOW
+    )
+
+    assert agency.id == "dinkes-cianjur" and rule.id == "cianjur-jalan"
+    assert store.version == 1 and not store.audit.logged
+
+
 def test_an_agency_edit_leaves_its_channels_as_its_admin_set_them(
     store: InMemoryReferenceAdminStore,
 ) -> None:
