@@ -385,6 +385,23 @@ def test_an_action_on_a_report_that_changed_meanwhile_is_refused_and_changes_not
     assert f'name="seq" value="{read_at + 1}"' in stale.text  # the page is the fresh one
 
 
+def test_a_stale_action_no_longer_offered_is_explained_without_a_dead_link(
+    signed_in_client: SignedIn, db: firestore.Client
+) -> None:
+    report_id = new_report()
+    read_at = str(_seq(db, report_id))
+    follow = Command(Action.FOLLOW_UP, Actor(Role.AGENCY_ADMIN, "dpupr-cianjur"), message="x")
+    _system(report_id, follow)  # in progress now: forwarding is no longer possible
+    dpupr = signed_in_client(Role.AGENCY_ADMIN, "dpupr-cianjur")
+    stale = dpupr.post(
+        f"/laporan/{report_id}/tindakan/forward",
+        {"unit_id": "uptd-jalan-cianjur", "seq": read_at},
+    )
+    assert stale.status_code == 409 and "sudah berubah" in stale.text
+    assert "forward" not in _forms(stale.text) and 'href="#forward-unit-id"' not in stale.text
+    assert len(events(db, report_id)) == 3
+
+
 def test_refusals_say_why_and_change_nothing(
     signed_in_client: SignedIn, db: firestore.Client
 ) -> None:

@@ -64,7 +64,7 @@ from shared.usecases import agency, public_figures
 from shared.usecases.agency import AgencyCommand, Caller, NotTheReceivingAgency, ReportChanged
 from shared.usecases.daily_report import NATIONAL
 from shared.web import charts
-from shared.web.agency_app import OPERATIONS, decode_cursor, encode_cursor
+from shared.web.agency_app import OPERATIONS, TEXT_MAX, decode_cursor, encode_cursor
 from shared.web.catalog import catalog
 from shared.web.console.common import (
     ConsoleCall,
@@ -103,7 +103,8 @@ WORK_ORDER = (
     State.CLOSED,
     State.ARCHIVED,
 )
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_SEQ = re.compile(r"[0-9]{1,9}")
 _CHART_DAYS_LABELLED = 15
 
 
@@ -146,9 +147,7 @@ _ROLE_LABELS: Mapping[str, tuple[str, str]] = {
 
 
 def _parse_seq(text: str | None) -> int | None:
-    if not text or not text.isdigit() or len(text) > 9:
-        return None
-    return int(text)
+    return int(text) if text and _SEQ.fullmatch(text) else None
 
 
 def _bad_request(call: ConsoleCall, staff: Staff, detail: str) -> Problem:
@@ -457,8 +456,10 @@ _ACTION_TEXTS: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("Arsipkan", "Archive"),
         ("Alasan pengarsipan", "Why it is archived"),
         (
-            "Untuk laporan ganda, tidak jelas atau di luar layanan. Tidak dapat dibatalkan.",
-            "For duplicates, unclear or out-of-service reports. It cannot be undone.",
+            "Untuk laporan ganda, tidak jelas atau di luar layanan. Tidak dapat dibatalkan; "
+            "pelapor dapat membaca alasannya.",
+            "For duplicates, unclear or out-of-service reports. It cannot be undone; the "
+            "reporter can read the reason.",
         ),
         ("Arsipkan", "Archive"),
     ),
@@ -466,8 +467,10 @@ _ACTION_TEXTS: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("Tandai berkadar pengawasan", "Mark as needing supervisory investigation"),
         ("Alasan", "Reason"),
         (
-            "Pengaduan yang perlu pemeriksaan: batas waktu menjadi 60 hari kerja.",
-            "A complaint that needs an investigation: the deadline becomes 60 working days.",
+            "Pengaduan yang perlu pemeriksaan: batas waktu menjadi 60 hari kerja. Pelapor "
+            "dapat membaca alasannya.",
+            "A complaint that needs an investigation: the deadline becomes 60 working days. "
+            "The reporter can read the reason.",
         ),
         ("Tandai", "Mark"),
     ),
@@ -593,7 +596,6 @@ def _report_page(
     status: int = 200,
     values: Mapping[str, str] | None = None,
     failed: tuple[str, str] | None = None,
-    error: str = "",
 ) -> Response:
     lang = call.lang
     ports = call.ports.agency
@@ -609,11 +611,11 @@ def _report_page(
         {**event, "label": event_label(event, lang, lambda a: _agency_name(reference, a))}
         for event in shown["timeline"]
     ]
-    errors = (
-        [(f"{failed[0]}-{_FIELD_OF[failed[0]].replace('_', '-')}", failed[1])] if failed else []
-    )
-    if error:
-        errors.append(("", error))
+    errors: list[tuple[str, str]] = []
+    if failed:
+        # Linked to its field while that form is still offered (after a change it may not be).
+        offered = {form.op for form in forms}
+        errors.append((_field_id(failed[0]) if failed[0] in offered else "", failed[1]))
     return render_page(
         call,
         "console/report.html",
@@ -689,22 +691,18 @@ def _refusal(call: ConsoleCall, exc: LifecycleError) -> tuple[int, str]:
 def _invalid_field(call: ConsoleCall, op: str, errors: ValidationError) -> str:
     lang = call.lang
     kinds = {str(e.get("type", "")) for e in errors.errors()}
-    if OPERATIONS[op].body in (OPERATIONS["verify"].body, OPERATIONS["forward"].body):
+    if _FIELD_OF[op] in ("agency_id", "unit_id"):
         return tr(lang, "Pilih salah satu dari daftar.", "Choose one from the list.")
-    if kinds & {"string_too_long"}:
-        return tr(
-            lang,
-            f"Paling banyak {format_number(5000, lang)} karakter.",
-            f"At most {format_number(5000, lang)} characters.",
-        )
+    if "string_too_long" in kinds:
+        most = format_number(TEXT_MAX, lang)
+        return tr(lang, f"Paling banyak {most} karakter.", f"At most {most} characters.")
     return tr(lang, "Isi kolom ini.", "Fill in this field.")
 
 
 @dataclass(frozen=True)
 class _Posted:
-    op: str
     command: AgencyCommand
-    seq: int
+    seq: int  # the report's version the form was made from
 
 
 def _posted_action(
@@ -733,14 +731,14 @@ def _posted_action(
         agency_id=fields.get("agency_id"),
         unit_id=fields.get("unit_id"),
     )
-    return _Posted(op, command, seq)
+    return _Posted(command, seq)
 
 
 def act(call: ConsoleCall, report_id: str, op: str) -> Response:
     staff = signed_in(call)
     form = posted_form(call, staff)
     report_id = report_id[:64]
-    typed = form.get(_FIELD_OF[op], "")[:6000]
+    typed = form.get(_FIELD_OF[op], "")[:TEXT_MAX]
     posted = _posted_action(call, op, form)
     if not isinstance(posted, _Posted):
         status, why = posted
