@@ -553,3 +553,7 @@ def test_the_figures_page_before_and_after_the_daily_report(
     assert dpupr.get("/angka?tanggal=kemarin").status_code == 400
     national = signed_in_client(Role.NATIONAL_ADMIN, "nasional").get("/angka")
     assert "Seluruh Indonesia" in national.text
+    # A unit's reports are counted for its agency: an officer sees that agency's figures.
+    unit = signed_in_client(Role.UNIT_OFFICER, "uptd-jalan-cianjur").get("/angka").text
+    assert "Angka: Dinas Pekerjaan Umum dan Penataan Ruang Kabupaten Cianjur" in unit
+    assert "Angka dihitung per instansi" in unit

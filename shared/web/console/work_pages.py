@@ -854,10 +854,22 @@ def _asked_day(call: ConsoleCall, staff: Staff) -> dt.date | None:
         raise _bad_request(call, staff, detail) from None
 
 
+def _counted_agency(call: ConsoleCall, agency_id: str) -> str:
+    """Where an agency's reports are counted: the figures count a forwarded report for
+    the agency that holds it, never its unit, so a unit's are its agency's."""
+    reference = call.ports.agency.reference
+    while reference.has_agency(agency_id):
+        agency = reference.agency(agency_id)
+        if agency.kind is not AgencyKind.UNIT or not agency.parent:
+            break
+        agency_id = agency.parent
+    return agency_id
+
+
 def _figures_of(call: ConsoleCall, staff: Staff) -> tuple[str, public_figures.ScopeOfDay | None]:
     """The staff member's scope (their agency; the national admin: the nation) and its
     figures of the asked day (the latest when none is asked)."""
-    scope_id = NATIONAL if staff.is_national else staff.agency_id
+    scope_id = NATIONAL if staff.is_national else _counted_agency(call, staff.agency_id)
     day = _asked_day(call, staff)
     return scope_id, public_figures.scope(call.ports.agency.figures, scope_id, day)
 
@@ -890,6 +902,7 @@ def figures_page(call: ConsoleCall) -> Response:
         # A day asked for and not published is "not found"; no figures yet is not.
         status=404 if "tanggal" in call.request.args and figures is None else 200,
         scope_name=name,
+        of_unit=not staff.is_national and scope_id != staff.agency_id,
         day=found.day if found else None,
         figures=figures,
         headline=wider or (figures.own if figures else None),
