@@ -44,6 +44,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from shared.adapters.webhooks import new_secret
+from shared.domain import staff as staff_rules
 from shared.domain.report import Role
 from shared.ports import (
     AgencyAdminPorts,
@@ -61,8 +62,6 @@ WEBHOOK_URL_MAX = 500
 EMAIL_MAX = 254
 LABEL_MAX = 80
 PING = "webhook.ping"
-# Roles in order of reach: an admin hands out its own role or one below it.
-_RANK = {Role.UNIT_OFFICER: 1, Role.AGENCY_ADMIN: 2, Role.NATIONAL_ADMIN: 3}
 _LOOPBACK_NAMES = frozenset({"localhost"})
 
 
@@ -96,17 +95,18 @@ def managed_agencies(caller: Caller, reference: Reference) -> frozenset[str]:
 
 
 def _require_managed(caller: Caller, agency_id: str, reference: Reference) -> None:
-    if caller.role not in (Role.NATIONAL_ADMIN, Role.AGENCY_ADMIN):
+    if not caller.is_admin:
         raise NotAllowed
     if agency_id not in managed_agencies(caller, reference):
         raise NotFound
 
 
 def assignable_roles(caller: Caller) -> tuple[Role, ...]:
-    """The roles ``caller`` may give a key (or an account): its own and those below it,
-    highest first."""
-    rank = _RANK.get(caller.role, 0)
-    return tuple(sorted((r for r in _RANK if _RANK[r] <= rank), key=_RANK.__getitem__)[::-1])
+    """The roles ``caller`` may give a key, as it may give an account
+    (shared.domain.staff.may_grant): its own and those below it, highest first."""
+    return tuple(
+        role for role in staff_rules.STAFF_ROLES if staff_rules.may_grant(caller.role, role)
+    )
 
 
 def _entry(
@@ -308,7 +308,7 @@ def new_api_key() -> str:
 def api_keys(caller: Caller, agency_id: str | None, ports: ApiKeyPorts) -> list[ApiKeyRecord]:
     """The keys of ``agency_id`` and the agencies below it (None: of every agency the
     caller runs), revoked ones too, newest first."""
-    if caller.role not in (Role.NATIONAL_ADMIN, Role.AGENCY_ADMIN):
+    if not caller.is_admin:
         raise NotAllowed
     if agency_id is None:
         if caller.role is Role.NATIONAL_ADMIN:
@@ -362,7 +362,7 @@ def issue_api_key(
 def revoke_api_key(caller: Caller, key_id: str, ports: ApiKeyPorts) -> ApiKeyRecord:
     """Revoke the key whose hash is ``key_id``; revoking a revoked key changes nothing.
     Returns the key as it is now."""
-    if caller.role not in (Role.NATIONAL_ADMIN, Role.AGENCY_ADMIN):
+    if not caller.is_admin:
         raise NotAllowed
     record = ports.store.api_key(key_id) if len(key_id) == 64 else None
     if record is None or record.agency_id not in managed_agencies(caller, ports.reference):
