@@ -388,7 +388,7 @@ def console_ports(reference: Reference) -> ConsolePorts:
 def agency_admin_store() -> FirestoreAgencyAdminStore:
     from shared.adapters.firestore_agency_admin import FirestoreAgencyAdminStore
 
-    return FirestoreAgencyAdminStore(firestore_client())
+    return FirestoreAgencyAdminStore(firestore_client(), stats=report_store().stats)
 
 
 _CACHED = (
