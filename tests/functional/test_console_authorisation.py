@@ -199,6 +199,7 @@ TABLE: Mapping[str, Row] = {
         form=_code_form,
         inert=lambda aim: {"code": "000000"},
     ),
+    # The code of a key only its page shows: the token is checked before it anyway.
     "enrol": Row(
         Access.STAFF,
         BOTH,
@@ -627,9 +628,13 @@ def _give_targets(db: firestore.Client, callers: dict[str, Who], reports: dict[s
         who = callers[name]
         admin = _api_caller(_member(who))
         spare = staff_usecases.invite(
-            staff_usecases.SYSTEM, f"cadangan.{name}@contoh.go.id", f"Cadangan {name}",
-            Role.UNIT_OFFICER, account_agency, ports,
-        )  # fmt: skip
+            staff_usecases.SYSTEM,
+            f"cadangan.{name}@contoh.go.id",
+            f"Cadangan {name}",
+            Role.UNIT_OFFICER,
+            account_agency,
+            ports,
+        )
         key = agency_admin.issue_api_key(admin, admin.agency_id, Role.UNIT_OFFICER, name, keys)
         typed = casework.TemplateInput("Templat " + name, TEXT, ["follow-up"])
         template = casework.create_template(admin, typed, ports)
@@ -637,9 +642,13 @@ def _give_targets(db: firestore.Client, callers: dict[str, Who], reports: dict[s
 
     # One-time links (public): an invitation, and a reset of an officer's password.
     invited = staff_usecases.invite(
-        staff_usecases.SYSTEM, "undangan.uji@contoh.go.id", "Undangan Uji", Role.UNIT_OFFICER,
-        UPTD, ports,
-    )  # fmt: skip
+        staff_usecases.SYSTEM,
+        "undangan.uji@contoh.go.id",
+        "Undangan Uji",
+        Role.UNIT_OFFICER,
+        UPTD,
+        ports,
+    )
     resetting = new_member(Role.UNIT_OFFICER, UPTD, name="Lupa Sandi")
     staff_usecases.request_password_reset(resetting.email, ports, client_key="uji")
     shared = {
