@@ -48,9 +48,11 @@ or anything with ``account_id``, ``name``, ``agency_id`` and ``role``:
     invite(by, email, name, role, agency_id, ports) -> StaffAccount
         # e-mails the invitation; NotAllowed, InvalidInput (.problems), AddressTaken
     resend_invitation(by, account_id, ports) -> StaffAccount
-        # a new invitation link, while the account has no password yet; NotAllowed
+        # a new invitation link, while the account has no password yet; NotAllowed,
+        # AccountNotFound
     deactivate(by, account_id, ports) -> StaffAccount
-        # its sessions end; NotAllowed (oneself too), AccountNotFound
+        # its sessions end; NotAllowed (oneself, a role above one's own),
+        # AccountNotFound (also an account of an agency ``by`` does not run)
     reactivate(by, account_id, ports) -> StaffAccount
     reset_second_factor(by, account_id, ports) -> StaffAccount
         # its sessions end; it enrols again at its next sign-in
@@ -813,14 +815,20 @@ def _allowed_agencies(by: StaffActor, reference: Reference) -> frozenset[str] | 
     return frozenset()
 
 
+def _in_reach(by: StaffActor, account: StaffAccount, reference: Reference) -> bool:
+    """Whether ``account`` belongs to an agency ``by`` runs. One that does not is, to
+    ``by``, no account at all: AccountNotFound, as an unknown id, so an id does not tell
+    that another agency has that member."""
+    allowed = _allowed_agencies(by, reference)
+    return allowed is None or account.agency_id in allowed
+
+
 def may_manage(by: StaffActor, account: StaffAccount, reference: Reference) -> bool:
     """Whether ``by`` may deactivate, reactivate or reset the second factor of
     ``account`` (never its own: someone else must)."""
     if account.account_id == by.account_id:
         return False
-    allowed = _allowed_agencies(by, reference)
-    in_reach = allowed is None or account.agency_id in allowed
-    return in_reach and may_grant(by.role, account.role)
+    return _in_reach(by, account, reference) and may_grant(by.role, account.role)
 
 
 def agency_staff(by: StaffActor, agency_id: str | None, ports: StaffPorts) -> list[StaffAccount]:
@@ -920,6 +928,8 @@ def resend_invitation(by: StaffActor, account_id: str, ports: StaffPorts) -> Sta
     link, mail = _new_link(account, LinkPurpose.INVITATION, ports)
 
     def decide(fresh: StaffAccount) -> StaffUpdate:
+        if fresh.account_id != by.account_id and not _in_reach(by, fresh, reference):
+            raise AccountNotFound
         waiting = fresh.active and fresh.password_hash is None
         if not waiting or not may_manage(by, fresh, reference):
             raise NotAllowed
@@ -943,8 +953,10 @@ def _manage(
     now = ports.clock.now()
 
     def decide(account: StaffAccount) -> StaffUpdate:
+        if account.account_id != by.account_id and not _in_reach(by, account, reference):
+            raise AccountNotFound
         if not may_manage(by, account, reference):
-            raise NotAllowed
+            raise NotAllowed  # oneself, or a role above one's own
         changed = change(account)
         return StaffUpdate(account=changed, audit=(_audit(by, kind, changed, now),))
 

@@ -166,8 +166,13 @@ def test_an_admin_cannot_deactivate_itself_nor_another_agencys_staff(
     assert f"/staf/{admin.member.account_id}/nonaktifkan" not in page.text
     assert admin.post(f"/staf/{admin.member.account_id}/nonaktifkan").status_code == 403
     other = new_member(Role.UNIT_OFFICER, DINKES)
-    assert admin.post(f"/staf/{other.account_id}/nonaktifkan").status_code in (403, 404)
-    assert admin.post("/staf/no-such-account/nonaktifkan").status_code == 404
+    elsewhere = admin.post(f"/staf/{other.account_id}/nonaktifkan")
+    unknown = admin.post("/staf/no-such-account/nonaktifkan")
+    # Another agency's member is not found, as a made-up id: the id tells nothing.
+    assert elsewhere.status_code == unknown.status_code == 404
+    assert elsewhere.text.replace(other.account_id, "X") == unknown.text.replace(
+        "no-such-account", "X"
+    )
     assert admin.get("/kotak-masuk").status_code == 200  # still signed in
     assert "staff.deactivated" not in kinds(db, DPUPR) + kinds(db, DINKES)
 
@@ -187,7 +192,10 @@ def test_a_staff_form_without_its_csrf_token_changes_nothing(
 # --- the notification settings ----------------------------------------------------------
 
 
-def test_an_admin_sets_its_webhook_address_and_digest(
+THREE_ADDRESSES = ("humas@dpupr.example", "kepala@dpupr.example", "admin@dpupr.example")
+
+
+def test_an_admin_sets_its_webhook_three_addresses_and_digest(
     signed_in_client: SignedIn, db: firestore.Client
 ) -> None:
     admin = signed_in_client(Role.AGENCY_ADMIN, DPUPR)
@@ -197,7 +205,7 @@ def test_an_admin_sets_its_webhook_address_and_digest(
         {
             "agency_id": DPUPR,
             "webhook_url": "https://dpupr.example/hook",
-            "email": "humas@dpupr.example",
+            "emails": "Humas@DPUPR.example\r\nkepala@dpupr.example\r\n\r\nadmin@dpupr.example\r\n",
             "digest": "hourly",
         },
     )
@@ -205,14 +213,35 @@ def test_an_admin_sets_its_webhook_address_and_digest(
     page = admin.get(location(answer))
     assert "Pengaturan pemberitahuan disimpan." in page.text
     assert 'value="https://dpupr.example/hook"' in page.text and "checked" in page.text
+    assert ">" + "\n".join(THREE_ADDRESSES) + "</textarea>" in page.text  # one per line
     channel = FirestoreAgencyAdminStore(db).agency_channel(DPUPR)
     assert channel is not None
-    assert (channel.webhook_url, channel.email, channel.digest) == (
+    assert (channel.webhook_url, channel.emails, channel.digest) == (
         "https://dpupr.example/hook",
-        "humas@dpupr.example",
+        THREE_ADDRESSES,
         True,
     )
     assert kinds(db, DPUPR) == ["channels.updated"]
+
+
+def test_a_wrong_address_line_is_named_beside_the_field_and_nothing_changes(
+    signed_in_client: SignedIn, db: firestore.Client
+) -> None:
+    admin = signed_in_client(Role.AGENCY_ADMIN, DPUPR)
+    before = FirestoreAgencyAdminStore(db).agency_channel(DPUPR)
+    admin.get("/pengaturan")
+    typed = "humas@dpupr.example\nkepala@dpupr\nHUMAS@dpupr.example"
+    answer = admin.post("/pengaturan", {"agency_id": DPUPR, "emails": typed})
+    assert answer.status_code == 422
+    assert 'href="#emails"' in answer.text  # the summary links to the field
+    error = re.search(r'<span class="error" id="emails-error">([^<]*)</span>', answer.text)
+    assert error is not None
+    assert unescape(error.group(1)) == (
+        "Baris 2: bukan alamat e-mail yang benar. Baris 3: alamat ini sudah ada di baris 1."
+    )
+    assert 'aria-invalid="true"' in answer.text and ">" + typed + "</textarea>" in answer.text
+    assert FirestoreAgencyAdminStore(db).agency_channel(DPUPR) == before
+    assert kinds(db, DPUPR) == []
 
 
 def test_an_invalid_setting_is_refused_beside_its_field_and_changes_nothing(

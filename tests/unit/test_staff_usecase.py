@@ -561,8 +561,8 @@ def test_a_lost_invitation_is_sent_again_until_the_password_is_set(ports: Ports)
     uc.accept_invitation(second, PASSWORD, ports)
     with pytest.raises(uc.NotAllowed):
         uc.resend_invitation(admin, invited.account_id, ports)
-    other = an_account(ports, Role.UNIT_OFFICER, "dinkes-cianjur", "x@dinkes.example")
-    with pytest.raises(uc.NotAllowed):
+    other = uc.invite(uc.SYSTEM, "x@dinkes.example", "X", "unit_officer", "dinkes-cianjur", ports)
+    with pytest.raises(uc.AccountNotFound):  # another agency's: as an unknown one
         uc.resend_invitation(admin, other.account_id, ports)
     with pytest.raises(uc.AccountNotFound):
         uc.resend_invitation(admin, "no-such-account", ports)
@@ -598,15 +598,26 @@ def test_no_one_deactivates_themselves(ports: Ports) -> None:
     with pytest.raises(uc.NotAllowed):
         uc.deactivate(admin, admin.account_id, ports)
     assert ports.staff.accounts[admin.account_id].active
+    officer = an_account(ports)
+    with pytest.raises(uc.NotAllowed):
+        uc.deactivate(officer, officer.account_id, ports)
+
+
+def test_an_officer_manages_no_one_else_and_sees_no_one(ports: Ports) -> None:
+    officer = an_account(ports)
+    colleague = an_account(ports, email="siti@uptd.example")
+    with pytest.raises(uc.AccountNotFound):
+        uc.deactivate(officer, colleague.account_id, ports)
 
 
 def test_an_agency_admin_manages_only_its_own_tree(ports: Ports) -> None:
     admin = an_admin(ports)
     other = an_account(ports, Role.UNIT_OFFICER, "dinkes-cianjur", "x@dinkes.example")
-    with pytest.raises(uc.NotAllowed):
-        uc.deactivate(admin, other.account_id, ports)
-    with pytest.raises(uc.NotAllowed):
-        uc.reset_second_factor(admin, other.account_id, ports)
+    # Another agency's account is, to this admin, as unknown as a made-up id.
+    for change in (uc.deactivate, uc.reactivate, uc.reset_second_factor):
+        with pytest.raises(uc.AccountNotFound):
+            change(admin, other.account_id, ports)
+    assert ports.staff.accounts[other.account_id] == other
     assert not uc.may_manage(admin, other, REFERENCE)
     national = an_admin(ports, "nasional")
     assert uc.may_manage(national, other, REFERENCE)
