@@ -145,7 +145,7 @@ class Line:
     cells: tuple[str, ...]
 
 
-def _lines(periods: Periods, tiers: Sequence[str], lang: Lang) -> list[Line]:
+def figure_lines(periods: Periods, tiers: Sequence[str], lang: Lang) -> list[Line]:
     """An agency's figures for the day, the month and since the start, row by row."""
     shown = (periods.day, periods.month, periods.cumulative)
     labels = {column.name: column.meaning for column in open_data_columns(tiers)}
@@ -334,9 +334,9 @@ def agency_page(call: SubmitCall, agency_id: str) -> Response:
         region_name=reference.region_name(agency.region) if agency.region else None,
         day=found.day if found else None,
         figures=figures,
-        own_lines=_lines(figures.own, tiers, lang) if figures else [],
+        own_lines=figure_lines(figures.own, tiers, lang) if figures else [],
         subtree_lines=(
-            _lines(figures.subtree, tiers, lang)
+            figure_lines(figures.subtree, tiers, lang)
             if figures and figures.subtree and len(reference.descendants(agency.id)) > 1
             else []
         ),

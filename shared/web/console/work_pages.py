@@ -90,7 +90,7 @@ from shared.web.i18n import (
     state_label,
     t,
 )
-from shared.web.public_pages import Line, _lines
+from shared.web.public_pages import Line, figure_lines
 
 PAGE_SIZE = 25
 # The states in the order work moves through them, for the counts and the filter.
@@ -881,12 +881,12 @@ def figures_page(call: ConsoleCall) -> Response:
     figures = found.figures if found else None
     tiers = [tier.id for tier in call.ports.settings.escalation_tiers]
     reference = call.ports.agency.reference
-    own: list[Line] = _lines(figures.own, tiers, lang) if figures else []
+    own: list[Line] = figure_lines(figures.own, tiers, lang) if figures else []
     # An agency with units (or dinas) below it answers for them too: its headline
     # figures are the whole subtree's, its own row comes after.
     below = scope_id != NATIONAL and len(reference.descendants(scope_id)) > 1
     wider = figures.subtree if figures and below else None
-    subtree: list[Line] = _lines(wider, tiers, lang) if wider else []
+    subtree: list[Line] = figure_lines(wider, tiers, lang) if wider else []
     name = (
         tr(lang, "Seluruh Indonesia", "All of Indonesia")
         if scope_id == NATIONAL
