@@ -18,9 +18,11 @@ Signing in (the pages ``/masuk``, ``/masuk/kode``, ``/masuk/daftar-kode``, ``/ke
     enrol_second_factor(token, ports) -> Enrolment
         # Enrolment(secret, uri, .grouped): a new secret, kept on the session until
         # confirmed; for an ENROL session, or a FULL one (/akun)
-    confirm_second_factor(token, code, ports) -> StaffSession
+    confirm_second_factor(token, code, ports, *, password="", current_code="")
+        -> StaffSession
         # now FULL, and the account's second factor is that secret; CodeRefused,
-        # SessionOver
+        # SessionOver. Replacing an enrolled one takes the password and a code of the
+        # old one too: ReauthRefused (a failed sign-in), AccountLocked
     current_session(token, ports) -> SignedIn | None
         # SignedIn(account, session) at any stage: a page wants session.stage FULL
     sign_out(token, ports) -> None
@@ -214,6 +216,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Kode salah atau sudah dipakai. Masukkan kode yang sedang tampil di aplikasi.",
         "Wrong or already used code. Enter the code your app shows now.",
     ),
+    "reauth-refused": (
+        "Kata sandi atau kode dari aplikasi autentikator yang sekarang salah.",
+        "Wrong password or code from your current authenticator app.",
+    ),
     "session-over": (
         "Sesi Anda telah berakhir. Silakan masuk lagi.",
         "Your session has ended. Please sign in again.",
@@ -298,6 +304,12 @@ class ClientLimited(StaffError):
 
 class CodeRefused(StaffError):
     code, status = "code-refused", 401
+
+
+class ReauthRefused(StaffError):
+    """Replacing a second factor: the password or the current factor's code is wrong."""
+
+    code, status = "reauth-refused", 401
 
 
 class SessionOver(StaffError):
@@ -601,18 +613,42 @@ def enrol_second_factor(token: str, ports: StaffPorts) -> Enrolment:
     return Enrolment(secret, otpauth_uri(secret, found.account.email))
 
 
-def confirm_second_factor(token: str, code: str, ports: StaffPorts) -> StaffSession:
+def confirm_second_factor(
+    token: str, code: str, ports: StaffPorts, *, password: str = "", current_code: str = ""
+) -> StaffSession:
     """A code from the secret :func:`enrol_second_factor` gave: the account's second
-    factor is that secret from now on, and the session is FULL."""
+    factor is that secret from now on, and the session is FULL.
+
+    Replacing a second factor already enrolled takes the account's ``password`` and a
+    ``current_code`` from the factor it replaces too: a session cookie alone (a
+    browser left signed in, a stolen cookie) must not be enough to take the account's
+    second factor over. Either wrong: ReauthRefused, counted as a failed sign-in of the
+    address (so guessing locks it: AccountLocked). A lost phone is the admin's "reset
+    second factor" instead."""
     found = _live(token, ports)
     if found is None or found.session.pending_totp_secret is None:
         raise SessionOver
     secret = found.session.pending_totp_secret
     now = ports.clock.now()
+    key = _throttle_key(ports, found.account.email)
+    replacing = found.account.has_second_factor
+    if replacing:
+        throttle = ports.staff.throttle(key)
+        if throttle.is_locked(now):
+            assert throttle.locked_until is not None
+            raise AccountLocked(throttle.locked_until)
+    # The hash check (slow) before the transaction; the transaction then checks that the
+    # hash it was checked against is still the account's.
+    checked_hash = found.account.password_hash if replacing else None
+    password_ok = replacing and _password_matches(checked_hash, password, ports.settings)
 
     def decide(session: StaffSession, account: StaffAccount) -> StaffUpdate:
         if session.pending_totp_secret != secret:
             raise SessionOver
+        if account.totp_secret is not None:
+            old_step = accepted_step(account.totp_secret, current_code, now, account.totp_last_step)
+            if not password_ok or account.password_hash != checked_hash or old_step is None:
+                raise ReauthRefused
         step = accepted_step(secret, code, now, 0)
         if step is None:
             raise CodeRefused
@@ -629,7 +665,15 @@ def confirm_second_factor(token: str, code: str, ports: StaffPorts) -> StaffSess
         update = ports.staff.update_session(found.session.session_id, decide)
     except StaffNotFound:
         raise SessionOver from None
-    log.info("second factor enrolled", extra={"account_id": found.account.account_id})
+    except ReauthRefused:
+        until = _count_failure(key, ports)
+        if until is not None:
+            raise AccountLocked(until) from None
+        raise
+    log.info(
+        "second factor replaced" if replacing else "second factor enrolled",
+        extra={"account_id": found.account.account_id},
+    )
     return update.sessions[0]
 
 

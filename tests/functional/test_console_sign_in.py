@@ -244,6 +244,45 @@ def test_an_officer_may_add_a_second_factor_from_the_account_page(
     assert location(again).startswith("/masuk/kode")
 
 
+def test_replacing_a_second_factor_takes_the_password_and_a_code_of_the_old_one(
+    signed_in_client: SignedIn,
+) -> None:
+    admin = signed_in_client(Role.AGENCY_ADMIN, "dpupr-cianjur")
+    member = admin.member
+    assert member is not None
+    assert "ganti aplikasi autentikator" in admin.get("/akun").text
+    page = admin.get("/masuk/daftar-kode")
+    assert page.status_code == 200 and "Ganti aplikasi autentikator" in page.text
+    secret = re.search(r'class="secret">([A-Z2-7 ]+)<', page.text)
+    assert secret
+    new_secret = secret.group(1).replace(" ", "")
+    new_code = pyotp.TOTP(new_secret).now()
+
+    def stored_secret() -> str | None:
+        account = wiring.staff_store().account(member.account_id)
+        assert account is not None
+        return account.totp_secret
+
+    # The session cookie alone (a browser left signed in, a stolen cookie) is not enough.
+    alone = admin.post("/masuk/daftar-kode", {"code": new_code})
+    assert alone.status_code == 422
+    assert 'href="#password"' in alone.text and 'href="#current_code"' in alone.text
+    for password, old_code in ((PASSWORD, "000000"), ("bukan kata sandinya", member.code(1))):
+        wrong = admin.post(
+            "/masuk/daftar-kode",
+            {"code": new_code, "password": password, "current_code": old_code},
+        )
+        assert wrong.status_code == 401
+        assert "Kata sandi atau kode dari aplikasi autentikator yang sekarang salah" in wrong.text
+    assert stored_secret() == member.totp_secret
+    done = admin.post(
+        "/masuk/daftar-kode",
+        {"code": new_code, "password": PASSWORD, "current_code": member.code(1)},
+    )
+    assert done.status_code == 303 and location(done).startswith("/akun?ok=")
+    assert stored_secret() == new_secret
+
+
 # --- signing out, expiry, deactivation -------------------------------------------------------
 
 

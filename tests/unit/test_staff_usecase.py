@@ -156,6 +156,41 @@ def test_an_admin_without_a_second_factor_must_enrol_one(ports: Ports) -> None:
     assert sign_in(ports, admin.email).session.stage is SessionStage.SECOND_FACTOR
 
 
+def test_replacing_a_second_factor_takes_the_password_and_a_code_of_the_old_one(
+    ports: Ports,
+) -> None:
+    admin = an_admin(ports)
+    token = fully_signed_in(ports, admin)
+    ports.clock.advance(dt.timedelta(seconds=30))  # the sign-in's code is used
+    new = uc.enrol_second_factor(token, ports)
+    new_code, old_code = code_now(new.secret, ports), code_now(admin.totp_secret, ports)
+    for password, current_code in (("", ""), (PASSWORD, ""), ("wrong password here", old_code),
+                                   (PASSWORD, "000000")):  # fmt: skip
+        with pytest.raises(uc.ReauthRefused):
+            uc.confirm_second_factor(
+                token, new_code, ports, password=password, current_code=current_code
+            )
+    assert ports.staff.accounts[admin.account_id].totp_secret == admin.totp_secret
+    uc.confirm_second_factor(token, new_code, ports, password=PASSWORD, current_code=old_code)
+    assert ports.staff.accounts[admin.account_id].totp_secret == new.secret
+
+
+def test_guessing_the_password_to_replace_a_second_factor_locks_the_address(
+    ports: Ports,
+) -> None:
+    admin = an_admin(ports)
+    token = fully_signed_in(ports, admin)
+    new = uc.enrol_second_factor(token, ports)
+    for _ in range(MAX_FAILURES - 1):
+        with pytest.raises(uc.ReauthRefused):
+            uc.confirm_second_factor(token, code_now(new.secret, ports), ports, password="guess")
+    with pytest.raises(uc.AccountLocked):
+        uc.confirm_second_factor(token, code_now(new.secret, ports), ports, password="guess")
+    with pytest.raises(uc.AccountLocked):
+        sign_in(ports, admin.email)
+    assert ports.staff.accounts[admin.account_id].totp_secret == admin.totp_secret
+
+
 def test_a_code_is_not_accepted_twice(ports: Ports) -> None:
     admin = an_admin(ports)
     code = code_now(admin.totp_secret, ports)

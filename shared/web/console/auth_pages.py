@@ -299,10 +299,13 @@ def _qr_data_uri(text: str) -> str:
 
 def enrol(call: ConsoleCall) -> Response:
     """An admin's required enrolment (a session at the stage ``enrol``), or a signed-in
-    member adding (or replacing) the second factor from /akun."""
+    member adding (or replacing) the second factor from /akun. Replacing one already
+    enrolled asks for the password and a code of the old one too (the use case checks
+    them): the session cookie alone must not take the account's second factor over."""
     lang = call.lang
     wanted = safe_next(call.request.values.get("next"))
     staff: Staff | None = None
+    replacing = False
     partial = _partial(call, SessionStage.ENROL)
     if partial is not None:
         token, session = partial
@@ -313,20 +316,41 @@ def enrol(call: ConsoleCall) -> Response:
         if current is None:
             return redirect(url(call, SIGN_IN_PATH))
         session = current.session
+        replacing = current.account.has_second_factor
     invalid: Invalid = {}
+    general = ""
+    status = 200
+    headers: dict[str, str] = {}
     if call.request.method == "POST":
         form = session_form(call, session.csrf_token)
-        try:
-            staff_usecases.confirm_second_factor(token, form.get("code", "")[:20], call.ports)
-        except staff_usecases.CodeRefused as refused:
-            invalid = {"code": refused.message(lang)}
-        except staff_usecases.SessionOver as refused:
-            page = _sign_in_page(call, wanted, general=refused.message(lang), status=401)
-            clear_cookie(page, call.ports.settings, SESSION_COOKIE)
-            return page
-        else:
-            message = tr(lang, "Aplikasi autentikator terdaftar.", "Authenticator app set up.")
-            return done(call, wanted if staff is None else "/akun", ok=message)
+        password = form.get("password", "")[:200]
+        current_code = form.get("current_code", "")[:20]
+        invalid = _reauth_missing(lang, password, current_code) if replacing else {}
+        status = 422
+        if not invalid:
+            try:
+                staff_usecases.confirm_second_factor(
+                    token,
+                    form.get("code", "")[:20],
+                    call.ports,
+                    password=password,
+                    current_code=current_code,
+                )
+            except staff_usecases.CodeRefused as refused:
+                invalid = {"code": refused.message(lang)}
+            except staff_usecases.ReauthRefused as refused:
+                # Which of the two was wrong is not told, as at sign-in.
+                invalid, status = {"password": refused.message(lang)}, refused.status
+            except staff_usecases.AccountLocked as refused:
+                general, status = _refusal(call, refused), refused.status
+                headers = _retry_after(call, refused)
+            except staff_usecases.SessionOver as refused:
+                page = _sign_in_page(call, wanted, general=refused.message(lang), status=401)
+                clear_cookie(page, call.ports.settings, SESSION_COOKIE)
+                return page
+            else:
+                message = tr(lang, "Aplikasi autentikator terdaftar.", "Authenticator app set up.")
+                return done(call, wanted if staff is None else "/akun", ok=message)
     # The same key again after a wrong code or a reload: the member may have scanned it.
     if session.pending_totp_secret is not None:
         secret = session.pending_totp_secret
@@ -338,16 +362,32 @@ def enrol(call: ConsoleCall) -> Response:
         call,
         "console/enrol.html",
         staff,
-        status=422 if invalid else 200,
+        status=status,
+        headers=headers,
         csrf=session.csrf_token,
         required=staff is None,
+        replacing=replacing,
         next=_next_param(wanted),
         grouped_secret=shown.grouped,
         otpauth_uri=shown.uri,
         qr_data_uri=_qr_data_uri(shown.uri),
         invalid=invalid,
-        errors=_errors(invalid),
+        errors=_errors(invalid) + ([("", general)] if general else []),
     )
+
+
+def _reauth_missing(lang: Lang, password: str, current_code: str) -> Invalid:
+    """The fields a replacement of the second factor needs and the form lacks."""
+    invalid: Invalid = {}
+    if not password:
+        invalid["password"] = tr(lang, "Tulis kata sandi Anda.", "Type your password.")
+    if not current_code.strip():
+        invalid["current_code"] = tr(
+            lang,
+            "Tulis kode yang sekarang tampil di aplikasi autentikator lama Anda.",
+            "Type the code your current authenticator app shows now.",
+        )
+    return invalid
 
 
 def _account_email(call: ConsoleCall, session: StaffSession) -> str:
