@@ -25,6 +25,7 @@ from shared.config import settings
 from shared.domain.report import Role
 from shared.domain.staff import SessionStage
 from shared.usecases import staff as staff_usecases
+from tests.functional.console_support import ConsoleClient, csrf_of
 from tools.mail_sink import MailSink, StoredMail
 from tools.stack import Emulators
 from tools.staff import ToolPorts, tool_ports
@@ -139,3 +140,22 @@ def test_a_reset_link_in_english_sets_a_new_password(office: Office) -> None:
     staff_usecases.sign_in(
         "budi@uptd.example", "a brand new passphrase", office.ports, client_key="t"
     )
+
+
+def test_a_reset_asked_on_the_english_page_is_mailed_in_english(
+    office: Office, console_app: Any
+) -> None:
+    staff_usecases.create_account(
+        "budi@uptd.example", "Budi", Role.UNIT_OFFICER, "uptd-jalan-cianjur", PASSWORD,
+        office.ports,
+    )  # fmt: skip
+    browser = ConsoleClient(console_app.test_client())
+    page = browser.get("/lupa-sandi?lang=en")
+    answer = browser.post(
+        "/lupa-sandi?lang=en", {"email": "budi@uptd.example"}, csrf=csrf_of(page.text)
+    )
+    assert answer.status_code == 200
+    (data,) = office.push_outbox()
+    assert data["language"] == "en"
+    (mail,) = office.mail.wait_for(1)
+    assert mail.subject == "Reset your Lapor console password"

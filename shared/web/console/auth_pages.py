@@ -540,7 +540,8 @@ def _password_link(call: ConsoleCall, token: str, purpose: LinkPurpose) -> Respo
 
 
 def forgot_password(call: ConsoleCall) -> Response:
-    """The same answer whether or not the address has an account."""
+    """The same answer whether or not the address has an account. The e-mail is in the
+    page's language: whoever asks is the account's owner, reading it."""
     lang = call.lang
     if call.request.method == "GET":
         return _forgot_page(call)
@@ -555,7 +556,9 @@ def forgot_password(call: ConsoleCall) -> Response:
         return _forgot_page(call, email=email, invalid=invalid, status=422)
     started = time.monotonic()
     try:
-        staff_usecases.request_password_reset(email, call.ports, client_key=_client(call))
+        staff_usecases.request_password_reset(
+            email, call.ports, client_key=_client(call), language=lang
+        )
     except staff_usecases.ClientLimited as refused:
         return _forgot_page(
             call,
