@@ -50,8 +50,8 @@ or anything with ``account_id``, ``name``, ``agency_id`` and ``role``:
     invite(by, email, name, role, agency_id, ports) -> StaffAccount
         # e-mails the invitation; NotAllowed, InvalidInput (.problems), AddressTaken
     resend_invitation(by, account_id, ports) -> StaffAccount
-        # a new invitation link, while the account has no password yet; NotAllowed,
-        # AccountNotFound
+        # a new invitation link, while the account has no password yet; NotWaiting,
+        # NotAllowed, AccountNotFound
     deactivate(by, account_id, ports) -> StaffAccount
         # its sessions end; NotAllowed (oneself, a role above one's own),
         # AccountNotFound (also an account of an agency ``by`` does not run)
@@ -233,6 +233,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "You are not allowed to do this.",
     ),
     "not-found": ("Akun tidak ditemukan.", "Account not found."),
+    "not-waiting": (
+        "Undangan tidak dikirim ulang: akun ini sudah memiliki kata sandi atau nonaktif.",
+        "Not sent again: this account has a password already or is deactivated.",
+    ),
     "email-taken": (
         "Alamat e-mail ini sudah memiliki akun.",
         "This e-mail address already has an account.",
@@ -326,6 +330,12 @@ class NotAllowed(StaffError):
 
 class AccountNotFound(StaffError):
     code, status = "not-found", 404
+
+
+class NotWaiting(StaffError):
+    """An invitation sent again to an account that accepted it already, or deactivated."""
+
+    code, status = "not-waiting", 409
 
 
 class AddressTaken(StaffError):
@@ -962,8 +972,9 @@ def invite(
 
 def resend_invitation(by: StaffActor, account_id: str, ports: StaffPorts) -> StaffAccount:
     """E-mail a new invitation link to an account that has not set its password yet (the
-    first mail was lost, or its link expired). NotAllowed once it has one: its owner
-    resets it with "Lupa kata sandi?" instead."""
+    first mail was lost, or its link expired); recorded as ``staff.invited`` (``again``).
+    NotWaiting once it has one (its owner resets it with "Lupa kata sandi?" instead) or
+    while it is deactivated."""
     reference = ports.agency.reference
     now = ports.clock.now()
     account = ports.staff.account(account_id)
@@ -974,9 +985,10 @@ def resend_invitation(by: StaffActor, account_id: str, ports: StaffPorts) -> Sta
     def decide(fresh: StaffAccount) -> StaffUpdate:
         if fresh.account_id != by.account_id and not _in_reach(by, fresh, reference):
             raise AccountNotFound
-        waiting = fresh.active and fresh.password_hash is None
-        if not waiting or not may_manage(by, fresh, reference):
+        if not may_manage(by, fresh, reference):
             raise NotAllowed
+        if not fresh.active or fresh.password_hash is not None:
+            raise NotWaiting
         entry = _audit(by, "staff.invited", fresh, now, email=fresh.email,
                        role=fresh.role.value, again="yes")  # fmt: skip
         return StaffUpdate(links=(link,), outbox=(mail,), audit=(entry,))

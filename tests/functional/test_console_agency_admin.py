@@ -15,6 +15,7 @@ import pytest
 from google.cloud import firestore
 from standardwebhooks import Webhook
 
+from shared import wiring
 from shared.adapters.firestore_agency_admin import FirestoreAgencyAdminStore
 from shared.adapters.firestore_audit import FirestoreAuditLog
 from shared.domain.report import Role
@@ -102,6 +103,37 @@ def test_an_admin_invites_an_officer_to_its_unit_and_it_is_recorded(
     assert "Undangan dikirim ke budi@uptd.example" in page.text
     assert "Budi" in page.text and "Undangan belum diterima" in page.text
     assert "staff.invited" in kinds(db, UPTD)
+
+
+def test_an_invitation_not_yet_accepted_is_sent_again_and_it_is_recorded(
+    signed_in_client: SignedIn, db: firestore.Client
+) -> None:
+    admin = signed_in_client(Role.AGENCY_ADMIN, DPUPR)
+    admin.get("/staf")
+    admin.post(
+        "/staf",
+        {"email": "rina@uptd.example", "name": "Rina", "role": "unit_officer", "agency_id": UPTD},
+    )
+    invited = wiring.staff_store().account_by_email("rina@uptd.example")
+    assert invited is not None
+    member = new_member(Role.UNIT_OFFICER, UPTD, name="Siti Petugas")  # has a password
+    page = admin.get("/staf")
+    assert f"/staf/{invited.account_id}/kirim-ulang-undangan" in page.text
+    assert f"/staf/{member.account_id}/kirim-ulang-undangan" not in page.text
+    answer = admin.post(
+        f"/staf/{invited.account_id}/kirim-ulang-undangan", {"shown_agency_id": DPUPR}
+    )
+    assert answer.status_code == 303, answer.text[:400]
+    assert "Undangan dikirim ulang ke rina@uptd.example" in admin.get(location(answer)).text
+    outbox = [(doc.to_dict() or {}).get("data", {}) for doc in db.collection("outbox").stream()]
+    mails = [data for data in outbox if data.get("account_id") == invited.account_id]
+    assert [m["kind"] for m in mails] == ["staff.invitation"] * 2
+    assert len({m["link_id"] for m in mails}) == 2  # a new link
+    assert kinds(db, UPTD)[-2:] == ["staff.invited", "staff.invited"]
+    # One who has set a password is told why nothing was sent.
+    late = admin.post(f"/staf/{member.account_id}/kirim-ulang-undangan")
+    assert late.status_code == 409 and "sudah memiliki kata sandi" in late.text
+    assert kinds(db, UPTD)[-2:] == ["staff.invited", "staff.invited"]
 
 
 def test_an_invitation_that_is_refused_says_why_beside_the_field(

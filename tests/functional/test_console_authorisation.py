@@ -303,6 +303,8 @@ TABLE: Mapping[str, Row] = {
     "run_staff_deactivate": Row(Access.ADMIN, POST, "account", ok={"POST": 303}, form=_shown_own),
     "run_staff_reactivate": Row(Access.ADMIN, POST, "account", ok={"POST": 303}, form=_shown_own),
     "run_staff_reset_code": Row(Access.ADMIN, POST, "account", ok={"POST": 303}, form=_shown_own),
+    # The admins' spare accounts are invited ones: still waiting for their password.
+    "run_staff_resend": Row(Access.ADMIN, POST, "account", ok={"POST": 303}, form=_shown_own),
     "run_settings": Row(
         Access.ADMIN,
         BOTH,

@@ -586,6 +586,8 @@ def test_a_lost_invitation_is_sent_again_until_the_password_is_set(ports: Ports)
     first = invitation_token(ports, invited.account_id)
     ports.clock.advance(dt.timedelta(days=8))
     uc.resend_invitation(admin, invited.account_id, ports)
+    (again,) = [e for e in ports.staff.audit.logged.values() if e.details.get("again") == "yes"]
+    assert (again.kind, again.target) == ("staff.invited", invited.account_id)
     tokens = {
         link_token(ports.settings.token_secret, str(m.data["link_id"]))
         for m in ports.staff.outbox.values()
@@ -594,7 +596,7 @@ def test_a_lost_invitation_is_sent_again_until_the_password_is_set(ports: Ports)
     with pytest.raises(uc.LinkInvalid):
         uc.accept_invitation(first, PASSWORD, ports)  # expired
     uc.accept_invitation(second, PASSWORD, ports)
-    with pytest.raises(uc.NotAllowed):
+    with pytest.raises(uc.NotWaiting):
         uc.resend_invitation(admin, invited.account_id, ports)
     other = uc.invite(uc.SYSTEM, "x@dinkes.example", "X", "unit_officer", "dinkes-cianjur", ports)
     with pytest.raises(uc.AccountNotFound):  # another agency's: as an unknown one

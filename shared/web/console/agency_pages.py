@@ -9,7 +9,9 @@ one.
 - ``/staf``: the staff of the agency and its units; POST invites one (an e-mail with
   a single-use link). ``/staf/<id>/nonaktifkan``, ``/aktifkan`` and
   ``/atur-ulang-kode`` (POST) deactivate, reactivate and reset the second factor,
-  offered only where shared.usecases.staff allows it (never on oneself).
+  offered only where shared.usecases.staff allows it (never on oneself);
+  ``/staf/<id>/kirim-ulang-undangan`` (POST) e-mails a new invitation link to one who
+  has not set a password yet.
 - ``/pengaturan``: the webhook URL, e-mail address and hourly digest (POST saves);
   ``/pengaturan/uji-webhook`` (POST) sends a signed ping now and shows the answer;
   ``/pengaturan/rotasi-rahasia`` (POST) makes a new signing secret and shows it on
@@ -197,6 +199,7 @@ def _account_row(
         "active": account.active,
         "second_factor": account.has_second_factor,
         "manageable": manageable,
+        "waiting": account.active and account.password_hash is None,
     }
 
 
@@ -292,6 +295,24 @@ staff_reset_code = _manage(
     "Kode verifikasi kedua {name} diatur ulang; ia mendaftarkannya lagi saat masuk.",
     "{name}'s second factor was reset; they enrol it again when signing in.",
 )
+
+
+@_guarded
+def staff_resend(call: ConsoleCall, account_id: str) -> Response:
+    """A new invitation link by e-mail (the first was lost or expired); the old one
+    still works until it expires."""
+    staff = signed_in(call, admin=True)
+    form = posted_form(call, staff)
+    shown = _chosen(call, staff, form.get("shown_agency_id") or None)
+    try:
+        account = staff_usecases.resend_invitation(staff, account_id, call.ports)
+    except staff_usecases.NotWaiting as late:
+        # Accepted or deactivated since the page was shown: say so on the page.
+        return _staff_page(call, staff, shown, status=late.status, error=late.message(call.lang))
+    except staff_usecases.NotAllowed:
+        return refused(call, staff, 403, _say(call.lang, NOT_ALLOWED))
+    sent = tr(call.lang, "Undangan dikirim ulang ke ", "Invitation sent again to ")
+    return done(call, "/staf", instansi=shown, ok=sent + account.email)
 
 
 # --- settings: channels, test delivery, secret rotation ------------------------------
@@ -513,6 +534,7 @@ RULES = [
     Rule("/staf/<account_id>/nonaktifkan", methods=["POST"], endpoint="run_staff_deactivate"),
     Rule("/staf/<account_id>/aktifkan", methods=["POST"], endpoint="run_staff_reactivate"),
     Rule("/staf/<account_id>/atur-ulang-kode", methods=["POST"], endpoint="run_staff_reset_code"),
+    Rule("/staf/<account_id>/kirim-ulang-undangan", methods=["POST"], endpoint="run_staff_resend"),
     Rule("/pengaturan", methods=["GET", "POST"], endpoint="run_settings"),
     Rule("/pengaturan/uji-webhook", methods=["POST"], endpoint="run_webhook_test"),
     Rule("/pengaturan/rotasi-rahasia", methods=["POST"], endpoint="run_secret_rotate"),
@@ -524,6 +546,7 @@ HANDLERS: Mapping[str, Callable[..., Response]] = {
     "run_staff_deactivate": staff_deactivate,
     "run_staff_reactivate": staff_reactivate,
     "run_staff_reset_code": staff_reset_code,
+    "run_staff_resend": staff_resend,
     "run_settings": settings_page,
     "run_webhook_test": webhook_test,
     "run_secret_rotate": secret_rotate,
