@@ -8,7 +8,8 @@
     python -m tools.staff code admin-dpupr-cianjur@lapor.test   # a demo account's code now
     python -m tools.staff demo                             # the demo accounts, as make run
 
-Every command goes through shared.usecases.staff, as the console's pages do; the change
+Every command goes through shared.usecases.staff, as the console's pages do, against the
+running reference (Firestore's agencies, those added in the console included); the change
 log records the command line as ``system``. ``create`` makes an account that can sign in
 at once (its password read without echo, or from stdin when not a terminal); ``invite``
 e-mails an invitation through the outbox as the console does (the sweeper publishes it
@@ -84,14 +85,18 @@ class ToolPorts:
 
 
 def tool_ports(client: Any, settings: Settings, publisher: Publisher | None = None) -> ToolPorts:
+    """The ports on ``client``, with the agencies as the running reference has them (an
+    agency the national admin added in the console gets accounts here too)."""
+    from shared.adapters.firestore_reference import FirestoreReferenceSource
     from shared.adapters.firestore_staff import FirestoreStaffStore
 
+    reference = FirestoreReferenceSource(client, load_reference(), refresh_s=0).current()
     return ToolPorts(
         staff=FirestoreStaffStore(client),
         clock=SystemClock(),
         settings=settings,
         publisher=publisher or _Unpublished(),
-        agency=_Agency(load_reference()),
+        agency=_Agency(reference),
     )
 
 

@@ -12,9 +12,14 @@ from pathlib import Path
 import pytest
 from google.cloud import firestore
 
+from shared.adapters.firestore_reference import FirestoreReferenceAdminStore
 from shared.config import Settings
+from shared.domain.report import Role
 from shared.domain.staff import SessionStage
+from shared.reference import load_reference
 from shared.usecases import staff as staff_usecases
+from shared.usecases.agency import Caller
+from shared.usecases.reference_admin import AgencyForm, save_agency
 from tools import staff as tool
 from tools.stack import Emulators
 
@@ -110,3 +115,41 @@ def test_create_and_deactivate_from_the_command_line(
          "--role", "national_admin", "--agency", "nasional"]
     )  # fmt: skip
     assert refused == 2
+
+
+def test_an_agency_added_in_the_console_gets_accounts_from_the_command_line(
+    seeded_emulators: Emulators, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("LAPOR_DATA_DIR", str(tmp_path))
+    client = firestore.Client(project=seeded_emulators.project)
+    save_agency(  # as the national admin does on the console's /instansi
+        AgencyForm(
+            id="disnaker-cianjur",
+            name="Dinas Tenaga Kerja Kabupaten Cianjur",
+            short_name="Disnaker Cianjur",
+            kind="agency",
+            parent="pemkab-cianjur",
+            region="32.03",
+            categories=("pelayanan-publik-lainnya.aparatur",),
+        ),
+        creating=True,
+        caller=Caller("nasional", Role.NATIONAL_ADMIN, "Admin Nasional", "staff:test"),
+        store=FirestoreReferenceAdminStore(client),
+        base=load_reference(),
+        now=dt.datetime.now(dt.UTC),
+    )
+    monkeypatch.setattr("sys.stdin", io.StringIO("kopi susu gula aren\n"))
+    created = tool.main(
+        ["create", "--email", "admin@disnaker.example", "--name", "Admin Disnaker",
+         "--role", "agency_admin", "--agency", "disnaker-cianjur"]
+    )  # fmt: skip
+    assert created == 0
+    account = tool.tool_ports(client, Settings(token_secret=SECRET)).staff.account_by_email(
+        "admin@disnaker.example"
+    )
+    assert account is not None and account.agency_id == "disnaker-cianjur"
+    assert tool.main(
+        ["invite", "--email", "x@disnaker.example", "--name", "X",
+         "--role", "unit_officer", "--agency", "no-such-agency"]
+    ) == 2  # fmt: skip
+    client.close()
