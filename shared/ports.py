@@ -510,8 +510,8 @@ class SendResult:
 @dataclass(frozen=True)
 class AgencyChannel:
     """Where and how an agency is told: its webhook (signed with ``secret``, None when
-    none was seeded), else e-mail to ``email``, at once or (``digest``) in one message
-    an hour.
+    none was seeded), else one e-mail to all of ``emails``, at once or (``digest``) in
+    one message an hour.
 
     After a rotation the secret it replaced (``previous_secret``) still signs until
     ``previous_until``, beside the new one, so the agency's receiver can switch over
@@ -519,7 +519,7 @@ class AgencyChannel:
 
     agency_id: str
     webhook_url: str | None
-    email: str | None
+    emails: tuple[str, ...]
     secret: str | None
     digest: bool = False
     previous_secret: str | None = None
@@ -626,15 +626,21 @@ class WebhookSender(Protocol):
 
 @dataclass(frozen=True)
 class OutgoingEmail:
-    """One message to one address, composed (shared.usecases.mail) and ready to send.
-    The sender adds From and Date; ``headers`` are the rest (List-Unsubscribe, ...)."""
+    """One message, composed (shared.usecases.mail) and ready to send: to one address,
+    or to all of an agency's in one SMTP transaction (one RCPT TO each; the To: header
+    lists them). The sender adds From and Date; ``headers`` are the rest."""
 
-    to: str
+    recipients: tuple[str, ...]
     subject: str
     text: str
     html: str
     message_id: str  # "<hash@domain>": the same for every attempt of one notification
     headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def to(self) -> str:
+        """The To: header: every recipient, comma-separated."""
+        return ", ".join(self.recipients)
 
 
 class EmailSender(Protocol):
@@ -1126,11 +1132,12 @@ class AgencyNotFound(Exception):
 
 @dataclass(frozen=True)
 class ChannelChoice:
-    """Where an agency wants to be told, as its admin set it: a signed webhook, else
-    e-mail to ``email``, at once or (``digest``) collected into one message an hour."""
+    """Where an agency wants to be told, as its admin set it: a signed webhook, else one
+    e-mail to all of ``emails``, at once or (``digest``) collected into one message an
+    hour."""
 
     webhook_url: str | None
-    email: str | None
+    emails: tuple[str, ...]
     digest: bool = False
 
 

@@ -810,7 +810,7 @@ class InMemoryAgencyAdminStore:
         self.channels[agency_id] = dataclasses.replace(
             self.channels[agency_id],
             webhook_url=choice.webhook_url,
-            email=choice.email,
+            emails=choice.emails,
             digest=choice.digest,
         )
         self.audit.record(entry)
@@ -818,7 +818,7 @@ class InMemoryAgencyAdminStore:
     def rotate_secret(
         self, agency_id: str, secret: str, previous_until: dt.datetime, entry: AuditEntry
     ) -> None:
-        before = self.channels.get(agency_id) or AgencyChannel(agency_id, None, None, None)
+        before = self.channels.get(agency_id) or AgencyChannel(agency_id, None, (), None)
         self.channels[agency_id] = dataclasses.replace(
             before,
             secret=secret,

@@ -46,7 +46,7 @@ def _agency_document(agency: Any, demo_webhook_url: str | None) -> dict[str, Any
     from shared.adapters.firestore_reference import agency_to_doc
 
     notification = agency.notification.model_dump(mode="json")
-    if demo_webhook_url and not notification["webhook_url"] and not notification["email"]:
+    if demo_webhook_url and not notification["webhook_url"] and not notification["emails"]:
         notification["webhook_url"] = demo_webhook_url.replace("{agency_id}", agency.id)
     return {**agency_to_doc(agency), "notification": notification}
 

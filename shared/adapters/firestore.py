@@ -78,6 +78,7 @@ from shared.ports import (
     Tally,
     TrackingCodeTaken,
 )
+from shared.reference import stored_emails
 
 SCHEMA_VERSION = 1
 
@@ -1065,8 +1066,9 @@ SINGLE_FIELD_QUERIES: tuple[tuple[str, Callable[[firestore.Client], Any]], ...] 
 # notification about no report (the daily figures); ``digests/{agency}.{hour}`` records
 # each hourly digest sent; ``agency_secrets/{agency id}`` holds the webhook signing
 # secret, apart from ``agencies/{id}`` (which the agency API lists) and written only by
-# seeding. ``agencies/{id}.notification`` says where to deliver (webhook_url, email,
-# digest).
+# seeding. ``agencies/{id}.notification`` says where to deliver (webhook_url, emails,
+# digest; an agency seeded before it could have several holds one ``email``, read as a
+# list of one: shared.reference.stored_emails).
 
 DELIVERIES = "deliveries"
 AGENCIES = "agencies"
@@ -1285,7 +1287,7 @@ class FirestoreNotificationStore:
         return AgencyChannel(
             agency_id=agency_id,
             webhook_url=notification.get("webhook_url") or None,
-            email=notification.get("email") or None,
+            emails=tuple(stored_emails(notification)),
             secret=secret_doc.get("webhook_secret") or None,
             digest=notification.get("digest") == "hourly",
             previous_secret=secret_doc.get("previous_secret") or None,

@@ -2,8 +2,9 @@
 
 Layout (the documents notify and the agency API already read):
 
-- ``agencies/{id}.notification``: ``webhook_url``, ``email``, ``digest`` ("hourly" or
-  null), as ``tools/seed.py`` writes it; only that field is updated, so the agency's
+- ``agencies/{id}.notification``: ``webhook_url``, ``emails`` (a list), ``digest``
+  ("hourly" or null), as ``tools/seed.py`` writes it (the whole map is written, so an
+  older single ``email`` goes with the first save); only that field is updated, so the agency's
   other fields (its name, its place in the tree) are left to whoever maintains them;
 - ``agency_secrets/{id}``: ``webhook_secret`` (the current one) and, after a rotation,
   ``previous_secret`` with ``previous_until`` and ``rotated_at``; apart from the agency
@@ -54,7 +55,7 @@ from shared.ports import (
 def notification_to_doc(choice: ChannelChoice) -> dict[str, Any]:
     return {
         "webhook_url": choice.webhook_url,
-        "email": choice.email,
+        "emails": list(choice.emails),
         "digest": "hourly" if choice.digest else None,
     }
 

@@ -56,7 +56,8 @@ CURRENT = "current"
 # agency admin's (read into the reference, never written by a reference edit).
 AGENCY_FIELDS = ("id", "name", "short_name", "kind", "parent", "region", "categories")
 RULE_FIELDS = ("id", "category", "region", "agency")
-_NOTIFICATION_FIELDS = tuple(Notification.model_fields)
+# ``email``: the single address agencies were seeded with before ``emails`` (Notification reads it).
+_NOTIFICATION_FIELDS = (*Notification.model_fields, "email")
 
 Doc = dict[str, Any]
 log = logging.getLogger("lapor.reference")

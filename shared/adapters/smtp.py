@@ -4,7 +4,8 @@ the standard library (smtplib, email.message.EmailMessage).
 One conversation per message: connect, EHLO, STARTTLS when configured (the relay's
 certificate verified against the system's trust store, plus LAPOR_SMTP_CA_FILE when
 set), EHLO again, AUTH when a user name is set (smtplib picks a mechanism the relay
-offers), MAIL, RCPT, DATA, QUIT. No pooled connection: notify sends one message per
+offers), MAIL, one RCPT per recipient (an agency's several addresses share one
+message, one transaction), DATA, QUIT. No pooled connection: notify sends one message per
 Pub/Sub push, so a kept connection would seldom be reused before the relay closes it,
 and a fresh one never fails on a stale socket. ``LAPOR_MAIL_TIMEOUT_S`` bounds the
 connect and each reply, not the whole conversation.
@@ -13,7 +14,9 @@ What the relay answered decides the outcome (:func:`classify`), so notify knows
 whether to try again:
 
 - the message accepted (2xx): delivered, the relay has taken it on;
-- a 5xx reply at any step (a refused recipient, sender or login): permanent;
+- a 5xx reply at any step (a refused recipient, sender or login): permanent; but when
+  the relay took some of several recipients, the message went to those: delivered,
+  with the refused ones' replies as the error (sending again would repeat it to the rest);
 - a 4xx reply, no connection, a timeout, a dropped connection, a TLS failure, a
   relay that does not offer STARTTLS (nothing is sent in clear): retryable.
 
@@ -146,7 +149,7 @@ class SmtpEmailSender:
     def send(self, message: OutgoingEmail) -> SendResult:
         mime = to_mime(message, self.sender, dt.datetime.now(dt.UTC))
         try:
-            self._converse(mime, message.to)
+            turned_away = self._converse(mime, message.recipients)
         except smtplib.SMTPRecipientsRefused as refused:
             code, reply = next(iter(refused.recipients.values()))
             return _refused(code, reply)
@@ -159,9 +162,15 @@ class SmtpEmailSender:
             if isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError):
                 return _retry(f"timeout after {self.timeout_s}s")
             return _retry(f"{type(exc).__name__}: {exc}")
+        if turned_away:
+            replies = (f"{code} {_reply_text(reply)}" for code, reply in turned_away.values())
+            error = f"{len(turned_away)} of {len(message.recipients)} recipients refused: "
+            error += "; ".join(replies)
+            return SendResult(SendOutcome.DELIVERED, ACCEPTED, error[:ERROR_CHARS])
         return SendResult(SendOutcome.DELIVERED, ACCEPTED)
 
-    def _converse(self, mime: EmailMessage, to: str) -> None:
+    def _converse(self, mime: EmailMessage, to: tuple[str, ...]) -> dict[str, tuple[int, bytes]]:
+        """The recipients the relay refused while it took the message for the others."""
         # Connects and reads the greeting; the host is also the name STARTTLS verifies.
         connection = smtplib.SMTP(
             self.host, self.port, local_hostname=self.local_hostname, timeout=self.timeout_s
@@ -173,7 +182,8 @@ class SmtpEmailSender:
                 smtp.ehlo()
             if self.username:
                 smtp.login(self.username, self._password)
-            smtp.send_message(mime, from_addr=self.envelope_from, to_addrs=[to])
+            refused = smtp.send_message(mime, from_addr=self.envelope_from, to_addrs=list(to))
             # Accepted: the relay owns it now. A failing QUIT must not turn it into a retry.
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 smtp.quit()
+        return refused

@@ -44,6 +44,7 @@ from shared.domain.routing import covers
 
 __all__ = [
     "DATA_DIR",
+    "MAX_AGENCY_EMAILS",
     "Agency",
     "AgencyKind",
     "Category",
@@ -54,7 +55,9 @@ __all__ = [
     "Regency",
     "RoutingRule",
     "category_parent",
+    "is_email",
     "load_reference",
+    "stored_emails",
 ]
 
 DATA_DIR = Path(__file__).resolve().parent
@@ -182,16 +185,39 @@ _PARENT_KINDS: dict[AgencyKind, frozenset[AgencyKind]] = {
 _ROOT_KINDS = frozenset({AgencyKind.NATIONAL, AgencyKind.PROVINCE})
 
 
+MAX_AGENCY_EMAILS = 5  # a dinas's general inbox, its head, its admin, and a little room
+
+
+def stored_emails(notification: Mapping[str, Any]) -> list[Any]:
+    """The addresses a stored or bundled ``notification`` names: its ``emails`` list, or
+    the single ``email`` that agencies seeded (and reference files written) before an
+    agency had several, read as a list of one. Nothing writes ``email`` any more."""
+    if "emails" in notification and notification.get("email"):
+        raise ValueError("name the addresses once: emails = [...], not emails and email")
+    if "emails" in notification:
+        return list(notification["emails"] or [])
+    single = notification.get("email")
+    return [single] if isinstance(single, str) and single.strip() else []
+
+
 class Notification(_Frozen):
     """Where an agency is told what it must know: its signed webhook where it has one,
-    else e-mail to ``email``, each at once or (``digest = "hourly"``) collected into one
-    message an hour. All optional."""
+    else one e-mail to all of ``emails`` (up to :data:`MAX_AGENCY_EMAILS`), each at once
+    or (``digest = "hourly"``) collected into one message an hour. All optional."""
 
     webhook_url: str | None = None
-    email: str | None = None
+    emails: tuple[str, ...] = ()
     digest: Literal["hourly"] | None = None
 
-    @field_validator("webhook_url", "email", mode="before")
+    @model_validator(mode="before")
+    @classmethod
+    def _single_email_is_a_list(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "email" in data:
+            rest = {name: value for name, value in data.items() if name != "email"}
+            return {**rest, "emails": stored_emails(data)}
+        return data
+
+    @field_validator("webhook_url", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
@@ -213,18 +239,29 @@ class Notification(_Frozen):
             )
         return value
 
-    @field_validator("email")
+    @field_validator("emails")
     @classmethod
-    def _check_email(cls, value: str | None) -> str | None:
-        if value is not None and not _EMAIL.match(value):
-            raise ValueError(f"email {value!r} is not an e-mail address")
+    def _check_emails(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for address in value:
+            if not is_email(address):
+                raise ValueError(f"emails: {address!r} is not an e-mail address")
+        duplicates = _duplicates(address.lower() for address in value)
+        if duplicates:
+            raise ValueError(f"emails: {duplicates} named twice")
+        if len(value) > MAX_AGENCY_EMAILS:
+            raise ValueError(f"emails: at most {MAX_AGENCY_EMAILS} addresses, not {len(value)}")
         return value
 
     @model_validator(mode="after")
     def _digest_is_of_email(self) -> Self:
-        if self.digest is not None and self.email is None:
-            raise ValueError("digest collects e-mail: it needs an email address")
+        if self.digest is not None and not self.emails:
+            raise ValueError("digest collects e-mail: it needs an e-mail address")
         return self
+
+
+def is_email(value: str) -> bool:
+    """The one syntax check of an agency's address (the reference files, the console)."""
+    return bool(_EMAIL.match(value))
 
 
 class Agency(_Frozen):

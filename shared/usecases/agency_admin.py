@@ -37,7 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
@@ -55,7 +55,7 @@ from shared.ports import (
     ChannelChoice,
     SendResult,
 )
-from shared.reference import Notification, Reference
+from shared.reference import MAX_AGENCY_EMAILS, Notification, Reference, is_email
 from shared.usecases.agency import API_KEY_PREFIX, STAFF_ROLES, Caller, key_hash
 
 WEBHOOK_URL_MAX = 500
@@ -73,12 +73,24 @@ class NotFound(Exception):
     """No such agency or key within the caller's reach (told apart from neither)."""
 
 
-class Invalid(Exception):
-    """A form refused: field name -> problem code; nothing changed."""
+@dataclass(frozen=True)
+class LineProblem:
+    """What is wrong with one line of the addresses (1-based, blank lines counted, as
+    the admin sees them): ``email-invalid``, or ``email-duplicate`` of line ``same_as``."""
 
-    def __init__(self, problems: Mapping[str, str]) -> None:
+    line: int
+    code: str
+    same_as: int | None = None
+
+
+class Invalid(Exception):
+    """A form refused: field name -> problem code (and, for ``emails``, what is wrong
+    with which line); nothing changed."""
+
+    def __init__(self, problems: Mapping[str, str], lines: Sequence[LineProblem] = ()) -> None:
         super().__init__(", ".join(f"{k}: {v}" for k, v in problems.items()))
         self.problems = dict(problems)
+        self.lines = tuple(lines)
 
 
 # --- who runs what --------------------------------------------------------------------
@@ -186,13 +198,35 @@ def _refused_by_reference(**field: str) -> bool:
     return False
 
 
+def _email_problems(lines: Sequence[str]) -> tuple[tuple[str, ...], list[LineProblem]]:
+    """The addresses on ``lines`` (lower-cased; blank lines skipped) and what is wrong
+    with which line: not an address, or one already named on an earlier line."""
+    addresses: list[str] = []
+    first_line: dict[str, int] = {}
+    wrong: list[LineProblem] = []
+    for number, line in enumerate(lines, start=1):
+        address = line.strip().lower()
+        if not address:
+            continue
+        if len(address) > EMAIL_MAX or not is_email(address):
+            wrong.append(LineProblem(number, "email-invalid"))
+        elif address in first_line:
+            wrong.append(LineProblem(number, "email-duplicate", same_as=first_line[address]))
+        else:
+            first_line[address] = number
+            addresses.append(address)
+    return tuple(addresses), wrong
+
+
 def validate_channels(
-    webhook_url: str, email: str, digest: bool, *, loopback_http: bool
+    webhook_url: str, emails: Sequence[str], digest: bool, *, loopback_http: bool
 ) -> ChannelChoice:
     """The choice a form sent, checked as the reference files' notification is (an
-    http(s) URL with no credentials or query string, an e-mail address, a digest only
-    of e-mail) and, on top, https only; :class:`Invalid` otherwise."""
-    url, address = webhook_url.strip(), email.strip().lower()
+    http(s) URL with no credentials or query string; e-mail addresses, one per line, no
+    line twice, at most MAX_AGENCY_EMAILS; a digest only of e-mail) and, on top, https
+    only; :class:`Invalid` otherwise, naming each wrong line."""
+    url = webhook_url.strip()
+    addresses, wrong_lines = _email_problems(emails)
     problems: dict[str, str] = {}
     if url:
         problem = _webhook_problem(url, loopback_http)
@@ -200,13 +234,15 @@ def validate_channels(
             problem = "webhook-invalid"  # a user name, a password or a query string
         if problem:
             problems["webhook_url"] = problem
-    if address and (len(address) > EMAIL_MAX or _refused_by_reference(email=address)):
-        problems["email"] = "email-invalid"
-    if digest and not address:
+    if wrong_lines:
+        problems["emails"] = "emails-invalid"
+    elif len(addresses) > MAX_AGENCY_EMAILS:
+        problems["emails"] = "emails-too-many"
+    if digest and not addresses and not wrong_lines:
         problems["digest"] = "digest-needs-email"
     if problems:
-        raise Invalid(problems)
-    return ChannelChoice(webhook_url=url or None, email=address or None, digest=digest)
+        raise Invalid(problems, wrong_lines)
+    return ChannelChoice(webhook_url=url or None, emails=addresses, digest=digest)
 
 
 def _changes(before: AgencyChannel, after: ChannelChoice) -> dict[str, str]:
@@ -217,8 +253,8 @@ def _changes(before: AgencyChannel, after: ChannelChoice) -> dict[str, str]:
             details["webhook"] = "removed"
         else:
             details["webhook"] = "set" if before.webhook_url is None else "changed"
-    if before.email != after.email:
-        details["email"] = after.email or "removed"
+    if before.emails != after.emails:
+        details["emails"] = ", ".join(after.emails) or "removed"
     if before.digest != after.digest:
         details["digest"] = "hourly" if after.digest else "immediate"
     return details
@@ -229,14 +265,15 @@ def update_channels(
     agency_id: str,
     *,
     webhook_url: str,
-    email: str,
+    emails: Sequence[str],
     digest: bool,
     ports: AgencyAdminPorts,
 ) -> ChannelChoice:
-    """Set where the agency is told; a choice that changes nothing records nothing."""
+    """Set where the agency is told (``emails``: the addresses, one per line as typed);
+    a choice that changes nothing records nothing."""
     before = channels(caller, agency_id, ports)
     choice = validate_channels(
-        webhook_url, email, digest, loopback_http=ports.settings.webhook_loopback_http
+        webhook_url, emails, digest, loopback_http=ports.settings.webhook_loopback_http
     )
     details = _changes(before, choice)
     if details:

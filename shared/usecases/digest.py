@@ -5,9 +5,10 @@ for it since the last one.
 Notify records such a notification ``queued`` in the report's delivery log (the
 e-mail channel, with the report's code and title); this run, scheduled every hour
 (shared.topology.SCHEDULES, the ``digest`` function), collects each such agency's
-queued items and sends them as one message composed from the ``agency.digest``
-template (shared.usecases.mail). The digest's record ``digests/{agency}.{hour}`` and
-every item's delivery are written in ONE commit once the relay answered, so:
+queued items and sends them as one message to all the agency's addresses, composed
+from the ``agency.digest`` template (shared.usecases.mail). The digest's record
+``digests/{agency}.{hour}`` and every item's delivery are written in ONE commit once
+the relay answered, so:
 
 - one digest per agency and hour: a run finding the hour's digest sent (a retried or a
   second run of the same hour) leaves that agency's items for the next hour;
@@ -16,8 +17,8 @@ every item's delivery are written in ONE commit once the relay answered, so:
 - a relay that fails for now (4xx, no connection) leaves the items queued and records
   the attempt: the next run (Cloud Scheduler's retry of this one, or the next hour)
   sends them, with the same Message-ID within the hour;
-- a relay that refuses for good (5xx), an address that unsubscribed or an agency with
-  no address settles the items ``failed`` or ``unsubscribed``, so they show.
+- a relay that refuses for good (5xx), addresses that all unsubscribed or an agency
+  with no address settles the items ``failed`` or ``unsubscribed``, so they show.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ from shared.ports import (
     SendResult,
     overall_status,
 )
-from shared.usecases.mail import MailRecipient, compose_email
-from shared.usecases.notify import AGENCY_LANGUAGE, report_link
+from shared.usecases.mail import compose_email
+from shared.usecases.notify import AGENCY_LANGUAGE, agency_recipients, report_link, shown
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ def run_digests(hour: dt.datetime, ports: DigestPorts) -> DigestRun:
 def send_digest(agency_id: str, hour: dt.datetime, ports: DigestPorts) -> Digest | None:
     """One agency's digest of ``hour``, as recorded; None when there was nothing to do
     (nothing queued, or the hour's digest went already). Reads: the queued items (one
-    each, at least one), the hour's digest record, the channel (2), the opt-out (1)."""
+    each, at least one), the hour's digest record, the channel (2), the opt-outs (1 per address)."""
     items = ports.digests.queued_items(agency_id, MAX_ITEMS)
     if not items:
         return None
@@ -113,13 +114,13 @@ def send_digest(agency_id: str, hour: dt.datetime, ports: DigestPorts) -> Digest
         attempts=(earlier.attempts if earlier else 0) + 1,
     )
     channel = ports.channels.agency_channel(agency_id)
-    address = channel.email if channel else None
-    if address is None:
+    if channel is None or not channel.emails:
         result = SendResult(SendOutcome.PERMANENT, error="the agency has no e-mail address")
         return _settle(digest, items, result, None, ports, now, where)
-    recipient = MailRecipient.agency(address, agency_id, ports.settings.token_secret)
-    if ports.preferences.is_opted_out(recipient.opt_out):
-        return _settle(digest, items, None, address, ports, now, where)
+    recipients = agency_recipients(channel, ports.settings.token_secret, ports.preferences)
+    if not recipients:
+        return _settle(digest, items, None, shown(channel.emails), ports, now, where)
+    address = shown(one.address for one in recipients)
     if not ports.settings.smtp_host:
         result = SendResult(SendOutcome.RETRYABLE, error="LAPOR_SMTP_HOST is not set")
         return _settle(digest, items, result, address, ports, now, where)
@@ -142,7 +143,7 @@ def send_digest(agency_id: str, hour: dt.datetime, ports: DigestPorts) -> Digest
     }
     try:
         email = compose_email(
-            DIGEST_KIND, AGENCY_LANGUAGE, context, digest.id, recipient, settings=ports.settings
+            DIGEST_KIND, AGENCY_LANGUAGE, context, digest.id, recipients, settings=ports.settings
         )
     except ValueError as exc:
         log.error("digest not composed", extra={**where, "error": str(exc)[:300]})
@@ -154,7 +155,7 @@ def send_digest(agency_id: str, hour: dt.datetime, ports: DigestPorts) -> Digest
 def _settle(
     digest: Digest,
     items: list[Delivery],
-    result: SendResult | None,  # None: the address unsubscribed, nothing was sent
+    result: SendResult | None,  # None: every address unsubscribed, nothing was sent
     address: str | None,
     ports: DigestPorts,
     now: dt.datetime,
@@ -162,7 +163,7 @@ def _settle(
 ) -> Digest:
     """Record the digest and, unless it is to be tried again, its items, in one commit."""
     code: int | None = None
-    error: str | None = "the address unsubscribed"
+    error: str | None = "every address unsubscribed"
     status = DeliveryStatus.UNSUBSCRIBED
     if result is not None:
         status = {

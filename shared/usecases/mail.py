@@ -7,13 +7,17 @@ into an :class:`~shared.ports.OutgoingEmail` that any EmailSender can send:
   mail/<kind>.html``: its ``subject`` and ``body`` blocks, Bahasa Indonesia and
   English side by side), the plain text made from that same HTML (:func:`html_to_text`),
   so the two parts never say different things;
-- ``Message-ID: <hash@domain>`` from the notification id, the channel and the address:
+- one message to one address, or to all of an agency's addresses at once (To: lists
+  them, so each sees who else was told);
+- ``Message-ID: <hash@domain>`` from the notification id, the channel and the addresses:
   every attempt of one notification carries the same one, so a resend is recognisable
-  (and a client shows it once), while two addresses of one agency get their own;
+  (and a client shows it once);
 - RFC 8058 one-click unsubscribe: ``List-Unsubscribe: <https://.../berhenti/<token>>``
   and ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``; the token is signed
   (shared.tokens) and names the recipient (:class:`MailRecipient`). The relay should
-  DKIM-sign both headers, as the RFC asks;
+  DKIM-sign both headers, as the RFC asks. A message to several of an agency's
+  addresses has none: one link cannot say which of them clicked, and one reader must
+  not stop a colleague's mail; its footer says the agency's admin chooses the addresses;
 - ``Auto-Submitted: auto-generated`` (RFC 3834), so out-of-office replies stay away.
 
 The context of each kind is a pydantic model (:data:`CONTEXTS`) that forbids unknown
@@ -28,7 +32,7 @@ import datetime as dt
 import hashlib
 import re
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from html.parser import HTMLParser
@@ -247,9 +251,11 @@ class MailRecipient:
 # --- composing -------------------------------------------------------------------------
 
 
-def message_id(notification_id: str, address: str, domain: str) -> str:
-    """``<hash@domain>``: the same for every attempt of this notification to this address."""
-    seed = f"{notification_id}\x00email\x00{address.strip().lower()}"
+def message_id(notification_id: str, addresses: tuple[str, ...], domain: str) -> str:
+    """``<hash@domain>``: the same for every attempt of this notification to these
+    addresses (in any order)."""
+    to = ",".join(sorted(address.strip().lower() for address in addresses))
+    seed = f"{notification_id}\x00email\x00{to}"
     return f"<{hashlib.sha256(seed.encode()).hexdigest()[:32]}@{domain}>"
 
 
@@ -265,24 +271,32 @@ def compose_email(
     language: Lang,
     context: Mapping[str, Any] | BaseModel,
     notification_id: str,
-    recipient: MailRecipient,
+    recipient: MailRecipient | Sequence[MailRecipient],
     *,
     settings: Settings,
 ) -> OutgoingEmail:
-    """The e-mail of notification ``notification_id`` to ``recipient``.
+    """The e-mail of notification ``notification_id`` to ``recipient``: one, or several
+    of one agency (one message to them all, without an unsubscribe link).
 
     ``context`` is the kind's model (:data:`CONTEXTS`) or a mapping it validates;
     ValueError for an unknown kind, a context that does not fit (pydantic's
-    ValidationError is one), or a kind of the other audience.
+    ValidationError is one), a kind of the other audience, or no recipient.
     """
     spec = KINDS.get(kind)
     if spec is None:
         raise ValueError(f"no e-mail template for {kind!r}")
-    if recipient.opt_out.audience != spec.audience:
+    recipients = (recipient,) if isinstance(recipient, MailRecipient) else tuple(recipient)
+    if not recipients:
+        raise ValueError(f"{kind!r} has no recipient")
+    if any(one.opt_out.audience != spec.audience for one in recipients):
         raise ValueError(f"{kind!r} goes to the {spec.audience}, not to the other audience")
-    link = unsubscribe_url(settings, recipient.opt_out)
-    address = recipient.address
-    email = _compose(kind, spec, language, context, notification_id, address, link, settings)
+    if len({one.opt_out.owner for one in recipients}) > 1:
+        raise ValueError("one message goes to the addresses of one agency only")
+    addresses = tuple(one.address for one in recipients)
+    link = unsubscribe_url(settings, recipients[0].opt_out) if len(recipients) == 1 else None
+    email = _compose(kind, spec, language, context, notification_id, addresses, link, settings)
+    if link is None:
+        return email
     headers = {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": ONE_CLICK}
     return replace(email, headers={**headers, **email.headers})
 
@@ -301,7 +315,7 @@ def compose_staff_email(
     spec = KINDS.get(kind)
     if spec is None or spec.audience != "staff":
         raise ValueError(f"{kind!r} is no staff member's e-mail")
-    return _compose(kind, spec, language, context, notification_id, address, None, settings)
+    return _compose(kind, spec, language, context, notification_id, (address,), None, settings)
 
 
 def _compose(
@@ -310,7 +324,7 @@ def _compose(
     language: Lang,
     context: Mapping[str, Any] | BaseModel,
     notification_id: str,
-    address: str,
+    addresses: tuple[str, ...],
     unsubscribe: str | None,
     settings: Settings,
 ) -> OutgoingEmail:
@@ -330,11 +344,11 @@ def _compose(
     subject = Markup("".join(subject_block)).striptags()
     html = template.render(variables)
     return OutgoingEmail(
-        to=address,
+        recipients=addresses,
         subject=subject,
         text=html_to_text(html),
         html=html,
-        message_id=message_id(notification_id, address, settings.mail_domain),
+        message_id=message_id(notification_id, addresses, settings.mail_domain),
         headers={"Auto-Submitted": "auto-generated", "Content-Language": language},
     )
 

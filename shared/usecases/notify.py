@@ -7,8 +7,8 @@ lifecycle event is (shared.usecases.notices), never here:
   forwarded to the agency, returned for it to route, the reporter's reply, hold answer
   or reopening, an escalation tier naming it (``data``: tier, clock, due date, how
   overdue, the Ombudsman's dossier link), the daily figures (about no report). An
-  agency is told by its signed webhook where it has one, else by e-mail to its
-  address (Bahasa Indonesia), at once or, when it chose ``digest = "hourly"``, queued
+  agency is told by its signed webhook where it has one, else by one e-mail to all its
+  addresses (Bahasa Indonesia), at once or, when it chose ``digest = "hourly"``, queued
   for the hourly digest (functions/digest); the daily figures always go at once.
 - ``reporter-notifications`` (:class:`ReporterNotification`): accepted, on hold,
   followed up, resolved, closed, archived, the private link sent again. The reporter
@@ -48,7 +48,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 from urllib.parse import quote, urlencode
@@ -70,6 +70,7 @@ from shared.ports import (
     SETTLED,
     AgencyChannel,
     ChannelDelivery,
+    ContactPreferences,
     Delivery,
     DeliveryChannel,
     DeliveryStatus,
@@ -417,17 +418,17 @@ def _send_email(
         refused = SendResult(SendOutcome.PERMANENT, error=_short(exc))
         return _attempted(previous, "email", refused, now, address)
     result = ports.email.send(email)
-    return _attempted(previous, "email", _without(result, email.to), now, address)
+    return _attempted(previous, "email", _without(result, *email.recipients), now, address)
 
 
-def _without(result: SendResult, contact: str) -> SendResult:
-    """``result`` with ``contact`` taken out of its error: a relay or a gateway may quote
+def _without(result: SendResult, *contacts: str) -> SendResult:
+    """``result`` with ``contacts`` taken out of its error: a relay or a gateway may quote
     the address or number it refused, and the log is read by staff who must not see a
-    reporter's contact (an agency's address shows apart, only to its own staff)."""
+    reporter's contact (an agency's addresses show apart, only to its own staff)."""
     if not result.error:
         return result
     error = result.error
-    for form in {contact, contact.removeprefix("+")}:
+    for form in {form for c in contacts for form in (c, c.removeprefix("+"))}:
         error = re.sub(re.escape(form), "<recipient>", error, flags=re.IGNORECASE)
     return replace(result, error=error)
 
@@ -500,9 +501,9 @@ def _seq_of(message: NotificationMessage | StaffNotification) -> int | None:
 
 
 def notify_agency(message: NotificationMessage, ports: NotifyPorts) -> Delivery:
-    """Tell an agency: by its webhook where it has one, else by e-mail to its address
-    (at once, or queued for its hourly digest). At most one successful send per
-    notification; returns the log entry.
+    """Tell an agency: by its webhook where it has one, else by one e-mail to all its
+    addresses (at once, or queued for its hourly digest). At most one successful send
+    per notification; returns the log entry.
 
     Raises DeliveryRetryable after recording ``retrying`` when another try may work.
     """
@@ -537,8 +538,8 @@ def notify_agency(message: NotificationMessage, ports: NotifyPorts) -> Delivery:
         return _settle(entry, ports, where)
     if channel.webhook_url:
         sent = _send_webhook(message, channel, previous, ports, now)
-    elif channel.email:
-        sent = _email_agency(message, report, channel, channel.email, previous, ports, now)
+    elif channel.emails:
+        sent = _email_agency(message, report, channel, previous, ports, now)
     else:
         sent = None
     if sent is None:
@@ -586,15 +587,18 @@ def _email_agency(
     message: NotificationMessage,
     report: Report | None,
     channel: AgencyChannel,
-    address: str,
     previous: Delivery | None,
     ports: NotifyPorts,
     now: dt.datetime,
 ) -> ChannelDelivery:
+    """One message to every address of the agency that has not unsubscribed; the log
+    shows them (to the agency's own staff only) as one delivery."""
     before = previous.channel("email") if previous else None
-    recipient = MailRecipient.agency(address, message.agency_id, ports.settings.token_secret)
-    if ports.preferences.is_opted_out(recipient.opt_out):
-        return _not_sent("email", DeliveryStatus.UNSUBSCRIBED, "the address unsubscribed", address)
+    recipients = agency_recipients(channel, ports.settings.token_secret, ports.preferences)
+    if not recipients:
+        unsubscribed = "every address unsubscribed"
+        return _not_sent("email", DeliveryStatus.UNSUBSCRIBED, unsubscribed, shown(channel.emails))
+    address = shown(r.address for r in recipients)
     if channel.digest and report is not None:
         # The hourly digest (functions/digest) sends it with the hour's others. The
         # daily figures are a summary already: they go at once.
@@ -603,7 +607,7 @@ def _email_agency(
     def compose() -> OutgoingEmail:
         context = agency_context(message, report, ports)
         return compose_email(
-            message.kind, AGENCY_LANGUAGE, context, message.notification_id, recipient,
+            message.kind, AGENCY_LANGUAGE, context, message.notification_id, recipients,
             settings=ports.settings,
         )  # fmt: skip
 
@@ -612,6 +616,20 @@ def _email_agency(
 
 # Agencies are written to in Bahasa Indonesia (their templates carry English below it).
 AGENCY_LANGUAGE: Lang = "id"
+
+
+def agency_recipients(
+    channel: AgencyChannel, token_secret: str, preferences: ContactPreferences
+) -> list[MailRecipient]:
+    """The agency's addresses that have not unsubscribed (one read each): an address
+    stopped by its own link keeps its colleagues' mail going."""
+    every = [MailRecipient.agency(a, channel.agency_id, token_secret) for a in channel.emails]
+    return [one for one in every if not preferences.is_opted_out(one.opt_out)]
+
+
+def shown(addresses: Iterable[str]) -> str:
+    """An agency's addresses as the delivery log shows them to its staff."""
+    return ", ".join(addresses)
 
 
 def report_link(settings: Settings, report_id: str) -> str | None:

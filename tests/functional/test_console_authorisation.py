@@ -310,8 +310,8 @@ TABLE: Mapping[str, Row] = {
         BOTH,
         "agency",
         ok={"GET": 200, "POST": 422},
-        form=_scoped({"webhook_url": "", "email": "uji@contoh.go.id", "digest": "hourly"}),
-        inert=_scoped({"webhook_url": "ftp://contoh.go.id/kait", "email": ""}),
+        form=_scoped({"webhook_url": "", "emails": "uji@contoh.go.id", "digest": "hourly"}),
+        inert=_scoped({"webhook_url": "ftp://contoh.go.id/kait", "emails": ""}),
     ),
     # No webhook address is set in the seed: a test delivery is refused (422).
     "run_webhook_test": Row(

@@ -259,7 +259,7 @@ def test_an_agency_with_neither_webhook_nor_address_is_recorded_no_channel(
     # (An agency with an address is told by e-mail: tests/functional/test_who_is_told_what.py.)
     message = dispositioned()
     db.collection("agencies").document(AGENCY).set(
-        {"notification": {"webhook_url": None, "email": None}}, merge=True
+        {"notification": {"webhook_url": None, "emails": []}}, merge=True
     )
     assert push(app, message).status_code == 200
     log = delivery(db, message)

@@ -284,6 +284,25 @@ def test_a_complaint_from_acceptance_to_reopening_tells_each_the_table_names_onc
     assert "diberi tahu" not in public
 
 
+def test_an_agency_with_three_addresses_gets_one_message_to_all_three(town: Town) -> None:
+    three = [ADDRESS[DINKES], "kepala@dinkes.cianjurkab.example", "admin@dinkes.cianjurkab.example"]
+    town.db.collection("agencies").document(DINKES).set(
+        {"notification": {"webhook_url": None, "emails": three, "digest": None}}, merge=True
+    )
+    report_id, _, _ = town.report(category="kesehatan")
+    # One SMTP transaction: one message the sink keeps, every address a recipient of it.
+    assert town.step(agency=1, reporter=1) == REPORTER + Counter({("email", ", ".join(three)): 1})
+    [mail] = [m for m in town.mail.messages() if m.to == ", ".join(three)]
+    assert mail.delivered_to == three and mail.message["List-Unsubscribe"] is None
+    # The log holds one delivery, naming the three to the agency's own staff.
+    detail = town.agency.get(
+        f"/api/v1/reports/{report_id}", headers={"Authorization": f"Bearer {town.keys['dinkes']}"}
+    ).get_json()
+    [told] = [d for d in detail["deliveries"] if d["kind"] == "report.dispositioned"]
+    assert told["status"] == "delivered"
+    assert [c["address"] for c in told["channels"]] == [", ".join(three)]
+
+
 def test_bukan_wewenang_tells_the_regional_admin_and_the_next_agency(town: Town) -> None:
     report_id, _, _ = town.report()  # a road in Cianjur: the rule routes it to DPUPR
     assert town.step(1, 1) == REPORTER + by_hook(DPUPR)
@@ -398,9 +417,9 @@ def test_the_daily_figures_reach_each_agency_by_its_channel_once(town: Town) -> 
         agency = str(_json(message)["agency_id"])
         if agency in HOOKED:
             expected[("webhook", agency)] += 1
-        elif reference.agency(agency).notification.email:
+        elif reference.agency(agency).notification.emails:
             # The digest agency too: the figures are a summary already.
-            expected[("email", str(reference.agency(agency).notification.email))] += 1
+            expected[("email", ", ".join(reference.agency(agency).notification.emails))] += 1
     assert len(agencies) == len({str(_json(m)["agency_id"]) for m in dailies})
     assert ("email", ADDRESS[DISDIK]) in expected and ("webhook", PEMKAB) in expected
     assert town.told() == expected

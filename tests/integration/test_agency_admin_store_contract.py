@@ -48,7 +48,7 @@ class Backend:
 def _fake() -> Backend:
     store = InMemoryAgencyAdminStore()
     for agency in (DPUPR, UPTD, DINKES):
-        store.channels[agency] = AgencyChannel(agency, None, "lama@contoh.id", OLD_SECRET)
+        store.channels[agency] = AgencyChannel(agency, None, ("lama@contoh.id",), OLD_SECRET)
     return Backend(
         store,
         lambda: list(store.audit.entries(None, None, 100).entries),
@@ -98,17 +98,28 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
 
 
 def test_channels_set_read_back_as_notify_reads_them_with_their_entry(backend: Backend) -> None:
-    choice = ChannelChoice("https://dpupr.example/hook", "humas@dpupr.example", digest=True)
+    choice = ChannelChoice("https://dpupr.example/hook", ("humas@dpupr.example",), digest=True)
     backend.store.save_channels(DPUPR, choice, entry("channels.updated", DPUPR))
     channel = backend.store.agency_channel(DPUPR)
     assert channel == AgencyChannel(
-        DPUPR, "https://dpupr.example/hook", "humas@dpupr.example", OLD_SECRET, digest=True
+        DPUPR, "https://dpupr.example/hook", ("humas@dpupr.example",), OLD_SECRET, digest=True
     )
     assert backend.agency_kept(DPUPR)
     assert [e.kind for e in backend.entries()] == ["channels.updated"]
-    backend.store.save_channels(DPUPR, ChannelChoice(None, None), entry("channels.updated", DPUPR))
+    backend.store.save_channels(DPUPR, ChannelChoice(None, ()), entry("channels.updated", DPUPR))
     cleared = backend.store.agency_channel(DPUPR)
-    assert (cleared.webhook_url, cleared.email, cleared.digest) == (None, None, False)
+    assert (cleared.webhook_url, cleared.emails, cleared.digest) == (None, (), False)
+
+
+def test_an_agency_stored_with_one_email_reads_it_as_a_list_and_saves_a_list(
+    backend: Backend,
+) -> None:
+    """seed_agencies writes the single ``email`` agencies were seeded with before they
+    had several: it reads as a list of one, and a save writes the list."""
+    assert backend.store.agency_channel(UPTD).emails == ("lama@contoh.id",)
+    several = ("lama@contoh.id", "kepala@uptd.example", "admin@uptd.example")
+    backend.store.save_channels(UPTD, ChannelChoice(None, several), entry("channels.updated", UPTD))
+    assert backend.store.agency_channel(UPTD).emails == several
 
 
 def test_channels_of_an_unknown_agency_are_refused_and_nothing_is_recorded(
@@ -116,7 +127,7 @@ def test_channels_of_an_unknown_agency_are_refused_and_nothing_is_recorded(
 ) -> None:
     with pytest.raises(AgencyNotFound):
         backend.store.save_channels(
-            "no-such-agency", ChannelChoice(None, None), entry("channels.updated", "x")
+            "no-such-agency", ChannelChoice(None, ()), entry("channels.updated", "x")
         )
     assert backend.store.agency_channel("no-such-agency") is None
     assert backend.entries() == []
@@ -148,14 +159,14 @@ def test_notify_reads_what_the_console_wrote(clean_emulators: Emulators) -> None
     store = FirestoreAgencyAdminStore(client)
     until = NOW + dt.timedelta(hours=24)
     store.save_channels(
-        DPUPR, ChannelChoice("https://d.example/h", None), entry("channels.updated", DPUPR)
+        DPUPR, ChannelChoice("https://d.example/h", ()), entry("channels.updated", DPUPR)
     )
     store.rotate_secret(DPUPR, "whsec_bmV3", until, entry("webhook.secret_rotated", DPUPR))
     seen = FirestoreNotificationStore(client).agency_channel(DPUPR)
     assert seen == AgencyChannel(
         DPUPR,
         "https://d.example/h",
-        None,
+        (),
         "whsec_bmV3",
         previous_secret=OLD_SECRET,
         previous_until=until,
@@ -234,11 +245,11 @@ def test_the_running_reference_sees_a_channel_change_at_once(seeded_emulators: E
     client = firestore.Client(project=seeded_emulators.project)
     source = FirestoreReferenceSource(client, load_reference(), refresh_s=0)
     before = source.current().agency(DPUPR).notification
-    choice = ChannelChoice(None, "humas@dpupr.example", digest=not before.digest)
+    choice = ChannelChoice(None, ("humas@dpupr.example",), digest=not before.digest)
     FirestoreAgencyAdminStore(client).save_channels(DPUPR, choice, entry("channels.updated", DPUPR))
     after = source.current().agency(DPUPR).notification
-    assert (after.email, after.digest) == (
-        "humas@dpupr.example",
+    assert (after.emails, after.digest) == (
+        ("humas@dpupr.example",),
         None if before.digest else "hourly",
     )
     client.close()

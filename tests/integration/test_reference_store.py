@@ -141,8 +141,9 @@ def test_the_demo_webhook_goes_only_to_new_agencies_with_neither_webhook_nor_add
         stored = (db.collection("agencies").document(agency.id).get().to_dict() or {})[
             "notification"
         ]
-        if agency.notification.email:
-            assert stored["webhook_url"] is None and stored["email"] == agency.notification.email
+        if agency.notification.emails:
+            assert stored["webhook_url"] is None
+            assert stored["emails"] == list(agency.notification.emails)
         else:
             assert stored["webhook_url"] == f"http://127.0.0.1:8090/hooks/{agency.id}"
 

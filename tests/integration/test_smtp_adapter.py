@@ -56,7 +56,7 @@ def _sender(sink: MailSink, **changes: object) -> SmtpEmailSender:
 
 def _message(to: str = "siti@contoh.id", subject: str = "Laporan Anda diterima") -> OutgoingEmail:
     return OutgoingEmail(
-        to=to,
+        recipients=tuple(to.split(", ")),
         subject=subject,
         text="Halo Siti,\nlaporan Anda diterima.\n",
         html="<p>Halo <b>Siti</b>,</p><script>alert(1)</script>",
@@ -110,6 +110,50 @@ def test_a_refused_recipient_is_permanent_and_a_full_mailbox_retryable(sink: Mai
     later = _sender(sink).send(_message("penuh@contoh.id"))
     assert later.outcome is SendOutcome.RETRYABLE and later.status_code == 452
     assert sink.messages() == []
+
+
+AGENCY_ADDRESSES = ("pengaduan@dpupr.example", "kepala@dpupr.example", "admin@dpupr.example")
+
+
+def test_one_message_to_an_agencys_addresses_reaches_every_one_in_one_transaction(
+    sink: MailSink,
+) -> None:
+    settings = Settings(
+        token_secret="integration-secret-0123456789",
+        public_base_url="https://lapor.example.go.id",
+        mail_from=FROM,
+    )
+    message = compose_email(
+        "report.returned",
+        "id",
+        {"agency_name": "DPUPR Cianjur", "tracking_code": "K7M-2XQ-9RJ", "title": "Jalan rusak"},
+        "Rk7mQ2xq9RjWz3Lp0aBc.3",
+        [MailRecipient.agency(a, "dpupr-cianjur", settings.token_secret) for a in AGENCY_ADDRESSES],
+        settings=settings,
+    )
+    result = _sender(sink).send(message)
+    assert (result.outcome, result.status_code, result.error) == (SendOutcome.DELIVERED, 250, None)
+
+    [kept] = sink.wait_for(1)  # one DATA: one message kept, every RCPT on it
+    assert kept.delivered_to == list(AGENCY_ADDRESSES)
+    assert kept.to == ", ".join(AGENCY_ADDRESSES)  # the To: header names them all
+    assert kept.message["Message-ID"] == message.message_id
+    # One link cannot say which of three clicked it: none, and the footer says why.
+    assert kept.message["List-Unsubscribe"] is None
+    assert kept.text is not None and "semua alamat e-mail DPUPR Cianjur" in kept.text
+
+
+def test_an_address_the_relay_refuses_leaves_the_message_with_the_others(
+    sink: MailSink,
+) -> None:
+    some = _sender(sink).send(_message("a@dpupr.example, tidak-ada@dpupr.example, b@dpupr.example"))
+    assert (some.outcome, some.status_code) == (SendOutcome.DELIVERED, 250)
+    assert some.error == "1 of 3 recipients refused: 550 5.1.1 no such mailbox"
+    [kept] = sink.wait_for(1)
+    assert kept.delivered_to == ["a@dpupr.example", "b@dpupr.example"]
+    every = _sender(sink).send(_message("tidak-ada@dpupr.example, tidak-ada@disdik.example"))
+    assert every.outcome is SendOutcome.PERMANENT and every.status_code == 550
+    assert len(sink.messages()) == 1
 
 
 def test_wrong_credentials_are_permanent(sink: MailSink) -> None:

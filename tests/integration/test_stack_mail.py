@@ -30,7 +30,7 @@ def mailer(request):
     sender = SmtpEmailSender.from_settings(Settings.from_env())
     result = sender.send(
         OutgoingEmail(
-            to="siti@contoh.id",
+            recipients=("siti@contoh.id",),
             subject="Laporan Anda diterima: K7M-2XQ-9RJ",
             text="Terima kasih.",
             html="<p>Terima kasih.</p>",

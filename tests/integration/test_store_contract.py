@@ -129,7 +129,7 @@ def _firestore(client: firestore.Client) -> Backend:
         # The documents tools/seed.py writes.
         notification = {
             "webhook_url": channel.webhook_url,
-            "email": channel.email,
+            "emails": list(channel.emails),
             "digest": "hourly" if channel.digest else None,
         }
         client.collection("agencies").document(channel.agency_id).set(
@@ -722,9 +722,9 @@ def test_a_settled_delivery_deletes_its_outbox_entry_in_the_same_write(
 def test_an_agency_channel_is_read_with_its_secret_and_an_unknown_agency_has_none(
     backend: Backend,
 ) -> None:
-    hooked = AgencyChannel("dinkes-cianjur", "https://dinkes.example/hook", None, "whsec_x")
-    mail_only = AgencyChannel("dpupr-cianjur", None, "dpupr@example.id", None)
-    digest = AgencyChannel("disdik-cianjur", None, "disdik@example.id", None, digest=True)
+    hooked = AgencyChannel("dinkes-cianjur", "https://dinkes.example/hook", (), "whsec_x")
+    mail_only = AgencyChannel("dpupr-cianjur", None, ("dpupr@example.id",), None)
+    digest = AgencyChannel("disdik-cianjur", None, ("disdik@example.id",), None, digest=True)
     for channel in (hooked, mail_only, digest):
         backend.add_channel(channel)
 

@@ -18,10 +18,10 @@ from shared.ports import (
     SendOutcome,
     SendResult,
 )
-from shared.reference import load_reference
+from shared.reference import MAX_AGENCY_EMAILS, load_reference
 from shared.usecases import agency_admin
 from shared.usecases.agency import Caller, authenticate, key_hash
-from shared.usecases.agency_admin import Invalid, NotAllowed, NotFound
+from shared.usecases.agency_admin import Invalid, LineProblem, NotAllowed, NotFound
 from tests.fakes import InMemoryAgencyAdminStore, InMemoryWebhookSender
 
 NOW = dt.datetime(2026, 12, 7, 3, 0, tzinfo=dt.UTC)
@@ -40,7 +40,7 @@ class Setup:
         self.clock = FixedClock(NOW)
         self.secret = new_secret()
         for agency in load_reference().agencies:
-            self.store.channels[agency.id] = AgencyChannel(agency.id, None, None, self.secret)
+            self.store.channels[agency.id] = AgencyChannel(agency.id, None, (), self.secret)
         self.ports = AgencyAdminPorts(
             store=self.store,
             audit=self.store.audit,
@@ -95,13 +95,14 @@ def test_an_admin_sets_its_webhook_address_and_digest_and_the_change_is_recorded
         DPUPR_ADMIN,
         DPUPR,
         webhook_url=f" {HOOK} ",
-        email="Humas@DPUPR.example",
+        emails=["Humas@DPUPR.example"],
         digest=True,
         ports=setup.ports,
     )
-    assert (choice.webhook_url, choice.email, choice.digest) == (HOOK, "humas@dpupr.example", True)
+    humas = ("humas@dpupr.example",)
+    assert (choice.webhook_url, choice.emails, choice.digest) == (HOOK, humas, True)
     stored = setup.store.channels[DPUPR]
-    assert (stored.webhook_url, stored.email, stored.digest) == (HOOK, "humas@dpupr.example", True)
+    assert (stored.webhook_url, stored.emails, stored.digest) == (HOOK, humas, True)
     [entry] = setup.store.audit.logged.values()
     assert (entry.kind, entry.agency_id, entry.target, entry.actor_id, entry.actor_name) == (
         "channels.updated",
@@ -110,14 +111,14 @@ def test_an_admin_sets_its_webhook_address_and_digest_and_the_change_is_recorded
         "staff:a1",
         "Admin DPUPR",
     )
-    assert entry.details == {"webhook": "set", "email": "humas@dpupr.example", "digest": "hourly"}
+    assert entry.details == {"webhook": "set", "emails": "humas@dpupr.example", "digest": "hourly"}
     assert HOOK not in json.dumps(dict(entry.details))  # a URL may carry the agency's token
 
 
 def test_saving_the_same_channels_again_records_nothing(setup: Setup) -> None:
     for _ in range(2):
         agency_admin.update_channels(
-            DPUPR_ADMIN, UPTD, webhook_url=HOOK, email="", digest=False, ports=setup.ports
+            DPUPR_ADMIN, UPTD, webhook_url=HOOK, emails=[], digest=False, ports=setup.ports
         )
     assert setup.kinds() == ["channels.updated"]
 
@@ -131,7 +132,7 @@ def test_saving_the_same_channels_again_records_nothing(setup: Setup) -> None:
         ("https://u:p@dpupr.example/x", "", False, {"webhook_url": "webhook-invalid"}),
         ("https://dpupr.example/x?token=1", "", False, {"webhook_url": "webhook-invalid"}),
         ("https://" + "a" * 500 + ".example", "", False, {"webhook_url": "webhook-too-long"}),
-        ("", "not-an-address", False, {"email": "email-invalid"}),
+        ("", "not-an-address", False, {"emails": "emails-invalid"}),
         ("https://169.254.169.254/x", "", False, {"webhook_url": "webhook-not-public"}),
         ("http://metadata.google.internal/x", "", False, {"webhook_url": "webhook-not-public"}),
         ("https://10.1.2.3/hook", "", False, {"webhook_url": "webhook-not-public"}),
@@ -142,7 +143,7 @@ def test_saving_the_same_channels_again_records_nothing(setup: Setup) -> None:
             "http://x.example/h",
             "bad",
             True,
-            {"webhook_url": "webhook-not-https", "email": "email-invalid"},
+            {"webhook_url": "webhook-not-https", "emails": "emails-invalid"},
         ),
         ("ftp://x", "", True, {"webhook_url": "webhook-invalid", "digest": "digest-needs-email"}),
     ],
@@ -152,17 +153,62 @@ def test_an_invalid_choice_is_refused_field_by_field_and_changes_nothing(
 ) -> None:
     with pytest.raises(Invalid) as refused:
         agency_admin.update_channels(
-            DPUPR_ADMIN, DPUPR, webhook_url=url, email=email, digest=digest, ports=setup.ports
+            DPUPR_ADMIN,
+            DPUPR,
+            webhook_url=url,
+            emails=email.splitlines(),
+            digest=digest,
+            ports=setup.ports,
         )
     assert refused.value.problems == problems
     assert setup.store.channels[DPUPR].webhook_url is None and setup.kinds() == []
+
+
+def test_several_addresses_are_kept_in_order_lower_cased_and_blank_lines_skipped(
+    setup: Setup,
+) -> None:
+    lines = ["Pengaduan@DPUPR.example", "", "  kepala@dpupr.example ", "admin@dpupr.example"]
+    choice = agency_admin.update_channels(
+        DPUPR_ADMIN, DPUPR, webhook_url="", emails=lines, digest=True, ports=setup.ports
+    )
+    wanted = ("pengaduan@dpupr.example", "kepala@dpupr.example", "admin@dpupr.example")
+    assert choice.emails == wanted and setup.store.channels[DPUPR].emails == wanted
+    [entry] = setup.store.audit.logged.values()
+    assert entry.details["emails"] == ", ".join(wanted)
+
+
+def test_each_wrong_line_of_the_addresses_is_named_and_nothing_changes(setup: Setup) -> None:
+    lines = ["a@dpupr.example", "budi@", "", "A@DPUPR.example", "c@dpupr.example"]
+    with pytest.raises(Invalid) as refused:
+        agency_admin.update_channels(
+            DPUPR_ADMIN, DPUPR, webhook_url="", emails=lines, digest=False, ports=setup.ports
+        )
+    assert refused.value.problems == {"emails": "emails-invalid"}
+    assert refused.value.lines == (
+        LineProblem(2, "email-invalid"),
+        LineProblem(4, "email-duplicate", same_as=1),
+    )
+    assert setup.store.channels[DPUPR].emails == () and setup.kinds() == []
+
+
+def test_more_than_five_addresses_are_refused(setup: Setup) -> None:
+    six = [f"staf{n}@dpupr.example" for n in range(MAX_AGENCY_EMAILS + 1)]
+    with pytest.raises(Invalid) as refused:
+        agency_admin.update_channels(
+            DPUPR_ADMIN, DPUPR, webhook_url="", emails=six, digest=False, ports=setup.ports
+        )
+    assert refused.value.problems == {"emails": "emails-too-many"} and setup.kinds() == []
+    agency_admin.update_channels(
+        DPUPR_ADMIN, DPUPR, webhook_url="", emails=six[:-1], digest=False, ports=setup.ports
+    )
+    assert len(setup.store.channels[DPUPR].emails) == MAX_AGENCY_EMAILS
 
 
 def test_plain_http_to_loopback_is_accepted_only_where_the_local_stack_allows_it() -> None:
     local = Setup(loopback_http=True)
     for url in ("http://127.0.0.1:8090/hooks/dpupr", "http://localhost:9/h", "http://[::1]:9/h"):
         agency_admin.update_channels(
-            DPUPR_ADMIN, DPUPR, webhook_url=url, email="", digest=False, ports=local.ports
+            DPUPR_ADMIN, DPUPR, webhook_url=url, emails=[], digest=False, ports=local.ports
         )
         assert local.store.channels[DPUPR].webhook_url == url
     with pytest.raises(Invalid):
@@ -170,7 +216,7 @@ def test_plain_http_to_loopback_is_accepted_only_where_the_local_stack_allows_it
             DPUPR_ADMIN,
             DPUPR,
             webhook_url="http://10.0.0.1/h",
-            email="",
+            emails=[],
             digest=False,
             ports=local.ports,
         )
@@ -179,7 +225,7 @@ def test_plain_http_to_loopback_is_accepted_only_where_the_local_stack_allows_it
 def test_another_agency_is_not_found_and_an_officer_is_not_allowed(setup: Setup) -> None:
     with pytest.raises(NotFound):
         agency_admin.update_channels(
-            DPUPR_ADMIN, DINKES, webhook_url=HOOK, email="", digest=False, ports=setup.ports
+            DPUPR_ADMIN, DINKES, webhook_url=HOOK, emails=[], digest=False, ports=setup.ports
         )
     with pytest.raises(NotFound):
         agency_admin.channels(DPUPR_ADMIN, "no-such-agency", setup.ports)
@@ -192,7 +238,7 @@ def test_another_agency_is_not_found_and_an_officer_is_not_allowed(setup: Setup)
 
 
 def test_a_test_delivery_posts_a_signed_ping_now_and_records_the_answer(setup: Setup) -> None:
-    setup.store.channels[DPUPR] = AgencyChannel(DPUPR, HOOK, None, setup.secret)
+    setup.store.channels[DPUPR] = AgencyChannel(DPUPR, HOOK, (), setup.secret)
     tested = agency_admin.test_webhook(DPUPR_ADMIN, DPUPR, setup.ports)
     assert tested.result.outcome is SendOutcome.DELIVERED and tested.at == NOW
     [sent] = setup.sender.sent
@@ -206,7 +252,7 @@ def test_a_test_delivery_posts_a_signed_ping_now_and_records_the_answer(setup: S
 
 
 def test_a_refused_test_delivery_is_shown_and_recorded_as_refused(setup: Setup) -> None:
-    setup.store.channels[DPUPR] = AgencyChannel(DPUPR, HOOK, None, setup.secret)
+    setup.store.channels[DPUPR] = AgencyChannel(DPUPR, HOOK, (), setup.secret)
     setup.sender.results.append(SendResult(SendOutcome.PERMANENT, 401, "HTTP 401: bad signature"))
     tested = agency_admin.test_webhook(DPUPR_ADMIN, DPUPR, setup.ports)
     assert (tested.result.status_code, tested.result.error) == (401, "HTTP 401: bad signature")
@@ -218,7 +264,7 @@ def test_no_webhook_or_no_secret_means_no_test_delivery(setup: Setup) -> None:
     with pytest.raises(Invalid) as refused:
         agency_admin.test_webhook(DPUPR_ADMIN, DPUPR, setup.ports)
     assert refused.value.problems == {"webhook_url": "no-webhook"}
-    setup.store.channels[DPUPR] = AgencyChannel(DPUPR, HOOK, None, None)
+    setup.store.channels[DPUPR] = AgencyChannel(DPUPR, HOOK, (), None)
     with pytest.raises(Invalid) as refused:
         agency_admin.test_webhook(DPUPR_ADMIN, DPUPR, setup.ports)
     assert refused.value.problems == {"secret": "no-secret"}
@@ -231,7 +277,7 @@ def test_no_webhook_or_no_secret_means_no_test_delivery(setup: Setup) -> None:
 def test_a_rotation_gives_a_new_secret_once_and_the_old_one_signs_beside_it_for_a_day(
     setup: Setup,
 ) -> None:
-    setup.store.channels[DPUPR] = AgencyChannel(DPUPR, HOOK, None, setup.secret)
+    setup.store.channels[DPUPR] = AgencyChannel(DPUPR, HOOK, (), setup.secret)
     rotated = agency_admin.rotate_secret(DPUPR_ADMIN, DPUPR, setup.ports)
     assert rotated.secret.startswith("whsec_") and rotated.secret != setup.secret
     assert rotated.previous_until == NOW + dt.timedelta(hours=24)
@@ -252,7 +298,7 @@ def test_a_rotation_gives_a_new_secret_once_and_the_old_one_signs_beside_it_for_
 
 
 def test_a_test_delivery_during_the_rollover_carries_both_signatures(setup: Setup) -> None:
-    setup.store.channels[DPUPR] = AgencyChannel(DPUPR, HOOK, None, setup.secret)
+    setup.store.channels[DPUPR] = AgencyChannel(DPUPR, HOOK, (), setup.secret)
     rotated = agency_admin.rotate_secret(DPUPR_ADMIN, DPUPR, setup.ports)
     tested = agency_admin.test_webhook(DPUPR_ADMIN, DPUPR, setup.ports)
     assert tested.signatures == 2
@@ -262,7 +308,7 @@ def test_a_test_delivery_during_the_rollover_carries_both_signatures(setup: Setu
 def test_the_first_secret_of_an_agency_without_one_has_nothing_to_roll_over(
     setup: Setup,
 ) -> None:
-    setup.store.channels[DPUPR] = AgencyChannel(DPUPR, HOOK, None, None)
+    setup.store.channels[DPUPR] = AgencyChannel(DPUPR, HOOK, (), None)
     rotated = agency_admin.rotate_secret(DPUPR_ADMIN, DPUPR, setup.ports)
     assert rotated.previous_until is None
     assert setup.store.channels[DPUPR].signing_secrets(NOW) == (rotated.secret,)

@@ -189,10 +189,14 @@ def test_message_id_is_stable_per_notification_and_address() -> None:
     again = _compose("report.accepted", "en")  # a resend, whatever its language
     assert first.message_id == again.message_id
     assert re.fullmatch(r"<[0-9a-f]{32}@lapor\.example\.go\.id>", first.message_id)
-    assert message_id("r.4.reporter", "A@b.id", "d") == message_id("r.4.reporter", "a@b.id", "d")
-    assert message_id("r.4.reporter", "a@b.id", "d") != message_id("r.5.reporter", "a@b.id", "d")
-    # Two addresses of one agency: two messages, each with its own id.
-    assert message_id("r.4.x", "a@b.id", "d") != message_id("r.4.x", "c@b.id", "d")
+    one = ("a@b.id",)
+    assert message_id("r.4.reporter", ("A@b.id",), "d") == message_id("r.4.reporter", one, "d")
+    assert message_id("r.4.reporter", one, "d") != message_id("r.5.reporter", one, "d")
+    assert message_id("r.4.x", one, "d") != message_id("r.4.x", ("c@b.id",), "d")
+    # An agency's addresses in any order, or any case: the same message.
+    both, again = ("a@b.id", "c@b.id"), ("C@b.id", "a@b.id")
+    assert message_id("r.4.x", both, "d") == message_id("r.4.x", again, "d")
+    assert message_id("r.4.x", both, "d") != message_id("r.4.x", one, "d")
 
 
 def test_one_click_unsubscribe_headers_name_the_recipient() -> None:
@@ -244,6 +248,34 @@ def test_a_kind_goes_only_to_its_audience() -> None:
     context, _ = CONTEXTS["report.dispositioned"]
     with pytest.raises(ValueError, match="goes to the agency"):
         compose_email("report.dispositioned", "id", context, "n", REPORTER, settings=SETTINGS)
+
+
+def test_one_message_to_several_addresses_of_one_agency_lists_them_all() -> None:
+    addresses = ("pengaduan@dpupr.example", "kepala@dpupr.example", "admin@dpupr.example")
+    several = [MailRecipient.agency(a, "dpupr-cianjur", SETTINGS.token_secret) for a in addresses]
+    context, _ = CONTEXTS["report.dispositioned"]
+    message = compose_email("report.dispositioned", "id", context, "n", several, settings=SETTINGS)
+    assert message.recipients == addresses and message.to == ", ".join(addresses)
+    # One link cannot say which of them clicked, and one reader must not stop the others.
+    assert "List-Unsubscribe" not in message.headers and "/berhenti/" not in message.html
+    assert "Admin instansi mengatur alamat-alamat itu" in message.text
+    english = compose_email("report.dispositioned", "en", context, "n", several, settings=SETTINGS)
+    assert "The agency's admin chooses them" in english.text
+    alone = compose_email(
+        "report.dispositioned", "id", context, "n", several[:1], settings=SETTINGS
+    )
+    assert alone.recipients == addresses[:1] and "List-Unsubscribe" in alone.headers
+
+
+def test_several_recipients_are_one_agencys_and_at_least_one() -> None:
+    context, _ = CONTEXTS["report.dispositioned"]
+    other = MailRecipient.agency("a@dinkes.example", "dinkes-cianjur", SETTINGS.token_secret)
+    with pytest.raises(ValueError, match="one agency only"):
+        compose_email(
+            "report.dispositioned", "id", context, "n", [AGENCY, other], settings=SETTINGS
+        )
+    with pytest.raises(ValueError, match="no recipient"):
+        compose_email("report.dispositioned", "id", context, "n", [], settings=SETTINGS)
 
 
 def test_refusals_before_anything_is_rendered() -> None:

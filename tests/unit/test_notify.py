@@ -164,14 +164,14 @@ AGENCY_CASES: dict[str, tuple[list[Command], int, str, dict[str, Any] | None]] =
 def by_email(fakes: NotifyFakes, *agencies: str, digest: bool = False) -> None:
     for agency in agencies:
         fakes.notifications.channels[agency] = AgencyChannel(
-            agency, None, ADDRESSES[agency], SECRET, digest=digest
+            agency, None, (ADDRESSES[agency],), SECRET, digest=digest
         )
 
 
 def by_webhook(fakes: NotifyFakes, *agencies: str) -> None:
     for agency in agencies:
         fakes.notifications.channels[agency] = AgencyChannel(
-            agency, f"https://{agency}.example/hook", None, SECRET
+            agency, f"https://{agency}.example/hook", (), SECRET
         )
 
 
@@ -456,7 +456,7 @@ def test_every_way_an_agency_notification_settles_deletes_its_outbox_entry(
 ) -> None:
     fakes = NotifyFakes()
     if outcome == "no_channel":
-        fakes.notifications.channels[AGENCY] = AgencyChannel(AGENCY, None, None, None)
+        fakes.notifications.channels[AGENCY] = AgencyChannel(AGENCY, None, (), None)
     elif outcome != "unknown agency":
         by_email(fakes, AGENCY, digest=outcome == "queued")
     if outcome == "unsubscribed":
@@ -526,7 +526,7 @@ def digest_story(fakes: NotifyFakes, report_id: str) -> NotificationMessage:
 def test_a_digest_agency_gets_one_email_an_hour_listing_what_came() -> None:
     fakes = NotifyFakes()
     fakes.notifications.channels[DISDIK] = AgencyChannel(
-        DISDIK, None, "pengaduan@disdik.example", SECRET, digest=True
+        DISDIK, None, ("pengaduan@disdik.example",), SECRET, digest=True
     )
     for report_id in ("r1", "r2"):
         entry = deliver(digest_story(fakes, report_id), fakes.ports())
@@ -559,7 +559,7 @@ def test_a_digest_the_relay_fails_for_now_is_sent_by_the_next_run() -> None:
     fakes = NotifyFakes()
     fakes.email.results.append(SendResult(SendOutcome.RETRYABLE, 421, "SMTP 421"))
     fakes.notifications.channels[DISDIK] = AgencyChannel(
-        DISDIK, None, "pengaduan@disdik.example", SECRET, digest=True
+        DISDIK, None, ("pengaduan@disdik.example",), SECRET, digest=True
     )
     deliver(digest_story(fakes, "r1"), fakes.ports())
     hour = digest_hour(NOW, "Asia/Jakarta")
@@ -569,6 +569,81 @@ def test_a_digest_the_relay_fails_for_now_is_sent_by_the_next_run() -> None:
     assert run_digests(hour, fakes.digest_ports()).sent == 1  # the scheduler's retry
     first, second = fakes.email.sent
     assert first.message_id == second.message_id
+
+
+# --- an agency with several addresses ------------------------------------------------------
+
+DINKES_ALL = (
+    "pengaduan@dinkes.cianjurkab.example",
+    "kepala@dinkes.cianjurkab.example",
+    "admin@dinkes.cianjurkab.example",
+)
+
+
+def test_an_agency_with_three_addresses_gets_one_message_to_all_and_one_delivery() -> None:
+    fakes = NotifyFakes()
+    fakes.notifications.channels[AGENCY] = AgencyChannel(AGENCY, None, DINKES_ALL, SECRET)
+    _run(fakes, [ROUTED])
+
+    entry = deliver(agency_message("report.dispositioned", 2, AGENCY), fakes.ports())
+
+    [mail] = fakes.email.sent
+    assert mail.recipients == DINKES_ALL and mail.to == ", ".join(DINKES_ALL)
+    assert "List-Unsubscribe" not in mail.headers  # one link cannot name one of three
+    [email] = entry.channels
+    assert (email.status, email.attempts) == (DeliveryStatus.DELIVERED, 1)
+    assert email.address == ", ".join(DINKES_ALL)  # the log: all of them, one delivery
+    shown = delivery_view(entry, AGENCY)["channels"][0]["address"]
+    assert shown == ", ".join(DINKES_ALL)
+    for other in ("nasional", REGENCY, None):  # another agency's staff see none of them
+        assert not any(a in json.dumps(delivery_view(entry, other)) for a in DINKES_ALL)
+
+
+def test_an_address_that_unsubscribed_is_left_out_and_the_others_still_get_it() -> None:
+    fakes = NotifyFakes()
+    fakes.notifications.channels[AGENCY] = AgencyChannel(AGENCY, None, DINKES_ALL, SECRET)
+    secret = fakes.settings.token_secret
+    fakes.preferences.opt_out(agency_opt_out(secret, AGENCY, DINKES_ALL[1]), NOW)
+    _run(fakes, [ROUTED])
+
+    entry = deliver(agency_message("report.dispositioned", 2, AGENCY), fakes.ports())
+
+    [mail] = fakes.email.sent
+    assert mail.recipients == (DINKES_ALL[0], DINKES_ALL[2])
+    assert entry.channels[0].address == f"{DINKES_ALL[0]}, {DINKES_ALL[2]}"
+    for address in (DINKES_ALL[0], DINKES_ALL[2]):
+        fakes.preferences.opt_out(agency_opt_out(secret, AGENCY, address), NOW)
+    _run(fakes, [ROUTED], report_id="r2")
+    stopped = deliver(agency_message("report.dispositioned", 2, AGENCY, "r2"), fakes.ports())
+    assert len(fakes.email.sent) == 1  # every address stopped: nothing sent
+    assert stopped.channels[0].status is DeliveryStatus.UNSUBSCRIBED
+    assert stopped.channels[0].address == ", ".join(DINKES_ALL)
+
+
+def test_a_relay_error_quoting_an_address_shows_none_of_them() -> None:
+    fakes = NotifyFakes()
+    quoted = f"SMTP 550: <{DINKES_ALL[1].upper()}> no such mailbox"
+    fakes.email.results.append(SendResult(SendOutcome.PERMANENT, 550, quoted))
+    fakes.notifications.channels[AGENCY] = AgencyChannel(AGENCY, None, DINKES_ALL, SECRET)
+    _run(fakes, [ROUTED])
+    entry = deliver(agency_message("report.dispositioned", 2, AGENCY), fakes.ports())
+    assert entry.channels[0].last_error == "SMTP 550: <<recipient>> no such mailbox"
+
+
+def test_the_hourly_digest_goes_as_one_message_to_every_address() -> None:
+    fakes = NotifyFakes()
+    several = ("pengaduan@disdik.example", "kepala@disdik.example")
+    fakes.notifications.channels[DISDIK] = AgencyChannel(DISDIK, None, several, SECRET, True)
+    for report_id in ("r1", "r2"):
+        deliver(digest_story(fakes, report_id), fakes.ports())
+
+    run = run_digests(digest_hour(NOW, "Asia/Jakarta"), fakes.digest_ports())
+
+    [mail] = fakes.email.sent
+    assert (run.sent, run.items) == (1, 2) and mail.recipients == several
+    item = fakes.notifications.get_delivery("r1", f"r1.2.{DISDIK}")
+    assert item is not None and item.status is DeliveryStatus.DELIVERED
+    assert item.channels[0].address == ", ".join(several)
 
 
 # --- what people see ----------------------------------------------------------------------

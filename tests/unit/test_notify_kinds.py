@@ -58,7 +58,7 @@ def ports(
     agency: str = PARENT,
 ) -> NotifyPorts:
     deliveries.channels[agency] = AgencyChannel(
-        agency, f"https://{agency}.example/hook", None, SECRET
+        agency, f"https://{agency}.example/hook", (), SECRET
     )
     fakes = NotifyFakes(store, deliveries, sender, clock=FixedClock(NOW))
     return fakes.ports()

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from shared.domain.routing import covers
 from shared.reference import (
     DATA_DIR,
+    MAX_AGENCY_EMAILS,
     Agency,
     AgencyKind,
     Category,
@@ -26,6 +27,7 @@ from shared.reference import (
     category_parent,
     load_reference,
     parse_reference,
+    stored_emails,
 )
 
 pytestmark = pytest.mark.unit
@@ -207,8 +209,33 @@ def test_webhook_urls_with_secrets_or_odd_schemes_are_refused(url: str) -> None:
         Notification(webhook_url=url)
 
 
+def test_an_agency_has_up_to_five_addresses_each_checked_and_none_twice() -> None:
+    five = tuple(f"staf{n}@dinas.example" for n in range(MAX_AGENCY_EMAILS))
+    assert Notification(emails=five, digest="hourly").emails == five
+    with pytest.raises(ValidationError, match="at most 5"):
+        Notification(emails=(*five, "lagi@dinas.example"))
+    with pytest.raises(ValidationError, match="not an e-mail address"):
+        Notification(emails=("a@dinas.example", "bukan-alamat"))
+    with pytest.raises(ValidationError, match="named twice"):
+        Notification(emails=("a@dinas.example", "A@Dinas.example"))
+    with pytest.raises(ValidationError, match="needs an e-mail address"):
+        Notification(emails=(), digest="hourly")
+
+
+def test_a_single_email_as_agencies_were_seeded_reads_as_a_list_of_one() -> None:
+    assert Notification.model_validate({"email": "a@dinas.example"}).emails == ("a@dinas.example",)
+    assert stored_emails({"email": None}) == [] and stored_emails({"emails": None}) == []
+    with pytest.raises(ValidationError, match="name the addresses once"):
+        Notification.model_validate({"email": "a@dinas.example", "emails": ["b@dinas.example"]})
+
+
+def test_the_bundled_agencies_name_their_addresses_as_a_list() -> None:
+    text = (DATA_DIR / "agencies.toml").read_text(encoding="utf-8")
+    assert "\nemails = [" in text and "\nemail = " not in text  # one way to write it
+
+
 def test_empty_notification_fields_mean_none() -> None:
-    assert Notification(webhook_url="", email=" ") == Notification()
+    assert Notification.model_validate({"webhook_url": "", "email": " "}) == Notification()
 
 
 def test_models_are_frozen_and_forbid_unknown_fields() -> None:

@@ -121,12 +121,12 @@ def test_a_secret_given_as_a_bare_string_or_no_secret_at_all_is_refused() -> Non
 def test_the_previous_secret_signs_only_until_its_day_is_over() -> None:
     until = NOW + dt.timedelta(hours=24)
     channel = AgencyChannel(
-        AGENCY, "https://x.example/h", None, "whsec_new", previous_secret=SECRET,
+        AGENCY, "https://x.example/h", (), "whsec_new", previous_secret=SECRET,
         previous_until=until,
     )  # fmt: skip
     assert channel.signing_secrets(NOW) == ("whsec_new", SECRET)
     assert channel.signing_secrets(until) == ("whsec_new",)
-    assert AgencyChannel(AGENCY, None, None, None).signing_secrets(NOW) == ()
+    assert AgencyChannel(AGENCY, None, (), None).signing_secrets(NOW) == ()
 
 
 def test_notify_signs_with_both_secrets_while_a_rotation_rolls_over(
@@ -135,7 +135,7 @@ def test_notify_signs_with_both_secrets_while_a_rotation_rolls_over(
     message = dispositioned_report(store, anonymous=False)
     sender = InMemoryWebhookSender()
     channel = AgencyChannel(
-        AGENCY, "https://dinkes.example/hook", None, "whsec_new", previous_secret=SECRET,
+        AGENCY, "https://dinkes.example/hook", (), "whsec_new", previous_secret=SECRET,
         previous_until=NOW + dt.timedelta(hours=1),
     )  # fmt: skip
     notify_agency(message, ports(store, sender, channel=channel))
@@ -215,7 +215,7 @@ def ports(
         webhooks=sender or InMemoryWebhookSender(),
         clock=FixedClock(NOW),
     )
-    default = AgencyChannel(AGENCY, "https://dinkes.example/hook", None, SECRET)
+    default = AgencyChannel(AGENCY, "https://dinkes.example/hook", (), SECRET)
     fakes.notifications.channels[AGENCY] = channel or default
     return fakes.ports()
 
@@ -294,7 +294,7 @@ def test_an_agency_with_neither_webhook_nor_address_is_no_channel(
 ) -> None:
     message = dispositioned_report(store, anonymous=False)
     sender = InMemoryWebhookSender()
-    channel = AgencyChannel(AGENCY, None, None, SECRET)
+    channel = AgencyChannel(AGENCY, None, (), SECRET)
     entry = notify_agency(message, ports(store, sender, channel=channel))
     assert entry.status is DeliveryStatus.NO_CHANNEL and entry.channels == ()
     assert sender.sent == []
@@ -303,7 +303,7 @@ def test_an_agency_with_neither_webhook_nor_address_is_no_channel(
 def test_a_missing_secret_is_retried_never_sent_unsigned(store: InMemoryReportStore) -> None:
     message = dispositioned_report(store, anonymous=False)
     sender = InMemoryWebhookSender()
-    channel = AgencyChannel(AGENCY, "https://dinkes.example/hook", None, None)
+    channel = AgencyChannel(AGENCY, "https://dinkes.example/hook", (), None)
     with pytest.raises(DeliveryRetryable):
         notify_agency(message, ports(store, sender, channel=channel))
     assert sender.sent == []

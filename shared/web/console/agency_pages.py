@@ -12,7 +12,9 @@ one.
   offered only where shared.usecases.staff allows it (never on oneself);
   ``/staf/<id>/kirim-ulang-undangan`` (POST) e-mails a new invitation link to one who
   has not set a password yet.
-- ``/pengaturan``: the webhook URL, e-mail address and hourly digest (POST saves);
+- ``/pengaturan``: the webhook URL, the e-mail addresses (one per line, up to
+  MAX_AGENCY_EMAILS; a wrong line is named beside the field) and the hourly digest
+  (POST saves);
   ``/pengaturan/uji-webhook`` (POST) sends a signed ping now and shows the answer;
   ``/pengaturan/rotasi-rahasia`` (POST) makes a new signing secret and shows it on
   that answer only.
@@ -34,7 +36,7 @@ from werkzeug.routing import Rule
 
 from shared.domain.staff import StaffAccount
 from shared.ports import AgencyAdminPorts, AgencyChannel, SendOutcome
-from shared.reference import Reference
+from shared.reference import MAX_AGENCY_EMAILS, Reference
 from shared.usecases import agency_admin
 from shared.usecases import staff as staff_usecases
 from shared.usecases.agency_admin import WebhookTest
@@ -73,7 +75,14 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "Alamat webhook paling banyak 500 karakter.",
         "A webhook address has at most 500 characters.",
     ),
-    "email-invalid": ("Masukkan alamat e-mail yang benar.", "Enter a valid e-mail address."),
+    "emails-invalid": (
+        "Periksa alamat e-mail pada baris yang disebut.",
+        "Check the e-mail addresses on the lines named.",
+    ),
+    "emails-too-many": (
+        f"Paling banyak {MAX_AGENCY_EMAILS} alamat e-mail.",
+        f"At most {MAX_AGENCY_EMAILS} e-mail addresses.",
+    ),
     "digest-needs-email": (
         "Ringkasan per jam dikirim lewat e-mail: isi alamat e-mail.",
         "The hourly digest goes by e-mail: enter an e-mail address.",
@@ -101,6 +110,30 @@ def _say(lang: Lang, pair: tuple[str, str]) -> str:
 
 def _problems(lang: Lang, problems: Mapping[str, str]) -> dict[str, str]:
     return {field: _say(lang, MESSAGES[code]) for field, code in problems.items()}
+
+
+# What is wrong with one line of the e-mail addresses (agency_admin.LineProblem codes).
+LINE_MESSAGES: Mapping[str, tuple[str, str]] = {
+    "email-invalid": (
+        "Baris {line}: bukan alamat e-mail yang benar.",
+        "Line {line}: not a valid e-mail address.",
+    ),
+    "email-duplicate": (
+        "Baris {line}: alamat ini sudah ada di baris {same_as}.",
+        "Line {line}: this address is already on line {same_as}.",
+    ),
+}
+
+
+def _channel_problems(lang: Lang, refusal: agency_admin.Invalid) -> dict[str, str]:
+    """Each field's message; the addresses' names every wrong line, beside the field."""
+    fields = _problems(lang, refusal.problems)
+    if refusal.lines:
+        fields["emails"] = " ".join(
+            _say(lang, LINE_MESSAGES[wrong.code]).format(line=wrong.line, same_as=wrong.same_as)
+            for wrong in refusal.lines
+        )
+    return fields
 
 
 def admin_ports(call: ConsoleCall) -> AgencyAdminPorts:
@@ -338,7 +371,7 @@ def _settings_page(
         if form is not None
         else {
             "webhook_url": channel.webhook_url or "",
-            "email": channel.email or "",
+            "emails": "\n".join(channel.emails),
             "digest": "hourly" if channel.digest else "",
         }
     )
@@ -363,6 +396,7 @@ def _settings_page(
         has_secret=bool(channel.secret),
         rolling_until=_when(call, channel.previous_until) if rolling else "",
         loopback_http=ports.settings.webhook_loopback_http,
+        max_emails=MAX_AGENCY_EMAILS,
         overlap_hours=ports.settings.webhook_secret_overlap_hours,
         test=_test_view(call, test) if test is not None else None,
         new_secret=new_secret,
@@ -400,7 +434,7 @@ def settings_page(call: ConsoleCall) -> Response:
     agency_id = _chosen(call, staff, form.get("agency_id") or None)
     wanted = {
         "webhook_url": form.get("webhook_url", ""),
-        "email": form.get("email", ""),
+        "emails": form.get("emails", ""),
         "digest": "hourly" if form.get("digest") == "hourly" else "",
     }
     try:
@@ -408,12 +442,12 @@ def settings_page(call: ConsoleCall) -> Response:
             staff.caller,
             agency_id,
             webhook_url=wanted["webhook_url"],
-            email=wanted["email"],
+            emails=wanted["emails"].splitlines(),
             digest=bool(wanted["digest"]),
             ports=admin_ports(call),
         )
     except agency_admin.Invalid as bad:
-        fields = _problems(call.lang, bad.problems)
+        fields = _channel_problems(call.lang, bad)
         return _settings_page(call, staff, agency_id, status=422, form=wanted, invalid=fields)
     saved = tr(call.lang, "Pengaturan pemberitahuan disimpan.", "Notification settings saved.")
     return done(call, "/pengaturan", instansi=agency_id, ok=saved)
