@@ -849,12 +849,16 @@ class SystemClock:
 class SubmitPorts:
     """The submit function's: the form, the reporter's API and the tracking pages.
 
-    The store and the publisher are made on first use, so a request that needs
-    neither (GET / shows the form) creates no client.
+    Each part is made on first use, so the form (GET /) builds no store and no
+    publisher: it needs only the running reference (the agencies it offers), whose
+    source re-reads one version document at most every ``reference_refresh_s``.
     """
 
     settings: Settings
     clock: Clock
+    # The running reference (ReferenceSource.current): the agencies the national admin
+    # maintains, for the form's choices, its validation and the names on the pages.
+    reference_factory: Callable[[], Reference]
     store_factory: Callable[[], SubmitStore]
     publisher_factory: Callable[[], Publisher]
     # The public figures and list (shared/web/public_pages.py), made on first use too.
@@ -863,6 +867,10 @@ class SubmitPorts:
     preferences_factory: Callable[[], ContactPreferences]
     # The delivery log, read for the reporter's own tracking page ("Anda diberi tahu").
     deliveries_factory: Callable[[], DeliveryHistory]
+
+    @property
+    def reference(self) -> Reference:
+        return self.reference_factory()
 
     @property
     def store(self) -> SubmitStore:

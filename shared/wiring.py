@@ -242,10 +242,12 @@ class _PerReference(Generic[B]):
 
 @cache
 def submit_ports() -> SubmitPorts:
-    # Factories, not clients: GET / (the form) must create no client.
+    # Factories, not clients: the form (GET /) builds only the reference source (one
+    # small version read at most every reference_refresh_s), no store, no publisher.
     return SubmitPorts(
         settings=settings(),
         clock=clock(),
+        reference_factory=reference,
         store_factory=report_store,
         publisher_factory=publisher,
         public_factory=public_ports,

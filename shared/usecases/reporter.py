@@ -20,6 +20,7 @@ from shared.config import Settings
 from shared.domain.report import TRANSITIONS, Action, Actor, Command, Role, State
 from shared.domain.tracking import normalize_tracking_code
 from shared.ports import Clock, Publisher, ReportNotFound, ReportStore
+from shared.reference import Reference
 from shared.tokens import is_reporter_token
 from shared.usecases.act import Acted, act
 from shared.usecases.outbox import publish_committed
@@ -119,12 +120,13 @@ def reporter_act(
     store: ReportStore,
     clock: Clock,
     settings: Settings,
+    reference: Reference,
     publisher: Publisher | None = None,
 ) -> Acted:
     """Apply one reporter operation. Raises InvalidTrackingCode, ReportNotFound,
     TokenRejected, pydantic's ValidationError (``data`` is checked only once the token
     is: a stranger learns nothing from validation) or a LifecycleError; in each case
-    nothing is written."""
+    nothing is written. ``reference``: the running one (who is told of an answer)."""
     op = OPERATIONS[operation]
     code = normalize_tracking_code(code_text)
     report = store.find_by_tracking_code(code)
@@ -142,7 +144,9 @@ def reporter_act(
     )
     # The handling agency is told, and answering a hold sends the report back to
     # routing: act derives both from the event.
-    change = act(report.id, command, store=store, clock=clock, settings=settings)
+    change = act(
+        report.id, command, store=store, clock=clock, settings=settings, reference=reference
+    )
     published = publish_committed(publisher, change.outbox, store)
     log.info(
         "reporter action",

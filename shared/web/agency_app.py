@@ -315,7 +315,9 @@ def dossier(call: AgencyCall, report_id: str) -> Response:
         return json_response(document, headers=disposition)
     # An official document for Ombudsman RI: Bahasa Indonesia unless English is asked for.
     lang: Lang = "en" if call.request.args.get("lang") == "en" else "id"
-    return dossier_page(document, lang, call.ports.settings.timezone, headers=disposition)
+    return dossier_page(
+        document, lang, call.ports.settings.timezone, call.ports.reference, headers=disposition
+    )
 
 
 def act(call: AgencyCall, report_id: str, operation: str) -> Response:

@@ -1,15 +1,20 @@
 """The reference data as the web edge needs it: choices for the form, lookups for validation.
 
-Built once per instance from :func:`shared.reference.load_reference` (regions,
-categories, agencies) and cached, so validating a submission costs no read.
+:func:`catalog_of` builds it from the running reference (the agencies the national
+admin maintains in the console over the bundled regions and categories) once per
+reference, so validating a submission costs no read and an agency added in the
+console can be chosen on the form once the reference is re-checked.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from shared.web.i18n import Lang
+
+if TYPE_CHECKING:
+    from shared.reference import Reference
 
 
 @dataclass(frozen=True)
@@ -106,12 +111,22 @@ class Catalog:
         return province
 
 
-@lru_cache(maxsize=1)
-def catalog() -> Catalog:
-    """The deployment's reference data, loaded once per instance."""
-    from shared.reference import load_reference
+_built: tuple[Reference, Catalog] | None = None
 
-    ref = load_reference()
+
+def catalog_of(reference: Reference) -> Catalog:
+    """The catalog of ``reference``, built once per reference: kept by the reference's
+    identity (the source hands out the same object until it reloads; hashing the
+    model would walk every region on each request)."""
+    global _built
+    built = _built
+    # Two threads may build at once after a reload; either catalog is as good.
+    if built is None or built[0] is not reference:
+        built = _built = (reference, _build(reference))
+    return built[1]
+
+
+def _build(ref: Reference) -> Catalog:
     provinces = [(p.code, p.name) for p in ref.provinces]
     regencies = {
         p.code: [(r.code, r.name) for r in ref.regencies_of(p.code)] for p in ref.provinces

@@ -27,7 +27,7 @@ from shared.usecases import reporter
 from shared.usecases.sms import SHORT_LINK_PREFIX, split_short_link
 from shared.usecases.submit import IdempotencyKeyReused, RateLimited
 from shared.usecases.track import open_short_link
-from shared.web.catalog import catalog
+from shared.web.catalog import catalog_of
 from shared.web.http import BodyTooLarge, FieldError, Problem, field_errors, media_type, read_body
 from shared.web.i18n import (
     event_label,
@@ -122,7 +122,7 @@ def _render_form(
         linkable=linkable,
         nonce=nonce or secrets.token_urlsafe(24),
         notice=notice,
-        catalog=catalog(),
+        catalog=catalog_of(call.ports.reference),
         report_types=[
             kind.value
             for kind in (CITIZEN_REPORT_TYPES[1], CITIZEN_REPORT_TYPES[0], CITIZEN_REPORT_TYPES[2])
@@ -210,7 +210,8 @@ def form(call: SubmitCall) -> Response:
     values = {k: v for k, v in fields.items() if k not in _FORM_CONTROL}
     try:
         report_in = ReportIn.model_validate(
-            form_to_data(fields), context={"catalog": catalog(), "today": today(call)}
+            form_to_data(fields),
+            context={"catalog": catalog_of(call.ports.reference), "today": today(call)},
         )
     except ValidationError as invalid:
         errors = field_errors(invalid, lang)
@@ -397,7 +398,7 @@ def _render_track(
         )
     report = tracked.report
     private = tracked.audience.value == "reporter"
-    known = catalog()
+    known = catalog_of(call.ports.reference)
     private_url = (
         absolute(call, url(call, f"/lacak/{quote(report['tracking_code'])}", token=token or ""))
         if private

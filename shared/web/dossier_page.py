@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Response
 from markupsafe import Markup
 
-from shared.web.catalog import catalog
+from shared.web.catalog import catalog_of
 from shared.web.i18n import (
     Lang,
     action_label,
@@ -26,6 +26,9 @@ from shared.web.i18n import (
     t,
 )
 from shared.web.pages import TEMPLATES, _sha256_source, assets
+
+if TYPE_CHECKING:
+    from shared.reference import Reference
 
 # (key in a published figures document, label key): the figures the dossier shows
 # for each agency that held the report, for the month to date and cumulatively.
@@ -83,10 +86,12 @@ def dossier_page(
     document: Mapping[str, Any],
     lang: Lang,
     timezone: str,
+    reference: Reference,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
+    """The dossier page; ``reference`` (the running one) names the agencies."""
     css, csp = _style()
-    known = catalog()
+    known = catalog_of(reference)
     report = document["report"]
     name = known.agency_name
     html = (

@@ -40,7 +40,7 @@ from shared.usecases.public_figures import (
     TrendDay,
 )
 from shared.web import charts
-from shared.web.catalog import catalog
+from shared.web.catalog import catalog_of
 from shared.web.http import Problem, json_response, problem
 from shared.web.i18n import (
     Lang,
@@ -475,7 +475,7 @@ def public_list(call: SubmitCall) -> Response:
             back_path="/laporan",
             back_label=t("pub_list_newest", lang),
         )
-    known = catalog()
+    known = catalog_of(ports.reference)
     rows = [
         {
             "code": report.tracking_code,

@@ -22,7 +22,7 @@ from shared.ports import ReportNotFound
 from shared.usecases import reporter
 from shared.usecases.submit import IdempotencyKeyReused, RateLimited
 from shared.web import openapi
-from shared.web.catalog import catalog
+from shared.web.catalog import catalog_of
 from shared.web.http import (
     Problem,
     json_response,
@@ -69,7 +69,7 @@ def api_submit(call: SubmitCall) -> Response:
         ReportIn,
         max_bytes=ports.settings.max_body_bytes,
         lang=lang,
-        context={"catalog": catalog(), "today": today(call)},
+        context={"catalog": catalog_of(ports.reference), "today": today(call)},
         # A bad key is refused after the body's 415/413 and before its 400/422.
         before_parse=lambda: _check_idempotency_key(key, lang),
     )
@@ -158,9 +158,9 @@ def api_track(call: SubmitCall, code: str) -> Response:
     report = dict(tracked.report)
     report["audience"] = tracked.audience.value
     report["status_label"] = state_label(report["state"], lang)
+    name = catalog_of(call.ports.reference).agency_name
     report["timeline"] = [
-        {**event, "action_label": event_label(event, lang, catalog().agency_name)}
-        for event in report["timeline"]
+        {**event, "action_label": event_label(event, lang, name)} for event in report["timeline"]
     ]
     shown = ReportOut.model_validate(report).model_dump(mode="json", exclude_none=False)
     if tracked.audience.value != "reporter":

@@ -117,5 +117,6 @@ def reporter_act(
         store=ports.store,
         clock=ports.clock,
         settings=ports.settings,
+        reference=ports.reference,
         publisher=ports.publisher,
     )

@@ -31,7 +31,7 @@ from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 from shared.domain.privacy import ReporterIdentity
 from shared.domain.report import Region, ReportDraft, ReportType
 from shared.usecases.lost_link import Contact
-from shared.web.catalog import Catalog, catalog
+from shared.web.catalog import Catalog
 
 TITLE_MIN, TITLE_MAX = 10, 150
 DESCRIPTION_MIN, DESCRIPTION_MAX = 30, 5000
@@ -59,9 +59,14 @@ def _err(code: str, message: str, **ctx: Any) -> PydanticCustomError:
 
 
 def _catalog(info: ValidationInfo) -> Catalog:
+    """The running reference's catalog, which the caller hands in the context
+    (``context={"catalog": catalog_of(reference)}``): a report is checked against the
+    agencies that run now, never the bundled ones."""
     context = info.context or {}
     found = context.get("catalog") if isinstance(context, dict) else None
-    return found if isinstance(found, Catalog) else catalog()
+    if not isinstance(found, Catalog):
+        raise TypeError("ReportIn is validated with context={'catalog': catalog_of(reference)}")
+    return found
 
 
 def _today(info: ValidationInfo) -> dt.date:

@@ -23,7 +23,7 @@ from werkzeug.routing import Rule
 
 from shared.ports import OptOut
 from shared.tokens import read_unsubscribe_token
-from shared.web.catalog import catalog
+from shared.web.catalog import catalog_of
 from shared.web.i18n import t
 from shared.web.pages import message, render, url
 from shared.web.reporter_calls import SubmitCall
@@ -38,7 +38,7 @@ def _what(call: SubmitCall, who: OptOut, done: bool) -> str | None:
     """What stops (or stopped), in the visitor's language; None for a report that is gone."""
     lang = call.lang
     if who.audience == "agency":
-        agency = catalog().agency_name(who.owner)
+        agency = catalog_of(call.ports.reference).agency_name(who.owner)
         return t("unsubscribe_done_agency" if done else "unsubscribe_agency", lang, agency=agency)
     report = call.ports.store.get(who.owner)
     if report is None:

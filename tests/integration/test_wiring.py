@@ -7,8 +7,12 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from flask import Request
+from werkzeug.test import EnvironBuilder
 
 from shared import wiring
+from shared.adapters.firestore_reference import FirestoreReferenceSource
+from shared.web import submit_app
 from tools.stack import REPO_ROOT, Emulators
 
 
@@ -40,6 +44,26 @@ def test_the_submit_bundle_makes_no_client_until_a_request_needs_one(fresh: None
     assert ports.store is wiring.report_store()
     assert wiring.firestore_client.cache_info().currsize == 1
     assert wiring.publisher_client.cache_info().currsize == 0
+
+
+def test_the_form_builds_only_the_reference_source(fresh: None) -> None:
+    # GET / offers the running agencies: the reference source is built and reads its
+    # version document (again at most every reference_refresh_s); no store, no
+    # publisher, no other bundle.
+    request = Request(EnvironBuilder(path="/").get_environ())
+    for _ in range(3):
+        assert submit_app.handle(request, wiring.submit_ports).status_code == 200
+
+    source = wiring.reference_source()
+    assert isinstance(source, FirestoreReferenceSource) and source.stats.reads == 1
+    others = (
+        wiring.report_store,
+        wiring.notification_store,
+        wiring.public_store,
+        wiring.contact_preferences,
+        wiring.publisher_client,
+    )
+    assert [made.__name__ for made in others if made.cache_info().currsize] == []
 
 
 def test_every_bundle_shares_the_instances_stores_and_reset_forgets_them(fresh: None) -> None:

@@ -15,10 +15,13 @@ from werkzeug.test import EnvironBuilder
 
 from shared.config import Settings
 from shared.ports import FixedClock, SubmitPorts, SubmitStore
+from shared.reference import load_reference
 from shared.web import submit_app
 from shared.web.dispatch import App, Call, dispatch, problem_answer
 from shared.web.http import Problem, json_response, problem
 from tests.fakes import InMemoryNotificationStore, InMemoryPublisher, InMemoryReportStore
+
+REFERENCE = load_reference()
 
 
 def _request(path: str, method: str = "GET", **kwargs: Any) -> Request:
@@ -138,11 +141,13 @@ def test_an_app_whose_map_and_handlers_differ_is_refused() -> None:
 
 def _submit_ports(store: SubmitStore | None = None) -> SubmitPorts:
     def no_client() -> Any:
-        raise AssertionError("GET / must create no client")
+        raise AssertionError("GET / must build no store, publisher or other bundle")
 
     return SubmitPorts(
         settings=Settings(token_secret="unit-test-secret-0123456789"),
         clock=FixedClock(dt.datetime(2025, 3, 4, 2, 0, tzinfo=dt.UTC)),
+        # The running reference, handed directly: the form needs only it.
+        reference_factory=lambda: REFERENCE,
         store_factory=(lambda: store) if store is not None else no_client,
         publisher_factory=InMemoryPublisher if store is not None else no_client,
         public_factory=no_client,
@@ -151,7 +156,7 @@ def _submit_ports(store: SubmitStore | None = None) -> SubmitPorts:
     )
 
 
-def test_the_form_needs_no_store_and_no_publisher() -> None:
+def test_the_form_needs_the_reference_and_no_store_and_no_publisher() -> None:
     ports = _submit_ports()
     answer = submit_app.handle(_request("/"), lambda: ports)
     assert answer.status_code == 200 and answer.mimetype == "text/html"

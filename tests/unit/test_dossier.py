@@ -247,7 +247,7 @@ def test_figures_of_the_agencies_involved_or_that_none_were_published() -> None:
     assert figure(dbmpr["figures"], "cumulative", "resolved_share") == 0.5
     assert figure(dbmpr["figures"], None, "overdue_now") == 3
     assert figure(dbmpr["figures"], "month", "misrouting_rate") is None
-    html = dossier_page(document, "id", "Asia/Jakarta").get_data(as_text=True)
+    html = dossier_page(document, "id", "Asia/Jakarta", REFERENCE).get_data(as_text=True)
     assert "Angka terbitan terakhir: 5 April 2026." in html
     assert "50,0%" in html and "25,0%" in html  # resolved share, cumulative and month
     assert "Tidak ada angka terbitan untuk instansi ini pada hari tersebut." in html
@@ -283,7 +283,7 @@ def test_an_anonymous_reporters_identity_is_in_neither_the_json_nor_the_html() -
     assert store.identity(report.id) == IDENTITY  # kept, to reach the reporter only
 
     document = dossier(report.id, NATIONAL, ports(store, now=NOW))
-    html = dossier_page(document, "id", "Asia/Jakarta").get_data(as_text=True)
+    html = dossier_page(document, "id", "Asia/Jakarta", REFERENCE).get_data(as_text=True)
 
     for text in (json.dumps(document), html):
         for part in (*_identity_parts(), "Rahmawati", "99887766"):
@@ -303,9 +303,9 @@ def test_the_html_is_self_contained_indonesian_first_and_says_how_each_agency_go
     report = rerouted_report(store)
     document = dossier(report.id, NATIONAL, ports(store, now=NOW))
 
-    page = dossier_page(document, "id", "Asia/Jakarta")
+    page = dossier_page(document, "id", "Asia/Jakarta", REFERENCE)
     html = page.get_data(as_text=True)
-    english = dossier_page(document, "en", "Asia/Jakarta").get_data(as_text=True)
+    english = dossier_page(document, "en", "Asia/Jakarta", REFERENCE).get_data(as_text=True)
 
     assert page.mimetype == "text/html" and page.headers["Content-Language"] == "id"
     csp = page.headers["Content-Security-Policy"]

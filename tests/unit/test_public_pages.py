@@ -65,9 +65,8 @@ MONTH_COUNTS = {
 
 
 def _ports(store: InMemoryPublicStore) -> SubmitPorts:
-    public = PublicPorts(
-        settings=SETTINGS, figures=store, reports=store, reference=load_reference()
-    )
+    reference = load_reference()
+    public = PublicPorts(settings=SETTINGS, figures=store, reports=store, reference=reference)
 
     def no_client() -> Any:
         raise AssertionError("the public pages need no report store and no publisher")
@@ -75,6 +74,7 @@ def _ports(store: InMemoryPublicStore) -> SubmitPorts:
     return SubmitPorts(
         settings=SETTINGS,
         clock=FixedClock(dt.datetime(2025, 11, 1, 3, 0, tzinfo=dt.UTC)),
+        reference_factory=lambda: reference,
         store_factory=no_client,
         publisher_factory=no_client,
         public_factory=lambda: public,

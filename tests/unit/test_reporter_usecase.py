@@ -20,6 +20,7 @@ from shared.domain.report import (
 )
 from shared.domain.tracking import new_tracking_code
 from shared.ports import FixedClock
+from shared.reference import load_reference
 from shared.tokens import reporter_token
 from shared.usecases.act import Acted
 from shared.usecases.reporter import OPERATIONS, TokenRejected, available, reporter_act
@@ -62,7 +63,7 @@ HOLD = Command(Action.HOLD, ADMIN, reason="Di mana?")
 def run(store: InMemoryReportStore, op: str, data: dict[str, object], token: str | None) -> Acted:
     return reporter_act(
         CODE, token, op, data, store=store, clock=FixedClock(NOW), settings=settings(),
-        publisher=InMemoryPublisher(),
+        reference=load_reference(), publisher=InMemoryPublisher(),
     )  # fmt: skip
 
 

@@ -11,18 +11,21 @@ import pytest
 from pydantic import ValidationError
 
 from shared.domain.tracking import normalize_tracking_code
+from shared.reference import load_reference
 from shared.usecases.lost_link import Contact
+from shared.web.catalog import catalog_of
 from shared.web.citizen_pages import form_to_data
 from shared.web.http import field_errors
 from shared.web.openapi import document, lost_link_paths, reporter_paths
 from shared.web.schemas import REPORT_EXAMPLE, ReportIn, normalize_phone, parse_contact
 
 TODAY = dt.date(2025, 3, 4)
+CATALOG = catalog_of(load_reference())
 
 
 def codes(data: dict[str, Any], lang: str = "id") -> dict[str, str]:
     try:
-        ReportIn.model_validate(data, context={"today": TODAY})
+        ReportIn.model_validate(data, context={"catalog": CATALOG, "today": TODAY})
     except ValidationError as invalid:
         return {e.field: e.code for e in field_errors(invalid, "id" if lang == "id" else "en")}
     return {}
@@ -48,7 +51,7 @@ def test_every_openapi_request_example_validates_against_its_model() -> None:
                 sample = content["example"]
                 if media == "application/x-www-form-urlencoded":
                     sample = form_to_data(sample)
-                ReportIn.model_validate(sample)
+                ReportIn.model_validate(sample, context={"catalog": CATALOG})
                 checked += 1
     assert checked == 2
 
@@ -173,7 +176,7 @@ def test_indonesian_phone_numbers_are_normalized(typed: str, stored: str) -> Non
 
 
 def test_to_domain_keeps_identity_apart_from_the_draft() -> None:
-    draft, identity = ReportIn.model_validate(example()).to_domain()
+    draft, identity = ReportIn.model_validate(example(), context={"catalog": CATALOG}).to_domain()
     assert draft.region.regency_code == "32.03"
     assert identity.name == "Siti Rahayu" and identity.phone == "+6281234567890"
     assert not hasattr(draft, "reporter")

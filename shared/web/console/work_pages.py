@@ -65,7 +65,7 @@ from shared.usecases.agency import AgencyCommand, Caller, NotTheReceivingAgency,
 from shared.usecases.daily_report import NATIONAL
 from shared.web import charts
 from shared.web.agency_app import OPERATIONS, TEXT_MAX, decode_cursor, encode_cursor
-from shared.web.catalog import catalog
+from shared.web.catalog import catalog_of
 from shared.web.console.common import (
     ConsoleCall,
     Staff,
@@ -121,7 +121,7 @@ def _formatters(call: ConsoleCall) -> dict[str, Any]:
     lang = call.lang
     zone = call.ports.settings.timezone
     reference = call.ports.agency.reference
-    known = catalog()
+    known = catalog_of(reference)
     return {
         "fdate": lambda value: format_date(value, lang),
         "fdatetime": lambda value: format_datetime(value, lang, zone) if value else "",
