@@ -15,11 +15,20 @@ from google.cloud import firestore
 
 from shared import wiring
 from tests.functional.console_support import (  # noqa: F401  (the console's fixtures)
+    CHEAP_PASSWORD_HASHES,
     anonymous_client,
     console_app,
     signed_in_client,
 )
 from tools.stack import Emulators
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Staff passwords hashed at the least cost (see console_support), for every app and
+    use case a test starts (the settings are read again: tests/conftest.py clears them)."""
+    for name, value in CHEAP_PASSWORD_HASHES.items():
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture

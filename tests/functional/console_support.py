@@ -17,6 +17,9 @@ ask for them::
   ``/masuk`` (and ``/masuk/kode`` when it has a second factor: admins always, officers
   when ``second_factor=True``). Each call is another person with their own cookies.
 - ``anonymous_client``: a console client that is signed in as no one.
+
+Every functional test hashes staff passwords at the least cost (CHEAP_PASSWORD_HASHES,
+set by tests/functional/conftest.py).
 """
 
 from __future__ import annotations
@@ -43,6 +46,10 @@ from tools.stack import Emulators
 
 SOURCE = "functions/console/main.py"
 PASSWORD = "kopi tubruk di alun-alun 2026"
+# The least Argon2id cost the settings allow (one pass over 8 MiB, not three over 64):
+# the tests make and sign in hundreds of accounts, and what they check (who may do what)
+# does not depend on the cost. Production keeps the defaults (shared/config.py).
+CHEAP_PASSWORD_HASHES = {"LAPOR_STAFF_HASH_TIME_COST": "1", "LAPOR_STAFF_HASH_MEMORY_KIB": "8192"}
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 

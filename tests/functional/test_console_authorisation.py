@@ -56,6 +56,7 @@ from shared.web.agency_app import OPERATIONS
 from shared.web.console.app import APP
 from tests.conftest import TEST_TOKEN_SECRET
 from tests.functional.console_support import (
+    CHEAP_PASSWORD_HASHES,
     PASSWORD,
     SOURCE,
     ConsoleClient,
@@ -526,7 +527,7 @@ def world(emulators: Emulators) -> Iterator[World]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LAPOR_TOKEN_SECRET", TEST_TOKEN_SECRET)
         patch.setenv("LAPOR_CONSOLE_INSECURE_COOKIES", "true")
-        for name, value in emulators.env().items():
+        for name, value in {**CHEAP_PASSWORD_HASHES, **emulators.env()}.items():
             patch.setenv(name, value)
         emulators.reset()
         seed_emulator(emulators.firestore_host, emulators.project)

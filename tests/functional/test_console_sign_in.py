@@ -131,6 +131,15 @@ def test_an_admin_needs_the_code_after_the_password(anonymous_client: ConsoleCli
     assert anonymous_client.get("/akun").status_code == 200
 
 
+def test_the_tests_hash_passwords_at_the_least_cost(signed_in_client: SignedIn) -> None:
+    """CHEAP_PASSWORD_HASHES reaches the use cases the pages and the fixtures call."""
+    officer = signed_in_client(Role.UNIT_OFFICER, "uptd-jalan-cianjur")
+    assert officer.member is not None
+    account = wiring.staff_store().account(officer.member.account_id)
+    assert account is not None and account.password_hash is not None
+    assert account.password_hash.startswith("$argon2id$v=19$m=8192,t=1,")
+
+
 def test_a_wrong_password_and_an_unknown_address_get_the_same_answer(
     anonymous_client: ConsoleClient,
 ) -> None:

@@ -24,12 +24,21 @@ from tools import staff as tool
 from tools.stack import Emulators
 
 SECRET = "test-token-secret-not-for-production"
+# The least Argon2id cost (as the functional tier's): what is tested does not depend on it.
+SETTINGS = Settings(token_secret=SECRET, staff_hash_time_cost=1, staff_hash_memory_kib=8192)
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same cost for the command line (tool_settings reads the environment)."""
+    monkeypatch.setenv("LAPOR_STAFF_HASH_TIME_COST", "1")
+    monkeypatch.setenv("LAPOR_STAFF_HASH_MEMORY_KIB", "8192")
 
 
 @pytest.fixture
 def ports(clean_emulators: Emulators) -> tool.ToolPorts:
     client = firestore.Client(project=clean_emulators.project)
-    return tool.tool_ports(client, Settings(token_secret=SECRET))
+    return tool.tool_ports(client, SETTINGS)
 
 
 def _signs_in(ports: tool.ToolPorts, entry: dict[str, str]) -> bool:
@@ -100,7 +109,7 @@ def test_create_and_deactivate_from_the_command_line(
     )  # fmt: skip
     assert created == 0
     client = firestore.Client(project=clean_emulators.project)
-    ports = tool.tool_ports(client, Settings(token_secret=SECRET))
+    ports = tool.tool_ports(client, SETTINGS)
     signed = staff_usecases.sign_in(
         "kepala@kemenpan.example", "kopi susu gula aren", ports, client_key="t"
     )
@@ -144,9 +153,7 @@ def test_an_agency_added_in_the_console_gets_accounts_from_the_command_line(
          "--role", "agency_admin", "--agency", "disnaker-cianjur"]
     )  # fmt: skip
     assert created == 0
-    account = tool.tool_ports(client, Settings(token_secret=SECRET)).staff.account_by_email(
-        "admin@disnaker.example"
-    )
+    account = tool.tool_ports(client, SETTINGS).staff.account_by_email("admin@disnaker.example")
     assert account is not None and account.agency_id == "disnaker-cianjur"
     assert tool.main(
         ["invite", "--email", "x@disnaker.example", "--name", "X",
