@@ -62,6 +62,16 @@ def test_an_admin_signs_in_with_password_and_code_and_every_page_passes_the_audi
     assert phone.url.endswith("/akun")
     assert phone.get_by_role("heading", name="Akun saya").is_visible()
     assert violations(phone) == []
+    # Replacing the second factor: the page, then its errors (password, old code).
+    with phone.expect_navigation():
+        phone.get_by_role("link", name="ganti aplikasi autentikator").click()
+    assert phone.get_by_role("heading", name="Ganti aplikasi autentikator").is_visible()
+    assert violations(phone) == []
+    with phone.expect_navigation():
+        phone.get_by_role("button", name="Simpan").click()
+    assert phone.get_by_role("alert").is_visible()
+    assert violations(phone) == []
+    phone.goto(f"{console}/akun")
     with phone.expect_navigation():
         phone.get_by_role("button", name="Keluar", exact=True).click()
     assert "/masuk" in phone.url and phone.get_by_role("status").is_visible()
@@ -124,3 +134,24 @@ def test_signing_in_reaches_the_console(local_stack: LocalStack, phone: Any) -> 
     officer = staff_member(local_stack, Role.UNIT_OFFICER, "uptd-jalan-cianjur")
     sign_in(phone, local_stack, officer, "/akun")
     assert phone.get_by_text(officer.email).is_visible()
+
+
+def test_a_visually_hidden_text_in_a_wide_table_does_not_widen_the_phone_page(
+    local_stack: LocalStack, phone: Any
+) -> None:
+    """A row's hidden label (.vh, absolutely placed) in a table wider than the phone stays
+    inside the table's scroll box instead of widening the whole page."""
+    officer = staff_member(local_stack, Role.UNIT_OFFICER, "uptd-jalan-cianjur")
+    sign_in(phone, local_stack, officer, "/akun")
+    phone.evaluate(
+        """() => {
+            const table = document.querySelector('.scroll table');
+            table.style.minWidth = '60rem';
+            const hidden = document.createElement('span');
+            hidden.className = 'vh';
+            hidden.textContent = 'Keluar dari sesi ini';
+            table.querySelector('tbody tr td:last-child').appendChild(hidden);
+        }"""
+    )
+    assert phone.evaluate("document.querySelector('.scroll').scrollWidth") > 390
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
