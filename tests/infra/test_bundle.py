@@ -19,6 +19,7 @@ import pytest
 
 from tools import bundle
 from tools.deps import requirements
+from tools.stack import Emulators
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -173,8 +174,10 @@ def test_a_changed_file_changes_the_md5_and_only_then(tmp_path: Path) -> None:
 
 
 def test_the_submit_bundle_serves_the_form_with_only_itself_on_the_path(
-    submit_bundle: bundle.Bundle,
+    submit_bundle: bundle.Bundle, emulators: Emulators
 ) -> None:
+    # The form names the agencies of the running reference, so it reads Firestore (the
+    # emulator; never seeded here: the bundled files run, as on a new deployment).
     result = _probe(submit_bundle.directory, "submit", "http")
 
     assert Path(str(result["shared"])).is_relative_to(submit_bundle.directory)
