@@ -90,12 +90,30 @@ def test_the_staff_member_acts_through_the_same_caller_as_an_api_key() -> None:
 
 
 def test_the_navigation_shows_each_role_its_own_pages() -> None:
-    officer = {item.path for item in common.nav_for(a_staff())}
-    admin = {item.path for item in common.nav_for(a_staff(Role.AGENCY_ADMIN))}
-    national = {item.path for item in common.nav_for(a_staff(Role.NATIONAL_ADMIN))}
+    reference = load_reference()
+
+    def links(staff: common.Staff) -> set[str]:
+        return {item.path for item in common.nav_for(staff, reference)}
+
+    officer = links(a_staff())
+    admin = links(a_staff(Role.AGENCY_ADMIN))
+    national = links(a_staff(Role.NATIONAL_ADMIN))
     assert "/kotak-masuk" in officer and "/staf" not in officer and "/akun" in officer
     assert "/staf" in admin and "/instansi" not in admin
     assert {"/instansi", "/aturan"} <= national and officer < admin < national
+
+
+def test_the_admin_queue_link_is_shown_only_to_admins_who_have_a_queue() -> None:
+    reference = load_reference()
+
+    def shows_queue(role: Role, agency_id: str) -> bool:
+        staff = common.Staff("a1", "a@b.go.id", "Ani", agency_id, role, "s1", "t" * 43)
+        return "/antrean" in {item.path for item in common.nav_for(staff, reference)}
+
+    assert shows_queue(Role.NATIONAL_ADMIN, "nasional")
+    assert shows_queue(Role.AGENCY_ADMIN, "pemkab-cianjur")  # the regency's unrouted reports
+    assert not shows_queue(Role.AGENCY_ADMIN, "dpupr-cianjur")  # a dinas: reports arrive routed
+    assert not shows_queue(Role.UNIT_OFFICER, "pemkab-cianjur")
 
 
 def test_every_navigation_link_is_a_console_page() -> None:

@@ -58,8 +58,9 @@ from shared.config import Settings
 from shared.domain.report import Role
 from shared.domain.staff import SessionStage
 from shared.ports import ConsolePorts
+from shared.reference import Reference
 from shared.usecases import staff as staff_usecases
-from shared.usecases.agency import Caller
+from shared.usecases.agency import Caller, scope_of
 from shared.web.dispatch import Call
 from shared.web.http import Problem
 from shared.web.i18n import Lang
@@ -333,14 +334,14 @@ class NavItem:
     path: str
     id_text: str
     en_text: str
-    who: str  # "staff", "admin" or "national"
+    who: str  # "staff", "admin", "queue" (who has an admin queue) or "national"
 
 
 # The console's navigation, in this order, for whom. tests/unit hold every path to the
 # URL map, so no link here is dead.
 NAV: tuple[NavItem, ...] = (
     NavItem("/kotak-masuk", "Kotak masuk", "Inbox", "staff"),
-    NavItem("/antrean", "Antrean admin", "Admin queue", "admin"),
+    NavItem("/antrean", "Antrean admin", "Admin queue", "queue"),
     NavItem("/angka", "Angka", "Figures", "staff"),
     NavItem("/templat", "Templat jawaban", "Response templates", "staff"),
     NavItem("/riwayat", "Riwayat perubahan", "Change log", "admin"),
@@ -353,10 +354,16 @@ NAV: tuple[NavItem, ...] = (
 )
 
 
-def nav_for(staff: Staff) -> list[NavItem]:
+def nav_for(staff: Staff, reference: Reference) -> list[NavItem]:
+    """The links ``staff`` may follow. The admin queue only for those who have one: the
+    national admin and the admins of a local government (a dinas routes nothing: its
+    reports arrive routed); the rule is the one the inbox uses (``scope_of``)."""
+    scope = scope_of(staff.caller, reference)
+    has_queue = staff.is_admin and (scope.everything or scope.queue_region is not None)
     allowed = (
         {"staff"}
         | ({"admin"} if staff.is_admin else set())
+        | ({"queue"} if has_queue else set())
         | ({"national"} if staff.is_national else set())
     )
     return [item for item in NAV if item.who in allowed]
@@ -424,7 +431,7 @@ def render_page(
         # The signed-in member's agency (names a page's own context will not take).
         staff_agency=agency_name(call, staff.agency_id) if staff is not None else "",
         staff_agency_short=agency_name(call, staff.agency_id, short=True) if staff else "",
-        nav=nav_for(staff) if staff is not None else [],
+        nav=nav_for(staff, call.ports.agency.reference) if staff is not None else [],
         current_path=call.path,
         csrf=csrf,
         now=local_now(call),
