@@ -1015,6 +1015,7 @@ AUDIT_KINDS = frozenset(
         "staff.deactivated",
         "staff.reactivated",
         "staff.second_factor_reset",
+        "staff.second_factor_replaced",  # by its owner, with the password and the old code
         "staff.password_reset_requested",
         "channels.updated",
         "webhook.tested",

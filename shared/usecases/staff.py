@@ -22,7 +22,8 @@ Signing in (the pages ``/masuk``, ``/masuk/kode``, ``/masuk/daftar-kode``, ``/ke
         -> StaffSession
         # now FULL, and the account's second factor is that secret; CodeRefused,
         # SessionOver. Replacing an enrolled one takes the password and a code of the
-        # old one too: ReauthRefused (a failed sign-in), AccountLocked
+        # old one too: ReauthRefused (a failed sign-in), AccountLocked; it ends every
+        # other session of the account and is recorded (staff.second_factor_replaced)
     current_session(token, ports) -> SignedIn | None
         # SignedIn(account, session) at any stage: a page wants session.stage FULL
     sign_out(token, ports) -> None
@@ -48,7 +49,9 @@ or anything with ``account_id``, ``name``, ``agency_id`` and ``role``:
     agency_staff(by, agency_id, ports) -> list[StaffAccount]
         # of agency_id and every unit below it (None: the actor's agency); NotAllowed
     invite(by, email, name, role, agency_id, ports) -> StaffAccount
-        # e-mails the invitation; NotAllowed, InvalidInput (.problems), AddressTaken
+        # e-mails the invitation; NotAllowed (a role above one's own), InvalidInput
+        # (.problems; an agency ``by`` does not run is "agency-invalid", as an unknown
+        # one), AddressTaken
     resend_invitation(by, account_id, ports) -> StaffAccount
         # a new invitation link, while the account has no password yet; NotWaiting,
         # NotAllowed, AccountNotFound
@@ -91,7 +94,8 @@ long each time; an atomic increment, so guesses at once all count); each client 
 submissions'). A right password rehashes when the Argon2 settings have moved.
 Sessions: idle ``console_idle_minutes``, absolute ``console_absolute_hours``, the idle
 timer written at most every 5 minutes; ending them all is one write (the account's
-``session_epoch``).
+``session_epoch``); ending all but one (a replaced second factor) bumps it and moves
+that one to the new epoch in the same commit.
 """
 
 from __future__ import annotations
@@ -634,7 +638,10 @@ def confirm_second_factor(
     browser left signed in, a stolen cookie) must not be enough to take the account's
     second factor over. Either wrong: ReauthRefused, counted as a failed sign-in of the
     address (so guessing locks it: AccountLocked). A lost phone is the admin's "reset
-    second factor" instead."""
+    second factor" instead. A replacement ends every other session of the account (in
+    the same commit: the session epoch; this session moves to the new one) and is
+    recorded in the change log (``staff.second_factor_replaced``, in that commit too); a
+    first enrolment is neither."""
     found = _live(token, ports)
     if found is None or found.session.pending_totp_secret is None:
         raise SessionOver
@@ -653,22 +660,37 @@ def confirm_second_factor(
     password_ok = replacing and _password_matches(checked_hash, password, ports.settings)
 
     def decide(session: StaffSession, account: StaffAccount) -> StaffUpdate:
-        if session.pending_totp_secret != secret:
-            raise SessionOver
-        if account.totp_secret is not None:
-            old_step = accepted_step(account.totp_secret, current_code, now, account.totp_last_step)
+        if session.pending_totp_secret != secret or session.epoch != account.session_epoch:
+            raise SessionOver  # enrolled again meanwhile, or signed out everywhere
+        old_secret = account.totp_secret
+        replaces = old_secret is not None
+        if old_secret is not None:
+            old_step = accepted_step(old_secret, current_code, now, account.totp_last_step)
             if not password_ok or account.password_hash != checked_hash or old_step is None:
                 raise ReauthRefused
         step = accepted_step(secret, code, now, 0)
         if step is None:
             raise CodeRefused
+        changed = replace(account, totp_secret=secret, totp_last_step=step)
+        if replaces:
+            # Whoever held the old factor may be signed in elsewhere: every other
+            # session ends (the epoch, one write) and this one moves to the new epoch.
+            changed = changed.ended_sessions()
         return StaffUpdate(
-            account=replace(account, totp_secret=secret, totp_last_step=step),
+            account=changed,
             sessions=(
                 replace(
-                    session, stage=SessionStage.FULL, pending_totp_secret=None, last_seen_at=now
+                    session,
+                    stage=SessionStage.FULL,
+                    pending_totp_secret=None,
+                    last_seen_at=now,
+                    epoch=changed.session_epoch,
                 ),
             ),
+            # Never the secret: who replaced whose, and when.
+            audit=(_audit(account, "staff.second_factor_replaced", account, now),)
+            if replaces
+            else (),
         )
 
     try:
@@ -680,11 +702,14 @@ def confirm_second_factor(
         if until is not None:
             raise AccountLocked(until) from None
         raise
+    kept = update.sessions[0]
+    if update.audit:
+        _delete_sessions(found.account.account_id, ports, keep=kept.session_id)
     log.info(
-        "second factor replaced" if replacing else "second factor enrolled",
+        "second factor replaced" if update.audit else "second factor enrolled",
         extra={"account_id": found.account.account_id},
     )
-    return update.sessions[0]
+    return kept
 
 
 def sign_out(token: str, ports: StaffPorts) -> None:
@@ -701,9 +726,11 @@ def sign_out_everywhere(account_id: str, ports: StaffPorts) -> None:
     _delete_sessions(account_id, ports)
 
 
-def _delete_sessions(account_id: str, ports: StaffPorts) -> None:
+def _delete_sessions(account_id: str, ports: StaffPorts, *, keep: str = "") -> None:
     # Already over through the epoch: deleting them only tidies up "your sessions".
-    ports.staff.end_sessions([s.session_id for s in ports.staff.sessions_of(account_id)])
+    ports.staff.end_sessions(
+        [s.session_id for s in ports.staff.sessions_of(account_id) if s.session_id != keep]
+    )
 
 
 def sessions_of(account_id: str, ports: StaffPorts) -> list[StaffSession]:
@@ -897,8 +924,16 @@ def agency_staff(by: StaffActor, agency_id: str | None, ports: StaffPorts) -> li
 
 
 def _check_new_account(
-    email: str, name: str, role: Role | str, agency_id: str, reference: Reference
+    email: str,
+    name: str,
+    role: Role | str,
+    agency_id: str,
+    reference: Reference,
+    within: frozenset[str] | None = None,
 ) -> tuple[str, str, Role]:
+    """The account's address, name and role, or InvalidInput. An agency outside
+    ``within`` (the agencies the actor runs; None: every one) is refused exactly as an
+    unknown one, so the answer does not tell that another agency exists."""
     problems: dict[str, str] = {}
     address = normal_email(email)
     if len(address) > MAX_EMAIL or not _EMAIL.fullmatch(address):
@@ -912,7 +947,7 @@ def _check_new_account(
         wanted_role = Role.SYSTEM
     if wanted_role not in STAFF_ROLES:
         problems["role"] = "role-invalid"
-    if not reference.has_agency(agency_id):
+    if not reference.has_agency(agency_id) or (within is not None and agency_id not in within):
         problems["agency_id"] = "agency-invalid"
     elif "role" not in problems:
         national = reference.agency(agency_id).kind is AgencyKind.NATIONAL
@@ -941,11 +976,17 @@ def invite(
     by: StaffActor, email: str, name: str, role: Role | str, agency_id: str, ports: StaffPorts
 ) -> StaffAccount:
     """Create the account and e-mail its invitation (set a password within
-    ``staff_invitation_days``). Recorded as ``staff.invited``."""
+    ``staff_invitation_days``). Recorded as ``staff.invited``. An agency ``by`` does not
+    run is refused as an unknown one (InvalidInput, ``agency_id``), as everywhere else
+    another agency is "not found"."""
     reference = ports.agency.reference
-    address, clean_name, wanted_role = _check_new_account(email, name, role, agency_id, reference)
     allowed = _allowed_agencies(by, reference)
-    if (allowed is not None and agency_id not in allowed) or not may_grant(by.role, wanted_role):
+    if allowed is not None and not allowed:
+        raise NotAllowed  # manages no one (an officer)
+    address, clean_name, wanted_role = _check_new_account(
+        email, name, role, agency_id, reference, allowed
+    )
+    if not may_grant(by.role, wanted_role):
         raise NotAllowed
     now = ports.clock.now()
     account = StaffAccount(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -290,6 +291,54 @@ def test_replacing_a_second_factor_takes_the_password_and_a_code_of_the_old_one(
     )
     assert done.status_code == 303 and location(done).startswith("/akun?ok=")
     assert stored_secret() == new_secret
+
+
+def test_replacing_a_second_factor_signs_out_the_other_sessions_and_is_in_the_change_log(
+    signed_in_client: SignedIn, console_app: Any
+) -> None:
+    # An officer signs in by the password alone until it enrols, so two browsers hold a
+    # session of one account without racing for the same 30-second code.
+    name = f"Sari Ganti {uuid.uuid4().hex[:6]}"
+    here = signed_in_client(Role.UNIT_OFFICER, "uptd-jalan-cianjur", name=name)
+    member = here.member
+    assert member is not None
+    elsewhere = ConsoleClient(console_app.test_client())
+    sign_in(elsewhere, member)
+
+    def enrol_page(browser: ConsoleClient) -> str:
+        page = browser.get("/masuk/daftar-kode")
+        found = re.search(r'class="secret">([A-Z2-7 ]+)<', page.text)
+        assert page.status_code == 200 and found
+        return found.group(1).replace(" ", "")
+
+    first = enrol_page(here)
+    enrolled = here.post("/masuk/daftar-kode", {"code": pyotp.TOTP(first).now()})
+    assert enrolled.status_code == 303
+    assert elsewhere.get("/akun").status_code == 200  # a first enrolment ends nothing
+
+    second = enrol_page(here)
+    replaced = here.post(
+        "/masuk/daftar-kode",
+        {
+            "code": pyotp.TOTP(second).now(),
+            "password": PASSWORD,
+            "current_code": pyotp.TOTP(first).at(time.time() + 30),  # the enrolment used now's
+        },
+    )
+    assert replaced.status_code == 303 and location(replaced).startswith("/akun?ok=")
+    assert "Sesi Anda yang lain telah diakhiri" in here.get(location(replaced)).text
+    assert location(elsewhere.get("/kotak-masuk")).startswith("/masuk")
+    assert here.get("/kotak-masuk").status_code == 200  # the one that replaced it stays
+    account = wiring.staff_store().account(member.account_id)
+    assert account is not None and account.totp_secret == second
+    assert len(staff_usecases.sessions_of(member.account_id, wiring.console_ports())) == 1
+
+    admin = signed_in_client(Role.AGENCY_ADMIN, "dpupr-cianjur")  # runs the officer's unit
+    log = admin.get("/riwayat")
+    assert log.status_code == 200
+    row = next(r for r in log.text.split("<tr") if name in r)
+    assert "Mengganti aplikasi autentikatornya" in row
+    assert first not in log.text and second not in log.text
 
 
 # --- signing out, expiry, deactivation -------------------------------------------------------

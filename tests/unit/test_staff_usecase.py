@@ -191,6 +191,61 @@ def test_guessing_the_password_to_replace_a_second_factor_locks_the_address(
     assert ports.staff.accounts[admin.account_id].totp_secret == admin.totp_secret
 
 
+def test_replacing_a_second_factor_ends_every_other_session_and_is_recorded_in_its_commit(
+    ports: Ports,
+) -> None:
+    admin = an_admin(ports)
+    token = fully_signed_in(ports, admin)
+    ports.clock.advance(dt.timedelta(seconds=30))  # each sign-in takes a code of its own
+    elsewhere = fully_signed_in(ports, admin)
+    halfway = sign_in(ports, admin.email).token  # the password given, the code not yet
+    ports.clock.advance(dt.timedelta(seconds=30))
+    new = uc.enrol_second_factor(token, ports)
+    commits = ports.staff.commits
+    kept = uc.confirm_second_factor(
+        token,
+        code_now(new.secret, ports),
+        ports,
+        password=PASSWORD,
+        current_code=code_now(admin.totp_secret, ports),
+    )
+    assert ports.staff.commits == commits + 1  # the factor, the epoch and the record
+    stored = ports.staff.accounts[admin.account_id]
+    assert stored.totp_secret == new.secret
+    assert stored.session_epoch == admin.session_epoch + 1
+    current = uc.current_session(token, ports)
+    assert current is not None and current.session.stage is SessionStage.FULL
+    assert kept.epoch == stored.session_epoch and kept.csrf_token == current.session.csrf_token
+    assert uc.current_session(elsewhere, ports) is None
+    with pytest.raises(uc.SessionOver):
+        uc.verify_second_factor(halfway, code_now(new.secret, ports), ports)
+    assert list(ports.staff.sessions) == [kept.session_id]  # the others are tidied away
+    (entry,) = [
+        e for e in ports.staff.audit.logged.values() if e.kind == "staff.second_factor_replaced"
+    ]
+    assert (entry.agency_id, entry.actor_id, entry.actor_name, entry.target) == (
+        "dpupr-cianjur",
+        f"staff:{admin.account_id}",
+        admin.name,
+        admin.account_id,
+    )
+    assert entry.at == NOW + dt.timedelta(minutes=1)
+    assert admin.totp_secret is not None
+    assert new.secret not in repr(entry) and admin.totp_secret not in repr(entry)
+
+
+def test_a_first_enrolment_ends_no_session_and_records_nothing(ports: Ports) -> None:
+    officer = an_account(ports)
+    token, other = sign_in(ports).token, sign_in(ports).token
+    enrolment = uc.enrol_second_factor(token, ports)
+    uc.confirm_second_factor(token, code_now(enrolment.secret, ports), ports)
+    assert ports.staff.accounts[officer.account_id].session_epoch == officer.session_epoch
+    assert uc.current_session(token, ports) is not None
+    assert uc.current_session(other, ports) is not None
+    assert not any(e.target == officer.account_id and e.kind != "staff.invited"
+                   for e in ports.staff.audit.logged.values())  # fmt: skip
+
+
 def test_a_code_is_not_accepted_twice(ports: Ports) -> None:
     admin = an_admin(ports)
     code = code_now(admin.totp_secret, ports)
@@ -472,19 +527,25 @@ def test_a_made_up_link_is_invalid(ports: Ports, token: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("role", "agency_id"),
+    "agency_id",
     [
-        (Role.UNIT_OFFICER, "dinkes-cianjur"),  # another agency
-        (Role.AGENCY_ADMIN, "pemkab-cianjur"),  # the agency above
-        (Role.NATIONAL_ADMIN, "nasional"),  # a role above its own
+        "dinkes-cianjur",  # another agency
+        "pemkab-cianjur",  # the agency above
+        "nasional",  # the national agency
+        "no-such-agency",  # none at all: the others answer exactly as this one
     ],
 )
-def test_an_agency_admin_invites_only_below_itself(
-    ports: Ports, role: Role, agency_id: str
+def test_an_agency_admin_invites_only_into_what_it_runs_and_another_agency_is_as_unknown(
+    ports: Ports, agency_id: str
 ) -> None:
     admin = an_admin(ports)
-    with pytest.raises(uc.NotAllowed):
-        uc.invite(admin, "x@y.example", "X", role, agency_id, ports)
+    for role in (Role.UNIT_OFFICER, Role.AGENCY_ADMIN, Role.NATIONAL_ADMIN):
+        with pytest.raises(uc.InvalidInput) as refused:
+            uc.invite(admin, "x@y.example", "X", role, agency_id, ports)
+        assert refused.value.problems == {"agency_id": "agency-invalid"}
+    with pytest.raises(uc.InvalidInput) as refused:  # another field wrong too: the same
+        uc.invite(admin, "bukan-alamat", "X", Role.UNIT_OFFICER, agency_id, ports)
+    assert refused.value.problems == {"email": "email-invalid", "agency_id": "agency-invalid"}
     assert ports.staff.outbox == {} and len(ports.staff.accounts) == 1
 
 

@@ -349,7 +349,15 @@ def enrol(call: ConsoleCall) -> Response:
                 clear_cookie(page, call.ports.settings, SESSION_COOKIE)
                 return page
             else:
-                message = tr(lang, "Aplikasi autentikator terdaftar.", "Authenticator app set up.")
+                message = (
+                    tr(
+                        lang,
+                        "Aplikasi autentikator diganti. Sesi Anda yang lain telah diakhiri.",
+                        "Authenticator app replaced. Your other sessions have ended.",
+                    )
+                    if replacing
+                    else tr(lang, "Aplikasi autentikator terdaftar.", "Authenticator app set up.")
+                )
                 return done(call, wanted if staff is None else "/akun", ok=message)
     # The same key again after a wrong code or a reload: the member may have scanned it.
     if session.pending_totp_secret is not None:

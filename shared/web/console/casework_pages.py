@@ -83,6 +83,10 @@ KIND_LABELS: Mapping[str, tuple[str, str]] = {
         "Mengatur ulang kode autentikator",
         "Reset an authenticator",
     ),
+    "staff.second_factor_replaced": (
+        "Mengganti aplikasi autentikatornya",
+        "Replaced their authenticator app",
+    ),
     "staff.password_reset_requested": ("Meminta atur ulang sandi", "Asked for a password reset"),
     "channels.updated": ("Mengubah saluran pemberitahuan", "Changed the notification channels"),
     "webhook.tested": ("Menguji webhook", "Tested the webhook"),
