@@ -152,11 +152,17 @@ def test_an_invitation_that_is_refused_says_why_beside_the_field(
         {"email": "x@dpupr.example", "name": "X", "role": "national_admin", "agency_id": DPUPR},
     )
     assert above.status_code in (403, 422)
-    elsewhere = admin.post(
-        "/staf",
-        {"email": "y@dinkes.example", "name": "Y", "role": "unit_officer", "agency_id": DINKES},
+    # Another agency is refused exactly as one that does not exist: the same page.
+    elsewhere, unknown = (
+        admin.post(
+            "/staf",
+            {"email": "y@dinkes.example", "name": "Y", "role": "unit_officer", "agency_id": agency},
+        )
+        for agency in (DINKES, "no-such-agency")
     )
-    assert elsewhere.status_code in (403, 404)
+    assert elsewhere.status_code == unknown.status_code == 422
+    assert 'href="#agency_id"' in elsewhere.text and "Pilih instansi." in elsewhere.text
+    assert elsewhere.text == unknown.text
     assert "staff.invited" not in kinds(db, DPUPR) + kinds(db, DINKES)
 
 

@@ -7,7 +7,8 @@ own. An agency outside the admin's reach answers the console's 404, like an unkn
 one.
 
 - ``/staf``: the staff of the agency and its units; POST invites one (an e-mail with
-  a single-use link). ``/staf/<id>/nonaktifkan``, ``/aktifkan`` and
+  a single-use link; an agency the admin does not run is the agency field's error,
+  exactly as an unknown one). ``/staf/<id>/nonaktifkan``, ``/aktifkan`` and
   ``/atur-ulang-kode`` (POST) deactivate, reactivate and reset the second factor,
   offered only where shared.usecases.staff allows it (never on oneself);
   ``/staf/<id>/kirim-ulang-undangan`` (POST) e-mails a new invitation link to one who
