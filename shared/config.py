@@ -13,9 +13,9 @@ import tomllib
 from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from shared.domain.calendar import WorkingCalendar
 from shared.domain.escalation import Tier, check_tiers
@@ -152,6 +152,22 @@ class Settings(BaseModel):
     # made with other figures is redone at its owner's next sign-in.
     staff_hash_time_cost: int = Field(default=3, ge=1)
     staff_hash_memory_kib: int = Field(default=65536, ge=8192)
+    # A report's attachments (shared.domain.attachments). The form posts them through
+    # the submit function, whose request may not exceed 32 MiB on Cloud Functions: the
+    # total stays well under it, and 5 photos of a phone's usual 2-4 MB take about two
+    # minutes on a slow (2 Mbit/s) connection.
+    attachment_max_count: int = Field(default=5, ge=1, le=20)
+    attachment_max_file_bytes: int = Field(default=8 * 1024 * 1024, ge=64 * 1024)
+    attachment_max_total_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=64 * 1024, le=30 * 1024 * 1024
+    )
+    # Decoded pixels of one photo (a 48 MP phone sensor fits; a decompression bomb does
+    # not: 50 MP of RGBA is 200 MB of memory), and the stored photo's long side.
+    attachment_max_pixels: int = Field(default=50_000_000, ge=1_000_000)
+    attachment_max_long_side_px: int = Field(default=4096, ge=640)
+    attachment_thumbnail_px: int = Field(default=320, ge=64, le=1024)
+    # The malware scanner plugged in (shared/adapters/scanning.py); "none" scans nothing.
+    attachment_scanner: Literal["none"] = "none"
 
     @field_validator("local_days_off", mode="before")
     @classmethod
@@ -159,6 +175,14 @@ class Settings(BaseModel):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @model_validator(mode="after")
+    def _check_attachment_sizes(self) -> Settings:
+        if self.attachment_max_file_bytes > self.attachment_max_total_bytes:
+            raise ValueError(
+                "LAPOR_ATTACHMENT_MAX_FILE_BYTES cannot exceed LAPOR_ATTACHMENT_MAX_TOTAL_BYTES"
+            )
+        return self
 
     @field_validator("mail_from")
     @classmethod

@@ -712,6 +712,31 @@ class SmsSender(Protocol):
         ...
 
 
+# --- attachments: scanning ---------------------------------------------------------------
+
+
+class ScanVerdict(StrEnum):
+    CLEAN = "clean"
+    INFECTED = "infected"
+    # The scanner did not (or could not) look: the file is judged by its type checks
+    # alone (shared.domain.attachments), as where no scanner is configured.
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    verdict: ScanVerdict
+    detail: str = ""  # the scanner's own words (a signature name), for the log only
+
+
+class MalwareScanner(Protocol):
+    """The plug-in point for a malware scan of an uploaded file (ClamAV, a cloud
+    scanning API), chosen by LAPOR_ATTACHMENT_SCANNER in shared/wiring.py. It sees the
+    bytes as uploaded, before any re-encoding; an INFECTED verdict refuses the file."""
+
+    def scan(self, data: bytes, *, media_type: str) -> ScanResult: ...
+
+
 # --- the citizen site's public figures and its public list of reports -----------------
 
 

@@ -26,6 +26,7 @@ from shared.ports import (
     DailyReportPorts,
     DigestPorts,
     EscalatePorts,
+    MalwareScanner,
     NotifyPorts,
     PublicPorts,
     ReferenceSource,
@@ -128,6 +129,17 @@ def sms_sender() -> InfobipSmsSender:
         current.sms_sender,
         current.sms_timeout_s,
     )
+
+
+@cache
+def malware_scanner() -> MalwareScanner:
+    """The scanner of LAPOR_ATTACHMENT_SCANNER: the plug-in point for a real one
+    (shared/adapters/scanning.py); "none" passes every file unscanned, and logs it."""
+    from shared.adapters.scanning import NoScanner
+
+    match settings().attachment_scanner:
+        case "none":
+            return NoScanner()
 
 
 @cache
@@ -416,6 +428,7 @@ _CACHED = (
     agency_admin_store,
     webhook_sender,
     sms_sender,
+    malware_scanner,
     email_sender,
     contact_preferences,
     staff_store,
