@@ -3,6 +3,8 @@
 The data lives beside this module as plain files an agency can edit and review:
 
 - ``regions.json``: Kemendagri province and regency/city codes (``32``, ``32.03``);
+- ``places/<province>.tsv``: that province's districts and villages (``32.03.11``,
+  ``32.03.11.2001``), read only when one of them is asked for (see docs/places.md);
 - ``categories.toml``: the categories a citizen chooses, hierarchical by id
   (``infrastruktur.jalan`` is a child of ``infrastruktur``);
 - ``agencies.toml``: the agency tree (unit -> agency -> regency/city -> province ->
@@ -25,6 +27,7 @@ import json
 import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -45,10 +48,12 @@ from shared.domain.routing import covers
 __all__ = [
     "DATA_DIR",
     "MAX_AGENCY_EMAILS",
+    "PLACES_DIR",
     "Agency",
     "AgencyKind",
     "Category",
     "Notification",
+    "Place",
     "Province",
     "Reference",
     "ReferenceDataError",
@@ -57,6 +62,7 @@ __all__ = [
     "category_parent",
     "is_email",
     "load_reference",
+    "parse_places",
     "stored_emails",
 ]
 
@@ -66,6 +72,7 @@ CATEGORIES_FILE = "categories.toml"
 AGENCIES_FILE = "agencies.toml"
 RULES_FILE = "routing_rules.toml"
 REFERENCE_FILES = (REGIONS_FILE, CATEGORIES_FILE, AGENCIES_FILE, RULES_FILE)
+PLACES_DIR = "places"  # one <province code>.tsv per province: its districts and villages
 
 _SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 
@@ -328,6 +335,7 @@ class Reference(_Frozen):
     _categories: dict[str, Category] = PrivateAttr(default_factory=dict)
     _agencies: dict[str, Agency] = PrivateAttr(default_factory=dict)
     _children: dict[str, list[str]] = PrivateAttr(default_factory=dict)
+    _places_dir: Path = PrivateAttr(default=DATA_DIR / PLACES_DIR)
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Self:
@@ -369,6 +377,54 @@ class Reference(_Frozen):
 
     def has_region(self, code: str) -> bool:
         return code in self._provinces or code in self._regencies
+
+    # Districts and villages: each province's file is read on first use, then cached
+
+    def districts_of(self, regency_code: str) -> tuple[Place, ...]:
+        """The kecamatan of a regency or city, by code (empty if its province has no
+        places file)."""
+        self.regency(regency_code)
+        return self._places_of(regency_code).children.get(regency_code, ())
+
+    def villages_of(self, district_code: str) -> tuple[Place, ...]:
+        """The desa and kelurahan of a district, by code."""
+        self.district(district_code)
+        return self._places_of(district_code).children.get(district_code, ())
+
+    def district(self, code: str) -> Place:
+        return self._place(code, DISTRICT_CODE, "district")
+
+    def village(self, code: str) -> Place:
+        return self._place(code, VILLAGE_CODE, "village")
+
+    def has_place(self, code: str) -> bool:
+        """True for a known province, regency, district or village code."""
+        if DISTRICT_CODE.match(code) or VILLAGE_CODE.match(code):
+            return code in self._places_of(code).by_code
+        return self.has_region(code)
+
+    def place_name(self, code: str) -> str:
+        """The name of a province, regency, district or village code."""
+        if DISTRICT_CODE.match(code):
+            return self.district(code).name
+        if VILLAGE_CODE.match(code):
+            return self.village(code).name
+        return self.region_name(code)
+
+    def is_within(self, code: str, parent_code: str) -> bool:
+        """True if ``code`` is a known place and lies in ``parent_code`` (or is it):
+        village ``32.03.11.2001`` is within district ``32.03.11``, regency ``32.03``
+        and province ``32``; an unknown code is within nothing."""
+        return self.has_place(code) and self.has_place(parent_code) and covers(parent_code, code)
+
+    def _place(self, code: str, pattern: re.Pattern[str], what: str) -> Place:
+        place = self._places_of(code).by_code.get(code) if pattern.match(code) else None
+        if place is None:
+            raise KeyError(f"unknown {what} code {code!r}")
+        return place
+
+    def _places_of(self, code: str) -> _ProvincePlaces:
+        return _read_places(self._places_dir / f"{code[:2]}.tsv")
 
     def region_name(self, code: str) -> str:
         """The name of a province or regency code."""
@@ -443,7 +499,7 @@ class Reference(_Frozen):
         as the files are (pydantic's ValidationError names the problems). Those this
         reference has keep its order; the others follow by id, so the same set always
         makes the same reference."""
-        return Reference.model_validate(
+        other = Reference.model_validate(
             {
                 "source": self.source,
                 "provinces": self.provinces,
@@ -453,6 +509,8 @@ class Reference(_Frozen):
                 "routing_rules": _in_order(routing_rules, [r.id for r in self.routing_rules]),
             }
         )
+        other._places_dir = self._places_dir
+        return other
 
 
 def _in_order(items: Iterable[Any], known_order: Sequence[str]) -> list[Any]:
@@ -618,6 +676,75 @@ def _rule_problems(
     return problems
 
 
+# --- Districts and villages ----------------------------------------------------------
+
+DISTRICT_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
+VILLAGE_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
+
+
+@dataclass(frozen=True)
+class Place:
+    """A kecamatan (``32.03.11``) or a desa/kelurahan (``32.03.11.2001``)."""
+
+    code: str
+    name: str
+
+    @property
+    def parent_code(self) -> str:
+        return self.code.rpartition(".")[0]
+
+    @property
+    def is_village(self) -> bool:
+        return self.code.count(".") == 3
+
+    @property
+    def is_kelurahan(self) -> bool:
+        """Kemendagri numbers kelurahan 1xxx and desa 2xxx within a district."""
+        return self.is_village and self.code[-4] == "1"
+
+
+@dataclass(frozen=True)
+class _ProvincePlaces:
+    by_code: Mapping[str, Place]
+    children: Mapping[str, tuple[Place, ...]]  # regency -> districts, district -> villages
+
+
+_NO_PLACES = _ProvincePlaces(by_code={}, children={})
+
+
+@functools.lru_cache(maxsize=64)
+def _read_places(path: Path) -> _ProvincePlaces:
+    if not path.is_file():
+        return _NO_PLACES
+    return parse_places(_read_text(path), path.stem, path)
+
+
+def parse_places(text: str, province_code: str, origin: Path) -> _ProvincePlaces:
+    """A province's districts and villages from ``code<TAB>name`` lines in code order,
+    each district before its villages. Pure; ``origin`` only names the file in errors."""
+    by_code: dict[str, Place] = {}
+    children: dict[str, list[Place]] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        code, tab, name = line.partition("\t")
+        where = f"{origin}:{number}"
+        if not tab or not name.strip():
+            raise ReferenceDataError(f"{where}: expected 'code<TAB>name', got {line!r}")
+        if not (DISTRICT_CODE.match(code) or VILLAGE_CODE.match(code)):
+            raise ReferenceDataError(f"{where}: {code!r} is not a district or village code")
+        if not code.startswith(province_code + "."):
+            raise ReferenceDataError(f"{where}: {code!r} is outside province {province_code!r}")
+        if code in by_code:
+            raise ReferenceDataError(f"{where}: {code!r} is listed twice")
+        place = Place(code=code, name=name.strip())
+        if place.is_village and place.parent_code not in by_code:
+            raise ReferenceDataError(f"{where}: village {code!r} before its district")
+        by_code[code] = place
+        children.setdefault(place.parent_code, []).append(place)
+    return _ProvincePlaces(
+        by_code=by_code, children={code: tuple(items) for code, items in children.items()}
+    )
+
+
 # --- Loading -------------------------------------------------------------------------
 
 # Which file and which key inside it each Reference field comes from.
@@ -648,7 +775,9 @@ def _load_bundled() -> Reference:
 
 def _load(directory: Path) -> Reference:
     texts = {name: _read_text(directory / name) for name in REFERENCE_FILES}
-    return parse_reference(texts, directory)
+    reference = parse_reference(texts, directory)
+    reference._places_dir = directory / PLACES_DIR
+    return reference
 
 
 def parse_reference(texts: Mapping[str, str], origin: Path) -> Reference:

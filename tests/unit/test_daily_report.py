@@ -318,7 +318,7 @@ def overdue_world(unrouted: int) -> World:
     return w
 
 
-@pytest.mark.parametrize(("unrouted", "how"), [(3, "listed"), (100, "counted")])
+@pytest.mark.parametrize(("unrouted", "how"), [(3, "listed"), (600, "counted")])
 def test_overdue_now_is_the_reports_whose_clock_ran_out_before_the_day(
     unrouted: int, how: str
 ) -> None:
@@ -342,7 +342,11 @@ def test_overdue_now_is_the_reports_whose_clock_ran_out_before_the_day(
     assert (
         w.stored(dt.date(2026, 10, 13))["scopes"]["pemkab-cianjur"]["subtree"]["overdue_now"] == 1
     )
-    # Few overdue reports are listed; more than there are scopes, counted per scope.
+    # Few overdue reports are listed; more than there are scopes (every agency, province
+    # and regency of the bundled reference), counted per scope.
+    reference = w.ports.reference
+    scopes = len(reference.agencies) + len(reference.provinces) + len(reference.regencies)
+    assert (unrouted > scopes) == (how == "counted")
     assert figures.asked == [how, how]
 
 

@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from shared.domain.tracking import normalize_tracking_code
-from shared.reference import load_reference
+from shared.reference import Reference, load_reference
 from shared.usecases.lost_link import Contact
 from shared.web.catalog import catalog_of
 from shared.web.citizen_pages import form_to_data
@@ -130,7 +130,16 @@ def test_a_province_with_listed_regencies_needs_one() -> None:
 
 
 def test_a_province_without_listed_regencies_needs_none() -> None:
-    assert codes(example(province_code="11", regency_code=None)) == {}
+    # The bundled data lists every province's regencies: take Aceh's away.
+    full = load_reference()
+    without_aceh = Reference.model_validate(
+        {**dict(full), "regencies": [r for r in full.regencies if r.province_code != "11"]}
+    )
+    context = {"catalog": catalog_of(without_aceh), "today": TODAY}
+    ReportIn.model_validate(example(province_code="11", regency_code=None), context=context)
+    assert codes(example(province_code="11", regency_code=None)) == {
+        "regency_code": "regency_required"
+    }
 
 
 def test_today_is_a_valid_incident_date() -> None:
