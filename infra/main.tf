@@ -123,7 +123,8 @@ locals {
     },
     var.settings,
     {
-      LAPOR_PROJECT = var.project_id
+      LAPOR_PROJECT            = var.project_id
+      LAPOR_ATTACHMENTS_BUCKET = local.attachments_bucket
     },
   )
 

@@ -32,3 +32,8 @@ output "token_secret" {
   description = "Add the token secret's value with: gcloud secrets versions add <this> --data-file=-"
   value       = google_secret_manager_secret.token_secret.secret_id
 }
+
+output "attachments_bucket" {
+  description = "The private bucket of the reports' files (infra/storage.tf, docs/storage.md)."
+  value       = google_storage_bucket.attachments.name
+}

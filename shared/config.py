@@ -168,6 +168,13 @@ class Settings(BaseModel):
     attachment_thumbnail_px: int = Field(default=320, ge=64, le=1024)
     # The malware scanner plugged in (shared/adapters/scanning.py); "none" scans nothing.
     attachment_scanner: Literal["none"] = "none"
+    # The reports' files (shared/adapters/storage.py): the private bucket's name (set by
+    # Terraform; locally the stack's, in fake-gcs-server), and a service-account key
+    # file (JSON) to sign URLs with. No key file: URLs are signed through the IAM
+    # signBlob API as the function's own service account, as deployed; the local stack
+    # writes a generated key, as the emulator has no IAM.
+    attachments_bucket: str = ""
+    storage_signing_key_file: str = ""
 
     @field_validator("local_days_off", mode="before")
     @classmethod

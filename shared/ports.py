@@ -1451,3 +1451,38 @@ class ConsolePorts:
     def audit(self) -> AuditLog:
         """The change log: the agency API's, so both record into the one log."""
         return self.agency.audit
+
+
+# --- attachments: storage ---------------------------------------------------------------
+# The files of a report live as objects in one private bucket (Cloud Storage; locally
+# fake-gcs-server, docs/storage.md). Nobody reads the bucket directly: a reporter or
+# agency gets a short-lived signed URL for one object, and a client that can upload
+# directly gets a signed PUT URL bound to the content type it declared.
+
+
+class ObjectNotFound(Exception):
+    """No object of that name in the bucket."""
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    name: str
+    content_type: str
+    data: bytes
+
+
+class BlobStore(Protocol):
+    def put(self, name: str, data: bytes, content_type: str) -> None:
+        """Store ``data`` under ``name`` (replacing any object of that name)."""
+
+    def get(self, name: str) -> StoredObject:
+        """The object with its content type; raise ObjectNotFound when there is none."""
+
+    def delete(self, name: str) -> None:
+        """Remove the object; an object already gone is not an error (retries repeat it)."""
+
+    def signed_get_url(self, name: str, expires_in: dt.timedelta) -> str:
+        """A URL anyone holding it can GET the object with until ``expires_in`` has passed."""
+
+    def signed_put_url(self, name: str, content_type: str, expires_in: dt.timedelta) -> str:
+        """A URL to PUT the object with, only with this Content-Type, until it expires."""

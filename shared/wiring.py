@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from shared.adapters.pubsub import PubSubPublisher
     from shared.adapters.sms import InfobipSmsSender
     from shared.adapters.smtp import SmtpEmailSender
+    from shared.adapters.storage import GcsBlobStore
     from shared.adapters.webhooks import HttpxWebhookSender
     from shared.reference import Reference
 
@@ -129,6 +130,25 @@ def sms_sender() -> InfobipSmsSender:
         current.sms_sender,
         current.sms_timeout_s,
     )
+
+
+@cache
+def blob_store() -> GcsBlobStore:
+    """The reports' files: the LAPOR_ATTACHMENTS_BUCKET bucket (locally, fake-gcs-server's)."""
+    import google.auth
+    from google.cloud.storage import Client
+
+    from shared.adapters.storage import GcsBlobStore, signing_credentials_from_file
+
+    current = settings()
+    if not current.attachments_bucket:
+        raise RuntimeError("LAPOR_ATTACHMENTS_BUCKET is not set: no bucket for the files")
+    client = Client(project=current.project)
+    if current.storage_signing_key_file:
+        signing = signing_credentials_from_file(current.storage_signing_key_file)
+    else:
+        signing, _ = google.auth.default()
+    return GcsBlobStore(client.bucket(current.attachments_bucket), signing)
 
 
 @cache
@@ -430,6 +450,7 @@ _CACHED = (
     sms_sender,
     malware_scanner,
     email_sender,
+    blob_store,
     contact_preferences,
     staff_store,
     report_store,

@@ -78,9 +78,11 @@ def _prerequisites() -> Prerequisites:
 
 @pytest.fixture(scope="session")
 def emulators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulators]:
-    """The real Firestore and Pub/Sub emulators for the whole session, on free ports.
+    """The real Firestore and Pub/Sub emulators and fake-gcs-server (Cloud Storage) for
+    the whole session, on free ports.
 
     Their environment (FIRESTORE_EMULATOR_HOST, PUBSUB_EMULATOR_HOST,
+    STORAGE_EMULATOR_HOST, LAPOR_ATTACHMENTS_BUCKET, LAPOR_STORAGE_SIGNING_KEY_FILE,
     GOOGLE_CLOUD_PROJECT, LAPOR_PROJECT) is set for the session.
     """
     prerequisites = _prerequisites()
@@ -103,7 +105,8 @@ def emulators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulators]:
 
 @pytest.fixture
 def clean_emulators(emulators: Emulators) -> Emulators:
-    """The session's emulators, emptied, with the Pub/Sub topology recreated.
+    """The session's emulators, emptied (the attachments bucket too), with the Pub/Sub
+    topology recreated.
 
     Subscriptions are created as pull subscriptions (no function servers run here), so
     a test can pull what the subscribing function would have been pushed.

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
 
 from google.api_core.exceptions import AlreadyExists
 
@@ -51,6 +52,7 @@ from shared.ports import (
     InboxQuery,
     NewSubmission,
     NotifyPorts,
+    ObjectNotFound,
     OptOut,
     OutboxMessage,
     OutgoingEmail,
@@ -68,6 +70,7 @@ from shared.ports import (
     Snapshot,
     StaffNotFound,
     StaffUpdate,
+    StoredObject,
     StoredReference,
     Tally,
     TemplateNotFound,
@@ -1111,3 +1114,44 @@ class InMemoryStaffStore:
 
 if TYPE_CHECKING:
     _staff_store: StaffStore = InMemoryStaffStore()
+
+
+# --- attachments: storage (BlobStore) ---------------------------------------------------
+# Held to shared/adapters/storage.py by tests/integration/test_blob_store_contract.py.
+
+
+class InMemoryBlobStore:
+    """Objects in a dict. Its signed URLs have the V4 shape (the object's path, the
+    expiry in seconds, the signed headers) on a host that never answers: unit tests
+    read them, they do not fetch them."""
+
+    def __init__(self, bucket: str = "lapor-test-attachments") -> None:
+        self.bucket = bucket
+        self.objects: dict[str, StoredObject] = {}
+
+    def put(self, name: str, data: bytes, content_type: str) -> None:
+        self.objects[name] = StoredObject(name, content_type, bytes(data))
+
+    def get(self, name: str) -> StoredObject:
+        try:
+            return self.objects[name]
+        except KeyError:
+            raise ObjectNotFound(name) from None
+
+    def delete(self, name: str) -> None:
+        self.objects.pop(name, None)
+
+    def signed_get_url(self, name: str, expires_in: dt.timedelta) -> str:
+        return self._signed_url(name, expires_in, "host")
+
+    def signed_put_url(self, name: str, content_type: str, expires_in: dt.timedelta) -> str:
+        return self._signed_url(name, expires_in, "content-type;host")
+
+    def _signed_url(self, name: str, expires_in: dt.timedelta, headers: str) -> str:
+        query = {
+            "X-Goog-Algorithm": "GOOG4-RSA-SHA256",
+            "X-Goog-Expires": str(int(expires_in.total_seconds())),
+            "X-Goog-SignedHeaders": headers,
+            "X-Goog-Signature": uuid.uuid4().hex,
+        }
+        return f"https://storage.fake.invalid/{self.bucket}/{quote(name)}?{urlencode(query)}"

