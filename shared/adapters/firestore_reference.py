@@ -38,6 +38,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from google.api_core.exceptions import GoogleAPIError
 from google.cloud import firestore
 from pydantic import ValidationError
 
@@ -153,7 +154,17 @@ class FirestoreReferenceSource:
         with self._lock:
             now = self._monotonic()
             if self._checked_at is None or now - self._checked_at >= self._refresh_s:
-                self._refresh()
+                try:
+                    self._refresh()
+                except GoogleAPIError as failed:
+                    if self._checked_at is None:
+                        raise  # nothing loaded yet: acting on the bundled files could misroute
+                    # Firestore unreachable on a warm instance: the last good reference is
+                    # better than failing every request; the next check tries again.
+                    log.error(
+                        "reference check failed; serving the reference in use",
+                        extra={"in_use": self._version, "error": str(failed)},
+                    )
                 self._checked_at = now
             return self._reference
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from google.api_core.exceptions import ServiceUnavailable
 from google.cloud import firestore
 
 from shared.adapters.firestore_audit import AUDIT_LOG
@@ -444,3 +445,44 @@ def test_an_edit_costs_one_commit_of_three_writes(db: firestore.Client) -> None:
 
     assert (store.stats.commits, store.stats.writes) == (1, 3)
     assert store.stats.reads == 1 + len(BUNDLED.agencies) + len(BUNDLED.routing_rules)
+
+
+class Unreachable:
+    """The emulator's client until ``down``: then every read fails as an outage does."""
+
+    def __init__(self, client: firestore.Client) -> None:
+        self.client, self.down = client, False
+
+    def __getattr__(self, name: str) -> Any:
+        if self.down:
+            raise ServiceUnavailable("Firestore is unreachable")
+        return getattr(self.client, name)
+
+
+def test_a_warm_instance_keeps_its_reference_while_firestore_is_unreachable(
+    db: firestore.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    seed_reference(db)
+    client = Unreachable(db)
+    source = FirestoreReferenceSource(client, BUNDLED, refresh_s=0)  # type: ignore[arg-type]
+    loaded = source.current()
+    client.down = True
+
+    with caplog.at_level(logging.ERROR, logger="lapor.reference"):
+        assert source.current() is loaded  # served, not a failed request
+
+    assert "reference check failed" in caplog.text
+    client.down = False
+    assert source.current() is loaded and source.version == 1  # back: checked again
+
+
+def test_a_cold_instance_fails_rather_than_act_on_the_bundled_files(db: firestore.Client) -> None:
+    seed_reference(db)
+    client = Unreachable(db)
+    client.down = True
+    source = FirestoreReferenceSource(client, BUNDLED, refresh_s=60)  # type: ignore[arg-type]
+
+    with pytest.raises(ServiceUnavailable):
+        source.current()  # the bundled files may route where an edit no longer does
+    client.down = False
+    assert source.version == 0 and source.current() is not BUNDLED and source.version == 1
