@@ -270,15 +270,17 @@ class FirestoreStaffStore:
     def update_account(
         self, account_id: str, decide: Callable[[StaffAccount], StaffUpdate]
     ) -> StaffUpdate:
-        ref = self._accounts.document(account_id)
-
         def read(transaction: Any) -> StaffUpdate:
-            doc = self._get(ref, transaction)
-            if doc is None:
-                raise StaffNotFound(account_id)
-            return decide(account_from_doc(account_id, doc))
+            return decide(self._account_in(transaction, account_id))
 
         return self._transact(read)
+
+    def _account_in(self, transaction: Any, account_id: str) -> StaffAccount:
+        """The account as the transaction reads it; StaffNotFound when there is none."""
+        doc = self._get(self._accounts.document(account_id), transaction)
+        if doc is None:
+            raise StaffNotFound(account_id)
+        return account_from_doc(account_id, doc)
 
     # --- sessions ---
 
@@ -294,10 +296,7 @@ class FirestoreStaffStore:
             if doc is None:
                 raise StaffNotFound(session_id)
             session = session_from_doc(session_id, doc)
-            account = self._get(self._accounts.document(session.account_id), transaction)
-            if account is None:
-                raise StaffNotFound(session.account_id)
-            return decide(session, account_from_doc(session.account_id, account))
+            return decide(session, self._account_in(transaction, session.account_id))
 
         return self._transact(read)
 
@@ -340,10 +339,7 @@ class FirestoreStaffStore:
             if doc is None:
                 raise StaffNotFound(key)
             link = link_from_doc(key, doc)
-            account = self._get(self._accounts.document(link.account_id), transaction)
-            if account is None:
-                raise StaffNotFound(link.account_id)
-            return decide(link, account_from_doc(link.account_id, account))
+            return decide(link, self._account_in(transaction, link.account_id))
 
         return self._transact(read)
 
