@@ -41,7 +41,9 @@ from shared.domain.report import (
     Action,
     Actor,
     AdminQueue,
+    Attachment,
     ClosedBy,
+    GeoPoint,
     Priority,
     Region,
     Report,
@@ -171,6 +173,46 @@ def _admin_queue_from_doc(doc: Any) -> AdminQueue | None:
     )
 
 
+def _point_to_doc(point: GeoPoint | None) -> Doc | None:
+    if point is None:
+        return None
+    return {"latitude": point.latitude, "longitude": point.longitude}
+
+
+def _point_from_doc(doc: Any) -> GeoPoint | None:
+    if not doc:
+        return None
+    return GeoPoint(float(doc["latitude"]), float(doc["longitude"]))
+
+
+def _attachment_to_doc(attachment: Attachment) -> Doc:
+    return {
+        "id": attachment.id,
+        "media_type": attachment.media_type,
+        "size": attachment.size,
+        "added_seq": attachment.added_seq,
+        "added_by": attachment.added_by.value,
+        "width": attachment.width,
+        "height": attachment.height,
+        "pages": attachment.pages,
+        "has_thumbnail": attachment.has_thumbnail,
+    }
+
+
+def _attachment_from_doc(doc: Mapping[str, Any]) -> Attachment:
+    return Attachment(
+        id=str(doc["id"]),
+        media_type=str(doc["media_type"]),
+        size=int(doc["size"]),
+        added_seq=int(doc["added_seq"]),
+        added_by=Role(doc["added_by"]),
+        width=int(doc.get("width", 0)),
+        height=int(doc.get("height", 0)),
+        pages=int(doc.get("pages", 0)),
+        has_thumbnail=bool(doc.get("has_thumbnail", False)),
+    )
+
+
 def report_to_doc(report: Report) -> Doc:
     """The report document. Absent values are stored as null so every document has the
     same fields (and ``where("agency_id", "==", None)`` finds unrouted reports)."""
@@ -183,6 +225,12 @@ def report_to_doc(report: Report) -> Doc:
         "category": report.category,
         "province_code": report.region.province_code,
         "regency_code": report.region.regency_code,
+        "district_code": report.region.district_code,
+        "village_code": report.region.village_code,
+        "address": report.address,
+        "point": _point_to_doc(report.point),
+        "show_attachments": report.show_attachments,
+        "attachments": [_attachment_to_doc(a) for a in report.attachments],
         "incident_date": _opt_day(report.incident_date),
         "target_agency_id": report.target_agency_id,
         "anonymous": report.anonymous,
@@ -234,7 +282,17 @@ def report_from_doc(report_id: str, doc: Mapping[str, Any]) -> Report:
         title=doc["title"],
         description=doc["description"],
         category=doc["category"],
-        region=Region(doc["province_code"], doc.get("regency_code")),
+        region=Region(
+            doc["province_code"],
+            doc.get("regency_code"),
+            doc.get("district_code"),
+            doc.get("village_code"),
+        ),
+        # Documents written before places and files were kept have neither.
+        address=doc.get("address"),
+        point=_point_from_doc(doc.get("point")),
+        show_attachments=bool(doc.get("show_attachments", False)),
+        attachments=tuple(_attachment_from_doc(a) for a in doc.get("attachments") or ()),
         incident_date=_opt_from_day(doc.get("incident_date")),
         target_agency_id=doc.get("target_agency_id"),
         anonymous=bool(doc["anonymous"]),
@@ -281,6 +339,8 @@ def report_doc_fields() -> frozenset[str]:
     return (frozenset(f.name for f in fields(Report)) - _REPORT_FIELDS_NOT_STORED) | {
         "province_code",
         "regency_code",
+        "district_code",
+        "village_code",
         "schema_version",
         "escalation_tier",
         "escalated",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
-from shared.domain.report import Action, Report, Role, TimelineEvent
+from shared.domain.report import Action, Attachment, GeoPoint, Report, Role, TimelineEvent
 
 
 class Audience(StrEnum):
@@ -45,6 +45,54 @@ _PUBLIC_MESSAGES = frozenset({Action.FOLLOW_UP, Action.RESOLVE})
 
 def is_public(report: Report) -> bool:
     return not report.confidential
+
+
+def may_see_attachments(report: Report, audience: Audience) -> bool:
+    """The reporter and the handling agency always; the public only on a public report
+    whose reporter chose to show its files (a photo can show a face, a house, a plate)."""
+    if audience is Audience.PUBLIC:
+        return is_public(report) and report.show_attachments
+    return True
+
+
+# Decimal places of a point on public pages: 3 is about 110 m at the equator, a
+# street or a hamlet, not a house.
+PUBLIC_POINT_DECIMALS = 3
+
+
+def _place(report: Report, audience: Audience) -> dict[str, Any]:
+    point: GeoPoint | None = report.point
+    exact = audience is not Audience.PUBLIC
+    latitude = longitude = None
+    if point is not None:
+        latitude, longitude = point.latitude, point.longitude
+        if not exact:
+            latitude = round(latitude, PUBLIC_POINT_DECIMALS)
+            longitude = round(longitude, PUBLIC_POINT_DECIMALS)
+    return {
+        "district_code": report.region.district_code,
+        "village_code": report.region.village_code,
+        # Free text may name people or a house: never on a public page.
+        "address": report.address if exact else None,
+        "latitude": latitude,
+        "longitude": longitude,
+        "precision": "exact" if exact else "rounded",
+    }
+
+
+def _attachment(attachment: Attachment) -> dict[str, Any]:
+    return {
+        "id": attachment.id,
+        "media_type": attachment.media_type,
+        "size": attachment.size,
+        "width": attachment.width,
+        "height": attachment.height,
+        "pages": attachment.pages,
+        "has_thumbnail": attachment.has_thumbnail,
+        "added_by": "reporter" if attachment.added_by is Role.REPORTER else "agency",
+        "added_seq": attachment.added_seq,
+        "file_name": attachment.file_name,
+    }
 
 
 def routing_of(event: TimelineEvent) -> dict[str, Any]:
@@ -116,11 +164,18 @@ def view(
         "closed_by": report.closed_by.value if report.closed_by else None,
         "agency_id": report.agency_id,
         "rating": report.rating,
+        "place": _place(report, audience),
+        "attachments": (
+            [_attachment(a) for a in report.attachments]
+            if may_see_attachments(report, audience)
+            else []
+        ),
         "timeline": [_event(e, audience) for e in sorted(events, key=lambda e: e.seq)],
     }
     if audience is not Audience.PUBLIC:
         shown["target_agency_id"] = report.target_agency_id
         shown["unit_id"] = report.unit_id
+        shown["show_attachments"] = report.show_attachments
     if audience in (Audience.AGENCY, Audience.ADMIN):
         shown["escalation_tier"] = report.escalation_tier
         shown["escalations"] = list(report.escalations)  # the running clock's, in order

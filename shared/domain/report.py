@@ -150,6 +150,9 @@ NEEDS_REASON = frozenset(
     {A.HOLD, A.ARCHIVE, A.NOT_OUR_AUTHORITY, A.REOPEN, A.QUEUE_FOR_ADMIN, A.MARK_SUPERVISORY}
 )
 NEEDS_MESSAGE = frozenset({A.FOLLOW_UP, A.REPORTER_REPLY, A.ANSWER_HOLD, A.RESOLVE})
+# Actions that may bring files: the evidence of a follow-up (the repaired road), of a
+# resolution, or what the reporter sends when asked for more.
+ATTACHING_ACTIONS = frozenset({A.FOLLOW_UP, A.RESOLVE, A.REPORTER_REPLY, A.ANSWER_HOLD})
 
 
 class LifecycleError(Exception):
@@ -235,6 +238,55 @@ class AdminQueue:
 class Region:
     province_code: str  # Kemendagri code, e.g. "32"
     regency_code: str | None = None  # e.g. "32.03"
+    district_code: str | None = None  # kecamatan, e.g. "32.03.11"
+    village_code: str | None = None  # desa/kelurahan, e.g. "32.03.11.2001"
+
+
+@dataclass(frozen=True)
+class GeoPoint:
+    """A point in WGS84 degrees, as the phone or the reporter gave it: exact, so only
+    the reporter and the agency see it so (the public a rounded one)."""
+
+    latitude: float
+    longitude: float
+
+
+# What a stored file is kept as, by its media type: its name in links and downloads.
+_FILE_EXTENSIONS = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/webp": "webp",
+    "application/pdf": "pdf",
+}
+ATTACHMENT_MEDIA_TYPES = frozenset(_FILE_EXTENSIONS)
+# Files a report may gather over its life (the submission's and every follow-up's).
+MAX_ATTACHMENTS_PER_REPORT = 30
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """One file of a report; its bytes live in the bucket (shared.usecases.evidence).
+
+    The name the reporter's device gave the file is never kept: it may name them
+    ("IMG_Budi.jpg"), so a file is called by its id."""
+
+    id: str  # "f" + 10 hex characters, random: concurrent follow-ups never clash
+    media_type: str  # what is stored (a HEIC photo is stored as JPEG)
+    size: int  # bytes stored
+    added_seq: int  # the timeline event that added it (1: the submission)
+    added_by: Role  # the reporter, or the staff member's role
+    width: int = 0
+    height: int = 0
+    pages: int = 0  # a PDF's
+    has_thumbnail: bool = False  # an image has a small WebP beside it
+
+    @property
+    def file_name(self) -> str:
+        return f"lampiran-{self.id}.{_FILE_EXTENSIONS.get(self.media_type, 'bin')}"
+
+    @property
+    def is_image(self) -> bool:
+        return self.media_type.startswith("image/")
 
 
 @dataclass(frozen=True)
@@ -250,6 +302,9 @@ class ReportDraft:
     target_agency_id: str | None
     anonymous: bool
     confidential: bool
+    address: str | None = None  # free text: a landmark, a street; never public
+    point: GeoPoint | None = None
+    show_attachments: bool = False  # the reporter lets the public page show the files
 
 
 @dataclass(frozen=True)
@@ -318,6 +373,11 @@ class Report:
     assignee_id: str | None = None  # a staff account id
     assignee_name: str | None = None
     priority: Priority = Priority.NORMAL
+    address: str | None = None
+    point: GeoPoint | None = None
+    show_attachments: bool = False
+    # The submission's files and those added since (follow-ups, replies), in order.
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def escalation_tier(self) -> str | None:
@@ -338,9 +398,11 @@ class Command:
     reason: str | None = None
     message: str | None = None
     agency_id: str | None = None  # DISPOSITION
-    unit_id: str | None = None  # FORWARD
+    unit_id: str | None = None  # FORWARD; DISPOSITION straight to the agency's unit
     rating: int | None = None  # RATE
     data: Mapping[str, str | int] = field(default_factory=lambda: MappingProxyType({}))
+    # Files this action adds (FOLLOW_UP, RESOLVE, REPORTER_REPLY), already stored safely.
+    attachments: tuple[Attachment, ...] = ()
 
 
 def is_overdue(report: Report, today: dt.date) -> bool:
@@ -423,6 +485,29 @@ def with_current_clocks(
     )
 
 
+def _added(
+    report_attachments: tuple[Attachment, ...],
+    new: tuple[Attachment, ...],
+    seq: int,
+    role: Role,
+) -> tuple[Attachment, ...]:
+    """The report's files with ``new`` added by event ``seq``: the event, not the
+    caller, says when and by whom."""
+    _require(
+        len(report_attachments) + len(new) <= MAX_ATTACHMENTS_PER_REPORT,
+        f"a report keeps at most {MAX_ATTACHMENTS_PER_REPORT} files",
+    )
+    known = {a.id for a in report_attachments}
+    for attachment in new:
+        _require(attachment.media_type in ATTACHMENT_MEDIA_TYPES, "a file of an unknown type")
+        _require(attachment.id not in known, f"file {attachment.id} is already attached")
+        known.add(attachment.id)
+    return (
+        *report_attachments,
+        *(dataclasses.replace(a, added_seq=seq, added_by=role) for a in new),
+    )
+
+
 def submit(
     draft: ReportDraft,
     report_id: str,
@@ -430,9 +515,11 @@ def submit(
     now: dt.datetime,
     calendar: WorkingCalendar,
     policy: DeadlinePolicy,
+    attachments: tuple[Attachment, ...] = (),
 ) -> tuple[Report, TimelineEvent]:
     if draft.type not in CITIZEN_REPORT_TYPES:
         raise InvalidCommand(f"a reporter cannot submit a {draft.type.value} report")
+    files = _added((), attachments, 1, Role.REPORTER)
     report = Report(
         id=report_id,
         tracking_code=tracking_code,
@@ -440,6 +527,7 @@ def submit(
         submitted_at=now,
         updated_at=now,
         last_seq=1,
+        attachments=files,
         **{f.name: getattr(draft, f.name) for f in dataclasses.fields(ReportDraft)},
         **_verify_clock(now, 1, calendar, policy),
     )
@@ -450,6 +538,7 @@ def submit(
         actor=Actor(Role.REPORTER, "reporter"),
         from_state=None,
         to_state=State.SUBMITTED,
+        data=MappingProxyType({"files": ",".join(a.id for a in files)} if files else {}),
     )
     return with_current_clocks(report, calendar, policy), event
 
@@ -486,11 +575,16 @@ def apply(
         _require(command.reason and command.reason.strip(), f"{action.value} needs a reason")
     if action in NEEDS_MESSAGE:
         _require(command.message and command.message.strip(), f"{action.value} needs a message")
+    if command.attachments:
+        _require(action in ATTACHING_ACTIONS, f"{action.value} cannot bring files")
 
     seq = report.last_seq + 1
     today = calendar.local_date(now)
     changes: dict[str, object] = {"state": target, "updated_at": now, "admin_queue": None}
     data = dict(command.data)
+    if command.attachments:
+        changes["attachments"] = _added(report.attachments, command.attachments, seq, actor.role)
+        data["files"] = ",".join(a.id for a in command.attachments)
     match action:
         case Action.DISPOSITION:
             _require(command.agency_id, "disposition needs an agency")
@@ -502,13 +596,15 @@ def apply(
             rule_id = data.get("rule_id")
             changes.update(
                 agency_id=command.agency_id,
-                unit_id=None,
+                unit_id=command.unit_id,
                 routing_method=method,
                 routing_rule_id=str(rule_id) if rule_id else None,
                 **_resolve_clock(report.type, now, seq, calendar, policy),
             )
             data["agency_id"] = str(command.agency_id)
             data["method"] = method
+            if command.unit_id:
+                data["unit_id"] = str(command.unit_id)
         case Action.QUEUE_FOR_ADMIN:
             suggested = data.get("suggested_agency_id")
             confidence = data.get("confidence")
