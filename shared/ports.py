@@ -1464,6 +1464,16 @@ class ObjectNotFound(Exception):
     """No object of that name in the bucket."""
 
 
+class ObjectTooLarge(Exception):
+    """The object is larger than the caller would read (checked before downloading)."""
+
+    def __init__(self, name: str, size: int, max_bytes: int) -> None:
+        super().__init__(f"{name}: {size} bytes, more than {max_bytes}")
+        self.name = name
+        self.size = size
+        self.max_bytes = max_bytes
+
+
 @dataclass(frozen=True)
 class StoredObject:
     name: str
@@ -1475,8 +1485,20 @@ class BlobStore(Protocol):
     def put(self, name: str, data: bytes, content_type: str) -> None:
         """Store ``data`` under ``name`` (replacing any object of that name)."""
 
-    def get(self, name: str) -> StoredObject:
-        """The object with its content type; raise ObjectNotFound when there is none."""
+    def get(self, name: str, max_bytes: int | None = None) -> StoredObject:
+        """The object with its content type; raise ObjectNotFound when there is none.
+
+        With ``max_bytes``, raise ObjectTooLarge for a larger object without downloading
+        it: a client's direct upload is read this way, and it may be anything.
+        """
+
+    def copy(self, source: str, target: str) -> None:
+        """Copy ``source`` to ``target`` inside the bucket, content type included (the
+        bytes never pass through the function); raise ObjectNotFound when there is no
+        ``source``. A staged file is promoted this way once its report is committed."""
+
+    def exists(self, name: str) -> bool:
+        """Whether the object is there: a promotion that is retried skips what it copied."""
 
     def delete(self, name: str) -> None:
         """Remove the object; an object already gone is not an error (retries repeat it)."""

@@ -23,6 +23,7 @@ from urllib.parse import quote, urlencode
 
 from google.api_core.exceptions import AlreadyExists
 
+from shared.adapters.storage import BlobStats
 from shared.adapters.webhooks import encode_body
 from shared.config import Settings
 from shared.domain.casework import Assignment, ResponseTemplate, StaffNote
@@ -53,6 +54,7 @@ from shared.ports import (
     NewSubmission,
     NotifyPorts,
     ObjectNotFound,
+    ObjectTooLarge,
     OptOut,
     OutboxMessage,
     OutgoingEmail,
@@ -84,6 +86,7 @@ if TYPE_CHECKING:
         AgencyChannels,
         ApiKeyStore,
         AuditLog,
+        BlobStore,
         CaseworkStore,
         ContactPreferences,
         DeliveryHistory,
@@ -1128,17 +1131,39 @@ class InMemoryBlobStore:
     def __init__(self, bucket: str = "lapor-test-attachments") -> None:
         self.bucket = bucket
         self.objects: dict[str, StoredObject] = {}
+        self.stats = BlobStats()  # counted as GcsBlobStore counts its requests
 
     def put(self, name: str, data: bytes, content_type: str) -> None:
+        self.stats.add("puts")
         self.objects[name] = StoredObject(name, content_type, bytes(data))
 
-    def get(self, name: str) -> StoredObject:
+    def get(self, name: str, max_bytes: int | None = None) -> StoredObject:
+        stored = self.objects.get(name)
+        if max_bytes is not None:
+            self.stats.add("lookups")
+            if stored is None:
+                raise ObjectNotFound(name)
+            if len(stored.data) > max_bytes:
+                raise ObjectTooLarge(name, len(stored.data), max_bytes)
+        self.stats.add("gets")
+        if stored is None:
+            raise ObjectNotFound(name)
+        return stored
+
+    def copy(self, source: str, target: str) -> None:
+        self.stats.add("copies")
         try:
-            return self.objects[name]
+            stored = self.objects[source]
         except KeyError:
-            raise ObjectNotFound(name) from None
+            raise ObjectNotFound(source) from None
+        self.objects[target] = dataclasses.replace(stored, name=target)
+
+    def exists(self, name: str) -> bool:
+        self.stats.add("lookups")
+        return name in self.objects
 
     def delete(self, name: str) -> None:
+        self.stats.add("deletes")
         self.objects.pop(name, None)
 
     def signed_get_url(self, name: str, expires_in: dt.timedelta) -> str:
@@ -1148,6 +1173,7 @@ class InMemoryBlobStore:
         return self._signed_url(name, expires_in, "content-type;host")
 
     def _signed_url(self, name: str, expires_in: dt.timedelta, headers: str) -> str:
+        self.stats.add("signs")
         query = {
             "X-Goog-Algorithm": "GOOG4-RSA-SHA256",
             "X-Goog-Expires": str(int(expires_in.total_seconds())),
@@ -1155,3 +1181,7 @@ class InMemoryBlobStore:
             "X-Goog-Signature": uuid.uuid4().hex,
         }
         return f"https://storage.fake.invalid/{self.bucket}/{quote(name)}?{urlencode(query)}"
+
+
+if TYPE_CHECKING:
+    _blob_store: BlobStore = InMemoryBlobStore()

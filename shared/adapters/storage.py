@@ -13,38 +13,112 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import threading
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
-from google.api_core.exceptions import NotFound
+from google.api_core.exceptions import NotFound, PreconditionFailed
 
-from shared.ports import ObjectNotFound, StoredObject
+from shared.ports import ObjectNotFound, ObjectTooLarge, StoredObject
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
-    from google.cloud.storage import Bucket
+    from google.cloud.storage import Blob, Bucket
 
 # What google-cloud-storage falls back to for an object stored without a type.
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
+
+
+@dataclass
+class BlobStats:
+    """What a blob store asked of Cloud Storage, one count per request as it bills them.
+
+    ``puts``: uploads; ``gets``: downloads; ``lookups``: metadata reads (``exists``, and
+    the size check of a ``get`` with ``max_bytes``); ``copies``: server-side copies;
+    ``deletes``: deletions (free, counted anyway); ``signs``: URLs signed (no storage
+    request: a local signature, or one IAM signBlob call without a key file).
+    """
+
+    puts: int = 0
+    gets: int = 0
+    lookups: int = 0
+    copies: int = 0
+    deletes: int = 0
+    signs: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, counter: str) -> None:
+        with self._lock:
+            setattr(self, counter, getattr(self, counter) + 1)
+
+    def snapshot(self) -> BlobStats:
+        with self._lock:
+            return BlobStats(*(getattr(self, f.name) for f in _COUNTERS))
+
+    def since(self, earlier: BlobStats) -> BlobStats:
+        """The operations between ``earlier`` (a snapshot) and now."""
+        now = self.snapshot()
+        return BlobStats(*(getattr(now, f.name) - getattr(earlier, f.name) for f in _COUNTERS))
+
+    @property
+    def storage_requests(self) -> int:
+        """Every request sent to Cloud Storage (signing sends none)."""
+        return self.puts + self.gets + self.lookups + self.copies + self.deletes
+
+
+_COUNTERS = [f for f in fields(BlobStats) if not f.name.startswith("_")]
 
 
 class GcsBlobStore:
     def __init__(self, bucket: Bucket, signing_credentials: Credentials) -> None:
         self._bucket = bucket
         self._signing_credentials = signing_credentials
+        self.stats = BlobStats()
 
     def put(self, name: str, data: bytes, content_type: str) -> None:
+        self.stats.add("puts")
         self._bucket.blob(name).upload_from_string(data, content_type=content_type)
 
-    def get(self, name: str) -> StoredObject:
-        blob = self._bucket.blob(name)
+    def get(self, name: str, max_bytes: int | None = None) -> StoredObject:
+        if max_bytes is None:
+            return self._download(self._bucket.blob(name))
+        self.stats.add("lookups")
+        blob = self._bucket.get_blob(name)
+        if blob is None:
+            raise ObjectNotFound(name)
+        if (blob.size or 0) > max_bytes:
+            raise ObjectTooLarge(name, blob.size or 0, max_bytes)
         try:
-            data = blob.download_as_bytes()
-        except NotFound:
+            # Only the generation just measured, not a larger one a client put since
+            # (Cloud Storage enforces this; fake-gcs-server ignores it on downloads).
+            return self._download(blob, if_generation_match=blob.generation)
+        except PreconditionFailed:
+            # A client replacing its upload while it is read: refused like a missing one.
             raise ObjectNotFound(name) from None
+
+    def _download(self, blob: Blob, **precondition: Any) -> StoredObject:
+        self.stats.add("gets")
+        try:
+            data = blob.download_as_bytes(**precondition)
+        except NotFound:
+            raise ObjectNotFound(blob.name) from None
         # download_as_bytes reloads the object's metadata with the content.
-        return StoredObject(name, blob.content_type or DEFAULT_CONTENT_TYPE, data)
+        return StoredObject(blob.name, blob.content_type or DEFAULT_CONTENT_TYPE, data)
+
+    def copy(self, source: str, target: str) -> None:
+        self.stats.add("copies")
+        try:
+            # Cloud Storage copies the metadata (content type included) with the bytes.
+            self._bucket.copy_blob(self._bucket.blob(source), self._bucket, target)
+        except NotFound:
+            raise ObjectNotFound(source) from None
+
+    def exists(self, name: str) -> bool:
+        self.stats.add("lookups")
+        return bool(self._bucket.blob(name).exists())
 
     def delete(self, name: str) -> None:
+        self.stats.add("deletes")
         with contextlib.suppress(NotFound):
             self._bucket.blob(name).delete()
 
@@ -56,6 +130,7 @@ class GcsBlobStore:
         return self._signed_url(name, "PUT", expires_in, content_type=content_type)
 
     def _signed_url(self, name: str, method: str, expires_in: dt.timedelta, **extra: Any) -> str:
+        self.stats.add("signs")
         return str(
             self._bucket.blob(name).generate_signed_url(
                 version="v4",
@@ -89,3 +164,11 @@ def signing_credentials_from_file(path: str) -> Credentials:
 
     credentials: Credentials = service_account.Credentials.from_service_account_file(path)
     return credentials
+
+
+if TYPE_CHECKING:
+    from typing import cast
+
+    from shared.ports import BlobStore
+
+    _blob_store: BlobStore = GcsBlobStore(cast("Bucket", None), cast("Credentials", None))

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from google.cloud.storage import Client
 
 from shared.adapters.storage import GcsBlobStore, signing_credentials_from_file
-from shared.ports import ObjectNotFound
+from shared.ports import ObjectNotFound, ObjectTooLarge
 from tests.fakes import InMemoryBlobStore
 from tools.stack import Emulators
 
@@ -86,6 +86,88 @@ def test_a_deleted_file_is_gone_and_deleting_it_again_is_no_error(store: Any) ->
 
     with pytest.raises(ObjectNotFound):
         store.get("reports/r1/a.jpg")
+
+
+def test_a_copy_keeps_the_content_type_and_leaves_the_source(store: Any) -> None:
+    store.put("uploads/r1/f1", PHOTO, "image/jpeg")
+
+    store.copy("uploads/r1/f1", "reports/r1/f1")
+
+    got = store.get("reports/r1/f1")
+    assert (got.name, got.content_type, got.data) == ("reports/r1/f1", "image/jpeg", PHOTO)
+    assert store.get("uploads/r1/f1").data == PHOTO
+
+
+def test_a_copy_replaces_the_target(store: Any) -> None:
+    store.put("uploads/r1/f1", b"%PDF-1.7", "application/pdf")
+    store.put("reports/r1/f1", PHOTO, "image/jpeg")
+
+    store.copy("uploads/r1/f1", "reports/r1/f1")
+
+    got = store.get("reports/r1/f1")
+    assert (got.content_type, got.data) == ("application/pdf", b"%PDF-1.7")
+
+
+def test_copying_a_missing_file_is_not_found_and_makes_nothing(store: Any) -> None:
+    with pytest.raises(ObjectNotFound):
+        store.copy("uploads/none/f1", "reports/none/f1")
+
+    assert not store.exists("reports/none/f1")
+
+
+def test_a_file_exists_once_stored_and_not_after_its_deletion(store: Any) -> None:
+    assert not store.exists("reports/r1/a.jpg")
+    store.put("reports/r1/a.jpg", PHOTO, "image/jpeg")
+    assert store.exists("reports/r1/a.jpg")
+
+    store.delete("reports/r1/a.jpg")
+
+    assert not store.exists("reports/r1/a.jpg")
+
+
+def test_a_size_limited_get_reads_a_file_up_to_the_limit(store: Any) -> None:
+    store.put("uploads/raw/u1", PHOTO, "image/jpeg")
+
+    got = store.get("uploads/raw/u1", max_bytes=len(PHOTO))
+
+    assert (got.content_type, got.data) == ("image/jpeg", PHOTO)
+
+
+def test_a_size_limited_get_refuses_a_larger_file_before_downloading_it(store: Any) -> None:
+    store.put("uploads/raw/u1", PHOTO, "image/jpeg")
+    before = store.stats.snapshot()
+
+    with pytest.raises(ObjectTooLarge) as refused:
+        store.get("uploads/raw/u1", max_bytes=len(PHOTO) - 1)
+
+    assert (refused.value.size, refused.value.max_bytes) == (len(PHOTO), len(PHOTO) - 1)
+    assert store.stats.since(before).gets == 0
+
+
+def test_a_size_limited_get_of_a_missing_file_is_not_found(store: Any) -> None:
+    with pytest.raises(ObjectNotFound):
+        store.get("uploads/raw/none", max_bytes=1000)
+
+
+def test_every_operation_is_counted(store: Any) -> None:
+    store.put("uploads/r1/f1", PHOTO, "image/jpeg")
+    store.copy("uploads/r1/f1", "reports/r1/f1")
+    store.exists("reports/r1/f1")
+    store.get("reports/r1/f1")
+    store.get("reports/r1/f1", max_bytes=1000)
+    store.signed_get_url("reports/r1/f1", FIVE_MINUTES)
+    store.delete("uploads/r1/f1")
+
+    stats = store.stats
+    assert (stats.puts, stats.copies, stats.lookups, stats.gets, stats.signs, stats.deletes) == (
+        1,
+        1,
+        2,
+        2,
+        1,
+        1,
+    )
+    assert stats.storage_requests == 7
 
 
 def test_a_signed_get_url_names_the_object_and_expires_when_asked(store: Any) -> None:
