@@ -1481,6 +1481,15 @@ class StoredObject:
     data: bytes
 
 
+@dataclass(frozen=True)
+class SignedUpload:
+    """Where and how a client PUTs one object: ``headers`` are part of the signature,
+    so the PUT must send every one of them with exactly these values."""
+
+    url: str
+    headers: dict[str, str]
+
+
 class BlobStore(Protocol):
     def put(self, name: str, data: bytes, content_type: str) -> None:
         """Store ``data`` under ``name`` (replacing any object of that name)."""
@@ -1506,5 +1515,15 @@ class BlobStore(Protocol):
     def signed_get_url(self, name: str, expires_in: dt.timedelta) -> str:
         """A URL anyone holding it can GET the object with until ``expires_in`` has passed."""
 
-    def signed_put_url(self, name: str, content_type: str, expires_in: dt.timedelta) -> str:
-        """A URL to PUT the object with, only with this Content-Type, until it expires."""
+    def signed_put_url(
+        self,
+        name: str,
+        content_type: str,
+        expires_in: dt.timedelta,
+        max_bytes: int | None = None,
+    ) -> SignedUpload:
+        """A URL to PUT the object with, only with this Content-Type, until it expires.
+
+        With ``max_bytes``, Cloud Storage refuses a larger body (the signed
+        x-goog-content-length-range header): a client cannot store more than the limit.
+        """

@@ -23,7 +23,7 @@ from urllib.parse import quote, urlencode
 
 from google.api_core.exceptions import AlreadyExists
 
-from shared.adapters.storage import BlobStats
+from shared.adapters.storage import BlobStats, upload_headers
 from shared.adapters.webhooks import encode_body
 from shared.config import Settings
 from shared.domain.casework import Assignment, ResponseTemplate, StaffNote
@@ -69,6 +69,7 @@ from shared.ports import (
     ReportNotFound,
     SendOutcome,
     SendResult,
+    SignedUpload,
     Snapshot,
     StaffNotFound,
     StaffUpdate,
@@ -1169,8 +1170,16 @@ class InMemoryBlobStore:
     def signed_get_url(self, name: str, expires_in: dt.timedelta) -> str:
         return self._signed_url(name, expires_in, "host")
 
-    def signed_put_url(self, name: str, content_type: str, expires_in: dt.timedelta) -> str:
-        return self._signed_url(name, expires_in, "content-type;host")
+    def signed_put_url(
+        self,
+        name: str,
+        content_type: str,
+        expires_in: dt.timedelta,
+        max_bytes: int | None = None,
+    ) -> SignedUpload:
+        headers = upload_headers(content_type, max_bytes)
+        signed = ";".join(sorted([*(k.lower() for k in headers), "host"]))
+        return SignedUpload(self._signed_url(name, expires_in, signed), headers)
 
     def _signed_url(self, name: str, expires_in: dt.timedelta, headers: str) -> str:
         self.stats.add("signs")

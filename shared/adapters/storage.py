@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from google.api_core.exceptions import NotFound, PreconditionFailed
 
-from shared.ports import ObjectNotFound, ObjectTooLarge, StoredObject
+from shared.ports import ObjectNotFound, ObjectTooLarge, SignedUpload, StoredObject
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
@@ -67,6 +67,17 @@ class BlobStats:
 
 
 _COUNTERS = [f for f in fields(BlobStats) if not f.name.startswith("_")]
+
+# Cloud Storage refuses an upload whose length lies outside "min,max" (inclusive).
+CONTENT_LENGTH_RANGE = "x-goog-content-length-range"
+
+
+def upload_headers(content_type: str, max_bytes: int | None) -> dict[str, str]:
+    """The headers a signed PUT is bound to, as the client must send them."""
+    headers = {"Content-Type": content_type}
+    if max_bytes is not None:
+        headers[CONTENT_LENGTH_RANGE] = f"0,{max_bytes}"
+    return headers
 
 
 class GcsBlobStore:
@@ -125,9 +136,20 @@ class GcsBlobStore:
     def signed_get_url(self, name: str, expires_in: dt.timedelta) -> str:
         return self._signed_url(name, "GET", expires_in)
 
-    def signed_put_url(self, name: str, content_type: str, expires_in: dt.timedelta) -> str:
-        # The content type is signed: a PUT with any other Content-Type is refused.
-        return self._signed_url(name, "PUT", expires_in, content_type=content_type)
+    def signed_put_url(
+        self,
+        name: str,
+        content_type: str,
+        expires_in: dt.timedelta,
+        max_bytes: int | None = None,
+    ) -> SignedUpload:
+        # Signed headers bind the PUT: another Content-Type or a larger body is refused.
+        headers = upload_headers(content_type, max_bytes)
+        extra = {k: v for k, v in headers.items() if k != "Content-Type"}
+        url = self._signed_url(
+            name, "PUT", expires_in, content_type=content_type, headers=extra or None
+        )
+        return SignedUpload(url, headers)
 
     def _signed_url(self, name: str, method: str, expires_in: dt.timedelta, **extra: Any) -> str:
         self.stats.add("signs")
