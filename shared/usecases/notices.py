@@ -10,7 +10,9 @@ remember whom to tell. The table:
 event                                  told (kind)
 =====================================  ==============================================
 SUBMIT                                 reporter (``report.accepted``)
-DISPOSITION (any way)                  the agency (``report.dispositioned``)
+DISPOSITION (any way)                  the agency (``report.dispositioned``); when a
+                                       rule sent it straight to a unit, that unit too
+                                       (``report.forwarded``)
 FORWARD                                the unit (``report.forwarded``)
 NOT_OUR_AUTHORITY, QUEUE_FOR_ADMIN     the admin who must route it (``report.returned``)
 HOLD                                   reporter (``report.on_hold``)
@@ -154,7 +156,11 @@ def notices_for(
             return ()
     if agency_id is None:  # the tree has nobody to tell
         return ()
-    return (_to_agency(after, event, agency_id, kind, settings, data),)
+    told = (_to_agency(after, event, agency_id, kind, settings, data),)
+    if action is Action.DISPOSITION and after.unit_id:
+        # The unit does the work; its agency answers for it: both hear of it.
+        return (*told, _to_agency(after, event, after.unit_id, "report.forwarded", settings))
+    return told
 
 
 def _to_reporter(

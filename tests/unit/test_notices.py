@@ -248,6 +248,19 @@ def test_forwarding_tells_the_unit() -> None:
     assert told(change) == [(AGENCY_TOPIC, "report.forwarded", UNIT)]
 
 
+def test_a_disposition_straight_to_a_unit_tells_the_agency_and_the_unit() -> None:
+    walk = Walk()
+
+    change = walk.do(
+        Command(Action.DISPOSITION, ROUTER, agency_id=AGENCY, unit_id=UNIT, data={"method": "rule"})
+    )
+
+    assert told(change) == [
+        (AGENCY_TOPIC, "report.dispositioned", AGENCY),
+        (AGENCY_TOPIC, "report.forwarded", UNIT),
+    ]
+
+
 def test_bukan_wewenang_tells_the_regional_admin_who_must_route_it() -> None:
     walk = Walk().dispositioned()
 
