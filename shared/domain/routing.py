@@ -29,8 +29,9 @@ class Method(StrEnum):
 class Rule:
     id: str
     category: str  # a parent category matches its children
-    region: str  # a province code matches its regencies
-    agency: str
+    region: str  # a province code matches its regencies, a regency its districts
+    agency: str  # the agency the report is dispositioned to
+    unit: str | None = None  # the agency's unit the rule names, set on the disposition
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class RoutingFacts:
     target_agency_id: str | None
     text: str  # title and description, for the classifier
     excluded_agencies: frozenset[str] = frozenset()  # said "Bukan Wewenang" before
+    district_code: str | None = None  # kecamatan, when the reporter chose one
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class Routing:
     rule_id: str | None = None
     confidence: float | None = None
     suggested_agency_id: str | None = None  # a weak suggestion shown to the admin
+    unit_id: str | None = None  # a rule that names a unit: the agency's unit to set
 
 
 def covers(general: str, specific: str) -> bool:
@@ -67,14 +70,15 @@ def covers(general: str, specific: str) -> bool:
 
 
 def _specificity(rule: Rule) -> tuple[int, int]:
-    # The place counts first: a Cianjur rule beats a Jawa Barat rule whatever the
-    # categories, because the local government answers first for its own area.
+    # The place counts first: a Cugenang rule beats a Cianjur rule, and a Cianjur rule a
+    # Jawa Barat rule, whatever the categories, because the office nearest the place
+    # answers first for it.
     return rule.region.count(".") + 1, rule.category.count(".") + 1
 
 
 def matching_rules(rules: Iterable[Rule], facts: RoutingFacts) -> list[Rule]:
     """Rules that match the report, most specific first (rule id breaks ties, stably)."""
-    place = facts.regency_code or facts.province_code
+    place = facts.district_code or facts.regency_code or facts.province_code
     found = [
         rule
         for rule in rules
@@ -125,7 +129,7 @@ def route(
         return Routing(Method.NAMED, facts.target_agency_id)
     for rule in matching_rules(rules, facts):
         if allowed(rule.agency):
-            return Routing(Method.RULE, rule.agency, rule_id=rule.id)
+            return Routing(Method.RULE, rule.agency, rule_id=rule.id, unit_id=rule.unit)
     candidates = [p for p in profiles if allowed(p.agency_id)]
     suggestion = classify(facts.text, candidates)
     if suggestion is not None:

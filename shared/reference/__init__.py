@@ -39,6 +39,7 @@ from pydantic import (
     PrivateAttr,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -79,6 +80,8 @@ _SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 ProvinceCode = Annotated[str, StringConstraints(pattern=r"^\d{2}$")]
 RegencyCode = Annotated[str, StringConstraints(pattern=r"^\d{2}\.\d{2}$")]
 RegionCode = Annotated[str, StringConstraints(pattern=r"^\d{2}(?:\.\d{2})?$")]
+# A rule may also name a district: a kecamatan's own office (a UPTD) answers first there.
+RuleRegionCode = Annotated[str, StringConstraints(pattern=r"^\d{2}(?:\.\d{2}(?:\.\d{2})?)?$")]
 Slug = Annotated[str, StringConstraints(pattern=rf"^{_SLUG}$")]
 CategoryId = Annotated[str, StringConstraints(pattern=rf"^{_SLUG}(?:\.{_SLUG})*$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -312,11 +315,14 @@ class Agency(_Frozen):
 
 
 class RoutingRule(_Frozen):
-    """Reports in ``category`` (or a child) from ``region`` (or inside it) go to ``agency``."""
+    """Reports in ``category`` (or a child) from ``region`` (or inside it) go to ``agency``.
+
+    ``region`` is a province, a regency or a district; ``agency`` may be a unit, and
+    then the report goes to the unit's agency with the unit set."""
 
     id: Slug
     category: CategoryId
-    region: RegionCode
+    region: RuleRegionCode
     agency: Slug
 
 
@@ -338,7 +344,11 @@ class Reference(_Frozen):
     _places_dir: Path = PrivateAttr(default=DATA_DIR / PLACES_DIR)
 
     @model_validator(mode="after")
-    def _check_consistency(self) -> Self:
+    def _check_consistency(self, info: ValidationInfo) -> Self:
+        # Rules may name districts, which live in the places files beside the others.
+        places_dir = (info.context or {}).get("places_dir")
+        if places_dir is not None:
+            self._places_dir = Path(places_dir)
         problems = _consistency_problems(self)
         if problems:
             raise ValueError("reference data is inconsistent:\n- " + "\n- ".join(problems))
@@ -499,7 +509,7 @@ class Reference(_Frozen):
         as the files are (pydantic's ValidationError names the problems). Those this
         reference has keep its order; the others follow by id, so the same set always
         makes the same reference."""
-        other = Reference.model_validate(
+        return Reference.model_validate(
             {
                 "source": self.source,
                 "provinces": self.provinces,
@@ -507,10 +517,9 @@ class Reference(_Frozen):
                 "categories": self.categories,
                 "agencies": _in_order(agencies, [a.id for a in self.agencies]),
                 "routing_rules": _in_order(routing_rules, [r.id for r in self.routing_rules]),
-            }
+            },
+            context={"places_dir": self._places_dir},
         )
-        other._places_dir = self._places_dir
-        return other
 
 
 def _in_order(items: Iterable[Any], known_order: Sequence[str]) -> list[Any]:
@@ -657,7 +666,7 @@ def _rule_problems(
         seen.setdefault(key, rule.id)
         if rule.category not in categories:
             problems.append(f"{where}: category {rule.category!r} does not exist")
-        if rule.region not in provinces and rule.region not in regencies:
+        if not _region_exists(ref, rule.region, provinces, regencies):
             problems.append(f"{where}: region {rule.region!r} does not exist")
         agency = agencies.get(rule.agency)
         if agency is None:
@@ -674,6 +683,14 @@ def _rule_problems(
                 f"region {rule.region!r}"
             )
     return problems
+
+
+def _region_exists(
+    ref: Reference, code: str, provinces: set[str], regencies: Mapping[str, Regency]
+) -> bool:
+    if DISTRICT_CODE.match(code):
+        return code[:5] in regencies and code in ref._places_of(code).by_code
+    return code in provinces or code in regencies
 
 
 # --- Districts and villages ----------------------------------------------------------
@@ -775,16 +792,18 @@ def _load_bundled() -> Reference:
 
 def _load(directory: Path) -> Reference:
     texts = {name: _read_text(directory / name) for name in REFERENCE_FILES}
-    reference = parse_reference(texts, directory)
-    reference._places_dir = directory / PLACES_DIR
-    return reference
+    return parse_reference(texts, directory, places_dir=directory / PLACES_DIR)
 
 
-def parse_reference(texts: Mapping[str, str], origin: Path) -> Reference:
+def parse_reference(
+    texts: Mapping[str, str], origin: Path, *, places_dir: Path | None = None
+) -> Reference:
     """Validate reference data given as the text of each of ``REFERENCE_FILES``.
 
-    Pure, so every kind of bad data can be checked without a disk; ``origin`` only
-    names where the texts came from in the messages.
+    Pure but for the places files, read only when a rule names a district (from
+    ``places_dir``, by default the bundled ones), so every kind of bad data can be
+    checked without a disk; ``origin`` only names where the texts came from in the
+    messages.
     """
     regions = _parse_json(texts, origin, REGIONS_FILE)
     _only_keys(regions, {"source", "provinces", "regencies"}, REGIONS_FILE)
@@ -798,8 +817,9 @@ def parse_reference(texts: Mapping[str, str], origin: Path) -> Reference:
         data = _parse_toml(texts, origin, file)
         _only_keys(data, {key}, file)
         raw[field] = data.get(key, [])
+    context = {"places_dir": places_dir} if places_dir is not None else None
     try:
-        return Reference.model_validate(raw)
+        return Reference.model_validate(raw, context=context)
     except ValidationError as exc:
         details = "\n".join(_describe(error, raw) for error in exc.errors())
         raise ReferenceDataError(f"invalid reference data in {origin}:\n{details}") from None

@@ -44,7 +44,7 @@ from shared.ports import (
     RoutingTables,
 )
 from shared.pubsub_push import MalformedPush, Pushed, invalid
-from shared.reference import AgencyKind, Reference
+from shared.reference import AgencyKind, Reference, RoutingRule
 from shared.usecases.act import act
 from shared.usecases.notices import notification_id, routing_admin
 from shared.usecases.outbox import publish_committed
@@ -111,7 +111,8 @@ def routing_tables(reference: Reference) -> RoutingTables:
     """Rules, the agencies a report may be dispositioned to, and their keyword profiles.
 
     Units are not dispositioned to (their agency forwards to them), so they are
-    neither known nor profiled. An agency's keywords are those of every category it
+    neither known nor profiled; a rule that names a unit dispositions to the unit's
+    agency with the unit set. An agency's keywords are those of every category it
     handles, children included (handling ``infrastruktur`` covers ``.jalan``).
     """
     agencies = [a for a in reference.agencies if a.kind is not AgencyKind.UNIT]
@@ -124,10 +125,19 @@ def routing_tables(reference: Reference) -> RoutingTables:
         if keywords:
             profiles.append(KeywordProfile(agency.id, tuple(keywords)))
     return RoutingTables(
-        rules=tuple(Rule(r.id, r.category, r.region, r.agency) for r in reference.routing_rules),
+        rules=tuple(_rule(r, reference) for r in reference.routing_rules),
         known_agencies=frozenset(a.id for a in agencies),
         profiles=tuple(profiles),
     )
+
+
+def _rule(rule: RoutingRule, reference: Reference) -> Rule:
+    """``rule`` as routing applies it: a unit's rule goes to the agency above the unit."""
+    named = reference.agency(rule.agency)
+    if named.kind is not AgencyKind.UNIT:
+        return Rule(rule.id, rule.category, rule.region, rule.agency)
+    agency = next(a for a in reference.ancestors(named.id) if a.kind is not AgencyKind.UNIT)
+    return Rule(rule.id, rule.category, rule.region, agency.id, unit=named.id)
 
 
 def routing_facts(report: Report) -> RoutingFacts:
@@ -135,6 +145,7 @@ def routing_facts(report: Report) -> RoutingFacts:
         category=report.category,
         province_code=report.region.province_code,
         regency_code=report.region.regency_code,
+        district_code=report.region.district_code,
         target_agency_id=report.target_agency_id,
         text=f"{report.title}\n{report.description}",
         excluded_agencies=frozenset(report.rejected_by),
@@ -257,7 +268,9 @@ def _command(routing: Routing) -> Command:
     if routing.agency_id is None:
         reason = WEAK_SUGGESTION if routing.suggested_agency_id else NO_MATCH
         return Command(Action.QUEUE_FOR_ADMIN, ROUTER, reason=reason, data=data)
-    return Command(Action.DISPOSITION, ROUTER, agency_id=routing.agency_id, data=data)
+    return Command(
+        Action.DISPOSITION, ROUTER, agency_id=routing.agency_id, unit_id=routing.unit_id, data=data
+    )
 
 
 def _redelivered(report: Report, message: SubmittedMessage, ports: RoutePorts) -> RouteResult:

@@ -212,6 +212,27 @@ def test_a_seeded_environment_runs_on_what_is_stored_in_the_bundled_order(
     assert current.categories == BUNDLED.categories
 
 
+def test_a_district_rule_added_to_a_unit_round_trips_into_the_running_reference(
+    db: firestore.Client,
+) -> None:
+    seed_reference(db)
+    ticks = Ticks()
+    source = FirestoreReferenceSource(db, BUNDLED, refresh_s=60, monotonic=ticks)
+    rule = RoutingRule(
+        id="cibeber-jalan",
+        category="infrastruktur.jalan",
+        region="32.03.03",
+        agency="uptd-jalan-cianjur-utara",
+    )
+    FirestoreReferenceAdminStore(db).edit(lambda stored: ReferenceEdit(an_entry(), rule=rule))
+
+    ticks.now += 60
+    current = source.current()
+
+    assert rule in current.routing_rules
+    assert current.place_name(rule.region) == "Cibeber"
+
+
 def test_an_edit_is_seen_after_the_refresh_time_and_costs_one_read_until_then(
     db: firestore.Client,
 ) -> None:

@@ -24,6 +24,7 @@ from shared.reference import (
     Notification,
     Reference,
     ReferenceDataError,
+    RoutingRule,
     category_parent,
     load_reference,
     parse_reference,
@@ -585,6 +586,26 @@ BAD_CASES: dict[str, tuple[Files, str]] = {
         {"rules": RULES + rule_block("r2", "infrastruktur", "35", "dinas")},
         r"rule 'r2': region '35' does not exist",
     ),
+    "rule for an unknown district": (
+        {"rules": RULES + rule_block("r2", "infrastruktur.jalan", "32.03.99", "unit")},
+        r"rule 'r2': region '32.03.99' does not exist",
+    ),
+    "rule for a district of an unknown regency": (
+        {"rules": RULES + rule_block("r2", "infrastruktur.jalan", "32.04.01", "unit")},
+        r"rule 'r2': region '32.04.01' does not exist",
+    ),
+    "rule for a village": (
+        {"rules": RULES + rule_block("r2", "infrastruktur.jalan", "32.03.11.2001", "unit")},
+        r"routing_rules.toml: rule\[1\] \('r2'\): region: String should match pattern",
+    ),
+    "rule to a unit that does not handle the category": (
+        {"rules": RULES + rule_block("r2", "infrastruktur", "32.03.11", "unit")},
+        r"rule 'r2': agency 'unit' does not handle category 'infrastruktur'",
+    ),
+    "rule to a unit for a district outside its region": (
+        {"rules": RULES + rule_block("r2", "infrastruktur.jalan", "32.73.01", "unit")},
+        r"rule 'r2': agency 'unit' \(region '32.03'\) does not cover region '32.73.01'",
+    ),
     "rule to an unknown agency": (
         {"rules": RULES + rule_block("r2", "kesehatan", "32.03", "dinkes")},
         r"rule 'r2': agency 'dinkes' does not exist",
@@ -614,6 +635,32 @@ BAD_CASES: dict[str, tuple[Files, str]] = {
         r"regions.json: not valid JSON",
     ),
 }
+
+
+def test_a_rule_may_name_a_district_and_a_unit() -> None:
+    ref = parse(rules=RULES + rule_block("r2", "infrastruktur.jalan", "32.03.11", "unit"))
+    [rule] = [r for r in ref.routing_rules if r.id == "r2"]
+    assert (rule.region, rule.agency) == ("32.03.11", "unit")
+    again = ref.with_agencies_and_rules(ref.agencies, ref.routing_rules)
+    assert again.routing_rules == ref.routing_rules
+
+
+def test_district_rules_are_checked_against_the_places_the_reference_reads() -> None:
+    rules = RULES + rule_block("r2", "infrastruktur.jalan", "32.03.11", "unit")
+    nowhere = SMALL / "no-places"  # a directory without places files
+    with pytest.raises(ReferenceDataError, match=r"region '32.03.11' does not exist"):
+        parse_reference(texts(rules=rules), SMALL, places_dir=nowhere)
+    without = parse_reference(texts(), SMALL, places_dir=nowhere)
+    district_rule = RoutingRule(
+        id="r2", category="infrastruktur.jalan", region="32.03.11", agency="unit"
+    )
+    # An edit is checked against the same places as the reference it edits.
+    with pytest.raises(ValidationError, match=r"region '32.03.11' does not exist"):
+        without.with_agencies_and_rules(without.agencies, [*without.routing_rules, district_rule])
+    bundled = parse(rules=rules)
+    assert bundled.with_agencies_and_rules(bundled.agencies, [district_rule]).routing_rules == (
+        district_rule,
+    )
 
 
 @pytest.mark.parametrize("case", list(BAD_CASES))

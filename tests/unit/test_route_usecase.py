@@ -478,6 +478,48 @@ def test_the_bundled_rules_route_a_cianjur_road_to_the_regency_public_works() ->
     assert report_of(store, message).routing_rule_id == "cianjur-jalan"
 
 
+def test_a_cugenang_road_reaches_the_northern_uptd_through_dpupr() -> None:
+    store = InMemoryReportStore()
+    cugenang = Region("32", "32.03", "32.03.11", "32.03.11.2001")
+    message = submitted(store, category="infrastruktur.jalan", region=cugenang)
+
+    run(store, message, tables=routing_tables(load_reference()))
+
+    report = report_of(store, message)
+    assert (report.agency_id, report.unit_id, report.routing_rule_id) == (
+        "dpupr-cianjur",
+        "uptd-jalan-cianjur-utara",
+        "cugenang-jalan",
+    )
+    event = store.events[message.report_id][-1]
+    assert (event.action, event.data["unit_id"]) == (Action.DISPOSITION, "uptd-jalan-cianjur-utara")
+
+
+def test_a_road_in_a_district_without_its_own_rule_goes_to_the_regency() -> None:
+    store = InMemoryReportStore()
+    cibeber = Region("32", "32.03", "32.03.03")
+    message = submitted(store, category="infrastruktur.jalan", region=cibeber)
+
+    run(store, message, tables=routing_tables(load_reference()))
+
+    report = report_of(store, message)
+    assert (report.agency_id, report.unit_id, report.routing_rule_id) == (
+        "dpupr-cianjur",
+        None,
+        "cianjur-jalan",
+    )
+
+
+def test_the_bundled_district_rules_cover_cugenang_and_its_neighbours() -> None:
+    reference = load_reference()
+    names = {
+        reference.place_name(r.region)
+        for r in reference.routing_rules
+        if r.agency == "uptd-jalan-cianjur-utara"
+    }
+    assert names == {"Cugenang", "Pacet", "Cipanas", "Sukaresmi"}
+
+
 # --- the sweeper ----------------------------------------------------------------------
 
 

@@ -125,3 +125,60 @@ def test_classifier_confidence_grows_with_evidence_and_shrinks_with_rivals() -> 
     assert one[1] < three[1]
     assert mixed[1] < three[1]
     assert classify("tidak ada kata kunci", PROFILES) is None
+
+
+# --- districts and units --------------------------------------------------------------
+
+DISTRICT_RULES = [
+    *RULES,
+    Rule("cugenang-jalan", "infrastruktur.jalan", "32.03.11", "dpupr-cianjur", unit="uptd-utara"),
+]
+
+
+def test_a_district_rule_beats_the_regency_rule_and_carries_its_unit() -> None:
+    facts = dataclasses.replace(FACTS, district_code="32.03.11")
+    result = route(
+        facts,
+        rules=DISTRICT_RULES,
+        known_agencies=AGENCIES,
+        profiles=PROFILES,
+        auto_route_threshold=0.75,
+    )
+    assert (result.agency_id, result.unit_id, result.rule_id) == (
+        "dpupr-cianjur",
+        "uptd-utara",
+        "cugenang-jalan",
+    )
+
+
+def test_a_district_rule_leaves_the_other_districts_and_regency_only_reports_alone() -> None:
+    for district in ("32.03.10", None):
+        facts = dataclasses.replace(FACTS, district_code=district)
+        found = [r.id for r in matching_rules(DISTRICT_RULES, facts)]
+        assert found == ["cianjur-infrastruktur", "jabar-jalan"]
+
+
+def test_the_most_specific_place_comes_first_whatever_the_category_depth() -> None:
+    rules = [
+        Rule("cianjur-jalan", "infrastruktur.jalan", "32.03", "dpupr-cianjur"),
+        Rule("cugenang-infrastruktur", "infrastruktur", "32.03.11", "dpupr-cianjur"),
+    ]
+    facts = dataclasses.replace(FACTS, district_code="32.03.11")
+    assert [r.id for r in matching_rules(rules, facts)] == [
+        "cugenang-infrastruktur",
+        "cianjur-jalan",
+    ]
+
+
+def test_a_unit_rule_is_skipped_when_its_agency_said_bukan_wewenang() -> None:
+    facts = dataclasses.replace(
+        FACTS, district_code="32.03.11", excluded_agencies=frozenset({"dpupr-cianjur"})
+    )
+    result = route(
+        facts,
+        rules=DISTRICT_RULES,
+        known_agencies=AGENCIES,
+        profiles=PROFILES,
+        auto_route_threshold=0.75,
+    )
+    assert (result.agency_id, result.unit_id) == ("dbmpr-jabar", None)
