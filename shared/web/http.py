@@ -7,18 +7,27 @@ Nothing here knows about reports or routes; the apps do, and
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from flask import Request, Response
 from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import MultiPartParser
 
 from shared.web.i18n import Lang, t
 
+if TYPE_CHECKING:
+    from shared.usecases.attachments import Upload
+
 PROBLEM_JSON = "application/problem+json"
 JSON_MEDIA_TYPE = "application/json"
+MULTIPART_MEDIA_TYPE = "multipart/form-data"
+# Every form's (and the multipart API's) file field; `multiple`, so it may repeat.
+FILE_FIELD = "berkas"
 # A URN names the problem without pretending to be a page one can open.
 PROBLEM_BASE = "urn:lapor:problem:"
 
@@ -70,6 +79,88 @@ def read_body(request: Request, limit: int) -> bytes:
     if len(body) > limit:
         raise BodyTooLarge
     return body
+
+
+# A browser sends one empty file part per file input left empty; a few are allowed
+# beyond the counted parts so a form with more than one file input still reads.
+_EMPTY_FILE_PARTS = 4
+_MAX_FILE_NAME = 255
+
+
+def read_multipart(
+    request: Request,
+    *,
+    max_bytes: int,
+    max_files: int,
+    max_fields: int,
+    max_field_bytes: int = 64 * 1024,
+) -> tuple[dict[str, str], list[Upload]]:
+    """A ``multipart/form-data`` body's text fields and the files of :data:`FILE_FIELD`.
+
+    Raises :class:`UnsupportedMediaType` when the body is not multipart, BodyTooLarge
+    over ``max_bytes`` (declared or read: the read is bounded) or when one field holds
+    more than ``max_field_bytes``, and ValueError when it cannot be read: malformed,
+    more than ``max_fields`` fields or ``max_files`` files, or a file in another field.
+    A caller whose files have a count limit of their own passes a larger ``max_files``,
+    so one file too many meets that limit's clearer refusal rather than this one.
+
+    The first of repeated fields wins (as the urlencoded form's reader). A file part
+    with no name and no bytes is what a browser sends for an empty file input: skipped.
+    The parts' Content-Type is not kept: a file's type is judged from its bytes.
+    """
+    # Imported here: the attachments' module brings Pillow, which only the functions
+    # that take files carry; every function imports this module.
+    from shared.usecases.attachments import Upload
+
+    if media_type(request) != MULTIPART_MEDIA_TYPE:
+        raise UnsupportedMediaType
+    boundary = request.mimetype_params.get("boundary", "")
+    if not boundary:
+        raise ValueError("multipart body without a boundary")
+    body = read_body(request, max_bytes)
+    parser = MultiPartParser(
+        stream_factory=_in_memory, max_form_parts=max_fields + max_files + _EMPTY_FILE_PARTS
+    )
+    try:
+        parts, files = parser.parse(io.BytesIO(body), boundary.encode("latin-1"), len(body))
+    except RequestEntityTooLarge:
+        raise ValueError("too many parts in the multipart body") from None
+    if len(parts) > max_fields:
+        raise ValueError("too many fields in the multipart body")
+    fields: dict[str, str] = {}
+    for name, value in parts.items(multi=True):
+        if not name:
+            raise ValueError("a multipart field without a name")
+        if len(value.encode("utf-8")) > max_field_bytes:
+            raise BodyTooLarge
+        fields.setdefault(name, value)
+    uploads: list[Upload] = []
+    for name, stored in files.items(multi=True):
+        data = stored.stream.read()
+        file_name = stored.filename or ""
+        if not data and not file_name:
+            continue
+        if name != FILE_FIELD:
+            raise ValueError(f"a file in the field {name!r}; files go in {FILE_FIELD!r}")
+        uploads.append(Upload(name=_base_name(file_name), data=data))
+    if len(uploads) > max_files:
+        raise ValueError("too many files in the multipart body")
+    return fields, uploads
+
+
+def _in_memory(
+    total_content_length: int | None,
+    content_type: str | None,
+    filename: str | None,
+    content_length: int | None = None,
+) -> IO[bytes]:
+    # The whole body is already in memory (bounded by read_multipart's max_bytes).
+    return io.BytesIO()
+
+
+def _base_name(name: str) -> str:
+    """The file's own name without any folder a device put in front of it."""
+    return name.replace("\\", "/").rsplit("/", 1)[-1][:_MAX_FILE_NAME]
 
 
 def client_address(request: Request, trusted_hops: int) -> str:
