@@ -8,7 +8,8 @@ GPS position, the phone's serial number), no XMP, no comments, no maker notes an
 ICC profile (the colours are moved into sRGB first). Only the pixels, upright, remain;
 that is the only way an anonymous reporter's photo cannot betray them. A PDF cannot be
 redrawn like that, so it is accepted only if it parses and carries nothing that runs
-(JavaScript, launch actions).
+(JavaScript, launch actions), and it is written again without its document Info and
+XMP metadata (the author's name, the software, the title), which can name the reporter.
 
 No I/O: bytes in, bytes out. Pillow (with pillow-heif for the HEIC photos iPhones
 send) and pypdf are libraries that decode in memory.
@@ -257,7 +258,7 @@ def make_safe(name: str, data: bytes, limits: AttachmentLimits) -> SafeFile:
     """The stored form of one uploaded file; raises AttachmentRefused with the reason."""
     kind = identify(name, data, limits)
     if kind is Kind.PDF:
-        return _checked_pdf(name, data)
+        return _checked_pdf(name, data, limits)
     return _clean_image(name, data, kind, limits)
 
 
@@ -384,12 +385,23 @@ def _flatten(image: Image.Image) -> Image.Image:
 # Dictionary keys and action types that make a PDF do something when opened or clicked.
 _ACTIVE_KEYS = frozenset({"/JS", "/JavaScript"})
 _ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch", "/ImportData", "/SubmitForm", "/Rendition"})
+# Keys that say who made a document and with what, wherever they sit: the XMP packet
+# (/Metadata of the catalog, a page or an image: dc:creator is often a person's name)
+# and an application's private data (/PieceInfo). The document Info (Author, Creator,
+# Producer, Title...) is left behind whole.
+_IDENTIFYING_KEYS = ("/Metadata", "/PieceInfo")
 # A walk over more objects than this is refused as damaged: no honest scan of a
 # complaint letter has that many, and the walk must stay cheap.
 _MAX_PDF_OBJECTS = 200_000
 
 
-def _checked_pdf(name: str, data: bytes) -> SafeFile:
+class _TooManyObjects(Exception):
+    pass
+
+
+def _checked_pdf(name: str, data: bytes, limits: AttachmentLimits) -> SafeFile:
+    """A PDF that parses and runs nothing, written again without the metadata that
+    could name an anonymous reporter (the pages themselves are kept as they are)."""
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
@@ -400,25 +412,69 @@ def _checked_pdf(name: str, data: bytes) -> SafeFile:
         pages = len(reader.pages)
         if pages == 0:
             raise AttachmentRefused(Refusal(RefusalCode.DAMAGED, name))
-        active = _has_active_content(reader.trailer)
+        if _has_active_content(reader.trailer):
+            raise AttachmentRefused(Refusal(RefusalCode.PDF_ACTIVE_CONTENT, name))
+        cleaned = _without_metadata(reader)
     except AttachmentRefused:
         raise
-    except (PyPdfError, *_DECODE_ERRORS, KeyError, TypeError, AttributeError, RecursionError):
+    except (
+        PyPdfError,
+        *_DECODE_ERRORS,
+        KeyError,
+        TypeError,
+        AttributeError,
+        RecursionError,
+        _TooManyObjects,
+    ):
         raise AttachmentRefused(Refusal(RefusalCode.DAMAGED, name)) from None
-    if active is None:
-        raise AttachmentRefused(Refusal(RefusalCode.DAMAGED, name))
-    if active:
-        raise AttachmentRefused(Refusal(RefusalCode.PDF_ACTIVE_CONTENT, name))
-    return SafeFile(kind=Kind.PDF, data=data, pages=pages)
+    # Written again, a PDF may grow (pypdf writes no object streams): what is stored
+    # keeps to the limit too.
+    if len(cleaned) > limits.max_file_bytes:
+        raise AttachmentRefused(
+            Refusal(RefusalCode.TOO_BIG, name, human_bytes(limits.max_file_bytes))
+        )
+    return SafeFile(kind=Kind.PDF, data=cleaned, pages=pages)
 
 
-def _has_active_content(trailer: Any) -> bool | None:
+def _has_active_content(trailer: Any) -> bool:
     """Whether any object reachable from the trailer is a script or an action that runs
-    something; None when there are too many objects to look at."""
+    something."""
+    from pypdf.generic import DictionaryObject
+
+    return any(
+        isinstance(item, DictionaryObject)
+        and (bool(_ACTIVE_KEYS & set(item.keys())) or item.get("/S") in _ACTIVE_ACTIONS)
+        for item in _reachable(trailer)
+    )
+
+
+def _without_metadata(reader: Any) -> bytes:
+    """The document as a new file of what its catalog reaches, minus the identifying
+    keys: no document Info, no XMP, and none of the objects an earlier revision or an
+    editor left unreferenced in the file."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DictionaryObject
+
+    # Removed from the reader's parsed objects, so the clone below never reaches them.
+    for item in list(_reachable(reader.trailer["/Root"])):
+        if isinstance(item, DictionaryObject):
+            for key in _IDENTIFYING_KEYS:
+                item.pop(key, None)
+    writer = PdfWriter()
+    writer.clone_reader_document_root(reader)  # the catalog only: no Info, no /ID
+    writer.pdf_header = reader.pdf_header
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _reachable(start: Any) -> Iterator[Any]:
+    """Every dictionary and array reachable from ``start``, each indirect object once;
+    raises _TooManyObjects past _MAX_PDF_OBJECTS."""
     from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
     seen: set[tuple[int, int]] = set()
-    pending: list[Any] = [trailer]
+    pending: list[Any] = [start]
     visited = 0
     while pending:
         item = pending.pop()
@@ -430,14 +486,13 @@ def _has_active_content(trailer: Any) -> bool | None:
             item = item.get_object()
         visited += 1
         if visited > _MAX_PDF_OBJECTS:
-            return None
+            raise _TooManyObjects
         if isinstance(item, DictionaryObject):
-            if _ACTIVE_KEYS & set(item.keys()) or item.get("/S") in _ACTIVE_ACTIONS:
-                return True
+            yield item
             pending.extend(_values(item))
         elif isinstance(item, ArrayObject):
+            yield item
             pending.extend(item)
-    return False
 
 
 def _values(dictionary: Any) -> Iterator[Any]:

@@ -2,19 +2,30 @@
 
 Every sample is made here, in memory, with Pillow and pypdf: a phone photo carrying
 GPS EXIF, a PNG with text chunks, a PDF renamed .jpg, a truncated JPEG, a PNG whose
-header claims 3.6 billion pixels, and small PDFs, sound, broken and scripted.
+header claims 3.6 billion pixels, and small PDFs, sound, broken, scripted and naming
+their author.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import io
+import re
 import struct
 import zlib
+from typing import cast
 
 import pytest
 from PIL import Image, ImageCms, PngImagePlugin
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+from pypdf import PageObject, PdfReader, PdfWriter
+from pypdf.generic import (
+    DictionaryObject,
+    NameObject,
+    NumberObject,
+    StreamObject,
+    TextStringObject,
+)
 
 from shared.config import Settings
 from shared.domain.attachments import (
@@ -70,6 +81,94 @@ def a_pdf() -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def xmp_naming(creator: str) -> StreamObject:
+    """An XMP metadata stream whose dc:creator is ``creator``, as office suites write it."""
+    packet = (
+        '<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/">'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        f"<dc:creator><rdf:Seq><rdf:li>{creator}</rdf:li></rdf:Seq></dc:creator>"
+        "</rdf:Description></rdf:RDF></x:xmpmeta>"
+        '<?xpacket end="w"?>'
+    )
+    stream = StreamObject()
+    stream.set_data(packet.encode())
+    stream[NameObject("/Type")] = NameObject("/Metadata")
+    stream[NameObject("/Subtype")] = NameObject("/XML")
+    return stream
+
+
+def pdf_naming_its_author(pages: int) -> bytes:
+    """A letter whose Info, XMP (the catalog's and a page's) and an editor's private
+    page data all name "Budi Santoso"; each page says "Halaman <n>"."""
+    writer = PdfWriter()
+    for number in range(1, pages + 1):
+        page = writer.add_blank_page(595, 842)
+        page.merge_page(text_page(f"Halaman {number}"))
+    writer.add_metadata(
+        {
+            "/Author": "Budi Santoso",
+            "/Creator": "Microsoft Word - Budi Santoso",
+            "/Producer": "Budi Santoso's PDF printer",
+            "/Title": "Laporan Budi Santoso",
+        }
+    )
+    writer.root_object[NameObject("/Metadata")] = writer._add_object(xmp_naming("Budi Santoso"))
+    writer.pages[0][NameObject("/Metadata")] = writer._add_object(xmp_naming("Budi Santoso"))
+    private = DictionaryObject({NameObject("/Private"): TextStringObject("Budi Santoso")})
+    writer.pages[-1][NameObject("/PieceInfo")] = DictionaryObject({NameObject("/Word"): private})
+    return written(writer)
+
+
+def text_page(text: str) -> PageObject:
+    """A page that draws ``text`` in Helvetica."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(595, 842)
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+        }
+    )
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})}
+    )
+    content = StreamObject()
+    content.set_data(f"BT /F1 24 Tf 72 720 Td ({text}) Tj ET".encode())
+    page[NameObject("/Contents")] = writer._add_object(content)
+    return page
+
+
+def compact_pdf() -> bytes:
+    """A one-page PDF written without a byte to spare, as some scanners write them."""
+    objects = [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Count 1/Kids[3 0 R]>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj" % number + body + b"endobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def zlib_inflated(pdf: bytes) -> bytes:
+    """Every Flate stream of ``pdf`` inflated, to search what compression hides."""
+    found = []
+    for match in re.finditer(rb"stream\r?\n", pdf):
+        with contextlib.suppress(zlib.error):
+            found.append(zlib.decompressobj().decompress(pdf[match.end() :]))
+    return b"".join(found)
 
 
 def action(kind: str, **entries: str) -> DictionaryObject:
@@ -290,11 +389,84 @@ def test_each_image_gets_a_webp_thumbnail_of_at_most_320_px_on_its_long_side(
 # --- PDFs: parsed, and nothing in them runs ------------------------------------------------
 
 
-def test_a_small_valid_pdf_is_accepted_as_it_is() -> None:
-    pdf = a_pdf()
-    safe = make_safe("surat.pdf", pdf, LIMITS)
-    assert (safe.kind, safe.data, safe.pages, safe.thumbnail) == (Kind.PDF, pdf, 1, b"")
+def test_a_small_valid_pdf_is_accepted_with_its_pages() -> None:
+    safe = make_safe("surat.pdf", a_pdf(), LIMITS)
+    assert (safe.kind, safe.pages, safe.thumbnail) == (Kind.PDF, 1, b"")
     assert safe.media_type == "application/pdf"
+    assert len(PdfReader(io.BytesIO(safe.data)).pages) == 1
+
+
+def test_a_pdf_loses_its_document_info_and_xmp_and_keeps_its_pages() -> None:
+    pdf = pdf_naming_its_author(pages=3)
+    assert pdf.count(b"Budi Santoso") >= 4  # Info, catalog XMP, page XMP, PieceInfo
+
+    safe = make_safe("surat.pdf", pdf, LIMITS)
+
+    assert b"Budi" not in safe.data and b"Budi" not in zlib_inflated(safe.data)
+    reader = PdfReader(io.BytesIO(safe.data))
+    assert (len(reader.pages), safe.pages) == (3, 3)
+    assert reader.metadata is None
+    assert reader.xmp_metadata is None
+    assert all("/Metadata" not in page and "/PieceInfo" not in page for page in reader.pages)
+    assert [page.mediabox.width for page in reader.pages] == [595, 595, 595]
+    assert "Halaman 2" in reader.pages[1].extract_text()
+    # The same upload gives the same bytes (a repeated submission is recognised by them).
+    assert make_safe("surat.pdf", pdf, LIMITS).data == safe.data
+
+
+def test_an_earlier_revision_of_the_info_does_not_survive_either() -> None:
+    # An edited PDF keeps its earlier revisions in the file, unreferenced: the older
+    # Info (here the author's name) is still in the bytes after an incremental save.
+    first = pdf_naming_its_author(pages=1)
+    writer = PdfWriter(io.BytesIO(first), incremental=True)
+    writer.add_metadata({"/Author": "Anonim"})
+    revised = written(writer)
+    assert revised.startswith(first) and b"Anonim" in revised
+
+    safe = make_safe("surat.pdf", revised, LIMITS)
+
+    assert b"Budi" not in safe.data and b"Anonim" not in safe.data
+
+
+def test_an_image_inside_a_pdf_loses_its_xmp() -> None:
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(a_pdf())))
+    image = StreamObject()
+    image.set_data(b"\x00\x00\x00")
+    image.update(
+        {
+            NameObject("/Type"): NameObject("/XObject"),
+            NameObject("/Subtype"): NameObject("/Image"),
+            NameObject("/Width"): NumberObject(1),
+            NameObject("/Height"): NumberObject(1),
+            NameObject("/ColorSpace"): NameObject("/DeviceRGB"),
+            NameObject("/BitsPerComponent"): NumberObject(8),
+            NameObject("/Metadata"): writer._add_object(xmp_naming("Budi Santoso")),
+        }
+    )
+    resources = DictionaryObject({NameObject("/Im0"): writer._add_object(image)})
+    writer.pages[0][NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/XObject"): resources}
+    )
+
+    safe = make_safe("surat.pdf", written(writer), LIMITS)
+
+    assert b"Budi" not in safe.data
+    page = PdfReader(io.BytesIO(safe.data)).pages[0]
+    xobjects = cast(DictionaryObject, cast(DictionaryObject, page["/Resources"])["/XObject"])
+    kept = cast(StreamObject, xobjects["/Im0"].get_object())
+    assert kept.get_data() == b"\x00\x00\x00"
+    assert "/Metadata" not in kept
+
+
+def test_a_pdf_that_grows_past_the_limit_when_written_again_is_refused() -> None:
+    compact = compact_pdf()
+    limits = dataclasses.replace(LIMITS, max_file_bytes=len(compact))
+    assert len(make_safe("surat.pdf", compact, LIMITS).data) > len(compact)
+
+    with pytest.raises(AttachmentRefused) as refused:
+        make_safe("surat.pdf", compact, limits)
+
+    assert refused.value.refusal.code is RefusalCode.TOO_BIG
 
 
 @pytest.mark.parametrize(
