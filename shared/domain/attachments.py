@@ -9,7 +9,8 @@ ICC profile (the colours are moved into sRGB first). Only the pixels, upright, r
 that is the only way an anonymous reporter's photo cannot betray them. A PDF cannot be
 redrawn like that, so it is accepted only if it parses and carries nothing that runs
 (JavaScript, launch actions), and it is written again without its document Info and
-XMP metadata (the author's name, the software, the title), which can name the reporter.
+XMP metadata (the author's name, the software, the title), which can name the reporter,
+and without the EXIF, XMP and comments of the JPEG photos inside it.
 
 No I/O: bytes in, bytes out. Pillow (with pillow-heif for the HEIC photos iPhones
 send) and pypdf are libraries that decode in memory.
@@ -390,6 +391,15 @@ _ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch", "/ImportData", "/SubmitFo
 # and an application's private data (/PieceInfo). The document Info (Author, Creator,
 # Producer, Title...) is left behind whole.
 _IDENTIFYING_KEYS = ("/Metadata", "/PieceInfo")
+# JPEG segments an image inside a PDF keeps: APP0 (JFIF) and APP14 (Adobe's, which says
+# how its colours are to be read). Every other APPn (EXIF with the GPS position and the
+# phone's serial, XMP, maker notes, Photoshop's) and every comment goes: a photo put in
+# a PDF as it was taken carries them all. A PDF reader takes the image's colours from
+# the PDF, never from the JPEG's own profile, so the pixels look the same.
+_JPEG_KEPT_APPS = frozenset({0xE0, 0xEE})
+_JPEG_FILTERS = ("/DCTDecode", ["/DCTDecode"])  # a stream that is a JPEG file as it is
+_JPEG_COMMENT = 0xFE
+_JPEG_START_OF_SCAN = 0xDA
 # A walk over more objects than this is refused as damaged: no honest scan of a
 # complaint letter has that many, and the walk must stay cheap.
 _MAX_PDF_OBJECTS = 200_000
@@ -453,19 +463,53 @@ def _without_metadata(reader: Any) -> bytes:
     keys: no document Info, no XMP, and none of the objects an earlier revision or an
     editor left unreferenced in the file."""
     from pypdf import PdfWriter
-    from pypdf.generic import DictionaryObject
+    from pypdf.generic import DictionaryObject, StreamObject
 
     # Removed from the reader's parsed objects, so the clone below never reaches them.
     for item in list(_reachable(reader.trailer["/Root"])):
         if isinstance(item, DictionaryObject):
             for key in _IDENTIFYING_KEYS:
                 item.pop(key, None)
+        if isinstance(item, StreamObject) and item.get("/Filter") in _JPEG_FILTERS:
+            # The JPEG itself is the stream's data (its only filter decodes nothing);
+            # StreamObject.set_data replaces it as stored, which pypdf's encoded
+            # streams allow only for Flate.
+            StreamObject.set_data(item, _jpeg_without_metadata(item.get_data()))
     writer = PdfWriter()
     writer.clone_reader_document_root(reader)  # the catalog only: no Info, no /ID
     writer.pdf_header = reader.pdf_header
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def _jpeg_without_metadata(jpeg: bytes) -> bytes:
+    """The JPEG's segments up to its image data without the metadata ones; the image
+    data itself as it is. A JPEG whose header cannot be walked is left to the reader
+    that shows it, unchanged."""
+    if not jpeg.startswith(b"\xff\xd8"):
+        return jpeg
+    kept = bytearray(b"\xff\xd8")
+    at = 2
+    while at + 4 <= len(jpeg):
+        if jpeg[at] != 0xFF:
+            return jpeg
+        marker = jpeg[at + 1]
+        if marker == 0xFF:  # a fill byte before a marker
+            at += 1
+            continue
+        if marker == _JPEG_START_OF_SCAN:
+            return bytes(kept + jpeg[at:])
+        end = at + 2 + int.from_bytes(jpeg[at + 2 : at + 4], "big")
+        if end <= at + 3 or end > len(jpeg):
+            return jpeg
+        metadata = marker == _JPEG_COMMENT or (
+            0xE0 <= marker <= 0xEF and marker not in _JPEG_KEPT_APPS
+        )
+        if not metadata:
+            kept += jpeg[at:end]
+        at = end
+    return jpeg
 
 
 def _reachable(start: Any) -> Iterator[Any]:

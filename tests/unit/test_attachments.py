@@ -458,6 +458,63 @@ def test_an_image_inside_a_pdf_loses_its_xmp() -> None:
     assert "/Metadata" not in kept
 
 
+def pdf_showing(jpeg: bytes, size: tuple[int, int], colour_space: str = "/DeviceRGB") -> bytes:
+    """A one-page PDF showing ``jpeg`` as it is (DCTDecode), the way a phone's scan or
+    an image-to-PDF tool puts a photo in."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(*size)
+    image = StreamObject()
+    StreamObject.set_data(image, jpeg)  # stored as it is: DCTDecode is the JPEG itself
+    image.update(
+        {
+            NameObject("/Type"): NameObject("/XObject"),
+            NameObject("/Subtype"): NameObject("/Image"),
+            NameObject("/Width"): NumberObject(size[0]),
+            NameObject("/Height"): NumberObject(size[1]),
+            NameObject("/ColorSpace"): NameObject(colour_space),
+            NameObject("/BitsPerComponent"): NumberObject(8),
+            NameObject("/Filter"): NameObject("/DCTDecode"),
+        }
+    )
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/XObject"): DictionaryObject({NameObject("/Im0"): writer._add_object(image)})}
+    )
+    return written(writer)
+
+
+def the_jpeg_in(pdf: bytes) -> bytes:
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    xobjects = cast(DictionaryObject, cast(DictionaryObject, page["/Resources"])["/XObject"])
+    return cast(StreamObject, xobjects["/Im0"].get_object()).get_data()
+
+
+def test_a_photo_inside_a_pdf_loses_its_exif_gps_and_comment_and_keeps_its_pixels() -> None:
+    photo = photo_with_gps()
+    assert read_back(photo).getexif().get_ifd(GPS_IFD)
+
+    safe = make_safe("scan.pdf", pdf_showing(photo, (400, 300)), LIMITS)
+
+    jpeg = the_jpeg_in(safe.data)
+    for leak in (b"PhoneMaker", b"Model X", b"reporter: Siti", b"Exif"):
+        assert leak not in safe.data
+    kept = read_back(jpeg)
+    assert not kept.getexif() and "comment" not in kept.info
+    assert kept.tobytes() == read_back(photo).tobytes()
+
+
+def test_a_cmyk_photo_inside_a_pdf_keeps_the_adobe_segment_its_colours_need() -> None:
+    out = io.BytesIO()
+    Image.new("CMYK", (40, 30), (0, 200, 200, 0)).save(out, format="JPEG", comment=b"Budi")
+    cmyk = out.getvalue()
+    assert b"Adobe" in cmyk
+    safe = make_safe("scan.pdf", pdf_showing(cmyk, (40, 30), "/DeviceCMYK"), LIMITS)
+
+    jpeg = the_jpeg_in(safe.data)
+
+    assert b"Adobe" in jpeg and b"Budi" not in jpeg
+    assert read_back(jpeg).tobytes() == read_back(cmyk).tobytes()
+
+
 def test_a_pdf_that_grows_past_the_limit_when_written_again_is_refused() -> None:
     compact = compact_pdf()
     limits = dataclasses.replace(LIMITS, max_file_bytes=len(compact))
