@@ -10,7 +10,8 @@ that is the only way an anonymous reporter's photo cannot betray them. A PDF can
 redrawn like that, so it is accepted only if it parses and carries nothing that runs
 (JavaScript, launch actions), and it is written again without its document Info and
 XMP metadata (the author's name, the software, the title), which can name the reporter,
-and without the EXIF, XMP and comments of the JPEG photos inside it.
+without the EXIF, XMP and comments of the JPEG photos inside it, and without the
+authors' names on its comments.
 
 No I/O: bytes in, bytes out. Pillow (with pillow-heif for the HEIC photos iPhones
 send) and pypdf are libraries that decode in memory.
@@ -391,6 +392,15 @@ _ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch", "/ImportData", "/SubmitFo
 # and an application's private data (/PieceInfo). The document Info (Author, Creator,
 # Producer, Title...) is left behind whole.
 _IDENTIFYING_KEYS = ("/Metadata", "/PieceInfo")
+# Comments, highlights and stamps (markup annotations) keep their author's name in /T;
+# a form field's /T is its name and stays.
+_MARKUP_ANNOTATIONS = frozenset(
+    {
+        "/Text", "/FreeText", "/Line", "/Square", "/Circle", "/Polygon", "/PolyLine",
+        "/Highlight", "/Underline", "/Squiggly", "/StrikeOut", "/Stamp", "/Caret",
+        "/Ink", "/FileAttachment", "/Sound", "/Redact",
+    }
+)  # fmt: skip
 # JPEG segments an image inside a PDF keeps: APP0 (JFIF) and APP14 (Adobe's, which says
 # how its colours are to be read). Every other APPn (EXIF with the GPS position and the
 # phone's serial, XMP, maker notes, Photoshop's) and every comment goes: a photo put in
@@ -470,6 +480,8 @@ def _without_metadata(reader: Any) -> bytes:
         if isinstance(item, DictionaryObject):
             for key in _IDENTIFYING_KEYS:
                 item.pop(key, None)
+            if item.get("/Subtype") in _MARKUP_ANNOTATIONS:
+                item.pop("/T", None)
         if isinstance(item, StreamObject) and item.get("/Filter") in _JPEG_FILTERS:
             # The JPEG itself is the stream's data (its only filter decodes nothing);
             # StreamObject.set_data replaces it as stored, which pypdf's encoded

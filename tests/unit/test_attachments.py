@@ -20,6 +20,7 @@ import pytest
 from PIL import Image, ImageCms, PngImagePlugin
 from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.generic import (
+    ArrayObject,
     DictionaryObject,
     NameObject,
     NumberObject,
@@ -456,6 +457,40 @@ def test_an_image_inside_a_pdf_loses_its_xmp() -> None:
     kept = cast(StreamObject, xobjects["/Im0"].get_object())
     assert kept.get_data() == b"\x00\x00\x00"
     assert "/Metadata" not in kept
+
+
+def test_a_comment_in_a_pdf_loses_its_author_and_a_form_field_keeps_its_name() -> None:
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(a_pdf())))
+    comment = annotation("/Text", T="Budi Santoso", Contents="Jalan berlubang di sini")
+    field = annotation("/Widget", T="nama_pelapor", FT="/Tx")
+    writer.pages[0][NameObject("/Annots")] = ArrayObject(
+        [writer._add_object(comment), writer._add_object(field)]
+    )
+
+    safe = make_safe("surat.pdf", written(writer), LIMITS)
+
+    assert b"Budi" not in safe.data
+    annots = cast(ArrayObject, PdfReader(io.BytesIO(safe.data)).pages[0]["/Annots"])
+    kept = [a.get_object() for a in annots]
+    assert [(a["/Subtype"], a.get("/T"), a.get("/Contents")) for a in kept] == [
+        ("/Text", None, "Jalan berlubang di sini"),
+        ("/Widget", "nama_pelapor", None),
+    ]
+
+
+def annotation(subtype: str, **entries: str) -> DictionaryObject:
+    found = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Annot"),
+            NameObject("/Subtype"): NameObject(subtype),
+            NameObject("/Rect"): ArrayObject([NumberObject(n) for n in (72, 700, 96, 724)]),
+        }
+    )
+    for key, value in entries.items():
+        found[NameObject(f"/{key}")] = (
+            NameObject(value) if value.startswith("/") else TextStringObject(value)
+        )
+    return found
 
 
 def pdf_showing(jpeg: bytes, size: tuple[int, int], colour_space: str = "/DeviceRGB") -> bytes:
