@@ -175,6 +175,11 @@ class Settings(BaseModel):
     # writes a generated key, as the emulator has no IAM.
     attachments_bucket: str = ""
     storage_signing_key_file: str = ""
+    # How long a signed link to a file lives (shared.usecases.evidence.file_url): every
+    # page link asks our route again, which checks who asks, so it can be short.
+    attachment_url_ttl_s: int = Field(default=300, ge=30, le=3600)
+    # How long a client's signed PUT of a direct upload lives (a slow phone's 8 MB).
+    upload_url_ttl_s: int = Field(default=900, ge=60, le=3600)
 
     @field_validator("local_days_off", mode="before")
     @classmethod

@@ -870,6 +870,14 @@ class SystemClock:
 # --- the bundles: what each function hands its use cases (built in shared/wiring.py) ---
 
 
+def _unwired_blobs() -> BlobStore:
+    raise RuntimeError("this bundle was built without a blob store (blobs_factory)")
+
+
+def _unwired_scanner() -> MalwareScanner:
+    raise RuntimeError("this bundle was built without a malware scanner (scanner_factory)")
+
+
 @dataclass(frozen=True)
 class SubmitPorts:
     """The submit function's: the form, the reporter's API and the tracking pages.
@@ -892,10 +900,21 @@ class SubmitPorts:
     preferences_factory: Callable[[], ContactPreferences]
     # The delivery log, read for the reporter's own tracking page ("Anda diberi tahu").
     deliveries_factory: Callable[[], DeliveryHistory]
+    # The reports' files and the scan of uploads: made only by a request with files.
+    blobs_factory: Callable[[], BlobStore] = _unwired_blobs
+    scanner_factory: Callable[[], MalwareScanner] = _unwired_scanner
 
     @property
     def reference(self) -> Reference:
         return self.reference_factory()
+
+    @property
+    def blobs(self) -> BlobStore:
+        return self.blobs_factory()
+
+    @property
+    def scanner(self) -> MalwareScanner:
+        return self.scanner_factory()
 
     @property
     def store(self) -> SubmitStore:
@@ -936,6 +955,12 @@ class RoutePorts:
     settings: Settings
     tables: RoutingTables  # derived from ``reference`` (shared.usecases.route.routing_tables)
     reference: Reference  # whom an unrouted report's notification goes to
+    # The reports' files: route promotes the files a commit announced (made on first use).
+    blobs_factory: Callable[[], BlobStore] = _unwired_blobs
+
+    @property
+    def blobs(self) -> BlobStore:
+        return self.blobs_factory()
 
 
 @dataclass(frozen=True)
@@ -953,6 +978,17 @@ class AgencyPorts:
     # Where every view of a reporter's identity by staff is recorded (and the console's
     # changes: ConsolePorts.audit is this one).
     audit: AuditLog
+    # The reports' files and the scan of uploads, made on first use.
+    blobs_factory: Callable[[], BlobStore] = _unwired_blobs
+    scanner_factory: Callable[[], MalwareScanner] = _unwired_scanner
+
+    @property
+    def blobs(self) -> BlobStore:
+        return self.blobs_factory()
+
+    @property
+    def scanner(self) -> MalwareScanner:
+        return self.scanner_factory()
 
 
 @dataclass(frozen=True)

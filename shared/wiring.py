@@ -14,6 +14,7 @@ that holds the reference is built again when it changed (``_PerReference``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -151,6 +152,19 @@ def blob_store() -> GcsBlobStore:
     return GcsBlobStore(client.bucket(current.attachments_bucket), signing)
 
 
+# Where the files' signed links point, for the pages' Content-Security-Policy img-src.
+PRODUCTION_STORAGE_ORIGIN = "https://storage.googleapis.com"
+
+
+def storage_origin() -> str:
+    """The origin signed links to the files point at: the emulator's locally (its
+    STORAGE_EMULATOR_HOST, as the client finds it), Cloud Storage's otherwise."""
+    emulator = os.environ.get("STORAGE_EMULATOR_HOST", "").strip().rstrip("/")
+    if not emulator:
+        return PRODUCTION_STORAGE_ORIGIN
+    return emulator if "://" in emulator else f"http://{emulator}"
+
+
 @cache
 def malware_scanner() -> MalwareScanner:
     """The scanner of LAPOR_ATTACHMENT_SCANNER: the plug-in point for a real one
@@ -285,6 +299,8 @@ def submit_ports() -> SubmitPorts:
         public_factory=public_ports,
         preferences_factory=contact_preferences,
         deliveries_factory=notification_store,
+        blobs_factory=blob_store,
+        scanner_factory=malware_scanner,
     )
 
 
@@ -307,6 +323,7 @@ def route_ports(reference: Reference) -> RoutePorts:
         settings=settings(),
         tables=_routing_tables_of(reference),
         reference=reference,
+        blobs_factory=blob_store,
     )
 
 
@@ -323,6 +340,8 @@ def agency_ports(reference: Reference) -> AgencyPorts:
         deliveries=notification_store(),
         figures=public_store(),
         audit=audit_log(),
+        blobs_factory=blob_store,
+        scanner_factory=malware_scanner,
     )
 
 

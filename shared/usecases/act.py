@@ -5,23 +5,44 @@ report that comes back to ``submitted`` (Bukan Wewenang, a reporter answering a 
 emits ``report.submitted`` to be routed again; everyone the event tells is notified
 (:mod:`shared.usecases.notices`); and the running totals the event moves (a rule's,
 the published figures' counters: :mod:`shared.usecases.counters`) are committed with
-it. The caller publishes what the change put in the outbox, right after the commit,
-through :func:`shared.usecases.outbox.publish_committed`.
+it. An event that adds files also announces them (``report.files_added``), so the
+route function promotes them even if the caller dies before it does
+(:mod:`shared.usecases.evidence`). The caller publishes what the change put in the
+outbox, right after the commit, through :func:`shared.usecases.outbox.publish_committed`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from shared.config import Settings
 from shared.domain import report as lifecycle
 from shared.domain.report import Command, Report, State
-from shared.ports import Change, Clock, ReportStore, Snapshot
+from shared.ports import Change, Clock, OutboxMessage, ReportStore, Snapshot
 from shared.reference import Reference
 from shared.usecases.counters import event_tallies
 from shared.usecases.notices import notices_for
 from shared.usecases.submit import submitted_event
+
+FILES_ADDED = "id.lapor.report.files_added.v1"
+
+
+def files_added_event(
+    report_id: str, seq: int, attachment_ids: Sequence[str], now: dt.datetime, topic: str
+) -> OutboxMessage:
+    """``report.files_added``: event ``seq`` committed these files, to be promoted from
+    ``uploads/`` (on the report-submitted topic: the route function promotes)."""
+    return OutboxMessage.cloud_event(
+        f"{report_id}.{seq}.files",
+        topic,
+        {"report_id": report_id, "attachment_ids": list(attachment_ids), "seq": seq},
+        type=FILES_ADDED,
+        source="//lapor/reports",
+        subject=f"reports/{report_id}",
+        at=now,
+    )
 
 
 @dataclass(frozen=True)
@@ -73,6 +94,10 @@ def act(
                 submitted_event(after, routing, now, settings.topic_report_submitted),
                 *outbox,
             )
+        if decided.attachments:
+            ids = [attachment.id for attachment in decided.attachments]
+            topic = settings.topic_report_submitted
+            outbox = (*outbox, files_added_event(after.id, event.seq, ids, now, topic))
         tallies = event_tallies(
             report, after, event, calendar, policy, figure_shards=settings.figure_shards
         )

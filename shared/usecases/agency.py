@@ -30,9 +30,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.domain.privacy import Audience, view
 from shared.domain.report import (
@@ -60,9 +60,13 @@ from shared.ports import (
     Scope,
 )
 from shared.reference import AgencyKind, Reference
+from shared.usecases import evidence
 from shared.usecases.act import Acted, act
 from shared.usecases.deliveries import delivery_view
 from shared.usecases.outbox import publish_committed
+
+if TYPE_CHECKING:
+    from shared.domain.attachments import SafeFile
 
 log = logging.getLogger(__name__)
 
@@ -413,12 +417,16 @@ def take_action(
     ports: AgencyPorts,
     *,
     expected_seq: int | None = None,
+    files: Sequence[SafeFile] = (),
 ) -> Acted:
     """Apply one agency action through ``act``, then publish what it committed.
 
     ``expected_seq``: the report's ``last_seq`` as the caller read it; checked on the
     fresh report inside the transaction (ReportChanged when it moved on).
-    Raises ReportNotFound or a LifecycleError, and then nothing is written.
+    ``files``: what a follow-up or a resolution brings (already safe:
+    shared.usecases.evidence.safe_files), staged before the commit, promoted after it.
+    Raises ReportNotFound or a LifecycleError, and then nothing is written (files
+    staged for a refused commit stay under ``uploads/`` until the lifecycle deletes them).
     """
     reference = ports.reference
     scope = scope_of(caller, reference)
@@ -428,6 +436,8 @@ def take_action(
         data["method"] = "manual"
         if not request.agency_id or not may_route_to(caller, reference, request.agency_id):
             raise InvalidCommand(f"you may not route to agency {request.agency_id!r}")
+    blobs = ports.blobs if files else None
+    attachments = evidence.stage_for_action(report_id, action, files, blobs)
     command = Command(
         action=action,
         actor=caller.actor,
@@ -436,6 +446,7 @@ def take_action(
         agency_id=request.agency_id,
         unit_id=request.unit_id,
         data=data,
+        attachments=attachments,
     )
 
     def guard(report: Report) -> None:
@@ -461,6 +472,8 @@ def take_action(
         reference=reference,
         guard=guard,
     )
+    if blobs is not None:
+        evidence.promote_after_commit(report_id, attachments, blobs)
     published = publish_committed(ports.publisher, change.outbox, ports.store)
     log.info(
         "action taken",

@@ -10,20 +10,24 @@ verification and emits a fresh ``report.submitted`` so routing runs again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, ClassVar
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.config import Settings
 from shared.domain.report import TRANSITIONS, Action, Actor, Command, Role, State
 from shared.domain.tracking import normalize_tracking_code
-from shared.ports import Clock, Publisher, ReportNotFound, ReportStore
+from shared.ports import BlobStore, Clock, Publisher, ReportNotFound, ReportStore
 from shared.reference import Reference
 from shared.tokens import is_reporter_token
+from shared.usecases import evidence
 from shared.usecases.act import Acted, act
 from shared.usecases.outbox import publish_committed
+
+if TYPE_CHECKING:
+    from shared.domain.attachments import SafeFile
 
 log = logging.getLogger(__name__)
 
@@ -122,11 +126,16 @@ def reporter_act(
     settings: Settings,
     reference: Reference,
     publisher: Publisher | None = None,
+    files: Sequence[SafeFile] = (),
+    blobs: BlobStore | None = None,
 ) -> Acted:
     """Apply one reporter operation. Raises InvalidTrackingCode, ReportNotFound,
     TokenRejected, pydantic's ValidationError (``data`` is checked only once the token
     is: a stranger learns nothing from validation) or a LifecycleError; in each case
-    nothing is written. ``reference``: the running one (who is told of an answer)."""
+    nothing is written. ``reference``: the running one (who is told of an answer).
+    ``files``: what a reply or an answer brings (already safe:
+    shared.usecases.evidence.safe_files), staged in ``blobs`` only once the token and
+    the text are accepted, promoted right after the commit."""
     op = OPERATIONS[operation]
     code = normalize_tracking_code(code_text)
     report = store.find_by_tracking_code(code)
@@ -135,18 +144,22 @@ def reporter_act(
     if not is_reporter_token(settings.token_secret, report.id, token):
         raise TokenRejected(hide=report.confidential)
     fields = op.body.model_validate(dict(data)).model_dump()
+    attachments = evidence.stage_for_action(report.id, op.action, files, blobs)
     command = Command(
         action=op.action,
         actor=Actor(Role.REPORTER, "reporter"),
         message=fields.get("message"),
         reason=fields.get("reason"),
         rating=fields.get("rating"),
+        attachments=attachments,
     )
     # The handling agency is told, and answering a hold sends the report back to
     # routing: act derives both from the event.
     change = act(
         report.id, command, store=store, clock=clock, settings=settings, reference=reference
     )
+    if blobs is not None:
+        evidence.promote_after_commit(report.id, attachments, blobs)
     published = publish_committed(publisher, change.outbox, store)
     log.info(
         "reporter action",

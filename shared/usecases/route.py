@@ -34,7 +34,15 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.domain.report import Action, Actor, Command, Report, Role, State
+from shared.domain.report import (
+    MAX_ATTACHMENTS_PER_REPORT,
+    Action,
+    Actor,
+    Command,
+    Report,
+    Role,
+    State,
+)
 from shared.domain.routing import KeywordProfile, Routing, RoutingFacts, Rule, route
 from shared.ports import (
     OutboxMessage,
@@ -45,7 +53,8 @@ from shared.ports import (
 )
 from shared.pubsub_push import MalformedPush, Pushed, invalid
 from shared.reference import AgencyKind, Reference, RoutingRule
-from shared.usecases.act import act
+from shared.usecases.act import FILES_ADDED, act
+from shared.usecases.evidence import StagedFileLost, promote
 from shared.usecases.notices import notification_id, routing_admin
 from shared.usecases.outbox import publish_committed
 
@@ -308,3 +317,81 @@ def _publish(messages: Sequence[OutboxMessage], store: RouteStore, publisher: Pu
         ids = ", ".join(m.id for m in messages)
         raise NotificationPending(f"notification {ids} committed but not published")
     return len(messages)
+
+
+# --- the files a commit announced (shared.usecases.evidence) ----------------------------
+# A commit that adds files announces them on this topic: ``report.submitted`` with its
+# ``attachment_ids``, or ``report.files_added`` for a follow-up's. The committing
+# function promotes them itself right after its commit; this is the backstop for one
+# that died first (the sweeper republishes its pending outbox), so it runs before
+# routing and changes nothing when the files are already in place.
+
+
+class _AnnouncedData(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    report_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")
+    attachment_ids: list[str] = Field(default_factory=list, max_length=MAX_ATTACHMENTS_PER_REPORT)
+
+
+@dataclass(frozen=True)
+class AnnouncedFiles:
+    report_id: str
+    attachment_ids: tuple[str, ...]
+    outbox_id: str  # the ce-id: a files_added entry is settled once its files are in place
+    files_added: bool  # nothing but the promotion consumes it (no routing follows)
+
+
+def announced_files(pushed: Pushed) -> AnnouncedFiles:
+    """The files a ``report.submitted`` or ``report.files_added`` message announces
+    (none for a submission without files, or a report sent back to routing), or
+    :class:`MalformedPush` saying why not."""
+    try:
+        parsed = _AnnouncedData.model_validate(pushed.data)
+    except ValidationError as exc:
+        raise invalid("report.submitted", exc) from None
+    outbox_id = pushed.attributes.get("ce-id")
+    if outbox_id is None:
+        raise MalformedPush("the message has no ce-id attribute (the outbox id)")
+    return AnnouncedFiles(
+        parsed.report_id,
+        tuple(parsed.attachment_ids),
+        outbox_id,
+        files_added=pushed.attributes.get("ce-type") == FILES_ADDED,
+    )
+
+
+def promote_announced(announced: AnnouncedFiles, ports: RoutePorts) -> int:
+    """Promote the announced files where they are not yet (one read of the report,
+    one lookup per object already in place); the number of copies made. Raises only
+    what a retry may fix (storage or Firestore unavailable).
+
+    A file that is neither staged nor promoted is logged at ERROR and the message
+    acknowledged, not dead-lettered: no retry can bring back bytes the lifecycle
+    deleted, and the report must still be routed; the log-based alert is what tells."""
+    copies = 0
+    if announced.attachment_ids:
+        report = ports.store.get(announced.report_id)
+        wanted = set(announced.attachment_ids)
+        attachments = [a for a in report.attachments if a.id in wanted] if report else []
+        if len(attachments) != len(wanted):
+            log.error(
+                "announced files that the report does not list",
+                extra={"report_id": announced.report_id, "attachment_ids": sorted(wanted)},
+            )
+        try:
+            copies = promote(announced.report_id, attachments, ports.blobs)
+        except StagedFileLost as lost:
+            copies = lost.copies
+            log.error(
+                "committed files lost before they were promoted",
+                extra={"report_id": announced.report_id, "objects": list(lost.names)},
+            )
+    if announced.files_added:
+        ports.store.settle_outbox([announced.outbox_id])
+    if copies:
+        log.info(
+            "files promoted by the route function",
+            extra={"report_id": announced.report_id, "copies": copies},
+        )
+    return copies

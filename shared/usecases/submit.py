@@ -1,6 +1,7 @@
 """Accepting a citizen's report: one commit (with the ``received`` counter of the
 published figures and the reporter's ``report.accepted`` notification), then a publish
-that may fail safely."""
+that may fail safely. Its files (already checked: shared.usecases.evidence.safe_files)
+are staged before that commit and promoted right after it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import hashlib
 import json
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING
 
 from shared.config import Settings
 from shared.domain import report as lifecycle
@@ -17,6 +20,7 @@ from shared.domain.privacy import Language, ReporterIdentity
 from shared.domain.report import Report, ReportDraft
 from shared.domain.tracking import new_tracking_code
 from shared.ports import (
+    BlobStore,
     Clock,
     IdempotencyKeyTaken,
     IdempotencyRecord,
@@ -29,9 +33,13 @@ from shared.ports import (
     TrackingCodeTaken,
 )
 from shared.tokens import pseudonym, reporter_token
+from shared.usecases import evidence
 from shared.usecases.counters import event_tallies
 from shared.usecases.notices import notices_for
 from shared.usecases.outbox import publish_committed
+
+if TYPE_CHECKING:
+    from shared.domain.attachments import SafeFile
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +68,18 @@ class SubmitResult:
     published: bool  # False: the outbox keeps the event for the sweeper
 
 
-def fingerprint(draft: ReportDraft, identity: ReporterIdentity) -> str:
+def fingerprint(
+    draft: ReportDraft, identity: ReporterIdentity, files: Sequence[SafeFile] = ()
+) -> str:
     """Of what the reporter sent: the language the request was answered in is not part
-    of it, so a replay in another language is still the same report."""
+    of it, so a replay in another language is still the same report. The files count
+    by their stored bytes' SHA-256 (a report without files fingerprints as before)."""
     sent = asdict(identity)
     sent.pop("language")
-    body = json.dumps([asdict(draft), sent], sort_keys=True, default=str)
+    parts: list[object] = [asdict(draft), sent]
+    if files:
+        parts.append(evidence.files_fingerprint(files))
+    body = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -82,8 +96,15 @@ def _rate_window(settings: Settings, client_id: str, now: dt.datetime) -> _Windo
     return _Window(f"{pseudonym(settings.token_secret, 'client', client_id)}:{number}", ends)
 
 
-def submitted_event(report: Report, outbox_id: str, now: dt.datetime, topic: str) -> OutboxMessage:
-    """The ``report.submitted`` CloudEvent: routing facts only, nothing private."""
+def submitted_event(
+    report: Report,
+    outbox_id: str,
+    now: dt.datetime,
+    topic: str,
+    attachment_ids: Sequence[str] = (),
+) -> OutboxMessage:
+    """The ``report.submitted`` CloudEvent: routing facts only, nothing private, and
+    the ids of the files the submission committed (the route function promotes them)."""
     return OutboxMessage.cloud_event(
         outbox_id,
         topic,
@@ -95,6 +116,7 @@ def submitted_event(report: Report, outbox_id: str, now: dt.datetime, topic: str
             "province_code": report.region.province_code,
             "regency_code": report.region.regency_code,
             "target_agency_id": report.target_agency_id,
+            "attachment_ids": list(attachment_ids),
         },
         type=REPORT_SUBMITTED,
         source="//lapor/functions/submit",
@@ -114,9 +136,17 @@ def submit_report(
     publisher: Publisher,
     clock: Clock,
     settings: Settings,
+    files: Sequence[SafeFile] = (),
+    blobs: BlobStore | None = None,
 ) -> SubmitResult:
     """Accept a report in one commit, then publish ``report.submitted`` and the
     reporter's notification.
+
+    ``files``: the report's files, already safe (shared.usecases.evidence.safe_files),
+    staged in ``blobs`` before the commit that lists them and promoted right after it.
+    A refused commit (the rate limit, a replay) leaves only staged objects under
+    ``uploads/``, which the bucket's lifecycle deletes after a day; a replay answers
+    with the first request's report, whose files are its own.
 
     ``language``: the one the request was answered in (the form's or the API's
     negotiated ``id``/``en``), kept with the identity for every message to the reporter.
@@ -130,19 +160,29 @@ def submit_report(
         if idempotency_key
         else None
     )
-    print_ = fingerprint(draft, identity)
+    print_ = fingerprint(draft, identity, files)
     identity = replace(identity, language=language)
     window = _rate_window(settings, client_id, now)
     slot = secrets.randbelow(settings.rate_limit_submits)
     report_id = store.new_report_id()
     calendar, policy = settings.calendar(), settings.deadline_policy()
+    pairs = evidence.new_attachments(files)
+    attachments = tuple(attachment for attachment, _ in pairs)
+    if pairs:
+        if blobs is None:
+            raise ValueError("files to store, and no blob store")
+        evidence.stage(report_id, pairs, blobs)
 
     for _ in range(_ATTEMPTS):
         report, event = lifecycle.submit(
-            draft, report_id, new_tracking_code(), now, calendar, policy
+            draft, report_id, new_tracking_code(), now, calendar, policy, attachments
         )
         outbox = submitted_event(
-            report, f"{report_id}.{event.seq}", now, settings.topic_report_submitted
+            report,
+            f"{report_id}.{event.seq}",
+            now,
+            settings.topic_report_submitted,
+            [attachment.id for attachment in attachments],
         )
         record = (
             IdempotencyRecord(
@@ -181,6 +221,8 @@ def submit_report(
     else:
         raise RuntimeError("could not claim a tracking code and a rate-limit slot")
 
+    if blobs is not None:
+        evidence.promote_after_commit(report_id, report.attachments, blobs)
     # Accepted all the same if the bus refuses: the entries stay pending for the sweeper.
     published = publish_committed(publisher, (outbox, *submission.notifications), store)
     return SubmitResult(

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.config import Settings
-from shared.domain.privacy import Audience, view
+from shared.domain.privacy import Audience, may_see_attachments, view
 from shared.domain.report import age_working_days, is_overdue
-from shared.domain.tracking import normalize_tracking_code
-from shared.ports import Clock, DeliveryHistory, ReportStore
+from shared.domain.tracking import InvalidTrackingCode, normalize_tracking_code
+from shared.ports import BlobStore, Clock, DeliveryHistory, ReportStore
 from shared.tokens import is_reporter_token, is_short_reporter_token, reporter_token
 from shared.usecases.deliveries import reporter_notices
+from shared.usecases.evidence import SignedFile, file_url
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,40 @@ def track_report(
     if is_reporter and deliveries is not None:
         shown["notices"] = reporter_notices(deliveries.deliveries(report.id))
     return Tracked(shown, audience, token_rejected=bool(token) and not is_reporter)
+
+
+def tracked_file(
+    code_text: str,
+    token: str | None,
+    file_id: str,
+    *,
+    thumbnail: bool = False,
+    store: ReportStore,
+    blobs: BlobStore,
+    settings: Settings,
+) -> SignedFile | None:
+    """A short-lived link to one file of the report, decided as the tracking page
+    decides what it shows (shared.domain.privacy.may_see_attachments), or None: for a
+    code that cannot be one, an unknown report or file, a thumbnail the file does not
+    have, a confidential report without the reporter's token, or a file the public may
+    not see. All alike, so an asker learns nothing from which it was. One read."""
+    try:
+        code = normalize_tracking_code(code_text)
+    except InvalidTrackingCode:
+        return None
+    report = store.find_by_tracking_code(code)
+    if report is None:
+        return None
+    is_reporter = is_reporter_token(settings.token_secret, report.id, token)
+    audience = Audience.REPORTER if is_reporter else Audience.PUBLIC
+    if audience is Audience.PUBLIC and report.confidential:
+        return None
+    if not may_see_attachments(report, audience):
+        return None
+    attachment = next((a for a in report.attachments if a.id == file_id), None)
+    if attachment is None or (thumbnail and not attachment.has_thumbnail):
+        return None
+    return file_url(report.id, attachment.id, blobs, settings, thumbnail=thumbnail)
 
 
 def open_short_link(
