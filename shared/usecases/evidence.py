@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 
 from shared.config import Settings
 from shared.domain.report import ATTACHING_ACTIONS, Action, Attachment, InvalidCommand, Role
-from shared.ports import BlobStore, MalwareScanner, ObjectNotFound, ReportNotFound
+from shared.ports import BlobStore, MalwareScanner, ObjectNotFound, ObjectTooLarge, ReportNotFound
 
 if TYPE_CHECKING:
     from shared.domain.attachments import Refusal, SafeFile
@@ -252,3 +252,78 @@ def file_url(
     expires_at = dt.datetime.now(dt.UTC) + ttl
     name = object_name(report_id, attachment_id, thumbnail=thumbnail)
     return SignedFile(blobs.signed_get_url(name, ttl), expires_at)
+
+
+# --- direct uploads (API clients PUT to storage, then name the upload) -------------------
+
+RAW_UPLOADS = STAGED + "raw/"
+UPLOAD_ID = re.compile(r"^u[0-9a-f]{32}$")
+
+
+@dataclass(frozen=True)
+class UploadSlot:
+    """Where a client PUTs one file: ``put_url`` with exactly ``headers`` (they are
+    signed: the Content-Type it declared and the size range), until ``expires_at``;
+    then it names ``upload_id`` in its report or action."""
+
+    upload_id: str
+    put_url: str
+    headers: dict[str, str]
+    expires_at: dt.datetime
+
+
+def upload_slot(blobs: BlobStore, settings: Settings, media_type: str) -> UploadSlot:
+    """A signed PUT to ``uploads/raw/<upload id>``, bound to ``media_type`` and to at
+    most ``attachment_max_file_bytes``, valid ``upload_url_ttl_s``. The id is 128
+    random bits: whoever holds it may attach the file, so it cannot be guessed."""
+    upload_id = "u" + secrets.token_hex(16)
+    ttl = dt.timedelta(seconds=settings.upload_url_ttl_s)
+    expires_at = dt.datetime.now(dt.UTC) + ttl
+    signed = blobs.signed_put_url(
+        RAW_UPLOADS + upload_id, media_type, ttl, max_bytes=settings.attachment_max_file_bytes
+    )
+    return UploadSlot(upload_id, signed.url, dict(signed.headers), expires_at)
+
+
+class UnknownUploads(Exception):
+    """Uploads never given out, never PUT, or gone (the lifecycle deletes them after a
+    day): ``upload_ids``, in the order named."""
+
+    def __init__(self, upload_ids: Sequence[str]) -> None:
+        super().__init__(", ".join(upload_ids))
+        self.upload_ids = tuple(upload_ids)
+
+
+def read_direct_uploads(
+    upload_ids: Sequence[str], blobs: BlobStore, settings: Settings
+) -> list[Upload]:
+    """The named direct uploads' bytes, each read only if it is within the per-file
+    limit (its size is looked up first: a client may have PUT anything). Raises
+    UnknownUploads naming every one that is not there (or not an upload id), else
+    FilesRefused for those too big; the caller then checks them like a form's files
+    (:func:`safe_files`), called by their upload id (a client's device named nothing)."""
+    from shared.domain.attachments import Refusal, RefusalCode, human_bytes
+    from shared.usecases.attachments import Upload
+
+    limit = settings.attachment_max_file_bytes
+    uploads: list[Upload] = []
+    unknown: list[str] = []
+    too_big: list[Refusal] = []
+    for upload_id in upload_ids:
+        if not UPLOAD_ID.match(upload_id):
+            unknown.append(upload_id)
+            continue
+        try:
+            stored = blobs.get(RAW_UPLOADS + upload_id, max_bytes=limit)
+        except ObjectNotFound:
+            unknown.append(upload_id)
+            continue
+        except ObjectTooLarge:
+            too_big.append(Refusal(RefusalCode.TOO_BIG, upload_id, human_bytes(limit)))
+            continue
+        uploads.append(Upload(upload_id, stored.data))
+    if unknown:
+        raise UnknownUploads(unknown)
+    if too_big:
+        raise FilesRefused(too_big)
+    return uploads

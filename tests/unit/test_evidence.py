@@ -559,3 +559,58 @@ def test_the_thumbnail_link_only_for_a_file_that_has_one() -> None:
     pdf_token = reporter_token(SECRET, pdf_report.id)
     assert link(pdf_store, blobs, pdf_report, pdf_token, thumbnail=True) is None
     assert link(pdf_store, blobs, pdf_report, pdf_token) is not None
+
+
+# --- direct uploads ------------------------------------------------------------------------
+
+
+def test_an_upload_slot_is_a_put_bound_to_the_type_and_the_size_limit() -> None:
+    blobs = InMemoryBlobStore()
+
+    slot = evidence.upload_slot(blobs, SETTINGS, "image/jpeg")
+
+    assert evidence.UPLOAD_ID.match(slot.upload_id)
+    assert f"/uploads/raw/{slot.upload_id}?" in slot.put_url
+    assert "X-Goog-Expires=900" in slot.put_url
+    limit = SETTINGS.attachment_max_file_bytes
+    assert slot.headers == {
+        "Content-Type": "image/jpeg",
+        "x-goog-content-length-range": f"0,{limit}",
+    }
+    assert slot.upload_id != evidence.upload_slot(blobs, SETTINGS, "image/jpeg").upload_id
+
+
+def test_direct_uploads_are_read_back_by_id_and_checked_like_a_forms_files() -> None:
+    blobs = InMemoryBlobStore()
+    slot = evidence.upload_slot(blobs, SETTINGS, "image/jpeg")
+    blobs.put(f"uploads/raw/{slot.upload_id}", photo(), "image/jpeg")  # the client's PUT
+
+    [upload] = evidence.read_direct_uploads([slot.upload_id], blobs, SETTINGS)
+
+    assert (upload.name, upload.data) == (slot.upload_id, photo())
+    [file] = safe(upload)
+    assert file.media_type == "image/jpeg"
+
+
+def test_unknown_uploads_are_all_named() -> None:
+    blobs = InMemoryBlobStore()
+    put = "u" + "1" * 32
+    blobs.put(f"uploads/raw/{put}", photo(), "image/jpeg")
+    never_put, not_an_id = "u" + "2" * 32, "../reports/r1/f0123456789"
+
+    with pytest.raises(evidence.UnknownUploads) as unknown:
+        evidence.read_direct_uploads([never_put, put, not_an_id], blobs, SETTINGS)
+
+    assert unknown.value.upload_ids == (never_put, not_an_id)
+
+
+def test_an_upload_over_the_limit_is_refused_without_being_downloaded() -> None:
+    blobs = InMemoryBlobStore()
+    big = "u" + "3" * 32
+    blobs.put(f"uploads/raw/{big}", b"\0" * (SETTINGS.attachment_max_file_bytes + 1), "image/jpeg")
+
+    with pytest.raises(evidence.FilesRefused) as refused:
+        evidence.read_direct_uploads([big], blobs, SETTINGS)
+
+    assert [(r.code, r.name) for r in refused.value.refusals] == [(RefusalCode.TOO_BIG, big)]
+    assert blobs.stats.gets == 0
