@@ -9,7 +9,9 @@ The data lives beside this module as plain files an agency can edit and review:
   (``infrastruktur.jalan`` is a child of ``infrastruktur``);
 - ``agencies.toml``: the agency tree (unit -> agency -> regency/city -> province ->
   national), each with its region, the categories it handles and where to notify it;
-- ``routing_rules.toml``: category x region -> agency.
+- ``routing_rules.toml``: category x region -> agency;
+- ``place_extents.json``: each regency's known places as a box, for the check that a
+  reported point can lie in the regency (:func:`load_place_extents`, docs/places.md).
 
 ``load_reference()`` reads and cross-checks all four and returns one frozen
 ``Reference``. Nothing is read at import time (import time is a Cloud Function's cold
@@ -44,6 +46,7 @@ from pydantic import (
     model_validator,
 )
 
+from shared.domain.geo import Extent
 from shared.domain.routing import covers
 
 __all__ = [
@@ -62,6 +65,7 @@ __all__ = [
     "RoutingRule",
     "category_parent",
     "is_email",
+    "load_place_extents",
     "load_reference",
     "parse_places",
     "stored_emails",
@@ -74,6 +78,7 @@ AGENCIES_FILE = "agencies.toml"
 RULES_FILE = "routing_rules.toml"
 REFERENCE_FILES = (REGIONS_FILE, CATEGORIES_FILE, AGENCIES_FILE, RULES_FILE)
 PLACES_DIR = "places"  # one <province code>.tsv per province: its districts and villages
+EXTENTS_FILE = "place_extents.json"  # built by tools/build_place_extents.py from GeoNames
 
 _SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 
@@ -695,6 +700,7 @@ def _region_exists(
 
 # --- Districts and villages ----------------------------------------------------------
 
+REGENCY_CODE = re.compile(r"^\d{2}\.\d{2}$")
 DISTRICT_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
 VILLAGE_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
 
@@ -788,6 +794,34 @@ def load_reference(directory: Path | None = None) -> Reference:
 @functools.lru_cache(maxsize=1)
 def _load_bundled() -> Reference:
     return _load(DATA_DIR)
+
+
+def load_place_extents(directory: Path | None = None) -> Mapping[str, Extent]:
+    """Regency code -> the box of its known places (the bundled file unless
+    ``directory`` is given; bundled: read once per process). A regency it does not list
+    has no extent, and the point check then does not decide."""
+    if directory is None:
+        return _bundled_extents()
+    return _read_extents(Path(directory) / EXTENTS_FILE)
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled_extents() -> Mapping[str, Extent]:
+    return _read_extents(DATA_DIR / EXTENTS_FILE)
+
+
+def _read_extents(path: Path) -> Mapping[str, Extent]:
+    try:
+        extents = {
+            code: Extent(**extent)
+            for code, extent in json.loads(_read_text(path))["extents"].items()
+        }
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+        raise ReferenceDataError(f"{path}: not an extents file: {exc}") from None
+    odd = sorted(code for code in extents if not REGENCY_CODE.match(code))
+    if odd:
+        raise ReferenceDataError(f"{path}: {odd} are not regency codes")
+    return extents
 
 
 def _load(directory: Path) -> Reference:

@@ -8,13 +8,24 @@ console can be chosen on the form once the reference is re-checked.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
+from shared.domain.geo import Extent, plausibly_in
+from shared.domain.report import GeoPoint
+from shared.reference import load_place_extents
 from shared.web.i18n import Lang
 
 if TYPE_CHECKING:
     from shared.reference import Reference
+
+
+class PlaceOptions(TypedDict):
+    """A regency's kecamatan and, per kecamatan, its desa/kelurahan, as (code, name)."""
+
+    districts: list[tuple[str, str]]
+    villages: dict[str, list[tuple[str, str]]]
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,10 @@ class Catalog:
     regency_province: dict[str, str] = field(default_factory=dict)
     category_names: dict[str, tuple[str, str]] = field(default_factory=dict)
     agency_names: dict[str, str] = field(default_factory=dict)
+    # Districts and villages, asked of the reference (it reads a province's file on
+    # first use); None: this catalog knows none.
+    places: Reference | None = None
+    extents: Mapping[str, Extent] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -57,6 +72,9 @@ class Catalog:
         regencies: dict[str, list[tuple[str, str]]],
         categories: list[tuple[str, str, str, str | None]],  # id, name_id, name_en, parent
         agencies: list[tuple[str, str]],  # id, display name
+        *,
+        places: Reference | None = None,
+        extents: Mapping[str, Extent] | None = None,
     ) -> Catalog:
         province_opts = tuple(Option(code, name, name) for code, name in provinces)
         regency_opts = {
@@ -92,6 +110,8 @@ class Catalog:
             },
             category_names=names,
             agency_names=dict(agencies),
+            places=places,
+            extents=extents if extents is not None else {},
         )
 
     def category_label(self, category_id: str, lang: Lang) -> str:
@@ -103,6 +123,36 @@ class Catalog:
     def agency_name(self, agency_id: str) -> str:
         """The name to show for an agency (its id when the catalog does not list it)."""
         return self.agency_names.get(agency_id, agency_id)
+
+    def has_place(self, code: str) -> bool:
+        """A known district (``32.03.11``) or village (``32.03.11.2001``), or region."""
+        return self.places is not None and self.places.has_place(code)
+
+    def is_within(self, code: str, parent_code: str) -> bool:
+        return self.places is not None and self.places.is_within(code, parent_code)
+
+    def place_options(self, regency_code: str) -> PlaceOptions:
+        """The district and village choices of a regency (empty for an unknown one)."""
+        if self.places is None or regency_code not in self.regency_names:
+            return {"districts": [], "villages": {}}
+        districts = self.places.districts_of(regency_code)
+        return {
+            "districts": [(d.code, d.name) for d in districts],
+            "villages": {
+                d.code: [(v.code, v.name) for v in self.places.villages_of(d.code)]
+                for d in districts
+            },
+        }
+
+    def place_label(self, code: str) -> str:
+        """The name of a province, regency, district or village (the code if unknown)."""
+        if self.places is None or not self.places.has_place(code):
+            return code
+        return self.places.place_name(code)
+
+    def point_plausible(self, point: GeoPoint, regency_code: str) -> bool | None:
+        """Whether ``point`` can lie in the regency; None when the data cannot tell."""
+        return plausibly_in(point, regency_code, self.extents)
 
     def region_label(self, province_code: str, regency_code: str | None) -> str:
         province = self.province_names.get(province_code, province_code)
@@ -138,4 +188,6 @@ def _build(ref: Reference) -> Catalog:
         for a in ref.agencies
         if a.kind != "unit"
     ]
-    return Catalog.build(provinces, regencies, categories, agencies)
+    return Catalog.build(
+        provinces, regencies, categories, agencies, places=ref, extents=load_place_extents()
+    )

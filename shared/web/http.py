@@ -249,6 +249,9 @@ _OURS = frozenset(
         "unknown_province", "unknown_regency", "regency_not_in_province",
         "regency_required", "future_date", "date_too_old", "unknown_agency",
         "name_required", "contact_required",
+        "unknown_district", "district_not_in_regency", "unknown_village",
+        "village_not_in_district", "district_required", "invalid_coordinate",
+        "point_incomplete", "point_outside_indonesia", "point_outside_regency",
     }
 )  # fmt: skip
 

@@ -378,6 +378,36 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "Choose a regency or city in this province.",
     ),
     "err_unknown_agency": ("Instansi tidak dikenal.", "Unknown agency."),
+    "err_unknown_district": ("Kecamatan tidak dikenal.", "Unknown district."),
+    "err_district_not_in_regency": (
+        "Kecamatan ini tidak berada di kabupaten/kota yang dipilih.",
+        "This district is not in the chosen regency or city.",
+    ),
+    "err_unknown_village": ("Desa/kelurahan tidak dikenal.", "Unknown village."),
+    "err_village_not_in_district": (
+        "Desa/kelurahan ini tidak berada di kecamatan yang dipilih.",
+        "This village is not in the chosen district.",
+    ),
+    "err_district_required": (
+        "Pilih kecamatan desa/kelurahan ini.",
+        "Choose the district of this village.",
+    ),
+    "err_invalid_coordinate": (
+        "Koordinat tidak valid (lintang -90 sampai 90, bujur -180 sampai 180).",
+        "Invalid coordinate (latitude -90 to 90, longitude -180 to 180).",
+    ),
+    "err_point_incomplete": (
+        "Isi lintang dan bujur, atau kosongkan keduanya.",
+        "Give both latitude and longitude, or neither.",
+    ),
+    "err_point_outside_indonesia": (
+        "Titik lokasi berada di luar Indonesia.",
+        "The point lies outside Indonesia.",
+    ),
+    "err_point_outside_regency": (
+        "Titik lokasi berada di luar kabupaten/kota yang dipilih.",
+        "The point lies outside the chosen regency or city.",
+    ),
     "err_name_required": (
         "Isi nama Anda, atau pilih anonim.",
         "Enter your name, or choose anonymous.",

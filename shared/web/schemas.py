@@ -4,7 +4,9 @@ Every field is bounded; unknown fields are refused; codes must exist in the
 reference data. Error ``type`` values are stable codes (``too_short``,
 ``unknown_category``, ...) that :mod:`shared.web.i18n` turns into Bahasa Indonesia
 or English, so the API and the form speak the same language about the same error.
-Cross-field rules (regency inside the province, contact details unless anonymous)
+Cross-field rules (regency inside the province, district inside the regency and village
+inside the district, a point that can lie in the regency, contact details unless
+anonymous)
 are field validators that read the fields validated before them, so one request
 gets every error at once, each on its own field.
 """
@@ -28,8 +30,9 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
+from shared.domain.geo import in_indonesia, is_valid
 from shared.domain.privacy import ReporterIdentity
-from shared.domain.report import Region, ReportDraft, ReportType
+from shared.domain.report import GeoPoint, Region, ReportDraft, ReportType
 from shared.usecases.lost_link import Contact
 from shared.web.catalog import Catalog
 
@@ -38,6 +41,7 @@ DESCRIPTION_MIN, DESCRIPTION_MAX = 30, 5000
 NAME_MAX = 100
 EMAIL_MAX = 254
 PHONE_MAX = 20
+ADDRESS_MAX = 200
 EARLIEST_INCIDENT = dt.date(2000, 1, 1)
 TIMEZONE = ZoneInfo("Asia/Jakarta")
 
@@ -208,19 +212,60 @@ class ReportIn(BaseModel):
         max_length=5,
         description="Kemendagri regency/city code inside the province, e.g. 32.03",
     )
+    district_code: str | None = Field(
+        default=None,
+        max_length=8,
+        description="Kemendagri district (kecamatan) code inside the regency, e.g. 32.03.11",
+    )
+    village_code: str | None = Field(
+        default=None,
+        max_length=13,
+        description="Kemendagri village (desa/kelurahan) code inside the district, "
+        "e.g. 32.03.11.2001; needs district_code",
+    )
+    address: str | None = Field(
+        default=None,
+        max_length=ADDRESS_MAX,
+        description="Street, landmark (optional); shown to the agency, never published",
+    )
+    latitude: float | None = Field(
+        default=None,
+        description="WGS84 degrees, with longitude; must plausibly lie in the regency",
+        examples=[-6.8167],
+    )
+    longitude: float | None = Field(
+        default=None,
+        validate_default=True,
+        description="WGS84 degrees, with latitude",
+        examples=[107.0667],
+    )
     incident_date: dt.date | None = Field(default=None, description="Not in the future")
     target_agency_id: str | None = Field(
         default=None, max_length=80, description="Send straight to this agency (optional)"
     )
     anonymous: bool = Field(default=False, description="Hide the reporter's identity")
     confidential: bool = Field(default=False, description="Keep the report off public pages")
+    show_attachments: bool = Field(
+        default=False, description="Show the files on the public page (a public report only)"
+    )
     reporter: ReporterIn | None = Field(
         default=None,
         validate_default=True,
         description="Required (a name and an email or phone) unless anonymous",
     )
 
-    @field_validator("regency_code", "incident_date", "target_agency_id", "reporter", mode="before")
+    @field_validator(
+        "regency_code",
+        "district_code",
+        "village_code",
+        "address",
+        "latitude",
+        "longitude",
+        "incident_date",
+        "target_agency_id",
+        "reporter",
+        mode="before",
+    )
     @classmethod
     def _blank(cls, value: object) -> object:
         return _blank_to_none(value)
@@ -229,6 +274,11 @@ class ReportIn(BaseModel):
     @classmethod
     def _text(cls, value: str) -> str:
         return _clean_text(value)
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        return _clean_text(value) if value is not None else None
 
     @field_validator("category")
     @classmethod
@@ -259,6 +309,62 @@ class ReportIn(BaseModel):
             raise _err("unknown_regency", "unknown regency or city")
         if province and known.regency_province[value] != province:
             raise _err("regency_not_in_province", "regency is not in the province")
+        return value
+
+    @field_validator("district_code")
+    @classmethod
+    def _district(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        known = _catalog(info)
+        if value.count(".") != 2 or not known.has_place(value):
+            raise _err("unknown_district", "unknown district")
+        regency = info.data.get("regency_code")
+        if regency and not known.is_within(value, regency):
+            raise _err("district_not_in_regency", "district is not in the regency")
+        return value
+
+    @field_validator("village_code")
+    @classmethod
+    def _village(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        known = _catalog(info)
+        if value.count(".") != 3 or not known.has_place(value):
+            raise _err("unknown_village", "unknown village")
+        district = info.data.get("district_code")
+        if district is None and "district_code" in info.data:
+            raise _err("district_required", "a village needs its district")
+        if district and not known.is_within(value, district):
+            raise _err("village_not_in_district", "village is not in the district")
+        return value
+
+    @field_validator("latitude")
+    @classmethod
+    def _latitude(cls, value: float | None) -> float | None:
+        if value is not None and not is_valid(GeoPoint(value, 0.0)):
+            raise _err("invalid_coordinate", "not a WGS84 latitude")
+        return value
+
+    @field_validator("longitude")
+    @classmethod
+    def _point(cls, value: float | None, info: ValidationInfo) -> float | None:
+        # Checked here, the last of the two, so that the point is judged whole.
+        if value is not None and not is_valid(GeoPoint(0.0, value)):
+            raise _err("invalid_coordinate", "not a WGS84 longitude")
+        if "latitude" not in info.data:  # the latitude failed: that error says enough
+            return value
+        latitude = info.data["latitude"]
+        if (latitude is None) != (value is None):
+            raise _err("point_incomplete", "give both latitude and longitude, or neither")
+        if latitude is None or value is None:
+            return value
+        point = GeoPoint(latitude, value)
+        if not in_indonesia(point):
+            raise _err("point_outside_indonesia", "the point is outside Indonesia")
+        regency = info.data.get("regency_code")
+        if regency and _catalog(info).point_plausible(point, regency) is False:
+            raise _err("point_outside_regency", "the point is outside the regency")
         return value
 
     @field_validator("incident_date")
@@ -329,11 +435,20 @@ class ReportIn(BaseModel):
             title=self.title,
             description=self.description,
             category=self.category,
-            region=Region(self.province_code, self.regency_code),
+            region=Region(
+                self.province_code, self.regency_code, self.district_code, self.village_code
+            ),
             incident_date=self.incident_date,
             target_agency_id=self.target_agency_id,
             anonymous=self.anonymous,
             confidential=self.confidential,
+            address=self.address,
+            point=(
+                GeoPoint(self.latitude, self.longitude)
+                if self.latitude is not None and self.longitude is not None
+                else None
+            ),
+            show_attachments=self.show_attachments,
         )
         contact = self.reporter or ReporterIn()
         return draft, ReporterIdentity(contact.name, contact.email, contact.phone)

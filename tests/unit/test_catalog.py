@@ -110,3 +110,17 @@ def test_an_agency_the_running_reference_lacks_is_refused() -> None:
     assert refused.status_code == 422
     assert 'href="#f-target_agency_id"' in refused.get_data(as_text=True)
     assert not store.reports
+
+
+def test_the_catalog_offers_a_regencys_districts_and_villages_and_names_them() -> None:
+    catalog = catalog_of(BUNDLED)
+    options = catalog.place_options("32.03")
+    assert len(options["districts"]) == 32
+    assert ("32.03.11", "Cugenang") in options["districts"]
+    assert set(options["villages"]) == {code for code, _ in options["districts"]}
+    assert ("32.03.11.2001", "Sukamanah") in options["villages"]["32.03.11"]
+    assert catalog.place_options("99.99") == {"districts": [], "villages": {}}
+    assert catalog.place_label("32.03.11") == "Cugenang"
+    assert catalog.place_label("32.03.11.2001") == "Sukamanah"
+    assert catalog.place_label("32.03") == "Kabupaten Cianjur"
+    assert catalog.place_label("32.03.99") == "32.03.99"

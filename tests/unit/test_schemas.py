@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from shared.domain.report import GeoPoint, Region
 from shared.domain.tracking import normalize_tracking_code
 from shared.reference import Reference, load_reference
 from shared.usecases.lost_link import Contact
@@ -210,3 +211,86 @@ def test_a_lost_link_contact_is_an_email_as_typed_or_a_phone_as_stored() -> None
     for typed in ("", "siti@", "12345", "0812 3456 7890 1234 5678", "bukan kontak"):
         with pytest.raises(ValueError):
             parse_contact(typed)
+
+
+# --- the finer place ----------------------------------------------------------------
+
+CUGENANG = {"district_code": "32.03.11", "village_code": "32.03.11.2001"}
+CIANJUR_TOWN = {"latitude": -6.8222, "longitude": 107.1394}  # Cianjur, the regency seat
+MONAS = {"latitude": -6.1754, "longitude": 106.8272}  # Jakarta
+
+
+def test_a_district_village_address_and_point_reach_the_draft() -> None:
+    data = example(
+        **CUGENANG, **CIANJUR_TOWN, address="  Depan SDN Sukamanah 1  ", show_attachments=True
+    )
+    draft, _ = ReportIn.model_validate(data, context={"catalog": CATALOG}).to_domain()
+    assert draft.region == Region("32", "32.03", "32.03.11", "32.03.11.2001")
+    assert draft.address == "Depan SDN Sukamanah 1"
+    assert draft.point == GeoPoint(-6.8222, 107.1394)
+    assert draft.show_attachments is True
+
+
+def test_the_place_fields_are_optional_and_blank_means_none() -> None:
+    blank = {"district_code": "", "village_code": " ", "address": "", "latitude": ""}
+    draft, _ = ReportIn.model_validate(
+        example(**blank, longitude=""), context={"catalog": CATALOG}
+    ).to_domain()
+    assert draft.region == Region("32", "32.03")
+    assert (draft.address, draft.point, draft.show_attachments) == (None, None, False)
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"district_code": "32.03.99"}, {"district_code": "unknown_district"}),
+        ({"district_code": "32.03"}, {"district_code": "unknown_district"}),
+        ({"district_code": "32.04.05"}, {"district_code": "district_not_in_regency"}),
+        (
+            {"district_code": "32.03.11", "village_code": "32.03.11.9999"},
+            {"village_code": "unknown_village"},
+        ),
+        (
+            {"district_code": "32.03.11", "village_code": "32.03.10.2001"},
+            {"village_code": "village_not_in_district"},
+        ),
+        ({"village_code": "32.03.11.2001"}, {"village_code": "district_required"}),
+        # A wrong district is said once, not again on its village.
+        (
+            {"district_code": "32.04.05", "village_code": "32.03.11.2001"},
+            {"district_code": "district_not_in_regency"},
+        ),
+        ({"address": "x" * 201}, {"address": "too_long"}),
+        ({"address": "rumah \x07 pak RT"}, {"address": "invalid_text"}),
+        ({"latitude": -6.8}, {"longitude": "point_incomplete"}),
+        ({"longitude": 107.1}, {"longitude": "point_incomplete"}),
+        ({"latitude": 91, "longitude": 107.1}, {"latitude": "invalid_coordinate"}),
+        ({"latitude": -6.8, "longitude": 181}, {"longitude": "invalid_coordinate"}),
+        ({"latitude": "nan", "longitude": 107.1}, {"latitude": "invalid_coordinate"}),
+        ({"latitude": "utara", "longitude": 107.1}, {"latitude": "invalid"}),
+        ({"latitude": 48.8584, "longitude": 2.2945}, {"longitude": "point_outside_indonesia"}),
+        (MONAS, {"longitude": "point_outside_regency"}),
+        ({"show_attachments": "mungkin"}, {"show_attachments": "invalid_bool"}),
+    ],
+)
+def test_each_bad_place_is_refused_on_its_field(
+    changes: dict[str, Any], expected: dict[str, str]
+) -> None:
+    assert codes(example(**changes)) == expected
+
+
+def test_a_point_where_the_data_cannot_tell_is_accepted() -> None:
+    # No bundled extent decides for Jakarta Selatan: any point in Indonesia passes.
+    jakarta = example(province_code="31", regency_code="31.74", category="infrastruktur.jalan")
+    assert codes({**jakarta, **MONAS}) == {}
+    assert codes({**jakarta, "latitude": -6.8222, "longitude": 107.1394}) == {}
+
+
+def test_the_place_errors_speak_both_languages() -> None:
+    data = example(**MONAS)
+    with pytest.raises(ValidationError) as caught:
+        ReportIn.model_validate(data, context={"catalog": CATALOG, "today": TODAY})
+    [indonesian] = field_errors(caught.value, "id")
+    [english] = field_errors(caught.value, "en")
+    assert indonesian.message == "Titik lokasi berada di luar kabupaten/kota yang dipilih."
+    assert english.message == "The point lies outside the chosen regency or city."
