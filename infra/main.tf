@@ -32,6 +32,9 @@ locals {
     submit = {
       description = "Citizen form, JSON API, tracking pages and reporter actions."
       public      = true
+      # Decoding and re-encoding photos (shared/domain/attachments.py): a 48 MP phone
+      # photo is ~200 MB of RGBA while it is redrawn, five of them in one request.
+      memory = "1Gi"
       # A report to route, the reporter told it was accepted (or sent the link again),
       # the handling agency told of a reply, an answered hold or a reopening.
       publishes = ["agency-notifications", "report-submitted", "reporter-notifications"]
@@ -51,12 +54,14 @@ locals {
     agency = {
       description = "Agency and admin API (API keys checked in code); re-routing republishes."
       public      = true
+      memory      = "1Gi" # a follow-up's photos are decoded as the form's are
       # Re-routing, and whom each action tells (shared/usecases/notices.py).
       publishes = ["agency-notifications", "report-submitted", "reporter-notifications"]
     }
     console = {
       description = "Staff console: server-rendered pages (sessions and second factor checked in code)."
       public      = true
+      memory      = "1Gi" # a follow-up's photos are decoded as the form's are
       # The same actions as the agency API (re-routing, whom each action tells), and the
       # staff e-mails (invitation, password reset) through the outbox.
       publishes = ["agency-notifications", "report-submitted", "reporter-notifications"]
@@ -106,7 +111,7 @@ locals {
 
   functions = {
     for name, spec in local.function_specs : name => merge(spec, {
-      memory          = coalesce(try(var.function_overrides[name].memory, null), local.default_sizing.memory)
+      memory          = coalesce(try(var.function_overrides[name].memory, null), try(spec.memory, null), local.default_sizing.memory)
       max_instances   = coalesce(try(var.function_overrides[name].max_instances, null), local.default_sizing.max_instances)
       timeout_seconds = coalesce(try(var.function_overrides[name].timeout_seconds, null), try(spec.timeout_seconds, null), local.default_sizing.timeout_seconds)
     })

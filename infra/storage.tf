@@ -9,13 +9,29 @@ locals {
   # The functions that handle files, and what each may do with them: the form and the
   # JSON API store a report's files and hand the reporter links (submit); the agency
   # API and the console show them to the handling agency and store staff's follow-up
-  # files (agency, console). No grant deletes: files waiting under uploads/ expire by
+  # files (agency, console); route promotes the files of a commit whose function died
+  # before it could (shared.usecases.evidence: a copy reads uploads/reports/ and
+  # creates under reports/). No grant deletes: files waiting under uploads/ expire by
   # the lifecycle rule below, and nothing else is removed by a function.
   attachment_roles = {
     submit  = ["roles/storage.objectCreator", "roles/storage.objectViewer"]
     agency  = ["roles/storage.objectCreator", "roles/storage.objectViewer"]
     console = ["roles/storage.objectCreator", "roles/storage.objectViewer"]
+    route   = ["roles/storage.objectCreator", "roles/storage.objectViewer"]
   }
+
+  # Route's grants hold only for the reports' files, staged or promoted: not a client's
+  # raw direct upload (uploads/raw/), and no listing of the bucket.
+  attachment_conditions = {
+    route = {
+      title       = "reports-files-only"
+      description = "Promotion copies uploads/reports/ to reports/ and reads nothing else."
+      expression  = "resource.name.startsWith(\"projects/_/buckets/${local.attachments_bucket}/objects/reports/\") || resource.name.startsWith(\"projects/_/buckets/${local.attachments_bucket}/objects/uploads/reports/\")"
+    }
+  }
+
+  # The functions that hand out signed links, each signing as itself (route hands out none).
+  signing_functions = toset(["submit", "agency", "console"])
 }
 
 resource "google_storage_bucket" "attachments" {
@@ -65,12 +81,21 @@ resource "google_storage_bucket_iam_member" "function_attachments" {
   bucket = google_storage_bucket.attachments.name
   role   = each.value.role
   member = module.function[each.value.function].service_account_member
+
+  dynamic "condition" {
+    for_each = try([local.attachment_conditions[each.value.function]], [])
+    content {
+      title       = condition.value.title
+      description = condition.value.description
+      expression  = condition.value.expression
+    }
+  }
 }
 
 # Signing a URL without a key file: each of these functions signs as itself through
 # the IAM signBlob API, which needs the token creator role on its own account only.
 resource "google_service_account_iam_member" "function_signs_urls" {
-  for_each           = local.attachment_roles
+  for_each           = local.signing_functions
   service_account_id = "projects/${var.project_id}/serviceAccounts/${module.function[each.key].service_account_email}"
   role               = "roles/iam.serviceAccountTokenCreator"
   member             = module.function[each.key].service_account_member

@@ -1,6 +1,7 @@
 """The attachments bucket in infra/storage.tf: private, uniform access, public access
 prevented, uploads that never became part of a report expire, and only the functions
-that handle files may read or create them (bucket-level grants, nothing that deletes).
+that handle files may read or create them (bucket-level grants, nothing that deletes;
+route, which only promotes staged files, for the reports' objects alone and signs nothing).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from tests.infra.test_terraform import (
     resources,
 )
 
-FILE_FUNCTIONS = {"submit", "agency", "console"}
+SIGNING_FUNCTIONS = {"submit", "agency", "console"}
+FILE_FUNCTIONS = SIGNING_FUNCTIONS | {"route"}
 FILE_ROLES = {"roles/storage.objectCreator", "roles/storage.objectViewer"}
 
 
@@ -65,7 +67,11 @@ def test_only_the_functions_that_handle_files_may_read_or_create_them(
     assert "local.attachment_roles" in grant["for_each"]
     # Each signs its URLs as itself, and may impersonate no other account.
     signer = resource(root, "google_service_account_iam_member", "function_signs_urls")
-    assert signer["for_each"] == "${local.attachment_roles}"
+    assert signer["for_each"] == "${local.signing_functions}"
+    assert "toset" in locals_of(root)["signing_functions"]
+    for function in SIGNING_FUNCTIONS:
+        assert f'"{function}"' in locals_of(root)["signing_functions"]
+    assert '"route"' not in locals_of(root)["signing_functions"]
     assert signer["role"] == "roles/iam.serviceAccountTokenCreator"
     assert "module.function[each.key].service_account_email" in signer["service_account_id"]
     assert signer["member"] == "${module.function[each.key].service_account_member}"
@@ -73,6 +79,19 @@ def test_only_the_functions_that_handle_files_may_read_or_create_them(
         name for kind, name, _ in resources(root) if kind.startswith("google_storage_bucket_iam")
     ]
     assert storage_grants == ["function_attachments"]
+
+
+def test_route_may_touch_only_the_reports_files(root: dict[str, Any]) -> None:
+    conditions = locals_of(root)["attachment_conditions"]
+    assert set(conditions) == {"route"}
+    expression = conditions["route"]["expression"]
+    bucket = "projects/_/buckets/${local.attachments_bucket}/objects/"
+    assert expression.count("resource.name.startsWith") == 2
+    assert f'{bucket}reports/' in expression and f'{bucket}uploads/reports/' in expression
+    assert "uploads/raw" not in expression
+    grant = resource(root, "google_storage_bucket_iam_member", "function_attachments")
+    dynamic = one_block(grant, "dynamic")["condition"]
+    assert "local.attachment_conditions[each.value.function]" in dynamic["for_each"]
 
 
 def test_reads_and_writes_of_the_files_are_audited(root: dict[str, Any]) -> None:
