@@ -201,6 +201,12 @@ def promote(report_id: str, attachments: Sequence[Attachment], blobs: BlobStore)
                 # staged copy since this one looked.
                 if not blobs.exists(target):
                     lost.append(target)
+            except Exception:
+                # Another promoter copied it since this one looked: the functions may
+                # create objects but not replace them (infra/storage.tf), so the
+                # second copy is refused. Done all the same; anything else is raised.
+                if not blobs.exists(target):
+                    raise
     if lost:
         raise StagedFileLost(lost, copies)
     return copies

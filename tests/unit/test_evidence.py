@@ -299,6 +299,29 @@ def test_promotion_is_idempotent_and_a_staged_copy_already_gone_is_fine() -> Non
     assert evidence.promote(report.id, report.attachments, blobs) == 0
 
 
+class RacedCopies(InMemoryBlobStore):
+    """Another promoter copies each object just before this one does: the bucket then
+    refuses to replace it (the functions may create, not overwrite)."""
+
+    def copy(self, source: str, target: str) -> None:
+        super().copy(source, target)
+        raise PermissionError("403: storage.objects.delete denied")
+
+
+def test_a_copy_refused_because_another_promoter_made_it_is_done() -> None:
+    store, crashing = InMemoryReportStore(), FailingCopies()
+    report = store.reports[submit(store, crashing).report_id]
+    raced = RacedCopies()
+    raced.objects = crashing.objects
+
+    assert evidence.promote(report.id, report.attachments, raced) == 0
+    assert len(under(raced, "reports/")) == 4
+    unavailable = FailingCopies()
+    unavailable.objects = {k: v for k, v in crashing.objects.items() if k.startswith("uploads/")}
+    with pytest.raises(ConnectionError):
+        evidence.promote(report.id, report.attachments, unavailable)
+
+
 def test_a_file_neither_staged_nor_promoted_is_lost_after_the_others_are_promoted() -> None:
     store, crashing = InMemoryReportStore(), FailingCopies()
     result = submit(store, crashing)
