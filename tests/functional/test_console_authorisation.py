@@ -66,7 +66,7 @@ from tests.functional.console_support import (
     new_member,
     sign_in,
 )
-from tests.functional.test_agency_function import new_report
+from tests.functional.test_console_evidence import report_with_evidence
 from tools.seed import seed_emulator
 from tools.stack import Emulators
 
@@ -121,8 +121,9 @@ class Row:
 
 
 def _act_form(op: str) -> Form:
-    """The op's one field (the API's body model names it), with the report's version."""
-    [name] = OPERATIONS[op].body.model_fields
+    """The op's field (the API's body model names it first, as the console's form
+    does; the API's own upload ids are not the form's), with the report's version."""
+    name = next(iter(OPERATIONS[op].body.model_fields))
 
     def form(aim: Aim) -> dict[str, Any]:
         value = {"agency_id": aim.caller.scope, "unit_id": UPTD}.get(name, TEXT)
@@ -251,6 +252,8 @@ TABLE: Mapping[str, Row] = {
         inert=_stale(_act_form("verify")),
     ),
     "work.figures": Row(Access.STAFF, GET, ok={"GET": 200}),
+    # A report's file (evidence_pages): a redirect to a signed URL of the bucket.
+    "evidence.file": Row(Access.STAFF, GET, "report", ok={"GET": 302}),
     "work.trend_chart": Row(Access.STAFF, GET, ok={"GET": 200}),
     # Notes, assignment, identity, templates, the change log (casework_pages).
     "casework.note": Row(
@@ -384,6 +387,9 @@ ARGUMENT = {
     "rule": "rule_id",
     "link": "token",
 }
+# A report's file is named beside its report (its id is looked up by the report's).
+FILE_ARGUMENT = "file_id"
+UNKNOWN_FILE = "f0000000000"
 # What an unknown one is called (a key id is a 64-digit hash, a template's 32).
 UNKNOWN = {
     "report": "tidak-ada",
@@ -415,7 +421,7 @@ def test_every_rule_of_the_console_has_a_row() -> None:
     for endpoint, rule in rules.items():
         row = TABLE[endpoint]
         assert _methods(rule) == set(row.methods), endpoint
-        named = set(rule.arguments) - {"op"}
+        named = set(rule.arguments) - {"op", FILE_ARGUMENT}
         if named:
             assert row.names is not None and named == {ARGUMENT[row.names]}, endpoint
         else:
@@ -492,6 +498,7 @@ class World:
     db: firestore.Client
     callers: dict[str, Who]
     seq: dict[str, str]  # report id -> its current version
+    files: dict[str, str]  # report id -> the id of its file (a photo)
 
 
 def _link(db: firestore.Client, kind: str, account_id: str) -> str:
@@ -542,15 +549,22 @@ def world(emulators: Emulators) -> Iterator[World]:
 
 
 def _build(app: Flask, db: firestore.Client) -> World:
-    # Reports: DPUPR's, forwarded to its roads unit; Dinkes's. Both name the reporter.
-    dpupr_report, dinkes_report = new_report(), new_report(agency_id=DINKES)
+    # Reports: DPUPR's, forwarded to its roads unit; Dinkes's. Both name the reporter
+    # and have their files.
+    dpupr_report, dinkes_report = report_with_evidence(), report_with_evidence(DINKES)
     _system(dpupr_report, Command(Action.FORWARD, Actor(Role.AGENCY_ADMIN, DPUPR), unit_id=UPTD))
     # The day's figures, so that the figures page has its trend chart to draw.
     run_daily_report(dt.datetime.now(dt.UTC).date(), wiring.daily_report_ports())
     seq = {report_id: _version(db, report_id) for report_id in (dpupr_report, dinkes_report)}
     callers = _callers(app, db)
     _give_targets(db, callers, {DPUPR: dpupr_report, DINKES: dinkes_report})
-    return World(app, db, callers, seq)
+    files = {report_id: _file(db, report_id) for report_id in (dpupr_report, dinkes_report)}
+    return World(app, db, callers, seq, files)
+
+
+def _file(db: firestore.Client, report_id: str) -> str:
+    report = db.collection("reports").document(report_id).get().to_dict() or {}
+    return str(report["attachments"][0]["id"])
 
 
 def _version(db: firestore.Client, report_id: str) -> str:
@@ -813,6 +827,8 @@ def send(
     in_path = row.names is not None and ARGUMENT[row.names] in rule.arguments
     if in_path:
         values[ARGUMENT[row.names or ""]] = target
+    if FILE_ARGUMENT in rule.arguments:
+        values[FILE_ARGUMENT] = world.files.get(target, UNKNOWN_FILE)
     path = URLS.build(probe.endpoint, values)
     if probe.method == "GET":
         if row.names == "agency" and not in_path:
@@ -901,6 +917,9 @@ def test_each_refusal_answers_as_the_table_says_and_changes_nothing(
         names = TABLE[probe.endpoint].names or ""
         theirs = response.get_data(as_text=True).replace(who.other[names], "X")
         none = unknown.get_data(as_text=True).replace(UNKNOWN[names], "X")
+        if FILE_ARGUMENT in RULES[probe.endpoint].arguments:
+            theirs = theirs.replace(world.files[who.other[names]], "F")
+            none = none.replace(UNKNOWN_FILE, "F")
         wrong.append("" if theirs == none else f"{probe}: not the page of an unknown id")
     assert wrong and any(path.count("/") == 3 for path in before)  # sub-collections seen
     assert not any(wrong), "\n".join(filter(None, wrong))

@@ -20,6 +20,7 @@ from shared.web.console import (
     agency_pages,
     auth_pages,
     casework_pages,
+    evidence_pages,
     reference_pages,
     work_pages,
 )
@@ -31,6 +32,7 @@ AREAS: tuple[ModuleType, ...] = (
     auth_pages,
     work_pages,
     casework_pages,
+    evidence_pages,
     agency_pages,
     reference_pages,
 )

@@ -8,6 +8,7 @@ Every console page module codes against this module only:
   admin (or the national admin) and the member is not one.
 - :func:`posted_form` — a POST's form once its hidden ``csrf`` field matches the
   session's token (constant time); otherwise the 403 page and nothing changes.
+  :func:`posted_form_with_files` is the same for a form that carries files.
 - :func:`render_page` — a page in the console layout (templates/console/base.html);
   the template gets ``lang``, ``tr``, ``url``, ``staff``, ``csrf``, ``now`` and what
   the handler passes. The layout's own names are taken too (a handler passing one of
@@ -45,7 +46,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -54,6 +55,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
+from shared import wiring
 from shared.config import Settings
 from shared.domain.report import Role
 from shared.domain.staff import SessionStage
@@ -62,9 +64,18 @@ from shared.reference import Reference
 from shared.usecases import staff as staff_usecases
 from shared.usecases.agency import Caller, scope_of
 from shared.web.dispatch import Call
-from shared.web.http import Problem
+from shared.web.http import (
+    MULTIPART_MEDIA_TYPE,
+    BodyTooLarge,
+    Problem,
+    media_type,
+    read_multipart,
+)
 from shared.web.i18n import Lang
 from shared.web.pages import TEMPLATES
+
+if TYPE_CHECKING:
+    from shared.usecases.attachments import Upload
 
 ConsoleCall = Call[ConsolePorts]
 
@@ -75,8 +86,10 @@ HOME_PATH = "/kotak-masuk"
 # Where a session that still needs its second factor (or its enrolment) is sent.
 SECOND_FACTOR_PATH = "/masuk/kode"
 ENROL_PATH = "/masuk/daftar-kode"
-# The most a console form may post (the longest is a follow-up text of 5,000 chars).
+# The most a console form may post (the longest is a follow-up text of 5,000 chars);
+# a form with files may post the files' limit on top.
 MAX_FORM_BYTES = 64 * 1024
+_MAX_FORM_FIELDS = 20
 # The request remembers who signed in, so an error page rendered later in the same
 # request shows the same navigation without reading the session again.
 _STAFF_KEY = "lapor.console.staff"
@@ -226,7 +239,17 @@ def _form_refused(call: ConsoleCall, staff: Staff | None, status: int = 403) -> 
     if status == 413:
         heading = tr(lang, "Isian terlalu panjang", "Form too long")
         detail = tr(
-            lang, "Persingkat isian lalu kirim lagi.", "Shorten what you typed and send again."
+            lang,
+            "Persingkat isian atau kirim lebih sedikit berkas, lalu kirim lagi. "
+            "Tidak ada yang diubah.",
+            "Shorten what you typed or send fewer files, then send again. Nothing was changed.",
+        )
+    elif status == 400:
+        heading = tr(lang, "Formulir tidak dapat dibaca", "The form could not be read")
+        detail = tr(
+            lang,
+            "Tidak ada yang diubah. Muat ulang halaman lalu kirim formulir lagi.",
+            "Nothing was changed. Reload the page and send the form again.",
         )
     else:
         heading = tr(
@@ -251,10 +274,40 @@ def session_form(
 ) -> MultiDict[str, str]:
     """:func:`posted_form` for a session's token (also one not past its second factor)."""
     form = _form(call)
-    sent = form.get("csrf", "")
-    if not sent or not hmac.compare_digest(sent.encode(), csrf_token.encode()):
-        raise Problem(_form_refused(call, staff))
+    _check_token(call, form.get("csrf", ""), csrf_token, staff)
     return form
+
+
+def _check_token(call: ConsoleCall, sent: str, expected: str, staff: Staff | None) -> None:
+    if not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise Problem(_form_refused(call, staff))
+
+
+def posted_form_with_files(
+    call: ConsoleCall, staff: Staff, *, max_file_bytes: int, max_files: int
+) -> tuple[MultiDict[str, str], list[Upload]]:
+    """:func:`posted_form` for a form that may carry files (``enctype=
+    "multipart/form-data"``, files in ``berkas``): the same token check, before
+    anything in it is used. A urlencoded post of the same form is read as one without
+    files. ``max_file_bytes``: all files together (the form's own fields come on top);
+    ``max_files``: beyond it the body is refused as unreadable, so pass more than the
+    count a refusal should name."""
+    if media_type(call.request) != MULTIPART_MEDIA_TYPE:
+        return posted_form(call, staff), []
+    try:
+        fields, uploads = read_multipart(
+            call.request,
+            max_bytes=max_file_bytes + MAX_FORM_BYTES,
+            max_files=max_files,
+            max_fields=_MAX_FORM_FIELDS,
+            max_field_bytes=MAX_FORM_BYTES,
+        )
+    except BodyTooLarge:
+        raise Problem(_form_refused(call, staff, 413)) from None
+    except ValueError:
+        raise Problem(_form_refused(call, staff, 400)) from None
+    _check_token(call, fields.get("csrf", ""), staff.csrf_token, staff)
+    return MultiDict(fields), uploads
 
 
 def form_token(call: ConsoleCall) -> str:
@@ -302,19 +355,26 @@ def _assets() -> _Assets:
         lstrip_blocks=True,
     )
     css = (TEMPLATES / "console" / "console.css").read_text().strip()
-    # No script at all; the one inline stylesheet by hash; images only our own or
-    # inline (the QR code of the second-factor enrolment is a data: URI).
+    # No script at all; the one inline stylesheet by hash; images only our own, inline
+    # (the QR code of the second-factor enrolment is a data: URI) or a report's files
+    # from the bucket (a thumbnail's link redirects there: see _csp).
     csp = "; ".join(
         [
             "default-src 'none'",
             f"style-src {_sha256_source(css)}",
-            "img-src 'self' data:",
+            "img-src 'self' data: {storage}",
             "form-action 'self'",
             "base-uri 'none'",
             "frame-ancestors 'none'",
         ]
     )
     return _Assets(env, css, csp)
+
+
+def _csp() -> str:
+    """The pages' Content-Security-Policy, with the storage origin of the running
+    stack (the emulator's port is known only once it runs)."""
+    return _assets().csp.replace("{storage}", wiring.storage_origin())
 
 
 def url(call: ConsoleCall, path: str, **params: str) -> str:
@@ -439,7 +499,7 @@ def render_page(
         **context,
     )
     response = Response(page, status=status, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = built.csp
+    response.headers["Content-Security-Policy"] = _csp()
     response.headers["Content-Language"] = lang
     response.headers["Vary"] = "Accept-Language, Cookie"
     response.headers["Cache-Control"] = "no-store"

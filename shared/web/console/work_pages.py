@@ -16,7 +16,10 @@
   ``archive``, ``resolve``, ``mark-supervisory``), its fields validated by the API's
   own body models. A refused action (the report changed meanwhile: 409; illegal now:
   409; not for this role: 403; invalid: 422) shows the report again with the reason
-  and what was typed, and nothing changes.
+  and what was typed, and nothing changes. A follow-up and a resolution may bring
+  files (``FILE_OPS``: multipart, field ``berkas``), checked before anything is stored
+  (a refusal names every refused file, 422, nothing stored); the report page shows
+  the files and the exact place (shared.web.console.evidence_pages).
 - ``/antrean`` (admins): the unrouted reports in the admin's scope with the
   classifier's suggestion; ``/antrean/<report_id>/rute`` (POST) routes one in one step.
 - ``/angka`` (+ ``/angka/tren.svg``): the agency's own figures from the daily report
@@ -46,6 +49,7 @@ from pydantic import ValidationError
 from werkzeug.routing import Rule
 
 from shared.domain.report import (
+    ATTACHING_ACTIONS,
     PERMITTED_ROLES,
     TRANSITIONS,
     Action,
@@ -60,12 +64,13 @@ from shared.domain.report import (
 from shared.domain.tracking import InvalidTrackingCode
 from shared.ports import ReportNotFound
 from shared.reference import AgencyKind, Reference
-from shared.usecases import agency, public_figures
+from shared.usecases import agency, evidence, public_figures
 from shared.usecases.agency import AgencyCommand, Caller, NotTheReceivingAgency, ReportChanged
 from shared.usecases.daily_report import NATIONAL
 from shared.web import charts
 from shared.web.agency_app import OPERATIONS, TEXT_MAX, decode_cursor, encode_cursor
 from shared.web.catalog import catalog_of
+from shared.web.console import evidence_pages
 from shared.web.console.common import (
     ConsoleCall,
     Staff,
@@ -73,12 +78,13 @@ from shared.web.console.common import (
     message_page,
     page_error,
     posted_form,
+    posted_form_with_files,
     render_page,
     signed_in,
     tr,
     url,
 )
-from shared.web.http import Problem
+from shared.web.http import FILE_FIELD, Problem
 from shared.web.i18n import (
     Lang,
     event_label,
@@ -383,14 +389,20 @@ class ActionForm:
     value: str = ""
     error: str = ""
     danger: bool = False
+    takes_files: bool = False  # a multipart form with a file input (FILE_OPS)
+    file_errors: tuple[str, ...] = ()  # each refused file's reason
 
     @property
     def field_id(self) -> str:
         return _field_id(self.op)
 
     @property
+    def files_id(self) -> str:
+        return _files_id(self.op)
+
+    @property
     def open(self) -> bool:
-        return bool(self.error or self.value)
+        return bool(self.error or self.value or self.file_errors)
 
 
 # op -> (heading, field label, hint, button), each (id, en); the op's body model names
@@ -478,11 +490,18 @@ _ACTION_TEXTS: Mapping[str, tuple[tuple[str, str], ...]] = {
 _FIELD_OF: Mapping[str, str] = {
     op: next(iter(operation.body.model_fields)) for op, operation in OPERATIONS.items()
 }
+# The actions whose form may carry files: a follow-up's or a resolution's photo.
+FILE_OPS = frozenset(op for op, o in OPERATIONS.items() if o.action in ATTACHING_ACTIONS)
 
 
 def _field_id(op: str) -> str:
     """The id of an action form's one field (the error summary links to it)."""
     return f"{op}-{_FIELD_OF[op].replace('_', '-')}"
+
+
+def _files_id(op: str) -> str:
+    """The id of an action form's file input."""
+    return f"{op}-{FILE_FIELD}"
 
 
 def route_choices(caller: Caller, reference: Reference) -> list[Choice]:
@@ -535,9 +554,11 @@ def _action_forms(
     shown: Mapping[str, Any],
     values: Mapping[str, str],
     failed: tuple[str, str] | None,
+    refused_files: tuple[str, tuple[str, ...]] | None = None,
 ) -> list[ActionForm]:
     """The report's action forms; ``values``: what to put in each (op -> text),
-    ``failed``: (op, error) of a refused one."""
+    ``failed``: (op, error) of a refused one, ``refused_files``: (op, each refused
+    file's reason)."""
     lang = call.lang
     reference = call.ports.agency.reference
     forms = []
@@ -560,6 +581,8 @@ def _action_forms(
                 value=values.get(op, ""),
                 error=failed[1] if failed and failed[0] == op else "",
                 danger=op == "archive",
+                takes_files=op in FILE_OPS,
+                file_errors=refused_files[1] if refused_files and refused_files[0] == op else (),
             )
         )
     return forms
@@ -596,6 +619,7 @@ def _report_page(
     status: int = 200,
     values: Mapping[str, str] | None = None,
     failed: tuple[str, str] | None = None,
+    refused_files: tuple[str, tuple[str, ...]] | None = None,
 ) -> Response:
     lang = call.lang
     ports = call.ports.agency
@@ -606,16 +630,21 @@ def _report_page(
         return page_error(call, 404)
     casework = _casework_context(call, staff, shown)
     prefill = {**casework["prefill"], **(values or {})}
-    forms = _action_forms(call, staff, shown, prefill, failed)
+    forms = _action_forms(call, staff, shown, prefill, failed, refused_files)
     timeline = [
         {**event, "label": event_label(event, lang, lambda a: _agency_name(reference, a))}
         for event in shown["timeline"]
     ]
+    files = evidence_pages.report_files(call, shown, {e["seq"]: e["label"] for e in timeline})
     errors: list[tuple[str, str]] = []
     if failed:
         # Linked to its field while that form is still offered (after a change it may not be).
         offered = {form.op for form in forms}
         errors.append((_field_id(failed[0]) if failed[0] in offered else "", failed[1]))
+    if refused_files:
+        op, reasons = refused_files
+        offered = {form.op for form in forms}
+        errors.extend((_files_id(op) if op in offered else "", reason) for reason in reasons)
     return render_page(
         call,
         "console/report.html",
@@ -628,6 +657,11 @@ def _report_page(
         errors=errors,
         escalations=[_tier_label(tier, lang) for tier in shown.get("escalations", [])],
         casework=casework,
+        files=files,
+        files_by_event=evidence_pages.files_by_event(files),
+        file_limits=evidence_pages.limits_hint(call),
+        file_types=evidence_pages.ACCEPTED_FILES,
+        place=evidence_pages.report_place(call, shown),
         **_formatters(call),
     )
 
@@ -736,7 +770,14 @@ def _posted_action(
 
 def act(call: ConsoleCall, report_id: str, op: str) -> Response:
     staff = signed_in(call)
-    form = posted_form(call, staff)
+    settings = call.ports.settings
+    form, uploads = posted_form_with_files(
+        call,
+        staff,
+        max_file_bytes=settings.attachment_max_total_bytes,
+        # More than the count limit: one file too many is refused by name, below.
+        max_files=2 * settings.attachment_max_count,
+    )
     report_id = report_id[:64]
     typed = form.get(_FIELD_OF[op], "")[:TEXT_MAX]
     posted = _posted_action(call, op, form)
@@ -745,9 +786,32 @@ def act(call: ConsoleCall, report_id: str, op: str) -> Response:
         return _report_page(
             call, staff, report_id, status=status, values={op: typed}, failed=(op, why)
         )
+    if uploads and op not in FILE_OPS:
+        why = tr(
+            call.lang,
+            "Berkas hanya dapat dilampirkan pada tindak lanjut atau penyelesaian. "
+            "Tidak ada yang diubah.",
+            "Files can only be attached to a follow-up or a resolution. Nothing was changed.",
+        )
+        return _report_page(
+            call, staff, report_id, status=422, values={op: typed}, failed=(op, why)
+        )
+    try:
+        # Checked before anything is read or stored: a refusal names every file.
+        files = evidence.safe_files(uploads, settings, call.ports.agency.scanner)
+    except evidence.FilesRefused as refusal:
+        reasons = tuple(refusal.messages(call.lang))
+        return _report_page(
+            call, staff, report_id, status=422, values={op: typed}, refused_files=(op, reasons)
+        )
     try:
         acted = agency.take_action(
-            report_id, staff.caller, posted.command, call.ports.agency, expected_seq=posted.seq
+            report_id,
+            staff.caller,
+            posted.command,
+            call.ports.agency,
+            expected_seq=posted.seq,
+            files=files,
         )
     except ReportNotFound:
         return page_error(call, 404)
@@ -757,6 +821,11 @@ def act(call: ConsoleCall, report_id: str, op: str) -> Response:
             call, staff, report_id, status=status, values={op: typed}, failed=(op, why)
         )
     heading = tr(call.lang, *_ACTION_TEXTS[op][0])
+    if files:
+        count = format_number(len(files), call.lang)
+        heading += tr(
+            call.lang, f" ({count} berkas)", f" ({count} file{'s' if len(files) > 1 else ''})"
+        )
     ok = tr(call.lang, f"Tercatat: {heading}.", f"Done: {heading}.")
     return done(call, f"/laporan/{quote(acted.report.id)}", ok=ok)
 
