@@ -346,7 +346,10 @@ _FORMAT_HINTS: Mapping[str, tuple[str, str]] = {
     ),
     "parent": ("kode instansi yang ada", "an existing agency id"),
     "agency": ("kode instansi yang ada", "an existing agency id"),
-    "region": ("kode wilayah Kemendagri (32 atau 32.03)", "a Kemendagri code (32 or 32.03)"),
+    "region": (
+        "kode wilayah Kemendagri (32 atau 32.03; aturan juga kecamatan 32.03.11)",
+        "a Kemendagri code (32 or 32.03; a rule also a district, 32.03.11)",
+    ),
     "kind": ("salah satu jenis yang ditawarkan", "one of the kinds offered"),
 }
 

@@ -332,3 +332,48 @@ def test_a_new_regency_government_is_told_of_the_unrouted_reports_of_its_region(
     assert doc["state"] == "submitted"
     told = {d.id for d in db.collection("outbox").stream() if d.id.startswith(report_id)}
     assert f"{report_id}.2.pemkab-sukabumi" in told
+
+
+def test_a_district_rule_to_a_unit_is_added_and_routes_the_next_report_to_the_unit(
+    national: ConsoleClient, db: firestore.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LAPOR_REFERENCE_REFRESH_S", "0")
+    wiring.reset()
+    route = route_app()
+    page = national.get("/aturan")
+    # Cianjur has agencies of its own: its districts and the units are offered.
+    assert '<option value="32.03.03">32.03.03 Kec. Cibeber</option>' in page.text
+    assert '<option value="uptd-jalan-cianjur-utara">' in page.text
+    unknown = national.post(
+        "/aturan",
+        {
+            "kode": "cibeber-jalan",
+            "kategori": "infrastruktur.jalan",
+            "wilayah": "32.03.99",
+            "instansi": "uptd-jalan-cianjur-utara",
+        },
+    )
+    assert unknown.status_code == 422 and "region &#39;32.03.99&#39; does not exist" in unknown.text
+    added = national.post(
+        "/aturan",
+        {
+            "kode": "cibeber-jalan",
+            "kategori": "infrastruktur.jalan",
+            "wilayah": "32.03.03",
+            "instansi": "uptd-jalan-cianjur-utara",
+        },
+    )
+    assert added.status_code == 303
+    listed = national.get("/aturan").text
+    row = listed[listed.index('href="/aturan/cibeber-jalan"') :]
+    assert "<td>Cibeber</td>" in row[: row.index("</tr>")]  # the place by its name
+
+    report_id = submit(region=Region("32", "32.03", "32.03.03"))
+    route_pending(route)
+
+    doc = db.collection("reports").document(report_id).get().to_dict() or {}
+    assert (doc["agency_id"], doc["unit_id"], doc["routing_rule_id"]) == (
+        "dpupr-cianjur",
+        "uptd-jalan-cianjur-utara",
+        "cibeber-jalan",
+    )

@@ -98,6 +98,18 @@ def _region_options(reference: Reference) -> list[tuple[str, str]]:
     return options
 
 
+def _rule_region_options(reference: Reference) -> list[tuple[str, str]]:
+    """The regions, and under each regency where an agency sits its districts: a rule
+    may send a kecamatan's reports to the office (often a UPTD) that covers it."""
+    local = {a.region for a in reference.agencies if a.region and a.region.count(".") == 1}
+    options: list[tuple[str, str]] = []
+    for code, label in _region_options(reference):
+        options.append((code, label))
+        if code in local:
+            options += [(d.code, f"{d.code} Kec. {d.name}") for d in reference.districts_of(code)]
+    return options
+
+
 def _category_label(lang: Lang, reference: Reference, category_id: str) -> str:
     if not reference.has_category(category_id):
         return category_id
@@ -117,7 +129,7 @@ def _category_options(lang: Lang, reference: Reference) -> list[tuple[str, str]]
 def _region_label(reference: Reference, code: str | None) -> str:
     if not code:
         return "-"
-    return reference.region_name(code) if reference.has_region(code) else code
+    return reference.place_name(code) if reference.has_place(code) else code
 
 
 def _agency_name(reference: Reference, agency_id: str | None) -> str:
@@ -359,8 +371,9 @@ def _rules_page(
         rule=_rule_row(lang, reference, rule) if rule is not None else None,
         typed=dict(typed) if typed is not None else _rule_typed(rule),
         categories=_category_options(lang, reference),
-        regions=_region_options(reference),
-        agencies=[(a.id, a.name) for a in reference.agencies if a.kind is not AgencyKind.UNIT],
+        regions=_rule_region_options(reference),
+        # A unit may be named: the report then goes to its agency with the unit set.
+        agencies=[(a.id, a.name) for a in reference.agencies],
         errors=list(errors),
         inputs=RULE_INPUTS,
     )
