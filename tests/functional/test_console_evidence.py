@@ -275,6 +275,7 @@ def test_a_follow_up_with_a_photo_adds_it_for_the_reporter_to_see(
     form = re.search(r'<form[^>]+/tindakan/follow-up"[^>]*>', page.text)
     assert form is not None and 'enctype="multipart/form-data"' in form.group(0)
     assert 'type="file" id="follow-up-berkas" name="berkas" multiple' in page.text
+    assert 'id="not-our-authority-berkas"' not in page.text  # only where files belong
     assert "paling banyak 5 berkas, masing-masing 8 MB, semuanya 20 MB" in page.text
 
     answer = _post_follow_up(admin, report_id, [(photo((800, 600)), "jalan-selesai.jpg")])
@@ -290,6 +291,7 @@ def test_a_follow_up_with_a_photo_adds_it_for_the_reporter_to_see(
     # The report page lists it beside the follow-up, from the agency.
     html = unescape(admin.get(f"/laporan/{report_id}").text)
     assert "Dari instansi" in html and f"Tindak lanjut (#{doc['last_seq']})" in html
+    assert 'id="resolve-berkas"' in html  # in progress now: the resolution takes files too
 
     # The reporter's tracking view has it, as the agency's.
     settings = _settings()
@@ -328,6 +330,13 @@ def test_a_refused_file_changes_nothing_and_every_refusal_is_named(
         assert says in html
     assert _doc(report_id) == before
     assert _objects() == objects
+
+    # One file more than the limit: the whole batch, said so.
+    many = [(photo((64, 48), gps=False), f"foto-{i}.jpg") for i in range(6)]
+    answer = _post_follow_up(admin, report_id, many)
+    assert answer.status_code == 422
+    assert "Terlalu banyak berkas: paling banyak 5 berkas" in unescape(answer.text)
+    assert _doc(report_id) == before and _objects() == objects
 
     # Files on an action that takes none: refused, nothing stored either.
     seq = str(before["last_seq"])

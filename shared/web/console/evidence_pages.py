@@ -22,9 +22,9 @@ from urllib.parse import quote
 from flask import Response
 from werkzeug.routing import Rule
 
-from shared.reference import Reference
 from shared.usecases import agency, evidence
 from shared.usecases.agency import scope_of
+from shared.web.catalog import Catalog, catalog_of
 from shared.web.console.common import ConsoleCall, page_error, redirect, signed_in, tr, url
 from shared.web.i18n import Lang, format_number
 
@@ -170,18 +170,17 @@ class ShownPlace:
     map_href: str  # the point on OpenStreetMap, or ""
 
 
-def _place_name(reference: Reference, code: str | None) -> str:
+def _place_name(catalog: Catalog, code: str | None) -> str:
     """The place's name and code ("Cugenang (32.03.11)"); the code alone if unknown."""
     if not code:
         return ""
-    if not reference.has_place(code):
-        return code
-    return f"{reference.place_name(code)} ({code})"
+    name = catalog.place_label(code)
+    return code if name == code else f"{name} ({code})"
 
 
 def report_place(call: ConsoleCall, shown: Mapping[str, Any]) -> ShownPlace:
     place = shown.get("place") or {}
-    reference = call.ports.agency.reference
+    catalog = catalog_of(call.ports.agency.reference)
     latitude, longitude = place.get("latitude"), place.get("longitude")
     point = map_href = ""
     if latitude is not None and longitude is not None:
@@ -191,8 +190,8 @@ def report_place(call: ConsoleCall, shown: Mapping[str, Any]) -> ShownPlace:
         point = f"{lat}, {lon}"
         map_href = f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=18/{lat}/{lon}"
     return ShownPlace(
-        district=_place_name(reference, place.get("district_code")),
-        village=_place_name(reference, place.get("village_code")),
+        district=_place_name(catalog, place.get("district_code")),
+        village=_place_name(catalog, place.get("village_code")),
         address=place.get("address") or "",
         point=point,
         map_href=map_href,
