@@ -289,11 +289,13 @@ def _redelivered(report: Report, message: SubmittedMessage, ports: RoutePorts) -
     sweeper publishes whatever is still pending.)"""
     published = 0
     store, publisher = ports.store, ports.publisher
-    told = _told_by_routing(report, ports.reference) if report.last_seq == message.seq + 1 else None
-    if told is not None:
-        pending = store.pending_outbox_entry(notification_id(report.id, report.last_seq, told))
-        if pending is not None:
-            published = _publish((pending,), store, publisher)
+    told = _told_by_routing(report, ports.reference) if report.last_seq == message.seq + 1 else ()
+    found = (
+        store.pending_outbox_entry(notification_id(report.id, report.last_seq, t)) for t in told
+    )
+    pending = tuple(entry for entry in found if entry is not None)
+    if pending:
+        published = _publish(pending, store, publisher)
     log.info(
         "report already handled; message acknowledged",
         extra={"report_id": report.id, "outbox_id": message.outbox_id, "republished": published},
@@ -301,14 +303,15 @@ def _redelivered(report: Report, message: SubmittedMessage, ports: RoutePorts) -
     return RouteResult(Outcome.ALREADY_HANDLED, None, published)
 
 
-def _told_by_routing(report: Report, reference: Reference) -> str | None:
+def _told_by_routing(report: Report, reference: Reference) -> tuple[str, ...]:
     """Whom routing's last commit told, read off the report it left: the agency it was
-    dispositioned to, or the admin who must route it."""
-    if report.state is State.DISPOSITIONED:
-        return report.agency_id
+    dispositioned to (and the unit, when a rule named one), or the admin who must route
+    it."""
+    if report.state is State.DISPOSITIONED and report.agency_id:
+        return (report.agency_id, *([report.unit_id] if report.unit_id else []))
     if report.state is State.SUBMITTED and report.admin_queue is not None:
-        return routing_admin(report, reference)
-    return None
+        return (routing_admin(report, reference),)
+    return ()
 
 
 def _publish(messages: Sequence[OutboxMessage], store: RouteStore, publisher: Publisher) -> int:

@@ -314,6 +314,26 @@ def test_a_failed_notification_publish_raises_and_the_redelivery_publishes_it() 
     assert len(store.events[message.report_id]) == 2
 
 
+def test_a_redelivery_publishes_both_the_agencys_and_the_units_pending_notifications() -> None:
+    store = InMemoryReportStore()
+    cugenang = Region("32", "32.03", "32.03.11")
+    message = submitted(store, category="infrastruktur.jalan", region=cugenang)
+    publisher = InMemoryPublisher(fail=True)
+    tables = routing_tables(load_reference())
+
+    with pytest.raises(NotificationPending):
+        run(store, message, publisher, tables=tables)
+    publisher.fail = False
+    result = run(store, message, publisher, tables=tables)
+
+    prefix = f"{message.report_id}.2"
+    assert result.outcome is Outcome.ALREADY_HANDLED
+    assert sorted(m.id for m in publisher.published) == [
+        f"{prefix}.dpupr-cianjur",
+        f"{prefix}.uptd-jalan-cianjur-utara",
+    ]
+
+
 def test_a_redelivery_after_notify_settled_the_notification_publishes_nothing() -> None:
     store = InMemoryReportStore()
     message = submitted(store)
