@@ -637,3 +637,27 @@ def test_an_upload_over_the_limit_is_refused_without_being_downloaded() -> None:
 
     assert [(r.code, r.name) for r in refused.value.refusals] == [(RefusalCode.TOO_BIG, big)]
     assert blobs.stats.gets == 0
+
+
+# --- the pages' img-src ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("emulator", "origin"),
+    [
+        (None, "https://storage.googleapis.com"),
+        ("http://127.0.0.1:8683", "http://127.0.0.1:8683"),
+        ("127.0.0.1:8683/", "http://127.0.0.1:8683"),
+    ],
+)
+def test_signed_links_point_at_the_storage_origin(
+    monkeypatch: pytest.MonkeyPatch, emulator: str | None, origin: str
+) -> None:
+    from shared import wiring
+
+    if emulator is None:
+        monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
+    else:
+        monkeypatch.setenv("STORAGE_EMULATOR_HOST", emulator)
+
+    assert wiring.storage_origin() == origin
