@@ -310,7 +310,8 @@ def _told_by_routing(report: Report, reference: Reference) -> tuple[str, ...]:
     if report.state is State.DISPOSITIONED and report.agency_id:
         return (report.agency_id, *([report.unit_id] if report.unit_id else []))
     if report.state is State.SUBMITTED and report.admin_queue is not None:
-        return (routing_admin(report, reference),)
+        admin = routing_admin(report, reference)
+        return (admin,) if admin else ()
     return ()
 
 
