@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar
 
 from flask import Request, Response
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from werkzeug.routing import Map, Rule
 
 from shared import wiring
@@ -42,10 +42,12 @@ from shared.usecases import agency
 from shared.usecases.agency import AgencyCommand, Caller, ReportChanged
 from shared.usecases.deliveries import failed_deliveries
 from shared.usecases.dossier import dossier as build_dossier
+from shared.web.api_files import direct_files, request_upload, with_links
 from shared.web.dispatch import App, Call, dispatch, health, problem_answer
 from shared.web.dossier_page import dossier_page
 from shared.web.http import Problem, json_response, parse_json_body, problem
 from shared.web.i18n import Lang, event_label, t
+from shared.web.schemas import UploadIds
 
 log = logging.getLogger("lapor.agency")
 
@@ -75,9 +77,12 @@ class ForwardIn(_Body):
 
 
 class MessageIn(_Body):
-    """A follow-up (tindak lanjut) or the resolution, shown to the reporter."""
+    """A follow-up (tindak lanjut) or the resolution, shown to the reporter, with any
+    files uploaded beforehand (``POST /api/v1/uploads``): a photo of the repaired road."""
 
     message: Text
+    attachments: UploadIds = Field(default_factory=list)
+
     EXAMPLE: ClassVar[dict[str, str]] = {
         "message": "Tim UPTD Jalan sudah meninjau lokasi; penambalan dijadwalkan Kamis."
     }
@@ -269,12 +274,24 @@ def _labelled(timeline: list[dict[str, Any]], lang: Lang) -> list[dict[str, Any]
 
 def detail(call: AgencyCall, report_id: str) -> Response:
     caller = _caller(call)
+    ports = call.ports
     try:
-        shown = agency.detail(report_id[:64], caller, call.ports)
+        shown = agency.detail(report_id[:64], caller, ports)
     except ReportNotFound:
         return problem_answer(call, 404)
     shown["timeline"] = _labelled(shown["timeline"], call.lang)
-    return json_response(shown)
+    shown["attachments"] = with_links(
+        shown["id"], shown["attachments"], lambda: ports.blobs, ports.settings
+    )
+    # The signed links are the caller's alone, and short-lived.
+    return json_response(shown, headers={"Cache-Control": "no-store"})
+
+
+def upload(call: AgencyCall) -> Response:
+    """A signed URL to PUT one file to, for a follow-up or a resolution to name."""
+    _caller(call)
+    ports = call.ports
+    return request_upload(call.request, call.lang, ports.settings, lambda: ports.blobs)
 
 
 def deliveries(call: AgencyCall) -> Response:
@@ -328,6 +345,14 @@ def act(call: AgencyCall, report_id: str, operation: str) -> Response:
     )
     fields = body.model_dump()
     expected_seq = _expected_seq(call)
+    ports = call.ports
+    files = direct_files(
+        fields.pop("attachments", ()),
+        call.lang,
+        ports.settings,
+        lambda: ports.blobs,
+        lambda: ports.scanner,
+    )
     command = AgencyCommand(
         action=op.action,
         reason=fields.get("reason"),
@@ -337,7 +362,7 @@ def act(call: AgencyCall, report_id: str, operation: str) -> Response:
     )
     try:
         acted = agency.take_action(
-            report_id[:64], caller, command, call.ports, expected_seq=expected_seq
+            report_id[:64], caller, command, ports, expected_seq=expected_seq, files=files
         )
     except ReportNotFound:
         return problem_answer(call, 404)
@@ -371,6 +396,7 @@ APP = App(
             Rule("/api/v1/reports/<report_id>", methods=["GET"], endpoint="detail"),
             Rule("/api/v1/reports/<report_id>/dossier", methods=["GET"], endpoint="dossier"),
             Rule("/api/v1/deliveries", methods=["GET"], endpoint="deliveries"),
+            Rule("/api/v1/uploads", methods=["POST"], endpoint="upload"),
             Rule(f"/api/v1/reports/<report_id>/{_OPERATION}", methods=["POST"], endpoint="act"),
             Rule("/openapi.json", methods=["GET"], endpoint="openapi"),
             Rule("/healthz", methods=["GET"], endpoint="health"),
@@ -383,6 +409,7 @@ APP = App(
         "detail": detail,
         "dossier": dossier,
         "deliveries": deliveries,
+        "upload": upload,
         "act": act,
         "openapi": openapi_doc,
         "health": health,

@@ -21,7 +21,8 @@ from shared.web.agency_app import (
     SupervisoryIn,
     VerifyIn,
 )
-from shared.web.schemas import Problem
+from shared.web.openapi import FILES_LIMITS, FILES_REFUSED, UNKNOWN_UPLOAD, upload_operation
+from shared.web.schemas import AttachmentOut, PlaceOut, Problem, UploadIn, UploadOut
 
 REF = "#/components/schemas/{model}"
 
@@ -44,6 +45,20 @@ _REFUSALS: dict[str, dict[str, str]] = {
         "403": "The caller's role may not archive, or the report was routed to another "
         "agency than the caller's (a dispositioned report)",
         "409": "Not submitted, on hold or dispositioned (a follow-up came); nothing changed",
+    },
+    "follow-up": {
+        "422": "Invalid body (one `errors` entry per field), "
+        + UNKNOWN_UPLOAD
+        + "; or "
+        + FILES_REFUSED
+        + "; or more than 30 files on the report",
+    },
+    "resolve": {
+        "422": "Invalid body (one `errors` entry per field), "
+        + UNKNOWN_UPLOAD
+        + "; or "
+        + FILES_REFUSED
+        + "; or more than 30 files on the report",
     },
     "mark-supervisory": {
         "403": "A unit officer may not mark a report",
@@ -320,6 +335,12 @@ DOSSIER = {
 }
 
 
+def _with_unauthorized(operation: dict[str, Any]) -> dict[str, Any]:
+    operation["parameters"] = [LANG]
+    operation["responses"]["401"] = UNAUTHORIZED
+    return operation
+
+
 def examples() -> dict[str, dict[str, Any]]:
     """operation -> the example body the document shows."""
     return {name: dict(op.body.EXAMPLE) for name, op in OPERATIONS.items()}
@@ -334,6 +355,10 @@ def document() -> dict[str, Any]:
             (MessageIn, "validation"),
             (ReasonIn, "validation"),
             (SupervisoryIn, "validation"),
+            (UploadIn, "validation"),
+            (UploadOut, "serialization"),
+            (AttachmentOut, "serialization"),
+            (PlaceOut, "serialization"),
             (Problem, "serialization"),
         ],
         ref_template=REF,
@@ -353,6 +378,21 @@ def document() -> dict[str, Any]:
                         "type": "array",
                         "items": _ref("Delivery"),
                         "description": "Who was told of the report, how, and how it went",
+                    },
+                    "place": {
+                        **_ref("PlaceOut"),
+                        "description": "Exactly where: the address and the point as given",
+                    },
+                    "attachments": {
+                        "type": "array",
+                        "items": _ref("AttachmentOut"),
+                        "description": "Every file, in the order added, with signed GET "
+                        "URLs valid until url_expires_at (LAPOR_ATTACHMENT_URL_TTL_S, "
+                        "default 5 minutes): ask for the report again for fresh ones",
+                    },
+                    "show_attachments": {
+                        "type": "boolean",
+                        "description": "Whether the reporter let the public see the files",
                     },
                 },
             },
@@ -435,6 +475,9 @@ def document() -> dict[str, Any]:
             }
         },
         "/api/v1/reports/{report_id}/dossier": {"get": DOSSIER},
+        "/api/v1/uploads": {
+            "post": _with_unauthorized(upload_operation("requestUpload", rate_limited=False))
+        },
         "/api/v1/deliveries": {
             "get": {
                 **DELIVERIES,
@@ -455,6 +498,7 @@ def document() -> dict[str, Any]:
             "post": {
                 "operationId": name.replace("-", "_"),
                 "summary": _SUMMARIES[name],
+                **({"description": FILES_LIMITS} if op.body is MessageIn else {}),
                 "parameters": [REPORT_ID, IF_MATCH, LANG],
                 "requestBody": {
                     "required": True,

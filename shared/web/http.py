@@ -236,7 +236,7 @@ _CODES: Mapping[str, str] = {
     "model_attributes_type": "not_object",
     "dict_type": "not_object",
     "string_type": "invalid",
-    # The reporter's rating (1-5).
+    # The reporter's rating (1-5); on any other number these are plain "invalid".
     "int_parsing": "invalid_rating",
     "int_type": "invalid_rating",
     "int_from_float": "invalid_rating",
@@ -248,7 +248,7 @@ _OURS = frozenset(
         "invalid_text", "invalid_email", "invalid_phone", "unknown_category",
         "unknown_province", "unknown_regency", "regency_not_in_province",
         "regency_required", "future_date", "date_too_old", "unknown_agency",
-        "name_required", "contact_required",
+        "name_required", "contact_required", "unknown_upload", "duplicate_upload",
         "unknown_district", "district_not_in_regency", "unknown_village",
         "village_not_in_district", "district_required", "invalid_coordinate",
         "point_incomplete", "point_outside_indonesia", "point_outside_regency",
@@ -277,6 +277,8 @@ def field_errors(exc: ValidationError, lang: Lang) -> list[FieldError]:
             code = "invalid_type"
         else:
             code = _CODES.get(kind, "invalid")
+            if code == "invalid_rating" and field != "rating":
+                code = "invalid"
             if code == "too_long":
                 values = {"max": ctx.get("max_length")}
         seen[field] = FieldError(field, code, t(f"err_{code}", lang, **values))

@@ -290,6 +290,38 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "Kirim badan permintaan sebagai application/json.",
         "Send the request body as application/json.",
     ),
+    # --- files through the APIs (shared/web/api_files.py)
+    "unsupported_json_multipart": (
+        "Kirim badan permintaan sebagai application/json atau multipart/form-data.",
+        "Send the request body as application/json or multipart/form-data.",
+    ),
+    "malformed_multipart": (
+        "Badan multipart/form-data tidak dapat dibaca",
+        "The multipart/form-data body cannot be read",
+    ),
+    "malformed_multipart_detail": (
+        "Kirim laporan (JSON) di bagian {part} dan setiap berkas di bagian berkas.",
+        "Send the report (JSON) in the part {part} and each file in a part berkas.",
+    ),
+    "api_files_too_large_detail": (
+        "Kiriman melebihi {limit} KB: paling banyak {count} berkas, masing-masing paling "
+        "besar {file_limit} dan semuanya paling besar {total_limit}.",
+        "The request exceeds {limit} KB: at most {count} files, each at most {file_limit} "
+        "and all together at most {total_limit}.",
+    ),
+    "files_refused": ("Berkas ditolak", "Files refused"),
+    "files_refused_detail": (
+        "Tidak ada yang disimpan. Perbaiki setiap berkas dalam daftar errors lalu kirim lagi.",
+        "Nothing was stored. Fix each file in the errors list and send again.",
+    ),
+    "err_unknown_upload": (
+        "Unggahan tidak dikenal, sudah kedaluwarsa, atau belum dikirim (PUT).",
+        "Unknown or expired upload, or nothing was PUT to it.",
+    ),
+    "err_duplicate_upload": (
+        "Unggahan yang sama disebut lebih dari sekali.",
+        "The same upload is named more than once.",
+    ),
     "validation_failed": ("Isian tidak valid", "Validation failed"),
     "validation_failed_detail": (
         "{count} isian tidak valid; lihat daftar errors.",

@@ -8,13 +8,27 @@ tests/unit/test_schemas.py validates each one against ReportIn.
 from __future__ import annotations
 
 import copy
+import json
 from functools import cache
 from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
+from shared.domain.report import ATTACHING_ACTIONS
 from shared.usecases import reporter
-from shared.web.schemas import REPORT_EXAMPLE, Problem, ReportIn, ReportOut, SubmittedOut
+from shared.web.http import FILE_FIELD
+from shared.web.schemas import (
+    REPORT_EXAMPLE,
+    UPLOAD_EXAMPLE,
+    UPLOAD_MEDIA_TYPES,
+    ApiReportIn,
+    Problem,
+    ReportIn,
+    ReportOut,
+    SubmittedOut,
+    UploadIn,
+    UploadOut,
+)
 
 REF = "#/components/schemas/{model}"
 
@@ -87,6 +101,9 @@ def _components() -> dict[str, Any]:
     _, top = models_json_schema(
         [
             (ReportIn, "validation"),
+            (ApiReportIn, "validation"),
+            (UploadIn, "validation"),
+            (UploadOut, "serialization"),
             (SubmittedOut, "serialization"),
             (ReportOut, "serialization"),
             (Problem, "serialization"),
@@ -94,7 +111,120 @@ def _components() -> dict[str, Any]:
         ],
         ref_template=REF,
     )
-    return dict(top.get("$defs", {}))
+    schemas = dict(top.get("$defs", {}))
+    # A reply's or an answer's body through the API may name files too (api_action
+    # takes `attachments` out before the operation's own model checks the rest).
+    attachments = schemas["ApiReportIn"]["properties"]["attachments"]
+    for op in reporter.OPERATIONS.values():
+        if op.action in ATTACHING_ACTIONS:
+            model = op.body.__name__
+            with_files = copy.deepcopy(schemas[model])
+            with_files["properties"]["attachments"] = attachments
+            with_files["title"] = _with_files(model)
+            schemas[_with_files(model)] = with_files
+    return schemas
+
+
+def _with_files(model: str) -> str:
+    return model.removesuffix("In") + "WithFilesIn"
+
+
+# --- files (shared/web/api_files.py): the same in the reporter's and the agency's APIs ---
+
+FILES_LIMITS = (
+    "At most LAPOR_ATTACHMENT_MAX_COUNT files (default 5), each at most "
+    "LAPOR_ATTACHMENT_MAX_FILE_BYTES (default 8 MiB) and all together at most "
+    "LAPOR_ATTACHMENT_MAX_TOTAL_BYTES (default 20 MiB): photos (JPEG, PNG, WebP, HEIC) "
+    "and PDFs, judged by their bytes, never by a name or a Content-Type. Photos are "
+    "stored re-encoded without EXIF, GPS or maker data; a PDF only if it parses, "
+    "without scripts."
+)
+FILES_REFUSED = (
+    "`files-refused`: nothing was stored; one `errors` entry per refused file (or one "
+    "for the whole batch), its `code` (too_many, too_big, total_too_big, empty, "
+    "unsupported_type, name_mismatch, heic_unavailable, damaged, too_many_pixels, "
+    "pdf_locked, pdf_active_content, infected) and a `message` naming the file in the "
+    "answer's language"
+)
+UNKNOWN_UPLOAD = (
+    "`validation` with an `errors` entry `attachments.<i>` (code unknown_upload) for an "
+    "upload_id never given out, expired, or to which nothing was PUT; duplicate_upload "
+    "for one named twice"
+)
+
+
+FILES_PROPERTY: dict[str, Any] = {
+    "type": "array",
+    "items": {"type": "string", "contentMediaType": "application/octet-stream"},
+    "description": "The files, one part each (an empty part, an empty file input, is skipped)",
+}
+FORM_FIELDS = (
+    "ReportIn's fields, flat: reporter.name, reporter.email, reporter.phone; checkboxes "
+    "present when ticked; `nonce` is the idempotency key of this form; `website` must "
+    "stay empty."
+)
+
+
+def upload_operation(operation_id: str, *, rate_limited: bool) -> dict[str, Any]:
+    """``POST /api/v1/uploads``: where to PUT one file (the reporter's API and the agency's)."""
+    responses: dict[str, Any] = {
+        "201": {
+            "description": (
+                "PUT the file's bytes to upload_url with exactly these headers before "
+                "expires_at (LAPOR_UPLOAD_URL_TTL_S, default 15 minutes); storage refuses "
+                "another Content-Type or a body over max_bytes. Then name upload_id in "
+                "`attachments`. Uploads never named are deleted after a day."
+            ),
+            "content": {"application/json": {"schema": _ref("UploadOut")}},
+        },
+        "400": _problem("Malformed JSON"),
+        "413": _problem("Body over 4 KiB"),
+        "415": _problem("Content-Type is not application/json"),
+        "422": _problem(
+            "Invalid body (`validation`: a media_type not listed, a size that is not a "
+            "whole number of at least 1, an unknown field), or a size over "
+            "LAPOR_ATTACHMENT_MAX_FILE_BYTES (`files-refused`, code too_big)"
+        ),
+    }
+    if rate_limited:
+        responses["429"] = _problem(
+            "Too many uploads from this client: LAPOR_RATE_LIMIT_SUBMITS x "
+            "LAPOR_ATTACHMENT_MAX_COUNT per LAPOR_RATE_LIMIT_WINDOW_S",
+            RETRY_AFTER,
+        )
+    return {
+        "operationId": operation_id,
+        "summary": "Get a signed URL to upload one file to, for a report or an action",
+        "description": FILES_LIMITS,
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": _ref("UploadIn"), "example": UPLOAD_EXAMPLE}
+            },
+        },
+        "responses": responses,
+    }
+
+
+def multipart_body(
+    part: str, part_schema: dict[str, Any], description: str, example: dict[str, Any]
+) -> dict[str, Any]:
+    """A multipart/form-data body: a JSON object in the part ``part`` and the files in
+    ``berkas`` parts (for clients that cannot PUT to a signed URL)."""
+    return {
+        "example": {part: json.dumps(example, ensure_ascii=False), FILE_FIELD: ["<bytes>"]},
+        "schema": {
+            "type": "object",
+            "description": description,
+            "required": [part],
+            "properties": {part: part_schema, FILE_FIELD: FILES_PROPERTY},
+            "additionalProperties": False,
+        },
+        "encoding": {
+            part: {"contentType": "application/json"},
+            FILE_FIELD: {"contentType": ", ".join(UPLOAD_MEDIA_TYPES)},
+        },
+    }
 
 
 _REPORTER_SUMMARIES = {
@@ -192,6 +322,7 @@ def reporter_paths() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for name, op in reporter.OPERATIONS.items():
         model = op.body.__name__
+        attaching = op.action in ATTACHING_ACTIONS
         paths[f"/api/v1/reports/{{code}}/{name}"] = {
             "post": {
                 "operationId": f"reporter_{name}",
@@ -202,7 +333,7 @@ def reporter_paths() -> dict[str, Any]:
                     "required": name != "confirm",
                     "content": {
                         "application/json": {
-                            "schema": _ref(model),
+                            "schema": _ref(_with_files(model) if attaching else model),
                             "example": dict(op.body.EXAMPLE),
                         }
                     },
@@ -217,7 +348,10 @@ def reporter_paths() -> dict[str, Any]:
                     "404": _problem("Unknown code (or confidential, without the token)"),
                     "409": _problem("Not possible in the report's current status"),
                     "415": _problem("A body that is not application/json"),
-                    "422": _problem("Invalid body (one `errors` entry per field)"),
+                    "422": _problem(
+                        "Invalid body (one `errors` entry per field)"
+                        + ("; " + UNKNOWN_UPLOAD + "; or " + FILES_REFUSED if attaching else "")
+                    ),
                 },
             }
         }
@@ -225,23 +359,28 @@ def reporter_paths() -> dict[str, Any]:
             "token": "<reporter token>",
             **{k: str(v) for k, v in op.body.EXAMPLE.items()},
         }
+        form_content: dict[str, Any] = {
+            "application/x-www-form-urlencoded": {
+                "schema": {"type": "object", "additionalProperties": {"type": "string"}},
+                "example": form_example,
+            }
+        }
+        if attaching:
+            form_content["multipart/form-data"] = {
+                "schema": {
+                    "type": "object",
+                    "description": "The same fields, and files in `berkas` parts. " + FILES_LIMITS,
+                    "properties": {FILE_FIELD: FILES_PROPERTY},
+                    "additionalProperties": {"type": "string"},
+                },
+                "example": form_example,
+            }
         paths[f"/lacak/{{code}}/{name}"] = {
             "post": {
                 "operationId": f"reporter_{name}_form",
                 "summary": _REPORTER_SUMMARIES[name] + " (the tracking page's form)",
                 "parameters": [CODE_PARAM, LANG_PARAM],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/x-www-form-urlencoded": {
-                            "schema": {
-                                "type": "object",
-                                "additionalProperties": {"type": "string"},
-                            },
-                            "example": form_example,
-                        }
-                    },
-                },
+                "requestBody": {"required": True, "content": form_content},
                 "responses": {
                     "303": {"description": "Done: back to the private tracking page"},
                     "403": _html("Wrong or missing token; nothing written"),
@@ -446,10 +585,29 @@ def document() -> dict[str, Any]:
                         },
                         LANG_PARAM,
                     ],
+                    "description": (
+                        "As JSON, with the files uploaded first (POST /api/v1/uploads, then "
+                        "a PUT to the signed URL) and named by upload_id in `attachments`; "
+                        "or as multipart/form-data, the report's JSON in the part `report` "
+                        "and the files in `berkas` parts. " + FILES_LIMITS + " A report "
+                        "accepted has all its files; a refused file refuses the report and "
+                        "nothing is stored."
+                    ),
                     "requestBody": {
                         "required": True,
                         "content": {
-                            "application/json": {"schema": _ref("ReportIn"), "example": example}
+                            "application/json": {
+                                "schema": _ref("ApiReportIn"),
+                                "example": example,
+                            },
+                            "multipart/form-data": multipart_body(
+                                "report",
+                                _ref("ReportIn"),
+                                "The report's JSON (ReportIn, without attachments) and its "
+                                "files. The request may carry LAPOR_MAX_BODY_BYTES for the "
+                                "JSON plus LAPOR_ATTACHMENT_MAX_TOTAL_BYTES plus 64 KiB.",
+                                example,
+                            ),
                         },
                     },
                     "responses": {
@@ -470,12 +628,26 @@ def document() -> dict[str, Any]:
                             ),
                             "content": {"application/json": {"schema": _ref("SubmittedOut")}},
                         },
-                        "400": _problem("Malformed JSON, or an invalid Idempotency-Key"),
-                        "413": _problem("Body larger than the configured limit"),
-                        "415": _problem("Content-Type is not application/json"),
+                        "400": _problem(
+                            "Malformed JSON, an invalid Idempotency-Key, or a multipart "
+                            "body that cannot be read (`malformed-multipart`: cut short, "
+                            "a part other than report and berkas, a file in another part, "
+                            "more than twice the file limit of parts)"
+                        ),
+                        "413": _problem(
+                            "JSON over LAPOR_MAX_BODY_BYTES (default 64 KiB); multipart "
+                            "over that plus LAPOR_ATTACHMENT_MAX_TOTAL_BYTES plus 64 KiB"
+                        ),
+                        "415": _problem(
+                            "Content-Type is neither application/json nor multipart/form-data"
+                        ),
                         "422": _problem(
-                            "Validation failed (one `errors` entry per field), an unknown "
-                            "field, or the Idempotency-Key was used with another body"
+                            "Validation failed (one `errors` entry per field; a multipart "
+                            "body without its report part: `errors` names `report`), an "
+                            "unknown field, the Idempotency-Key was used with another body; "
+                            + UNKNOWN_UPLOAD
+                            + "; or "
+                            + FILES_REFUSED
                         ),
                         "429": _problem("Too many reports from this client", RETRY_AFTER),
                     },
@@ -489,7 +661,12 @@ def document() -> dict[str, Any]:
                         "Without the reporter token: the public view, and 404 for a "
                         "confidential report (the same answer as an unknown code). With it "
                         "(`Authorization: Bearer` or `X-Reporter-Token`): the reporter's view "
-                        "with private details."
+                        "with private details. `place`: exact for the reporter; for the "
+                        "public without the address and the point rounded to 3 decimals "
+                        "(about 110 m). `attachments`: each file with signed GET URLs valid "
+                        "until url_expires_at (LAPOR_ATTACHMENT_URL_TTL_S, default 5 "
+                        "minutes): the reporter's always, the public's only on a report "
+                        "whose reporter chose show_attachments."
                     ),
                     "security": [{}, {"reporterToken": []}, {"reporterTokenHeader": []}],
                     "parameters": [CODE_PARAM, LANG_PARAM],
@@ -501,6 +678,12 @@ def document() -> dict[str, Any]:
                         "400": _problem("Malformed tracking code (fails its check symbol)"),
                         "404": _problem("No report the asker may see has this code"),
                     },
+                }
+            },
+            "/api/v1/uploads": {
+                "post": {
+                    **upload_operation("requestUpload", rate_limited=True),
+                    "parameters": [LANG_PARAM],
                 }
             },
             "/": {
@@ -520,16 +703,22 @@ def document() -> dict[str, Any]:
                             "application/x-www-form-urlencoded": {
                                 "schema": {
                                     "type": "object",
-                                    "description": (
-                                        "ReportIn's fields, flat: reporter.name, "
-                                        "reporter.email, reporter.phone; checkboxes "
-                                        "present when ticked; `nonce` is the idempotency "
-                                        "key of this form; `website` must stay empty."
-                                    ),
+                                    "description": FORM_FIELDS,
                                     "additionalProperties": {"type": "string"},
                                 },
                                 "example": form_fields,
-                            }
+                            },
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "description": FORM_FIELDS
+                                    + " The files in `berkas` parts (the form's own "
+                                    "encoding). " + FILES_LIMITS,
+                                    "properties": {FILE_FIELD: FILES_PROPERTY},
+                                    "additionalProperties": {"type": "string"},
+                                },
+                                "example": form_fields,
+                            },
                         },
                     },
                     "responses": {
@@ -543,9 +732,17 @@ def document() -> dict[str, Any]:
                             },
                         },
                         "400": _html("Honeypot filled or an unreadable form"),
-                        "413": _html("Form larger than the configured limit"),
-                        "415": _html("Not application/x-www-form-urlencoded"),
-                        "422": _html("The form again, with each error by its field"),
+                        "413": _html(
+                            "Urlencoded over LAPOR_MAX_BODY_BYTES; multipart over that plus "
+                            "LAPOR_ATTACHMENT_MAX_TOTAL_BYTES (the page states the limits)"
+                        ),
+                        "415": _html(
+                            "Neither application/x-www-form-urlencoded nor multipart/form-data"
+                        ),
+                        "422": _html(
+                            "The form again, with each error by its field (a refused file: "
+                            "every file's reason, and nothing stored)"
+                        ),
                         "429": _html("Too many reports from this client", RETRY_AFTER),
                     },
                 },

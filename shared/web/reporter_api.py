@@ -10,22 +10,38 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from flask import Request, Response
 from pydantic import ValidationError
 from werkzeug.routing import Rule
 
-from shared.domain.report import IllegalTransition, LifecycleError, NotPermitted
+from shared.domain.report import (
+    ATTACHING_ACTIONS,
+    IllegalTransition,
+    LifecycleError,
+    NotPermitted,
+)
 from shared.domain.tracking import InvalidTrackingCode
 from shared.ports import ReportNotFound
 from shared.usecases import reporter
 from shared.usecases.submit import IdempotencyKeyReused, RateLimited
 from shared.web import openapi
+from shared.web.api_files import (
+    checked_files,
+    direct_files,
+    read_json_and_files,
+    request_upload,
+)
 from shared.web.catalog import catalog_of
 from shared.web.http import (
+    FILE_FIELD,
+    JSON_MEDIA_TYPE,
+    MULTIPART_MEDIA_TYPE,
     Problem,
     json_response,
+    media_type,
     parse_json_body,
     problem,
     read_json_object,
@@ -36,16 +52,24 @@ from shared.web.reporter_calls import (
     IDEMPOTENCY_KEY,
     SubmitCall,
     absolute,
+    claim_upload_slot,
     reporter_act,
     retry_after,
     retry_minutes,
     submit,
     today,
     track,
+    tracked_file_links,
 )
-from shared.web.schemas import ReportIn, ReportOut
+from shared.web.schemas import ApiReportIn, AttachmentsIn, ReportIn, ReportOut
+
+if TYPE_CHECKING:
+    from shared.domain.attachments import SafeFile
 
 log = logging.getLogger("lapor.submit")
+
+# The part of a multipart submission that holds the report's JSON.
+REPORT_PART = "report"
 
 
 def _check_idempotency_key(key: str | None, lang: Lang) -> None:
@@ -61,30 +85,68 @@ def _check_idempotency_key(key: str | None, lang: Lang) -> None:
         )
 
 
-def api_submit(call: SubmitCall) -> Response:
-    lang, request, ports = call.lang, call.request, call.ports
-    key = request.headers.get("Idempotency-Key")
-    report_in = parse_json_body(
-        request,
-        ReportIn,
-        max_bytes=ports.settings.max_body_bytes,
+def _rate_limited(lang: Lang, limited: RateLimited) -> Response:
+    log.warning("rate limited", extra={"retry_after_s": limited.retry_after_s})
+    return problem(
+        429,
+        "rate-limited",
+        t("too_many", lang),
+        t("too_many_detail", lang, minutes=retry_minutes(limited)),
+        headers=retry_after(limited),
         lang=lang,
-        context={"catalog": catalog_of(ports.reference), "today": today(call)},
+    )
+
+
+def _report_and_files(call: SubmitCall, key: str | None) -> tuple[ReportIn, tuple[SafeFile, ...]]:
+    """The report and its files, as JSON (files named by upload id) or as multipart
+    (the JSON in the part ``report``, the files in ``berkas``), or :class:`Problem`.
+    Every refusal comes before anything is stored: 415, 413, 400 (the body, then the
+    Idempotency-Key), 422 (the report), 422 (the files)."""
+    lang, request, ports = call.lang, call.request, call.ports
+    settings = ports.settings
+    context = {"catalog": catalog_of(ports.reference), "today": today(call)}
+    if media_type(request) == MULTIPART_MEDIA_TYPE:
+        data, uploads = read_json_and_files(request, lang, settings, part=REPORT_PART)
+        _check_idempotency_key(key, lang)
+        try:
+            report_in = ReportIn.model_validate(data, context=context)
+        except ValidationError as invalid:
+            raise Problem(validation_problem(invalid, lang)) from None
+        files = checked_files(uploads, lang, settings, lambda: ports.scanner, field=FILE_FIELD)
+        return report_in, files
+    if media_type(request) != JSON_MEDIA_TYPE:
+        raise Problem(
+            problem(
+                415,
+                "unsupported-media-type",
+                t("unsupported_type", lang),
+                t("unsupported_json_multipart", lang),
+                lang=lang,
+            )
+        )
+    api_in = parse_json_body(
+        request,
+        ApiReportIn,
+        max_bytes=settings.max_body_bytes,
+        lang=lang,
+        context=context,
         # A bad key is refused after the body's 415/413 and before its 400/422.
         before_parse=lambda: _check_idempotency_key(key, lang),
     )
+    files = direct_files(
+        api_in.attachments, lang, settings, lambda: ports.blobs, lambda: ports.scanner
+    )
+    return api_in, files
+
+
+def api_submit(call: SubmitCall) -> Response:
+    lang, request = call.lang, call.request
+    key = request.headers.get("Idempotency-Key")
+    report_in, files = _report_and_files(call, key)
     try:
-        result = submit(call, report_in, key, channel="api")
+        result = submit(call, report_in, key, channel="api", files=files)
     except RateLimited as limited:
-        log.warning("rate limited", extra={"retry_after_s": limited.retry_after_s})
-        return problem(
-            429,
-            "rate-limited",
-            t("too_many", lang),
-            t("too_many_detail", lang, minutes=retry_minutes(limited)),
-            headers=retry_after(limited),
-            lang=lang,
-        )
+        return _rate_limited(lang, limited)
     except IdempotencyKeyReused:
         return problem(
             422,
@@ -147,6 +209,22 @@ def _report_not_found(call: SubmitCall) -> Response:
     )
 
 
+def api_upload(call: SubmitCall) -> Response:
+    """A signed URL to PUT one file to, for a report to name; rate-limited per client."""
+    lang = call.lang
+
+    def claim() -> None:
+        try:
+            claim_upload_slot(call)
+        except RateLimited as limited:
+            raise Problem(_rate_limited(lang, limited)) from None
+
+    ports = call.ports
+    return request_upload(
+        call.request, lang, ports.settings, lambda: ports.blobs, before_signing=claim
+    )
+
+
 def api_track(call: SubmitCall, code: str) -> Response:
     lang = call.lang
     try:
@@ -156,6 +234,7 @@ def api_track(call: SubmitCall, code: str) -> Response:
     if tracked is None:
         return _report_not_found(call)
     report = dict(tracked.report)
+    report["attachments"] = tracked_file_links(call, code, report["attachments"])
     report["audience"] = tracked.audience.value
     report["status_label"] = state_label(report["state"], lang)
     name = catalog_of(call.ports.reference).agency_name
@@ -170,6 +249,22 @@ def api_track(call: SubmitCall, code: str) -> Response:
     return json_response(shown, headers=headers)
 
 
+def _action_files(call: SubmitCall, operation: str, data: dict[str, Any]) -> tuple[SafeFile, ...]:
+    """The files a reply or an answer names (``attachments``, taken out of ``data``),
+    read and made safe, or :class:`Problem` (422). Another operation keeps the field,
+    which its body refuses as unknown."""
+    if reporter.OPERATIONS[operation].action not in ATTACHING_ACTIONS:
+        return ()
+    lang, ports = call.lang, call.ports
+    try:
+        named = AttachmentsIn.model_validate({"attachments": data.pop("attachments", [])})
+    except ValidationError as invalid:
+        raise Problem(validation_problem(invalid, lang, instance=call.path)) from None
+    return direct_files(
+        named.attachments, lang, ports.settings, lambda: ports.blobs, lambda: ports.scanner
+    )
+
+
 def api_action(call: SubmitCall, code: str, operation: str) -> Response:
     """A reporter's action through the API; the token as for GET (Bearer or header)."""
     lang, request, path = call.lang, call.request, call.path
@@ -177,8 +272,9 @@ def api_action(call: SubmitCall, code: str, operation: str) -> Response:
     data = read_json_object(
         request, max_bytes=call.ports.settings.max_body_bytes, lang=lang, allow_empty=True
     )
+    files = _action_files(call, operation, data)
     try:
-        acted = reporter_act(call, code, _bearer(request), operation, data)
+        acted = reporter_act(call, code, _bearer(request), operation, data, files=files)
     except InvalidTrackingCode:
         return _invalid_code_problem(call)
     except ReportNotFound:
@@ -231,12 +327,14 @@ def openapi_doc(call: SubmitCall) -> Response:
 _OPERATION = "<any({}):operation>".format(", ".join(f'"{name}"' for name in reporter.OPERATIONS))
 RULES = [
     Rule("/api/v1/reports", methods=["POST"], endpoint="api_submit"),
+    Rule("/api/v1/uploads", methods=["POST"], endpoint="api_upload"),
     Rule("/api/v1/reports/<code>", methods=["GET"], endpoint="api_track"),
     Rule(f"/api/v1/reports/<code>/{_OPERATION}", methods=["POST"], endpoint="api_action"),
     Rule("/openapi.json", methods=["GET"], endpoint="openapi"),
 ]
 HANDLERS: Mapping[str, Callable[..., Response]] = {
     "api_submit": api_submit,
+    "api_upload": api_upload,
     "api_track": api_track,
     "api_action": api_action,
     "openapi": openapi_doc,

@@ -12,17 +12,25 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from typing import Any
+import secrets
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from shared.ports import SubmitPorts
+from shared.domain.tracking import normalize_tracking_code
+from shared.ports import RateSlot, RateSlotTaken, SubmitPorts
+from shared.tokens import pseudonym
 from shared.usecases import reporter
 from shared.usecases.act import Acted
 from shared.usecases.lost_link import Contact, request_link_resend
 from shared.usecases.submit import RateLimited, SubmitResult, submit_report
 from shared.usecases.track import Tracked, track_report
+from shared.web.api_files import with_links
 from shared.web.dispatch import Call
 from shared.web.http import client_address
 from shared.web.schemas import TIMEZONE, ReportIn
+
+if TYPE_CHECKING:
+    from shared.domain.attachments import SafeFile
 
 log = logging.getLogger("lapor.submit")
 
@@ -30,6 +38,8 @@ log = logging.getLogger("lapor.submit")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{8,255}$")
 # A tracking code is nine symbols with dashes; anything much longer is not one.
 CODE_MAX = 40
+# A taken rate slot costs one more try; a full window is learnt from one read.
+_SLOT_ATTEMPTS = 6
 
 
 SubmitCall = Call[SubmitPorts]
@@ -53,7 +63,14 @@ def retry_after(limited: RateLimited) -> dict[str, str]:
     return {"Retry-After": str(limited.retry_after_s)}
 
 
-def submit(call: SubmitCall, report_in: ReportIn, key: str | None, channel: str) -> SubmitResult:
+def submit(
+    call: SubmitCall,
+    report_in: ReportIn,
+    key: str | None,
+    channel: str,
+    files: Sequence[SafeFile] = (),
+) -> SubmitResult:
+    """``files``: the report's, already safe (shared.usecases.evidence.safe_files)."""
     ports = call.ports
     draft, identity = report_in.to_domain()
     result = submit_report(
@@ -66,6 +83,8 @@ def submit(call: SubmitCall, report_in: ReportIn, key: str | None, channel: str)
         publisher=ports.publisher,
         clock=ports.clock,
         settings=ports.settings,
+        files=files,
+        blobs=ports.blobs if files else None,
     )
     log.info(
         "report accepted",
@@ -74,9 +93,38 @@ def submit(call: SubmitCall, report_in: ReportIn, key: str | None, channel: str)
             "tracking_code": result.tracking_code,
             "replayed": result.replayed,
             "published": result.published,
+            "files": len(files),
         },
     )
     return result
+
+
+def claim_upload_slot(call: SubmitCall) -> None:
+    """One of the direct uploads a client may ask for in the submissions' window: as
+    many as its reports may carry (``rate_limit_submits`` x ``attachment_max_count``).
+    Claimed by a create precondition, so nothing is read unless the slot is taken;
+    RateLimited when every slot of the window is."""
+    ports = call.ports
+    settings = ports.settings
+    client = client_address(call.request, settings.trusted_proxy_hops)
+    now = ports.clock.now()
+    length, limit = settings.rate_limit_window_s, settings.rate_limit_submits
+    limit *= settings.attachment_max_count
+    number = int(now.timestamp()) // length
+    ends = dt.datetime.fromtimestamp((number + 1) * length, dt.UTC)
+    window = f"upload:{pseudonym(settings.token_secret, 'client', client)}:{number}"
+    store = ports.store
+    slot = secrets.randbelow(limit)
+    for _ in range(_SLOT_ATTEMPTS):
+        try:
+            store.claim_rate_slot(RateSlot(window, slot, ends))
+            return
+        except RateSlotTaken:
+            free = sorted(set(range(limit)) - store.taken_rate_slots(window))
+            if not free:
+                break
+            slot = secrets.choice(free)
+    raise RateLimited(max(1, int((ends - now).total_seconds())))
 
 
 def track(call: SubmitCall, code: str, token: str | None) -> Tracked | None:
@@ -89,6 +137,21 @@ def track(call: SubmitCall, code: str, token: str | None) -> Tracked | None:
         clock=ports.clock,
         deliveries=ports.deliveries,
     )
+
+
+def tracked_file_links(
+    call: SubmitCall, code: str, attachments: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The files the tracking view shows, with their signed links. The objects are
+    named by the report's id, which the view does not carry: it costs one more read,
+    and only when there is a file to link."""
+    if not attachments:
+        return []
+    ports = call.ports
+    found = ports.store.find_by_tracking_code(normalize_tracking_code(code[:CODE_MAX]))
+    if found is None:  # pragma: no cover - it was tracked a moment ago
+        return []
+    return with_links(found.id, attachments, lambda: ports.blobs, ports.settings)
 
 
 def resend_link(call: SubmitCall, code: str, contact: Contact) -> None:
@@ -106,8 +169,14 @@ def resend_link(call: SubmitCall, code: str, contact: Contact) -> None:
 
 
 def reporter_act(
-    call: SubmitCall, code: str, token: str | None, operation: str, data: Any
+    call: SubmitCall,
+    code: str,
+    token: str | None,
+    operation: str,
+    data: Any,
+    files: Sequence[SafeFile] = (),
 ) -> Acted:
+    """``files``: what a reply or an answer brings, already safe."""
     ports = call.ports
     return reporter.reporter_act(
         code[:CODE_MAX],
@@ -119,4 +188,6 @@ def reporter_act(
         settings=ports.settings,
         reference=ports.reference,
         publisher=ports.publisher,
+        files=files,
+        blobs=ports.blobs if files else None,
     )

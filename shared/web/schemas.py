@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    StrictInt,
     StringConstraints,
     ValidationError,
     ValidationInfo,
@@ -513,6 +515,14 @@ class ReportOut(BaseModel):
     agency_id: str | None
     target_agency_id: str | None = Field(default=None, description="Reporter only")
     rating: int | None = None
+    place: PlaceOut
+    attachments: list[AttachmentOut] = Field(
+        description="The reporter's always; the public's only on a public report whose "
+        "reporter chose to show them (else empty)"
+    )
+    show_attachments: bool | None = Field(
+        default=None, description="Reporter only: whether the public may see the files"
+    )
     timeline: list[TimelineEventOut]
     reporter: ReporterOut | None = Field(default=None, description="Reporter only")
 
@@ -532,3 +542,130 @@ class Problem(BaseModel):
     detail: str | None = None
     instance: str | None = None
     errors: list[FieldErrorOut] | None = Field(default=None, description="One entry per field")
+
+
+# --- the APIs' files and place (shared/web/reporter_api.py, shared/web/agency_app.py) ---
+
+# What a client may declare it will PUT; what the file is, is judged from its bytes.
+UploadMediaType = Literal[
+    "image/jpeg", "image/png", "image/webp", "image/heic", "image/heif", "application/pdf"
+]
+UPLOAD_MEDIA_TYPES: tuple[str, ...] = get_args(UploadMediaType)
+UPLOAD_NAME_MAX = 255
+UPLOAD_EXAMPLE: dict[str, Any] = {
+    "name": "jalan.jpg",
+    "media_type": "image/jpeg",
+    "size": 2_400_000,
+}
+
+
+# An upload's id as POST /api/v1/uploads gives it (shared.usecases.evidence.upload_slot).
+UPLOAD_ID_PATTERN = r"^u[0-9a-f]{32}$"
+# No deployment takes more files per request (Settings.attachment_max_count is at most
+# this); the configured count is enforced with the files' own refusal (too_many).
+UPLOADS_MAX = 20
+UploadId = Annotated[str, StringConstraints(pattern=UPLOAD_ID_PATTERN)]
+
+
+def _distinct_uploads(value: list[str]) -> list[str]:
+    if len(set(value)) != len(value):
+        raise _err("duplicate_upload", "the same upload is named more than once")
+    return value
+
+
+# The files a report or an action names: each uploaded beforehand, named once.
+UploadIds = Annotated[
+    list[UploadId],
+    Field(
+        max_length=UPLOADS_MAX,
+        description="upload_id of each file PUT through POST /api/v1/uploads, in order",
+    ),
+    AfterValidator(_distinct_uploads),
+]
+
+
+class AttachmentsIn(BaseModel):
+    """The files an API action names, beside the action's own fields."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    attachments: UploadIds = Field(default_factory=list)
+
+
+class ApiReportIn(ReportIn):
+    """A report through ``POST /api/v1/reports`` as JSON: ReportIn, and the files
+    uploaded beforehand through ``POST /api/v1/uploads`` (their ids)."""
+
+    model_config = ConfigDict(title="ApiReportIn", json_schema_extra={"examples": [REPORT_EXAMPLE]})
+
+    attachments: UploadIds = Field(default_factory=list)
+
+
+class UploadIn(BaseModel):
+    """Ask for a signed URL to PUT one file to storage (``POST /api/v1/uploads``)."""
+
+    model_config = ConfigDict(
+        extra="forbid", title="UploadIn", json_schema_extra={"examples": [UPLOAD_EXAMPLE]}
+    )
+
+    name: str | None = Field(
+        default=None,
+        max_length=UPLOAD_NAME_MAX,
+        description="The file's name on the device, for messages about it; never stored",
+    )
+    media_type: UploadMediaType = Field(
+        description="The Content-Type the PUT must send. A file is judged by its bytes "
+        "when the report is submitted, not by this"
+    )
+    size: StrictInt = Field(
+        ge=1,
+        description="Bytes; storage refuses a larger PUT, and more than the per-file "
+        "limit is refused here (422 files-refused)",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        return _clean_text(value) if value is not None else None
+
+
+class UploadOut(BaseModel):
+    """Where to PUT the file: send exactly ``headers``, before ``expires_at``; then name
+    ``upload_id`` in the report's (or the action's) ``attachments``."""
+
+    upload_id: str = Field(examples=["u3f9c2a7d1e4b8a6c0f5d2e9b7a1c3e8"])
+    upload_url: str
+    method: Literal["PUT"]
+    headers: dict[str, str] = Field(description="Part of the signature: send each as given")
+    expires_at: dt.datetime
+    max_bytes: int = Field(description="The most the PUT may carry")
+
+
+class PlaceOut(BaseModel):
+    """Where it happened. The public sees no address and the point rounded to 3
+    decimals (about 110 m); the reporter and the agency see it exactly."""
+
+    district_code: str | None = Field(description="Kemendagri district (kecamatan) code")
+    village_code: str | None = Field(description="Kemendagri village (desa/kelurahan) code")
+    address: str | None = Field(description="Free text or landmark; never public")
+    latitude: float | None = Field(description="WGS84 degrees")
+    longitude: float | None = Field(description="WGS84 degrees")
+    precision: Literal["exact", "rounded"]
+
+
+class AttachmentOut(BaseModel):
+    """One file of a report, with short-lived signed links to it (GET them as they are)."""
+
+    id: str = Field(examples=["f1a2b3c4d5e"])
+    media_type: Literal["image/jpeg", "image/png", "image/webp", "application/pdf"]
+    size: int = Field(description="Bytes as stored (an image re-encoded without metadata)")
+    width: int
+    height: int
+    pages: int
+    has_thumbnail: bool
+    added_by: Literal["reporter", "agency"]
+    added_seq: int = Field(description="The timeline event that added it (1: the submission)")
+    file_name: str = Field(examples=["lampiran-f1a2b3c4d5e.jpg"])
+    url: str = Field(description="Signed GET of the file, valid until url_expires_at")
+    thumbnail_url: str | None = Field(description="Signed GET of a 320 px WebP (images)")
+    url_expires_at: dt.datetime

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from shared.domain.report import GeoPoint, Region
 from shared.domain.tracking import normalize_tracking_code
@@ -18,7 +19,14 @@ from shared.web.catalog import catalog_of
 from shared.web.citizen_pages import form_to_data
 from shared.web.http import field_errors
 from shared.web.openapi import document, lost_link_paths, reporter_paths
-from shared.web.schemas import REPORT_EXAMPLE, ReportIn, normalize_phone, parse_contact
+from shared.web.schemas import (
+    REPORT_EXAMPLE,
+    ApiReportIn,
+    ReportIn,
+    UploadIn,
+    normalize_phone,
+    parse_contact,
+)
 
 TODAY = dt.date(2025, 3, 4)
 CATALOG = catalog_of(load_reference())
@@ -50,11 +58,20 @@ def test_every_openapi_request_example_validates_against_its_model() -> None:
             for media, content in operation.get("requestBody", {}).get("content", {}).items():
                 assert "example" in content, f"{method.upper()} {path} {media} lacks an example"
                 sample = content["example"]
-                if media == "application/x-www-form-urlencoded":
+                model: type[BaseModel] = ReportIn
+                if path == "/":  # the hosted form: flat fields, urlencoded or multipart
                     sample = form_to_data(sample)
-                ReportIn.model_validate(sample, context={"catalog": CATALOG})
+                elif media == "multipart/form-data":  # the report's JSON in its part
+                    sample = json.loads(sample["report"])
+                else:
+                    model = _MODELS[content["schema"]["$ref"].rsplit("/", 1)[1]]
+                model.model_validate(sample, context={"catalog": CATALOG})
                 checked += 1
-    assert checked == 2
+    # The form (urlencoded, multipart), the API's report (JSON, multipart), an upload.
+    assert checked == 5
+
+
+_MODELS: dict[str, type[BaseModel]] = {"ApiReportIn": ApiReportIn, "UploadIn": UploadIn}
 
 
 def test_the_lost_link_form_example_is_a_code_and_a_contact_the_page_reads() -> None:
