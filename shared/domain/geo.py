@@ -72,8 +72,8 @@ def plausibly_in(
     if extent is None or extent.places < MIN_PLACES:
         return None
     pad_lat = padding_km / KM_PER_DEGREE
-    # A degree of longitude shrinks away from the equator; Indonesia spans ±11°, so
-    # the widest latitude of the box is the safe one to measure at.
+    # A degree of longitude shrinks away from the equator: measured at the box's edge
+    # furthest from it, the padding is at least padding_km everywhere in the box.
     widest = max(abs(extent.south), abs(extent.north)) + pad_lat
     pad_lon = padding_km / (KM_PER_DEGREE * math.cos(math.radians(widest)))
     return (
