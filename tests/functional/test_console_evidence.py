@@ -34,6 +34,7 @@ from shared.usecases.act import act
 from shared.usecases.attachments import Upload
 from shared.usecases.submit import submit_report
 from shared.usecases.track import track_report
+from shared.web.console.common import MAX_FORM_BYTES
 from tests.builders import a_draft, an_identity
 from tests.fakes import InMemoryPublisher
 from tests.functional.console_support import ConsoleClient, location
@@ -351,6 +352,23 @@ def test_a_refused_file_changes_nothing_and_every_refusal_is_named(
     )
     assert answer.status_code == 422
     assert "hanya dapat dilampirkan pada tindak lanjut" in unescape(answer.text)
+    assert _doc(report_id) == before and _objects() == objects
+
+
+def test_a_body_over_the_files_limit_is_refused_unread(signed_in_client: SignedIn) -> None:
+    report_id = report_with_evidence()
+    admin = signed_in_client(Role.AGENCY_ADMIN, DPUPR)
+    before, objects = _doc(report_id), _objects()
+    settings = _settings()
+    # Over one file's limit, within the body's: refused by name.
+    big = b"\xff\xd8\xff" + bytes(settings.attachment_max_file_bytes)
+    answer = _post_follow_up(admin, report_id, [(big, "besar.jpg")])
+    assert answer.status_code == 422 and "besar.jpg: berkas terlalu besar" in answer.text
+    # Over every file's limit and the form's together: refused before it is read.
+    huge = bytes(settings.attachment_max_total_bytes + MAX_FORM_BYTES)
+    answer = _post_follow_up(admin, report_id, [(huge, "besar.jpg")])
+    assert answer.status_code == 413
+    assert "kirim lebih sedikit berkas" in answer.text
     assert _doc(report_id) == before and _objects() == objects
 
 
