@@ -10,7 +10,6 @@ import datetime as dt
 import io
 import json
 import os
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -19,9 +18,16 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from flask.testing import FlaskClient
 from google.cloud import firestore, storage
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 from werkzeug.test import TestResponse
 
+from shared import wiring
+from shared.config import Settings
+from shared.domain.report import Action, Actor, Command, Role
+from shared.ports import SystemClock
+from shared.usecases.act import act
 from shared.web.schemas import REPORT_EXAMPLE
 from tests.functional.support import counts
 from tools.stack import Emulators
@@ -489,3 +495,131 @@ def test_uploads_are_rate_limited_per_client(
     # Another client has its own slots.
     other = app.post("/api/v1/uploads", json=ask, environ_base={"REMOTE_ADDR": "203.0.113.9"})
     assert other.status_code == 201
+
+
+# --- a reporter's reply with files ------------------------------------------------------
+
+
+def followed_up(app: FlaskClient) -> tuple[str, str, str]:
+    """(report id, tracking code, reporter token) of a report the agency followed up."""
+    out = app.post("/api/v1/reports", json=report()).get_json()
+    found = wiring.report_store().find_by_tracking_code(out["tracking_code"])
+    assert found is not None
+    agency = Actor(Role.AGENCY_ADMIN, "dpupr-cianjur")
+    for command in (
+        Command(
+            Action.DISPOSITION, Actor(Role.NATIONAL_ADMIN, "nasional"), agency_id="dpupr-cianjur"
+        ),
+        Command(Action.FOLLOW_UP, agency, message="Sedang ditinjau."),
+    ):
+        act(
+            found.id,
+            command,
+            store=wiring.report_store(),
+            clock=SystemClock(),
+            settings=Settings.from_env(),
+        )
+    return found.id, out["tracking_code"], out["reporter_token"]
+
+
+def test_a_reply_through_the_api_brings_the_reporters_files(
+    app: FlaskClient, bucket: storage.Bucket
+) -> None:
+    report_id, code, token = followed_up(app)
+    upload_id = put_file(app, photo_with_gps((320, 240)))
+    response = app.post(
+        f"/api/v1/reports/{code}/reply",
+        json={"message": "Ini foto terbarunya.", "attachments": [upload_id]},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    seq = response.get_json()["event"]["seq"]
+    [shown] = track(app, code, token).get_json()["attachments"]
+    assert (shown["added_by"], shown["added_seq"], shown["width"]) == ("reporter", seq, 320)
+    assert f"reports/{report_id}/{shown['id']}" in objects(bucket, "reports/")
+
+
+def test_files_on_an_action_that_takes_none_are_an_unknown_field(app: FlaskClient) -> None:
+    _, code, token = followed_up(app)
+    response = app.post(
+        f"/api/v1/reports/{code}/reopen",
+        json={"reason": "Belum diperbaiki sama sekali.", "attachments": []},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 422
+    assert [e["code"] for e in response.get_json()["errors"]] == ["extra_forbidden"]
+
+
+# --- no 500 from anything ---------------------------------------------------------------
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+UPLOAD_FIELDS = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": JSON_VALUES,
+        "media_type": st.sampled_from(["image/jpeg", "application/pdf", "text/html"]) | JSON_VALUES,
+        "size": st.integers(min_value=-(2**70), max_value=2**70) | JSON_VALUES,
+        "attachments": st.lists(st.text(alphabet="u0123456789abcdef/.", max_size=40), max_size=6)
+        | JSON_VALUES,
+    },
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(body=UPLOAD_FIELDS | JSON_VALUES)
+def test_no_json_body_makes_the_upload_or_report_endpoints_fail(
+    app: FlaskClient, body: Any
+) -> None:
+    for path, payload in (
+        ("/api/v1/uploads", body),
+        ("/api/v1/reports", {**report(), **body} if isinstance(body, dict) else body),
+    ):
+        response = app.post(path, json=payload)
+        assert response.status_code < 500, response.get_data(as_text=True)
+        if response.status_code >= 400:
+            assert response.mimetype == "application/problem+json"
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    parts=st.lists(
+        st.tuples(
+            st.sampled_from(["report", "berkas", "x", ""]),
+            st.one_of(st.none(), st.text(max_size=20)),
+            st.binary(max_size=300),
+        ),
+        max_size=5,
+    ),
+    boundary=st.sampled_from(["b0und", ""]),
+    cut=st.integers(min_value=0, max_value=400),
+)
+def test_no_multipart_body_makes_the_report_endpoint_fail(
+    app: FlaskClient, parts: list[tuple[str, str | None, bytes]], boundary: str, cut: int
+) -> None:
+    body = b""
+    for name, filename, data in parts:
+        disposition = f'form-data; name="{name}"' + (
+            f'; filename="{filename}"' if filename is not None else ""
+        )
+        body += f"--b0und\r\nContent-Disposition: {disposition}\r\n\r\n".encode() + data + b"\r\n"
+    body += b"--b0und--\r\n"
+    content_type = "multipart/form-data" + (f"; boundary={boundary}" if boundary else "")
+    response = app.post(
+        "/api/v1/reports", data=body[: len(body) - cut % (len(body) + 1)], content_type=content_type
+    )
+    assert response.status_code < 500, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json" or response.status_code == 201
