@@ -13,7 +13,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote
 
 from flask import Response
@@ -23,16 +23,28 @@ from werkzeug.routing import Rule
 from shared.domain.report import CITIZEN_REPORT_TYPES, LifecycleError
 from shared.domain.tracking import InvalidTrackingCode, normalize_tracking_code
 from shared.ports import ReportNotFound
-from shared.usecases import reporter
+from shared.usecases import evidence, reporter
 from shared.usecases.sms import SHORT_LINK_PREFIX, split_short_link
 from shared.usecases.submit import IdempotencyKeyReused, RateLimited
-from shared.usecases.track import open_short_link
-from shared.web.catalog import catalog_of
-from shared.web.http import BodyTooLarge, FieldError, Problem, field_errors, media_type, read_body
+from shared.usecases.track import open_short_link, tracked_file
+from shared.web.catalog import Catalog, catalog_of
+from shared.web.http import (
+    FILE_FIELD,
+    MULTIPART_MEDIA_TYPE,
+    BodyTooLarge,
+    FieldError,
+    Problem,
+    field_errors,
+    media_type,
+    read_body,
+    read_multipart,
+)
 from shared.web.i18n import (
+    Lang,
     event_label,
     format_date,
     format_datetime,
+    format_number,
     notice_label,
     state_label,
     t,
@@ -52,6 +64,7 @@ from shared.web.reporter_calls import (
     track,
 )
 from shared.web.schemas import (
+    ADDRESS_MAX,
     DESCRIPTION_MAX,
     EARLIEST_INCIDENT,
     EMAIL_MAX,
@@ -62,14 +75,26 @@ from shared.web.schemas import (
     parse_contact,
 )
 
+if TYPE_CHECKING:
+    from shared.domain.attachments import SafeFile
+    from shared.usecases.attachments import Upload
+
 log = logging.getLogger("lapor.submit")
 
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+# The no-JavaScript button that shows the chosen regency's districts and villages: the
+# form comes back filled in, and nothing is sent.
+REFRESH_PLACES = "perbarui_wilayah"
 # Form fields that are not part of the report.
-_FORM_CONTROL = frozenset({"nonce", "website"})
-_CHECKBOXES = ("anonymous", "confidential")
+_FORM_CONTROL = frozenset({"nonce", "website", REFRESH_PLACES})
+_CHECKBOXES = ("anonymous", "confidential", "show_attachments")
 _REPORTER_PREFIX = "reporter."
 MAX_FORM_FIELDS = 40
+# Files beyond the count limit that the multipart reader still takes, so that one file
+# too many is refused by the limit's own message (naming it) rather than as unreadable.
+_EXTRA_FILES = 5
+# The reporter's operations that may bring files (the domain's ATTACHING_ACTIONS).
+FILE_OPERATIONS = frozenset({"reply", "answer"})
 
 
 # --- the form -------------------------------------------------------------------------
@@ -86,8 +111,15 @@ _FIELD_LABEL_KEYS = {
     "category": "field_category",
     "province_code": "field_province",
     "regency_code": "field_regency",
+    "district_code": "field_district",
+    "village_code": "field_village",
+    "address": "field_address",
+    "latitude": "field_latitude",
+    "longitude": "field_longitude",
     "incident_date": "field_incident_date",
     "target_agency_id": "field_target_agency",
+    FILE_FIELD: "files_error",
+    "show_attachments": "field_show_attachments",
     "anonymous": "field_anonymous",
     "confidential": "field_confidential",
     "reporter": "contact",
@@ -103,26 +135,46 @@ def _render_form(
     status: int = 200,
     values: Mapping[str, Any] | None = None,
     errors: list[FieldError] | None = None,
+    file_errors: list[str] | None = None,
+    files_again: bool = False,
     nonce: str | None = None,
     notice: str | None = None,
 ) -> Response:
+    """The form; ``file_errors``: why each file was refused (all of them), and
+    ``files_again``: the request carried files, which a page shown again cannot keep."""
+    values = values or {}
     order = {name: index for index, name in enumerate(_FIELD_LABEL_KEYS)}
-    # The summary lists errors in the order the fields appear on the page.
-    ordered = sorted(errors or [], key=lambda e: order.get(e.field, len(order)))
-    shown = {e.field: e.message for e in ordered}
+    # The summary lists errors in the order the fields appear on the page, every
+    # refused file on its own line.
+    listed = [(e.field, e.message) for e in errors or []]
+    listed += [(FILE_FIELD, message) for message in file_errors or []]
+    summary = sorted(listed, key=lambda pair: order.get(pair[0], len(order)))
+    shown = {name: message for name, message in reversed(summary)}
     linkable = {name: _fid(name) for name in _FIELD_LABEL_KEYS}
     linkable["type"] = _fid(f"type.{CITIZEN_REPORT_TYPES[1].value}")
     linkable["reporter"] = _fid("reporter.name")
+    known = catalog_of(call.ports.reference)
+    # Without JavaScript the choices follow the regency (and district) the form was
+    # last sent with: the places button, or a page shown again with its errors.
+    places = known.place_options(str(values.get("regency_code") or ""))
+    settings = call.ports.settings
     return render(
         call,
         "form.html",
         status=status,
-        values=values or {},
+        # The form may ask the browser for the device's location (see BASE_HEADERS).
+        headers={"Permissions-Policy": "camera=(), microphone=(), geolocation=(self)"},
+        values=values,
         errors=shown,
+        summary=summary,
+        file_errors=list(file_errors or []),
+        files_again=files_again,
         linkable=linkable,
         nonce=nonce or secrets.token_urlsafe(24),
         notice=notice,
-        catalog=catalog_of(call.ports.reference),
+        catalog=known,
+        district_options=places["districts"],
+        village_options=places["villages"].get(str(values.get("district_code") or ""), []),
         report_types=[
             kind.value
             for kind in (CITIZEN_REPORT_TYPES[1], CITIZEN_REPORT_TYPES[0], CITIZEN_REPORT_TYPES[2])
@@ -135,12 +187,24 @@ def _render_form(
             "reporter.name": NAME_MAX,
             "reporter.email": EMAIL_MAX,
             "reporter.phone": PHONE_MAX,
+            "address_max": ADDRESS_MAX,
+            "files_count": settings.attachment_max_count,
+            "file_size": size_text(settings.attachment_max_file_bytes, call.lang),
+            "total_size": size_text(settings.attachment_max_total_bytes, call.lang),
         },
         fid=_fid,
         field_label=lambda name: (
             t(_FIELD_LABEL_KEYS[name], call.lang) if name in _FIELD_LABEL_KEYS else name
         ),
     )
+
+
+def size_text(size: int, lang: Lang) -> str:
+    """A size as people read it on a phone: "8 MB", "1,5 MB", "312 KB" (MiB/KiB)."""
+    mib = size / (1024 * 1024)
+    if mib >= 1:
+        return f"{format_number(mib, lang, 0 if mib == int(mib) else 1)} MB"
+    return f"{max(1, round(size / 1024))} KB"
 
 
 def form_to_data(fields: Mapping[str, str]) -> dict[str, Any]:
@@ -167,6 +231,50 @@ def form_to_data(fields: Mapping[str, str]) -> dict[str, Any]:
     }:
         data["reporter"] = reporter_fields
     return data
+
+
+def _read_submission(call: SubmitCall) -> tuple[dict[str, str], list[Upload]]:
+    """The posted form's fields and files (multipart, the form's own encoding; an
+    urlencoded form has no files), or :class:`Problem` with the page: 413 over the size
+    limit, naming it, 400 when it cannot be read, 415 when it is not a form."""
+    if media_type(call.request) != MULTIPART_MEDIA_TYPE:
+        return _read_form(call), []
+    lang = call.lang
+    settings = call.ports.settings
+    # The files' total limit, and the urlencoded form's own limit for the text fields.
+    limit = settings.attachment_max_total_bytes + settings.max_body_bytes
+    try:
+        return read_multipart(
+            call.request,
+            max_bytes=limit,
+            max_files=settings.attachment_max_count + _EXTRA_FILES,
+            max_fields=MAX_FORM_FIELDS,
+        )
+    except BodyTooLarge:
+        detail = t(
+            "files_too_large_detail",
+            lang,
+            limit=size_text(limit, lang),
+            count=settings.attachment_max_count,
+            file_limit=size_text(settings.attachment_max_file_bytes, lang),
+            total_limit=size_text(settings.attachment_max_total_bytes, lang),
+        )
+        raise Problem(message(call, 413, t("files_too_large", lang), detail)) from None
+    except (UnicodeDecodeError, ValueError):
+        raise Problem(message(call, 400, t("bad_request", lang), t("form_problem", lang))) from None
+
+
+def _checked_files(
+    call: SubmitCall, uploads: list[Upload]
+) -> tuple[tuple[SafeFile, ...], list[str]]:
+    """The uploads made safe, or every refusal's message in the page's language."""
+    if not uploads:
+        return (), []
+    ports = call.ports
+    try:
+        return evidence.safe_files(uploads, ports.settings, ports.scanner), []
+    except evidence.FilesRefused as refused:
+        return (), refused.messages(call.lang)
 
 
 def _read_form(call: SubmitCall) -> dict[str, str]:
@@ -201,13 +309,23 @@ def form(call: SubmitCall) -> Response:
     if call.request.method != "POST":
         return _render_form(call)
     lang = call.lang
-    fields = _read_form(call)
+    fields, uploads = _read_submission(call)
     if fields.get("website", "").strip():
         log.warning("honeypot filled; submission dropped", extra={"channel": "form"})
         return message(call, 400, t("bad_request", lang), t("spam_detail", lang))
     nonce = fields.get("nonce", "")
     key = nonce if IDEMPOTENCY_KEY.fullmatch(nonce) else None
     values = {k: v for k, v in fields.items() if k not in _FORM_CONTROL}
+    if REFRESH_PLACES in fields:
+        return _render_form(
+            call,
+            values=values,
+            nonce=key,
+            notice=t("places_refreshed", lang),
+            files_again=bool(uploads),
+        )
+    errors: list[FieldError] = []
+    report_in: ReportIn | None = None
     try:
         report_in = ReportIn.model_validate(
             form_to_data(fields),
@@ -215,10 +333,24 @@ def form(call: SubmitCall) -> Response:
         )
     except ValidationError as invalid:
         errors = field_errors(invalid, lang)
-        log.info("form refused", extra={"fields": [e.field for e in errors]})
-        return _render_form(call, status=422, values=values, errors=errors, nonce=key)
+    # The files are checked even when a field is wrong: every error shows at once.
+    files, file_errors = _checked_files(call, uploads)
+    if report_in is None or file_errors:
+        log.info(
+            "form refused",
+            extra={"fields": [e.field for e in errors], "files_refused": len(file_errors)},
+        )
+        return _render_form(
+            call,
+            status=422,
+            values=values,
+            errors=errors,
+            file_errors=file_errors,
+            files_again=bool(uploads),
+            nonce=key,
+        )
     try:
-        result = submit(call, report_in, key, channel="form")
+        result = submit(call, report_in, key, channel="form", files=files)
     except RateLimited as limited:
         log.warning("rate limited", extra={"retry_after_s": limited.retry_after_s})
         detail = t("too_many_detail", lang, minutes=retry_minutes(limited))
@@ -226,7 +358,13 @@ def form(call: SubmitCall) -> Response:
     except IdempotencyKeyReused:
         # Back button, edit, resend with the old nonce: a fresh nonce lets the next
         # press make a new report instead of failing again.
-        return _render_form(call, status=422, values=values, notice=t("already_sent", lang))
+        return _render_form(
+            call,
+            status=422,
+            values=values,
+            notice=t("already_sent", lang),
+            files_again=bool(uploads),
+        )
     code = quote(result.tracking_code)
     target = url(call, f"/lacak/{code}", token=result.reporter_token, new="1")
     # 303 (Post/Redirect/Get): refreshing the confirmation never sends the form again.
@@ -379,6 +517,7 @@ def _render_track(
     status: int = 200,
     errors: Mapping[str, str] | None = None,
     values: Mapping[str, str] | None = None,
+    file_errors: list[str] | None = None,
     notice: str | None = None,
     warning: str | None = None,
 ) -> Response:
@@ -405,6 +544,18 @@ def _render_track(
         else ""
     )
     actions = reporter.available(report["state"], report["rating"] is not None) if private else []
+    code = quote(report["tracking_code"])
+    settings = call.ports.settings
+    file_groups = _file_groups(
+        report["attachments"],
+        lambda file_id, small: url(
+            call,
+            f"/lacak/{code}/berkas/{file_id}",
+            **_file_query(token if private else None, small),
+        ),
+        settings.attachment_thumbnail_px,
+        lang,
+    )
     return render(
         call,
         "track.html",
@@ -424,7 +575,23 @@ def _render_track(
         status_label=state_label(report["state"], lang),
         type_label=t(f"type_{report['type']}", lang),
         category_label=known.category_label(report["category"], lang),
-        region_label=known.region_label(report["province_code"], report["regency_code"]),
+        place_label=_place_label(
+            known,
+            report["place"],
+            known.region_label(report["province_code"], report["regency_code"]),
+        ),
+        point=_point(report["place"]),
+        file_groups=file_groups,
+        files_by_seq=_files_by_seq(report["attachments"]),
+        file_operations=FILE_OPERATIONS,
+        file_errors=list(file_errors or []),
+        files_hint=t(
+            "field_files_hint",
+            lang,
+            count=settings.attachment_max_count,
+            file_limit=size_text(settings.attachment_max_file_bytes, lang),
+            total_limit=size_text(settings.attachment_max_total_bytes, lang),
+        ),
         agency_label=known.agency_names.get(report["agency_id"] or "", report["agency_id"]),
         target_agency_label=known.agency_names.get(
             report.get("target_agency_id") or "", report.get("target_agency_id")
@@ -435,6 +602,135 @@ def _render_track(
         slabel=lambda state: state_label(state, lang),
         notices=report.get("notices", []),
         nlabel=lambda notice: notice_label(notice, lang),
+    )
+
+
+def _place_label(known: Catalog, place: Mapping[str, Any], region_label: str) -> str:
+    """Village, district, then the regency and province: "Sukamanah, Cugenang,
+    Kabupaten Cianjur, Jawa Barat"."""
+    codes = (place.get("village_code"), place.get("district_code"))
+    return ", ".join([*(known.place_label(code) for code in codes if code), region_label])
+
+
+# The map a point opens in: closer for the exact point than for the public's rounded one.
+_MAP_ZOOM = {"exact": 17, "rounded": 15}
+
+
+def _point(place: Mapping[str, Any]) -> dict[str, Any] | None:
+    latitude, longitude = place.get("latitude"), place.get("longitude")
+    if latitude is None or longitude is None:
+        return None
+    zoom = _MAP_ZOOM.get(place.get("precision", "rounded"), 15)
+    return {
+        "text": f"{latitude}, {longitude}",
+        "rounded": place.get("precision") != "exact",
+        "map_url": (
+            f"https://www.openstreetmap.org/?mlat={latitude}&mlon={longitude}"
+            f"#map={zoom}/{latitude}/{longitude}"
+        ),
+    }
+
+
+def _file_query(token: str | None, small: bool) -> dict[str, str]:
+    query = {"token": token} if token else {}
+    if small:
+        query["ukuran"] = "kecil"
+    return query
+
+
+def _file_groups(
+    attachments: list[Mapping[str, Any]],
+    link: Callable[[str, bool], str],
+    thumbnail_px: int,
+    lang: Lang,
+) -> list[dict[str, Any]]:
+    """The files as the tracking page lists them: the reporter's, then the agency's,
+    each numbered among its own photos or documents."""
+    groups = []
+    for added_by, heading in (("reporter", "files_from_reporter"), ("agency", "files_from_agency")):
+        files = []
+        photos = documents = 0
+        for attachment in attachments:
+            if attachment["added_by"] != added_by:
+                continue
+            is_image = attachment["media_type"].startswith("image/")
+            width, height = attachment["width"], attachment["height"]
+            size = size_text(attachment["size"], lang)
+            shown: dict[str, Any] = {
+                "id": attachment["id"],
+                "href": link(attachment["id"], False),
+                "thumb_href": "",
+            }
+            if is_image:
+                photos += 1
+                scale = min(1.0, thumbnail_px / max(width, height, 1))
+                shown.update(
+                    alt=t(f"photo_alt_{added_by}", lang, n=photos),
+                    thumb_href=link(attachment["id"], True) if attachment["has_thumbnail"] else "",
+                    thumb_width=max(1, round(width * scale)),
+                    thumb_height=max(1, round(height * scale)),
+                    link_text=t(
+                        "photo_open", lang, n=photos, width=width, height=height, size=size
+                    ),
+                )
+            else:
+                documents += 1
+                shown["link_text"] = t(
+                    "document_open", lang, n=documents, pages=attachment["pages"], size=size
+                )
+            files.append(shown)
+        if files:
+            groups.append({"heading": t(heading, lang), "files": files})
+    return groups
+
+
+def _files_by_seq(attachments: list[Mapping[str, Any]]) -> dict[int, list[str]]:
+    """The files each timeline event added, by the event's number."""
+    by_seq: dict[int, list[str]] = {}
+    for attachment in attachments:
+        by_seq.setdefault(attachment["added_seq"], []).append(attachment["id"])
+    return by_seq
+
+
+def tracked_file_link(call: SubmitCall, code: str, file_id: str) -> Response:
+    """``/lacak/<code>/berkas/<file_id>``: a short-lived signed link to one file, for
+    whoever the tracking page shows it to (``?token=`` for the reporter; ``?ukuran=kecil``
+    for an image's thumbnail). Everything else, a malformed id included, is the same
+    404 as a missing file."""
+    if not evidence.ATTACHMENT_ID.fullmatch(file_id):
+        return _no_file(call, code)
+    ports = call.ports
+    signed = tracked_file(
+        code[:CODE_MAX],
+        call.request.args.get("token") or None,
+        file_id,
+        thumbnail=call.request.args.get("ukuran") == "kecil",
+        store=ports.store,
+        blobs=ports.blobs,
+        settings=ports.settings,
+    )
+    if signed is None:
+        return _no_file(call, code)
+    response = redirect(signed.url, code=302)
+    # The signed URL lets anyone holding it read the file until it expires.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _no_file(call: SubmitCall, code: str) -> Response:
+    """The one answer for every file link that leads nowhere: it names no file, and
+    leads back (and to the other language) to the report's tracking page."""
+    lang = call.lang
+    tracking = f"/lacak/{quote(code[:CODE_MAX])}"
+    return message(
+        call,
+        404,
+        t("page_not_found", lang),
+        t("page_not_found", lang),
+        back_path=tracking,
+        back_label=t("nav_track", lang),
+        switch_path=tracking,
     )
 
 
@@ -451,12 +747,30 @@ _ACTION_FIELDS: Mapping[str, tuple[str, ...]] = {
 def track_action(call: SubmitCall, code: str, operation: str) -> Response:
     """A reporter's form on the tracking page: no JavaScript, PRG on success."""
     lang = call.lang
-    fields = _read_form(call)
+    fields, uploads = _read_submission(call)
     token = fields.get("token") or call.request.args.get("token") or None
     values = {name: fields.get(name, "") for name in _ACTION_FIELDS[operation]}
     data = {name: value for name, value in values.items() if value.strip()}
+    files, file_errors = _checked_files(call, uploads if operation in FILE_OPERATIONS else [])
+    prefixed = {f"{operation}.{k}": v for k, v in values.items()}
+    if file_errors:
+        # Nothing is sent; the text's own error, if any, shows beside the files'.
+        errors = {f"{operation}.{FILE_FIELD}": " ".join(file_errors)}
+        try:
+            reporter.OPERATIONS[operation].body.model_validate(data)
+        except ValidationError as invalid:
+            errors |= {f"{operation}.{e.field}": e.message for e in field_errors(invalid, lang)}
+        return _render_track(
+            call,
+            code,
+            token,
+            status=422,
+            errors=errors,
+            values=prefixed,
+            file_errors=file_errors,
+        )
     try:
-        reporter_act(call, code, token, operation, data)
+        reporter_act(call, code, token, operation, data, files=files)
     except InvalidTrackingCode:
         return _render_track(call, code, None)
     except ReportNotFound:
@@ -474,7 +788,6 @@ def track_action(call: SubmitCall, code: str, operation: str) -> Response:
         )
     except ValidationError as invalid:
         errors = {f"{operation}.{e.field}": e.message for e in field_errors(invalid, lang)}
-        prefixed = {f"{operation}.{k}": v for k, v in values.items()}
         return _render_track(call, code, token, status=422, errors=errors, values=prefixed)
     except LifecycleError:
         return _render_track(call, code, token, status=409, warning=t("action_refused", lang))
@@ -489,6 +802,7 @@ RULES = [
     Rule("/lacak", methods=["GET"], endpoint="lookup"),
     Rule("/lacak/<code>", methods=["GET"], endpoint="track_page"),
     Rule(f"/lacak/<code>/{_OPERATION}", methods=["POST"], endpoint="track_action"),
+    Rule("/lacak/<code>/berkas/<file_id>", methods=["GET"], endpoint="tracked_file_link"),
     Rule("/lupa-tautan", methods=["GET", "POST"], endpoint="lost_link"),
     Rule(SHORT_LINK_PREFIX + "<link>", methods=["GET"], endpoint="short_link"),
 ]
@@ -497,6 +811,7 @@ HANDLERS: Mapping[str, Callable[..., Response]] = {
     "lookup": lookup,
     "track_page": track_page,
     "track_action": track_action,
+    "tracked_file_link": tracked_file_link,
     "lost_link": lost_link,
     "short_link": short_link,
 }

@@ -507,6 +507,118 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "Only the reporter, through their private link, can respond to this report.",
     ),
     "action_failed": ("Tanggapan tidak dapat diproses", "Your response could not be processed"),
+    # --- files and the finer place, on the form and the tracking page (citizen_pages.py)
+    "field_files": ("Foto dan dokumen", "Photos and documents"),
+    "field_files_hint": (
+        "Paling banyak {count} berkas: foto (JPEG, PNG, WebP, HEIC) atau PDF. Setiap berkas "
+        "paling besar {file_limit}, semuanya paling besar {total_limit}. Data lokasi (GPS) "
+        "dan data kamera di dalam foto selalu dihapus sebelum disimpan.",
+        "At most {count} files: photos (JPEG, PNG, WebP, HEIC) or PDF. Each file at most "
+        "{file_limit}, all together at most {total_limit}. Location (GPS) and camera data "
+        "inside photos are always removed before they are stored.",
+    ),
+    "field_files_again": (
+        "Berkas yang tadi Anda pilih belum terkirim: pilih lagi sebelum mengirim.",
+        "The files you chose were not sent: choose them again before sending.",
+    ),
+    "field_show_attachments": (
+        "Tampilkan foto/dokumen di halaman publik laporan ini",
+        "Show the photos/documents on this report's public page",
+    ),
+    "field_show_attachments_hint": (
+        "Bila tidak dicentang, hanya Anda dan instansi yang menanganinya yang dapat melihat "
+        "berkas. Laporan rahasia tidak pernah menampilkannya. Foto laporan anonim juga "
+        "selalu dibersihkan dari data lokasi.",
+        "Unticked, only you and the agency handling it can see the files. A confidential "
+        "report never shows them. Photos of anonymous reports, too, are always cleaned of "
+        "location data.",
+    ),
+    "field_district": ("Kecamatan", "District (kecamatan)"),
+    "field_district_hint": (
+        "Pilih kabupaten/kota dulu.",
+        "Choose the regency or city first.",
+    ),
+    "field_village": ("Desa/kelurahan", "Village (desa/kelurahan)"),
+    "places_refresh": ("Tampilkan kecamatan/desa", "Show districts and villages"),
+    "places_refresh_hint": (
+        "Setelah memilih kabupaten/kota atau kecamatan, tekan tombol ini untuk memuat "
+        "pilihannya. Laporan belum dikirim; berkas yang sudah dipilih perlu dipilih lagi.",
+        "After choosing a regency or a district, press this button to load its choices. "
+        "The report is not sent yet; any files you chose must be chosen again.",
+    ),
+    "places_refreshed": (
+        "Pilihan kecamatan dan desa sudah dimuat. Laporan Anda belum dikirim.",
+        "The districts and villages are loaded. Your report has not been sent yet.",
+    ),
+    "places_none": (
+        "Belum ada daftar kecamatan untuk kabupaten/kota ini.",
+        "No districts are listed for this regency or city yet.",
+    ),
+    "field_address": ("Alamat atau patokan", "Address or landmark"),
+    "field_address_hint": (
+        "Contoh: Jl. Raya Cugenang, depan SDN 1. Hanya Anda dan instansi yang melihatnya "
+        "(paling banyak {max} karakter).",
+        "E.g. Jl. Raya Cugenang, opposite SDN 1. Only you and the agency see it "
+        "(at most {max} characters).",
+    ),
+    "point_summary": ("Titik lokasi (opsional)", "Map point (optional)"),
+    "point_hint": (
+        "Garis lintang dan bujur dalam derajat desimal, contoh -6.8123 dan 107.0456. "
+        "Halaman publik hanya menampilkan titik yang dibulatkan (sekitar 100 m).",
+        "Latitude and longitude in decimal degrees, e.g. -6.8123 and 107.0456. The public "
+        "page shows only a rounded point (about 100 m).",
+    ),
+    "field_latitude": ("Garis lintang (latitude)", "Latitude"),
+    "field_longitude": ("Garis bujur (longitude)", "Longitude"),
+    "geo_button": ("Gunakan lokasi saya", "Use my location"),
+    "geo_busy": ("Mencari lokasi Anda…", "Finding your location…"),
+    "geo_done": (
+        "Titik diisi dari lokasi perangkat Anda (ketelitian sekitar {m} m). Periksa sebelum "
+        "mengirim.",
+        "The point is filled from your device's location (accurate to about {m} m). "
+        "Check it before sending.",
+    ),
+    "geo_denied": (
+        "Izin lokasi ditolak. Isi titik sendiri atau lewati saja: titik tidak wajib.",
+        "Location permission was refused. Type the point yourself or skip it: it is optional.",
+    ),
+    "geo_unavailable": (
+        "Lokasi tidak dapat ditentukan saat ini. Isi titik sendiri atau lewati saja.",
+        "Your location cannot be found right now. Type the point yourself or skip it.",
+    ),
+    "geo_timeout": (
+        "Lokasi tidak ditemukan dalam waktu yang wajar. Coba lagi, atau isi titik sendiri.",
+        "Your location was not found in time. Try again, or type the point yourself.",
+    ),
+    "files_too_large": ("Kiriman terlalu besar", "The submission is too large"),
+    "files_too_large_detail": (
+        "Kiriman melebihi {limit}. Foto dan dokumen boleh paling banyak {count} berkas, "
+        "masing-masing paling besar {file_limit} dan semuanya paling besar {total_limit}. "
+        "Kembali, pilih berkas yang lebih kecil atau lebih sedikit, lalu kirim lagi.",
+        "The submission is over {limit}. Photos and documents may be at most {count} files, "
+        "each at most {file_limit} and all together at most {total_limit}. Go back, choose "
+        "smaller or fewer files and send again.",
+    ),
+    "files_error": ("Foto dan dokumen", "Photos and documents"),
+    "place_point": ("Titik lokasi", "Map point"),
+    "place_point_rounded": ("dibulatkan, sekitar 100 m", "rounded, about 100 m"),
+    "place_open_map": ("Buka di peta (OpenStreetMap)", "Open in a map (OpenStreetMap)"),
+    "place_address": ("Alamat atau patokan", "Address or landmark"),
+    "files_title": ("Foto dan dokumen", "Photos and documents"),
+    "files_from_reporter": ("Dari pelapor", "From the reporter"),
+    "files_from_agency": ("Dari instansi", "From the agency"),
+    "photo_alt_reporter": ("Foto {n} dari pelapor", "Photo {n} from the reporter"),
+    "photo_alt_agency": ("Foto {n} dari instansi", "Photo {n} from the agency"),
+    "photo_open": (
+        "Buka foto {n} ukuran penuh ({width}×{height} piksel, {size})",
+        "Open photo {n} full size ({width}×{height} pixels, {size})",
+    ),
+    "document_open": (
+        "Dokumen PDF {n}: {pages} halaman, {size}",
+        "PDF document {n}: {pages} pages, {size}",
+    ),
+    "files_in_event": ("{count} berkas dilampirkan", "{count} files attached"),
+    "field_files_reply": ("Lampirkan foto atau dokumen", "Attach photos or documents"),
     # --- the public figures, definitions, open data and list (shared/web/public_pages.py)
     "nav_statistics": ("Statistik", "Statistics"),
     "nav_public_reports": ("Daftar laporan", "Reports list"),

@@ -16,6 +16,7 @@ from flask import Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from shared import wiring
 from shared.web.dispatch import Call
 from shared.web.i18n import Lang, t
 
@@ -31,7 +32,8 @@ class Assets:
     env: Environment
     css: str
     script: str
-    csp: str
+    places_script: str  # the form's district/village choices and "use my location"
+    csp: str  # all but img-src, which names the storage origin (see render)
 
 
 @cache
@@ -45,20 +47,28 @@ def assets() -> Assets:
     )
     css = (TEMPLATES / "style.css").read_text().strip()
     script = (TEMPLATES / "regency.js").read_text().strip()
-    # The one inline stylesheet and the one inline script are allowed by hash;
-    # nothing else may load or run, and forms may post only back to us.
+    places_script = (TEMPLATES / "places.js").read_text().strip()
+    # The one inline stylesheet and the two inline scripts are allowed by hash;
+    # nothing else may load or run, the places script may fetch only from us, and
+    # forms may post only back to us.
     csp = "; ".join(
         [
             "default-src 'none'",
             f"style-src {_sha256_source(css)}",
-            f"script-src {_sha256_source(script)}",
-            "img-src 'self'",
+            f"script-src {_sha256_source(script)} {_sha256_source(places_script)}",
+            "connect-src 'self'",
             "form-action 'self'",
             "base-uri 'none'",
             "frame-ancestors 'none'",
         ]
     )
-    return Assets(env, css, script, csp)
+    return Assets(env, css, script, places_script, csp)
+
+
+def content_security_policy(built: Assets) -> str:
+    """The page's policy: images from us and from the bucket our file links redirect
+    to (a signed URL on the storage origin)."""
+    return f"{built.csp}; img-src 'self' {wiring.storage_origin()}"
 
 
 def url(call: Call[Any], path: str, **params: str) -> str:
@@ -78,8 +88,11 @@ def render(
     template: str,
     status: int = 200,
     headers: Mapping[str, str] | None = None,
+    switch_path: str | None = None,
     **values: Any,
 ) -> Response:
+    """``template`` in the visitor's language; its language switch leads to the same
+    address (``switch_path`` instead, when that one cannot be shown again)."""
     built = assets()
     lang = call.lang
     other: Lang = "en" if lang == "id" else "id"
@@ -88,15 +101,16 @@ def render(
     page = built.env.get_template(template).render(
         lang=lang,
         other_lang=other,
-        switch_url=call.path + "?" + urlencode(query),
+        switch_url=(switch_path or call.path) + "?" + urlencode(query),
         css=Markup(built.css),
         script=Markup(built.script),
+        places_script=Markup(built.places_script),
         _=lambda key, **kw: t(key, lang, **kw),
         url=lambda path, **params: url(call, path, **params),
         **values,
     )
     response = Response(page, status=status, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = built.csp
+    response.headers["Content-Security-Policy"] = content_security_policy(built)
     response.headers["Content-Language"] = lang
     response.headers["Vary"] = "Accept-Language"
     # Pages hold a per-visit nonce or a reporter's private details: never cache them.
@@ -114,6 +128,7 @@ def message(
     headers: Mapping[str, str] | None = None,
     back_path: str = "/",
     back_label: str | None = None,
+    switch_path: str | None = None,
 ) -> Response:
     """A page that says one thing (a refusal, an error) and links back."""
     return render(
@@ -126,6 +141,7 @@ def message(
         warn=status >= 400,
         back_path=back_path,
         back_label=back_label,
+        switch_path=switch_path,
     )
 
 

@@ -7,6 +7,8 @@
 - ``/statistik/grafik/tren.svg`` and ``/statistik/instansi/<id>/tren.svg``: the charts;
 - ``/data/harian/<day>.json|.csv``, ``/data/instansi/<id>/<day>.json``, ``/data/skema``:
   the open data and its schema;
+- ``/data/wilayah/<regency code>``: a regency's districts and their villages (the
+  form's choices, filled by its script; Kemendagri codes from the bundled places);
 - ``/laporan``: the reports that are not confidential, newest first.
 
 Each answer reads at most a few documents (the day's summary, one scope document, the
@@ -60,6 +62,7 @@ LATEST_MAX_AGE = 600  # the latest figures: new ones come once a day
 DATED_MAX_AGE = 86400  # a given day's figures change only if that day is computed again
 LIST_MAX_AGE = 60  # the public list moves with every new report
 FIXED_MAX_AGE = 3600  # definitions and schema change only with a deployment
+PLACES_MAX_AGE = 86400  # districts and villages change with a decree, shipped in a deployment
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CHART_DAYS_LABELLED = 15  # one axis label every so many days
@@ -455,6 +458,34 @@ def schema(call: SubmitCall) -> Response:
     return _cacheable(call, json_response(body, headers=_OPEN), FIXED_MAX_AGE)
 
 
+_REGENCY_CODE = re.compile(r"^\d{2}\.\d{2}$")
+
+
+def places(call: SubmitCall, regency_code: str) -> Response:
+    """A regency's districts, each with its villages: what the form's district and
+    village choices offer once a regency is chosen (the same for every visitor; the
+    places change only with a deployment)."""
+    known = catalog_of(call.ports.reference)
+    if not _REGENCY_CODE.match(regency_code) or regency_code not in known.regency_names:
+        raise _data_missing(call)
+    options = known.place_options(regency_code)
+    body = {
+        "regency_code": regency_code,
+        "districts": [
+            {
+                "code": code,
+                "name": name,
+                "villages": [
+                    {"code": village, "name": village_name}
+                    for village, village_name in options["villages"].get(code, [])
+                ],
+            }
+            for code, name in options["districts"]
+        ],
+    }
+    return _cacheable(call, json_response(body, headers=_OPEN), PLACES_MAX_AGE)
+
+
 # --- the public list -------------------------------------------------------------------
 
 
@@ -514,6 +545,7 @@ RULES = [
     Rule('/data/harian/<day>.<any("json", "csv"):format>', methods=["GET"], endpoint="daily_data"),
     Rule("/data/instansi/<agency_id>/<day>.json", methods=["GET"], endpoint="agency_data"),
     Rule("/data/skema", methods=["GET"], endpoint="schema"),
+    Rule("/data/wilayah/<regency_code>", methods=["GET"], endpoint="places"),
     Rule("/laporan", methods=["GET"], endpoint="public_list"),
 ]
 HANDLERS: Mapping[str, Callable[..., Response]] = {
@@ -525,5 +557,6 @@ HANDLERS: Mapping[str, Callable[..., Response]] = {
     "daily_data": daily_data,
     "agency_data": agency_data,
     "schema": schema,
+    "places": places,
     "public_list": public_list,
 }

@@ -217,6 +217,7 @@ def test_form_fields_map_to_the_nested_shape() -> None:
         "title": "t",
         "anonymous": True,
         "confidential": False,
+        "show_attachments": False,
         "reporter": {"name": "A"},
     }
 
