@@ -21,10 +21,10 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from flask import Request, Response
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from werkzeug.routing import Map, Rule
 
 from shared import wiring
@@ -42,12 +42,32 @@ from shared.usecases import agency
 from shared.usecases.agency import AgencyCommand, Caller, ReportChanged
 from shared.usecases.deliveries import failed_deliveries
 from shared.usecases.dossier import dossier as build_dossier
-from shared.web.api_files import direct_files, request_upload, with_links
+from shared.web.api_files import (
+    checked_files,
+    direct_files,
+    read_json_and_files,
+    request_upload,
+    with_links,
+)
 from shared.web.dispatch import App, Call, dispatch, health, problem_answer
 from shared.web.dossier_page import dossier_page
-from shared.web.http import Problem, json_response, parse_json_body, problem
+from shared.web.http import (
+    FILE_FIELD,
+    MULTIPART_MEDIA_TYPE,
+    FieldError,
+    Problem,
+    errors_problem,
+    json_response,
+    media_type,
+    parse_json_body,
+    problem,
+    validation_problem,
+)
 from shared.web.i18n import Lang, event_label, t
 from shared.web.schemas import UploadIds
+
+if TYPE_CHECKING:
+    from shared.domain.attachments import SafeFile
 
 log = logging.getLogger("lapor.agency")
 
@@ -124,6 +144,8 @@ OPERATIONS: Mapping[str, Operation] = {
 }
 
 MAX_BODY_BYTES = 16 * 1024
+# The part of a multipart action that holds its JSON (the files are `berkas` parts).
+ACTION_PART = "body"
 AgencyCall = Call[AgencyPorts]
 
 
@@ -337,22 +359,40 @@ def dossier(call: AgencyCall, report_id: str) -> Response:
     )
 
 
+def _body_and_files(call: AgencyCall, op: Operation) -> tuple[dict[str, Any], tuple[SafeFile, ...]]:
+    """The action's fields and the files it brings, or :class:`Problem`. JSON names
+    files uploaded beforehand (``attachments``); an action that takes files may come as
+    multipart/form-data instead, its JSON in the part ``body`` and the files in
+    ``berkas`` parts."""
+    lang, request, ports = call.lang, call.request, call.ports
+    settings = ports.settings
+    if op.body is MessageIn and media_type(request) == MULTIPART_MEDIA_TYPE:
+        data, uploads = read_json_and_files(request, lang, settings, part=ACTION_PART)
+        if "attachments" in data:  # files come as parts here, not as upload ids too
+            unknown = FieldError("attachments", "extra_forbidden", t("err_extra_forbidden", lang))
+            raise Problem(errors_problem([unknown], lang, instance=call.path))
+        try:
+            fields = op.body.model_validate(data).model_dump(exclude={"attachments"})
+        except ValidationError as invalid:
+            raise Problem(validation_problem(invalid, lang, instance=call.path)) from None
+        files = checked_files(uploads, lang, settings, lambda: ports.scanner, field=FILE_FIELD)
+        return fields, files
+    body = parse_json_body(
+        request, op.body, max_bytes=MAX_BODY_BYTES, lang=lang, instance=call.path
+    )
+    fields = body.model_dump()
+    files = direct_files(
+        fields.pop("attachments", ()), lang, settings, lambda: ports.blobs, lambda: ports.scanner
+    )
+    return fields, files
+
+
 def act(call: AgencyCall, report_id: str, operation: str) -> Response:
     caller = _caller(call)
     op = OPERATIONS[operation]
-    body = parse_json_body(
-        call.request, op.body, max_bytes=MAX_BODY_BYTES, lang=call.lang, instance=call.path
-    )
-    fields = body.model_dump()
+    fields, files = _body_and_files(call, op)
     expected_seq = _expected_seq(call)
     ports = call.ports
-    files = direct_files(
-        fields.pop("attachments", ()),
-        call.lang,
-        ports.settings,
-        lambda: ports.blobs,
-        lambda: ports.scanner,
-    )
     command = AgencyCommand(
         action=op.action,
         reason=fields.get("reason"),

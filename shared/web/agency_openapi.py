@@ -14,6 +14,7 @@ from pydantic.json_schema import models_json_schema
 from shared.domain.report import Priority, State
 from shared.ports import DeliveryStatus
 from shared.web.agency_app import (
+    ACTION_PART,
     OPERATIONS,
     ForwardIn,
     MessageIn,
@@ -21,7 +22,13 @@ from shared.web.agency_app import (
     SupervisoryIn,
     VerifyIn,
 )
-from shared.web.openapi import FILES_LIMITS, FILES_REFUSED, UNKNOWN_UPLOAD, upload_operation
+from shared.web.openapi import (
+    FILES_LIMITS,
+    FILES_REFUSED,
+    UNKNOWN_UPLOAD,
+    multipart_body,
+    upload_operation,
+)
 from shared.web.schemas import AttachmentOut, PlaceOut, Problem, UploadIn, UploadOut
 
 REF = "#/components/schemas/{model}"
@@ -40,6 +47,11 @@ _SUMMARIES = {
 }
 
 # What each operation's 403, 409 and 422 mean beyond the generic.
+FILES_FOR_ACTIONS = (
+    "Files: as JSON, upload each first (POST /api/v1/uploads, then a PUT to the signed "
+    "URL) and name it in `attachments`; or as multipart/form-data, the JSON in the part "
+    "`body` and the files in `berkas` parts. " + FILES_LIMITS + " The reporter sees them."
+)
 _REFUSALS: dict[str, dict[str, str]] = {
     "archive": {
         "403": "The caller's role may not archive, or the report was routed to another "
@@ -494,16 +506,31 @@ def document() -> dict[str, Any]:
     for name, op in OPERATIONS.items():
         model = op.body.__name__
         refusals = _REFUSALS.get(name, {})
+        takes_files = op.body is MessageIn
         paths[f"/api/v1/reports/{{report_id}}/{name}"] = {
             "post": {
                 "operationId": name.replace("-", "_"),
                 "summary": _SUMMARIES[name],
-                **({"description": FILES_LIMITS} if op.body is MessageIn else {}),
+                **({"description": FILES_FOR_ACTIONS} if takes_files else {}),
                 "parameters": [REPORT_ID, IF_MATCH, LANG],
                 "requestBody": {
                     "required": True,
                     "content": {
-                        "application/json": {"schema": _ref(model), "example": shown[name]}
+                        "application/json": {"schema": _ref(model), "example": shown[name]},
+                        **(
+                            {
+                                "multipart/form-data": multipart_body(
+                                    ACTION_PART,
+                                    _ref(model),
+                                    "The action's JSON (without attachments) and its files. "
+                                    "The request may carry LAPOR_MAX_BODY_BYTES for the JSON "
+                                    "plus LAPOR_ATTACHMENT_MAX_TOTAL_BYTES plus 64 KiB.",
+                                    shown[name],
+                                )
+                            }
+                            if takes_files
+                            else {}
+                        ),
                     },
                 },
                 "responses": {
@@ -511,7 +538,10 @@ def document() -> dict[str, Any]:
                         "description": "Done: the report after the action and its new event",
                         "content": {"application/json": {"schema": ACTED}},
                     },
-                    "400": _problem("Malformed JSON, or a malformed If-Match"),
+                    "400": _problem(
+                        "Malformed JSON, or a malformed If-Match"
+                        + (", or an unreadable multipart body" if takes_files else "")
+                    ),
                     "401": UNAUTHORIZED,
                     "403": _problem(
                         refusals.get("403", "The caller's role may not take this action")
@@ -525,7 +555,15 @@ def document() -> dict[str, Any]:
                     "412": _problem(
                         "If-Match named a version the report is no longer; nothing changed"
                     ),
-                    "415": _problem("Not application/json"),
+                    "413": _problem(
+                        "JSON over 16 KiB"
+                        + ("; multipart over the limit stated above" if takes_files else "")
+                    ),
+                    "415": _problem(
+                        "Neither application/json nor multipart/form-data"
+                        if takes_files
+                        else "Not application/json"
+                    ),
                     "422": _problem(
                         refusals.get("422", "Invalid body (one `errors` entry per field) or target")
                     ),

@@ -30,6 +30,7 @@ from shared.web.http import (
     FieldError,
     Problem,
     UnsupportedMediaType,
+    errors_problem,
     json_response,
     parse_json_body,
     problem,
@@ -145,16 +146,7 @@ def direct_files(
                        t("err_unknown_upload", lang))
             for upload_id in unknown.upload_ids
         ]  # fmt: skip
-        raise Problem(
-            problem(
-                422,
-                "validation",
-                t("validation_failed", lang),
-                t("validation_failed_detail", lang, count=len(errors)),
-                errors=errors,
-                lang=lang,
-            )
-        ) from None
+        raise Problem(errors_problem(errors, lang)) from None
     except FilesRefused as refused:
         raise Problem(files_refused(refused, lang, field)) from None
     return checked_files(uploads, lang, settings, scanner, field=field)
@@ -225,17 +217,7 @@ def read_json_and_files(
     if set(fields) - {part}:
         raise Problem(_malformed_multipart(lang, part))
     if part not in fields:
-        missing = FieldError(part, "missing", t("err_missing", lang))
-        raise Problem(
-            problem(
-                422,
-                "validation",
-                t("validation_failed", lang),
-                t("validation_failed_detail", lang, count=1),
-                errors=[missing],
-                lang=lang,
-            )
-        )
+        raise Problem(errors_problem([FieldError(part, "missing", t("err_missing", lang))], lang))
     try:
         data = json.loads(fields[part])
     except ValueError:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
@@ -350,7 +350,13 @@ def validation_problem(
     invalid: ValidationError, lang: Lang, *, instance: str | None = None
 ) -> Response:
     """422 ``validation`` with one translated entry per field."""
-    errors = field_errors(invalid, lang)
+    return errors_problem(field_errors(invalid, lang), lang, instance=instance)
+
+
+def errors_problem(
+    errors: Sequence[FieldError], lang: Lang, *, instance: str | None = None
+) -> Response:
+    """422 ``validation`` listing ``errors`` (found by other means than a model)."""
     return problem(
         422,
         "validation",

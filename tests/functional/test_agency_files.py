@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+import json
 import os
 import urllib.request
 import uuid
@@ -260,3 +261,66 @@ def test_an_upload_url_needs_a_key(app: FlaskClient, bucket: storage.Bucket) -> 
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert objects(bucket) == []
+
+
+def follow_up_multipart(app: FlaskClient, key: str, report_id: str, fields: dict[str, Any]) -> Any:
+    return app.post(
+        f"/api/v1/reports/{report_id}/follow-up",
+        data=fields,
+        content_type="multipart/form-data",
+        headers=auth(key),
+    )
+
+
+def test_a_follow_up_may_bring_its_photo_as_multipart(
+    app: FlaskClient, keys: dict[str, str], db: firestore.Client
+) -> None:
+    report_id = report_with_a_photo()
+    body = json.dumps({"message": "Perbaikan sedang dikerjakan."})
+    photo = (io.BytesIO(a_photo((300, 200))), "IMG_9.jpg", "image/jpeg")
+    response = follow_up_multipart(app, keys["dpupr"], report_id, {"body": body, "berkas": [photo]})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["report"]["state"] == "in_progress"
+    files = detail(app, keys["dpupr"], report_id).get_json()["attachments"]
+    assert [(f["added_by"], f["width"]) for f in files] == [("reporter", 400), ("agency", 300)]
+
+
+@pytest.mark.parametrize(
+    ("fields", "status", "kind"),
+    [
+        ({"berkas": [(io.BytesIO(b"x"), "a.jpg", "image/jpeg")]}, 422, "validation"),
+        ({"body": json.dumps({"message": "x", "attachments": []})}, 422, "validation"),
+        ({"body": json.dumps({"message": "x"}), "berkas": [(io.BytesIO(b"<svg/>"), "a.svg",
+          "image/svg+xml")]}, 422, "files-refused"),
+        ({"body": "not json"}, 400, "malformed-json"),
+        ({"body": json.dumps({"message": "x"}), "extra": "y"}, 400, "malformed-multipart"),
+    ],
+    ids=["no-body", "attachments-too", "refused-file", "bad-json", "extra-part"],
+)  # fmt: skip
+def test_a_bad_multipart_action_changes_nothing(
+    app: FlaskClient,
+    keys: dict[str, str],
+    db: firestore.Client,
+    fields: dict[str, Any],
+    status: int,
+    kind: str,
+) -> None:
+    report_id = report_with_a_photo()
+    response = follow_up_multipart(app, keys["dpupr"], report_id, fields)
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.get_json()["type"] == f"urn:lapor:problem:{kind}"
+    doc = db.collection("reports").document(report_id).get().to_dict() or {}
+    assert doc["state"] == "dispositioned"
+
+
+def test_an_action_that_takes_no_files_takes_no_multipart(
+    app: FlaskClient, keys: dict[str, str]
+) -> None:
+    report_id = report_with_a_photo()
+    response = app.post(
+        f"/api/v1/reports/{report_id}/hold",
+        data={"body": json.dumps({"reason": "Lengkapi."})},
+        content_type="multipart/form-data",
+        headers=auth(keys["dpupr"]),
+    )
+    assert response.status_code == 415
