@@ -513,6 +513,19 @@ def public_paths() -> dict[str, Any]:
             {"description": "The schema", **json_body},
         ),
         "/laporan": listing,
+        "/data/wilayah/{regency_code}": data(
+            "places",
+            "A regency's districts (kecamatan) and their villages (desa/kelurahan), "
+            "Kemendagri codes and names: the form's choices",
+            {"description": "The districts, each with its villages", **json_body},
+            {
+                "name": "regency_code",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "pattern": r"^\d{2}\.\d{2}$"},
+                "example": "32.03",
+            },
+        ),
     }
 
 
@@ -786,6 +799,54 @@ def document() -> dict[str, Any]:
                         "200": _html("The report"),
                         "400": _html("Malformed tracking code"),
                         "404": _html("Unknown, or confidential without the token"),
+                    },
+                }
+            },
+            "/lacak/{code}/berkas/{file_id}": {
+                "get": {
+                    "operationId": "trackedFile",
+                    "summary": "One file of a report, through a short-lived signed link",
+                    "description": (
+                        "For whoever the tracking page shows it to: the reporter with "
+                        "?token=, the public only on a public report whose reporter chose "
+                        "show_attachments."
+                    ),
+                    "parameters": [
+                        CODE_PARAM,
+                        {
+                            "name": "file_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                            "example": "f1a2b3c4d5e",
+                        },
+                        {
+                            "name": "token",
+                            "in": "query",
+                            "required": False,
+                            "description": "The reporter token",
+                            "schema": {"type": "string", "maxLength": 64},
+                        },
+                        {
+                            "name": "ukuran",
+                            "in": "query",
+                            "required": False,
+                            "description": "kecil: the image's 320 px WebP thumbnail",
+                            "schema": {"type": "string", "enum": ["kecil"]},
+                        },
+                        LANG_PARAM,
+                    ],
+                    "responses": {
+                        "302": {
+                            "description": (
+                                "To a signed GET URL valid LAPOR_ATTACHMENT_URL_TTL_S "
+                                "(default 5 minutes); Cache-Control: no-store"
+                            ),
+                            "headers": {
+                                "Location": {"schema": {"type": "string"}, "description": "URL"}
+                            },
+                        },
+                        "404": _html("No such file, or not the asker's to see (the same answer)"),
                     },
                 }
             },
