@@ -144,7 +144,7 @@ def stage(report_id: str, pairs: Sequence[tuple[Attachment, SafeFile]], blobs: B
     """Store each file (and its thumbnail) under ``uploads/``, before the commit that
     lists them: until that commit they belong to no report. A report id that cannot
     be one (from a URL) is an unknown report: nothing is stored."""
-    if not _REPORT_ID.match(report_id):
+    if not _REPORT_ID.fullmatch(report_id):
         raise ReportNotFound(report_id)
     for attachment, file in pairs:
         staged = object_name(report_id, attachment.id, staged=True)
@@ -316,7 +316,7 @@ def read_direct_uploads(
     unknown: list[str] = []
     too_big: list[Refusal] = []
     for upload_id in upload_ids:
-        if not UPLOAD_ID.match(upload_id):
+        if not UPLOAD_ID.fullmatch(upload_id):
             unknown.append(upload_id)
             continue
         try:

@@ -620,11 +620,13 @@ def test_unknown_uploads_are_all_named() -> None:
     put = "u" + "1" * 32
     blobs.put(f"uploads/raw/{put}", photo(), "image/jpeg")
     never_put, not_an_id = "u" + "2" * 32, "../reports/r1/f0123456789"
+    with_newline = put + "\n"
+    blobs.put(f"uploads/raw/{with_newline}", photo(), "image/jpeg")
 
     with pytest.raises(evidence.UnknownUploads) as unknown:
-        evidence.read_direct_uploads([never_put, put, not_an_id], blobs, SETTINGS)
+        evidence.read_direct_uploads([never_put, put, not_an_id, with_newline], blobs, SETTINGS)
 
-    assert unknown.value.upload_ids == (never_put, not_an_id)
+    assert unknown.value.upload_ids == (never_put, not_an_id, with_newline)
 
 
 def test_an_upload_over_the_limit_is_refused_without_being_downloaded() -> None:
