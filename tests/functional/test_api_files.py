@@ -623,3 +623,51 @@ def test_no_multipart_body_makes_the_report_endpoint_fail(
     )
     assert response.status_code < 500, response.get_data(as_text=True)
     assert response.mimetype == "application/problem+json" or response.status_code == 201
+
+
+# --- what the public sees ---------------------------------------------------------------
+
+PLACE = {
+    "district_code": "32.03.11",
+    "village_code": "32.03.11.2001",
+    "address": "Depan SDN 1 Cugenang, rumah Pak RT",
+    "latitude": -6.816123,
+    "longitude": 107.081456,
+}
+
+
+def test_the_public_sees_shown_files_and_the_place_rounded_the_reporter_exactly(
+    app: FlaskClient,
+) -> None:
+    sent = report(**PLACE, show_attachments=True)
+    response = post_multipart(
+        app, {"report": json.dumps(sent), "berkas": files(("a.jpg", photo_with_gps()))}
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    out = response.get_json()
+    public = track(app, out["tracking_code"]).get_json()
+    assert public["place"] == {
+        "district_code": "32.03.11",
+        "village_code": "32.03.11.2001",
+        "address": None,
+        "latitude": -6.816,
+        "longitude": 107.081,
+        "precision": "rounded",
+    }
+    assert public["show_attachments"] is None  # reporter only, like target_agency_id
+    [shown] = public["attachments"]
+    assert fetch(shown["url"]).startswith(b"\xff\xd8")
+    private = track(app, out["tracking_code"], out["reporter_token"]).get_json()
+    assert private["place"] == {**PLACE, "precision": "exact"}
+    assert private["show_attachments"] is True
+
+
+def test_a_confidential_reports_files_are_nobodys_but_the_reporters(app: FlaskClient) -> None:
+    sent = report(confidential=True, show_attachments=True)
+    out = post_multipart(
+        app, {"report": json.dumps(sent), "berkas": files(("a.jpg", photo_with_gps()))}
+    ).get_json()
+    assert app.get(f"/api/v1/reports/{out['tracking_code']}").status_code == 404
+    assert (
+        len(track(app, out["tracking_code"], out["reporter_token"]).get_json()["attachments"]) == 1
+    )
