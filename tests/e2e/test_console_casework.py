@@ -185,6 +185,8 @@ def test_the_inbox_and_an_action_with_a_keyboard_alone(
     assert focused(laptop) == "follow-up-message"
     laptop.keyboard.type("Sudah kami terima dan akan ditinjau besok.")
     laptop.keyboard.press("Tab")
+    assert focused(laptop) == "follow-up-berkas"  # its files, optional
+    laptop.keyboard.press("Tab")
     with laptop.expect_navigation():
         laptop.keyboard.press("Enter")
     assert laptop.get_by_role("status").is_visible()
