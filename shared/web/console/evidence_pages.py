@@ -6,7 +6,8 @@
   <file_id>`` (``?ukuran=kecil``: the thumbnail): the staff member's scope is checked
   (the same ``may_see`` the report page uses) and the answer is a 302 to a short-lived
   signed URL of the bucket, never stored or sent on (``no-store``, ``no-referrer``).
-  Another agency's report, an unknown file or a malformed id: the console's one 404.
+  Another agency's report, an unknown file or a malformed id: the console's one 404;
+  signed out: the sign-in, as for every console page (decided before any read).
 - The exact place (:func:`report_place`): district and village by name, the reporter's
   address or landmark, the point with a link to open it on a map.
 """
@@ -37,12 +38,10 @@ def file_path(report_id: str, file_id: str) -> str:
     return f"/laporan/{quote(report_id)}/berkas/{quote(file_id)}"
 
 
-# What the file inputs offer to pick: photos (what phones send too) and PDF documents.
-# The type is decided from the bytes anyway (shared.domain.attachments).
-ACCEPTED_FILES = (
-    "image/jpeg,image/png,image/webp,image/heic,image/heif,application/pdf,"
-    ".jpg,.jpeg,.png,.webp,.heic,.heif,.pdf"
-)
+# What the file inputs offer to pick, as the citizen's form: photos (a phone's camera
+# and gallery) and PDF documents. The type is decided from the bytes anyway
+# (shared.domain.attachments), and the hint names the ones taken.
+ACCEPTED_FILES = "image/*,application/pdf"
 
 
 def human_size(size: int, lang: Lang) -> str:
