@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import agency, console, cost, jobs, notify, route, submit
+from bench import agency, attachments, console, cost, jobs, notify, route, submit
 
 # In this order: cost prices what the others have just counted.
 BENCHES = {
@@ -14,6 +14,7 @@ BENCHES = {
     "console": console.run,
     "jobs": jobs.run,
     "notify": notify.run,
+    "attachments": attachments.run,
     "cost": cost.run,
 }
 
