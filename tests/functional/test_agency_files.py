@@ -21,6 +21,8 @@ import functions_framework
 import pytest
 from flask.testing import FlaskClient
 from google.cloud import firestore, storage
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from shared import wiring
@@ -324,3 +326,43 @@ def test_an_action_that_takes_no_files_takes_no_multipart(
         headers=auth(keys["dpupr"]),
     )
     assert response.status_code == 415
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=10,
+)
+BODIES = st.fixed_dictionaries(
+    {},
+    optional={
+        "message": JSON_VALUES,
+        "media_type": st.sampled_from(["image/jpeg", "text/html"]) | JSON_VALUES,
+        "size": st.integers(min_value=-(2**70), max_value=2**70) | JSON_VALUES,
+        "attachments": st.lists(st.text(alphabet="u0123456789abcdef./", max_size=40), max_size=4)
+        | JSON_VALUES,
+    },
+)
+
+
+@settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(body=BODIES | JSON_VALUES)
+def test_no_body_makes_the_upload_or_a_follow_up_fail(
+    app: FlaskClient, keys: dict[str, str], body: Any
+) -> None:
+    # With real credentials; the report is unknown, so a body that passes ends in 404.
+    for path in (
+        "/api/v1/uploads",
+        "/api/v1/reports/r0000000000000000000/follow-up",
+        "/api/v1/reports/r0000000000000000000/resolve",
+    ):
+        response = app.post(path, json=body, headers=auth(keys["dpupr"]))
+        assert response.status_code < 500, response.get_data(as_text=True)
+        if response.status_code >= 400:
+            assert response.mimetype == "application/problem+json"
