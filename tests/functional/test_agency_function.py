@@ -322,8 +322,10 @@ def test_not_our_authority_returns_report_for_rerouting_and_counts_against_the_r
     assert message["data"]["report_id"] == report_id
     assert set(message["data"]) == {
         "report_id", "tracking_code", "type", "category", "province_code",
-        "regency_code", "target_agency_id",
+        "regency_code", "target_agency_id", "attachment_ids",
     }  # fmt: skip
+    # The files stay where they are: only a submission announces files to promote.
+    assert message["data"]["attachment_ids"] == []
     stats = db.collection("routing_stats").document("jalan-cianjur").get().to_dict() or {}
     assert stats["not_our_authority"] == 1
     # The agency no longer sees it.
