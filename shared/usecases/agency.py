@@ -437,6 +437,12 @@ def take_action(
         if not request.agency_id or not may_route_to(caller, reference, request.agency_id):
             raise InvalidCommand(f"you may not route to agency {request.agency_id!r}")
     blobs = ports.blobs if files else None
+    if files:
+        # One read before any byte is stored: a caller who may not see the report
+        # leaves nothing behind in the bucket (the transaction checks again).
+        current = ports.store.get(report_id)
+        if current is None or not may_see(scope, current):
+            raise ReportNotFound(report_id)
     attachments = evidence.stage_for_action(report_id, action, files, blobs)
     command = Command(
         action=action,

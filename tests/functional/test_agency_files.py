@@ -207,10 +207,12 @@ def test_another_agencys_follow_up_with_files_is_404_and_stores_nothing(
 ) -> None:
     report_id = report_with_a_photo()
     before = objects(bucket, "reports/")
+    staged = objects(bucket, f"uploads/reports/{report_id}/")  # the submission's
     upload_id = upload(app, keys["dinkes"], a_photo())
     response = follow_up(app, keys["dinkes"], report_id, [upload_id])
     assert response.status_code == 404
     assert objects(bucket, "reports/") == before  # nothing is the report's
+    assert objects(bucket, f"uploads/reports/{report_id}/") == staged  # nor staged for it
     events = db.collection("reports").document(report_id).collection("events").stream()
     assert len(list(events)) == 2  # the submission and the disposition
 
