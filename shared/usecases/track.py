@@ -20,6 +20,8 @@ class Tracked:
     report: dict[str, Any]
     audience: Audience
     token_rejected: bool  # a token came with the request but does not fit this report
+    # Never shown (the view leaves it out): it names the report's files in the bucket.
+    report_id: str = ""
 
 
 def track_report(
@@ -56,7 +58,9 @@ def track_report(
     shown["age_working_days"] = age_working_days(report, today, calendar)
     if is_reporter and deliveries is not None:
         shown["notices"] = reporter_notices(deliveries.deliveries(report.id))
-    return Tracked(shown, audience, token_rejected=bool(token) and not is_reporter)
+    return Tracked(
+        shown, audience, token_rejected=bool(token) and not is_reporter, report_id=report.id
+    )
 
 
 def tracked_file(

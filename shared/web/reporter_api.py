@@ -234,7 +234,7 @@ def api_track(call: SubmitCall, code: str) -> Response:
     if tracked is None:
         return _report_not_found(call)
     report = dict(tracked.report)
-    report["attachments"] = tracked_file_links(call, code, report["attachments"])
+    report["attachments"] = tracked_file_links(call, tracked)
     report["audience"] = tracked.audience.value
     report["status_label"] = state_label(report["state"], lang)
     name = catalog_of(call.ports.reference).agency_name

@@ -13,10 +13,9 @@ import datetime as dt
 import logging
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from shared.domain.tracking import normalize_tracking_code
 from shared.ports import RateSlot, RateSlotTaken, SubmitPorts
 from shared.tokens import pseudonym
 from shared.usecases import reporter
@@ -139,19 +138,12 @@ def track(call: SubmitCall, code: str, token: str | None) -> Tracked | None:
     )
 
 
-def tracked_file_links(
-    call: SubmitCall, code: str, attachments: Sequence[Mapping[str, Any]]
-) -> list[dict[str, Any]]:
-    """The files the tracking view shows, with their signed links. The objects are
-    named by the report's id, which the view does not carry: it costs one more read,
-    and only when there is a file to link."""
-    if not attachments:
-        return []
+def tracked_file_links(call: SubmitCall, tracked: Tracked) -> list[dict[str, Any]]:
+    """The files the tracking view shows, with their signed links."""
     ports = call.ports
-    found = ports.store.find_by_tracking_code(normalize_tracking_code(code[:CODE_MAX]))
-    if found is None:  # pragma: no cover - it was tracked a moment ago
-        return []
-    return with_links(found.id, attachments, lambda: ports.blobs, ports.settings)
+    return with_links(
+        tracked.report_id, tracked.report["attachments"], lambda: ports.blobs, ports.settings
+    )
 
 
 def resend_link(call: SubmitCall, code: str, contact: Contact) -> None:
