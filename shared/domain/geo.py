@@ -40,7 +40,8 @@ class Extent:
 
 
 def round_point(point: GeoPoint, decimals: int = 3) -> GeoPoint:
-    """The point as the public may see it: 3 decimals are about 110 m."""
+    """The point as the public may see it (shared.domain.privacy): 3 decimals are
+    about 110 m."""
     return GeoPoint(round(point.latitude, decimals), round(point.longitude, decimals))
 
 

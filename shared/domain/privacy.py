@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
+from shared.domain.geo import round_point
 from shared.domain.report import Action, Attachment, GeoPoint, Report, Role, TimelineEvent
 
 
@@ -55,27 +56,18 @@ def may_see_attachments(report: Report, audience: Audience) -> bool:
     return True
 
 
-# Decimal places of a point on public pages: 3 is about 110 m at the equator, a
-# street or a hamlet, not a house.
-PUBLIC_POINT_DECIMALS = 3
-
-
 def _place(report: Report, audience: Audience) -> dict[str, Any]:
-    point: GeoPoint | None = report.point
     exact = audience is not Audience.PUBLIC
-    latitude = longitude = None
-    if point is not None:
-        latitude, longitude = point.latitude, point.longitude
-        if not exact:
-            latitude = round(latitude, PUBLIC_POINT_DECIMALS)
-            longitude = round(longitude, PUBLIC_POINT_DECIMALS)
+    point: GeoPoint | None = report.point
+    if point is not None and not exact:
+        point = round_point(point)  # about 110 m: a street or a hamlet, not a house
     return {
         "district_code": report.region.district_code,
         "village_code": report.region.village_code,
         # Free text may name people or a house: never on a public page.
         "address": report.address if exact else None,
-        "latitude": latitude,
-        "longitude": longitude,
+        "latitude": point.latitude if point else None,
+        "longitude": point.longitude if point else None,
         "precision": "exact" if exact else "rounded",
     }
 
