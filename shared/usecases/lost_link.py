@@ -34,7 +34,7 @@ from shared.tokens import pseudonym
 from shared.topology import REPORTER_NOTIFICATIONS
 from shared.usecases.notify import reporter_notification
 from shared.usecases.outbox import publish_committed
-from shared.usecases.submit import RateLimited
+from shared.usecases.rate_limit import claim_client_slot
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,15 @@ def request_link_resend(
     to ``contact`` when it is the one given at submission; else do nothing. Raises
     RateLimited when the client has asked too often, before any lookup."""
     now = clock.now()
-    _claim_client_slot(client_id, store, now, settings)
+    claim_client_slot(
+        store,
+        purpose="lost-link",
+        client_id=client_id,
+        now=now,
+        window_s=settings.lost_link_window_s,
+        limit=settings.lost_link_client_limit,
+        secret=settings.token_secret,
+    )
     report = store.find_by_tracking_code(code)
     # An unknown code reads an identity too: one that does not exist.
     owner = report.id if report is not None else pseudonym(settings.token_secret, "decoy", code)
@@ -112,26 +120,6 @@ def request_link_resend(
     # On failure the entry stays pending and the sweeper publishes it; notify settles it.
     publish_committed(publisher, (message,))
     log.info("link resend committed", extra={"tracking_code": code, "channel": contact.channel})
-
-
-def _claim_client_slot(
-    client_id: str, store: SubmitStore, now: dt.datetime, settings: Settings
-) -> None:
-    length, limit = settings.lost_link_window_s, settings.lost_link_client_limit
-    number = int(now.timestamp()) // length
-    ends = dt.datetime.fromtimestamp((number + 1) * length, dt.UTC)
-    window = f"lost-link:{pseudonym(settings.token_secret, 'client', client_id)}:{number}"
-    slot = secrets.randbelow(limit)
-    for _ in range(_ATTEMPTS):
-        try:
-            store.claim_rate_slot(RateSlot(window, slot, ends))
-            return
-        except RateSlotTaken:
-            free = sorted(set(range(limit)) - store.taken_rate_slots(window))
-            if not free:
-                break
-            slot = secrets.choice(free)
-    raise RateLimited(max(1, int((ends - now).total_seconds())))
 
 
 def _matches(identity: ReporterIdentity | None, contact: Contact) -> bool:

@@ -12,15 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import secrets
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from shared.ports import RateSlot, RateSlotTaken, SubmitPorts
-from shared.tokens import pseudonym
+from shared.ports import SubmitPorts
 from shared.usecases import reporter
 from shared.usecases.act import Acted
 from shared.usecases.lost_link import Contact, request_link_resend
+from shared.usecases.rate_limit import claim_client_slot
 from shared.usecases.submit import RateLimited, SubmitResult, submit_report
 from shared.usecases.track import Tracked, track_report
 from shared.web.api_files import with_links
@@ -37,9 +36,6 @@ log = logging.getLogger("lapor.submit")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{8,255}$")
 # A tracking code is nine symbols with dashes; anything much longer is not one.
 CODE_MAX = 40
-# A taken rate slot costs one more try; a full window is learnt from one read.
-_SLOT_ATTEMPTS = 6
-
 
 SubmitCall = Call[SubmitPorts]
 
@@ -105,25 +101,15 @@ def claim_upload_slot(call: SubmitCall) -> None:
     RateLimited when every slot of the window is."""
     ports = call.ports
     settings = ports.settings
-    client = client_address(call.request, settings.trusted_proxy_hops)
-    now = ports.clock.now()
-    length, limit = settings.rate_limit_window_s, settings.rate_limit_submits
-    limit *= settings.attachment_max_count
-    number = int(now.timestamp()) // length
-    ends = dt.datetime.fromtimestamp((number + 1) * length, dt.UTC)
-    window = f"upload:{pseudonym(settings.token_secret, 'client', client)}:{number}"
-    store = ports.store
-    slot = secrets.randbelow(limit)
-    for _ in range(_SLOT_ATTEMPTS):
-        try:
-            store.claim_rate_slot(RateSlot(window, slot, ends))
-            return
-        except RateSlotTaken:
-            free = sorted(set(range(limit)) - store.taken_rate_slots(window))
-            if not free:
-                break
-            slot = secrets.choice(free)
-    raise RateLimited(max(1, int((ends - now).total_seconds())))
+    claim_client_slot(
+        ports.store,
+        purpose="upload",
+        client_id=client_address(call.request, settings.trusted_proxy_hops),
+        now=ports.clock.now(),
+        window_s=settings.rate_limit_window_s,
+        limit=settings.rate_limit_submits * settings.attachment_max_count,
+        secret=settings.token_secret,
+    )
 
 
 def track(call: SubmitCall, code: str, token: str | None) -> Tracked | None:
