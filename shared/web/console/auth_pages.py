@@ -27,8 +27,6 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import qrcode
-import qrcode.image.svg
 from flask import Response
 from werkzeug.routing import Rule
 
@@ -291,6 +289,11 @@ def sign_out(call: ConsoleCall) -> Response:
 
 
 def _qr_data_uri(text: str) -> str:
+    # Imported here: qrcode loads Pillow when it is installed, and only the enrolment
+    # page draws a code (every other console cold start would pay for it).
+    import qrcode
+    import qrcode.image.svg
+
     image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, border=2)
     buffer = io.BytesIO()
     image.save(buffer)
