@@ -64,7 +64,7 @@ from pydantic import (
 )
 
 from shared.domain.privacy import Audience, ReporterIdentity, view
-from shared.domain.report import Report
+from shared.domain.report import Region, Report
 from shared.domain.staff import link_token
 from shared.ports import (
     SETTLED,
@@ -672,13 +672,12 @@ def agency_context(
     }
     kind = message.kind
     if kind in (KIND_DISPOSITIONED, KIND_FORWARDED):
-        region = report.region.regency_code or report.region.province_code
         return {
             **base,
             "report_type": report.type.value,
             "category": _category_label(reference, report.category),
             "description": report.description,
-            "region": reference.region_name(region) if reference.has_region(region) else None,
+            "region": _place_label(reference, report.region),
             "due_on": report.resolve_due,
             "from_agency_name": _agency_name(reference, report.agency_id)
             if kind == KIND_FORWARDED
@@ -708,6 +707,19 @@ def agency_context(
     if kind == "report.reopened":
         return {**base, "reason": data.get("reason") or _event_text(message, ports.store, "reason")}
     raise ValueError(f"no e-mail for {kind!r}")
+
+
+def _place_label(reference: Reference, region: Region) -> str | None:
+    """Where it happened, as an address reads: the village, its district, then the
+    regency (or the province), each by name where the reference knows it. The agency
+    may see the place exactly; the free-text address is left to its console page."""
+    codes = (
+        region.village_code,
+        region.district_code,
+        region.regency_code or region.province_code,
+    )
+    names = [reference.place_name(code) for code in codes if code and reference.has_place(code)]
+    return ", ".join(names) or None
 
 
 def _category_label(reference: Reference, category_id: str) -> str:

@@ -5,6 +5,7 @@ agency gets, the hourly digest, and what staff and the reporter see of the log."
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import json
 from typing import Any
@@ -19,6 +20,7 @@ from shared.domain.report import (
     Command,
     DeadlinePolicy,
     NotPermitted,
+    Region,
     Report,
     Role,
     TimelineEvent,
@@ -201,6 +203,20 @@ def test_an_agency_without_a_webhook_gets_each_kind_by_email_and_never_the_ident
     assert entry.status is DeliveryStatus.DELIVERED and email is not None
     assert (email.attempts, email.address, email.last_status_code) == (1, ADDRESSES[told], 250)
     assert entry.tracking_code == "K7M-2XQ-1RJ" and entry.seq == seq
+
+
+def test_the_agencys_email_names_the_village_district_and_regency() -> None:
+    fakes = NotifyFakes()
+    by_email(fakes, AGENCY)
+    report, _ = _run(fakes, [ROUTED])
+    cugenang = Region("32", "32.03", "32.03.11", "32.03.11.2001")
+    fakes.store.reports["r1"] = dataclasses.replace(report, region=cugenang, address="Depan SDN 1")
+
+    deliver(agency_message("report.dispositioned", 2, AGENCY), fakes.ports())
+
+    [mail] = fakes.email.sent
+    assert "Sukamanah, Cugenang, Kabupaten Cianjur" in mail.text
+    assert "Depan SDN 1" not in mail.text  # the landmark is on the console's page
 
 
 def test_the_words_of_the_event_reach_the_agency() -> None:
