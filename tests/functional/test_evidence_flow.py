@@ -9,8 +9,10 @@ JavaScript, the route function, the agency API and the console.
   expiry (docs/storage.md), so the test checks what Cloud Storage does, the V4
   signature over the expiry, with the stack's signing key;
 - another agency gets nothing, the public only what the reporter allowed;
-- a function that died between its commit and the promotion: the route function
-  promotes the files when the commit's message reaches it.
+- the API's direct upload, a forward to a unit (the files go with the report) and the
+  unit's photo of the repair, which the reporter sees;
+- a function that died between its commit and the promotion: the sweeper republishes
+  the commit's message and the route function promotes the files.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Iterator
+from io import BytesIO
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -73,8 +76,6 @@ def form(**changes: str) -> dict[str, Any]:
 
 
 def with_files(data: dict[str, Any], *files: tuple[str, bytes]) -> dict[str, Any]:
-    from io import BytesIO
-
     # The declared type says nothing to the function: it is given as a browser would.
     data["berkas"] = [(BytesIO(content), name, "image/jpeg") for name, content in files]
     return data
@@ -113,10 +114,11 @@ def photo() -> bytes:
 
 @pytest.fixture
 def agency(clean_emulators: Emulators) -> Iterator[FlaskClient]:
-    client = functions_framework.create_app(
+    wiring.reset()
+    yield functions_framework.create_app(
         target="agency", source="functions/agency/main.py"
     ).test_client()
-    yield client
+    wiring.reset()
 
 
 # --- refusals store nothing ------------------------------------------------------------------
@@ -164,8 +166,10 @@ def test_without_javascript_the_form_offers_the_districts_then_the_villages(
 ) -> None:
     before = counts(db)
 
-    districts = app.post("/", data=form(perbarui_wilayah="1"))
-    villages = app.post("/", data=form(perbarui_wilayah="1", district_code=CUGENANG))
+    # The form's "show districts and villages" button, as a browser without JavaScript
+    # sends it (multipart, the form's enctype): the page comes back with the lists.
+    districts = post_form(app, form(perbarui_wilayah="1"))
+    villages = post_form(app, form(perbarui_wilayah="1", district_code=CUGENANG))
 
     assert districts.status_code == villages.status_code == 200
     assert f'<option value="{CUGENANG}">Cugenang</option>' in districts.get_data(as_text=True)
