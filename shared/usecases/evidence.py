@@ -181,17 +181,25 @@ class StagedFileLost(Exception):
         self.copies = copies  # of the others, promoted all the same
 
 
-def promote(report_id: str, attachments: Sequence[Attachment], blobs: BlobStore) -> int:
+def promote(
+    report_id: str,
+    attachments: Sequence[Attachment],
+    blobs: BlobStore,
+    *,
+    look_first: bool = True,
+) -> int:
     """Copy the committed files from ``uploads/`` to ``reports/`` where the target is
     not there yet; the number of copies made. Idempotent: a retry (the route function
     after the committing function did it, or after it died) copies only what is
     missing, and a staged object already gone is fine when its target is there.
+    ``look_first=False`` skips the lookup before each copy, for the committing
+    function itself: its file ids are new, so no target can be there yet.
     Raises StagedFileLost (after promoting every other file) when neither is there."""
     copies = 0
     lost: list[str] = []
     for attachment in attachments:
         for target in _objects(report_id, attachment):
-            if blobs.exists(target):
+            if look_first and blobs.exists(target):
                 continue
             try:
                 blobs.copy(STAGED + target, target)
@@ -221,7 +229,7 @@ def promote_after_commit(
     if not attachments:
         return 0
     try:
-        return promote(report_id, attachments, blobs)
+        return promote(report_id, attachments, blobs, look_first=False)
     except Exception:
         log.warning(
             "files committed but not promoted yet; the route function promotes them",

@@ -196,6 +196,8 @@ def test_a_submission_with_two_photos_commits_them_and_promotes_four_objects() -
     submitted = publisher.published[0]
     assert submitted.data["attachment_ids"] == ids
     assert store.commits == 1
+    # The committing function copies its new files without looking for them first.
+    assert (blobs.stats.puts, blobs.stats.copies, blobs.stats.lookups) == (4, 4, 0)
 
 
 def test_a_submission_without_files_announces_none_and_needs_no_blob_store() -> None:
