@@ -25,7 +25,8 @@ def reporter_token(secret: str, report_id: str) -> str:
 
 
 def is_reporter_token(secret: str, report_id: str, token: str | None) -> bool:
-    if not token:
+    # compare_digest refuses non-ASCII text with a TypeError; no such text is a token.
+    if not token or not token.isascii():
         return False
     return hmac.compare_digest(reporter_token(secret, report_id), token)
 
@@ -48,7 +49,7 @@ def short_reporter_token(secret: str, report_id: str) -> str:
 
 
 def is_short_reporter_token(secret: str, report_id: str, token: str | None) -> bool:
-    if not token:
+    if not token or not token.isascii():
         return False
     return hmac.compare_digest(short_reporter_token(secret, report_id), token.lower())
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import json
 import logging
 import re
@@ -49,7 +50,15 @@ from shared.web.api_files import (
     request_upload,
     with_links,
 )
-from shared.web.dispatch import App, Call, dispatch, health, problem_answer
+from shared.web.dispatch import (
+    DOCUMENT_ID,
+    App,
+    Call,
+    DocumentIdConverter,
+    dispatch,
+    health,
+    problem_answer,
+)
 from shared.web.dossier_page import dossier_page
 from shared.web.http import (
     FILE_FIELD,
@@ -176,8 +185,14 @@ def _invalid_parameter(call: AgencyCall, detail: str) -> Response:
     )
 
 
-def _paging(call: AgencyCall) -> tuple[int, tuple[str, str] | None]:
-    """The page size and the cursor of a listing, or a Problem (400) saying which is bad."""
+def _paging(
+    call: AgencyCall, *, by_day: bool = False, by_document: bool = False
+) -> tuple[int, tuple[str, str] | None]:
+    """The page size and the cursor of a listing, or a Problem (400) saying which is bad.
+
+    A cursor's position is a day (``by_day``) or an aware moment, and with
+    ``by_document`` its id names a document: a forged one is refused here, not by
+    Firestore or the timestamp conversion (a 500)."""
     lang, args = call.lang, call.request.args
     try:
         limit = int(args.get("limit", "25"))
@@ -189,10 +204,29 @@ def _paging(call: AgencyCall) -> tuple[int, tuple[str, str] | None]:
     if not args.get("cursor"):
         return limit, None
     try:
-        return limit, decode_cursor(args["cursor"])
+        after = decode_cursor(args["cursor"])
+        _check_position(after[0], by_day=by_day)
+        if by_document and not DOCUMENT_ID.fullmatch(after[1]):
+            raise ValueError("not a document id")
+        return limit, after
     except ValueError:
         refused = problem(400, "invalid-cursor", t("invalid_cursor", lang), lang=lang)
         raise Problem(refused) from None
+
+
+def _check_position(value: str, *, by_day: bool) -> None:
+    """ValueError unless ``value`` is an ISO day (``by_day``) or an aware moment that
+    converts to UTC (no overflow at the ends of the calendar)."""
+    if by_day:
+        dt.date.fromisoformat(value)
+        return
+    moment = dt.datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError("a moment without its offset")
+    try:
+        moment.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("a moment outside the calendar") from None
 
 
 # LifecycleError subclass -> (status, title key); the first that matches wins.
@@ -262,11 +296,12 @@ def inbox(call: AgencyCall) -> Response:
         except ValueError:
             states = ", ".join(s.value for s in State)
             return _invalid_parameter(call, t("invalid_status_detail", lang, states=states))
-    limit, after = _paging(call)
     queue = args.get("queue", "")
     if queue not in ("", "admin"):
         return _invalid_parameter(call, t("invalid_queue_detail", lang))
     overdue, escalated = (_flag(args, name) for name in ("overdue", "escalated"))
+    # The overdue inbox pages by due day, the others by submission moment.
+    limit, after = _paging(call, by_day=overdue, by_document=True)
     try:
         shown, next_after = agency.inbox(
             caller,
@@ -298,7 +333,7 @@ def detail(call: AgencyCall, report_id: str) -> Response:
     caller = _caller(call)
     ports = call.ports
     try:
-        shown = agency.detail(report_id[:64], caller, ports)
+        shown = agency.detail(report_id, caller, ports)
     except ReportNotFound:
         return problem_answer(call, 404)
     shown["timeline"] = _labelled(shown["timeline"], call.lang)
@@ -345,7 +380,7 @@ def dossier(call: AgencyCall, report_id: str) -> Response:
         best = call.request.accept_mimetypes.best_match(["application/json", "text/html"])
         wanted = "html" if best == "text/html" else "json"
     try:
-        document = build_dossier(report_id[:64], caller, call.ports)
+        document = build_dossier(report_id, caller, call.ports)
     except ReportNotFound:
         return problem_answer(call, 404)
     code = document["report"]["tracking_code"]
@@ -402,7 +437,7 @@ def act(call: AgencyCall, report_id: str, operation: str) -> Response:
     )
     try:
         acted = agency.take_action(
-            report_id[:64], caller, command, ports, expected_seq=expected_seq, files=files
+            report_id, caller, command, ports, expected_seq=expected_seq, files=files
         )
     except ReportNotFound:
         return problem_answer(call, 404)
@@ -433,16 +468,19 @@ APP = App(
     urls=Map(
         [
             Rule("/api/v1/inbox", methods=["GET"], endpoint="inbox"),
-            Rule("/api/v1/reports/<report_id>", methods=["GET"], endpoint="detail"),
-            Rule("/api/v1/reports/<report_id>/dossier", methods=["GET"], endpoint="dossier"),
+            Rule("/api/v1/reports/<doc_id:report_id>", methods=["GET"], endpoint="detail"),
+            Rule("/api/v1/reports/<doc_id:report_id>/dossier", methods=["GET"], endpoint="dossier"),
             Rule("/api/v1/deliveries", methods=["GET"], endpoint="deliveries"),
             Rule("/api/v1/uploads", methods=["POST"], endpoint="upload"),
-            Rule(f"/api/v1/reports/<report_id>/{_OPERATION}", methods=["POST"], endpoint="act"),
+            Rule(
+                f"/api/v1/reports/<doc_id:report_id>/{_OPERATION}", methods=["POST"], endpoint="act"
+            ),
             Rule("/openapi.json", methods=["GET"], endpoint="openapi"),
             Rule("/healthz", methods=["GET"], endpoint="health"),
         ],
         strict_slashes=False,
         merge_slashes=False,
+        converters={"doc_id": DocumentIdConverter},
     ),
     handlers={
         "inbox": inbox,

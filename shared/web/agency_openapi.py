@@ -22,6 +22,7 @@ from shared.web.agency_app import (
     SupervisoryIn,
     VerifyIn,
 )
+from shared.web.dispatch import DOCUMENT_ID
 from shared.web.openapi import (
     FILES_LIMITS,
     FILES_REFUSED,
@@ -254,7 +255,8 @@ REPORT_ID = {
     "name": "report_id",
     "in": "path",
     "required": True,
-    "schema": {"type": "string", "maxLength": 64},
+    # What the URL map matches (shared.web.dispatch): any other id is a 404.
+    "schema": {"type": "string", "pattern": f"^{DOCUMENT_ID.pattern}$"},
 }
 IF_MATCH = {
     "name": "If-Match",

@@ -220,7 +220,7 @@ def read_json_and_files(
         raise Problem(errors_problem([FieldError(part, "missing", t("err_missing", lang))], lang))
     try:
         data = json.loads(fields[part])
-    except ValueError:
+    except (ValueError, RecursionError):
         raise Problem(_malformed_json(lang, "malformed_json")) from None
     if not isinstance(data, dict):
         raise Problem(_malformed_json(lang, "json_not_object"))

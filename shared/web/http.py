@@ -334,7 +334,8 @@ def read_json_object(
         before_parse()
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    # RecursionError: nested deeper than the parser's stack (a few KB of brackets).
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise _refusal(400, "malformed-json", lang, "malformed_json") from None
     if not isinstance(data, dict):
         raise _refusal(400, "malformed-json", lang, "json_not_object")
