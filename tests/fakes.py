@@ -26,6 +26,7 @@ from google.api_core.exceptions import AlreadyExists
 from shared.adapters.storage import BlobStats, upload_headers
 from shared.adapters.webhooks import encode_body
 from shared.config import Settings
+from shared.domain import chain
 from shared.domain.casework import Assignment, ResponseTemplate, StaffNote
 from shared.domain.figures import days_id_range, scope_of, unrouted_scope
 from shared.domain.privacy import ReporterIdentity
@@ -121,6 +122,8 @@ class InMemoryReportStore:
     rate_slots: dict[str, set[int]] = field(default_factory=dict)
     tallies: dict[tuple[str, str, str], int] = field(default_factory=dict)
     versions: dict[str, int] = field(default_factory=dict)  # report id -> writes so far
+    # report id -> the hash of its last event, kept with the report as the adapter does
+    timeline_heads: dict[str, str] = field(default_factory=dict)
     commits: int = 0
     # Documents read, as the adapter bills them (an uncontended transaction reads once).
     reads: int = 0
@@ -142,7 +145,7 @@ class InMemoryReportStore:
             raise TrackingCodeTaken(report.tracking_code)
         self.commits += 1
         self._store_report(report)
-        self.events[report.id] = [submission.event]
+        self.events[report.id] = [self._chain(report.id, submission.event)]
         self.identities[report.id] = submission.identity
         for message in (submission.outbox, *submission.notifications):
             self.outbox[message.id] = message
@@ -150,6 +153,14 @@ class InMemoryReportStore:
             self.idempotency[record.key_hash] = record
         self.rate_slots.setdefault(slot.window_key, set()).add(slot.slot)
         self._tally(submission.tallies)
+
+    def _chain(self, report_id: str, event: TimelineEvent) -> TimelineEvent:
+        """The event as committed: chained to the report's last one (no read)."""
+        head = self.timeline_heads.get(report_id, chain.GENESIS)
+        sealed = chain.seal(event, head, uuid.uuid4().hex)
+        assert sealed.hash is not None
+        self.timeline_heads[report_id] = sealed.hash
+        return sealed
 
     def _store_report(self, report: Report) -> None:
         self.reports[report.id] = report
@@ -229,6 +240,7 @@ class InMemoryReportStore:
             raise AlreadyExists(f"event {change.event.seq} of report {report_id} exists")
         self.commits += 1
         self._store_report(change.report)
+        change = dataclasses.replace(change, event=self._chain(report_id, change.event))
         events.append(change.event)
         for message in change.outbox:
             self.outbox[message.id] = message

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
+import secrets
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +36,7 @@ from google.api_core.exceptions import Aborted, AlreadyExists, FailedPreconditio
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from shared.domain import chain
 from shared.domain.figures import UNROUTED, days_id_range, scope_for, unrouted_scope
 from shared.domain.privacy import Language, ReporterIdentity
 from shared.domain.report import (
@@ -91,6 +93,10 @@ OUTBOX = "outbox"
 IDEMPOTENCY = "idempotency"
 TRACKING_CODES = "tracking_codes"
 RATE_LIMITS = "rate_limits"
+# On the report document: the hash of its last event, so the next event is chained to
+# it without reading that event (shared.domain.chain). Absent on reports whose events
+# were all written before the chain existed.
+TIMELINE_HEAD = "timeline_head"
 
 Doc = dict[str, Any]
 
@@ -368,6 +374,9 @@ def event_to_doc(event: TimelineEvent) -> Doc:
         "reason": event.reason,
         "message": event.message,
         "data": dict(event.data),
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+        "salt": event.salt,
     }
 
 
@@ -384,7 +393,26 @@ def event_from_doc(doc: Mapping[str, Any]) -> TimelineEvent:
         reason=doc.get("reason"),
         message=doc.get("message"),
         data=MappingProxyType(dict(doc.get("data") or {})),
+        # Events written before the chain have none of the three: legacy, not chained.
+        prev_hash=doc.get("prev_hash"),
+        hash=doc.get("hash"),
+        salt=doc.get("salt"),
     )
+
+
+def chained(event: TimelineEvent, head: str | None) -> TimelineEvent:
+    """The event sealed onto the chain whose last hash is ``head`` (None: the report has
+    no chained event yet), with a fresh secret salt."""
+    return chain.seal(event, chain.GENESIS if head is None else head, secrets.token_hex(16))
+
+
+@dataclass(frozen=True)
+class _Version:
+    """A report's version (``Snapshot.version``) as this store knows it: the document's
+    update time (the precondition of a commit without a read) and its timeline head."""
+
+    update_time: Any
+    timeline_head: str | None
 
 
 # --- the other documents --------------------------------------------------------------
@@ -498,6 +526,20 @@ class StoreStats:
 # --- the store ------------------------------------------------------------------------
 
 
+def _change_writes(change: Change) -> int:
+    """The documents a transition writes: the report, its event, the emitted and settled
+    outbox entries and one per counter document its tallies move."""
+    return 2 + len(change.outbox) + len(change.settle) + len(tally_updates(change.tallies))
+
+
+def _snapshot(doc: Any) -> Snapshot:
+    """A report document as a query returned it: the whole report, with its version."""
+    data = doc.to_dict() or {}
+    return Snapshot(
+        report_from_doc(doc.id, data), _Version(doc.update_time, data.get(TIMELINE_HEAD))
+    )
+
+
 def tally_updates(tallies: Sequence[Tally]) -> dict[tuple[str, str], Doc]:
     """The tallies as one merge-set per counter document ``(collection, id)``: every field
     the commit moves in that document is an Increment of the one write (a field transform
@@ -536,12 +578,10 @@ class FirestoreReportStore:
         code_ref = self._tracking_codes.document(report.tracking_code)
         slot_ref = self._rate_limits.document(slot.id)
         idem_ref = self._idempotency.document(record.key_hash) if record else None
+        event = chained(submission.event, None)
         batch = self._client.batch()
-        batch.set(report_ref, report_to_doc(report))
-        batch.set(
-            report_ref.collection(EVENTS).document(event_id(submission.event.seq)),
-            event_to_doc(submission.event),
-        )
+        batch.set(report_ref, {**report_to_doc(report), TIMELINE_HEAD: event.hash})
+        batch.set(report_ref.collection(EVENTS).document(event_id(event.seq)), event_to_doc(event))
         batch.set(self._identities.document(report.id), identity_to_doc(submission.identity))
         for message in (submission.outbox, *submission.notifications):
             batch.set(self._outbox.document(message.id), outbox_to_doc(message))
@@ -661,9 +701,11 @@ class FirestoreReportStore:
         except Exception:
             # A refusal counts only on the current report, which this may not be.
             return None
+        if not isinstance(known.version, _Version):
+            return None  # not a version of this store's: read the report instead
         ref = self._reports.document(report_id)
         batch = self._client.batch()
-        writes, deletes = self._stage(batch, ref, change, unchanged_since=known.version)
+        change = self._stage(batch, ref, change, known.version.timeline_head, known.version)
         self.stats.add(commits=1)
         try:
             results = batch.commit()
@@ -671,8 +713,8 @@ class FirestoreReportStore:
             # Nothing was written: the report changed since the snapshot (its event
             # number may be taken by now too), or a transaction held it (contention).
             return None
-        self.stats.add(writes=writes, deletes=deletes)
-        return replace(change, version=results[0].update_time)
+        self.stats.add(writes=_change_writes(change), deletes=len(change.settle))
+        return replace(change, version=_Version(results[0].update_time, change.event.hash))
 
     def _commit_in_transaction(self, report_id: str, decide: Callable[[Report], Change]) -> Change:
         ref = self._reports.document(report_id)
@@ -684,11 +726,13 @@ class FirestoreReportStore:
             self.stats.add(reads=1)
             if not snap.exists:
                 raise ReportNotFound(report_id)
-            change = decide(report_from_doc(report_id, snap.to_dict() or {}))
-            writes, deletes = self._stage(transaction, ref, change)
+            doc = snap.to_dict() or {}
+            change = decide(report_from_doc(report_id, doc))
+            change = self._stage(transaction, ref, change, doc.get(TIMELINE_HEAD))
             # The wrapper commits right after this returns (and reruns us if aborted).
             attempts["commits"] += 1
-            attempts["writes"], attempts["deletes"] = writes, deletes
+            attempts["writes"] = _change_writes(change)
+            attempts["deletes"] = len(change.settle)
             return change
 
         transaction = self._client.transaction()
@@ -701,23 +745,32 @@ class FirestoreReportStore:
             commits=attempts["commits"], writes=attempts["writes"], deletes=attempts["deletes"]
         )
         assert transaction.write_results  # set by the commit; the report is its first write
-        return replace(change, version=transaction.write_results[0].update_time)
+        update_time = transaction.write_results[0].update_time
+        return replace(change, version=_Version(update_time, change.event.hash))
 
     def _stage(
-        self, writer: Any, ref: Any, change: Change, *, unchanged_since: object = None
-    ) -> tuple[int, int]:
+        self,
+        writer: Any,
+        ref: Any,
+        change: Change,
+        head: str | None,
+        unchanged_since: _Version | None = None,
+    ) -> Change:
         """Stage everything ``change`` writes on ``writer`` (a transaction or a batch),
-        the report first; with ``unchanged_since``, the report write holds only while
-        the report's update time is still that. Returns (writes, of which deletes)."""
+        the report first, its event chained to ``head`` (the report's timeline head as
+        read with it, so chaining costs no read); with ``unchanged_since``, the report
+        write holds only while the report's update time is still that. Returns the
+        change with its event as committed (chained)."""
         if change.report.id != ref.id or change.event.seq != change.report.last_seq:
             raise ValueError("a change must keep the report id and end at its event")
-        doc = report_to_doc(change.report)
+        change = replace(change, event=chained(change.event, head))
+        doc = {**report_to_doc(change.report), TIMELINE_HEAD: change.event.hash}
         if unchanged_since is None:
             writer.set(ref, doc)
         else:
             # Only an update takes an update-time precondition; the document lists every
             # field (report_to_doc), so it replaces the report whole, as set does.
-            option = self._client.write_option(last_update_time=unchanged_since)
+            option = self._client.write_option(last_update_time=unchanged_since.update_time)
             writer.update(ref, doc, option=option)
         writer.create(
             ref.collection(EVENTS).document(event_id(change.event.seq)),
@@ -727,10 +780,9 @@ class FirestoreReportStore:
             writer.set(self._outbox.document(message.id), outbox_to_doc(message))
         for message_id in change.settle:
             writer.delete(self._outbox.document(message_id))
-        updates = tally_updates(change.tallies)
-        for (counter, key), update in updates.items():
+        for (counter, key), update in tally_updates(change.tallies).items():
             writer.set(self._client.collection(counter).document(key), update, merge=True)
-        return 2 + len(change.outbox) + len(change.settle) + len(updates), len(change.settle)
+        return change
 
     # --- routing and the outbox sweeper (route and sweep use cases) -------------------
     # Kept together so other additions to this class stay easy to tell apart.
@@ -789,9 +841,7 @@ class FirestoreReportStore:
         update time as its version: the run's first transition of it reads nothing."""
         docs = list(due_reports_query(self._reports, on_or_before, limit, after).stream())
         self.stats.add(reads=max(1, len(docs)))
-        reports = tuple(
-            Snapshot(report_from_doc(doc.id, doc.to_dict() or {}), doc.update_time) for doc in docs
-        )
+        reports = tuple(_snapshot(doc) for doc in docs)
         last = docs[-1] if len(docs) == limit else None
         next_after = (str((last.to_dict() or {})["next_due_on"]), last.id) if last else None
         return DuePage(reports, next_after)
@@ -808,14 +858,18 @@ class FirestoreReportStore:
             self.stats.add(reads=1)
             if not snap.exists:
                 raise ReportNotFound(report_id)
-            report = report_from_doc(report_id, snap.to_dict() or {})
+            doc = snap.to_dict() or {}
+            report = report_from_doc(report_id, doc)
             fresh = recompute(report)
             if fresh.id != report_id or fresh.last_seq != report.last_seq:
                 raise ValueError("a refresh keeps the report and its timeline as they are")
             written["commits"] = 1
             written["writes"] = 0
             if fresh != report:
-                transaction.set(ref, report_to_doc(fresh))
+                # The head stays: a refresh adds no event.
+                transaction.set(
+                    ref, {**report_to_doc(fresh), TIMELINE_HEAD: doc.get(TIMELINE_HEAD)}
+                )
                 written["writes"] = 1
             return fresh
 

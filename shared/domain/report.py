@@ -223,6 +223,12 @@ class TimelineEvent:
     reason: str | None = None
     message: str | None = None
     data: Mapping[str, str | int] = field(default_factory=lambda: MappingProxyType({}))
+    # Its link in the report's hash chain (shared.domain.chain), set by the store as it
+    # commits the event; None on an event not yet committed or written before the chain.
+    # Not part of what happened, so an event equals itself before and after its commit.
+    prev_hash: str | None = field(default=None, compare=False)
+    hash: str | None = field(default=None, compare=False)
+    salt: str | None = field(default=None, compare=False, repr=False)  # secret: never shown
 
 
 @dataclass(frozen=True)
