@@ -180,6 +180,11 @@ class Settings(BaseModel):
     attachment_url_ttl_s: int = Field(default=300, ge=30, le=3600)
     # How long a client's signed PUT of a direct upload lives (a slow phone's 8 MB).
     upload_url_ttl_s: int = Field(default=900, ge=60, le=3600)
+    # Reporters' identities sealed at rest (shared/adapters/crypto.py): Tink JSON
+    # keysets. Every function that writes identities gets the public one; only those
+    # that read them (notify, agency, console) get the private one too.
+    identity_public_keyset_file: str = ""
+    identity_private_keyset_file: str = ""
 
     @field_validator("local_days_off", mode="before")
     @classmethod

@@ -849,6 +849,27 @@ class FiguresStore(Protocol):
         ...
 
 
+# --- personal data at rest (shared/adapters/crypto.py) -----------------------------------
+
+
+class SealedDataUnreadable(Exception):
+    """A sealed value cannot be opened: this instance holds no key to open with, the
+    value was sealed for another document, or it was altered."""
+
+
+class Sealer(Protocol):
+    """Encrypts personal data before it is stored. ``context`` names the document the
+    value belongs to (``identities/{report id}``): a value opens only with the context
+    it was sealed with, so a ciphertext copied into another document reads as nothing.
+    A sealer may seal without being able to open (the public submit function)."""
+
+    def seal(self, plaintext: bytes, context: bytes) -> bytes: ...
+
+    def open(self, ciphertext: bytes, context: bytes) -> bytes:
+        """The plaintext, or SealedDataUnreadable."""
+        ...
+
+
 @dataclass
 class FixedClock:
     """A clock for tests and benchmarks that moves only when told."""

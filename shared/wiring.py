@@ -33,6 +33,7 @@ from shared.ports import (
     ReferenceSource,
     RoutePorts,
     RoutingTables,
+    Sealer,
     SubmitPorts,
     SweepPorts,
     SystemClock,
@@ -85,7 +86,16 @@ def publisher_client() -> PublisherClient:
 def report_store() -> FirestoreReportStore:
     from shared.adapters.firestore import FirestoreReportStore
 
-    return FirestoreReportStore(firestore_client())
+    return FirestoreReportStore(firestore_client(), sealer=identity_sealer)
+
+
+@cache
+def identity_sealer() -> Sealer:
+    """Seals identities with the public keyset; opens them only where the private one
+    is configured. Made on the first identity written or read (Tink loads then)."""
+    from shared.adapters.crypto import sealer_from_settings
+
+    return sealer_from_settings()
 
 
 @cache
@@ -473,6 +483,7 @@ _CACHED = (
     contact_preferences,
     staff_store,
     report_store,
+    identity_sealer,
     publisher,
     clock,
     firestore_client,

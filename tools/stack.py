@@ -44,6 +44,7 @@ from zoneinfo import ZoneInfo
 from cronsim import CronSim
 
 from shared import topology as default_topology
+from shared.adapters.crypto import write_local_keysets
 from shared.topology import SCHEDULE_TIME_HEADER
 from tools.local_server import LocalServer
 
@@ -505,6 +506,10 @@ class Emulators(LocalServer):
             "STORAGE_EMULATOR_HOST": self.storage_url,
             "LAPOR_ATTACHMENTS_BUCKET": self.bucket,
             "LAPOR_STORAGE_SIGNING_KEY_FILE": str(self.signing_key_path),
+            # Locally every function gets both keysets; deployed, only the readers of
+            # identities may use the private one (infra/).
+            "LAPOR_IDENTITY_PUBLIC_KEYSET_FILE": str(self.identity_public_keyset_path),
+            "LAPOR_IDENTITY_PRIVATE_KEYSET_FILE": str(self.identity_private_keyset_path),
             "GOOGLE_CLOUD_PROJECT": self.project,
             "LAPOR_PROJECT": self.project,
         }
@@ -514,6 +519,16 @@ class Emulators(LocalServer):
         """A service-account-style key the functions sign their storage URLs with here
         (written at start): the emulator has no IAM and checks no signature."""
         return self.data_dir / "storage-signing-key.json"
+
+    @property
+    def identity_private_keyset_path(self) -> Path:
+        """The cleartext Tink keyset that opens reporters' identities here (written at
+        start, kept with the data so a restarted stack still reads them)."""
+        return self.data_dir / "identity-keyset.json"
+
+    @property
+    def identity_public_keyset_path(self) -> Path:
+        return self.data_dir / "identity-public-keyset.json"
 
     @property
     def storage_url(self) -> str:
@@ -571,6 +586,7 @@ class Emulators(LocalServer):
                 f"http://{self.firestore_host}/", self.firestore, self.start_timeout
             )
             write_signing_key(self.signing_key_path, self.project)
+            write_local_keysets(self.identity_private_keyset_path, self.identity_public_keyset_path)
             self.storage = ManagedProcess(
                 "storage-emulator", storage_argv, logs / "storage-emulator.log"
             )

@@ -4,7 +4,8 @@ Layout (every id is random or a keyed hash, so writes spread over the key space)
 
 - ``reports/{random id}``: the report, without the reporter's identity
 - ``reports/{id}/events/{seq:06d}``: the immutable timeline
-- ``identities/{report id}``: who reported and how to reach them, apart from the report
+- ``identities/{report id}``: who reported and how to reach them, apart from the report,
+  sealed (shared/adapters/crypto.py): only the functions holding the private keyset read it
 - ``outbox/{message id}``: events not yet settled; a transition that settles one
   deletes it, so the outbox holds only what the sweeper may still have to publish
 - ``idempotency/{key hash}``: replays of a submission; ``expires_at`` feeds a TTL policy
@@ -23,7 +24,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import itertools
+import json
 import secrets
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -78,6 +81,7 @@ from shared.ports import (
     RateSlotTaken,
     ReportNotFound,
     Scope,
+    Sealer,
     Snapshot,
     Tally,
     TrackingCodeTaken,
@@ -418,20 +422,34 @@ class _Version:
 # --- the other documents --------------------------------------------------------------
 
 
-def identity_to_doc(identity: ReporterIdentity) -> Doc:
-    return {
-        "schema_version": SCHEMA_VERSION,
+def identity_context(report_id: str) -> bytes:
+    """What a sealed identity is bound to: its own document, so it opens nowhere else."""
+    return f"{IDENTITIES}/{report_id}".encode()
+
+
+def identity_to_doc(identity: ReporterIdentity, report_id: str, sealer: Sealer) -> Doc:
+    # Everything personal goes inside the seal; the document shows only its version.
+    fields = {
         "name": identity.name,
         "email": identity.email,
         "phone": identity.phone,
         "language": identity.language,
     }
+    plaintext = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "sealed": sealer.seal(plaintext, identity_context(report_id)),
+    }
 
 
-def identity_from_doc(doc: Mapping[str, Any]) -> ReporterIdentity:
+def identity_from_doc(doc: Mapping[str, Any], report_id: str, sealer: Sealer) -> ReporterIdentity:
+    # Documents written before identities were sealed hold the fields in clear: they
+    # still read, and stay in clear until a migration seals them (docs/personal-data.md).
+    sealed = doc.get("sealed")
+    fields = json.loads(sealer.open(sealed, identity_context(report_id))) if sealed else doc
     # Written before the language was kept: the form's default, Bahasa Indonesia.
-    language: Language = "en" if doc.get("language") == "en" else "id"
-    return ReporterIdentity(doc.get("name"), doc.get("email"), doc.get("phone"), language)
+    language: Language = "en" if fields.get("language") == "en" else "id"
+    return ReporterIdentity(fields.get("name"), fields.get("email"), fields.get("phone"), language)
 
 
 def outbox_to_doc(message: OutboxMessage) -> Doc:
@@ -556,9 +574,20 @@ def tally_updates(tallies: Sequence[Tally]) -> dict[tuple[str, str], Doc]:
     return updates
 
 
+def _sealer_from_settings() -> Sealer:
+    from shared.adapters.crypto import sealer_from_settings
+
+    return sealer_from_settings()
+
+
 class FirestoreReportStore:
-    def __init__(self, client: firestore.Client) -> None:
+    def __init__(
+        self, client: firestore.Client, sealer: Callable[[], Sealer] | None = None
+    ) -> None:
+        """``sealer`` makes the identities' sealer on first use (by default from the
+        settings' keysets), so a request that touches no identity loads no keys."""
         self._client = client
+        self._make_sealer = sealer or _sealer_from_settings
         self._reports = client.collection(REPORTS)
         self._identities = client.collection(IDENTITIES)
         self._outbox = client.collection(OUTBOX)
@@ -582,7 +611,10 @@ class FirestoreReportStore:
         batch = self._client.batch()
         batch.set(report_ref, {**report_to_doc(report), TIMELINE_HEAD: event.hash})
         batch.set(report_ref.collection(EVENTS).document(event_id(event.seq)), event_to_doc(event))
-        batch.set(self._identities.document(report.id), identity_to_doc(submission.identity))
+        batch.set(
+            self._identities.document(report.id),
+            identity_to_doc(submission.identity, report.id, self._sealer),
+        )
         for message in (submission.outbox, *submission.notifications):
             batch.set(self._outbox.document(message.id), outbox_to_doc(message))
         # The claims: any one taken fails the whole commit, and nothing is written.
@@ -665,7 +697,13 @@ class FirestoreReportStore:
     def identity(self, report_id: str) -> ReporterIdentity | None:
         snap = self._identities.document(report_id).get()
         self.stats.add(reads=1)
-        return identity_from_doc(snap.to_dict() or {}) if snap.exists else None
+        if not snap.exists:
+            return None
+        return identity_from_doc(snap.to_dict() or {}, report_id, self._sealer)
+
+    @functools.cached_property
+    def _sealer(self) -> Sealer:
+        return self._make_sealer()
 
     def transition(
         self, report_id: str, decide: Callable[[Report], Change], known: Snapshot | None = None
