@@ -21,7 +21,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,21 +82,26 @@ def seal(event: TimelineEvent, prev_hash: str, salt: str) -> TimelineEvent:
     return dataclasses.replace(event, prev_hash=prev_hash, hash=digest, salt=salt)
 
 
-def export(events: Sequence[TimelineEvent], shown: Collection[str] | None = None) -> list[dict]:
-    """The timeline as a verifiable export: every field in ``shown`` (all when None)
-    with its value and field salt, the others as their commitment only. An event
-    written before the chain existed is exported whole and marked ``legacy``."""
-    entries: list[dict] = []
+def export(
+    events: Sequence[TimelineEvent],
+    shown: Callable[[TimelineEvent], Collection[str]] | None = None,
+) -> list[dict[str, Any]]:
+    """The timeline as a verifiable export: each event's fields that ``shown`` names
+    (all when None) with their value and field salt, the others as their commitment
+    only. An event written before the chain is marked ``legacy``: its shown fields,
+    unprotected, and nothing of the others."""
+    entries: list[dict[str, Any]] = []
     for event in events:
         values = event_fields(event)
+        disclosed = set(values) if shown is None else set(shown(event))
         if event.hash is None or event.salt is None:
-            visible = {n: v for n, v in values.items() if shown is None or n in shown}
+            visible = {n: v for n, v in values.items() if n in disclosed}
             entries.append({"seq": event.seq, "legacy": True, "fields": visible})
             continue
         fields: dict[str, dict[str, FieldValue]] = {}
         for name, value in values.items():
             salt_of_field = field_salt(event.salt, name)
-            if shown is None or name in shown:
+            if name in disclosed:
                 fields[name] = {"value": value, "salt": salt_of_field}
             else:
                 fields[name] = {"commitment": commitment(name, value, salt_of_field)}

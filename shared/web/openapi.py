@@ -383,6 +383,7 @@ def reporter_paths() -> dict[str, Any]:
                 "requestBody": {"required": True, "content": form_content},
                 "responses": {
                     "303": {"description": "Done: back to the private tracking page"},
+                    "400": _html("Malformed tracking code"),
                     "403": _html("Wrong or missing token; nothing written"),
                     "404": _html("Unknown code (or confidential, without the token)"),
                     "409": _html("The tracking page with a warning; nothing written"),
@@ -436,6 +437,9 @@ def public_paths() -> dict[str, Any]:
         }
 
     def data(operation: str, summary: str, ok: dict[str, Any], *parameters: Any) -> Any:
+        # A chart is drawn into a page, so its 404 is the site's page; data is JSON.
+        no_figures = "No figures published for that day, or no such agency"
+        missing = _html(no_figures) if ok is svg else _problem(no_figures)
         return {
             "get": {
                 "operationId": operation,
@@ -444,7 +448,7 @@ def public_paths() -> dict[str, Any]:
                 "responses": {
                     "200": ok,
                     "304": {"description": "Not modified (If-None-Match)"},
-                    "404": _problem("No figures published for that day, or no such agency"),
+                    "404": missing,
                 },
             }
         }
@@ -558,6 +562,73 @@ def unsubscribe_path() -> dict[str, Any]:
             "responses": {"200": _html("Stopped: the confirmation"), "404": unknown},
         },
     }
+
+
+# A field of an exported event: disclosed (its value and field salt) or committed only.
+_EXPORTED_FIELD = {
+    "oneOf": [
+        {
+            "type": "object",
+            "required": ["value", "salt"],
+            "properties": {
+                "value": {"type": ["string", "integer", "null"]},
+                "salt": {"type": "string"},
+            },
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "required": ["commitment"],
+            "properties": {"commitment": {"type": "string"}},
+            "additionalProperties": False,
+        },
+    ]
+}
+TIMELINE_EXPORT = {
+    "type": "object",
+    "required": [
+        "tracking_code",
+        "audience",
+        "procedure",
+        "canonical_form",
+        "hash",
+        "head",
+        "events",
+    ],
+    "properties": {
+        "tracking_code": {"type": "string"},
+        "audience": {"type": "string", "enum": ["public", "reporter"]},
+        "procedure": {"type": "string"},
+        "canonical_form": {"type": "string"},
+        "hash": {"type": "string", "enum": ["sha256"]},
+        "head": {"type": ["string", "null"], "description": "The last event's hash"},
+        "events": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["seq", "fields"],
+                "properties": {
+                    "seq": {"type": "integer", "minimum": 1},
+                    "legacy": {
+                        "type": "boolean",
+                        "description": "Written before the chain: shown, not protected",
+                    },
+                    "prev_hash": {"type": "string"},
+                    "hash": {"type": "string"},
+                    "fields": {
+                        "type": "object",
+                        "additionalProperties": {
+                            "oneOf": [
+                                _EXPORTED_FIELD,
+                                {"type": ["string", "integer", "null"]},
+                            ]
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
 
 
 def document() -> dict[str, Any]:
@@ -687,6 +758,29 @@ def document() -> dict[str, Any]:
                         "200": {
                             "description": "The report as the asker may see it",
                             "content": {"application/json": {"schema": _ref("ReportOut")}},
+                        },
+                        "400": _problem("Malformed tracking code (fails its check symbol)"),
+                        "404": _problem("No report the asker may see has this code"),
+                    },
+                }
+            },
+            "/api/v1/reports/{code}/timeline": {
+                "get": {
+                    "operationId": "exportTimeline",
+                    "summary": "The report's timeline as an export anyone can verify",
+                    "description": (
+                        "Each event with the hash of the one before it, in canonical JSON "
+                        "(RFC 8785): the fields the asker's view shows with their salts, "
+                        "the others as commitments only. Who may ask, and the 404, as for "
+                        "trackReport. Verify with tools/verify_timeline.py; the procedure "
+                        "is docs/timeline-integrity.md."
+                    ),
+                    "security": [{}, {"reporterToken": []}, {"reporterTokenHeader": []}],
+                    "parameters": [CODE_PARAM],
+                    "responses": {
+                        "200": {
+                            "description": "The export",
+                            "content": {"application/json": {"schema": TIMELINE_EXPORT}},
                         },
                         "400": _problem("Malformed tracking code (fails its check symbol)"),
                         "404": _problem("No report the asker may see has this code"),

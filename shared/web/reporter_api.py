@@ -17,6 +17,7 @@ from flask import Request, Response
 from pydantic import ValidationError
 from werkzeug.routing import Rule
 
+from shared.domain import chain
 from shared.domain.report import (
     ATTACHING_ACTIONS,
     IllegalTransition,
@@ -27,6 +28,7 @@ from shared.domain.tracking import InvalidTrackingCode
 from shared.ports import ReportNotFound
 from shared.usecases import reporter
 from shared.usecases.submit import IdempotencyKeyReused, RateLimited
+from shared.usecases.timeline_export import export_timeline
 from shared.web import openapi
 from shared.web.api_files import (
     checked_files,
@@ -49,6 +51,7 @@ from shared.web.http import (
 )
 from shared.web.i18n import Lang, action_label, event_label, state_label, t
 from shared.web.reporter_calls import (
+    CODE_MAX,
     IDEMPOTENCY_KEY,
     SubmitCall,
     absolute,
@@ -249,6 +252,26 @@ def api_track(call: SubmitCall, code: str) -> Response:
     return json_response(shown, headers=headers)
 
 
+def api_timeline(call: SubmitCall, code: str) -> Response:
+    """The timeline as an export anyone can verify (docs/timeline-integrity.md), in its
+    canonical form: the reporter's with the token, else the public's; 404 as for GET."""
+    ports = call.ports
+    token = _bearer(call.request)
+    try:
+        exported = export_timeline(
+            code[:CODE_MAX], token, store=ports.store, settings=ports.settings
+        )
+    except InvalidTrackingCode:
+        return _invalid_code_problem(call)
+    if exported is None:
+        return _report_not_found(call)
+    response = Response(chain.canonical(exported), mimetype="application/json")
+    is_reporter = exported["audience"] == "reporter"
+    response.headers["Cache-Control"] = "no-store" if is_reporter else "no-cache"
+    response.headers["Vary"] = "Authorization, X-Reporter-Token"
+    return response
+
+
 def _action_files(call: SubmitCall, operation: str, data: dict[str, Any]) -> tuple[SafeFile, ...]:
     """The files a reply or an answer names (``attachments``, taken out of ``data``),
     read and made safe, or :class:`Problem` (422). Another operation keeps the field,
@@ -329,6 +352,7 @@ RULES = [
     Rule("/api/v1/reports", methods=["POST"], endpoint="api_submit"),
     Rule("/api/v1/uploads", methods=["POST"], endpoint="api_upload"),
     Rule("/api/v1/reports/<code>", methods=["GET"], endpoint="api_track"),
+    Rule("/api/v1/reports/<code>/timeline", methods=["GET"], endpoint="api_timeline"),
     Rule(f"/api/v1/reports/<code>/{_OPERATION}", methods=["POST"], endpoint="api_action"),
     Rule("/openapi.json", methods=["GET"], endpoint="openapi"),
 ]
@@ -336,6 +360,7 @@ HANDLERS: Mapping[str, Callable[..., Response]] = {
     "api_submit": api_submit,
     "api_upload": api_upload,
     "api_track": api_track,
+    "api_timeline": api_timeline,
     "api_action": api_action,
     "openapi": openapi_doc,
 }
