@@ -6,6 +6,8 @@ import copy
 import dataclasses
 import datetime as dt
 import json
+import re
+from pathlib import Path
 from types import MappingProxyType
 
 from shared.domain import chain
@@ -151,3 +153,16 @@ def test_stripping_the_hash_of_a_chained_event_is_detected() -> None:
 
 def test_the_canonical_form_sorts_keys_and_has_no_whitespace() -> None:
     assert chain.canonical({"b": 1, "a": ["é", None]}) == '{"a":["é",null],"b":1}'.encode()
+
+
+def test_only_the_report_store_writes_timeline_events() -> None:
+    """Every event is chained where the store commits it; code elsewhere that wrote to
+    a report's events collection would commit events the chain never saw."""
+    root = Path(__file__).resolve().parents[2]
+    writers = {
+        path.relative_to(root).as_posix()
+        for folder in ("shared", "functions", "tools")
+        for path in (root / folder).rglob("*.py")
+        if re.search(r"collection\((EVENTS|[\"']events[\"'])\)", path.read_text(encoding="utf-8"))
+    }
+    assert writers == {"shared/adapters/firestore.py"}
