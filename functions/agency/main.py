@@ -12,9 +12,13 @@ from flask import Request, Response
 
 from shared.logging import http_entry
 from shared.web.agency_app import handle
+from shared.web.dispatch import answer_unrouted
 
 
 @functions_framework.http
 @http_entry
 def agency(request: Request) -> Response:
     return handle(request)
+
+
+answer_unrouted(agency)

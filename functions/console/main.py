@@ -11,9 +11,13 @@ from flask import Request, Response
 
 from shared.logging import http_entry
 from shared.web.console.app import handle
+from shared.web.dispatch import answer_unrouted
 
 
 @functions_framework.http
 @http_entry
 def console(request: Request) -> Response:
     return handle(request)
+
+
+answer_unrouted(console)

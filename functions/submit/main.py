@@ -10,6 +10,7 @@ import functions_framework
 from flask import Request, Response
 
 from shared.logging import http_entry
+from shared.web.dispatch import answer_unrouted
 from shared.web.submit_app import handle
 
 
@@ -17,3 +18,6 @@ from shared.web.submit_app import handle
 @http_entry
 def submit(request: Request) -> Response:
     return handle(request)
+
+
+answer_unrouted(submit)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+import flask
 from flask import Request, Response
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import BaseConverter, Map, RequestRedirect
@@ -93,6 +94,19 @@ class App(Generic[P]):
         endpoints = {rule.endpoint for rule in self.urls.iter_rules()}
         if endpoints != set(self.handlers):
             raise ValueError(f"{self.logger}: URL map and handlers differ")
+
+
+def answer_unrouted(function: Callable[[Request], object]) -> None:
+    """Send the requests functions-framework would answer with its own 404 page (no
+    security headers, HTML from an API) to ``function``, the HTTP function itself, so
+    the app answers them as any unknown path: its ``/robots.txt`` and ``/favicon.ico``,
+    and paths its catch-all rule does not match (a newline in the path).
+
+    Call from the function's ``main.py`` as it is imported: the framework is then
+    building the app the handler must be registered on."""
+    import functions_framework
+
+    functions_framework.errorhandler(NotFound)(lambda _error: function(flask.request))
 
 
 def dispatch(app: App[P], request: Request, ports: Callable[[], P] | None = None) -> Response:

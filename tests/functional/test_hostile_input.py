@@ -204,3 +204,30 @@ def test_json_nested_too_deeply_is_malformed(
     ):
         assert answer.status_code == 400, answer.get_json()
         assert answer.get_json()["type"] == "urn:lapor:problem:malformed-json"
+
+
+# --- paths the framework would answer itself ------------------------------------------
+
+UNROUTED = ["/robots.txt", "/favicon.ico", "/api/v1/reports/a%0Ab", "/x%0A"]
+
+
+@pytest.mark.parametrize("path", UNROUTED)
+def test_a_path_the_framework_would_answer_gets_the_apis_problem_and_headers(
+    agency_app: FlaskClient, path: str
+) -> None:
+    answer = agency_app.get(path)
+    assert answer.status_code in (401, 404)
+    assert answer.content_type == PROBLEM_JSON
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert answer.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("path", UNROUTED)
+def test_a_path_the_framework_would_answer_gets_the_sites_page_and_headers(
+    app: FlaskClient, path: str
+) -> None:
+    answer = app.get(path)
+    assert 400 <= answer.status_code < 500
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert answer.headers["Referrer-Policy"] == "no-referrer"
+    assert "The requested URL was not found on the server" not in answer.get_data(as_text=True)
