@@ -20,7 +20,7 @@ help:
 	@echo "make run         start the local stack: emulators + every function (Ctrl-C saves data)"
 	@echo "make test        all test tiers: unit, infra, integration, functional, e2e"
 	@echo "make lint        ruff check, ruff format --check, mypy"
-	@echo "make bench       run the benchmarks: one table each; figures and logs in bench/results/"
+	@echo "make bench       run the benchmarks: one table each, then the figure sheet; figures and logs in bench/results/"
 	@echo "make bundle      infra/topology.json + build/<name>.zip for each function (then terraform, see docs/deploy.md)"
 	@echo "make clean       remove caches and build output (keeps .lapor/ local data)"
 	@echo "make clean-data  remove .lapor/ (the local stack's saved data and secret)"
