@@ -171,8 +171,9 @@ class Change:
 class Snapshot:
     """A report as the store last read or wrote it, with that version of it.
 
-    ``version`` is the store's own token (Firestore: the document's update time) and
-    means nothing to the caller, which only hands it back as ``known``.
+    ``version`` is the store's own token (Firestore: the document's update time and
+    the hash of its last event, which the next event is chained to) and means nothing
+    to the caller, which only hands it back as ``known``.
     """
 
     report: Report
