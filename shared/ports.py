@@ -184,6 +184,14 @@ class ReportNotFound(Exception):
     pass
 
 
+class StoreBusy(Exception):
+    """Others kept changing the same documents until the store gave up retrying:
+    nothing was written, and the same request is likely to succeed a moment later
+    (answered 503 with Retry-After)."""
+
+    retry_after_s = 1
+
+
 class ReportStore(Protocol):
     def new_report_id(self) -> str: ...
 

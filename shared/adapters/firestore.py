@@ -83,6 +83,7 @@ from shared.ports import (
     Scope,
     Sealer,
     Snapshot,
+    StoreBusy,
     Tally,
     TrackingCodeTaken,
 )
@@ -580,6 +581,15 @@ def _sealer_from_settings() -> Sealer:
     return sealer_from_settings()
 
 
+def _contended(failed: BaseException) -> bool:
+    """Whether a transaction failed only because others held the same documents: the
+    client retries an aborted commit a few times, then raises ValueError from the last
+    Aborted (a read can also abort with a lock timeout)."""
+    return isinstance(failed, Aborted) or (
+        isinstance(failed, ValueError) and isinstance(failed.__cause__, Aborted)
+    )
+
+
 class FirestoreReportStore:
     def __init__(
         self, client: firestore.Client, sealer: Callable[[], Sealer] | None = None
@@ -776,8 +786,10 @@ class FirestoreReportStore:
         transaction = self._client.transaction()
         try:
             change: Change = run(transaction)
-        except BaseException:
+        except BaseException as failed:
             self.stats.add(commits=attempts["commits"])
+            if _contended(failed):
+                raise StoreBusy(report_id) from failed
             raise
         self.stats.add(
             commits=attempts["commits"], writes=attempts["writes"], deletes=attempts["deletes"]
@@ -913,6 +925,10 @@ class FirestoreReportStore:
 
         try:
             refreshed: Report = run(self._client.transaction())
+        except Exception as failed:
+            if _contended(failed):
+                raise StoreBusy(report_id) from failed
+            raise
         finally:
             self.stats.add(**written)
         return refreshed

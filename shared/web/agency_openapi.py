@@ -247,6 +247,10 @@ def _problem(description: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+# Others changed the same report until the transaction's retries ran out.
+BUSY = _problem(
+    "Busy: too many changes to this report at once; nothing written. Retry-After says when"
+)
 UNAUTHORIZED = _problem(
     "Missing, unknown or revoked API key",
     headers={"WWW-Authenticate": {"schema": {"type": "string"}}},
@@ -569,6 +573,7 @@ def document() -> dict[str, Any]:
                     "422": _problem(
                         refusals.get("422", "Invalid body (one `errors` entry per field) or target")
                     ),
+                    "503": BUSY,
                 },
             }
         }

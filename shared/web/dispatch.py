@@ -21,6 +21,7 @@ from flask import Request, Response
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import BaseConverter, Map, RequestRedirect
 
+from shared.ports import StoreBusy
 from shared.web.http import Problem, json_response, problem
 from shared.web.i18n import DEFAULT_LANG, Lang, negotiate, t
 
@@ -125,6 +126,11 @@ def dispatch(app: App[P], request: Request, ports: Callable[[], P] | None = None
     except MethodNotAllowed as refused:
         response = app.answer_error(call, 405)
         response.headers["Allow"] = ", ".join(sorted(refused.valid_methods or []))
+    except StoreBusy as busy:
+        # Nothing was written; the same request a moment later most likely succeeds.
+        logging.getLogger(app.logger).warning("store busy", extra={"path": request.path})
+        response = app.answer_error(call, 503)
+        response.headers["Retry-After"] = str(busy.retry_after_s)
     except Exception:
         logging.getLogger(app.logger).exception("unhandled error", extra={"path": request.path})
         response = app.answer_error(call, 500)
@@ -138,11 +144,13 @@ _API_ERRORS: Mapping[int, tuple[str, str]] = {
     404: ("not-found", "resource_not_found"),
     405: ("method-not-allowed", "method_not_allowed"),
     500: ("server-error", "server_error"),
+    503: ("busy", "busy"),
 }
 
 
 def problem_answer(call: Call[Any], status: int) -> Response:
-    """How every JSON API answers a 404, 405 or 500: problem+json in the call's language."""
+    """How every JSON API answers a 404, 405, 500 or 503: problem+json in the call's
+    language."""
     kind, title = _API_ERRORS[status]
     instance = call.path if status == 404 else None
     return problem(status, kind, t(title, call.lang), instance=instance, lang=call.lang)

@@ -276,6 +276,13 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "Laporan belum tersimpan. Silakan coba lagi sebentar lagi.",
         "Your report was not saved. Please try again shortly.",
     ),
+    "busy": ("Sedang sibuk", "Busy right now"),
+    "busy_detail": (
+        "Banyak perubahan pada laporan yang sama saat ini; tidak ada yang disimpan. "
+        "Silakan coba lagi sebentar lagi.",
+        "Many changes are being made to the same report right now; nothing was saved. "
+        "Please try again in a moment.",
+    ),
     "back_to_form": ("Kembali ke formulir", "Back to the form"),
     # --- API problems
     "malformed_json": (

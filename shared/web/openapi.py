@@ -348,6 +348,10 @@ def reporter_paths() -> dict[str, Any]:
                     "404": _problem("Unknown code (or confidential, without the token)"),
                     "409": _problem("Not possible in the report's current status"),
                     "415": _problem("A body that is not application/json"),
+                    "503": _problem(
+                        "Busy: too many changes to this report at once; nothing written. "
+                        "Retry-After says when"
+                    ),
                     "422": _problem(
                         "Invalid body (one `errors` entry per field)"
                         + ("; " + UNKNOWN_UPLOAD + "; or " + FILES_REFUSED if attaching else "")
@@ -388,6 +392,7 @@ def reporter_paths() -> dict[str, Any]:
                     "404": _html("Unknown code (or confidential, without the token)"),
                     "409": _html("The tracking page with a warning; nothing written"),
                     "422": _html("The tracking page with the error beside its field"),
+                    "503": _html("Busy: too many changes at once; nothing written"),
                 },
             }
         }

@@ -150,10 +150,11 @@ _PAGE_ERRORS: Mapping[int, tuple[str, str]] = {
     404: ("page_not_found", "page_not_found"),
     405: ("method_not_allowed", "page_not_found"),
     500: ("server_error", "server_error_detail"),
+    503: ("busy", "busy_detail"),
 }
 
 
 def page_answer(call: Call[Any], status: int) -> Response:
-    """How citizen pages answer a 404, 405 or 500: a page in the visitor's language."""
+    """How citizen pages answer a 404, 405, 500 or 503: a page in the visitor's language."""
     heading, detail = _PAGE_ERRORS[status]
     return message(call, status, t(heading, call.lang), t(detail, call.lang))

@@ -553,7 +553,7 @@ def refused(
 
 
 def page_error(call: ConsoleCall, status: int) -> Response:
-    """The console's 404, 405 and 500 (App.answer_error, and a report out of scope)."""
+    """The console's 404, 405, 500 and 503 (App.answer_error, and a report out of scope)."""
     lang = call.lang
     staff = call.request.environ.get(_STAFF_KEY)
     shown = staff if isinstance(staff, Staff) else None
@@ -580,6 +580,16 @@ def page_error(call: ConsoleCall, status: int) -> Response:
                 lang,
                 "Coba lagi sebentar lagi. Tidak ada yang diubah.",
                 "Try again shortly. Nothing was changed.",
+            ),
+        ),
+        503: (
+            tr(lang, "Sedang sibuk", "Busy right now"),
+            tr(
+                lang,
+                "Banyak perubahan pada laporan yang sama saat ini. Tidak ada yang diubah; "
+                "coba lagi sebentar lagi.",
+                "Many changes are being made to the same report right now. Nothing was "
+                "changed; try again in a moment.",
             ),
         ),
     }
