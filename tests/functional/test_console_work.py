@@ -557,3 +557,24 @@ def test_the_figures_page_before_and_after_the_daily_report(
     unit = signed_in_client(Role.UNIT_OFFICER, "uptd-jalan-cianjur").get("/angka").text
     assert "Angka: Dinas Pekerjaan Umum dan Penataan Ruang Kabupaten Cianjur" in unit
     assert "Angka dihitung per instansi" in unit
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/laporan/__name__",
+        "/laporan/..",
+        "/laporan/" + "a" * 65,
+        "/laporan/__x__/berkas/f0123456789",
+        "/staf/__name__/nonaktifkan",
+        "/templat/__x__",
+        "/instansi/__name__",
+    ],
+)
+def test_an_id_firestore_refuses_is_the_consoles_404_before_any_read(
+    signed_in_client: SignedIn, path: str
+) -> None:
+    national = signed_in_client(Role.NATIONAL_ADMIN, "nasional")
+    answered = national.post(path, {}) if path.endswith("nonaktifkan") else national.get(path)
+    assert answered.status_code == 404
+    assert "Halaman tidak ditemukan" in answered.text

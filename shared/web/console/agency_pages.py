@@ -566,15 +566,25 @@ def api_key_revoke(call: ConsoleCall, key_id: str) -> Response:
 
 RULES = [
     Rule("/staf", methods=["GET", "POST"], endpoint="run_staff"),
-    Rule("/staf/<account_id>/nonaktifkan", methods=["POST"], endpoint="run_staff_deactivate"),
-    Rule("/staf/<account_id>/aktifkan", methods=["POST"], endpoint="run_staff_reactivate"),
-    Rule("/staf/<account_id>/atur-ulang-kode", methods=["POST"], endpoint="run_staff_reset_code"),
-    Rule("/staf/<account_id>/kirim-ulang-undangan", methods=["POST"], endpoint="run_staff_resend"),
+    Rule(
+        "/staf/<doc_id:account_id>/nonaktifkan", methods=["POST"], endpoint="run_staff_deactivate"
+    ),
+    Rule("/staf/<doc_id:account_id>/aktifkan", methods=["POST"], endpoint="run_staff_reactivate"),
+    Rule(
+        "/staf/<doc_id:account_id>/atur-ulang-kode",
+        methods=["POST"],
+        endpoint="run_staff_reset_code",
+    ),
+    Rule(
+        "/staf/<doc_id:account_id>/kirim-ulang-undangan",
+        methods=["POST"],
+        endpoint="run_staff_resend",
+    ),
     Rule("/pengaturan", methods=["GET", "POST"], endpoint="run_settings"),
     Rule("/pengaturan/uji-webhook", methods=["POST"], endpoint="run_webhook_test"),
     Rule("/pengaturan/rotasi-rahasia", methods=["POST"], endpoint="run_secret_rotate"),
     Rule("/kunci-api", methods=["GET", "POST"], endpoint="run_api_keys"),
-    Rule("/kunci-api/<key_id>/cabut", methods=["POST"], endpoint="run_api_key_revoke"),
+    Rule("/kunci-api/<doc_id:key_id>/cabut", methods=["POST"], endpoint="run_api_key_revoke"),
 ]
 HANDLERS: Mapping[str, Callable[..., Response]] = {
     "run_staff": staff_page,

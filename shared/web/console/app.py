@@ -25,7 +25,7 @@ from shared.web.console import (
     work_pages,
 )
 from shared.web.console.common import page_error
-from shared.web.dispatch import App, dispatch, health
+from shared.web.dispatch import App, DocumentIdConverter, dispatch, health
 
 # The console's areas: each module's RULES and HANDLERS are merged below.
 AREAS: tuple[ModuleType, ...] = (
@@ -57,7 +57,13 @@ def _handlers() -> Mapping[str, Callable[..., Response]]:
 
 APP = App(
     logger="lapor.console",
-    urls=Map(_rules(), strict_slashes=False, merge_slashes=False),
+    # An id a Firestore document cannot have is the URL's 404 before any read.
+    urls=Map(
+        _rules(),
+        strict_slashes=False,
+        merge_slashes=False,
+        converters={"doc_id": DocumentIdConverter},
+    ),
     handlers=_handlers(),
     ports=wiring.console_ports,
     answer_error=page_error,

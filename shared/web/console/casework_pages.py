@@ -460,14 +460,20 @@ def history_page(call: ConsoleCall) -> Response:
 
 
 RULES: Sequence[Rule] = [
-    Rule("/laporan/<report_id>/catatan", methods=["POST"], endpoint="casework.note"),
-    Rule("/laporan/<report_id>/penugasan", methods=["POST"], endpoint="casework.assign"),
-    Rule("/laporan/<report_id>/identitas", methods=["GET", "POST"], endpoint="casework.identity"),
+    Rule("/laporan/<doc_id:report_id>/catatan", methods=["POST"], endpoint="casework.note"),
+    Rule("/laporan/<doc_id:report_id>/penugasan", methods=["POST"], endpoint="casework.assign"),
+    Rule(
+        "/laporan/<doc_id:report_id>/identitas",
+        methods=["GET", "POST"],
+        endpoint="casework.identity",
+    ),
     Rule("/templat", methods=["GET"], endpoint="casework.templates"),
     Rule("/templat", methods=["POST"], endpoint="casework.create_template"),
-    Rule("/templat/<template_id>", methods=["GET"], endpoint="casework.template"),
-    Rule("/templat/<template_id>", methods=["POST"], endpoint="casework.save_template"),
-    Rule("/templat/<template_id>/hapus", methods=["POST"], endpoint="casework.delete_template"),
+    Rule("/templat/<doc_id:template_id>", methods=["GET"], endpoint="casework.template"),
+    Rule("/templat/<doc_id:template_id>", methods=["POST"], endpoint="casework.save_template"),
+    Rule(
+        "/templat/<doc_id:template_id>/hapus", methods=["POST"], endpoint="casework.delete_template"
+    ),
     Rule("/riwayat", methods=["GET"], endpoint="casework.history"),
 ]
 HANDLERS: Mapping[str, Callable[..., Response]] = {

@@ -234,6 +234,6 @@ def file_link(call: ConsoleCall, report_id: str, file_id: str) -> Response:
 
 
 RULES: Sequence[Rule] = [
-    Rule("/laporan/<report_id>/berkas/<file_id>", methods=["GET"], endpoint="evidence.file"),
+    Rule("/laporan/<doc_id:report_id>/berkas/<file_id>", methods=["GET"], endpoint="evidence.file"),
 ]
 HANDLERS: Mapping[str, Callable[..., Response]] = {"evidence.file": file_link}

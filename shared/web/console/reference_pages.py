@@ -462,10 +462,10 @@ def rule_delete(call: ConsoleCall, staff: Staff, rule_id: str) -> Response:
 
 RULES = [
     Rule("/instansi", methods=["GET", "POST"], endpoint="reference_agencies"),
-    Rule("/instansi/<agency_id>", methods=["GET", "POST"], endpoint="reference_agency"),
+    Rule("/instansi/<doc_id:agency_id>", methods=["GET", "POST"], endpoint="reference_agency"),
     Rule("/aturan", methods=["GET", "POST"], endpoint="reference_rules"),
-    Rule("/aturan/<rule_id>", methods=["GET", "POST"], endpoint="reference_rule"),
-    Rule("/aturan/<rule_id>/hapus", methods=["POST"], endpoint="reference_rule_delete"),
+    Rule("/aturan/<doc_id:rule_id>", methods=["GET", "POST"], endpoint="reference_rule"),
+    Rule("/aturan/<doc_id:rule_id>/hapus", methods=["POST"], endpoint="reference_rule_delete"),
 ]
 HANDLERS: Mapping[str, Callable[..., Response]] = {
     "reference_agencies": agencies_page,

@@ -1025,10 +1025,12 @@ _OPERATION = "<any({}):op>".format(", ".join(f'"{name}"' for name in OPERATIONS)
 
 RULES: Sequence[Rule] = [
     Rule("/kotak-masuk", methods=["GET"], endpoint="work.inbox"),
-    Rule("/laporan/<report_id>", methods=["GET"], endpoint="work.report"),
-    Rule(f"/laporan/<report_id>/tindakan/{_OPERATION}", methods=["POST"], endpoint="work.act"),
+    Rule("/laporan/<doc_id:report_id>", methods=["GET"], endpoint="work.report"),
+    Rule(
+        f"/laporan/<doc_id:report_id>/tindakan/{_OPERATION}", methods=["POST"], endpoint="work.act"
+    ),
     Rule("/antrean", methods=["GET"], endpoint="work.queue"),
-    Rule("/antrean/<report_id>/rute", methods=["POST"], endpoint="work.route"),
+    Rule("/antrean/<doc_id:report_id>/rute", methods=["POST"], endpoint="work.route"),
     Rule("/angka", methods=["GET"], endpoint="work.figures"),
     Rule("/angka/tren.svg", methods=["GET"], endpoint="work.trend_chart"),
 ]
