@@ -14,11 +14,11 @@ from typing import Any
 
 from shared.config import Settings
 from shared.domain import chain
-from shared.domain.privacy import Audience, view
+from shared.domain.privacy import view
 from shared.domain.report import TimelineEvent
 from shared.domain.tracking import normalize_tracking_code
 from shared.ports import ReportStore
-from shared.tokens import is_reporter_token
+from shared.usecases.track import asker
 
 PROCEDURE = "docs/timeline-integrity.md"
 # What a view's timeline entry shows of the event's ``data``, by the entry's key.
@@ -49,9 +49,8 @@ def export_timeline(
     report = store.find_by_tracking_code(code)
     if report is None:
         return None
-    is_reporter = is_reporter_token(settings.token_secret, report.id, token)
-    audience = Audience.REPORTER if is_reporter else Audience.PUBLIC
-    if audience is Audience.PUBLIC and report.confidential:
+    audience = asker(report, token, settings)
+    if audience is None:
         return None
     events = sorted(store.timeline(report.id), key=lambda event: event.seq)
     shown = view(report, events, audience)

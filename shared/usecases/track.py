@@ -7,7 +7,7 @@ from typing import Any
 
 from shared.config import Settings
 from shared.domain.privacy import Audience, may_see_attachments, view
-from shared.domain.report import age_working_days, is_overdue
+from shared.domain.report import Report, age_working_days, is_overdue
 from shared.domain.tracking import InvalidTrackingCode, normalize_tracking_code
 from shared.ports import BlobStore, Clock, DeliveryHistory, ReportStore
 from shared.tokens import is_reporter_token, is_short_reporter_token, reporter_token
@@ -22,6 +22,15 @@ class Tracked:
     token_rejected: bool  # a token came with the request but does not fit this report
     # Never shown (the view leaves it out): it names the report's files in the bucket.
     report_id: str = ""
+
+
+def asker(report: Report, token: str | None, settings: Settings) -> Audience | None:
+    """Who asks about ``report`` by its tracking code: the reporter when ``token`` is
+    the report's, else the public; None when the public may not know it exists (a
+    confidential report), so that it answers exactly as a missing code does."""
+    if is_reporter_token(settings.token_secret, report.id, token):
+        return Audience.REPORTER
+    return None if report.confidential else Audience.PUBLIC
 
 
 def track_report(
@@ -44,10 +53,10 @@ def track_report(
     report = store.find_by_tracking_code(code)
     if report is None:
         return None
-    is_reporter = is_reporter_token(settings.token_secret, report.id, token)
-    audience = Audience.REPORTER if is_reporter else Audience.PUBLIC
-    if audience is Audience.PUBLIC and report.confidential:
+    audience = asker(report, token, settings)
+    if audience is None:
         return None
+    is_reporter = audience is Audience.REPORTER
     identity = store.identity(report.id) if is_reporter else None
     shown = view(report, store.timeline(report.id), audience, identity)
     if shown is None:
@@ -85,11 +94,8 @@ def tracked_file(
     report = store.find_by_tracking_code(code)
     if report is None:
         return None
-    is_reporter = is_reporter_token(settings.token_secret, report.id, token)
-    audience = Audience.REPORTER if is_reporter else Audience.PUBLIC
-    if audience is Audience.PUBLIC and report.confidential:
-        return None
-    if not may_see_attachments(report, audience):
+    audience = asker(report, token, settings)
+    if audience is None or not may_see_attachments(report, audience):
         return None
     attachment = next((a for a in report.attachments if a.id == file_id), None)
     if attachment is None or (thumbnail and not attachment.has_thumbnail):
