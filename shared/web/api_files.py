@@ -172,6 +172,17 @@ def checked_files(
 # --- multipart --------------------------------------------------------------------------
 
 
+def neither_json_nor_multipart(lang: Lang) -> Response:
+    """The 415 of an operation that takes JSON or multipart/form-data."""
+    return problem(
+        415,
+        "unsupported-media-type",
+        t("unsupported_type", lang),
+        t("unsupported_json_multipart", lang),
+        lang=lang,
+    )
+
+
 def read_json_and_files(
     request: Request, lang: Lang, settings: Settings, *, part: str
 ) -> tuple[dict[str, Any], list[Upload]]:
@@ -191,15 +202,7 @@ def read_json_and_files(
             max_field_bytes=settings.max_body_bytes,
         )
     except UnsupportedMediaType:
-        raise Problem(
-            problem(
-                415,
-                "unsupported-media-type",
-                t("unsupported_type", lang),
-                t("unsupported_json_multipart", lang),
-                lang=lang,
-            )
-        ) from None
+        raise Problem(neither_json_nor_multipart(lang)) from None
     except BodyTooLarge:
         detail = t(
             "api_files_too_large_detail",

@@ -33,6 +33,7 @@ from shared.web import openapi
 from shared.web.api_files import (
     checked_files,
     direct_files,
+    neither_json_nor_multipart,
     read_json_and_files,
     request_upload,
 )
@@ -118,15 +119,7 @@ def _report_and_files(call: SubmitCall, key: str | None) -> tuple[ReportIn, tupl
         files = checked_files(uploads, lang, settings, lambda: ports.scanner, field=FILE_FIELD)
         return report_in, files
     if media_type(request) != JSON_MEDIA_TYPE:
-        raise Problem(
-            problem(
-                415,
-                "unsupported-media-type",
-                t("unsupported_type", lang),
-                t("unsupported_json_multipart", lang),
-                lang=lang,
-            )
-        )
+        raise Problem(neither_json_nor_multipart(lang))
     api_in = parse_json_body(
         request,
         ApiReportIn,
