@@ -35,6 +35,9 @@ locals {
       # Decoding and re-encoding photos (shared/domain/attachments.py): a 48 MP phone
       # photo is ~200 MB of RGBA while it is redrawn, five of them in one request.
       memory = "1Gi"
+      # Seals each new reporter's identity; still opens them for the reporter's own
+      # tracking view and the lost-link match (docs/personal-data.md: what is left).
+      secrets = ["LAPOR_IDENTITY_PUBLIC_KEYSET", "LAPOR_IDENTITY_PRIVATE_KEYSET"]
       # A report to route, the reporter told it was accepted (or sent the link again),
       # the handling agency told of a reply, an answered hold or a reopening.
       publishes = ["agency-notifications", "report-submitted", "reporter-notifications"]
@@ -48,13 +51,16 @@ locals {
       description = "Tells agencies (webhook, e-mail) and reporters (e-mail, SMS); Pub/Sub push, retried, dead-lettered."
       public      = false
       publishes   = []
-      # The only functions that talk to the mail relay and the SMS gateway.
-      secrets = ["LAPOR_SMTP_PASSWORD", "LAPOR_SMS_API_KEY"]
+      # The only functions that talk to the mail relay and the SMS gateway; it opens
+      # the reporter's sealed contacts to write to them.
+      secrets = ["LAPOR_SMTP_PASSWORD", "LAPOR_SMS_API_KEY", "LAPOR_IDENTITY_PUBLIC_KEYSET", "LAPOR_IDENTITY_PRIVATE_KEYSET"]
     }
     agency = {
       description = "Agency and admin API (API keys checked in code); re-routing republishes."
       public      = true
       memory      = "1Gi" # a follow-up's photos are decoded as the form's are
+      # A named reporter's identity for staff who ask (recorded), and the dossier.
+      secrets = ["LAPOR_IDENTITY_PUBLIC_KEYSET", "LAPOR_IDENTITY_PRIVATE_KEYSET"]
       # Re-routing, and whom each action tells (shared/usecases/notices.py).
       publishes = ["agency-notifications", "report-submitted", "reporter-notifications"]
     }
@@ -62,6 +68,8 @@ locals {
       description = "Staff console: server-rendered pages (sessions and second factor checked in code)."
       public      = true
       memory      = "1Gi" # a follow-up's photos are decoded as the form's are
+      # A named reporter's identity for staff who ask (recorded).
+      secrets = ["LAPOR_IDENTITY_PUBLIC_KEYSET", "LAPOR_IDENTITY_PRIVATE_KEYSET"]
       # The same actions as the agency API (re-routing, whom each action tells), and the
       # staff e-mails (invitation, password reset) through the outbox.
       publishes = ["agency-notifications", "report-submitted", "reporter-notifications"]
@@ -97,10 +105,13 @@ locals {
     }
   }
 
-  # Environment variable -> Secret Manager secret id, for the channels' credentials.
+  # Environment variable -> Secret Manager secret id, for the secrets only some
+  # functions may read: the channels' credentials and the identity keysets.
   channel_secrets = {
-    LAPOR_SMTP_PASSWORD = var.smtp_password_secret_id
-    LAPOR_SMS_API_KEY   = var.sms_api_key_secret_id
+    LAPOR_SMTP_PASSWORD           = var.smtp_password_secret_id
+    LAPOR_SMS_API_KEY             = var.sms_api_key_secret_id
+    LAPOR_IDENTITY_PUBLIC_KEYSET  = var.identity_public_keyset_secret_id
+    LAPOR_IDENTITY_PRIVATE_KEYSET = var.identity_private_keyset_secret_id
   }
 
   default_sizing = {

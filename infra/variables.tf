@@ -59,6 +59,18 @@ variable "smtp_password_secret_id" {
   default     = "lapor-smtp-password"
 }
 
+variable "identity_public_keyset_secret_id" {
+  description = "Secret Manager secret holding LAPOR_IDENTITY_PUBLIC_KEYSET (the Tink keyset that seals reporters' identities), mounted into submit, notify, agency and console only. Make the pair with `python -m tools.identity_keys`; Terraform creates the secret, never its value."
+  type        = string
+  default     = "lapor-identity-public-keyset"
+}
+
+variable "identity_private_keyset_secret_id" {
+  description = "Secret Manager secret holding LAPOR_IDENTITY_PRIVATE_KEYSET (the Tink keyset that opens reporters' identities), mounted into submit, notify, agency and console only. Terraform creates the secret, never its value."
+  type        = string
+  default     = "lapor-identity-private-keyset"
+}
+
 variable "sms_api_key_secret_id" {
   description = "Secret Manager secret holding LAPOR_SMS_API_KEY (the SMS gateway's key), mounted into notify only. Terraform creates the secret, never its value."
   type        = string

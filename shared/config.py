@@ -181,10 +181,12 @@ class Settings(BaseModel):
     # How long a client's signed PUT of a direct upload lives (a slow phone's 8 MB).
     upload_url_ttl_s: int = Field(default=900, ge=60, le=3600)
     # Reporters' identities sealed at rest (shared/adapters/crypto.py): Tink JSON
-    # keysets. Every function that writes identities gets the public one; only those
-    # that read them (notify, agency, console) get the private one too.
+    # keysets, as files (the local stack) or as the keysets themselves (deployed: from
+    # Secret Manager, mounted only into the functions that hold identities).
     identity_public_keyset_file: str = ""
     identity_private_keyset_file: str = ""
+    identity_public_keyset: str = ""
+    identity_private_keyset: str = ""
 
     @field_validator("local_days_off", mode="before")
     @classmethod

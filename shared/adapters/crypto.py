@@ -117,10 +117,14 @@ def sealer_from_keysets(public: str, private: str = "") -> TinkSealer:
 
 
 def sealer_from_settings() -> TinkSealer:
-    """The sealer of this instance's settings (LAPOR_IDENTITY_*_KEYSET_FILE)."""
+    """The sealer of this instance's settings: the keysets themselves when set
+    (LAPOR_IDENTITY_*_KEYSET, from Secret Manager), else their files
+    (LAPOR_IDENTITY_*_KEYSET_FILE, the local stack)."""
     from shared.config import settings
 
     current = settings()
+    if current.identity_public_keyset:
+        return sealer_from_keysets(current.identity_public_keyset, current.identity_private_keyset)
     return sealer_from_files(
         current.identity_public_keyset_file, current.identity_private_keyset_file
     )

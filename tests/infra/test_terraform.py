@@ -448,14 +448,19 @@ def test_the_token_secret_value_never_enters_terraform(root: dict[str, Any]) -> 
     assert "LAPOR_TOKEN_SECRET" in modules["function"]["secret_environment"]
 
 
-# Which function may read each channel credential: only the ones that send.
+# Which function may read each channel credential (only the ones that send) and the
+# identity keysets (only the ones that seal or open reporters' identities).
+KEYSETS = {"LAPOR_IDENTITY_PUBLIC_KEYSET", "LAPOR_IDENTITY_PRIVATE_KEYSET"}
 EXPECTED_CHANNEL_SECRETS = {
-    "notify": {"LAPOR_SMTP_PASSWORD", "LAPOR_SMS_API_KEY"},
+    "notify": {"LAPOR_SMTP_PASSWORD", "LAPOR_SMS_API_KEY"} | KEYSETS,
     "digest": {"LAPOR_SMTP_PASSWORD"},
+    "submit": KEYSETS,
+    "agency": KEYSETS,
+    "console": KEYSETS,
 }
 
 
-def test_channel_credentials_are_secrets_mounted_only_where_mail_or_sms_is_sent(
+def test_secrets_are_mounted_only_into_the_functions_that_need_them(
     root: dict[str, Any],
 ) -> None:
     assert resource(root, "google_secret_manager_secret", "channel")
@@ -466,7 +471,12 @@ def test_channel_credentials_are_secrets_mounted_only_where_mail_or_sms_is_sent(
     mounted = {name: set(spec.get("secrets", [])) for name, spec in specs.items()}
     assert {name: names for name, names in mounted.items() if names} == EXPECTED_CHANNEL_SECRETS
     variables = {name: body for block in root["variable"] for name, body in block.items()}
-    assert {"smtp_password_secret_id", "sms_api_key_secret_id"} <= set(variables)
+    assert {
+        "smtp_password_secret_id",
+        "sms_api_key_secret_id",
+        "identity_public_keyset_secret_id",
+        "identity_private_keyset_secret_id",
+    } <= set(variables)
 
 
 def test_variables_and_outputs(root: dict[str, Any]) -> None:

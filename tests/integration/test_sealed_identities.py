@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from google.cloud import firestore
 
-from shared.adapters.crypto import sealer_from_files, write_local_keysets
+from shared.adapters.crypto import sealer_from_files, sealer_from_keysets, write_local_keysets
 from shared.adapters.firestore import FirestoreReportStore
 from shared.domain.privacy import ReporterIdentity
 from shared.ports import SealedDataUnreadable
@@ -93,3 +93,27 @@ def test_the_local_keysets_are_written_once_and_the_private_one_is_not_world_rea
     assert private.read_text() == first
     assert private.stat().st_mode & 0o077 == 0
     assert "ASYMMETRIC_PRIVATE" not in public.read_text()
+
+
+def test_deployed_keysets_come_as_settings_and_a_file_pair_from_the_tool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared import config
+    from shared.adapters.crypto import sealer_from_settings
+    from tools.identity_keys import PRIVATE, PUBLIC, main
+
+    assert main([str(tmp_path)]) == 0
+    assert main([str(tmp_path)]) == 1  # never overwrites a keyset
+    assert (tmp_path / PRIVATE).stat().st_mode & 0o077 == 0
+    public = (tmp_path / PUBLIC).read_text()
+    private = (tmp_path / PRIVATE).read_text()
+    monkeypatch.setenv("LAPOR_IDENTITY_PUBLIC_KEYSET", public)
+    monkeypatch.setenv("LAPOR_IDENTITY_PRIVATE_KEYSET", private)
+    monkeypatch.delenv("LAPOR_IDENTITY_PUBLIC_KEYSET_FILE", raising=False)
+    config.settings.cache_clear()
+    try:
+        sealer = sealer_from_settings()
+        sealed = sealer.seal(b"Siti Aminah", b"identities/r1")
+        assert sealer_from_keysets(public, private).open(sealed, b"identities/r1") == b"Siti Aminah"
+    finally:
+        config.settings.cache_clear()
