@@ -44,6 +44,7 @@ from shared.domain.figures import UNROUTED, days_id_range, scope_for, unrouted_s
 from shared.domain.privacy import Language, ReporterIdentity
 from shared.domain.report import (
     Action,
+    ActionKey,
     Actor,
     AdminQueue,
     Attachment,
@@ -242,6 +243,11 @@ def report_to_doc(report: Report) -> Doc:
         "point": _point_to_doc(report.point),
         "show_attachments": report.show_attachments,
         "attachments": [_attachment_to_doc(a) for a in report.attachments],
+        # Maps, not pairs: Firestore holds no array directly inside an array.
+        "action_keys": [
+            {"key_hash": k.key_hash, "fingerprint": k.fingerprint, "seq": k.seq}
+            for k in report.action_keys
+        ],
         "incident_date": _opt_day(report.incident_date),
         "target_agency_id": report.target_agency_id,
         "anonymous": report.anonymous,
@@ -304,6 +310,10 @@ def report_from_doc(report_id: str, doc: Mapping[str, Any]) -> Report:
         point=_point_from_doc(doc.get("point")),
         show_attachments=bool(doc.get("show_attachments", False)),
         attachments=tuple(_attachment_from_doc(a) for a in doc.get("attachments") or ()),
+        action_keys=tuple(
+            ActionKey(str(k["key_hash"]), str(k["fingerprint"]), int(k["seq"]))
+            for k in doc.get("action_keys") or ()
+        ),
         incident_date=_opt_from_day(doc.get("incident_date")),
         target_agency_id=doc.get("target_agency_id"),
         anonymous=bool(doc["anonymous"]),

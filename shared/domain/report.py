@@ -313,6 +313,22 @@ class ReportDraft:
     show_attachments: bool = False  # the reporter lets the public page show the files
 
 
+# Idempotency keys a report remembers (the most recent): a client retries within
+# seconds, long before this many other keyed actions reach the same report.
+ACTION_KEYS_KEPT = 16
+
+
+@dataclass(frozen=True)
+class ActionKey:
+    """An Idempotency-Key an action came with, scoped to its caller (``key_hash`` is
+    keyed by the caller and the key), what the request asked (``fingerprint``) and the
+    event it made: the same key again is that event, not a second one."""
+
+    key_hash: str
+    fingerprint: str
+    seq: int = 0
+
+
 @dataclass(frozen=True)
 class Report:
     """A report and its clocks (docs/lifecycle.md, "Which clock runs when").
@@ -384,6 +400,8 @@ class Report:
     show_attachments: bool = False
     # The submission's files and those added since (follow-ups, replies), in order.
     attachments: tuple[Attachment, ...] = ()
+    # The last keyed actions (ACTION_KEYS_KEPT), so a retried one is not taken twice.
+    action_keys: tuple[ActionKey, ...] = ()
 
     @property
     def escalation_tier(self) -> str | None:
@@ -750,6 +768,27 @@ def apply(
     if (after.agency_id, after.unit_id) != (report.agency_id, report.unit_id):
         after = dataclasses.replace(after, assignee_id=None, assignee_name=None)
     return with_current_clocks(after, calendar, policy), event
+
+
+def keyed_action(report: Report, key: ActionKey) -> int | None:
+    """The event an action with this key already made, or None; raises
+    ActionKeyReused when the key came before with another request."""
+    for done in report.action_keys:
+        if done.key_hash == key.key_hash:
+            if done.fingerprint != key.fingerprint:
+                raise ActionKeyReused("this Idempotency-Key came with another request")
+            return done.seq
+    return None
+
+
+def remember_key(report: Report, key: ActionKey, seq: int) -> Report:
+    """``report`` remembering that ``key`` made event ``seq`` (the oldest forgotten)."""
+    kept = (*report.action_keys, dataclasses.replace(key, seq=seq))[-ACTION_KEYS_KEPT:]
+    return dataclasses.replace(report, action_keys=kept)
+
+
+class ActionKeyReused(LifecycleError):
+    code = "idempotency_key_reused"
 
 
 def legal_actions(state: State) -> frozenset[Action]:

@@ -14,14 +14,17 @@ outbox, right after the commit, through :func:`shared.usecases.outbox.publish_co
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from shared.config import Settings
 from shared.domain import report as lifecycle
-from shared.domain.report import Command, Report, State
+from shared.domain.report import ActionKey, Command, Report, State
 from shared.ports import Change, Clock, OutboxMessage, ReportStore, Snapshot
 from shared.reference import Reference
+from shared.tokens import pseudonym
 from shared.usecases.counters import event_tallies
 from shared.usecases.notices import notices_for
 from shared.usecases.submit import submitted_event
@@ -45,6 +48,15 @@ def files_added_event(
     )
 
 
+class AlreadyTaken(Exception):
+    """The action's Idempotency-Key made event ``seq`` of ``report`` before."""
+
+    def __init__(self, report: Report, seq: int) -> None:
+        super().__init__(f"already taken as event {seq}")
+        self.report = report
+        self.seq = seq
+
+
 @dataclass(frozen=True)
 class Acted:
     """A committed action: the report after it, the change, and whether what it put
@@ -53,6 +65,28 @@ class Acted:
     report: Report
     change: Change
     published: bool
+    replayed: bool = False  # an Idempotency-Key's earlier action, found, not taken again
+
+
+def action_key(
+    settings: Settings, caller: str, key: str, request: Mapping[str, object]
+) -> ActionKey:
+    """The stored form of ``caller``'s Idempotency-Key ``key`` (keyed, so the store
+    never holds the key itself, and scoped: another caller's same key is another key)
+    for the action ``request`` asks (its fingerprint: the same key with another request
+    is refused)."""
+    body = json.dumps(request, sort_keys=True, default=str, separators=(",", ":"))
+    return ActionKey(
+        key_hash=pseudonym(settings.token_secret, "action", f"{caller}\n{key}"),
+        fingerprint=hashlib.sha256(body.encode()).hexdigest(),
+    )
+
+
+def replay(taken: AlreadyTaken, store: ReportStore) -> Acted:
+    """What an action retried with its Idempotency-Key answers: the report as it is
+    now, and the event the first attempt made (one read of the timeline)."""
+    [event] = [e for e in store.timeline(taken.report.id) if e.seq == taken.seq]
+    return Acted(taken.report, Change(taken.report, event), published=True, replayed=True)
 
 
 def act(
@@ -66,6 +100,7 @@ def act(
     settle: tuple[str, ...] = (),
     guard: Callable[[Report], None] | None = None,
     known: Snapshot | None = None,
+    key: ActionKey | None = None,
 ) -> Change:
     """Apply ``command`` in a transaction; raise (and write nothing) if the lifecycle refuses.
 
@@ -77,15 +112,24 @@ def act(
     again while it is still that version (:meth:`shared.ports.ReportStore.transition`).
     ``reference``: the agency tree, for the notifications that need it (default: the
     bundled reference data).
+    ``key``: the caller's Idempotency-Key: an action already taken with it raises
+    AlreadyTaken (nothing written) before anything else is checked, so a retry finds
+    what the first attempt did; the same key with another request, ActionKeyReused.
     """
     now = clock.now()
     calendar, policy = settings.calendar(), settings.deadline_policy()
 
     def decide(report: Report) -> Change:
+        if key is not None:
+            done = lifecycle.keyed_action(report, key)
+            if done is not None:
+                raise AlreadyTaken(report, done)
         if guard is not None:
             guard(report)
         decided = command(report) if callable(command) else command
         after, event = lifecycle.apply(report, decided, now, calendar, policy)
+        if key is not None:
+            after = lifecycle.remember_key(after, key, event.seq)
         outbox = notices_for(report, after, event, settings=settings, reference=reference)
         if event.to_state is State.SUBMITTED and event.from_state not in (None, State.SUBMITTED):
             # Back for routing: announced like a new submission, under this event's id.

@@ -61,7 +61,7 @@ from shared.ports import (
 )
 from shared.reference import AgencyKind, Reference
 from shared.usecases import evidence
-from shared.usecases.act import Acted, act
+from shared.usecases.act import Acted, AlreadyTaken, act, action_key, replay
 from shared.usecases.deliveries import delivery_view
 from shared.usecases.outbox import publish_committed
 
@@ -418,6 +418,7 @@ def take_action(
     *,
     expected_seq: int | None = None,
     files: Sequence[SafeFile] = (),
+    idempotency_key: str | None = None,
 ) -> Acted:
     """Apply one agency action through ``act``, then publish what it committed.
 
@@ -427,6 +428,8 @@ def take_action(
     shared.usecases.evidence.safe_files), staged before the commit, promoted after it.
     Raises ReportNotFound or a LifecycleError, and then nothing is written (files
     staged for a refused commit stay under ``uploads/`` until the lifecycle deletes them).
+    ``idempotency_key``: the caller's; a retry with it answers the first attempt's
+    event (``Acted.replayed``), the same key with another request ActionKeyReused.
     """
     reference = ports.reference
     scope = scope_of(caller, reference)
@@ -467,17 +470,34 @@ def take_action(
         if action is Action.FORWARD and (report.state, action) in TRANSITIONS:
             _check_forward(reference, report, request.unit_id)
 
+    key = None
+    if idempotency_key is not None:
+        asked = {
+            "report": report_id,
+            "action": action.value,
+            "reason": request.reason,
+            "message": request.message,
+            "agency_id": request.agency_id,
+            "unit_id": request.unit_id,
+            "files": [hashlib.sha256(f.data).hexdigest() for f in files],
+        }
+        scope_id = caller.actor_id or f"{caller.agency_id}:{caller.role.value}"
+        key = action_key(ports.settings, scope_id, idempotency_key, asked)
     # Whom it tells (a Bukan Wewenang: back to routing, and the admin who must route
     # it) and the rule it counts against, all in the same commit: act derives them.
-    change = act(
-        report_id,
-        command,
-        store=ports.store,
-        clock=ports.clock,
-        settings=ports.settings,
-        reference=reference,
-        guard=guard,
-    )
+    try:
+        change = act(
+            report_id,
+            command,
+            store=ports.store,
+            clock=ports.clock,
+            settings=ports.settings,
+            reference=reference,
+            guard=guard,
+            key=key,
+        )
+    except AlreadyTaken as taken:
+        return replay(taken, ports.store)
     if blobs is not None:
         evidence.promote_after_commit(report_id, attachments, blobs)
     published = publish_committed(ports.publisher, change.outbox, ports.store)

@@ -9,6 +9,7 @@ verification and emits a fresh ``report.submitted`` so routing runs again.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from shared.ports import BlobStore, Clock, Publisher, ReportNotFound, ReportStor
 from shared.reference import Reference
 from shared.tokens import is_reporter_token
 from shared.usecases import evidence
-from shared.usecases.act import Acted, act
+from shared.usecases.act import Acted, AlreadyTaken, act, action_key, replay
 from shared.usecases.outbox import publish_committed
 
 if TYPE_CHECKING:
@@ -128,6 +129,7 @@ def reporter_act(
     publisher: Publisher | None = None,
     files: Sequence[SafeFile] = (),
     blobs: BlobStore | None = None,
+    idempotency_key: str | None = None,
 ) -> Acted:
     """Apply one reporter operation. Raises InvalidTrackingCode, ReportNotFound,
     TokenRejected, pydantic's ValidationError (``data`` is checked only once the token
@@ -135,7 +137,8 @@ def reporter_act(
     nothing is written. ``reference``: the running one (who is told of an answer).
     ``files``: what a reply or an answer brings (already safe:
     shared.usecases.evidence.safe_files), staged in ``blobs`` only once the token and
-    the text are accepted, promoted right after the commit."""
+    the text are accepted, promoted right after the commit. ``idempotency_key``: a
+    retry with it answers the first attempt's event (``Acted.replayed``)."""
     op = OPERATIONS[operation]
     code = normalize_tracking_code(code_text)
     report = store.find_by_tracking_code(code)
@@ -153,11 +156,29 @@ def reporter_act(
         rating=fields.get("rating"),
         attachments=attachments,
     )
+    key = None
+    if idempotency_key is not None:
+        asked = {
+            "report": report.id,
+            "action": op.action.value,
+            **fields,
+            "files": [hashlib.sha256(f.data).hexdigest() for f in files],
+        }
+        key = action_key(settings, f"reporter:{report.id}", idempotency_key, asked)
     # The handling agency is told, and answering a hold sends the report back to
     # routing: act derives both from the event.
-    change = act(
-        report.id, command, store=store, clock=clock, settings=settings, reference=reference
-    )
+    try:
+        change = act(
+            report.id,
+            command,
+            store=store,
+            clock=clock,
+            settings=settings,
+            reference=reference,
+            key=key,
+        )
+    except AlreadyTaken as taken:
+        return replay(taken, store)
     if blobs is not None:
         evidence.promote_after_commit(report.id, attachments, blobs)
     published = publish_committed(publisher, change.outbox, store)

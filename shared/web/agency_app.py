@@ -32,6 +32,7 @@ from shared import wiring
 from shared.domain.privacy import view
 from shared.domain.report import (
     Action,
+    ActionKeyReused,
     IllegalTransition,
     InvalidCommand,
     LifecycleError,
@@ -65,6 +66,7 @@ from shared.web.http import (
     MULTIPART_MEDIA_TYPE,
     FieldError,
     Problem,
+    check_idempotency_key,
     errors_problem,
     json_response,
     media_type,
@@ -232,6 +234,7 @@ def _check_position(value: str, *, by_day: bool) -> None:
 # LifecycleError subclass -> (status, title key); the first that matches wins.
 _LIFECYCLE_PROBLEMS: tuple[tuple[type[LifecycleError], int, str], ...] = (
     (ReportChanged, 412, "report_changed"),
+    (ActionKeyReused, 422, "idempotency_reused"),
     (IllegalTransition, 409, "illegal_transition"),
     (NotPermitted, 403, "not_permitted"),
     (InvalidCommand, 422, "invalid_command"),
@@ -427,6 +430,8 @@ def act(call: AgencyCall, report_id: str, operation: str) -> Response:
     op = OPERATIONS[operation]
     fields, files = _body_and_files(call, op)
     expected_seq = _expected_seq(call)
+    key = call.request.headers.get("Idempotency-Key")
+    check_idempotency_key(key, call.lang)
     ports = call.ports
     command = AgencyCommand(
         action=op.action,
@@ -437,7 +442,13 @@ def act(call: AgencyCall, report_id: str, operation: str) -> Response:
     )
     try:
         acted = agency.take_action(
-            report_id, caller, command, ports, expected_seq=expected_seq, files=files
+            report_id,
+            caller,
+            command,
+            ports,
+            expected_seq=expected_seq,
+            files=files,
+            idempotency_key=key,
         )
     except ReportNotFound:
         return problem_answer(call, 404)
@@ -450,7 +461,10 @@ def act(call: AgencyCall, report_id: str, operation: str) -> Response:
     shown = agency.summary(acted.report, caller, call.ports)
     seen = view(acted.report, [acted.change.event], caller.audience, None) or {"timeline": []}
     [event] = _labelled(seen["timeline"], call.lang)
-    return json_response({"report": shown, "event": event, "published": acted.published})
+    body = {"report": shown, "event": event, "published": acted.published}
+    # A retry with the same Idempotency-Key: the first attempt's event, nothing new.
+    headers = {"Idempotent-Replayed": "true"} if acted.replayed else None
+    return json_response(body, headers=headers)
 
 
 def openapi_doc(call: AgencyCall) -> Response:

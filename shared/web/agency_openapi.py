@@ -270,6 +270,16 @@ IF_MATCH = {
     "inbox or the report showed it; 412 when it changed since",
     "schema": {"type": "string", "pattern": '^"[0-9]{1,9}"$'},
 }
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "8 to 255 visible ASCII characters, yours alone (another caller's same "
+    "key is another key). Retrying the same action with the same key answers the first "
+    "attempt's event (200, `Idempotent-Replayed: true`) instead of taking it twice; the "
+    "same key with another request is refused with 422. A report remembers its last 16 keys",
+    "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{8,255}$"},
+}
 LANG = {
     "name": "lang",
     "in": "query",
@@ -518,7 +528,7 @@ def document() -> dict[str, Any]:
                 "operationId": name.replace("-", "_"),
                 "summary": _SUMMARIES[name],
                 **({"description": FILES_FOR_ACTIONS} if takes_files else {}),
-                "parameters": [REPORT_ID, IF_MATCH, LANG],
+                "parameters": [REPORT_ID, IF_MATCH, IDEMPOTENCY_KEY, LANG],
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -545,7 +555,7 @@ def document() -> dict[str, Any]:
                         "content": {"application/json": {"schema": ACTED}},
                     },
                     "400": _problem(
-                        "Malformed JSON, or a malformed If-Match"
+                        "Malformed JSON, or a malformed If-Match or Idempotency-Key"
                         + (", or an unreadable multipart body" if takes_files else "")
                     ),
                     "401": UNAUTHORIZED,
@@ -572,6 +582,7 @@ def document() -> dict[str, Any]:
                     ),
                     "422": _problem(
                         refusals.get("422", "Invalid body (one `errors` entry per field) or target")
+                        + "; or an Idempotency-Key already used for another request"
                     ),
                     "503": BUSY,
                 },

@@ -30,6 +30,7 @@ from shared.usecases.track import open_short_link, tracked_file
 from shared.web.catalog import Catalog, catalog_of
 from shared.web.http import (
     FILE_FIELD,
+    IDEMPOTENCY_KEY,
     MULTIPART_MEDIA_TYPE,
     BodyTooLarge,
     FieldError,
@@ -52,7 +53,6 @@ from shared.web.i18n import (
 from shared.web.pages import message, page_answer, redirect, render, url
 from shared.web.reporter_calls import (
     CODE_MAX,
-    IDEMPOTENCY_KEY,
     SubmitCall,
     absolute,
     reporter_act,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, TypeVar
@@ -389,3 +390,21 @@ def parse_json_body(
         return model.model_validate(data, context=context)
     except ValidationError as invalid:
         raise Problem(validation_problem(invalid, lang, instance=instance)) from None
+
+
+# What a client may send as an Idempotency-Key (a submission's, or an action's).
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{8,255}$")
+
+
+def check_idempotency_key(key: str | None, lang: Lang) -> None:
+    """Problem (400) for an Idempotency-Key that is not 8-255 visible ASCII characters."""
+    if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
+        raise Problem(
+            problem(
+                400,
+                "invalid-idempotency-key",
+                t("bad_request", lang),
+                t("idempotency_invalid", lang),
+                lang=lang,
+            )
+        )

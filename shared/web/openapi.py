@@ -97,6 +97,20 @@ CODE_PARAM = {
 }
 
 
+ACTION_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "8 to 255 visible ASCII characters. Retrying the same action with the same key "
+        "answers the first attempt's event (200, `Idempotent-Replayed: true`) instead of "
+        "taking it twice; the same key with another request is refused with 422. A "
+        "report remembers its last 16 keys."
+    ),
+    "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{8,255}$"},
+}
+
+
 def _components() -> dict[str, Any]:
     _, top = models_json_schema(
         [
@@ -328,7 +342,7 @@ def reporter_paths() -> dict[str, Any]:
                 "operationId": f"reporter_{name}",
                 "summary": _REPORTER_SUMMARIES[name],
                 "security": [{"reporterToken": []}, {"reporterTokenHeader": []}],
-                "parameters": [CODE_PARAM, LANG_PARAM],
+                "parameters": [CODE_PARAM, ACTION_IDEMPOTENCY_KEY, LANG_PARAM],
                 "requestBody": {
                     "required": name != "confirm",
                     "content": {
@@ -343,7 +357,7 @@ def reporter_paths() -> dict[str, Any]:
                         "description": "Done: the new status and the timeline event",
                         "content": {"application/json": {"schema": {"type": "object"}}},
                     },
-                    "400": _problem("Malformed JSON or tracking code"),
+                    "400": _problem("Malformed JSON, tracking code or Idempotency-Key"),
                     "403": _problem("Missing or wrong reporter token; nothing written"),
                     "404": _problem("Unknown code (or confidential, without the token)"),
                     "409": _problem("Not possible in the report's current status"),

@@ -43,6 +43,7 @@ from shared.web.http import (
     JSON_MEDIA_TYPE,
     MULTIPART_MEDIA_TYPE,
     Problem,
+    check_idempotency_key,
     json_response,
     media_type,
     parse_json_body,
@@ -53,7 +54,6 @@ from shared.web.http import (
 from shared.web.i18n import Lang, action_label, event_label, state_label, t
 from shared.web.reporter_calls import (
     CODE_MAX,
-    IDEMPOTENCY_KEY,
     SubmitCall,
     absolute,
     claim_upload_slot,
@@ -74,19 +74,6 @@ log = logging.getLogger("lapor.submit")
 
 # The part of a multipart submission that holds the report's JSON.
 REPORT_PART = "report"
-
-
-def _check_idempotency_key(key: str | None, lang: Lang) -> None:
-    if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
-        raise Problem(
-            problem(
-                400,
-                "invalid-idempotency-key",
-                t("bad_request", lang),
-                t("idempotency_invalid", lang),
-                lang=lang,
-            )
-        )
 
 
 def _rate_limited(lang: Lang, limited: RateLimited) -> Response:
@@ -111,7 +98,7 @@ def _report_and_files(call: SubmitCall, key: str | None) -> tuple[ReportIn, tupl
     context = {"catalog": catalog_of(ports.reference), "today": today(call)}
     if media_type(request) == MULTIPART_MEDIA_TYPE:
         data, uploads = read_json_and_files(request, lang, settings, part=REPORT_PART)
-        _check_idempotency_key(key, lang)
+        check_idempotency_key(key, lang)
         try:
             report_in = ReportIn.model_validate(data, context=context)
         except ValidationError as invalid:
@@ -127,7 +114,7 @@ def _report_and_files(call: SubmitCall, key: str | None) -> tuple[ReportIn, tupl
         lang=lang,
         context=context,
         # A bad key is refused after the body's 415/413 and before its 400/422.
-        before_parse=lambda: _check_idempotency_key(key, lang),
+        before_parse=lambda: check_idempotency_key(key, lang),
     )
     files = direct_files(
         api_in.attachments, lang, settings, lambda: ports.blobs, lambda: ports.scanner
@@ -288,9 +275,13 @@ def api_action(call: SubmitCall, code: str, operation: str) -> Response:
     data = read_json_object(
         request, max_bytes=call.ports.settings.max_body_bytes, lang=lang, allow_empty=True
     )
+    key = request.headers.get("Idempotency-Key")
+    check_idempotency_key(key, lang)
     files = _action_files(call, operation, data)
     try:
-        acted = reporter_act(call, code, _bearer(request), operation, data, files=files)
+        acted = reporter_act(
+            call, code, _bearer(request), operation, data, files=files, idempotency_key=key
+        )
     except InvalidTrackingCode:
         return _invalid_code_problem(call)
     except ReportNotFound:
@@ -332,7 +323,10 @@ def api_action(call: SubmitCall, code: str, operation: str) -> Response:
             "to_state": event.to_state.value,
         },
     }
-    return json_response(out, headers={"Cache-Control": "no-store", "Content-Language": lang})
+    headers = {"Cache-Control": "no-store", "Content-Language": lang}
+    if acted.replayed:  # the first attempt's event, nothing new
+        headers["Idempotent-Replayed"] = "true"
+    return json_response(out, headers=headers)
 
 
 def openapi_doc(call: SubmitCall) -> Response:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -32,8 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("lapor.submit")
 
-# The form's hidden nonce and the API's Idempotency-Key: visible ASCII, bounded.
-IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{8,255}$")
 # A tracking code is nine symbols with dashes; anything much longer is not one.
 CODE_MAX = 40
 
@@ -153,8 +150,10 @@ def reporter_act(
     operation: str,
     data: Any,
     files: Sequence[SafeFile] = (),
+    idempotency_key: str | None = None,
 ) -> Acted:
-    """``files``: what a reply or an answer brings, already safe."""
+    """``files``: what a reply or an answer brings, already safe; ``idempotency_key``:
+    the client's, so a retried action is taken once."""
     ports = call.ports
     return reporter.reporter_act(
         code[:CODE_MAX],
@@ -168,4 +167,5 @@ def reporter_act(
         publisher=ports.publisher,
         files=files,
         blobs=ports.blobs if files else None,
+        idempotency_key=idempotency_key,
     )

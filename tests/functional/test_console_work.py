@@ -578,3 +578,18 @@ def test_an_id_firestore_refuses_is_the_consoles_404_before_any_read(
     answered = national.post(path, {}) if path.endswith("nonaktifkan") else national.get(path)
     assert answered.status_code == 404
     assert "Halaman tidak ditemukan" in answered.text
+
+
+def test_an_action_form_sent_twice_is_taken_once_and_both_answers_say_done(
+    signed_in_client: SignedIn, db: firestore.Client
+) -> None:
+    report_id = new_report()
+    admin = signed_in_client(Role.AGENCY_ADMIN, "dpupr-cianjur")
+    form = {"message": "Tim sudah ke lokasi.", "seq": str(_seq(db, report_id)), "nonce": "n" * 24}
+
+    first = admin.post(f"/laporan/{report_id}/tindakan/follow-up", form)
+    again = admin.post(f"/laporan/{report_id}/tindakan/follow-up", form)  # a retry
+
+    assert first.status_code == again.status_code == 303
+    assert location(first) == location(again)
+    assert len(events(db, report_id)) == 3

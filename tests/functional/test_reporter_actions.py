@@ -247,3 +247,24 @@ def test_page_form_illegal_now_is_409_with_a_warning(app: FlaskClient) -> None:
     response = app.post(f"/lacak/{code}/confirm", data={"token": token})
     assert response.status_code == 409
     assert "tidak dapat dilakukan" in response.get_data(as_text=True)
+
+
+def test_a_reply_retried_with_its_idempotency_key_is_recorded_once(
+    app: FlaskClient, db: firestore.Client
+) -> None:
+    report_id, code, token = submitted(app)
+    drive(report_id, DISPOSITION, FOLLOW_UP)
+    headers = {**bearer(token), "Idempotency-Key": "reply-0001-retry"}
+
+    def reply(message: str) -> Any:
+        return app.post(f"/api/v1/reports/{code}/reply", json={"message": message}, headers=headers)
+
+    first, again = reply("Terima kasih."), reply("Terima kasih.")
+
+    assert first.status_code == again.status_code == 200
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert first.get_json()["event"]["seq"] == again.get_json()["event"]["seq"]
+    assert actions(db, report_id).count("reporter_reply") == 1
+    other = reply("Pesan lain.")
+    assert other.status_code == 422
+    assert actions(db, report_id).count("reporter_reply") == 1

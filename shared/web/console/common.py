@@ -494,6 +494,9 @@ def render_page(
         nav=nav_for(staff, call.ports.agency.reference) if staff is not None else [],
         current_path=call.path,
         csrf=csrf,
+        # A fresh Idempotency-Key for each form the page holds: a form sent twice (a
+        # retry after a timeout) is taken once (shared.usecases.act).
+        nonce=secrets.token_urlsafe(18),
         now=local_now(call),
         status_message=_status_message(call),
         **context,

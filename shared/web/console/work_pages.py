@@ -84,7 +84,7 @@ from shared.web.console.common import (
     tr,
     url,
 )
-from shared.web.http import FILE_FIELD, Problem
+from shared.web.http import FILE_FIELD, IDEMPOTENCY_KEY, Problem
 from shared.web.i18n import (
     Lang,
     event_label,
@@ -780,6 +780,7 @@ def act(call: ConsoleCall, report_id: str, op: str) -> Response:
     )
     report_id = report_id[:64]
     typed = form.get(_FIELD_OF[op], "")[:TEXT_MAX]
+    nonce = form.get("nonce", "")
     posted = _posted_action(call, op, form)
     if not isinstance(posted, _Posted):
         status, why = posted
@@ -812,6 +813,7 @@ def act(call: ConsoleCall, report_id: str, op: str) -> Response:
             call.ports.agency,
             expected_seq=posted.seq,
             files=files,
+            idempotency_key=nonce if IDEMPOTENCY_KEY.fullmatch(nonce) else None,
         )
     except ReportNotFound:
         return page_error(call, 404)
