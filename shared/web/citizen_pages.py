@@ -562,6 +562,7 @@ def _render_track(
         status=status,
         report=report,
         private=private,
+        nonce=secrets.token_urlsafe(18),  # each action form's Idempotency-Key
         is_new=private and call.request.args.get("new") == "1",
         private_url=private_url,
         token_rejected=tracked.token_rejected,
@@ -770,7 +771,10 @@ def track_action(call: SubmitCall, code: str, operation: str) -> Response:
             file_errors=file_errors,
         )
     try:
-        reporter_act(call, code, token, operation, data, files=files)
+        # The form's nonce is its Idempotency-Key: a form sent twice is taken once.
+        nonce = fields.get("nonce", "")
+        key = nonce if IDEMPOTENCY_KEY.fullmatch(nonce) else None
+        reporter_act(call, code, token, operation, data, files=files, idempotency_key=key)
     except InvalidTrackingCode:
         return _render_track(call, code, None)
     except ReportNotFound:

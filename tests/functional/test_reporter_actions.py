@@ -268,3 +268,17 @@ def test_a_reply_retried_with_its_idempotency_key_is_recorded_once(
     other = reply("Pesan lain.")
     assert other.status_code == 422
     assert actions(db, report_id).count("reporter_reply") == 1
+
+
+def test_page_form_sent_twice_replies_once(app: FlaskClient, db: firestore.Client) -> None:
+    report_id, code, token = submitted(app)
+    drive(report_id, DISPOSITION, FOLLOW_UP)
+    nonce = re.search(r'name="nonce" value="([^"]+)"', page(app, code, token))
+    assert nonce is not None
+    form = {"token": token, "message": "Terima kasih.", "nonce": nonce.group(1)}
+
+    first = app.post(f"/lacak/{code}/reply", data=form)
+    again = app.post(f"/lacak/{code}/reply", data=form)  # the back button, or a retry
+
+    assert first.status_code == again.status_code == 303
+    assert actions(db, report_id).count("reporter_reply") == 1
