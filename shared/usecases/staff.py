@@ -137,8 +137,6 @@ from shared.ports import (
     AuditEntry,
     EmailTaken,
     OutboxMessage,
-    RateSlot,
-    RateSlotTaken,
     StaffNotFound,
     StaffPorts,
     StaffUpdate,
@@ -148,6 +146,8 @@ from shared.tokens import pseudonym
 from shared.topology import AGENCY_NOTIFICATIONS
 from shared.usecases.notify import staff_notification
 from shared.usecases.outbox import publish_committed
+from shared.usecases.rate_limit import claim_slot
+from shared.usecases.submit import RateLimited
 from shared.web.i18n import Lang
 
 if TYPE_CHECKING:
@@ -158,7 +158,6 @@ log = logging.getLogger(__name__)
 
 SOURCE = "//lapor/functions/console"
 STAFF_MAIL_TYPE = "id.lapor.staff.mail.v1"
-_ATTEMPTS = 6  # free rate slots tried before giving up (a race for one slot is rare)
 RESETS_PER_HOUR = 3  # reset links e-mailed per account per hour, at most
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
@@ -434,30 +433,13 @@ def _claim_client_slot(client_key: str, purpose: str, ports: StaffPorts) -> None
     settings = ports.settings
     client = pseudonym(settings.token_secret, "client", client_key)
     window_s, limit = settings.staff_client_window_s, settings.staff_client_limit
-    ends = _claim_slot(f"staff-{purpose}:{client}", window_s, limit, ports)
-    if ends is not None:
-        raise ClientLimited(max(1, int((ends - ports.clock.now()).total_seconds())))
-
-
-def _claim_slot(key: str, window_s: int, limit: int, ports: StaffPorts) -> dt.datetime | None:
-    """Claim one of ``limit`` slots of ``key`` in the current window of ``window_s``
-    (create preconditions: no read unless one is taken). None when claimed; when every
-    slot is taken, the time the window ends."""
-    now = ports.clock.now()
-    number = int(now.timestamp()) // window_s
-    ends = dt.datetime.fromtimestamp((number + 1) * window_s, dt.UTC)
-    window = f"{key}:{number}"
-    slot = secrets.randbelow(limit)
-    for _ in range(_ATTEMPTS):
-        try:
-            ports.staff.claim_rate_slot(RateSlot(window, slot, ends))
-            return None
-        except RateSlotTaken:
-            free = sorted(set(range(limit)) - ports.staff.taken_rate_slots(window))
-            if not free:
-                break
-            slot = secrets.choice(free)
-    return ends
+    try:
+        claim_slot(
+            ports.staff, f"staff-{purpose}:{client}", now=ports.clock.now(),
+            window_s=window_s, limit=limit,
+        )  # fmt: skip
+    except RateLimited as limited:
+        raise ClientLimited(limited.retry_after_s) from None
 
 
 def _first_stage(account: StaffAccount) -> SessionStage:
@@ -818,7 +800,9 @@ def request_password_reset(
     # Silently at most a few links an hour per account: refusing would tell that the
     # address has an account, and nobody may flood a colleague's mailbox.
     key = f"staff-reset-account:{account.account_id}"
-    if _claim_slot(key, 3600, RESETS_PER_HOUR, ports) is not None:
+    try:
+        claim_slot(ports.staff, key, now=ports.clock.now(), window_s=3600, limit=RESETS_PER_HOUR)
+    except RateLimited:
         log.info("password reset asked; the account's hourly limit is reached")
         return
     link, mail = _new_link(account, LinkPurpose.PASSWORD_RESET, ports, language)
