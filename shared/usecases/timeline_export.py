@@ -16,9 +16,8 @@ from shared.config import Settings
 from shared.domain import chain
 from shared.domain.privacy import view
 from shared.domain.report import TimelineEvent
-from shared.domain.tracking import normalize_tracking_code
 from shared.ports import ReportStore
-from shared.usecases.track import asker
+from shared.usecases.track import find_for_asker
 
 PROCEDURE = "docs/timeline-integrity.md"
 # What a view's timeline entry shows of the event's ``data``, by the entry's key.
@@ -45,13 +44,10 @@ def export_timeline(
     """The verifiable export of a report's timeline as its asker may see it: the
     reporter (with the report's token) or the public; None when they may not know the
     report exists. Raises InvalidTrackingCode for text that cannot be a code."""
-    code = normalize_tracking_code(code_text)
-    report = store.find_by_tracking_code(code)
-    if report is None:
+    found = find_for_asker(code_text, token, store=store, settings=settings)
+    if found is None:
         return None
-    audience = asker(report, token, settings)
-    if audience is None:
-        return None
+    report, audience = found
     events = sorted(store.timeline(report.id), key=lambda event: event.seq)
     shown = view(report, events, audience)
     if shown is None:

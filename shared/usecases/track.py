@@ -33,6 +33,19 @@ def asker(report: Report, token: str | None, settings: Settings) -> Audience | N
     return None if report.confidential else Audience.PUBLIC
 
 
+def find_for_asker(
+    code_text: str, token: str | None, *, store: ReportStore, settings: Settings
+) -> tuple[Report, Audience] | None:
+    """The report a tracking code names and who asks (:func:`asker`), or None when
+    they may not know it exists. One read; InvalidTrackingCode for text that cannot be
+    a code (no read spent)."""
+    report = store.find_by_tracking_code(normalize_tracking_code(code_text))
+    if report is None:
+        return None
+    audience = asker(report, token, settings)
+    return None if audience is None else (report, audience)
+
+
 def track_report(
     code_text: str,
     token: str | None,
@@ -49,13 +62,10 @@ def track_report(
 
     Raises InvalidTrackingCode for text that cannot be a code (so no read is spent).
     """
-    code = normalize_tracking_code(code_text)
-    report = store.find_by_tracking_code(code)
-    if report is None:
+    found = find_for_asker(code_text, token, store=store, settings=settings)
+    if found is None:
         return None
-    audience = asker(report, token, settings)
-    if audience is None:
-        return None
+    report, audience = found
     is_reporter = audience is Audience.REPORTER
     identity = store.identity(report.id) if is_reporter else None
     shown = view(report, store.timeline(report.id), audience, identity)
@@ -88,14 +98,13 @@ def tracked_file(
     have, a confidential report without the reporter's token, or a file the public may
     not see. All alike, so an asker learns nothing from which it was. One read."""
     try:
-        code = normalize_tracking_code(code_text)
+        found = find_for_asker(code_text, token, store=store, settings=settings)
     except InvalidTrackingCode:
         return None
-    report = store.find_by_tracking_code(code)
-    if report is None:
+    if found is None:
         return None
-    audience = asker(report, token, settings)
-    if audience is None or not may_see_attachments(report, audience):
+    report, audience = found
+    if not may_see_attachments(report, audience):
         return None
     attachment = next((a for a in report.attachments if a.id == file_id), None)
     if attachment is None or (thumbnail and not attachment.has_thumbnail):
