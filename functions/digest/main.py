@@ -17,6 +17,7 @@ from flask import Request, Response
 from shared import wiring
 from shared.logging import http_entry
 from shared.usecases.digest import DigestRun, digest_hour, run_digests
+from shared.web.dispatch import answer_framework_errors
 from shared.web.scheduled import answer_run, scheduled_time
 
 
@@ -34,3 +35,6 @@ def digest(request: Request) -> Response:
         run,
         counted=lambda: [wiring.notification_store().stats, wiring.report_store().stats],
     )
+
+
+answer_framework_errors()

@@ -19,6 +19,7 @@ from shared import wiring
 from shared.logging import http_entry
 from shared.usecases.escalate import EscalationRun
 from shared.usecases.escalate import escalate as escalate_reports
+from shared.web.dispatch import answer_framework_errors
 from shared.web.scheduled import answer_run, run_date
 
 
@@ -31,3 +32,6 @@ def escalate(request: Request) -> Response:
         return escalate_reports(day, ports)
 
     return answer_run(request, run, counted=lambda: [wiring.report_store().stats])
+
+
+answer_framework_errors()

@@ -27,6 +27,7 @@ from shared.logging import event_entry
 from shared.pubsub_push import MalformedPush, is_dead_letter, read_push
 from shared.topology import AGENCY_NOTIFICATIONS_DEAD_LETTER, REPORTER_NOTIFICATIONS_DEAD_LETTER
 from shared.usecases.notify import deliver, mark_dead_lettered, notification_message
+from shared.web.dispatch import answer_framework_errors
 
 log = logging.getLogger("lapor.notify")
 
@@ -51,3 +52,6 @@ def notify(cloud_event: CloudEvent) -> None:
         mark_dead_lettered(message, pushed.delivery_attempts, wiring.notify_ports())
     else:
         deliver(message, wiring.notify_ports())  # DeliveryRetryable -> 500 -> retry
+
+
+answer_framework_errors()

@@ -34,6 +34,7 @@ from shared.usecases.route import (
     route_report,
     submitted_message,
 )
+from shared.web.dispatch import answer_framework_errors
 
 log = logging.getLogger("lapor.route")
 
@@ -63,3 +64,6 @@ def route(cloud_event: CloudEvent) -> None:
             "report.submitted for an unknown report acknowledged",
             extra={"why": "no such report", "report_id": message.report_id},
         )
+
+
+answer_framework_errors()

@@ -14,6 +14,7 @@ from flask import Request, Response, jsonify
 from shared import wiring
 from shared.logging import http_entry
 from shared.usecases.sweep import sweep_outbox
+from shared.web.dispatch import answer_framework_errors
 
 
 @functions_framework.http
@@ -26,3 +27,6 @@ def sweep(request: Request) -> Response:
         return response
     result = sweep_outbox(wiring.sweep_ports())
     return jsonify(result.as_json())
+
+
+answer_framework_errors()

@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 
 import flask
 from flask import Request, Response
-from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import BaseConverter, Map, RequestRedirect
 
 from shared.ports import StoreBusy
@@ -108,6 +108,32 @@ def answer_unrouted(function: Callable[[Request], object]) -> None:
     import functions_framework
 
     functions_framework.errorhandler(NotFound)(lambda _error: function(flask.request))
+
+
+def answer_framework_errors() -> None:
+    """For the job and push functions, which have no URL map of their own: what
+    functions-framework would answer with Flask's HTML page (its ``/robots.txt``, a
+    path its rule does not match, a push function's GET, a body that is no event,
+    whose page echoes the request's headers, bearer token included) is problem+json
+    with the headers every response carries. A crash stays the framework's 500, the
+    non-2xx that makes Pub/Sub and Cloud Scheduler retry.
+
+    Call from the function's ``main.py`` as it is imported, as :func:`answer_unrouted`."""
+    import functions_framework
+
+    functions_framework.errorhandler(HTTPException)(framework_error_problem)
+
+
+def framework_error_problem(error: HTTPException) -> Response:
+    status = error.code or 500
+    kind = re.sub(r"[^a-z]+", "-", error.name.lower()).strip("-")
+    response = problem(status, kind, error.name, lang="en")
+    if isinstance(error, MethodNotAllowed):
+        response.headers["Allow"] = ", ".join(sorted(error.valid_methods or []))
+    for name, value in BASE_HEADERS.items():
+        response.headers[name] = value
+    response.headers["Cache-Control"] = DEFAULT_CACHE_CONTROL
+    return response
 
 
 def dispatch(app: App[P], request: Request, ports: Callable[[], P] | None = None) -> Response:
