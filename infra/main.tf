@@ -37,7 +37,7 @@ locals {
       memory = "1Gi"
       # Seals each new reporter's identity; still opens them for the reporter's own
       # tracking view and the lost-link match (docs/personal-data.md: what is left).
-      secrets = ["LAPOR_IDENTITY_PUBLIC_KEYSET", "LAPOR_IDENTITY_PRIVATE_KEYSET"]
+      secrets = ["LAPOR_TOKEN_SECRET", "LAPOR_IDENTITY_PUBLIC_KEYSET", "LAPOR_IDENTITY_PRIVATE_KEYSET"]
       # A report to route, the reporter told it was accepted (or sent the link again),
       # the handling agency told of a reply, an answered hold or a reopening.
       publishes = ["agency-notifications", "report-submitted", "reporter-notifications"]
@@ -53,14 +53,14 @@ locals {
       publishes   = []
       # The only functions that talk to the mail relay and the SMS gateway; it opens
       # the reporter's sealed contacts to write to them.
-      secrets = ["LAPOR_SMTP_PASSWORD", "LAPOR_SMS_API_KEY", "LAPOR_IDENTITY_PUBLIC_KEYSET", "LAPOR_IDENTITY_PRIVATE_KEYSET"]
+      secrets = ["LAPOR_TOKEN_SECRET", "LAPOR_SMTP_PASSWORD", "LAPOR_SMS_API_KEY", "LAPOR_IDENTITY_PUBLIC_KEYSET", "LAPOR_IDENTITY_PRIVATE_KEYSET"]
     }
     agency = {
       description = "Agency and admin API (API keys checked in code); re-routing republishes."
       public      = true
       memory      = "1Gi" # a follow-up's photos are decoded as the form's are
       # A named reporter's identity for staff who ask (recorded), and the dossier.
-      secrets = ["LAPOR_IDENTITY_PUBLIC_KEYSET", "LAPOR_IDENTITY_PRIVATE_KEYSET"]
+      secrets = ["LAPOR_TOKEN_SECRET", "LAPOR_IDENTITY_PUBLIC_KEYSET", "LAPOR_IDENTITY_PRIVATE_KEYSET"]
       # Re-routing, and whom each action tells (shared/usecases/notices.py).
       publishes = ["agency-notifications", "report-submitted", "reporter-notifications"]
     }
@@ -69,7 +69,7 @@ locals {
       public      = true
       memory      = "1Gi" # a follow-up's photos are decoded as the form's are
       # A named reporter's identity for staff who ask (recorded).
-      secrets = ["LAPOR_IDENTITY_PUBLIC_KEYSET", "LAPOR_IDENTITY_PRIVATE_KEYSET"]
+      secrets = ["LAPOR_TOKEN_SECRET", "LAPOR_IDENTITY_PUBLIC_KEYSET", "LAPOR_IDENTITY_PRIVATE_KEYSET"]
       # The same actions as the agency API (re-routing, whom each action tells), and the
       # staff e-mails (invitation, password reset) through the outbox.
       publishes = ["agency-notifications", "report-submitted", "reporter-notifications"]
@@ -94,7 +94,7 @@ locals {
       description = "Hourly e-mail digest to the agencies that chose one (Cloud Scheduler)."
       public      = false
       publishes   = []
-      secrets     = ["LAPOR_SMTP_PASSWORD"]
+      secrets     = ["LAPOR_TOKEN_SECRET", "LAPOR_SMTP_PASSWORD"]
     }
     sweep = {
       description = "Republishes outbox entries the bus never got (Cloud Scheduler)."
@@ -113,6 +113,12 @@ locals {
     LAPOR_IDENTITY_PUBLIC_KEYSET  = var.identity_public_keyset_secret_id
     LAPOR_IDENTITY_PRIVATE_KEYSET = var.identity_private_keyset_secret_id
   }
+
+  # Every secret a spec may name -> its Secret Manager secret id.
+  secret_ids = merge(
+    { LAPOR_TOKEN_SECRET = google_secret_manager_secret.token_secret.secret_id },
+    { for name, secret in google_secret_manager_secret.channel : name => secret.secret_id },
+  )
 
   default_sizing = {
     memory          = "512Mi"
@@ -227,10 +233,11 @@ module "function" {
   max_instances   = each.value.max_instances
   timeout_seconds = each.value.timeout_seconds
   environment     = local.environment
-  secret_environment = merge(
-    { LAPOR_TOKEN_SECRET = google_secret_manager_secret.token_secret.secret_id },
-    { for name in try(each.value.secrets, []) : name => google_secret_manager_secret.channel[name].secret_id },
-  )
+  # Only the secrets the function's spec names (tests/infra holds each list to the
+  # code that reads it): a function whose code never signs a token has no token secret.
+  secret_environment = {
+    for name in try(each.value.secrets, []) : name => local.secret_ids[name]
+  }
 
   depends_on = [google_project_service.this]
 }

@@ -21,6 +21,14 @@ from shared.domain.calendar import WorkingCalendar
 from shared.domain.escalation import Tier, check_tiers
 from shared.domain.report import DeadlinePolicy, ReportType
 
+TOKEN_SECRET_MIN_LENGTH = 16
+
+
+class MissingSecret(RuntimeError):
+    """A function reads a secret it is not given (deployed, each secret is mounted only
+    into the functions whose code reads it)."""
+
+
 # The escalation tiers a deployment starts from; LAPOR_ESCALATION_TIERS (JSON) replaces them.
 ESCALATION_TIERS_FILE = Path(__file__).resolve().parent / "reference" / "escalation.toml"
 
@@ -37,8 +45,10 @@ class Settings(BaseModel):
 
     project: str = "lapor-local"
     timezone: str = "Asia/Jakarta"
-    # Signs reporter tokens; in production it comes from Secret Manager.
-    token_secret: str = Field(min_length=16)
+    # Keys every HMAC the app hands out or stores (reporter tokens, links, pseudonyms);
+    # in production it comes from Secret Manager, mounted only into the functions that
+    # use it (docs/secrets.md). Read it as ``token_secret``: unset, that raises.
+    token_secret_value: str = Field(default="", alias="token_secret", repr=False)
     topic_report_submitted: str = "report-submitted"
     verify_days: int = Field(default=3, ge=1)
     aspiration_days: int = Field(default=5, ge=1)
@@ -203,6 +213,27 @@ class Settings(BaseModel):
             )
         return self
 
+    @field_validator("token_secret_value")
+    @classmethod
+    def _check_token_secret(cls, value: str) -> str:
+        if 0 < len(value) < TOKEN_SECRET_MIN_LENGTH:
+            raise ValueError(
+                f"LAPOR_TOKEN_SECRET needs at least {TOKEN_SECRET_MIN_LENGTH} characters"
+            )
+        return value
+
+    @property
+    def token_secret(self) -> str:
+        """The token secret; a function not given it fails here, at its first use,
+        rather than signing with an empty key."""
+        value = self.token_secret_value
+        if not value:
+            raise MissingSecret(
+                "LAPOR_TOKEN_SECRET is not set: this function is not given the token "
+                "secret (infra/main.tf function_specs, docs/secrets.md)"
+            )
+        return value
+
     @field_validator("mail_from")
     @classmethod
     def _check_mail_from(cls, value: str) -> str:
@@ -231,12 +262,18 @@ class Settings(BaseModel):
         return check_tiers(value)
 
     @classmethod
+    def environment_names(cls) -> dict[str, str]:
+        """Each setting's environment variable -> the name Settings takes it by."""
+        names = (field.alias or name for name, field in cls.model_fields.items())
+        return {f"LAPOR_{name.upper()}": name for name in names}
+
+    @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if environ is None else environ)
         values: dict[str, object] = {
-            name: env[f"LAPOR_{name.upper()}"]
-            for name in cls.model_fields
-            if f"LAPOR_{name.upper()}" in env
+            name: env[variable]
+            for variable, name in cls.environment_names().items()
+            if variable in env
         }
         values.setdefault("project", env.get("GOOGLE_CLOUD_PROJECT", "lapor-local"))
         return cls.model_validate(values)

@@ -77,9 +77,7 @@ def topology_document(topology: ModuleType = default_topology) -> dict[str, Any]
         for schedule in getattr(topology, "SCHEDULES", ())
     ]
     settings = sorted(
-        f"LAPOR_{name.upper()}"
-        for name in Settings.model_fields
-        if not terraform_owned(f"LAPOR_{name.upper()}")
+        variable for variable in Settings.environment_names() if not terraform_owned(variable)
     )
     return {
         "generated_by": f"{COMMAND} (from shared/topology.py and shared/config.py)",

@@ -444,8 +444,22 @@ def test_composite_indexes_come_from_the_index_file_with_unique_keys(
 def test_the_token_secret_value_never_enters_terraform(root: dict[str, Any]) -> None:
     assert resource(root, "google_secret_manager_secret", "token_secret")
     assert not list(resources(root, "google_secret_manager_secret_version"))
-    modules = {name: body for block in root["module"] for name, body in block.items()}
-    assert "LAPOR_TOKEN_SECRET" in modules["function"]["secret_environment"]
+    assert "LAPOR_TOKEN_SECRET" in locals_of(root)["secret_ids"]
+
+
+# The functions whose code reads ``settings.token_secret``: reporter tokens and the
+# pseudonyms (submit), action keys (submit, agency, console), staff links and sessions
+# (console), unsubscribe links in e-mail (notify, digest). route, escalate, report and
+# sweep run without it (tests/functional/test_secret_scoping.py).
+TOKEN_SECRET_READERS = {"submit", "agency", "console", "notify", "digest"}
+
+
+def test_the_token_secret_is_mounted_only_where_the_code_reads_it(root: dict[str, Any]) -> None:
+    specs = locals_of(root)["function_specs"]
+    mounted = {
+        name for name, spec in specs.items() if "LAPOR_TOKEN_SECRET" in spec.get("secrets", [])
+    }
+    assert mounted == TOKEN_SECRET_READERS
 
 
 # Which function may read each channel credential (only the ones that send) and the
@@ -465,10 +479,13 @@ def test_secrets_are_mounted_only_into_the_functions_that_need_them(
 ) -> None:
     assert resource(root, "google_secret_manager_secret", "channel")
     module = {name: body for block in root["module"] for name, body in block.items()}["function"]
-    # The token secret for every function, the channel secrets from each spec's list.
+    # Each function mounts exactly the secrets its spec lists, nothing for every function.
     assert "each.value.secrets" in str(module["secret_environment"])
+    assert "token_secret" not in str(module["secret_environment"])
     specs = locals_of(root)["function_specs"]
-    mounted = {name: set(spec.get("secrets", [])) for name, spec in specs.items()}
+    mounted = {
+        name: set(spec.get("secrets", [])) - {"LAPOR_TOKEN_SECRET"} for name, spec in specs.items()
+    }
     assert {name: names for name, names in mounted.items() if names} == EXPECTED_CHANNEL_SECRETS
     variables = {name: body for block in root["variable"] for name, body in block.items()}
     assert {
