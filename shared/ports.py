@@ -1092,6 +1092,48 @@ class DailyReportPorts:
     reference: Reference
 
 
+@dataclass(frozen=True)
+class ChangedTimeline:
+    """A report whose last event is at or after a moment, as the anchor needs it."""
+
+    report_id: str
+    tracking_code: str
+    confidential: bool
+    head: str | None  # None: every event was written before the chain
+
+
+class AnchorStore(Protocol):
+    """The daily anchor of the timelines (shared.usecases.anchor says what it costs)."""
+
+    def changed_since(self, moment: dt.datetime) -> list[ChangedTimeline]:
+        """Every report whose ``updated_at`` (its last event's time) is at or after
+        ``moment``: one query on its single-field index, a read per report."""
+        ...
+
+    def first_chained_hash(self, report_id: str) -> str | None:
+        """The hash of the report's first chained event (one read), None if none."""
+        ...
+
+    def anchor_header(self, day: dt.date) -> Mapping[str, Any] | None:
+        """The stored anchor of ``day`` without its entries (one read), or None before
+        it is complete."""
+        ...
+
+    def save_anchor(
+        self, day: dt.date, header: Mapping[str, Any], pages: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """Store the anchor of ``day``: its pages of entries first, the header last (it
+        marks the anchor complete)."""
+        ...
+
+
+@dataclass(frozen=True)
+class AnchorPorts:
+    anchors: AnchorStore
+    clock: Clock  # when the run happens: the anchor's anchored_at
+    settings: Settings
+
+
 # --- console: audit -------------------------------------------------------------------
 # The change log: who changed what in the console or the agency API, and every staff
 # view of a reporter's identity. An adapter that makes a change writes its entry in the

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from shared.config import settings
 from shared.ports import (
     AgencyPorts,
+    AnchorPorts,
     Clock,
     ConsolePorts,
     DailyReportPorts,
@@ -420,6 +421,17 @@ def daily_report_ports(reference: Reference) -> DailyReportPorts:
         clock=clock(),
         settings=settings(),
         reference=reference,
+    )
+
+
+def anchor_ports() -> AnchorPorts:
+    """The daily anchor of the timelines (made per run: it holds no client of its own)."""
+    from shared.adapters.firestore_anchor import FirestoreAnchorStore
+
+    return AnchorPorts(
+        anchors=FirestoreAnchorStore(firestore_client(), report_store()),
+        clock=clock(),
+        settings=settings(),
     )
 
 

@@ -714,6 +714,16 @@ class FirestoreReportStore:
         self.stats.add(reads=max(1, len(docs)))
         return [event_from_doc(doc.to_dict() or {}) for doc in docs]
 
+    def first_chained_hash(self, report_id: str) -> str | None:
+        """The hash of the report's first chained event (its ``prev_hash`` is the
+        genesis): one query on the single-field index, one read."""
+        events = self._reports.document(report_id).collection(EVENTS)
+        query = events.where(filter=FieldFilter("prev_hash", "==", chain.GENESIS)).limit(1)
+        docs = list(query.stream())
+        self.stats.add(reads=1)
+        found = (docs[0].to_dict() or {}).get("hash") if docs else None
+        return str(found) if found else None
+
     def identity(self, report_id: str) -> ReporterIdentity | None:
         snap = self._identities.document(report_id).get()
         self.stats.add(reads=1)

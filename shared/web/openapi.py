@@ -530,6 +530,13 @@ def public_paths() -> dict[str, Any]:
             agency,
             day_path,
         ),
+        "/data/jangkar/{day}.json": data(
+            "timelineAnchor",
+            "The day's anchor of the timelines: each changed report's public id and head "
+            "hash, and their root (docs/timeline-integrity.md)",
+            {"description": "The anchor", **json_body},
+            day_path,
+        ),
         "/data/skema": data(
             "openDataSchema",
             "The open data's columns (Frictionless Table Schema, both languages)",

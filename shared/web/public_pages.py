@@ -6,7 +6,8 @@
   means and the open data's columns;
 - ``/statistik/grafik/tren.svg`` and ``/statistik/instansi/<id>/tren.svg``: the charts;
 - ``/data/harian/<day>.json|.csv``, ``/data/instansi/<id>/<day>.json``, ``/data/skema``:
-  the open data and its schema;
+  the open data and its schema; ``/data/jangkar/<day>.json``: the day's anchor of the
+  timelines (docs/timeline-integrity.md);
 - ``/data/wilayah/<regency code>``: a regency's districts and their villages (the
   form's choices, filled by its script; Kemendagri codes from the bundled places);
 - ``/laporan``: the reports that are not confidential, newest first.
@@ -33,7 +34,7 @@ from werkzeug.routing import Rule
 
 from shared.domain.figures import DEFINITIONS, NOTES, Figures, Text, open_data_columns
 from shared.reference import Agency, AgencyKind, Reference
-from shared.usecases import public_figures
+from shared.usecases import anchor, public_figures
 from shared.usecases.public_figures import (
     PERIODS,
     BadCursor,
@@ -446,6 +447,14 @@ def agency_data(call: SubmitCall, agency_id: str, day: str) -> Response:
     return _cacheable(call, response, DATED_MAX_AGE)
 
 
+def timeline_anchor(call: SubmitCall, day: str) -> Response:
+    """The day's anchor of the timelines, as stored (shared.usecases.anchor)."""
+    found = anchor.published_anchor(call.ports.public.figures, _data_day(call, day))
+    if found is None:
+        raise _data_missing(call)
+    return _cacheable(call, json_response(found, headers=_OPEN), DATED_MAX_AGE)
+
+
 def schema(call: SubmitCall) -> Response:
     body = {
         "title": "Lapor: angka harian / daily figures",
@@ -544,6 +553,7 @@ RULES = [
     Rule("/statistik/instansi/<agency_id>/tren.svg", methods=["GET"], endpoint="agency_chart"),
     Rule('/data/harian/<day>.<any("json", "csv"):format>', methods=["GET"], endpoint="daily_data"),
     Rule("/data/instansi/<agency_id>/<day>.json", methods=["GET"], endpoint="agency_data"),
+    Rule("/data/jangkar/<day>.json", methods=["GET"], endpoint="timeline_anchor"),
     Rule("/data/skema", methods=["GET"], endpoint="schema"),
     Rule("/data/wilayah/<regency_code>", methods=["GET"], endpoint="places"),
     Rule("/laporan", methods=["GET"], endpoint="public_list"),
@@ -556,6 +566,7 @@ HANDLERS: Mapping[str, Callable[..., Response]] = {
     "agency_chart": agency_chart,
     "daily_data": daily_data,
     "agency_data": agency_data,
+    "timeline_anchor": timeline_anchor,
     "schema": schema,
     "places": places,
     "public_list": public_list,

@@ -1,0 +1,98 @@
+"""The daily anchor of the timelines, against the real emulators: the report function
+anchors the reports changed that day, the submit function serves the anchor at
+/data/jangkar/<day>.json, and tools/verify_timeline.py --anchor catches a report whose
+last event was removed after it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import functions_framework
+import pytest
+from flask.testing import FlaskClient
+from google.cloud import firestore
+
+from shared.config import settings
+from shared.domain import anchor
+from tests.functional.test_reporter_actions import (
+    DISPOSITION,
+    FOLLOW_UP,
+    bearer,
+    drive,
+    submitted,
+)
+from tests.functional.test_timeline_export import _verify_tool
+from tools.stack import Emulators
+
+
+@pytest.fixture
+def report_job(clean_emulators: Emulators) -> Iterator[FlaskClient]:
+    client: FlaskClient = functions_framework.create_app(
+        target="report", source="functions/report/main.py"
+    ).test_client()
+    yield client
+
+
+def test_the_days_anchor_is_served_and_catches_a_removed_last_event(
+    app: FlaskClient, report_job: FlaskClient, db: firestore.Client, tmp_path: Path
+) -> None:
+    # The day the events happen in Jakarta, taken before them: the anchor of that day
+    # lists every report changed since its midnight.
+    day = dt.datetime.now(settings().calendar().tz).date().isoformat()
+    public_id, public_code, _ = submitted(app)
+    drive(public_id, DISPOSITION, FOLLOW_UP)
+    _, secret_code, secret_token = submitted(app, confidential=True)
+
+    ran = report_job.post(f"/?date={day}")
+    assert ran.status_code == 200, ran.get_data(as_text=True)
+    result = ran.get_json()["anchor"]
+    assert (result["day"], result["rerun"], result["reports"]) == (day, False, 2)
+
+    served = app.get(f"/data/jangkar/{day}.json")
+    assert served.status_code == 200 and served.mimetype == "application/json"
+    assert served.headers["Access-Control-Allow-Origin"] == "*"
+    published = served.get_json()
+    assert published["root"] == result["root"] == anchor.root(day, published["entries"])
+    assert secret_code not in served.get_data(as_text=True)  # listed by its first hash only
+    public_export = app.get(f"/api/v1/reports/{public_code}/timeline").data
+    secret_export = app.get(
+        f"/api/v1/reports/{secret_code}/timeline", headers=bearer(secret_token)
+    ).data
+    first_secret_hash = json.loads(secret_export)["events"][0]["hash"]
+    assert {e["id"] for e in published["entries"]} == {public_code, first_secret_hash}
+    assert {e["head"] for e in published["entries"]} == {
+        json.loads(public_export)["head"],
+        json.loads(secret_export)["head"],
+    }
+
+    anchor_file = tmp_path / "anchor.json"
+    anchor_file.write_bytes(served.data)
+    for export in (public_export, secret_export):
+        result_of = _verify_tool(export, tmp_path, "--anchor", str(anchor_file))
+        assert result_of.returncode == 0, result_of.stdout
+        assert f"in the anchor of {day}" in result_of.stdout
+
+    # A re-run keeps the anchor as first published.
+    again = report_job.post(f"/?date={day}").get_json()["anchor"]
+    assert (again["rerun"], again["root"]) == (True, result["root"])
+    assert app.get(f"/data/jangkar/{day}.json").data == served.data
+
+    # Whoever can write to the database removes the public report's last event.
+    events = db.collection("reports").document(public_id).collection("events")
+    events.document("000003").delete()
+    truncated = app.get(f"/api/v1/reports/{public_code}/timeline").data
+    assert len(json.loads(truncated)["events"]) == 2
+    assert _verify_tool(truncated, tmp_path).returncode == 0  # on its own: still verifies
+    caught = _verify_tool(truncated, tmp_path, "--anchor", str(anchor_file))
+    assert caught.returncode == 1
+    assert f"the head anchored on {day} is not in this export" in caught.stdout
+
+
+def test_a_day_without_an_anchor_is_404_problem(app: FlaskClient) -> None:
+    for path in ("/data/jangkar/2020-01-01.json", "/data/jangkar/kemarin.json"):
+        missing = app.get(path)
+        assert missing.status_code == 404
+        assert missing.mimetype == "application/problem+json"
