@@ -1,0 +1,574 @@
+"""Nothing leaks: a full run of the local stack, everything it produced scanned.
+
+The stack is the one ``make run`` starts (tools.stack.LocalStack: the real emulators,
+every function as its own server, the mail and SMS sinks), on free ports; the agencies'
+webhooks point at a receiver in this process so every delivery is kept whole. Three
+reporters submit to the Cianjur roads office: an anonymous one who typed a name, an
+e-mail and a phone number anyway (through the form), a confidential one reached by SMS
+and a named public one (through the API). The office acts through its API and its
+console; the reporters follow their reports; the anonymous one asks for a lost link;
+the public reads every public page, export and figure; the daily jobs run (the
+escalation run forty days on, so its tiers fire). Then every response (headers and
+body), webhook, e-mail, SMS, export and the functions' log lines are scanned
+(tools.leak_scan) for the anonymous reporter's identity in any encoding, any
+reporter token or short token outside what goes to that reporter, the API keys, the
+session cookies outside their own Set-Cookie, the webhook signing secrets, the token
+secret, the mail relay's and SMS gateway's credentials, the demo staff's passwords and
+TOTP secrets and the private keyset's material; the confidential report's content on
+any public answer; and the named reporter's identity on any public answer or log line.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import json
+import os
+import re
+import time
+import urllib.parse
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pyotp
+import pytest
+
+from shared.tokens import reporter_token, short_reporter_token
+from shared.web.console.common import SESSION_COOKIE
+from shared.web.schemas import REPORT_EXAMPLE
+from tests.conftest import TEST_PROJECT, TEST_TOKEN_SECRET, _prerequisites
+from tools.leak_scan import (
+    Artefact,
+    Leak,
+    Sensitive,
+    http_text,
+    keyset_material,
+    mail_text,
+    scan,
+)
+from tools.stack import LocalStack
+from tools.webhook_receiver import WebhookReceiver, firestore_secrets
+
+AGENCY = "dpupr-cianjur"  # where the Cianjur roads rule sends REPORT_EXAMPLE
+AGENCY_KEY = "dpupr_cianjur_admin"
+WAIT_S = 90.0
+QUIET_S = 6.0
+
+ANONYMOUS = {
+    "name": "Wulandari Anonimawati",
+    "email": "wulan.anonim.h7@contoh.id",
+    "phone": "0813-7777-4242",
+}
+CONFIDENTIAL = {"name": "Bambang Rahasiawan", "phone": "0857-1111-2323"}
+NAMED = {"name": "Siti Terbukawati", "email": "siti.terbuka.h7@contoh.id"}
+# A word only the confidential report's text holds: it must never reach the public.
+CONFIDENTIAL_WORD = "Zamrudkencana"
+
+
+def phone_forms(typed: str) -> list[str]:
+    """A phone number as it may be typed, stored or dialled."""
+    digits = re.sub(r"\D", "", typed)
+    national = digits[1:] if digits.startswith("0") else digits
+    return [typed, digits, f"+62{national}", f"62{national}"]
+
+
+@dataclass
+class Recorder:
+    """Every HTTP answer a client got, as an artefact for its audience."""
+
+    artefacts: list[Artefact] = field(default_factory=list)
+    cookies: set[str] = field(default_factory=set)
+
+    def client(self, audience: str, **kwargs: Any) -> httpx.Client:
+        def keep(response: httpx.Response) -> None:
+            response.read()
+            request = response.request
+            headers = [(k, v) for k, v in response.headers.multi_items() if k != "set-cookie"]
+            where = f"{request.method} {request.url} {response.status_code}"
+            text = http_text(
+                request.method, str(request.url), response.status_code, headers, response.text
+            )
+            self.artefacts.append(Artefact(where, audience, text))
+            for set_cookie in response.headers.get_list("set-cookie"):
+                # Its own Set-Cookie is the one place a session cookie may be read.
+                self.artefacts.append(Artefact(where + " Set-Cookie", "set-cookie", set_cookie))
+                name, _, value = set_cookie.split(";", 1)[0].partition("=")
+                # The pre-sign-in form cookie is a double-submit token the form repeats.
+                if name.endswith(SESSION_COOKIE) and value:
+                    self.cookies.add(value)
+
+        return httpx.Client(
+            timeout=30, follow_redirects=True, event_hooks={"response": [keep]}, **kwargs
+        )
+
+
+@dataclass
+class Run:
+    stack: LocalStack
+    receiver: WebhookReceiver
+    recorder: Recorder
+    codes: dict[str, str]  # reporter label → tracking code
+    report_ids: dict[str, str]
+    artefacts: list[Artefact]
+    sensitive: list[Sensitive]
+
+
+def _attribute(tag: str, name: str) -> str | None:
+    found = re.search(rf'\b{name}="([^"]*)"', tag)
+    return html.unescape(found.group(1)) if found else None
+
+
+def _hidden_inputs(page: str, action_suffix: str) -> dict[str, str]:
+    """The hidden fields of the form whose action ends with ``action_suffix``."""
+    for match in re.finditer(r"<form\b([^>]*)>(.*?)</form>", page, re.S):
+        action = _attribute(match.group(1), "action") or ""
+        if action.split("?")[0].endswith(action_suffix):
+            inputs = re.findall(r"<input\b[^>]*>", match.group(2))
+            hidden = [tag for tag in inputs if _attribute(tag, "type") == "hidden"]
+            return {
+                str(_attribute(tag, "name")): _attribute(tag, "value") or ""
+                for tag in hidden
+                if _attribute(tag, "name")
+            }
+    raise AssertionError(f"no form for {action_suffix}")
+
+
+def _wait(what: str, check: Any, timeout: float = WAIT_S) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.5)
+    raise AssertionError(f"waited {timeout:.0f} s for {what}")
+
+
+def _today_in_jakarta() -> dt.date:
+    """The day the stack files today's events under."""
+    return dt.datetime.now(ZoneInfo("Asia/Jakarta")).date()
+
+
+def _outbound(stack: LocalStack, receiver: WebhookReceiver) -> tuple[int, int, int]:
+    from tools.mail_sink import read_mailbox
+
+    sms_log = stack.data_dir / "sms.jsonl"
+    sms = len(sms_log.read_text().splitlines()) if sms_log.exists() else 0
+    return len(receiver.snapshot()), len(read_mailbox(stack.mail_dir)), sms
+
+
+def _settle(stack: LocalStack, receiver: WebhookReceiver) -> None:
+    """Wait until no webhook, e-mail or SMS has come for ``QUIET_S``."""
+    last, quiet_since = _outbound(stack, receiver), time.monotonic()
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        now = _outbound(stack, receiver)
+        if now != last:
+            last, quiet_since = now, time.monotonic()
+        elif time.monotonic() - quiet_since >= QUIET_S:
+            return
+    raise AssertionError(f"notifications still coming after {WAIT_S:.0f} s: {last}")
+
+
+def _seed(stack: LocalStack, receiver: WebhookReceiver) -> None:
+    """What LocalStack seeds, with the agencies' webhooks at ``receiver``."""
+    from tools.api_keys import ensure_demo_keys_on_emulator
+    from tools.seed import seed_emulator
+    from tools.staff import ensure_demo_staff_on_emulator
+
+    host, project = stack.emulators.firestore_host, stack.project
+    seed_emulator(host, project, demo_webhook_url=receiver.hook_url())
+    ensure_demo_keys_on_emulator(host, project, stack.demo_keys_path)
+    ensure_demo_staff_on_emulator(host, project, stack.token_secret, stack.demo_staff_path)
+
+
+def _submit_through_the_form(client: httpx.Client, submit: str) -> tuple[str, str]:
+    """The anonymous reporter: identity typed, then "anonim" ticked. Code and token."""
+    form = client.get(submit + "/")
+    nonce = re.search(r'name="nonce" value="([^"]+)"', form.text)
+    assert nonce, form.text[:500]
+    fields = {
+        "nonce": html.unescape(nonce.group(1)),
+        "website": "",
+        "type": "pengaduan",
+        "title": "Saluran air tersumbat di Jalan Siliwangi",
+        "description": (
+            "Saluran air di depan pasar tersumbat sampah sejak sebulan dan meluap ke jalan "
+            "setiap kali hujan deras."
+        ),
+        "category": REPORT_EXAMPLE["category"],
+        "province_code": REPORT_EXAMPLE["province_code"],
+        "regency_code": REPORT_EXAMPLE["regency_code"],
+        "anonymous": "1",
+        "reporter.name": ANONYMOUS["name"],
+        "reporter.email": ANONYMOUS["email"],
+        "reporter.phone": ANONYMOUS["phone"],
+    }
+    tracked = client.post(submit + "/", data=fields)
+    assert tracked.status_code == 200, tracked.text[:500]
+    path = urllib.parse.urlsplit(str(tracked.url))
+    query = urllib.parse.parse_qs(path.query)
+    assert path.path.startswith("/lacak/") and "token" in query, tracked.url
+    return urllib.parse.unquote(path.path.removeprefix("/lacak/")), query["token"][0]
+
+
+def _submit_through_the_api(
+    client: httpx.Client, submit: str, reporter: dict[str, str], **changes: Any
+) -> tuple[str, str]:
+    body = {**REPORT_EXAMPLE, "reporter": reporter, **changes}
+    created = client.post(
+        submit + "/api/v1/reports", json=body, headers={"Idempotency-Key": uuid.uuid4().hex}
+    )
+    assert created.status_code == 201, created.text
+    answer = created.json()
+    return answer["tracking_code"], answer["reporter_token"]
+
+
+def _sign_in(console: httpx.Client, base: str, staff: dict[str, str]) -> None:
+    page = console.get(base + "/masuk")
+    signed = console.post(
+        base + "/masuk",
+        data={**_hidden_inputs(page.text, "/masuk"), "email": staff["email"],
+              "password": staff["password"]},
+    )  # fmt: skip
+    if "/masuk/kode" in str(signed.url):
+        code = pyotp.TOTP(staff["totp_secret"]).now()
+        signed = console.post(
+            str(signed.url), data={**_hidden_inputs(signed.text, "/masuk/kode"), "code": code}
+        )
+    assert "/masuk" not in str(signed.url), (signed.status_code, signed.url)
+
+
+def _act(stack: LocalStack, receiver: WebhookReceiver, recorder: Recorder) -> Run:
+    urls = stack.urls
+    submit, agency_api, console_base = urls["submit"], urls["agency"] + "/api/v1", urls["console"]
+    codes: dict[str, str] = {}
+    tokens: dict[str, str] = {}
+    with recorder.client("reporter:anonymous") as anonymous:
+        codes["anonymous"], tokens["anonymous"] = _submit_through_the_form(anonymous, submit)
+    with recorder.client("reporter:confidential") as confidential:
+        codes["confidential"], tokens["confidential"] = _submit_through_the_api(
+            confidential,
+            submit,
+            CONFIDENTIAL,
+            confidential=True,
+            title="Pungutan liar di kantor kelurahan",
+            description=f"Petugas meminta uang tambahan untuk surat pengantar: {CONFIDENTIAL_WORD}",
+        )
+    with recorder.client("reporter:named") as named:
+        codes["named"], tokens["named"] = _submit_through_the_api(named, submit, NAMED)
+
+    api_keys = json.loads(stack.demo_keys_path.read_text())
+    auth = {"Authorization": f"Bearer {api_keys[AGENCY_KEY]['key']}"}
+    report_ids: dict[str, str] = {}
+    with recorder.client(f"agency:{AGENCY}", headers=auth) as agency:
+
+        def routed() -> bool:
+            inbox = agency.get(f"{agency_api}/inbox", params={"status": "dispositioned"})
+            by_code = {item["tracking_code"]: item["id"] for item in inbox.json()["items"]}
+            for label, code in codes.items():
+                if code in by_code:
+                    report_ids[label] = by_code[code]
+            return len(report_ids) == len(codes)
+
+        _wait("the three reports in the office's inbox", routed)
+        for label, report_id in report_ids.items():
+            assert agency.get(f"{agency_api}/reports/{report_id}").status_code == 200, label
+        answers = [
+            ("anonymous", "follow-up", "Petugas kebersihan dijadwalkan membersihkan saluran."),
+            ("confidential", "follow-up", "Laporan sudah diteruskan ke inspektorat."),
+            ("confidential", "resolve", "Petugas yang bersangkutan sudah diperiksa."),
+        ]
+        for label, operation, message in answers:
+            answered = agency.post(
+                f"{agency_api}/reports/{report_ids[label]}/{operation}",
+                json={"message": message},
+                headers={"Idempotency-Key": uuid.uuid4().hex},
+            )
+            assert answered.status_code == 200, (label, operation, answered.text)
+        failed = agency.get(f"{agency_api}/deliveries", params={"status": "failed"})
+        assert failed.status_code == 200, failed.text[:300]
+    # The Ombudsman dossier is the national admin's, in JSON and as its HTML page.
+    national = {"Authorization": f"Bearer {api_keys['national_admin']['key']}"}
+    with recorder.client("agency:nasional", headers=national) as ombudsman_desk:
+        for label in ("anonymous", "confidential"):
+            for wanted in ("json", "html"):
+                dossier = ombudsman_desk.get(
+                    f"{agency_api}/reports/{report_ids[label]}/dossier", params={"format": wanted}
+                )
+                assert dossier.status_code == 200, (label, dossier.text[:300])
+
+    staff = json.loads(stack.demo_staff_path.read_text())[AGENCY_KEY]
+    with recorder.client(f"staff:{AGENCY}") as console:
+        _sign_in(console, console_base, staff)
+        assert console.get(console_base + "/kotak-masuk").status_code == 200
+        for report_id in report_ids.values():
+            assert console.get(f"{console_base}/laporan/{report_id}").status_code == 200
+        page = console.get(f"{console_base}/laporan/{report_ids['named']}")
+        followed_up = console.post(
+            f"{console_base}/laporan/{report_ids['named']}/tindakan/follow-up",
+            data={
+                **_hidden_inputs(page.text, "/tindakan/follow-up"),
+                "message": "Lubang akan ditambal pekan ini oleh UPTD Jalan.",
+            },
+        )
+        assert followed_up.status_code == 200, followed_up.text[:500]
+        assert "Lubang akan ditambal" in followed_up.text
+        # The identity on request (recorded): shown for the named report; asked for the
+        # anonymous one too (its page offers no button, a hand-made POST is tried).
+        reveal = {
+            label: f"{console_base}/laporan/{report_ids[label]}/identitas"
+            for label in ("named", "anonymous")
+        }
+        form = _hidden_inputs(console.get(reveal["named"]).text, "/identitas")
+        assert console.get(reveal["anonymous"]).status_code == 200
+        assert console.post(reveal["named"], data=form).status_code == 200
+        assert console.post(reveal["anonymous"], data=form).status_code < 500
+        for path in ("/angka", "/riwayat", "/akun"):
+            assert console.get(console_base + path).status_code == 200, path
+
+    _settle(stack, receiver)
+    for label, code in codes.items():
+        with recorder.client(f"reporter:{label}") as reporter:
+            bearer = {"Authorization": f"Bearer {tokens[label]}"}
+            page = reporter.get(f"{submit}/lacak/{code}", params={"token": tokens[label]})
+            assert page.status_code == 200, (label, page.status_code)
+            assert reporter.get(f"{submit}/api/v1/reports/{code}", headers=bearer).is_success
+            exported = reporter.get(f"{submit}/api/v1/reports/{code}/timeline", headers=bearer)
+            assert exported.status_code == 200, (label, exported.text[:300])
+
+    with recorder.client("public") as public:
+        lost = public.get(submit + "/lupa-tautan")
+        asked = public.post(
+            submit + "/lupa-tautan",
+            data={
+                **_hidden_inputs(lost.text, "/lupa-tautan"),
+                "website": "",
+                "tracking_code": codes["anonymous"],
+                "contact": ANONYMOUS["email"],
+            },
+        )
+        assert asked.status_code == 200, asked.text[:300]
+
+    with recorder.client("scheduler") as scheduler:
+        today = _today_in_jakarta()
+        later = today + dt.timedelta(days=40)
+        for job, day in (("report", today), ("escalate", later), ("digest", None)):
+            answer = scheduler.post(
+                urls[job] + "/", json={"date": day.isoformat()} if day else None
+            )
+            assert answer.status_code == 200, (job, answer.status_code, answer.text[:300])
+    _settle(stack, receiver)
+
+    with recorder.client("public") as public:
+        for path in (
+            "/",
+            "/statistik",
+            "/statistik/definisi",
+            "/laporan",
+            f"/statistik/instansi/{AGENCY}",
+            f"/data/harian/{today.isoformat()}.json",
+            f"/data/harian/{today.isoformat()}.csv",
+            f"/data/instansi/{AGENCY}/{today.isoformat()}.json",
+        ):
+            assert public.get(submit + path).status_code == 200, path
+        for code in codes.values():
+            public.get(f"{submit}/lacak/{code}")
+            public.get(f"{submit}/api/v1/reports/{code}")
+            public.get(f"{submit}/api/v1/reports/{code}/timeline")
+
+    return Run(stack, receiver, recorder, codes, report_ids, [], [])
+
+
+def _last_digits(phone: str) -> str:
+    """Enough of a number to tell whose it is, however it is written."""
+    return re.sub(r"\D", "", phone)[-9:]
+
+
+def _outbound_artefacts(run: Run) -> list[Artefact]:
+    from tools.mail_sink import read_mailbox
+
+    by_address = {ANONYMOUS["email"]: "reporter:anonymous", NAMED["email"]: "reporter:named"}
+    by_phone = {
+        _last_digits(ANONYMOUS["phone"]): "reporter:anonymous",
+        _last_digits(CONFIDENTIAL["phone"]): "reporter:confidential",
+    }
+    found = []
+    for received in run.receiver.snapshot():
+        headers = "\n".join(f"{k}: {v}" for k, v in received.headers.items())
+        text = f"POST {received.path}\n{headers}\n\n{received.body.decode('utf-8', 'replace')}"
+        found.append(
+            Artefact(f"webhook {received.webhook_id}", f"agency:{received.agency_id}", text)
+        )
+    for mail in read_mailbox(run.stack.mail_dir):
+        to = mail.to.lower()
+        audience = next((who for addr, who in by_address.items() if addr in to), "mail:staff")
+        found.append(
+            Artefact(f"e-mail {mail.id} to {to}", audience, mail_text(mail.path.read_bytes()))
+        )
+    sms_log = run.stack.data_dir / "sms.jsonl"
+    for line in sms_log.read_text().splitlines() if sms_log.exists() else []:
+        kept = json.loads(line)
+        audience = by_phone.get(_last_digits(kept["to"]), "sms:other")
+        text = f"to: {kept['to']}\n\n{kept['text']}"
+        found.append(Artefact(f"SMS {kept['message_id']}", audience, text))
+    logs = run.stack.data_dir / "logs"
+    for name in run.stack.functions:
+        path = logs / f"{name}.log"
+        found.append(Artefact(f"log {path.name}", "log", path.read_text(errors="replace")))
+    return found
+
+
+def _sensitive(run: Run) -> list[Sensitive]:
+    stack = run.stack
+    reporters = {label: frozenset({f"reporter:{label}"}) for label in run.codes}
+    nowhere: frozenset[str] = frozenset()
+    items: list[Sensitive] = []
+    for part, value in ANONYMOUS.items():
+        values = phone_forms(value) if part == "phone" else [value]
+        items += [
+            Sensitive(f"anonymous reporter's {part}", v, reporters["anonymous"]) for v in values
+        ]
+    # A report that is not anonymous shows its reporter to whoever handles it; a
+    # confidential one shows its text to them too. Neither reaches the public, the logs,
+    # the job runner or another reporter.
+    staff_side = {a.audience for a in run.artefacts} - {"public", "log", "scheduler", "set-cookie"}
+    staff_side -= {f"reporter:{label}" for label in run.codes}
+    for label, identity in (("confidential", CONFIDENTIAL), ("named", NAMED)):
+        for part, value in identity.items():
+            values = phone_forms(value) if part == "phone" else [value]
+            allowed = reporters[label] | staff_side
+            items += [Sensitive(f"{label} reporter's {part}", v, allowed) for v in values]
+    items.append(
+        Sensitive(
+            "the confidential report's text",
+            CONFIDENTIAL_WORD,
+            reporters["confidential"] | staff_side,
+        )
+    )
+    for label, report_id in run.report_ids.items():
+        token = reporter_token(stack.token_secret, report_id)
+        short = short_reporter_token(stack.token_secret, report_id)
+        items.append(Sensitive(f"{label} reporter's token", token, reporters[label]))
+        items.append(Sensitive(f"{label} reporter's short token", short, reporters[label]))
+    for name, entry in json.loads(stack.demo_keys_path.read_text()).items():
+        items.append(Sensitive(f"API key {name}", entry["key"], nowhere))
+    for name, entry in json.loads(stack.demo_staff_path.read_text()).items():
+        items.append(Sensitive(f"staff {name}'s password", entry["password"], nowhere))
+        items.append(Sensitive(f"staff {name}'s TOTP secret", entry["totp_secret"], nowhere))
+    for cookie in run.recorder.cookies:
+        items.append(Sensitive("a console session cookie", cookie, frozenset({"set-cookie"})))
+    lookup = firestore_secrets(stack.project)
+    for agency_id in {r.agency_id for r in run.receiver.snapshot()} | {AGENCY}:
+        secret = lookup(agency_id) if agency_id else None
+        assert secret, f"no signing secret for {agency_id}"
+        items.append(Sensitive(f"{agency_id}'s webhook signing secret", secret, nowhere))
+    from tools.mail_sink import DEMO_PASSWORD
+
+    items.append(Sensitive("the token secret", stack.token_secret, nowhere))
+    items.append(Sensitive("the mail relay's password", DEMO_PASSWORD, nowhere))
+    items.append(Sensitive("the SMS gateway's API key", stack.sms_api_key, nowhere))
+    private = Path(stack.emulators.identity_private_keyset_path).read_text()
+    items += [
+        Sensitive("the identity private keyset", v, nowhere) for v in keyset_material(private)
+    ]
+    pem = json.loads(Path(stack.emulators.signing_key_path).read_text())["private_key"]
+    body = [line for line in pem.splitlines() if line and not line.startswith("-----")]
+    items += [Sensitive("the storage signing key", line, nowhere) for line in body[:3]]
+    return items
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    _prerequisites()
+    stack = LocalStack(
+        tmp_path_factory.mktemp("leaks"), project=TEST_PROJECT, token_secret=TEST_TOKEN_SECRET,
+        seed=False,
+    )  # fmt: skip
+    stack.start()
+    try:
+        os.environ.update(stack.emulators.env())
+        receiver = WebhookReceiver(firestore_secrets(stack.project))
+        receiver.start()
+        try:
+            _seed(stack, receiver)
+            recorder = Recorder()
+            run = _act(stack, receiver, recorder)
+            run.artefacts = [*recorder.artefacts, *_outbound_artefacts(run)]
+            run.sensitive = _sensitive(run)
+            yield run
+        finally:
+            receiver.stop()
+    finally:
+        stack.stop()
+
+
+def _report(leaks: list[Leak]) -> str:
+    return "\n".join(str(leak) for leak in leaks[:40])
+
+
+def test_the_run_reached_every_channel(full_run: Run) -> None:
+    audiences = {a.audience for a in full_run.artefacts}
+    wheres = " ".join(a.where for a in full_run.artefacts)
+    assert {"reporter:anonymous", "reporter:confidential", "reporter:named"} <= audiences
+    assert {"public", f"agency:{AGENCY}", f"staff:{AGENCY}", "scheduler", "log"} <= audiences
+    assert "webhook" in wheres and "e-mail" in wheres and "SMS" in wheres
+    assert "/timeline" in wheres and "/dossier" in wheres and "/data/harian/" in wheres
+    # The anonymous reporter was reached (by e-mail), and the confidential one by SMS.
+    assert any(
+        a.where.startswith("e-mail") and a.audience == "reporter:anonymous"
+        for a in full_run.artefacts
+    )
+    assert any(
+        a.where.startswith("SMS") and a.audience == "reporter:confidential"
+        for a in full_run.artefacts
+    )
+    assert any(a.where.startswith("log") and a.text.strip() for a in full_run.artefacts)
+
+
+def test_the_scan_sees_what_each_reporter_was_sent(full_run: Run) -> None:
+    """Were no audience allowed, the reporters' own copies would be found: the scan
+    reaches the texts the run produced (a scan that finds nothing proves nothing)."""
+    everywhere_forbidden = [Sensitive(s.name, s.value) for s in full_run.sensitive]
+    found = {
+        (leak.sensitive, leak.audience) for leak in scan(full_run.artefacts, everywhere_forbidden)
+    }
+    assert ("anonymous reporter's email", "reporter:anonymous") in found
+    assert ("anonymous reporter's phone", "reporter:anonymous") in found
+    assert ("anonymous reporter's token", "reporter:anonymous") in found
+    assert ("confidential reporter's short token", "reporter:confidential") in found
+    assert ("a console session cookie", "set-cookie") in found
+    assert ("named reporter's name", f"staff:{AGENCY}") in found  # the recorded reveal
+
+
+def test_nothing_leaks(full_run: Run) -> None:
+    leaks = scan(full_run.artefacts, full_run.sensitive)
+    assert not leaks, f"{len(leaks)} leaks:\n{_report(leaks)}"
+
+
+def test_a_leak_planted_in_the_run_is_found(full_run: Run) -> None:
+    """One log line carrying the anonymous reporter's e-mail, base64-encoded inside a
+    longer value, and one public answer carrying a reporter's token, URL-encoded."""
+    email = ANONYMOUS["email"].encode()
+    planted_log = base64.b64encode(b"{'user': " + email + b"}").decode()
+    token = reporter_token(full_run.stack.token_secret, full_run.report_ids["named"])
+    planted = [
+        *full_run.artefacts,
+        Artefact("log planted", "log", f'{{"severity": "INFO", "context": "{planted_log}"}}'),
+        Artefact(
+            "GET /laporan planted",
+            "public",
+            f"?next=%2Flacak%3Ftoken%3D{urllib.parse.quote(token)}",
+        ),
+    ]
+    found = {(leak.sensitive, leak.where) for leak in scan(planted, full_run.sensitive)}
+    assert found == {
+        ("anonymous reporter's email", "log planted"),
+        ("named reporter's token", "GET /laporan planted"),
+    }
