@@ -24,6 +24,7 @@ from shared import wiring
 from shared.logging import http_entry
 from shared.usecases.anchor import AnchorResult, anchor_day
 from shared.usecases.daily_report import DailyReportResult, run_daily_report
+from shared.web.dispatch import answer_framework_errors
 from shared.web.scheduled import answer_run, run_date
 
 
@@ -46,3 +47,6 @@ def report(request: Request) -> Response:
         return DayRun(figures, anchor_day(day, wiring.anchor_ports()))
 
     return answer_run(request, run, counted=lambda: [wiring.report_store().stats])
+
+
+answer_framework_errors()

@@ -25,6 +25,7 @@ from tests.functional.test_reporter_actions import (
     submitted,
 )
 from tests.functional.test_timeline_export import _verify_tool
+from tests.functional.test_unrouted_jobs import UNROUTED, _assert_problem, _client
 from tools.stack import Emulators
 
 
@@ -96,3 +97,10 @@ def test_a_day_without_an_anchor_is_404_problem(app: FlaskClient) -> None:
         missing = app.get(path)
         assert missing.status_code == 404
         assert missing.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize("path", UNROUTED)
+def test_a_path_the_framework_would_answer_is_a_404_problem_from_the_report_function(
+    path: str,
+) -> None:
+    _assert_problem(_client("report").get(path), 404)
