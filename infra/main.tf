@@ -90,6 +90,13 @@ locals {
       publishes       = ["agency-notifications"]
       timeout_seconds = 1800
     }
+    retention = {
+      description = "Daily run: erases reporters' identities and contact details kept past the retention period (Cloud Scheduler)."
+      public      = false
+      # Erasing deletes the sealed identity without opening it: no keyset, and it tells
+      # nobody (shared/usecases/notices.py: an erasure is told to no one).
+      publishes = []
+    }
     digest = {
       description = "Hourly e-mail digest to the agencies that chose one (Cloud Scheduler)."
       public      = false

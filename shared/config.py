@@ -98,6 +98,11 @@ class Settings(BaseModel):
     # agency (in shared/reference/agencies.toml) that receives Ombudsman referrals.
     escalation_page_size: int = Field(default=200, ge=1, le=1000)
     ombudsman_agency_id: str = "ombudsman-ri"
+    # Retention (docs/personal-data.md): a reporter's identity and contact details are
+    # erased this many days after the report ended (closed or archived) by the daily
+    # retention job, at most this many reports a run (the next run takes the rest).
+    identity_retention_days: int = Field(default=365, ge=1)
+    retention_run_limit: int = Field(default=2000, ge=1)
     # The agency API's base URL, for links in notifications (the Ombudsman's dossier).
     agency_url: str = ""
     # E-mail goes through an SMTP relay (shared/adapters/smtp.py): the host (none set:

@@ -156,6 +156,8 @@ class Change:
     outbox: tuple[OutboxMessage, ...] = ()
     settle: tuple[str, ...] = ()
     tallies: tuple[Tally, ...] = ()
+    # Change-log entries committed with it (an erasure of the reporter's contact details).
+    audit: tuple[AuditEntry, ...] = ()
     # The report's version after the commit, set by the store (None before it commits);
     # not part of what the change is, so two equal changes stay equal.
     version: object = field(default=None, compare=False)
@@ -1075,6 +1077,25 @@ class EscalatePorts:
     reference: Reference
 
 
+class RetentionStore(ReportStore, Protocol):
+    def identities_ended_before(
+        self, before: dt.datetime, limit: int, after: tuple[str, str] | None = None
+    ) -> DuePage:
+        """Reports that ended (closed or archived) before ``before`` and still hold their
+        reporter's identity, ``(ended_at, id)`` ascending, at most ``limit``, strictly
+        after the cursor ``after`` (``next_after`` is the last one's ``(ended_at ISO,
+        id)``); one read per report returned (an empty page: one)."""
+        ...
+
+
+@dataclass(frozen=True)
+class RetentionPorts:
+    store: RetentionStore
+    clock: Clock  # when the run was asked for: the default run date
+    settings: Settings
+    reference: Reference
+
+
 @dataclass(frozen=True)
 class SweepPorts:
     store: OutboxStore
@@ -1143,6 +1164,7 @@ class AnchorPorts:
 AUDIT_KINDS = frozenset(
     {
         "identity.viewed",
+        "identity.erased",  # by the reporter, or by the retention job
         "report.assigned",
         "staff.invited",
         "staff.deactivated",

@@ -134,6 +134,9 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule(function="sweep", path="/", method="POST", cron="*/5 * * * *", interval_s=300),
     # The daily run of escalations, automatic closing and archiving, for that day.
     Schedule(function="escalate", path="/", method="POST", cron="0 7 * * *"),
+    # Reporters' identities erased once their retention period ran out (before 07:00's
+    # escalation run, which may close more reports).
+    Schedule(function="retention", path="/", method="POST", cron="0 3 * * *"),
     # The published figures of the day before.
     Schedule(function="report", path="/", method="POST", cron="0 1 * * *"),
     # The hourly e-mail digest of the agencies that chose one.

@@ -32,6 +32,7 @@ from shared.ports import (
     NotifyPorts,
     PublicPorts,
     ReferenceSource,
+    RetentionPorts,
     RoutePorts,
     RoutingTables,
     Sealer,
@@ -414,6 +415,13 @@ def escalate_ports(reference: Reference) -> EscalatePorts:
 
 
 @_PerReference
+def retention_ports(reference: Reference) -> RetentionPorts:
+    return RetentionPorts(
+        store=report_store(), clock=clock(), settings=settings(), reference=reference
+    )
+
+
+@_PerReference
 def daily_report_ports(reference: Reference) -> DailyReportPorts:
     return DailyReportPorts(
         figures=figures_store(),
@@ -475,6 +483,7 @@ _CACHED = (
     digest_ports,
     public_ports,
     escalate_ports,
+    retention_ports,
     daily_report_ports,
     sweep_ports,
     _routing_tables_of,

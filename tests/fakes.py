@@ -30,7 +30,8 @@ from shared.domain import chain
 from shared.domain.casework import Assignment, ResponseTemplate, StaffNote
 from shared.domain.figures import days_id_range, scope_of, unrouted_scope
 from shared.domain.privacy import ReporterIdentity
-from shared.domain.report import Report, TimelineEvent, is_overdue
+from shared.domain.report import Action, Report, TimelineEvent, is_overdue
+from shared.domain.retention import ended_at
 from shared.domain.staff import SignInThrottle, StaffAccount, StaffLink, StaffSession
 from shared.ports import (
     AgencyChannel,
@@ -129,6 +130,8 @@ class InMemoryReportStore:
     reads: int = 0
     # How often ``transition`` runs ``decide`` (the last run's change is committed).
     decide_runs: int = 2
+    # Change-log entries the transitions committed (Change.audit), in order.
+    audit: list[AuditEntry] = field(default_factory=list)
 
     def new_report_id(self) -> str:
         return uuid.uuid4().hex
@@ -247,6 +250,9 @@ class InMemoryReportStore:
         for message_id in change.settle:
             self.outbox.pop(message_id, None)
         self._tally(change.tallies)
+        if change.event.action is Action.ERASE_CONTACT:
+            self.identities.pop(report_id, None)
+        self.audit.extend(change.audit)
         return dataclasses.replace(change, version=self.versions[report_id])
 
     def _tally(self, tallies: Sequence[Tally]) -> None:
@@ -285,6 +291,23 @@ class InMemoryReportStore:
         if after is not None:
             due = [key for key in due if key > after]  # start_after: strictly past it
         page = due[:limit]
+        self.reads += max(1, len(page))
+        return DuePage(
+            tuple(self._snapshot(self.reports[i]) for _, i in page),
+            page[-1] if len(page) == limit else None,
+        )
+
+    def identities_ended_before(
+        self, before: dt.datetime, limit: int, after: tuple[str, str] | None = None
+    ) -> DuePage:
+        held = sorted(
+            (ended.astimezone(dt.UTC).isoformat(), r.id)
+            for r in self.reports.values()
+            if r.contact_erased is None and (ended := ended_at(r)) is not None and ended < before
+        )
+        if after is not None:
+            held = [key for key in held if key > after]
+        page = held[:limit]
         self.reads += max(1, len(page))
         return DuePage(
             tuple(self._snapshot(self.reports[i]) for _, i in page),

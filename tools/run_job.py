@@ -28,7 +28,7 @@ from pathlib import Path
 
 from tools.stack import REPO_ROOT, URLS_FILE
 
-JOBS = ("escalate", "report", "digest")
+JOBS = ("escalate", "report", "digest", "retention")
 
 
 def function_url(name: str, environ: Mapping[str, str]) -> str:

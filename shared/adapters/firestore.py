@@ -49,6 +49,7 @@ from shared.domain.report import (
     AdminQueue,
     Attachment,
     ClosedBy,
+    ContactErasedBy,
     GeoPoint,
     Priority,
     Region,
@@ -58,6 +59,7 @@ from shared.domain.report import (
     State,
     TimelineEvent,
 )
+from shared.domain.retention import ended_at
 from shared.ports import (
     AgencyChannel,
     ApiKeyRecord,
@@ -287,6 +289,10 @@ def report_to_doc(report: Report) -> Doc:
         "assignee_id": report.assignee_id,
         "assignee_name": report.assignee_name,
         "priority": report.priority.value,
+        "contact_erased": report.contact_erased.value if report.contact_erased else None,
+        # Derived (shared.domain.retention), stored for the retention job's query.
+        "identity_held": report.contact_erased is None,
+        "ended_at": _opt_ts(ended_at(report)),
     }
 
 
@@ -352,6 +358,9 @@ def report_from_doc(report_id: str, doc: Mapping[str, Any]) -> Report:
         assignee_id=doc.get("assignee_id"),
         assignee_name=doc.get("assignee_name"),
         priority=Priority(doc.get("priority") or Priority.NORMAL.value),
+        contact_erased=(
+            ContactErasedBy(doc["contact_erased"]) if doc.get("contact_erased") else None
+        ),
     )
 
 
@@ -365,6 +374,8 @@ def report_doc_fields() -> frozenset[str]:
         "schema_version",
         "escalation_tier",
         "escalated",
+        "identity_held",
+        "ended_at",
     }
 
 
@@ -558,7 +569,15 @@ class StoreStats:
 def _change_writes(change: Change) -> int:
     """The documents a transition writes: the report, its event, the emitted and settled
     outbox entries and one per counter document its tallies move."""
-    return 2 + len(change.outbox) + len(change.settle) + len(tally_updates(change.tallies))
+    erased = 1 if change.event.action is Action.ERASE_CONTACT else 0
+    return (
+        2
+        + len(change.outbox)
+        + len(change.settle)
+        + len(tally_updates(change.tallies))
+        + erased
+        + len(change.audit)
+    )
 
 
 def _snapshot(doc: Any) -> Snapshot:
@@ -718,8 +737,7 @@ class FirestoreReportStore:
         """The hash of the report's first chained event (its ``prev_hash`` is the
         genesis): one query on the single-field index, one read."""
         events = self._reports.document(report_id).collection(EVENTS)
-        query = events.where(filter=FieldFilter("prev_hash", "==", chain.GENESIS)).limit(1)
-        docs = list(query.stream())
+        docs = list(first_chained_event_query(events).stream())
         self.stats.add(reads=1)
         found = (docs[0].to_dict() or {}).get("hash") if docs else None
         return str(found) if found else None
@@ -852,6 +870,14 @@ class FirestoreReportStore:
             writer.delete(self._outbox.document(message_id))
         for (counter, key), update in tally_updates(change.tallies).items():
             writer.set(self._client.collection(counter).document(key), update, merge=True)
+        if change.event.action is Action.ERASE_CONTACT:
+            writer.delete(self._identities.document(ref.id))
+        if change.audit:
+            # Imported here: the change log's adapter builds on this module.
+            from shared.adapters.firestore_audit import audit_ref
+
+            for entry in change.audit:
+                writer.set(*audit_ref(self._client, entry))
         return change
 
     # --- routing and the outbox sweeper (route and sweep use cases) -------------------
@@ -915,6 +941,23 @@ class FirestoreReportStore:
         last = docs[-1] if len(docs) == limit else None
         next_after = (str((last.to_dict() or {})["next_due_on"]), last.id) if last else None
         return DuePage(reports, next_after)
+
+    # --- the retention job (retention use case) ----------------------------------------
+
+    def identities_ended_before(
+        self, before: dt.datetime, limit: int, after: tuple[str, str] | None = None
+    ) -> DuePage:
+        """One page of :func:`identities_ended_before_query`: reads as many documents as
+        it returns (at least one), each whole with its version, so erasing it needs no
+        read of its own."""
+        query = identities_ended_before_query(self._reports, before, limit, after)
+        docs = list(query.stream())
+        self.stats.add(reads=max(1, len(docs)))
+        last = docs[-1] if len(docs) == limit else None
+        next_after = None
+        if last is not None:
+            next_after = (_utc((last.to_dict() or {})["ended_at"]).isoformat(), last.id)
+        return DuePage(tuple(_snapshot(doc) for doc in docs), next_after)
 
     def refresh(self, report_id: str, recompute: Callable[[Report], Report]) -> Report:
         """Store ``recompute(report)`` if it differs, in a transaction (1 read; 1 write
@@ -1177,6 +1220,27 @@ def due_reports_query(
     return query.limit(limit)
 
 
+def identities_ended_before_query(
+    reports: Any, before: dt.datetime, limit: int, after: tuple[str, str] | None
+) -> Any:
+    """Reports that still hold their reporter's identity and ended before ``before``, by
+    ``(ended_at, __name__)``. Needs the composite index (identity_held ASC, ended_at
+    ASC) in infra/firestore_indexes.json. A report erased drops out of it, so a run
+    that stopped at its limit is picked up by the next one where it stopped."""
+    query = (
+        reports.where(filter=FieldFilter("identity_held", "==", True))
+        .where(filter=FieldFilter("ended_at", "<", _ts(before)))
+        .order_by("ended_at")
+        .order_by("__name__")
+    )
+    if after is not None:
+        ended, report_id = after
+        query = query.start_after(
+            {"ended_at": dt.datetime.fromisoformat(ended), "__name__": report_id}
+        )
+    return query.limit(limit)
+
+
 # Every composite query the code runs, as (name, builder of the query on a client):
 # tests/unit/test_firestore_indexes.py checks that infra/firestore_indexes.json has an
 # index for each (the emulator does not need them; production refuses the query).
@@ -1188,6 +1252,12 @@ COMPOSITE_QUERIES: tuple[tuple[str, Callable[[firestore.Client], Any]], ...] = (
         ),
     ),
     *_inbox_shapes(),  # the agency inbox
+    (
+        "retention: reports still holding an identity, ended before a moment",
+        lambda client: identities_ended_before_query(
+            client.collection(REPORTS), dt.datetime(2025, 1, 1, tzinfo=dt.UTC), 1, None
+        ),
+    ),
     (
         "public list: reports not confidential, newest first",
         lambda client: public_reports_query(client.collection(REPORTS), 1, None),
@@ -1245,7 +1315,18 @@ SINGLE_FIELD_QUERIES: tuple[tuple[str, Callable[[firestore.Client], Any]], ...] 
         "public figures: the latest stored day",
         lambda client: latest_day_query(client.collection(DAILY_FIGURES)),
     ),
+    (
+        "timeline anchor: a report's first chained event",
+        lambda client: first_chained_event_query(
+            client.collection(REPORTS).document("r").collection(EVENTS)
+        ),
+    ),
 )
+
+
+def first_chained_event_query(events: Any) -> Any:
+    """A report's first chained event: the one whose ``prev_hash`` is the genesis."""
+    return events.where(filter=FieldFilter("prev_hash", "==", chain.GENESIS)).limit(1)
 
 
 # --- notifications: delivery log, digests and signing secrets --------------------------

@@ -75,11 +75,19 @@ class Action(StrEnum):
     RATE = "rate"
     ESCALATE = "escalate"  # the daily run: a tier of the running clock fired
     MARK_SUPERVISORY = "mark_supervisory"  # "berkadar pengawasan": 60 working days
+    # The reporter's identity and contact details erased (UU 27/2022): by the reporter
+    # through the private link, or by the retention job after the report ended.
+    ERASE_CONTACT = "erase_contact"
 
 
 class ClosedBy(StrEnum):
     CONFIRMED = "confirmed"  # the reporter confirmed the resolution
     TIMEOUT = "timeout"  # the reporter stayed silent: resolved, but not confirmed
+
+
+class ContactErasedBy(StrEnum):
+    REPORTER = "reporter"  # asked through the private link
+    RETENTION = "retention"  # the retention period after the report ended ran out
 
 
 class Priority(StrEnum):
@@ -143,6 +151,7 @@ PERMITTED_ROLES: Mapping[Action, frozenset[Role]] = MappingProxyType(
         A.RATE: frozenset({R.REPORTER}),
         A.ESCALATE: frozenset({R.SYSTEM}),
         A.MARK_SUPERVISORY: ADMINS,
+        A.ERASE_CONTACT: frozenset({R.REPORTER, R.SYSTEM}),
     }
 )
 
@@ -402,6 +411,9 @@ class Report:
     attachments: tuple[Attachment, ...] = ()
     # The last keyed actions (ACTION_KEYS_KEPT), so a retried one is not taken twice.
     action_keys: tuple[ActionKey, ...] = ()
+    # Set once the reporter's identity and contact details are erased (and by whom):
+    # nobody is told anything more, and the agency sees that the contact is gone.
+    contact_erased: ContactErasedBy | None = None
 
     @property
     def escalation_tier(self) -> str | None:
@@ -768,6 +780,40 @@ def apply(
     if (after.agency_id, after.unit_id) != (report.agency_id, report.unit_id):
         after = dataclasses.replace(after, assignee_id=None, assignee_name=None)
     return with_current_clocks(after, calendar, policy), event
+
+
+def erase_contact(
+    report: Report, command: Command, now: dt.datetime
+) -> tuple[Report, TimelineEvent]:
+    """The report after its reporter's identity and contact details are erased (UU
+    27/2022), and the event recording it, or raise.
+
+    Not a step of the lifecycle (so not among the transitions): possible in every
+    state, it leaves the state and the clocks as they are. The reporter may ask for it
+    at any time; the retention job (the system) only once the report ended. The event
+    names no one: it says only who asked (``by``).
+    """
+    action, actor = command.action, command.actor
+    if action is not Action.ERASE_CONTACT:
+        raise InvalidCommand(f"{action.value} is not an erasure")
+    if actor.role not in PERMITTED_ROLES[action]:
+        raise NotPermitted(actor.role, action)
+    by = ContactErasedBy.RETENTION if actor.role is Role.SYSTEM else ContactErasedBy.REPORTER
+    if by is ContactErasedBy.RETENTION and report.state not in TERMINAL_STATES:
+        raise NotPermitted(actor.role, action)
+    _require(report.contact_erased is None, "the contact details are already erased")
+    seq = report.last_seq + 1
+    event = TimelineEvent(
+        seq=seq,
+        action=action,
+        at=now,
+        actor=actor,
+        from_state=report.state,
+        to_state=report.state,
+        data=MappingProxyType({"by": by.value}),
+    )
+    after = dataclasses.replace(report, contact_erased=by, updated_at=now, last_seq=seq)
+    return after, event
 
 
 def keyed_action(report: Report, key: ActionKey) -> int | None:

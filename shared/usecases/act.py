@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from shared.config import Settings
 from shared.domain import report as lifecycle
 from shared.domain.report import ActionKey, Command, Report, State
-from shared.ports import Change, Clock, OutboxMessage, ReportStore, Snapshot
-from shared.reference import Reference
+from shared.ports import AuditEntry, Change, Clock, OutboxMessage, ReportStore, Snapshot
+from shared.reference import Reference, load_reference
 from shared.tokens import pseudonym
 from shared.usecases.counters import event_tallies
-from shared.usecases.notices import notices_for
+from shared.usecases.notices import notices_for, routing_admin
 from shared.usecases.submit import submitted_event
 
 FILES_ADDED = "id.lapor.report.files_added.v1"
@@ -66,6 +66,28 @@ class Acted:
     change: Change
     published: bool
     replayed: bool = False  # an Idempotency-Key's earlier action, found, not taken again
+
+
+def erasure_record(
+    after: Report, event: lifecycle.TimelineEvent, reference: Reference | None
+) -> tuple[AuditEntry, ...]:
+    """The change-log entry an erasure of the reporter's contact details commits with
+    it (in the log of the report's agency; of the admin who routes it while it has
+    none): who erased, when, which report, never what was erased."""
+    if event.action is not lifecycle.Action.ERASE_CONTACT:
+        return ()
+    by = str(event.data.get("by", ""))
+    return (
+        AuditEntry(
+            at=event.at,
+            agency_id=after.agency_id or routing_admin(after, reference or load_reference()) or "",
+            actor_id="system" if event.actor.role is lifecycle.Role.SYSTEM else "reporter",
+            actor_name="retensi" if event.actor.role is lifecycle.Role.SYSTEM else "pelapor",
+            kind="identity.erased",
+            target=after.id,
+            details={"tracking_code": after.tracking_code, "by": by},
+        ),
+    )
 
 
 def action_key(
@@ -127,7 +149,10 @@ def act(
         if guard is not None:
             guard(report)
         decided = command(report) if callable(command) else command
-        after, event = lifecycle.apply(report, decided, now, calendar, policy)
+        if decided.action is lifecycle.Action.ERASE_CONTACT:
+            after, event = lifecycle.erase_contact(report, decided, now)
+        else:
+            after, event = lifecycle.apply(report, decided, now, calendar, policy)
         if key is not None:
             after = lifecycle.remember_key(after, key, event.seq)
         outbox = notices_for(report, after, event, settings=settings, reference=reference)
@@ -145,6 +170,7 @@ def act(
         tallies = event_tallies(
             report, after, event, calendar, policy, figure_shards=settings.figure_shards
         )
-        return Change(after, event, outbox, settle, tallies)
+        audit = erasure_record(after, event, reference)
+        return Change(after, event, outbox, settle, tallies, audit)
 
     return store.transition(report_id, decide, known)

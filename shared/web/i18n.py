@@ -928,6 +928,7 @@ ACTION_LABELS: Mapping[str, tuple[str, str]] = {
         "Ditetapkan sebagai pengaduan berkadar pengawasan",
         "Marked as a complaint needing supervisory investigation",
     ),
+    "erase_contact": ("Data kontak pelapor dihapus", "The reporter's contact details erased"),
 }
 
 # How a disposition was decided (shared.domain.privacy.routing_of's method): routing by

@@ -63,6 +63,7 @@ EXPECTED_PUBLISHES = {
     "console": {"report-submitted", "agency-notifications", "reporter-notifications"},
     "escalate": {"agency-notifications", "reporter-notifications"},
     "report": {"agency-notifications"},
+    "retention": set(),  # an erasure tells nobody
 }
 PUBLIC_FUNCTIONS = {"submit", "agency", "console"}
 

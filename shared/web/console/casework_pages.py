@@ -75,6 +75,10 @@ OPERATION_LABELS: Mapping[str, tuple[str, str]] = {
 }
 KIND_LABELS: Mapping[str, tuple[str, str]] = {
     "identity.viewed": ("Melihat identitas pelapor", "Viewed the reporter's identity"),
+    "identity.erased": (
+        "Data kontak pelapor dihapus",
+        "The reporter's contact details were erased",
+    ),
     "report.assigned": ("Menugaskan laporan", "Assigned a report"),
     "staff.invited": ("Mengundang staf", "Invited a staff member"),
     "staff.deactivated": ("Menonaktifkan staf", "Deactivated a staff member"),
@@ -102,7 +106,7 @@ KIND_LABELS: Mapping[str, tuple[str, str]] = {
     "template.updated": ("Mengubah templat jawaban", "Changed a response template"),
     "template.deleted": ("Menghapus templat jawaban", "Deleted a response template"),
 }
-_REPORT_KINDS = frozenset({"identity.viewed", "report.assigned"})
+_REPORT_KINDS = frozenset({"identity.viewed", "identity.erased", "report.assigned"})
 
 
 def _when(call: ConsoleCall, moment: Any) -> str:
