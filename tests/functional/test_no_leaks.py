@@ -21,6 +21,7 @@ any public answer; and the named reporter's identity on any public answer or log
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import html
 import json
@@ -52,6 +53,7 @@ from tools.leak_scan import (
     mail_text,
     scan,
 )
+from tools.mail_sink import MailSink
 from tools.stack import LocalStack
 from tools.webhook_receiver import WebhookReceiver, firestore_secrets
 
@@ -67,6 +69,9 @@ ANONYMOUS = {
 }
 CONFIDENTIAL = {"name": "Bambang Rahasiawan", "phone": "0857-1111-2323"}
 NAMED = {"name": "Siti Terbukawati", "email": "siti.terbuka.h7@contoh.id"}
+# Anonymous too, with an address the mail relay refuses, quoting it as relays do: the
+# failed delivery is shown to the office's admins, never the address.
+REFUSED = {"name": "Rina Ditolakwati", "email": "rina.ditolak.h7@contoh.id"}
 # A word only the confidential report's text holds: it must never reach the public.
 CONFIDENTIAL_WORD = "Zamrudkencana"
 
@@ -111,7 +116,7 @@ class Recorder:
 @dataclass
 class Run:
     stack: LocalStack
-    receiver: WebhookReceiver
+    outside: Outside
     recorder: Recorder
     codes: dict[str, str]  # reporter label → tracking code
     report_ids: dict[str, str]
@@ -154,21 +159,33 @@ def _today_in_jakarta() -> dt.date:
     return dt.datetime.now(ZoneInfo("Asia/Jakarta")).date()
 
 
-def _outbound(stack: LocalStack, receiver: WebhookReceiver) -> tuple[int, int, int]:
-    from tools.mail_sink import read_mailbox
+def _refuse(address: str) -> str | None:
+    if address.lower() == REFUSED["email"]:
+        return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+    return None
 
+
+@dataclass
+class Outside:
+    """The parts of the world the stack talks to, kept in this process."""
+
+    receiver: WebhookReceiver
+    relay: MailSink
+
+
+def _outbound(stack: LocalStack, outside: Outside) -> tuple[int, int, int]:
     sms_log = stack.data_dir / "sms.jsonl"
     sms = len(sms_log.read_text().splitlines()) if sms_log.exists() else 0
-    return len(receiver.snapshot()), len(read_mailbox(stack.mail_dir)), sms
+    return len(outside.receiver.snapshot()), len(outside.relay.messages()), sms
 
 
-def _settle(stack: LocalStack, receiver: WebhookReceiver) -> None:
+def _settle(stack: LocalStack, outside: Outside) -> None:
     """Wait until no webhook, e-mail or SMS has come for ``QUIET_S``."""
-    last, quiet_since = _outbound(stack, receiver), time.monotonic()
+    last, quiet_since = _outbound(stack, outside), time.monotonic()
     deadline = time.monotonic() + WAIT_S
     while time.monotonic() < deadline:
         time.sleep(1)
-        now = _outbound(stack, receiver)
+        now = _outbound(stack, outside)
         if now != last:
             last, quiet_since = now, time.monotonic()
         elif time.monotonic() - quiet_since >= QUIET_S:
@@ -245,7 +262,7 @@ def _sign_in(console: httpx.Client, base: str, staff: dict[str, str]) -> None:
     assert "/masuk" not in str(signed.url), (signed.status_code, signed.url)
 
 
-def _act(stack: LocalStack, receiver: WebhookReceiver, recorder: Recorder) -> Run:
+def _act(stack: LocalStack, outside: Outside, recorder: Recorder) -> Run:
     urls = stack.urls
     submit, agency_api, console_base = urls["submit"], urls["agency"] + "/api/v1", urls["console"]
     codes: dict[str, str] = {}
@@ -263,6 +280,10 @@ def _act(stack: LocalStack, receiver: WebhookReceiver, recorder: Recorder) -> Ru
         )
     with recorder.client("reporter:named") as named:
         codes["named"], tokens["named"] = _submit_through_the_api(named, submit, NAMED)
+    with recorder.client("reporter:refused") as refused:
+        codes["refused"], tokens["refused"] = _submit_through_the_api(
+            refused, submit, REFUSED, anonymous=True
+        )
 
     api_keys = json.loads(stack.demo_keys_path.read_text())
     auth = {"Authorization": f"Bearer {api_keys[AGENCY_KEY]['key']}"}
@@ -277,7 +298,7 @@ def _act(stack: LocalStack, receiver: WebhookReceiver, recorder: Recorder) -> Ru
                     report_ids[label] = by_code[code]
             return len(report_ids) == len(codes)
 
-        _wait("the three reports in the office's inbox", routed)
+        _wait("the reports in the office's inbox", routed)
         for label, report_id in report_ids.items():
             assert agency.get(f"{agency_api}/reports/{report_id}").status_code == 200, label
         answers = [
@@ -297,6 +318,12 @@ def _act(stack: LocalStack, receiver: WebhookReceiver, recorder: Recorder) -> Ru
     # The Ombudsman dossier is the national admin's, in JSON and as its HTML page.
     national = {"Authorization": f"Bearer {api_keys['national_admin']['key']}"}
     with recorder.client("agency:nasional", headers=national) as ombudsman_desk:
+
+        def refusal_listed() -> bool:
+            failed = ombudsman_desk.get(f"{agency_api}/deliveries", params={"status": "failed"})
+            return report_ids["refused"] in failed.text
+
+        _wait("the refused e-mail among the failed deliveries", refusal_listed)
         for label in ("anonymous", "confidential"):
             for wanted in ("json", "html"):
                 dossier = ombudsman_desk.get(
@@ -333,7 +360,7 @@ def _act(stack: LocalStack, receiver: WebhookReceiver, recorder: Recorder) -> Ru
         for path in ("/angka", "/riwayat", "/akun"):
             assert console.get(console_base + path).status_code == 200, path
 
-    _settle(stack, receiver)
+    _settle(stack, outside)
     for label, code in codes.items():
         with recorder.client(f"reporter:{label}") as reporter:
             bearer = {"Authorization": f"Bearer {tokens[label]}"}
@@ -364,7 +391,7 @@ def _act(stack: LocalStack, receiver: WebhookReceiver, recorder: Recorder) -> Ru
                 urls[job] + "/", json={"date": day.isoformat()} if day else None
             )
             assert answer.status_code == 200, (job, answer.status_code, answer.text[:300])
-    _settle(stack, receiver)
+    _settle(stack, outside)
 
     with recorder.client("public") as public:
         for path in (
@@ -383,7 +410,7 @@ def _act(stack: LocalStack, receiver: WebhookReceiver, recorder: Recorder) -> Ru
             public.get(f"{submit}/api/v1/reports/{code}")
             public.get(f"{submit}/api/v1/reports/{code}/timeline")
 
-    return Run(stack, receiver, recorder, codes, report_ids, [], [])
+    return Run(stack, outside, recorder, codes, report_ids, [], [])
 
 
 def _last_digits(phone: str) -> str:
@@ -392,21 +419,23 @@ def _last_digits(phone: str) -> str:
 
 
 def _outbound_artefacts(run: Run) -> list[Artefact]:
-    from tools.mail_sink import read_mailbox
-
-    by_address = {ANONYMOUS["email"]: "reporter:anonymous", NAMED["email"]: "reporter:named"}
+    by_address = {
+        ANONYMOUS["email"]: "reporter:anonymous",
+        NAMED["email"]: "reporter:named",
+        REFUSED["email"]: "reporter:refused",
+    }
     by_phone = {
         _last_digits(ANONYMOUS["phone"]): "reporter:anonymous",
         _last_digits(CONFIDENTIAL["phone"]): "reporter:confidential",
     }
     found = []
-    for received in run.receiver.snapshot():
+    for received in run.outside.receiver.snapshot():
         headers = "\n".join(f"{k}: {v}" for k, v in received.headers.items())
         text = f"POST {received.path}\n{headers}\n\n{received.body.decode('utf-8', 'replace')}"
         found.append(
             Artefact(f"webhook {received.webhook_id}", f"agency:{received.agency_id}", text)
         )
-    for mail in read_mailbox(run.stack.mail_dir):
+    for mail in run.outside.relay.messages():
         to = mail.to.lower()
         audience = next((who for addr, who in by_address.items() if addr in to), "mail:staff")
         found.append(
@@ -430,11 +459,10 @@ def _sensitive(run: Run) -> list[Sensitive]:
     reporters = {label: frozenset({f"reporter:{label}"}) for label in run.codes}
     nowhere: frozenset[str] = frozenset()
     items: list[Sensitive] = []
-    for part, value in ANONYMOUS.items():
-        values = phone_forms(value) if part == "phone" else [value]
-        items += [
-            Sensitive(f"anonymous reporter's {part}", v, reporters["anonymous"]) for v in values
-        ]
+    for label, identity in (("anonymous", ANONYMOUS), ("refused", REFUSED)):
+        for part, value in identity.items():
+            values = phone_forms(value) if part == "phone" else [value]
+            items += [Sensitive(f"{label} reporter's {part}", v, reporters[label]) for v in values]
     # A report that is not anonymous shows its reporter to whoever handles it; a
     # confidential one shows its text to them too. Neither reaches the public, the logs,
     # the job runner or another reporter.
@@ -465,7 +493,7 @@ def _sensitive(run: Run) -> list[Sensitive]:
     for cookie in run.recorder.cookies:
         items.append(Sensitive("a console session cookie", cookie, frozenset({"set-cookie"})))
     lookup = firestore_secrets(stack.project)
-    for agency_id in {r.agency_id for r in run.receiver.snapshot()} | {AGENCY}:
+    for agency_id in {r.agency_id for r in run.outside.receiver.snapshot()} | {AGENCY}:
         secret = lookup(agency_id) if agency_id else None
         assert secret, f"no signing secret for {agency_id}"
         items.append(Sensitive(f"{agency_id}'s webhook signing secret", secret, nowhere))
@@ -487,26 +515,30 @@ def _sensitive(run: Run) -> list[Sensitive]:
 @pytest.fixture(scope="module")
 def full_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     _prerequisites()
-    stack = LocalStack(
-        tmp_path_factory.mktemp("leaks"), project=TEST_PROJECT, token_secret=TEST_TOKEN_SECRET,
-        seed=False,
-    )  # fmt: skip
-    stack.start()
-    try:
+    with contextlib.ExitStack() as running:
+        relay = MailSink(tmp_path_factory.mktemp("relay"), refuse=_refuse).start()
+        running.callback(relay.stop)
+        # The functions send through this relay, not the stack's own sink.
+        to_relay = {
+            "LAPOR_SMTP_PORT": str(relay.smtp_port),
+            "LAPOR_SMTP_CA_FILE": str(relay.ca_file),
+        }
+        stack = LocalStack(
+            tmp_path_factory.mktemp("leaks"), project=TEST_PROJECT, token_secret=TEST_TOKEN_SECRET,
+            seed=False, extra_env=to_relay,
+        )  # fmt: skip
+        stack.start()
+        running.callback(stack.stop)
         os.environ.update(stack.emulators.env())
-        receiver = WebhookReceiver(firestore_secrets(stack.project))
-        receiver.start()
-        try:
-            _seed(stack, receiver)
-            recorder = Recorder()
-            run = _act(stack, receiver, recorder)
-            run.artefacts = [*recorder.artefacts, *_outbound_artefacts(run)]
-            run.sensitive = _sensitive(run)
-            yield run
-        finally:
-            receiver.stop()
-    finally:
-        stack.stop()
+        receiver = WebhookReceiver(firestore_secrets(stack.project)).start()
+        running.callback(receiver.stop)
+        outside = Outside(receiver, relay)
+        _seed(stack, receiver)
+        recorder = Recorder()
+        run = _act(stack, outside, recorder)
+        run.artefacts = [*recorder.artefacts, *_outbound_artefacts(run)]
+        run.sensitive = _sensitive(run)
+        yield run
 
 
 def _report(leaks: list[Leak]) -> str:
@@ -516,7 +548,13 @@ def _report(leaks: list[Leak]) -> str:
 def test_the_run_reached_every_channel(full_run: Run) -> None:
     audiences = {a.audience for a in full_run.artefacts}
     wheres = " ".join(a.where for a in full_run.artefacts)
-    assert {"reporter:anonymous", "reporter:confidential", "reporter:named"} <= audiences
+    reporters = {
+        "reporter:anonymous",
+        "reporter:confidential",
+        "reporter:named",
+        "reporter:refused",
+    }
+    assert reporters <= audiences
     assert {"public", f"agency:{AGENCY}", f"staff:{AGENCY}", "scheduler", "log"} <= audiences
     assert "webhook" in wheres and "e-mail" in wheres and "SMS" in wheres
     assert "/timeline" in wheres and "/dossier" in wheres and "/data/harian/" in wheres
@@ -530,6 +568,11 @@ def test_the_run_reached_every_channel(full_run: Run) -> None:
         for a in full_run.artefacts
     )
     assert any(a.where.startswith("log") and a.text.strip() for a in full_run.artefacts)
+    # The relay's refusal (which quoted the address) reached the admins, with its reason.
+    assert any(
+        "/deliveries" in a.where and "Recipient address rejected" in a.text
+        for a in full_run.artefacts
+    )
 
 
 def test_the_scan_sees_what_each_reporter_was_sent(full_run: Run) -> None:
@@ -545,6 +588,22 @@ def test_the_scan_sees_what_each_reporter_was_sent(full_run: Run) -> None:
     assert ("confidential reporter's short token", "reporter:confidential") in found
     assert ("a console session cookie", "set-cookie") in found
     assert ("named reporter's name", f"staff:{AGENCY}") in found  # the recorded reveal
+
+
+def test_answers_that_carry_a_secret_are_neither_kept_nor_referred(full_run: Run) -> None:
+    """A token or an identity shown to whom it belongs must go no further: not into a
+    shared cache, nor into the Referer of the next site the page links to."""
+    everywhere_forbidden = [Sensitive(s.name, s.value) for s in full_run.sensitive]
+    answers = [a for a in full_run.artefacts if a.where.split()[0] in ("GET", "POST")]
+    carrying = {leak.where for leak in scan(answers, everywhere_forbidden)}
+    careless = []
+    for answer in answers:
+        if answer.where in carrying and answer.audience != "set-cookie":
+            head = answer.text.split("\n\n", 1)[0].lower().splitlines()
+            if not {"cache-control: no-store", "referrer-policy: no-referrer"} <= set(head):
+                careless.append(answer.where)
+    assert len(carrying) > 10
+    assert not careless, careless
 
 
 def test_nothing_leaks(full_run: Run) -> None:
