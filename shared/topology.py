@@ -58,6 +58,24 @@ class Subscription:
     max_backoff_s: int = 600
 
 
+def retry_delays_s(spec: Subscription) -> list[int]:
+    """The waits between the delivery attempts of a message the subscriber keeps
+    refusing, before it is dead-lettered: Pub/Sub's exponential backoff doubles from
+    ``min_backoff_s`` up to ``max_backoff_s`` (roughly: Pub/Sub adds jitter). Their sum
+    is how long a receiver may be down and still get the message."""
+    return [
+        min(spec.min_backoff_s * 2**n, spec.max_backoff_s)
+        for n in range(spec.max_delivery_attempts - 1)
+    ]
+
+
+# An agency's receiver or the mail relay may be down for an hour (a deploy, a power
+# cut at the regency office) and must still get the notification: 25 attempts are
+# retried for about three hours (10 s doubling to 10 min, then every 10 min) before the
+# message is dead-lettered and the delivery shows failed to the admins.
+NOTIFY_MAX_DELIVERY_ATTEMPTS = 25
+
+
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription(
         name="route",
@@ -79,6 +97,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         topic=AGENCY_NOTIFICATIONS,
         push_function="notify",
         dead_letter_topic=AGENCY_NOTIFICATIONS_DEAD_LETTER,
+        max_delivery_attempts=NOTIFY_MAX_DELIVERY_ATTEMPTS,
     ),
     # ... whence the same function (it tells the two apart by the dead-letter
     # attributes Pub/Sub adds) records the delivery as failed. Its own dead-letter
@@ -97,6 +116,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         topic=REPORTER_NOTIFICATIONS,
         push_function="notify",
         dead_letter_topic=REPORTER_NOTIFICATIONS_DEAD_LETTER,
+        max_delivery_attempts=NOTIFY_MAX_DELIVERY_ATTEMPTS,
     ),
     Subscription(
         name="notify-reporter-dead-letter",

@@ -11,11 +11,12 @@ import dataclasses
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import functions_framework
 import pytest
 from google.cloud import firestore
 
@@ -25,6 +26,7 @@ from shared.domain.report import Action, Actor, Command, Role
 from shared.usecases.act import act
 from shared.usecases.submit import submit_report
 from tests.builders import a_draft, an_identity
+from tools.api_keys import issue_key
 from tools.stack import (
     LOCALHOST,
     REPO_ROOT,
@@ -123,11 +125,13 @@ def test_an_agency_that_keeps_failing_gets_five_signed_attempts_then_shows_faile
     db: firestore.Client,
     failing_agency: WebhookReceiver,
     notify_server: str,
+    signed_in_client: Callable[..., Any],
 ) -> None:
     ensure_pubsub(
         seeded_emulators.pubsub_host,
         seeded_emulators.project,
-        fast_retries(min_backoff_s=1, max_backoff_s=2),
+        # Five attempts, not production's 25 (an hour's outage is test_faults_delivery's).
+        fast_retries(min_backoff_s=1, max_backoff_s=2, max_delivery_attempts=5),
         endpoints={"notify": notify_server},
     )
     message = dispositioned_notification()
@@ -153,3 +157,17 @@ def test_an_agency_that_keeps_failing_gets_five_signed_attempts_then_shows_faile
     assert len(attempts) == 5  # the subscription's max_delivery_attempts
     assert all(hook.verified for hook in attempts)  # each attempt signed afresh
     assert {hook.webhook_id for hook in attempts} == {message.id}  # one id to dedupe on
+
+    # Shown to the admins who answer for it, with the reason: the agency API's list of
+    # failed deliveries and the report's page in the console.
+    key = issue_key(db, AGENCY, "agency_admin", "dead-letter-test")
+    agency = functions_framework.create_app(target="agency", source="functions/agency/main.py")
+    listed = agency.test_client().get(
+        "/api/v1/deliveries?status=failed", headers={"Authorization": f"Bearer {key}"}
+    )
+    [shown] = listed.get_json()["items"]
+    assert (shown["notification_id"], shown["status"]) == (message.id, "failed")
+    assert shown["last_error"].startswith("dead-lettered after 5 attempts; last error: HTTP 503")
+    admin = signed_in_client(Role.AGENCY_ADMIN, AGENCY)
+    page = admin.get(f"/laporan/{message.data['report_id']}").get_data(as_text=True)
+    assert "webhook: failed — HTTP 503" in page
