@@ -122,11 +122,10 @@ def scan(artefacts: Iterable[Artefact], sensitive: Iterable[Sensitive]) -> list[
     return leaks
 
 
-def http_text(
-    method: str, url: str, status: int, headers: Iterable[tuple[str, str]], body: str
-) -> str:
-    """A response as one text: the request line, every header, the body."""
-    lines = [f"{method} {url} {status}", *(f"{name}: {value}" for name, value in headers)]
+def http_text(status: int, headers: Iterable[tuple[str, str]], body: str) -> str:
+    """A response as one text: its status, every header, the body (not the request's
+    URL: what a client asked for is not what it was told)."""
+    lines = [f"HTTP {status}", *(f"{name}: {value}" for name, value in headers)]
     return "\n".join([*lines, "", body])
 
 

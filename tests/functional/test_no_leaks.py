@@ -72,6 +72,7 @@ NAMED = {"name": "Siti Terbukawati", "email": "siti.terbuka.h7@contoh.id"}
 # Anonymous too, with an address the mail relay refuses, quoting it as relays do: the
 # failed delivery is shown to the office's admins, never the address.
 REFUSED = {"name": "Rina Ditolakwati", "email": "rina.ditolak.h7@contoh.id"}
+ASKS_FOR_THE_CONFIDENTIAL_CODE = "public:asking-by-the-confidential-code"
 # A word only the confidential report's text holds: it must never reach the public.
 CONFIDENTIAL_WORD = "Zamrudkencana"
 
@@ -96,9 +97,7 @@ class Recorder:
             request = response.request
             headers = [(k, v) for k, v in response.headers.multi_items() if k != "set-cookie"]
             where = f"{request.method} {request.url} {response.status_code}"
-            text = http_text(
-                request.method, str(request.url), response.status_code, headers, response.text
-            )
+            text = http_text(response.status_code, headers, response.text)
             self.artefacts.append(Artefact(where, audience, text))
             for set_cookie in response.headers.get_list("set-cookie"):
                 # Its own Set-Cookie is the one place a session cookie may be read.
@@ -403,12 +402,24 @@ def _act(stack: LocalStack, outside: Outside, recorder: Recorder) -> Run:
             f"/data/harian/{today.isoformat()}.json",
             f"/data/harian/{today.isoformat()}.csv",
             f"/data/instansi/{AGENCY}/{today.isoformat()}.json",
+            f"/data/jangkar/{today.isoformat()}.json",
         ):
             assert public.get(submit + path).status_code == 200, path
-        for code in codes.values():
-            public.get(f"{submit}/lacak/{code}")
-            public.get(f"{submit}/api/v1/reports/{code}")
-            public.get(f"{submit}/api/v1/reports/{code}/timeline")
+        for label, code in codes.items():
+            if label != "confidential":
+                public.get(f"{submit}/lacak/{code}")
+                public.get(f"{submit}/api/v1/reports/{code}")
+                public.get(f"{submit}/api/v1/reports/{code}/timeline")
+    # Someone who has the confidential code (from the reporter, say) asks the public
+    # side for it: the answer is a 404 that may only repeat the code asked for.
+    with recorder.client(ASKS_FOR_THE_CONFIDENTIAL_CODE) as stranger:
+        code = codes["confidential"]
+        for path in (
+            f"/lacak/{code}",
+            f"/api/v1/reports/{code}",
+            f"/api/v1/reports/{code}/timeline",
+        ):
+            assert stranger.get(submit + path).status_code == 404, path
 
     return Run(stack, outside, recorder, codes, report_ids, [], [])
 
@@ -466,7 +477,8 @@ def _sensitive(run: Run) -> list[Sensitive]:
     # A report that is not anonymous shows its reporter to whoever handles it; a
     # confidential one shows its text to them too. Neither reaches the public, the logs,
     # the job runner or another reporter.
-    staff_side = {a.audience for a in run.artefacts} - {"public", "log", "scheduler", "set-cookie"}
+    public = {"public", ASKS_FOR_THE_CONFIDENTIAL_CODE}
+    staff_side = {a.audience for a in run.artefacts} - public - {"log", "scheduler", "set-cookie"}
     staff_side -= {f"reporter:{label}" for label in run.codes}
     for label, identity in (("confidential", CONFIDENTIAL), ("named", NAMED)):
         for part, value in identity.items():
@@ -480,6 +492,11 @@ def _sensitive(run: Run) -> list[Sensitive]:
             reporters["confidential"] | staff_side,
         )
     )
+    # A confidential report's code is in no public list, page or open data.
+    not_public = {a.audience for a in run.artefacts} - {"public"} | {ASKS_FOR_THE_CONFIDENTIAL_CODE}
+    not_public -= {f"reporter:{label}" for label in run.codes if label != "confidential"}
+    code = run.codes["confidential"]
+    items.append(Sensitive("the confidential report's tracking code", code, frozenset(not_public)))
     for label, report_id in run.report_ids.items():
         token = reporter_token(stack.token_secret, report_id)
         short = short_reporter_token(stack.token_secret, report_id)
