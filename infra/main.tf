@@ -52,8 +52,9 @@ locals {
       public      = false
       publishes   = []
       # The only functions that talk to the mail relay and the SMS gateway; it opens
-      # the reporter's sealed contacts to write to them.
-      secrets = ["LAPOR_TOKEN_SECRET", "LAPOR_SMTP_PASSWORD", "LAPOR_SMS_API_KEY", "LAPOR_IDENTITY_PUBLIC_KEYSET", "LAPOR_IDENTITY_PRIVATE_KEYSET"]
+      # the reporter's sealed contacts to write to them, and the agencies' sealed
+      # signing secrets to sign their webhooks.
+      secrets = ["LAPOR_TOKEN_SECRET", "LAPOR_SMTP_PASSWORD", "LAPOR_SMS_API_KEY", "LAPOR_IDENTITY_PUBLIC_KEYSET", "LAPOR_IDENTITY_PRIVATE_KEYSET", "LAPOR_SIGNING_PUBLIC_KEYSET", "LAPOR_SIGNING_PRIVATE_KEYSET"]
     }
     agency = {
       description = "Agency and admin API (API keys checked in code); re-routing republishes."
@@ -68,8 +69,9 @@ locals {
       description = "Staff console: server-rendered pages (sessions and second factor checked in code)."
       public      = true
       memory      = "1Gi" # a follow-up's photos are decoded as the form's are
-      # A named reporter's identity for staff who ask (recorded).
-      secrets = ["LAPOR_TOKEN_SECRET", "LAPOR_IDENTITY_PUBLIC_KEYSET", "LAPOR_IDENTITY_PRIVATE_KEYSET"]
+      # A named reporter's identity for staff who ask (recorded); an agency's signing
+      # secret sealed at its rotation, and opened to sign the admin's test ping.
+      secrets = ["LAPOR_TOKEN_SECRET", "LAPOR_IDENTITY_PUBLIC_KEYSET", "LAPOR_IDENTITY_PRIVATE_KEYSET", "LAPOR_SIGNING_PUBLIC_KEYSET", "LAPOR_SIGNING_PRIVATE_KEYSET"]
       # The same actions as the agency API (re-routing, whom each action tells), and the
       # staff e-mails (invitation, password reset) through the outbox.
       publishes = ["agency-notifications", "report-submitted", "reporter-notifications"]
@@ -113,12 +115,14 @@ locals {
   }
 
   # Environment variable -> Secret Manager secret id, for the secrets only some
-  # functions may read: the channels' credentials and the identity keysets.
+  # functions may read: the channels' credentials and the keysets.
   channel_secrets = {
     LAPOR_SMTP_PASSWORD           = var.smtp_password_secret_id
     LAPOR_SMS_API_KEY             = var.sms_api_key_secret_id
     LAPOR_IDENTITY_PUBLIC_KEYSET  = var.identity_public_keyset_secret_id
     LAPOR_IDENTITY_PRIVATE_KEYSET = var.identity_private_keyset_secret_id
+    LAPOR_SIGNING_PUBLIC_KEYSET   = var.signing_public_keyset_secret_id
+    LAPOR_SIGNING_PRIVATE_KEYSET  = var.signing_private_keyset_secret_id
   }
 
   # Every secret a spec may name -> its Secret Manager secret id.

@@ -77,6 +77,18 @@ variable "sms_api_key_secret_id" {
   default     = "lapor-sms-api-key"
 }
 
+variable "signing_public_keyset_secret_id" {
+  description = "Secret Manager secret holding LAPOR_SIGNING_PUBLIC_KEYSET (the Tink keyset that seals the agencies' webhook signing secrets), mounted into notify and console only. Make the pair with `python -m tools.signing_keys`; Terraform creates the secret, never its value."
+  type        = string
+  default     = "lapor-signing-public-keyset"
+}
+
+variable "signing_private_keyset_secret_id" {
+  description = "Secret Manager secret holding LAPOR_SIGNING_PRIVATE_KEYSET (the Tink keyset that opens the agencies' webhook signing secrets), mounted into notify (signs every webhook) and console (signs its test ping) only. Terraform creates the secret, never its value."
+  type        = string
+  default     = "lapor-signing-private-keyset"
+}
+
 variable "alert_email" {
   description = "Where to send alerts (dead-lettered messages, a stuck subscription). null: no alerting."
   type        = string

@@ -78,6 +78,15 @@ class Settings(BaseModel):
     # After the console rotates an agency's signing secret, the previous one still
     # signs beside it this long, so the agency's receiver can switch over.
     webhook_secret_overlap_hours: int = Field(default=24, ge=1, le=24 * 7)
+    # The agencies' webhook signing secrets are sealed at rest (shared/adapters/
+    # signing_secrets.py, docs/secrets.md) as identities are, with a keyset pair of their
+    # own: the console seals with the public one; notify (which signs every webhook) and
+    # the console (its test ping) open with the private one. The keysets themselves
+    # (deployed, from Secret Manager) or their files (the local stack).
+    signing_public_keyset_file: str = ""
+    signing_private_keyset_file: str = ""
+    signing_public_keyset: str = ""
+    signing_private_keyset: str = ""
     public_base_url: str = ""
     # Routing: where dispositions are announced, and how sure the keyword classifier
     # must be to route on its own (below it, the report waits in the admin queue).

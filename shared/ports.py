@@ -535,6 +535,10 @@ class AgencyChannel:
     digest: bool = False
     previous_secret: str | None = None
     previous_until: dt.datetime | None = None
+    # ``secret`` and ``previous_secret`` are held as stored: sealed at rest
+    # (shared/adapters/signing_secrets.py), they are opened by this only when a webhook
+    # is signed, so a function that never signs never needs the key that opens them.
+    open_secret: Callable[[str], str] = field(default=str, repr=False, compare=False)
 
     def signing_secrets(self, at: dt.datetime) -> tuple[str, ...]:
         """The secrets a webhook sent at ``at`` is signed with: the current one first,
@@ -543,8 +547,8 @@ class AgencyChannel:
             return ()
         previous = self.previous_secret
         if previous and self.previous_until is not None and at < self.previous_until:
-            return (self.secret, previous)
-        return (self.secret,)
+            return (self.open_secret(self.secret), self.open_secret(previous))
+        return (self.open_secret(self.secret),)
 
 
 class DeliveryLog(Protocol):

@@ -101,6 +101,15 @@ def identity_sealer() -> Sealer:
 
 
 @cache
+def signing_sealer() -> Sealer:
+    """Seals the agencies' webhook signing secrets; opens them only where the private
+    signing keyset is configured (notify, the console). Made on first use."""
+    from shared.adapters.signing_secrets import signing_sealer_from_settings
+
+    return signing_sealer_from_settings()
+
+
+@cache
 def publisher() -> PubSubPublisher:
     from shared.adapters.pubsub import PubSubPublisher
 
@@ -207,7 +216,7 @@ def notification_store() -> FirestoreNotificationStore:
     """The delivery log and the agencies' channels (the notify function)."""
     from shared.adapters.firestore import FirestoreNotificationStore
 
-    return FirestoreNotificationStore(firestore_client())
+    return FirestoreNotificationStore(firestore_client(), signing_sealer=signing_sealer)
 
 
 @cache
@@ -257,7 +266,7 @@ def reference_admin_store() -> FirestoreReferenceAdminStore:
     """The national admin's edits of agencies and rules (the console)."""
     from shared.adapters.firestore_reference import FirestoreReferenceAdminStore
 
-    return FirestoreReferenceAdminStore(firestore_client())
+    return FirestoreReferenceAdminStore(firestore_client(), signing_sealer=signing_sealer)
 
 
 def routing_tables() -> RoutingTables:
@@ -471,7 +480,9 @@ def console_ports(reference: Reference) -> ConsolePorts:
 def agency_admin_store() -> FirestoreAgencyAdminStore:
     from shared.adapters.firestore_agency_admin import FirestoreAgencyAdminStore
 
-    return FirestoreAgencyAdminStore(firestore_client(), stats=report_store().stats)
+    return FirestoreAgencyAdminStore(
+        firestore_client(), stats=report_store().stats, signing_sealer=signing_sealer
+    )
 
 
 _CACHED = (
@@ -505,6 +516,7 @@ _CACHED = (
     staff_store,
     report_store,
     identity_sealer,
+    signing_sealer,
     publisher,
     clock,
     firestore_client,

@@ -16,7 +16,9 @@ copy, rewritten (``merge=True``) each time. Writes go in batches of at most 500
 Every stored agency also gets a webhook signing secret (Standard Webhooks
 ``whsec_...``) in ``agency_secrets/{id}``: never in the committed files, never in the
 agency document the agency API lists, created only where none exists, so re-seeding
-keeps the secrets agencies already verify with.
+keeps the secrets agencies already verify with. It is sealed with the signing public
+keyset (shared/adapters/signing_secrets.py: ``LAPOR_SIGNING_PUBLIC_KEYSET`` or its
+``_FILE``), so seeding needs that keyset and never the private one.
 
 ``LAPOR_DEMO_WEBHOOK_URL`` (local demos only): agencies with neither a webhook nor an
 e-mail address in the reference files get this one when they are created; ``{agency_id}``
@@ -33,7 +35,10 @@ import datetime as dt
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shared.ports import Sealer
 
 BATCH_LIMIT = 500
 AGENCY_SECRETS = "agency_secrets"  # shared.adapters.firestore reads it; kept import-free here
@@ -56,7 +61,10 @@ def _stored_ids(client: Any, collection: str) -> set[str]:
 
 
 def seed_reference(
-    client: Any, reference: Any | None = None, demo_webhook_url: str | None = None
+    client: Any,
+    reference: Any | None = None,
+    demo_webhook_url: str | None = None,
+    signing_sealer: Sealer | None = None,
 ) -> dict[str, int]:
     """The first time, create the agencies and rules of ``reference`` (default: the
     bundled files) that Firestore lacks and mark the reference seeded; every time,
@@ -96,7 +104,7 @@ def seed_reference(
             },
             merge=True,
         )
-    ensure_agency_secrets(client, sorted(_stored_ids(client, "agencies")))
+    ensure_agency_secrets(client, sorted(_stored_ids(client, "agencies")), signing_sealer)
     return counts
 
 
@@ -138,8 +146,11 @@ def _first_copy(client: Any, reference: Any, demo_webhook_url: str | None) -> li
     ]
 
 
-def ensure_agency_secrets(client: Any, agency_ids: Sequence[str]) -> int:
-    """Create a webhook signing secret for each agency that has none; return how many.
+def ensure_agency_secrets(
+    client: Any, agency_ids: Sequence[str], signing_sealer: Sealer | None = None
+) -> int:
+    """Create a webhook signing secret for each agency that has none, sealed with
+    ``signing_sealer`` (default: the settings' signing keyset); return how many.
 
     An existing secret is never replaced (agencies verify with it); rotating one is a
     deliberate act, not a side effect of seeding. ``create`` makes a concurrent seeder
@@ -147,19 +158,22 @@ def ensure_agency_secrets(client: Any, agency_ids: Sequence[str]) -> int:
     """
     import datetime as dt
 
+    from shared.adapters.signing_secrets import seal_secret, signing_sealer_from_settings
     from shared.adapters.webhooks import new_secret
 
     collection = client.collection(AGENCY_SECRETS)
     refs = [collection.document(agency_id) for agency_id in agency_ids]
     existing = {snap.id for snap in client.get_all(refs) if snap.exists} if refs else set()
     missing = [ref for ref in refs if ref.id not in existing]
+    if not missing:
+        return 0
+    sealer = signing_sealer or signing_sealer_from_settings()
     now = dt.datetime.now(dt.UTC)
     for start in range(0, len(missing), BATCH_LIMIT):
         batch = client.batch()
         for ref in missing[start : start + BATCH_LIMIT]:
-            batch.create(
-                ref, {"schema_version": 1, "webhook_secret": new_secret(), "created_at": now}
-            )
+            sealed = seal_secret(new_secret(), ref.id, sealer)
+            batch.create(ref, {"schema_version": 1, "sealed_secret": sealed, "created_at": now})
         batch.commit()
     return len(missing)
 
@@ -191,13 +205,18 @@ def emulator_client(firestore_host: str, project: str) -> Any:
 
 
 def seed_emulator(
-    firestore_host: str, project: str, demo_webhook_url: str | None = None
+    firestore_host: str,
+    project: str,
+    demo_webhook_url: str | None = None,
+    signing_sealer: Sealer | None = None,
 ) -> dict[str, int]:
     """Seed the emulator; ``demo_webhook_url`` defaults to $LAPOR_DEMO_WEBHOOK_URL."""
     client = emulator_client(firestore_host, project)
     try:
         return seed_reference(
-            client, demo_webhook_url=demo_webhook_url or os.environ.get(DEMO_WEBHOOK_URL_ENV)
+            client,
+            demo_webhook_url=demo_webhook_url or os.environ.get(DEMO_WEBHOOK_URL_ENV),
+            signing_sealer=signing_sealer,
         )
     finally:
         client.close()

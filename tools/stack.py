@@ -44,7 +44,7 @@ from zoneinfo import ZoneInfo
 from cronsim import CronSim
 
 from shared import topology as default_topology
-from shared.adapters.crypto import write_local_keysets
+from shared.adapters.crypto import sealer_from_keysets, write_local_keysets
 from shared.topology import SCHEDULE_TIME_HEADER
 from tools.local_server import LocalServer
 
@@ -510,6 +510,10 @@ class Emulators(LocalServer):
             # identities may use the private one (infra/).
             "LAPOR_IDENTITY_PUBLIC_KEYSET_FILE": str(self.identity_public_keyset_path),
             "LAPOR_IDENTITY_PRIVATE_KEYSET_FILE": str(self.identity_private_keyset_path),
+            # The same for the agencies' webhook signing secrets (deployed: notify and
+            # the console open them, docs/secrets.md).
+            "LAPOR_SIGNING_PUBLIC_KEYSET_FILE": str(self.signing_public_keyset_path),
+            "LAPOR_SIGNING_PRIVATE_KEYSET_FILE": str(self.signing_private_keyset_path),
             "GOOGLE_CLOUD_PROJECT": self.project,
             "LAPOR_PROJECT": self.project,
         }
@@ -529,6 +533,16 @@ class Emulators(LocalServer):
     @property
     def identity_public_keyset_path(self) -> Path:
         return self.data_dir / "identity-public-keyset.json"
+
+    @property
+    def signing_private_keyset_path(self) -> Path:
+        """The cleartext Tink keyset that opens the agencies' signing secrets here
+        (written at start with its public half, kept with the data as they are)."""
+        return self.data_dir / "signing-keyset.json"
+
+    @property
+    def signing_public_keyset_path(self) -> Path:
+        return self.data_dir / "signing-public-keyset.json"
 
     @property
     def storage_url(self) -> str:
@@ -587,6 +601,7 @@ class Emulators(LocalServer):
             )
             write_signing_key(self.signing_key_path, self.project)
             write_local_keysets(self.identity_private_keyset_path, self.identity_public_keyset_path)
+            write_local_keysets(self.signing_private_keyset_path, self.signing_public_keyset_path)
             self.storage = ManagedProcess(
                 "storage-emulator", storage_argv, logs / "storage-emulator.log"
             )
@@ -1175,7 +1190,13 @@ class LocalStack:
 
         host = self.emulators.firestore_host
         demo_webhook_url = self.receiver_url + "/hooks/{agency_id}"
-        counts = seed_emulator(host, self.project, demo_webhook_url=demo_webhook_url)
+        public_keyset = self.emulators.signing_public_keyset_path.read_text(encoding="utf-8")
+        counts = seed_emulator(
+            host,
+            self.project,
+            demo_webhook_url=demo_webhook_url,
+            signing_sealer=sealer_from_keysets(public_keyset),
+        )
         ensure_demo_keys_on_emulator(host, self.project, self.demo_keys_path)
         ensure_demo_staff_on_emulator(host, self.project, self.token_secret, self.demo_staff_path)
         if self.echo is not None:

@@ -8,7 +8,8 @@ POST the way an agency should (``standardwebhooks.Webhook(secret).verify``).
 
 then seed with ``LAPOR_DEMO_WEBHOOK_URL=http://127.0.0.1:8090/hooks/{agency_id}``.
 Each agency's secret is read from the emulator's ``agency_secrets/{id}`` (the id is
-the last path segment, else the payload's ``agency_id``). It answers 204 to a valid
+the last path segment, else the payload's ``agency_id``) and opened with the stack's
+signing keyset. It answers 204 to a valid
 signature, 401 otherwise, and prints one JSON line per delivery. Listens on
 127.0.0.1 only.
 
@@ -145,8 +146,12 @@ class WebhookReceiver(ThreadedHttpServer):
 
 
 def firestore_secrets(project: str) -> SecretLookup:
-    """Look up ``agency_secrets/{id}`` in the emulator ($FIRESTORE_EMULATOR_HOST)."""
+    """Look up ``agency_secrets/{id}`` in the emulator ($FIRESTORE_EMULATOR_HOST), opened
+    with the stack's signing keyset ($LAPOR_SIGNING_PRIVATE_KEYSET_FILE), as the agency
+    would hold it."""
     from google.cloud import firestore
+
+    from shared.adapters.signing_secrets import signing_sealer_from_settings, stored_secrets
 
     client = firestore.Client(project=project)
     lock = threading.Lock()
@@ -154,8 +159,9 @@ def firestore_secrets(project: str) -> SecretLookup:
     def lookup(agency_id: str) -> str | None:
         with lock:
             snap = client.collection("agency_secrets").document(agency_id).get()
-        secret = (snap.to_dict() or {}).get("webhook_secret") if snap.exists else None
-        return str(secret) if secret else None
+        doc = (snap.to_dict() or {}) if snap.exists else {}
+        secret, _, open_secret = stored_secrets(doc, agency_id, signing_sealer_from_settings)
+        return open_secret(secret) if secret else None
 
     return lookup
 

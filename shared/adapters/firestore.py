@@ -39,6 +39,7 @@ from google.api_core.exceptions import Aborted, AlreadyExists, FailedPreconditio
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from shared.adapters.signing_secrets import stored_secrets
 from shared.domain import chain
 from shared.domain.figures import UNROUTED, days_id_range, scope_for, unrouted_scope
 from shared.domain.privacy import Language, ReporterIdentity
@@ -608,6 +609,12 @@ def _sealer_from_settings() -> Sealer:
     from shared.adapters.crypto import sealer_from_settings
 
     return sealer_from_settings()
+
+
+def _signing_sealer_from_settings() -> Sealer:
+    from shared.adapters.signing_secrets import signing_sealer_from_settings
+
+    return signing_sealer_from_settings()
 
 
 def _contended(failed: BaseException) -> bool:
@@ -1484,13 +1491,18 @@ def queued_items_query(group: Any, agency_id: str, limit: int) -> Any:
 class FirestoreNotificationStore:
     """The DeliveryLog, DeliveryHistory, AgencyChannels and DigestStore ports."""
 
-    def __init__(self, client: firestore.Client) -> None:
+    def __init__(
+        self, client: firestore.Client, signing_sealer: Callable[[], Sealer] | None = None
+    ) -> None:
+        """``signing_sealer`` makes the sealer of the agencies' signing secrets when one
+        is first opened (by default from the settings)."""
         self._client = client
         self._reports = client.collection(REPORTS)
         self._agencies = client.collection(AGENCIES)
         self._secrets = client.collection(AGENCY_SECRETS)
         self._digests = client.collection(DIGESTS)
         self._outbox = client.collection(OUTBOX)
+        self._signing_sealer = signing_sealer or _signing_sealer_from_settings
         self.stats = StoreStats()
 
     def _delivery_ref(self, report_id: str | None, notification_id: str) -> Any:
@@ -1553,14 +1565,16 @@ class FirestoreNotificationStore:
         notification = (agency.to_dict() or {}).get("notification") or {}
         secret = snaps.get(secret_ref.path)
         secret_doc = (secret.to_dict() or {}) if secret is not None and secret.exists else {}
+        current, previous, open_secret = stored_secrets(secret_doc, agency_id, self._signing_sealer)
         return AgencyChannel(
             agency_id=agency_id,
             webhook_url=notification.get("webhook_url") or None,
             emails=tuple(stored_emails(notification)),
-            secret=secret_doc.get("webhook_secret") or None,
+            secret=current,
             digest=notification.get("digest") == "hourly",
-            previous_secret=secret_doc.get("previous_secret") or None,
+            previous_secret=previous,
             previous_until=_opt_utc(secret_doc.get("previous_until")),
+            open_secret=open_secret,
         )
 
     # The hourly digest: ``digests/{agency id}.{YYYY-MM-DDTHH}``, and the queued items

@@ -6,9 +6,10 @@ Layout (the documents notify and the agency API already read):
   ("hourly" or null), as ``tools/seed.py`` writes it (the whole map is written, so an
   older single ``email`` goes with the first save); only that field is updated, so the agency's
   other fields (its name, its place in the tree) are left to whoever maintains them;
-- ``agency_secrets/{id}``: ``webhook_secret`` (the current one) and, after a rotation,
-  ``previous_secret`` with ``previous_until`` and ``rotated_at``; apart from the agency
-  document, which the agency API lists;
+- ``agency_secrets/{id}``: ``sealed_secret`` (the current one) and, after a rotation,
+  ``sealed_previous`` with ``previous_until`` and ``rotated_at``, sealed as
+  shared/adapters/signing_secrets.py says; apart from the agency document, which the
+  agency API lists;
 - ``api_keys/{sha256 of the key}``: ``agency_id``, ``role``, ``label``, ``created_at``,
   ``created_by``, ``revoked``, ``revoked_at``.
 
@@ -43,12 +44,18 @@ from shared.adapters.firestore import (
 )
 from shared.adapters.firestore_audit import audit_ref
 from shared.adapters.firestore_reference import bump_version
+from shared.adapters.signing_secrets import (
+    seal_secret,
+    sealed_current,
+    signing_sealer_from_settings,
+)
 from shared.ports import (
     AgencyChannel,
     AgencyNotFound,
     ApiKeyRecord,
     AuditEntry,
     ChannelChoice,
+    Sealer,
 )
 
 
@@ -81,12 +88,20 @@ def api_keys_query(keys: Any, agency_ids: list[str]) -> Any:
 
 
 class FirestoreAgencyAdminStore:
-    def __init__(self, client: firestore.Client, stats: StoreStats | None = None) -> None:
+    def __init__(
+        self,
+        client: firestore.Client,
+        stats: StoreStats | None = None,
+        signing_sealer: Callable[[], Sealer] = signing_sealer_from_settings,
+    ) -> None:
+        """``signing_sealer`` makes the signing secrets' sealer on first use: the
+        console seals a new secret with the public keyset."""
         self._client = client
         self._agencies = client.collection(AGENCIES)
         self._secrets = client.collection(AGENCY_SECRETS)
         self._keys = client.collection(API_KEYS)
-        self._channels = FirestoreNotificationStore(client)
+        self._signing_sealer = signing_sealer
+        self._channels = FirestoreNotificationStore(client, signing_sealer)
         self.stats = stats or StoreStats()
 
     # --- channels and the signing secret ---------------------------------------------
@@ -117,19 +132,25 @@ class FirestoreAgencyAdminStore:
     ) -> None:
         ref = self._secrets.document(agency_id)
         audit = audit_ref(self._client, entry)
+        sealer = self._signing_sealer()
+        sealed = seal_secret(secret, agency_id, sealer)
 
         @firestore.transactional
         def run(transaction: firestore.Transaction) -> None:
             snap = ref.get(transaction=transaction)
             self.stats.add(reads=1)
-            current = (snap.to_dict() or {}).get("webhook_secret") if snap.exists else None
+            # The current one becomes the previous one still sealed (a clear one, from
+            # before sealing, is sealed now): a rotation never opens a secret.
+            current = sealed_current(snap.to_dict() or {}, agency_id, sealer)
             now = _ts(entry.at)
             data: dict[str, Any] = {
                 "schema_version": SCHEMA_VERSION,
-                "webhook_secret": secret,
+                "sealed_secret": sealed,
                 "rotated_at": now,
-                "previous_secret": current or None,
+                "sealed_previous": current,
                 "previous_until": _ts(previous_until) if current else None,
+                "webhook_secret": firestore.DELETE_FIELD,
+                "previous_secret": firestore.DELETE_FIELD,
             }
             if not snap.exists:
                 data["created_at"] = now

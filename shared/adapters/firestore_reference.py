@@ -44,8 +44,9 @@ from pydantic import ValidationError
 
 from shared.adapters.firestore import AGENCIES, AGENCY_SECRETS, StoreStats
 from shared.adapters.firestore_audit import AUDIT_LOG, audit_document
+from shared.adapters.signing_secrets import seal_secret, signing_sealer_from_settings
 from shared.adapters.webhooks import new_secret
-from shared.ports import ReferenceEdit, ReferenceNotSeeded, StoredReference
+from shared.ports import ReferenceEdit, ReferenceNotSeeded, Sealer, StoredReference
 from shared.reference import Agency, Notification, Reference, RoutingRule
 from shared.usecases.counters import ROUTING_STATS
 
@@ -201,12 +202,18 @@ class FirestoreReferenceSource:
 class FirestoreReferenceAdminStore:
     """The ReferenceAdminStore port."""
 
-    def __init__(self, client: firestore.Client) -> None:
+    def __init__(
+        self,
+        client: firestore.Client,
+        signing_sealer: Callable[[], Sealer] = signing_sealer_from_settings,
+    ) -> None:
+        """``signing_sealer`` seals a new agency's signing secret (the public keyset)."""
         self._client = client
         self._meta = client.collection(REFERENCE_META).document(CURRENT)
         self._agencies = client.collection(AGENCIES)
         self._rules = client.collection(ROUTING_RULES)
         self._secrets = client.collection(AGENCY_SECRETS)
+        self._signing_sealer = signing_sealer
         self.stats = StoreStats()
 
     def stored(self) -> StoredReference:
@@ -244,12 +251,10 @@ class FirestoreReferenceAdminStore:
             transaction.set(ref, agency_to_doc(edit.agency), merge=True)
             writes += 1
             if all(a.id != edit.agency.id for a in stored.agencies):
-                # A new agency gets its webhook signing secret with it, as seeded ones do.
-                secret = {
-                    "schema_version": 1,
-                    "webhook_secret": new_secret(),
-                    "created_at": edit.entry.at,
-                }
+                # A new agency gets its webhook signing secret with it, as seeded ones
+                # do: sealed, and shown to nobody (its admin rotates it to learn one).
+                sealed = seal_secret(new_secret(), edit.agency.id, self._signing_sealer())
+                secret = {"schema_version": 1, "sealed_secret": sealed, "created_at": edit.entry.at}
                 transaction.set(self._secrets.document(edit.agency.id), secret)
                 writes += 1
         if edit.rule is not None:

@@ -118,7 +118,8 @@ def test_the_national_admin_adds_an_agency_and_it_is_recorded(
     stored = db.collection("agencies").document("disnaker-cianjur").get().to_dict() or {}
     assert stored["parent"] == "pemkab-cianjur"
     assert stored["categories"] == ["pelayanan-publik-lainnya.aparatur"]
-    assert db.collection("agency_secrets").document("disnaker-cianjur").get().exists
+    secret = db.collection("agency_secrets").document("disnaker-cianjur").get().to_dict() or {}
+    assert secret["sealed_secret"] and "webhook_secret" not in secret  # sealed at rest
     assert version(db) == 2
     [entry] = entries("agency.created")
     assert entry.target == "disnaker-cianjur" and entry.actor_id.startswith("staff:")

@@ -36,16 +36,14 @@ from tools.stack import (
     free_port,
     wait_until_answering,
 )
-from tools.webhook_receiver import Received, WebhookReceiver
+from tools.webhook_receiver import Received, WebhookReceiver, firestore_secrets
 
 AGENCY = "dpupr-cianjur"
 
 
 @pytest.fixture
 def failing_agency(seeded_emulators: Emulators, db: firestore.Client) -> Iterator[WebhookReceiver]:
-    secret = (db.collection("agency_secrets").document(AGENCY).get().to_dict() or {})[
-        "webhook_secret"
-    ]
+    secret = str(firestore_secrets(db.project)(AGENCY))
 
     def unavailable(received: Received) -> tuple[int, float]:
         return 503, 0.0

@@ -37,7 +37,7 @@ from tests.builders import a_draft, an_identity
 from tests.functional.test_notify_function import notify_app, push
 from tests.functional.test_route_function import pull
 from tools.stack import Emulators
-from tools.webhook_receiver import WebhookReceiver
+from tools.webhook_receiver import WebhookReceiver, firestore_secrets
 
 SOURCE = "functions/escalate/main.py"
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -266,9 +266,7 @@ def test_the_notify_function_signs_the_escalation_to_the_agencys_receiver(
         for m in pull("notify", expect=2)
         if json.loads(m.data)["agency_id"] == PARENT
     ]
-    secret = str(
-        (db.collection("agency_secrets").document(PARENT).get().to_dict() or {})["webhook_secret"]
-    )
+    secret = str(firestore_secrets(db.project)(PARENT))
 
     with WebhookReceiver({PARENT: secret}) as receiver:
         db.collection("agencies").document(PARENT).set(

@@ -26,7 +26,7 @@ from shared.domain.report import Action, Actor, Command, Role
 from shared.usecases.act import act
 from shared.web.schemas import REPORT_EXAMPLE
 from tools.stack import Emulators
-from tools.webhook_receiver import Received, WebhookReceiver
+from tools.webhook_receiver import Received, WebhookReceiver, firestore_secrets
 
 SOURCE = "functions/notify/main.py"
 AGENCY = "dpupr-cianjur"
@@ -35,9 +35,9 @@ _ids = itertools.count(1)
 
 @pytest.fixture
 def secret(db: firestore.Client) -> str:
-    doc = db.collection("agency_secrets").document(AGENCY).get().to_dict() or {}
-    assert str(doc.get("webhook_secret", "")).startswith("whsec_")
-    return str(doc["webhook_secret"])
+    secret = firestore_secrets(db.project)(AGENCY)  # sealed at rest, opened as notify does
+    assert secret is not None and secret.startswith("whsec_")
+    return secret
 
 
 @pytest.fixture

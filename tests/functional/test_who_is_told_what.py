@@ -40,7 +40,7 @@ from tools.api_keys import issue_key
 from tools.mail_sink import MailSink, StoredMail
 from tools.sms_sink import SmsSink
 from tools.stack import Emulators
-from tools.webhook_receiver import WebhookReceiver
+from tools.webhook_receiver import WebhookReceiver, firestore_secrets
 
 DINKES, PUSKESMAS, DISDIK = "dinkes-cianjur", "puskesmas-cipanas", "disdik-cianjur"
 DPUPR, PEMKAB, PEMPROV = "dpupr-cianjur", "pemkab-cianjur", "pemprov-jabar"
@@ -221,14 +221,8 @@ def town(seeded_emulators: Emulators, db: firestore.Client, tmp_path: Path) -> I
 
 
 def _secrets(db: firestore.Client) -> dict[str, str]:
-    return {
-        agency: str(
-            (db.collection("agency_secrets").document(agency).get().to_dict() or {})[
-                "webhook_secret"
-            ]
-        )
-        for agency in HOOKED
-    }
+    lookup = firestore_secrets(db.project)
+    return {agency: str(lookup(agency)) for agency in HOOKED}
 
 
 # --- the rows ---------------------------------------------------------------------------

@@ -463,6 +463,26 @@ def test_the_token_secret_is_mounted_only_where_the_code_reads_it(root: dict[str
     assert mounted == TOKEN_SECRET_READERS
 
 
+# The agencies' webhook signing secrets are sealed in Firestore: notify opens them to
+# sign every webhook, the console seals a rotated one and opens it for its test ping.
+SIGNING_KEYSETS = {"LAPOR_SIGNING_PUBLIC_KEYSET", "LAPOR_SIGNING_PRIVATE_KEYSET"}
+
+
+def test_the_signing_keysets_are_mounted_only_into_notify_and_the_console(
+    root: dict[str, Any],
+) -> None:
+    specs = locals_of(root)["function_specs"]
+    mounted = {
+        name: SIGNING_KEYSETS & set(spec.get("secrets", []))
+        for name, spec in specs.items()
+        if SIGNING_KEYSETS & set(spec.get("secrets", []))
+    }
+    assert mounted == {"notify": SIGNING_KEYSETS, "console": SIGNING_KEYSETS}
+    assert set(locals_of(root)["channel_secrets"]) >= SIGNING_KEYSETS
+    variables = {name: body for block in root["variable"] for name, body in block.items()}
+    assert {"signing_public_keyset_secret_id", "signing_private_keyset_secret_id"} <= set(variables)
+
+
 # Which function may read each channel credential (only the ones that send) and the
 # identity keysets (only the ones that seal or open reporters' identities).
 KEYSETS = {"LAPOR_IDENTITY_PUBLIC_KEYSET", "LAPOR_IDENTITY_PRIVATE_KEYSET"}
@@ -484,9 +504,8 @@ def test_secrets_are_mounted_only_into_the_functions_that_need_them(
     assert "each.value.secrets" in str(module["secret_environment"])
     assert "token_secret" not in str(module["secret_environment"])
     specs = locals_of(root)["function_specs"]
-    mounted = {
-        name: set(spec.get("secrets", [])) - {"LAPOR_TOKEN_SECRET"} for name, spec in specs.items()
-    }
+    apart = {"LAPOR_TOKEN_SECRET"} | SIGNING_KEYSETS  # each held by a test of its own
+    mounted = {name: set(spec.get("secrets", [])) - apart for name, spec in specs.items()}
     assert {name: names for name, names in mounted.items() if names} == EXPECTED_CHANNEL_SECRETS
     variables = {name: body for block in root["variable"] for name, body in block.items()}
     assert {
