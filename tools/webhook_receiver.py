@@ -9,9 +9,9 @@ POST the way an agency should (``standardwebhooks.Webhook(secret).verify``).
 then seed with ``LAPOR_DEMO_WEBHOOK_URL=http://127.0.0.1:8090/hooks/{agency_id}``.
 Each agency's secret is read from the emulator's ``agency_secrets/{id}`` (the id is
 the last path segment, else the payload's ``agency_id``) and opened with the stack's
-signing keyset. It answers 204 to a valid
-signature, 401 otherwise, and prints one JSON line per delivery. Listens on
-127.0.0.1 only.
+signing keyset ($LAPOR_SIGNING_PRIVATE_KEYSET_FILE). It answers 204 to a valid
+signature, 401 otherwise, and prints one JSON line per delivery. Listens on 127.0.0.1
+only.
 
 As a library (tests): :class:`WebhookReceiver` with the secrets as a mapping and,
 optionally, ``respond`` to script the answers (status code and delay) per delivery.
