@@ -35,9 +35,10 @@ locals {
       # Decoding and re-encoding photos (shared/domain/attachments.py): a 48 MP phone
       # photo is ~200 MB of RGBA while it is redrawn, five of them in one request.
       memory = "1Gi"
-      # Seals each new reporter's identity; still opens them for the reporter's own
-      # tracking view and the lost-link match (docs/personal-data.md: what is left).
-      secrets = ["LAPOR_TOKEN_SECRET", "LAPOR_IDENTITY_PUBLIC_KEYSET", "LAPOR_IDENTITY_PRIVATE_KEYSET"]
+      # Seals each new reporter's identity and can never open one: the public keyset,
+      # and the key of the contact digests that match "Lost your link?" and the masks
+      # the reporter's own view shows (docs/personal-data.md).
+      secrets = ["LAPOR_TOKEN_SECRET", "LAPOR_IDENTITY_PUBLIC_KEYSET", "LAPOR_CONTACT_HASH_KEY"]
       # A report to route, the reporter told it was accepted (or sent the link again),
       # the handling agency told of a reply, an answered hold or a reopening.
       publishes = ["agency-notifications", "report-submitted", "reporter-notifications"]
@@ -123,6 +124,7 @@ locals {
     LAPOR_IDENTITY_PRIVATE_KEYSET = var.identity_private_keyset_secret_id
     LAPOR_SIGNING_PUBLIC_KEYSET   = var.signing_public_keyset_secret_id
     LAPOR_SIGNING_PRIVATE_KEYSET  = var.signing_private_keyset_secret_id
+    LAPOR_CONTACT_HASH_KEY        = var.contact_hash_key_secret_id
   }
 
   # Every secret a spec may name -> its Secret Manager secret id.
@@ -158,6 +160,8 @@ locals {
     {
       LAPOR_PROJECT            = var.project_id
       LAPOR_ATTACHMENTS_BUCKET = local.attachments_bucket
+      # Opens the KMS-wrapped private keyset where it is mounted (infra/kms.tf).
+      LAPOR_IDENTITY_KMS_KEY_URI = local.identity_kms_key_uri
     },
   )
 
@@ -165,6 +169,7 @@ locals {
     "artifactregistry.googleapis.com",
     "cloudbuild.googleapis.com",
     "cloudfunctions.googleapis.com",
+    "cloudkms.googleapis.com",
     "cloudscheduler.googleapis.com",
     "firestore.googleapis.com",
     "iam.googleapis.com",

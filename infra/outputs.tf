@@ -37,3 +37,8 @@ output "attachments_bucket" {
   description = "The private bucket of the reports' files (infra/storage.tf, docs/storage.md)."
   value       = google_storage_bucket.attachments.name
 }
+
+output "identity_kms_key_uri" {
+  description = "The Cloud KMS key that wraps the private identity keyset: pass it to python -m tools.identity_keys --kms-key-uri."
+  value       = local.identity_kms_key_uri
+}

@@ -211,6 +211,15 @@ class Settings(BaseModel):
     identity_private_keyset_file: str = ""
     identity_public_keyset: str = ""
     identity_private_keyset: str = ""
+    # Keys the digests of reporters' contacts kept beside the seal (shared.domain.contact),
+    # so submit matches "Lost your link?" without opening identities: the key itself
+    # (deployed, from Secret Manager) or a file (the local stack).
+    contact_hash_key: str = ""
+    contact_hash_key_file: str = ""
+    # Deployed, the private identity keyset is stored encrypted under this Cloud KMS key
+    # (gcp-kms://projects/.../cryptoKeys/...), opened through KMS by the functions that
+    # hold it; unset (the local stack, tests), the keyset is in clear.
+    identity_kms_key_uri: str = ""
 
     @field_validator("local_days_off", mode="before")
     @classmethod

@@ -215,6 +215,12 @@ class ReportStore(Protocol):
 
     def identity(self, report_id: str) -> ReporterIdentity | None: ...
 
+    def masked_identity(self, report_id: str) -> ReporterIdentity | None:
+        """The identity as kept beside the seal, masked (shared.domain.contact.masked):
+        readable without the key that opens identities. None when there is none, or
+        when it was sealed before masks were kept."""
+        ...
+
     def transition(
         self, report_id: str, decide: Callable[[Report], Change], known: Snapshot | None = None
     ) -> Change:
@@ -252,6 +258,12 @@ class SubmitStore(ReportStore, Protocol):
     def commit_link_resend(self, slot: RateSlot, message: OutboxMessage) -> None:
         """Take ``slot`` (a report's resend of the day) and commit ``message`` to the
         outbox, in one commit; RateSlotTaken, with nothing written, when it is taken."""
+        ...
+
+    def contact_matches(self, report_id: str, channel: Literal["email", "sms"], value: str) -> bool:
+        """Whether ``value`` is the contact the report's reporter gave on ``channel``,
+        by its keyed digest kept beside the seal (no identity opened), in constant
+        time. False for no identity, or one sealed before digests were kept."""
         ...
 
 

@@ -26,7 +26,7 @@ from google.api_core.exceptions import AlreadyExists
 from shared.adapters.storage import BlobStats, upload_headers
 from shared.adapters.webhooks import encode_body
 from shared.config import Settings
-from shared.domain import chain
+from shared.domain import chain, contact
 from shared.domain.casework import Assignment, ResponseTemplate, StaffNote
 from shared.domain.figures import days_id_range, scope_of, unrouted_scope
 from shared.domain.privacy import ReporterIdentity
@@ -216,6 +216,18 @@ class InMemoryReportStore:
     def identity(self, report_id: str) -> ReporterIdentity | None:
         self.reads += 1
         return self.identities.get(report_id)
+
+    def masked_identity(self, report_id: str) -> ReporterIdentity | None:
+        self.reads += 1
+        identity = self.identities.get(report_id)
+        return contact.masked(identity) if identity else None
+
+    def contact_matches(self, report_id: str, channel: contact.Channel, value: str) -> bool:
+        self.reads += 1
+        identity = self.identities.get(report_id)
+        stored = (identity.email if channel == "email" else identity.phone) if identity else None
+        given = contact.normalize_contact(channel, value)
+        return stored is not None and contact.normalize_contact(channel, stored) == given
 
     def transition(
         self, report_id: str, decide: Callable[[Report], Change], known: Snapshot | None = None

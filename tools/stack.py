@@ -44,7 +44,7 @@ from zoneinfo import ZoneInfo
 from cronsim import CronSim
 
 from shared import topology as default_topology
-from shared.adapters.crypto import sealer_from_keysets, write_local_keysets
+from shared.adapters.crypto import sealer_from_keysets, write_local_contact_key, write_local_keysets
 from shared.topology import SCHEDULE_TIME_HEADER
 from tools.local_server import LocalServer
 
@@ -510,6 +510,7 @@ class Emulators(LocalServer):
             # identities may use the private one (infra/).
             "LAPOR_IDENTITY_PUBLIC_KEYSET_FILE": str(self.identity_public_keyset_path),
             "LAPOR_IDENTITY_PRIVATE_KEYSET_FILE": str(self.identity_private_keyset_path),
+            "LAPOR_CONTACT_HASH_KEY_FILE": str(self.contact_hash_key_path),
             # The same for the agencies' webhook signing secrets (deployed: notify and
             # the console open them, docs/secrets.md).
             "LAPOR_SIGNING_PUBLIC_KEYSET_FILE": str(self.signing_public_keyset_path),
@@ -533,6 +534,12 @@ class Emulators(LocalServer):
     @property
     def identity_public_keyset_path(self) -> Path:
         return self.data_dir / "identity-public-keyset.json"
+
+    @property
+    def contact_hash_key_path(self) -> Path:
+        """The key of the contact digests kept beside sealed identities (written at
+        start, kept with the data as the digests are)."""
+        return self.data_dir / "contact-hash-key"
 
     @property
     def signing_private_keyset_path(self) -> Path:
@@ -601,6 +608,7 @@ class Emulators(LocalServer):
             )
             write_signing_key(self.signing_key_path, self.project)
             write_local_keysets(self.identity_private_keyset_path, self.identity_public_keyset_path)
+            write_local_contact_key(self.contact_hash_key_path)
             write_local_keysets(self.signing_private_keyset_path, self.signing_public_keyset_path)
             self.storage = ManagedProcess(
                 "storage-emulator", storage_argv, logs / "storage-emulator.log"

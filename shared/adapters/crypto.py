@@ -8,9 +8,11 @@ functions that must read identities (notify, agency, console). Each value is sea
 with a fresh key (Tink's envelope), and the document's path is the HPKE context info,
 so a ciphertext moved to another document does not open.
 
-Keysets are Tink JSON keysets in files. Locally the stack writes a cleartext pair
-(``write_local_keysets``); in production the private keyset is meant to be stored
-encrypted under a Cloud KMS key that only the reading service accounts may use.
+Keysets are Tink JSON keysets. Locally the stack writes a cleartext pair in files
+(``write_local_keysets``). In production they come from Secret Manager, and the
+private one is stored there encrypted under a Cloud KMS key (Tink's encrypted keyset
+format, ``LAPOR_IDENTITY_KMS_KEY_URI``) that only the reading functions' service
+accounts may use to decrypt: a copy of the secret alone opens nothing.
 
 Tink (and its protobuf tables) is imported on first use, not with this module: a
 request that touches no identity never pays for it.
@@ -18,6 +20,7 @@ request that touches no identity never pays for it.
 
 from __future__ import annotations
 
+import secrets
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,7 +28,7 @@ from typing import TYPE_CHECKING
 from shared.ports import SealedDataUnreadable
 
 if TYPE_CHECKING:
-    from tink import hybrid
+    from tink import aead, hybrid
 
 _registered = threading.Lock()
 _is_registered = False
@@ -102,18 +105,59 @@ def sealer_from_files(public_path: str, private_path: str = "") -> TinkSealer:
     )
 
 
-def sealer_from_keysets(public: str, private: str = "") -> TinkSealer:
-    """The sealer of a public Tink JSON keyset, opening too with a private one."""
+def sealer_from_keysets(
+    public: str, private: str = "", keyset_key: aead.Aead | None = None
+) -> TinkSealer:
+    """The sealer of a public Tink JSON keyset, opening too with a private one: in
+    clear, or encrypted under ``keyset_key`` (the Cloud KMS key, :func:`kms_keyset_key`)."""
     _tink_hybrid()
     import tink
     from tink import hybrid, secret_key_access
 
     public_handle = tink.json_proto_keyset_format.parse_without_secret(public)
     decrypt = None
-    if private:
+    if private and keyset_key is not None:
+        try:
+            private_handle = tink.json_proto_keyset_format.parse_encrypted(
+                private, keyset_key, KEYSET_ASSOCIATED_DATA
+            )
+        except tink.TinkError as exc:
+            raise SealedDataUnreadable("the private keyset does not open with its key") from exc
+        decrypt = private_handle.primitive(hybrid.HybridDecrypt)
+    elif private:
         private_handle = tink.json_proto_keyset_format.parse(private, secret_key_access.TOKEN)
         decrypt = private_handle.primitive(hybrid.HybridDecrypt)
     return TinkSealer(public_handle.primitive(hybrid.HybridEncrypt), decrypt)
+
+
+# What the KMS-encrypted private keyset is bound to: a wrapped keyset of another
+# purpose (a signing keyset, say) does not open as this one.
+KEYSET_ASSOCIATED_DATA = b"lapor identity private keyset"
+
+
+def kms_keyset_key(key_uri: str) -> aead.Aead:
+    """The Cloud KMS key ``gcp-kms://projects/.../cryptoKeys/...`` as a Tink AEAD: each
+    use is one call to Cloud KMS, made with the function's service account (which
+    must hold roles/cloudkms.cryptoKeyDecrypter on that key, infra/kms.tf). The KMS
+    client library is imported here only."""
+    from tink.integration import gcpkms
+
+    return gcpkms.GcpKmsClient(key_uri, None).get_aead(key_uri)
+
+
+def wrap_private_keyset(private: str, keyset_key: aead.Aead) -> str:
+    """A cleartext private keyset (Tink JSON) as Tink's encrypted keyset under
+    ``keyset_key``: what goes into Secret Manager when a KMS key is used."""
+    _tink_hybrid()
+    import tink
+    from tink import secret_key_access
+
+    handle = tink.json_proto_keyset_format.parse(private, secret_key_access.TOKEN)
+    return str(
+        tink.json_proto_keyset_format.serialize_encrypted(
+            handle, keyset_key, KEYSET_ASSOCIATED_DATA
+        )
+    )
 
 
 def sealer_from_settings() -> TinkSealer:
@@ -124,7 +168,40 @@ def sealer_from_settings() -> TinkSealer:
 
     current = settings()
     if current.identity_public_keyset:
-        return sealer_from_keysets(current.identity_public_keyset, current.identity_private_keyset)
+        private = current.identity_private_keyset
+        # Only a function that holds the private keyset calls Cloud KMS (and may).
+        keyset_key = (
+            kms_keyset_key(current.identity_kms_key_uri)
+            if private and current.identity_kms_key_uri
+            else None
+        )
+        return sealer_from_keysets(current.identity_public_keyset, private, keyset_key)
     return sealer_from_files(
         current.identity_public_keyset_file, current.identity_private_keyset_file
     )
+
+
+def write_local_contact_key(path: Path) -> None:
+    """Write a random key for contact digests (shared.domain.contact) for the local
+    stack and tests, unless one is there: kept with the data, as the digests are."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(secrets.token_hex(32), encoding="utf-8")
+    path.chmod(0o600)
+
+
+def contact_key_from_settings() -> bytes:
+    """The key of this instance's contact digests: LAPOR_CONTACT_HASH_KEY (deployed,
+    from Secret Manager) or the file LAPOR_CONTACT_HASH_KEY_FILE (the local stack).
+    Its own key, not the token secret: a leaked token secret must not let anyone test
+    phone numbers against the digests."""
+    from shared.config import settings
+
+    current = settings()
+    key = current.contact_hash_key
+    if not key and current.contact_hash_key_file:
+        key = Path(current.contact_hash_key_file).read_text(encoding="utf-8").strip()
+    if len(key) < 32:
+        raise RuntimeError("LAPOR_CONTACT_HASH_KEY(_FILE) is not set to a key of 32+ characters")
+    return key.encode()

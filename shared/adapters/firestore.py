@@ -40,7 +40,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.adapters.signing_secrets import stored_secrets
-from shared.domain import chain
+from shared.domain import chain, contact
 from shared.domain.figures import UNROUTED, days_id_range, scope_for, unrouted_scope
 from shared.domain.privacy import Language, ReporterIdentity
 from shared.domain.report import (
@@ -450,8 +450,17 @@ def identity_context(report_id: str) -> bytes:
     return f"{IDENTITIES}/{report_id}".encode()
 
 
-def identity_to_doc(identity: ReporterIdentity, report_id: str, sealer: Sealer) -> Doc:
-    # Everything personal goes inside the seal; the document shows only its version.
+# Identities from version 2 on keep, beside the seal, a keyed digest of each contact and
+# a mask of each field (shared.domain.contact), so the submit function, which cannot
+# open the seal, still matches a lost-link request and shows the reporter their own
+# details masked. Older ones (1) lack them: tools/seal_identities.py brings them up.
+IDENTITY_SCHEMA_VERSION = 2
+
+
+def identity_to_doc(
+    identity: ReporterIdentity, report_id: str, sealer: Sealer, contact_key: bytes
+) -> Doc:
+    # Everything personal goes inside the seal; beside it only what says nothing alone.
     fields = {
         "name": identity.name,
         "email": identity.email,
@@ -459,9 +468,13 @@ def identity_to_doc(identity: ReporterIdentity, report_id: str, sealer: Sealer) 
         "language": identity.language,
     }
     plaintext = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
+    shown = contact.masked(identity)
     return {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": IDENTITY_SCHEMA_VERSION,
         "sealed": sealer.seal(plaintext, identity_context(report_id)),
+        "contact_digests": contact.digests(contact_key, identity),
+        "masked": {"name": shown.name, "email": shown.email, "phone": shown.phone},
+        "language": identity.language,
     }
 
 
@@ -470,9 +483,41 @@ def identity_from_doc(doc: Mapping[str, Any], report_id: str, sealer: Sealer) ->
     # still read, and stay in clear until a migration seals them (docs/personal-data.md).
     sealed = doc.get("sealed")
     fields = json.loads(sealer.open(sealed, identity_context(report_id))) if sealed else doc
+    return ReporterIdentity(
+        fields.get("name"), fields.get("email"), fields.get("phone"), _language(fields)
+    )
+
+
+def _language(fields: Mapping[str, Any]) -> Language:
     # Written before the language was kept: the form's default, Bahasa Indonesia.
-    language: Language = "en" if fields.get("language") == "en" else "id"
-    return ReporterIdentity(fields.get("name"), fields.get("email"), fields.get("phone"), language)
+    return "en" if fields.get("language") == "en" else "id"
+
+
+def masked_identity_from_doc(doc: Mapping[str, Any]) -> ReporterIdentity | None:
+    """The masked identity kept beside the seal; a clear (unsealed) document is masked
+    as read; a sealed one from before masks were kept shows nothing (None)."""
+    if "sealed" not in doc:
+        return contact.masked(
+            ReporterIdentity(doc.get("name"), doc.get("email"), doc.get("phone"), _language(doc))
+        )
+    shown = doc.get("masked")
+    if not isinstance(shown, Mapping):
+        return None
+    return ReporterIdentity(
+        shown.get("name"), shown.get("email"), shown.get("phone"), _language(doc)
+    )
+
+
+def stored_contact_digest(
+    doc: Mapping[str, Any], channel: contact.Channel, contact_key: bytes
+) -> str | None:
+    """The digest of the contact on ``channel`` a document keeps (a clear document's
+    is computed from its clear field); None when it keeps none."""
+    if "sealed" not in doc:
+        value = doc.get("email" if channel == "email" else "phone")
+        return contact.contact_digest(contact_key, channel, value) if value else None
+    kept = doc.get("contact_digests")
+    return kept.get(channel) if isinstance(kept, Mapping) else None
 
 
 def outbox_to_doc(message: OutboxMessage) -> Doc:
@@ -611,6 +656,12 @@ def _sealer_from_settings() -> Sealer:
     return sealer_from_settings()
 
 
+def _contact_key_from_settings() -> bytes:
+    from shared.adapters.crypto import contact_key_from_settings
+
+    return contact_key_from_settings()
+
+
 def _signing_sealer_from_settings() -> Sealer:
     from shared.adapters.signing_secrets import signing_sealer_from_settings
 
@@ -628,12 +679,17 @@ def _contended(failed: BaseException) -> bool:
 
 class FirestoreReportStore:
     def __init__(
-        self, client: firestore.Client, sealer: Callable[[], Sealer] | None = None
+        self,
+        client: firestore.Client,
+        sealer: Callable[[], Sealer] | None = None,
+        contact_key: Callable[[], bytes] | None = None,
     ) -> None:
         """``sealer`` makes the identities' sealer on first use (by default from the
-        settings' keysets), so a request that touches no identity loads no keys."""
+        settings' keysets), so a request that touches no identity loads no keys;
+        ``contact_key`` likewise the key of contact digests (shared.domain.contact)."""
         self._client = client
         self._make_sealer = sealer or _sealer_from_settings
+        self._make_contact_key = contact_key or _contact_key_from_settings
         self._reports = client.collection(REPORTS)
         self._identities = client.collection(IDENTITIES)
         self._outbox = client.collection(OUTBOX)
@@ -659,7 +715,7 @@ class FirestoreReportStore:
         batch.set(report_ref.collection(EVENTS).document(event_id(event.seq)), event_to_doc(event))
         batch.set(
             self._identities.document(report.id),
-            identity_to_doc(submission.identity, report.id, self._sealer),
+            identity_to_doc(submission.identity, report.id, self._sealer, self._contact_key),
         )
         for message in (submission.outbox, *submission.notifications):
             batch.set(self._outbox.document(message.id), outbox_to_doc(message))
@@ -756,9 +812,26 @@ class FirestoreReportStore:
             return None
         return identity_from_doc(snap.to_dict() or {}, report_id, self._sealer)
 
+    def masked_identity(self, report_id: str) -> ReporterIdentity | None:
+        snap = self._identities.document(report_id).get()
+        self.stats.add(reads=1)
+        return masked_identity_from_doc(snap.to_dict() or {}) if snap.exists else None
+
+    def contact_matches(self, report_id: str, channel: contact.Channel, value: str) -> bool:
+        snap = self._identities.document(report_id).get()
+        self.stats.add(reads=1)
+        stored = stored_contact_digest(snap.to_dict() or {}, channel, self._contact_key)
+        return contact.same_digest(
+            stored, contact.contact_digest(self._contact_key, channel, value)
+        )
+
     @functools.cached_property
     def _sealer(self) -> Sealer:
         return self._make_sealer()
+
+    @functools.cached_property
+    def _contact_key(self) -> bytes:
+        return self._make_contact_key()
 
     def transition(
         self, report_id: str, decide: Callable[[Report], Change], known: Snapshot | None = None

@@ -7,7 +7,10 @@ contact, never to what was typed). Whatever happened, the caller answers the sam
 nothing tells whether the code exists or the contact matches.
 
 - The same reads either way: the report by its code, then an identity (the report's,
-  or for an unknown code a document that does not exist): two reads.
+  or for an unknown code a document that does not exist): two reads. The contact is
+  compared by its keyed digest kept beside the sealed identity (shared.domain.contact):
+  an identity sealed before digests were kept never matches until migrated
+  (tools/seal_identities.py).
 - Rate limits, both claimed by create preconditions like the submissions' slots (no
   read on the way in): each client may ask ``lost_link_client_limit`` times per
   ``lost_link_window_s`` (past it, :class:`RateLimited`: that says nothing about any
@@ -21,14 +24,12 @@ nothing tells whether the code exists or the contact matches.
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import logging
 import secrets
 from dataclasses import dataclass
 from typing import Literal
 
 from shared.config import Settings
-from shared.domain.privacy import ReporterIdentity
 from shared.ports import Clock, Publisher, RateSlot, RateSlotTaken, SubmitStore
 from shared.tokens import pseudonym
 from shared.topology import REPORTER_NOTIFICATIONS
@@ -78,10 +79,11 @@ def request_link_resend(
         secret=settings.token_secret,
     )
     report = store.find_by_tracking_code(code)
-    # An unknown code reads an identity too: one that does not exist.
+    # An unknown code reads an identity too: one that does not exist. The match is on
+    # the contact's keyed digest: this function cannot open identities.
     owner = report.id if report is not None else pseudonym(settings.token_secret, "decoy", code)
-    identity = store.identity(owner)
-    if report is None or not _matches(identity, contact):
+    matches = store.contact_matches(owner, contact.channel, contact.value)
+    if report is None or not matches:
         log.info("link resend asked; nothing sent", extra={"tracking_code": code})
         return
     day = settings.calendar().local_date(now)
@@ -120,17 +122,3 @@ def request_link_resend(
     # On failure the entry stays pending and the sweeper publishes it; notify settles it.
     publish_committed(publisher, (message,))
     log.info("link resend committed", extra={"tracking_code": code, "channel": contact.channel})
-
-
-def _matches(identity: ReporterIdentity | None, contact: Contact) -> bool:
-    """Whether ``contact`` is the one the reporter gave on its channel, compared in
-    constant time (e-mail addresses without regard to case)."""
-    if contact.channel == "email":
-        stored = identity.email if identity else None
-        given = contact.value.strip().casefold()
-        known = (stored or "").strip().casefold()
-    else:
-        stored = identity.phone if identity else None
-        given, known = contact.value, stored or ""
-    same = hmac.compare_digest(known.encode(), given.encode())
-    return same and stored is not None

@@ -67,7 +67,9 @@ def track_report(
         return None
     report, audience = found
     is_reporter = audience is Audience.REPORTER
-    identity = store.identity(report.id) if is_reporter else None
+    # Masked: this page is served by the function that seals identities and cannot open
+    # them, and a leaked private link must not give away the reporter's contact.
+    identity = store.masked_identity(report.id) if is_reporter else None
     shown = view(report, store.timeline(report.id), audience, identity)
     if shown is None:
         return None

@@ -21,6 +21,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.pubsub_v1 import PublisherClient, SubscriberClient
 
 from shared import wiring
+from shared.ports import SealedDataUnreadable
 from shared.tokens import reporter_token, short_reporter_token
 from shared.topology import REPORTER_NOTIFICATIONS
 from shared.usecases.sms import short_link_path
@@ -144,6 +145,31 @@ def test_a_matching_phone_sends_by_sms(lost_app: FlaskClient, clean_emulators: E
     assert [m["channel"] for m in pulled(clean_emulators.project)] == ["sms"]
 
 
+def test_without_the_private_keyset_as_deployed_the_match_and_the_masked_view_still_work(
+    lost_app: FlaskClient, db: firestore.Client, clean_emulators: Emulators
+) -> None:
+    # Deployed, submit holds the public keyset and the contact-digest key, nothing that
+    # opens an identity (infra/main.tf): everything it shows or matches must do without.
+    del os.environ["LAPOR_IDENTITY_PRIVATE_KEYSET_FILE"]
+    wiring.reset()
+    response = lost_app.post("/api/v1/reports", json=copy.deepcopy(REPORT_EXAMPLE))
+    assert response.status_code == 201
+    code, token = response.get_json()["tracking_code"], response.get_json()["reporter_token"]
+    pulled(clean_emulators.project, wait_s=0.5)
+
+    shown = lost_app.get(f"/api/v1/reports/{code}", headers={"X-Reporter-Token": token})
+    assert shown.status_code == 200
+    assert shown.get_json()["reporter"] == {
+        "name": "S. R.",
+        "email": "s***@c***.id",
+        "phone": "0812****890",
+    }
+    assert ask(lost_app, code, "Siti@Contoh.id").status_code == 303
+    assert [m["channel"] for m in pulled(clean_emulators.project)] == ["email"]
+    with pytest.raises(SealedDataUnreadable):
+        wiring.report_store().identity(report_id(db, code))
+
+
 def test_past_the_client_limit_the_answer_is_429_whatever_the_code(
     lost_app: FlaskClient, db: firestore.Client
 ) -> None:
@@ -182,7 +208,8 @@ def test_the_short_link_opens_the_private_page_and_a_wrong_one_the_public_page(
     assert target.path == f"/lacak/{code}"
     assert parse_qs(target.query)["token"] == [reporter_token(TEST_TOKEN_SECRET, rid)]
     private = lost_app.get(opened.headers["Location"]).get_data(as_text=True)
-    assert "siti@contoh.id" in private  # the reporter's own view
+    assert "s***@c***.id" in private  # the reporter's own view, masked
+    assert "siti@contoh.id" not in private
 
     wrong = lost_app.get(short_link_path(code, "0123456789"))
     assert (wrong.status_code, wrong.headers["Location"]) == (303, f"/lacak/{code}")

@@ -489,7 +489,8 @@ KEYSETS = {"LAPOR_IDENTITY_PUBLIC_KEYSET", "LAPOR_IDENTITY_PRIVATE_KEYSET"}
 EXPECTED_CHANNEL_SECRETS = {
     "notify": {"LAPOR_SMTP_PASSWORD", "LAPOR_SMS_API_KEY"} | KEYSETS,
     "digest": {"LAPOR_SMTP_PASSWORD"},
-    "submit": KEYSETS,
+    # Seals and never opens: the public keyset and the key of the contact digests.
+    "submit": {"LAPOR_IDENTITY_PUBLIC_KEYSET", "LAPOR_CONTACT_HASH_KEY"},
     "agency": KEYSETS,
     "console": KEYSETS,
 }
@@ -513,7 +514,36 @@ def test_secrets_are_mounted_only_into_the_functions_that_need_them(
         "sms_api_key_secret_id",
         "identity_public_keyset_secret_id",
         "identity_private_keyset_secret_id",
+        "contact_hash_key_secret_id",
     } <= set(variables)
+
+
+def test_only_the_identity_readers_may_decrypt_with_the_kms_key(root: dict[str, Any]) -> None:
+    key = resource(root, "google_kms_crypto_key", "identity_keyset")
+    assert key["purpose"] == "ENCRYPT_DECRYPT" and key["rotation_period"]
+    assert one_block(key, "lifecycle")["prevent_destroy"] is True
+    grant = resource(root, "google_kms_crypto_key_iam_member", "identity_keyset_decrypter")
+    assert grant["role"] == "roles/cloudkms.cryptoKeyDecrypter"
+    assert grant["crypto_key_id"] == "${google_kms_crypto_key.identity_keyset.id}"
+    assert grant["for_each"] == "${local.identity_readers}"
+    # No other KMS grant, and none at project level (a project role reaches every key).
+    assert [name for _, name, _ in resources(root, "google_kms_crypto_key_iam_member")] == [
+        "identity_keyset_decrypter"
+    ]
+    assert "cloudkms" not in str(list(resources(root, "google_project_iam_member")))
+
+
+@needs_terraform
+def test_the_kms_decrypters_are_the_functions_holding_the_private_keyset(
+    root_console: Path,
+) -> None:
+    readers = _evaluate(root_console, "local.identity_readers", "project_id=demo")
+    assert set(readers) == {"notify", "agency", "console"}  # never submit
+    environment = _evaluate(root_console, "local.environment", "project_id=demo")
+    assert environment["LAPOR_IDENTITY_KMS_KEY_URI"] == (
+        "gcp-kms://projects/demo/locations/asia-southeast2/keyRings/lapor/"
+        "cryptoKeys/identity-keyset"
+    )
 
 
 def test_variables_and_outputs(root: dict[str, Any]) -> None:

@@ -6,8 +6,15 @@ from __future__ import annotations
 from functools import cache
 
 import pytest
+import tink
+from tink import aead
 
-from shared.adapters.crypto import TinkSealer, new_keysets, sealer_from_keysets
+from shared.adapters.crypto import (
+    TinkSealer,
+    new_keysets,
+    sealer_from_keysets,
+    wrap_private_keyset,
+)
 from shared.adapters.firestore import identity_from_doc, identity_to_doc
 from shared.domain.privacy import ReporterIdentity
 from shared.ports import SealedDataUnreadable
@@ -74,16 +81,20 @@ def test_an_altered_value_does_not_open() -> None:
         reader().open(bytes(sealed), b"identities/r1")
 
 
-def test_the_identity_document_holds_only_ciphertext_and_reads_back() -> None:
-    doc = identity_to_doc(SITI, "r1", submitter())
-    assert set(doc) == {"schema_version", "sealed"}
-    for secret in ("Siti", "contoh", "6281234567890"):
-        assert secret.encode() not in doc["sealed"]
+CONTACT_KEY = b"k" * 32
+
+
+def test_the_identity_document_holds_the_seal_and_only_masks_and_digests_beside_it() -> None:
+    doc = identity_to_doc(SITI, "r1", submitter(), CONTACT_KEY)
+    assert set(doc) == {"schema_version", "sealed", "contact_digests", "masked", "language"}
+    outside = repr({name: value for name, value in doc.items() if name != "sealed"})
+    for secret in ("Siti", "Rahayu", "contoh", "6281234567890", "81234567890"):
+        assert secret.encode() not in doc["sealed"] and secret not in outside, secret
     assert identity_from_doc(doc, "r1", reader()) == SITI
 
 
 def test_an_identity_copied_to_another_report_does_not_read() -> None:
-    doc = identity_to_doc(SITI, "r1", submitter())
+    doc = identity_to_doc(SITI, "r1", submitter(), CONTACT_KEY)
     with pytest.raises(SealedDataUnreadable):
         identity_from_doc(doc, "r2", reader())
 
@@ -93,3 +104,60 @@ def test_an_identity_stored_before_sealing_still_reads() -> None:
     assert identity_from_doc(legacy, "r1", submitter()) == ReporterIdentity(
         "Budi", None, "+628111", "id"
     )
+
+
+@cache
+def stand_in_for_kms() -> aead.Aead:
+    """A local AEAD in the place of the Cloud KMS key: the same Tink interface."""
+    aead.register()
+    return tink.new_keyset_handle(aead.aead_key_templates.AES256_GCM).primitive(aead.Aead)
+
+
+def test_a_private_keyset_wrapped_under_the_kms_key_opens_only_through_that_key() -> None:
+    private, public = keysets()
+    wrapped = wrap_private_keyset(private, stand_in_for_kms())
+    assert '"encryptedKeyset"' in wrapped and private not in wrapped
+    sealed = submitter().seal(b"Siti Rahayu", b"identities/r1")
+
+    opened = sealer_from_keysets(public, wrapped, stand_in_for_kms())
+    assert opened.open(sealed, b"identities/r1") == b"Siti Rahayu"
+    # A copy of the secret without the key opens nothing.
+    other_key = tink.new_keyset_handle(aead.aead_key_templates.AES256_GCM).primitive(aead.Aead)
+    with pytest.raises(SealedDataUnreadable):
+        sealer_from_keysets(public, wrapped, other_key)
+    with pytest.raises(tink.TinkError):
+        sealer_from_keysets(public, wrapped)  # read as a cleartext keyset: it is not one
+
+
+def test_deployed_settings_open_the_wrapped_keyset_through_kms_and_only_where_it_is_held(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from shared import config
+    from shared.adapters import crypto
+
+    private, public = keysets()
+    asked: list[str] = []
+
+    def kms(uri: str) -> aead.Aead:
+        asked.append(uri)
+        return stand_in_for_kms()
+
+    monkeypatch.setattr(crypto, "kms_keyset_key", kms)
+    uri = "gcp-kms://projects/demo/locations/asia-southeast2/keyRings/lapor/cryptoKeys/identity-keyset"
+    monkeypatch.setenv("LAPOR_IDENTITY_KMS_KEY_URI", uri)
+    monkeypatch.setenv("LAPOR_IDENTITY_PUBLIC_KEYSET", public)
+    sealed = submitter().seal(b"Siti Rahayu", b"identities/r1")
+    try:
+        config.settings.cache_clear()
+        with pytest.raises(SealedDataUnreadable, match="no key"):
+            crypto.sealer_from_settings().open(sealed, b"identities/r1")
+        assert asked == []  # submit: no private keyset, so no call to KMS at all
+
+        monkeypatch.setenv(
+            "LAPOR_IDENTITY_PRIVATE_KEYSET", wrap_private_keyset(private, stand_in_for_kms())
+        )
+        config.settings.cache_clear()
+        assert crypto.sealer_from_settings().open(sealed, b"identities/r1") == b"Siti Rahayu"
+        assert asked == [uri]
+    finally:
+        config.settings.cache_clear()
