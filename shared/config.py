@@ -69,6 +69,9 @@ class Settings(BaseModel):
     trusted_proxy_hops: int = Field(default=0, ge=0)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     publish_timeout_s: float = Field(default=10.0, gt=0)
+    # One Firestore call, its retries included: past it the request answers 503 with
+    # Retry-After instead of waiting out the library's 60-300 s (firestore_outage.py).
+    firestore_timeout_s: float = Field(default=10.0, gt=0)
     # One agency webhook POST, connect to last byte; a slower answer is retried later.
     webhook_timeout_s: float = Field(default=10.0, gt=0)
     # An agency admin may set a plain-HTTP webhook on a loopback host (127.0.0.1, ::1,

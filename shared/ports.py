@@ -194,6 +194,16 @@ class StoreBusy(Exception):
     retry_after_s = 1
 
 
+class StoreUnavailable(Exception):
+    """The store could not be reached or did not answer in time, its retries included.
+    A commit is whole or nothing, but one that timed out may have landed: the caller
+    retries with the same idempotency key (a form's nonce, an Idempotency-Key, the
+    message's own id). Answered 503 with Retry-After; a push handler lets it propagate
+    so Pub/Sub delivers the message again."""
+
+    retry_after_s = 5
+
+
 class ReportStore(Protocol):
     def new_report_id(self) -> str: ...
 

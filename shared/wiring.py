@@ -70,9 +70,13 @@ B = TypeVar("B")
 
 @cache
 def firestore_client() -> firestore.Client:
+    """Every call it makes gives up after ``firestore_timeout_s`` (503, not a hang)."""
     from google.cloud import firestore
 
-    return firestore.Client(project=settings().project)
+    from shared.adapters.firestore_outage import bound_calls
+
+    current = settings()
+    return bound_calls(firestore.Client(project=current.project), current.firestore_timeout_s)
 
 
 @cache

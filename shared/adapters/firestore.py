@@ -39,6 +39,7 @@ from google.api_core.exceptions import Aborted, AlreadyExists, FailedPreconditio
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from shared.adapters.firestore_outage import translates_outages
 from shared.adapters.signing_secrets import stored_secrets
 from shared.domain import chain, contact
 from shared.domain.figures import UNROUTED, days_id_range, scope_for, unrouted_scope
@@ -677,6 +678,7 @@ def _contended(failed: BaseException) -> bool:
     )
 
 
+@translates_outages
 class FirestoreReportStore:
     def __init__(
         self,
@@ -1102,6 +1104,7 @@ def _chunks(values: Sequence[str], size: int) -> list[list[str]]:
     return [list(values[i : i + size]) for i in range(0, len(values), size)]
 
 
+@translates_outages
 class FirestoreAgencyStore:
     """API key lookup and the inbox queries.
 
@@ -1561,6 +1564,7 @@ def queued_items_query(group: Any, agency_id: str, limit: int) -> Any:
     )
 
 
+@translates_outages
 class FirestoreNotificationStore:
     """The DeliveryLog, DeliveryHistory, AgencyChannels and DigestStore ports."""
 
@@ -1706,6 +1710,7 @@ _COUNT_WORKERS = 16
 _AGGREGATION_ENTRIES_PER_READ = 1000  # an aggregation is billed a read per 1,000 matched
 
 
+@translates_outages
 class FirestoreFiguresStore:
     """The FiguresStore port. Shares the report store's operation count; the pushes are
     outbox entries like any other, settled by notify when it delivers them."""
@@ -1878,6 +1883,7 @@ PUBLIC_REPORT_FIELDS = (
 )
 
 
+@translates_outages
 class FirestorePublicStore:
     """The FiguresReader and PublicReportList ports: one read per figures document (and
     one to find the latest day), a page of the list in one query (its reports plus the
@@ -1961,6 +1967,7 @@ def public_reports_query(reports: Any, limit: int, after: tuple[str, str] | None
 OPT_OUTS = "opt_outs"
 
 
+@translates_outages
 class FirestoreContactPreferences:
     """The ContactPreferences port: recording costs one write, checking one read."""
 

@@ -43,6 +43,7 @@ from shared.adapters.firestore import (
     api_key_from_doc,
 )
 from shared.adapters.firestore_audit import audit_ref
+from shared.adapters.firestore_outage import translates_outages
 from shared.adapters.firestore_reference import bump_version
 from shared.adapters.signing_secrets import (
     seal_secret,
@@ -87,6 +88,7 @@ def api_keys_query(keys: Any, agency_ids: list[str]) -> Any:
     return keys.where(filter=FieldFilter("agency_id", "in", agency_ids))
 
 
+@translates_outages
 class FirestoreAgencyAdminStore:
     def __init__(
         self,

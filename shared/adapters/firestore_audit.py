@@ -22,6 +22,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.adapters.firestore import SCHEMA_VERSION, StoreStats, _check_version, _ts, _utc
+from shared.adapters.firestore_outage import translates_outages
 from shared.ports import AuditEntry, AuditPage
 
 AUDIT_LOG = "audit_log"
@@ -104,6 +105,7 @@ def audit_entries_query(
     return query.limit(limit)
 
 
+@translates_outages
 class FirestoreAuditLog:
     def __init__(self, client: firestore.Client, stats: StoreStats | None = None) -> None:
         self._client = client

@@ -34,6 +34,7 @@ from shared.adapters.firestore import (
     report_from_doc,
 )
 from shared.adapters.firestore_audit import audit_ref
+from shared.adapters.firestore_outage import translates_outages
 from shared.domain.casework import Assignment, ResponseTemplate, StaffNote
 from shared.domain.report import Report
 from shared.ports import AuditEntry, ReportNotFound, TemplateNotFound
@@ -106,6 +107,7 @@ def agency_templates_query(group: Any, agency_ids: Sequence[str]) -> Any:
     return group.where(filter=FieldFilter("agency_id", "in", list(agency_ids)))
 
 
+@translates_outages
 class FirestoreCaseworkStore:
     def __init__(self, client: firestore.Client, stats: StoreStats | None = None) -> None:
         self._client = client

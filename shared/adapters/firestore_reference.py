@@ -44,6 +44,7 @@ from pydantic import ValidationError
 
 from shared.adapters.firestore import AGENCIES, AGENCY_SECRETS, StoreStats
 from shared.adapters.firestore_audit import AUDIT_LOG, audit_document
+from shared.adapters.firestore_outage import translates_outages
 from shared.adapters.signing_secrets import seal_secret, signing_sealer_from_settings
 from shared.adapters.webhooks import new_secret
 from shared.ports import ReferenceEdit, ReferenceNotSeeded, Sealer, StoredReference
@@ -125,6 +126,7 @@ def _read_stored(client: firestore.Client, transaction: Any, stats: StoreStats) 
     )
 
 
+@translates_outages
 class FirestoreReferenceSource:
     """The ReferenceSource port: the reference of the stored version, re-checked at
     most every ``refresh_s`` seconds (``monotonic`` is the time it goes by)."""
@@ -199,6 +201,7 @@ class FirestoreReferenceSource:
         return stored
 
 
+@translates_outages
 class FirestoreReferenceAdminStore:
     """The ReferenceAdminStore port."""
 

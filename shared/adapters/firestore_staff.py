@@ -41,6 +41,7 @@ from shared.adapters.firestore import (
     outbox_to_doc,
 )
 from shared.adapters.firestore_audit import audit_ref
+from shared.adapters.firestore_outage import translates_outages
 from shared.domain.report import Role
 from shared.domain.staff import (
     LinkPurpose,
@@ -217,6 +218,7 @@ SINGLE_FIELD_QUERIES: tuple[tuple[str, Callable[[firestore.Client], Any]], ...] 
 # --- the store ---------------------------------------------------------------------------------
 
 
+@translates_outages
 class FirestoreStaffStore:
     def __init__(self, client: firestore.Client, stats: StoreStats | None = None) -> None:
         self._client = client

@@ -21,7 +21,7 @@ from flask import Request, Response
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import BaseConverter, Map, RequestRedirect
 
-from shared.ports import StoreBusy
+from shared.ports import StoreBusy, StoreUnavailable
 from shared.web.http import Problem, json_response, problem
 from shared.web.i18n import DEFAULT_LANG, Lang, negotiate, t
 
@@ -152,9 +152,12 @@ def dispatch(app: App[P], request: Request, ports: Callable[[], P] | None = None
     except MethodNotAllowed as refused:
         response = app.answer_error(call, 405)
         response.headers["Allow"] = ", ".join(sorted(refused.valid_methods or []))
-    except StoreBusy as busy:
-        # Nothing was written; the same request a moment later most likely succeeds.
-        logging.getLogger(app.logger).warning("store busy", extra={"path": request.path})
+    except (StoreBusy, StoreUnavailable) as busy:
+        # Nothing was committed; the same request a little later most likely succeeds.
+        logging.getLogger(app.logger).warning(
+            "store busy" if isinstance(busy, StoreBusy) else "store unavailable",
+            extra={"path": request.path, "error": str(busy)},
+        )
         response = app.answer_error(call, 503)
         response.headers["Retry-After"] = str(busy.retry_after_s)
     except Exception:

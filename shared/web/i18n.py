@@ -278,10 +278,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     ),
     "busy": ("Sedang sibuk", "Busy right now"),
     "busy_detail": (
-        "Banyak perubahan pada laporan yang sama saat ini; tidak ada yang disimpan. "
-        "Silakan coba lagi sebentar lagi.",
-        "Many changes are being made to the same report right now; nothing was saved. "
-        "Please try again in a moment.",
+        "Layanan sedang sibuk atau penyimpanan data sedang tidak dapat dijangkau; "
+        "tidak ada yang disimpan. Silakan coba lagi sebentar lagi.",
+        "The service is busy or its data store cannot be reached right now; nothing was "
+        "saved. Please try again in a moment.",
     ),
     "back_to_form": ("Kembali ke formulir", "Back to the form"),
     # --- API problems

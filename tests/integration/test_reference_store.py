@@ -27,7 +27,13 @@ from shared.adapters.firestore_reference import (
     FirestoreReferenceSource,
     bump_version,
 )
-from shared.ports import AuditEntry, ReferenceEdit, ReferenceNotSeeded, StoredReference
+from shared.ports import (
+    AuditEntry,
+    ReferenceEdit,
+    ReferenceNotSeeded,
+    StoredReference,
+    StoreUnavailable,
+)
 from shared.reference import Agency, Reference, ReferenceDataError, RoutingRule, load_reference
 from tests.fakes import InMemoryReferenceAdminStore
 from tools.seed import seed_reference
@@ -503,7 +509,7 @@ def test_a_cold_instance_fails_rather_than_act_on_the_bundled_files(db: firestor
     client.down = True
     source = FirestoreReferenceSource(client, BUNDLED, refresh_s=60)  # type: ignore[arg-type]
 
-    with pytest.raises(ServiceUnavailable):
+    with pytest.raises(StoreUnavailable):
         source.current()  # the bundled files may route where an edit no longer does
     client.down = False
     assert source.version == 0 and source.current() is not BUNDLED and source.version == 1

@@ -589,10 +589,10 @@ def page_error(call: ConsoleCall, status: int) -> Response:
             tr(lang, "Sedang sibuk", "Busy right now"),
             tr(
                 lang,
-                "Banyak perubahan pada laporan yang sama saat ini. Tidak ada yang diubah; "
-                "coba lagi sebentar lagi.",
-                "Many changes are being made to the same report right now. Nothing was "
-                "changed; try again in a moment.",
+                "Layanan sedang sibuk atau penyimpanan data sedang tidak dapat dijangkau. "
+                "Tidak ada yang diubah; coba lagi sebentar lagi.",
+                "The service is busy or its data store cannot be reached right now. "
+                "Nothing was changed; try again in a moment.",
             ),
         ),
     }

@@ -1,0 +1,147 @@
+"""Firestore stopped mid-run and started again, under the served functions.
+
+While it is down, the submit form, the reporter JSON API, the agency API and the
+console answer 503 with Retry-After within seconds (the form and the console an
+Indonesian page, the APIs problem+json) and a push handler answers non-2xx so Pub/Sub
+delivers the message again; nothing is half-written. Once Firestore is back, the same
+requests succeed. The emulator stopped is the test's own (see
+tests/integration/test_store_unavailable.py), started again from an export.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import functions_framework
+import pytest
+from google.cloud import firestore
+from werkzeug.test import TestResponse
+
+from shared import wiring
+from shared.domain.report import Role, State
+from shared.web.openapi import form_example, report_example
+from tests.functional.console_support import ConsoleClient, new_member, sign_in
+from tests.functional.test_route_function import envelope, pull
+from tests.integration.test_store_unavailable import GIVES_UP_WITHIN_S, TIMEOUT_S, OwnFirestore
+from tools.api_keys import issue_key
+from tools.seed import seed_emulator
+from tools.stack import Emulators
+
+
+@pytest.fixture
+def own_firestore(
+    clean_emulators: Emulators, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[OwnFirestore]:
+    """A seeded Firestore emulator this test may stop; the session's Pub/Sub (its
+    topology fresh) and Cloud Storage stay."""
+    own = OwnFirestore(tmp_path, clean_emulators.project).start()
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", own.host)
+    monkeypatch.setenv("LAPOR_FIRESTORE_TIMEOUT_S", str(TIMEOUT_S))
+    monkeypatch.setenv("LAPOR_CONSOLE_INSECURE_COOKIES", "true")
+    seed_emulator(own.host, own.project)
+    wiring.reset()
+    try:
+        yield own
+    finally:
+        wiring.reset()
+        own.stop()
+
+
+def served(target: str, signature_type: str = "http") -> Any:
+    return functions_framework.create_app(
+        target=target, source=f"functions/{target}/main.py", signature_type=signature_type
+    ).test_client()
+
+
+def timed(request: Callable[[], TestResponse]) -> tuple[TestResponse, float]:
+    started = time.monotonic()
+    response = request()
+    return response, time.monotonic() - started
+
+
+def whole(db: firestore.Client) -> dict[str, set[str]]:
+    """The ids in each collection a submission writes in its one commit."""
+    return {
+        name: {doc.id for doc in db.collection(name).stream()}
+        for name in ("reports", "identities", "tracking_codes", "outbox")
+    }
+
+
+def assert_nothing_half_written(db: firestore.Client) -> None:
+    """Every report has its first event and its tracking code; every identity and
+    tracking code belongs to a report."""
+    found = whole(db)
+    for report_id in found["reports"]:
+        events = db.collection("reports").document(report_id).collection("events")
+        assert list(events.limit(1).stream()), report_id
+    assert found["identities"] <= found["reports"]
+    codes = {
+        (doc.to_dict() or {}).get("report_id") for doc in db.collection("tracking_codes").stream()
+    }
+    assert codes == found["reports"]
+
+
+def test_firestore_down_answers_503_with_retry_after_and_back_up_the_same_requests_succeed(
+    own_firestore: OwnFirestore,
+) -> None:
+    db = firestore.Client(project=own_firestore.project)
+    submit, agency, console, route = (
+        served("submit"),
+        served("agency"),
+        served("console"),
+        served("route", "cloudevent"),
+    )
+    key = {"Authorization": f"Bearer {issue_key(db, 'dpupr-cianjur', 'agency_admin', 't')}"}
+    officer = ConsoleClient(console)
+    sign_in(officer, new_member(Role.UNIT_OFFICER, "uptd-jalan-cianjur"))
+    assert submit.post("/api/v1/reports", json=report_example()).status_code == 201
+    (message,) = pull("route", expect=1)
+    before = whole(db)
+
+    export = own_firestore.stop_keeping_data()
+
+    form, took = timed(lambda: submit.post("/", data=form_example()))
+    assert form.status_code == 503 and took < GIVES_UP_WITHIN_S, (form.status_code, took)
+    assert form.headers["Retry-After"] == "5"
+    assert form.mimetype == "text/html" and '<html lang="id">' in form.text
+    assert "Sedang sibuk" in form.text and "tidak ada yang disimpan" in form.text
+
+    api, took = timed(lambda: submit.post("/api/v1/reports", json=report_example()))
+    inbox, took_inbox = timed(lambda: agency.get("/api/v1/inbox", headers=key))
+    for answer, seconds in ((api, took), (inbox, took_inbox)):
+        assert answer.status_code == 503 and seconds < GIVES_UP_WITHIN_S, (answer.text, seconds)
+        assert answer.mimetype == "application/problem+json"
+        assert answer.headers["Retry-After"] == "5"
+        assert answer.json is not None and answer.json["status"] == 503
+
+    page, took = timed(lambda: officer.get("/kotak-masuk"))
+    assert page.status_code == 503 and took < GIVES_UP_WITHIN_S, (page.status_code, took)
+    assert page.headers["Retry-After"] == "5" and "Sedang sibuk" in page.text
+
+    pushed, took = timed(lambda: route.post("/", json=envelope(message)))
+    assert pushed.status_code >= 500 and took < GIVES_UP_WITHIN_S  # Pub/Sub delivers again
+
+    own_firestore.start(import_data=export)
+    # gRPC waits out its reconnect backoff first. A 503 from a commit that timed out may
+    # still have landed (a cold JVM), so the client retries with one Idempotency-Key.
+    deadline = time.monotonic() + 90
+    retry = {"Idempotency-Key": "nach-dem-neustart-1"}
+    while submit.post("/api/v1/reports", json=report_example(), headers=retry).status_code != 201:
+        assert time.monotonic() < deadline, "Firestore back, but the API still refuses"
+        time.sleep(0.5)
+
+    assert whole(db)["reports"] - before["reports"] != set()
+    assert submit.post("/", data=form_example()).status_code in (200, 303)
+    assert agency.get("/api/v1/inbox", headers=key).status_code == 200
+    assert officer.get("/kotak-masuk").status_code == 200
+    assert route.post("/", json=envelope(message)).status_code in (200, 204)
+    report_id = json.loads(message.data)["report_id"]
+    routed = db.collection("reports").document(report_id).get().to_dict() or {}
+    assert routed["state"] == State.DISPOSITIONED.value
+    assert len(whole(db)["reports"]) == len(before["reports"]) + 2
+    assert_nothing_half_written(db)
+    db.close()
