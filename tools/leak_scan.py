@@ -21,6 +21,7 @@ import email
 import email.header
 import email.policy
 import html
+import io
 import json
 import urllib.parse
 from collections.abc import Iterable
@@ -83,6 +84,11 @@ def forms_of(value: str) -> dict[str, str]:
     forms["url"] = urllib.parse.quote(value, safe="")
     forms["url-form"] = urllib.parse.quote_plus(value, safe="")
     forms["html"] = html.escape(value, quote=True)
+    forms["hex"] = value.encode().hex()
+    if value.isascii():
+        # Windows' EXIF tags and PDF text strings hold UTF-16.
+        forms["utf-16le"] = "".join(f"{c}\0" for c in value)
+        forms["utf-16be"] = "".join(f"\0{c}" for c in value)
     texts = {name: text.lower() for name, text in forms.items()}
     raw = value.encode()
     for index, fragment in enumerate(_base64_fragments(raw)):
@@ -144,6 +150,48 @@ def mail_text(raw: bytes) -> str:
         if isinstance(payload, bytes):
             pieces.append(payload.decode(part.get_content_charset() or "utf-8", "replace"))
     return "\n".join(pieces)
+
+
+def file_text(data: bytes) -> str:
+    """A file as text: its bytes, and for a PDF or an image what a reader decodes from
+    it (a PDF's document information, XMP and page text; an image's EXIF, comment and
+    XMP), where a value hides from a search of the raw bytes (octal escapes, compressed
+    streams). A file that does not parse is left to its bytes."""
+    pieces = [data.decode("utf-8", "replace")]
+    if data.startswith(b"%PDF"):
+        pieces.append(_pdf_text(data))
+    else:
+        pieces.append(_image_text(data))
+    return "\n".join(pieces)
+
+
+def _pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        found = [f"{k}: {v}" for k, v in (reader.metadata or {}).items()]
+        xmp = reader.xmp_metadata
+        if xmp is not None:
+            found.append(xmp.stream.get_data().decode("utf-8", "replace"))
+        found += [page.extract_text() for page in reader.pages]
+    except (PyPdfError, ValueError, KeyError, TypeError):
+        return ""
+    return "\n".join(found)
+
+
+def _image_text(data: bytes) -> str:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            exif = image.getexif()
+            found = [f"{tag}: {value!r}" for tag, value in exif.items()]
+            found += [f"{key}: {value!r}" for key, value in image.info.items()]
+    except (UnidentifiedImageError, OSError, ValueError):
+        return ""
+    return "\n".join(found)
 
 
 def keyset_material(keyset_json: str) -> list[str]:

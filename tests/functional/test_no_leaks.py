@@ -24,6 +24,7 @@ import base64
 import contextlib
 import datetime as dt
 import html
+import io
 import json
 import os
 import re
@@ -48,6 +49,7 @@ from tools.leak_scan import (
     Artefact,
     Leak,
     Sensitive,
+    file_text,
     http_text,
     keyset_material,
     mail_text,
@@ -97,7 +99,12 @@ class Recorder:
             request = response.request
             headers = [(k, v) for k, v in response.headers.multi_items() if k != "set-cookie"]
             where = f"{request.method} {request.url} {response.status_code}"
-            text = http_text(response.status_code, headers, response.text)
+            media_type = response.headers.get("content-type", "")
+            textual = media_type.startswith("text/") or any(
+                kind in media_type for kind in ("json", "xml", "csv", "javascript")
+            )
+            body = response.text if textual else file_text(response.content)
+            text = http_text(response.status_code, headers, body)
             self.artefacts.append(Artefact(where, audience, text))
             for set_cookie in response.headers.get_list("set-cookie"):
                 # Its own Set-Cookie is the one place a session cookie may be read.
@@ -204,8 +211,35 @@ def _seed(stack: LocalStack, receiver: WebhookReceiver) -> None:
     ensure_demo_staff_on_emulator(host, project, stack.token_secret, stack.demo_staff_path)
 
 
+def _photo_naming_the_reporter() -> bytes:
+    """A phone's photo: EXIF that names its owner, a JPEG comment with their address."""
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x013B] = ANONYMOUS["name"]  # Artist
+    exif[0x8298] = ANONYMOUS["email"]  # Copyright
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (120, 90, 60)).save(
+        out, "JPEG", exif=exif, comment=ANONYMOUS["phone"].encode()
+    )
+    return out.getvalue()
+
+
+def _document_naming_the_reporter() -> bytes:
+    """A PDF whose document information names its author."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.add_metadata({"/Author": ANONYMOUS["name"], "/Subject": ANONYMOUS["email"]})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def _submit_through_the_form(client: httpx.Client, submit: str) -> tuple[str, str]:
-    """The anonymous reporter: identity typed, then "anonim" ticked. Code and token."""
+    """The anonymous reporter: identity typed, then "anonim" ticked, and a photo and a
+    document attached that name them (metadata and file names). Code and token."""
     form = client.get(submit + "/")
     nonce = re.search(r'name="nonce" value="([^"]+)"', form.text)
     assert nonce, form.text[:500]
@@ -226,7 +260,12 @@ def _submit_through_the_form(client: httpx.Client, submit: str) -> tuple[str, st
         "reporter.email": ANONYMOUS["email"],
         "reporter.phone": ANONYMOUS["phone"],
     }
-    tracked = client.post(submit + "/", data=fields)
+    prefix = ANONYMOUS["name"].replace(" ", "_")
+    files = [
+        ("berkas", (f"{prefix}.jpg", _photo_naming_the_reporter(), "image/jpeg")),
+        ("berkas", (f"{prefix}.pdf", _document_naming_the_reporter(), "application/pdf")),
+    ]
+    tracked = client.post(submit + "/", data=fields, files=files)
     assert tracked.status_code == 200, tracked.text[:500]
     path = urllib.parse.urlsplit(str(tracked.url))
     query = urllib.parse.parse_qs(path.query)
@@ -299,7 +338,14 @@ def _act(stack: LocalStack, outside: Outside, recorder: Recorder) -> Run:
 
         _wait("the reports in the office's inbox", routed)
         for label, report_id in report_ids.items():
-            assert agency.get(f"{agency_api}/reports/{report_id}").status_code == 200, label
+            shown = agency.get(f"{agency_api}/reports/{report_id}")
+            assert shown.status_code == 200, label
+            attachments = shown.json().get("attachments") or []
+            assert len(attachments) == (2 if label == "anonymous" else 0), (label, attachments)
+            for attachment in attachments:
+                for link in ("url", "thumbnail_url"):
+                    if attachment.get(link):
+                        assert agency.get(attachment[link]).status_code == 200, attachment
         answers = [
             ("anonymous", "follow-up", "Petugas kebersihan dijadwalkan membersihkan saluran."),
             ("confidential", "follow-up", "Laporan sudah diteruskan ke inspektorat."),
@@ -621,6 +667,23 @@ def test_answers_that_carry_a_secret_are_neither_kept_nor_referred(full_run: Run
                 careless.append(answer.where)
     assert len(carrying) > 10
     assert not careless, careless
+
+
+def test_the_attachments_as_sent_would_be_caught(full_run: Run) -> None:
+    """The photo and the document the anonymous reporter attached name them, in a form
+    the scan finds; what the office downloaded (in the run) is their cleaned copies."""
+    sent = [
+        Artefact("the photo as sent", "public", file_text(_photo_naming_the_reporter())),
+        Artefact("the PDF as sent", "public", file_text(_document_naming_the_reporter())),
+    ]
+    found = {(leak.sensitive, leak.where) for leak in scan(sent, full_run.sensitive)}
+    assert {
+        ("anonymous reporter's name", "the photo as sent"),
+        ("anonymous reporter's email", "the photo as sent"),
+        ("anonymous reporter's phone", "the photo as sent"),
+        ("anonymous reporter's name", "the PDF as sent"),
+        ("anonymous reporter's email", "the PDF as sent"),
+    } <= found
 
 
 def test_nothing_leaks(full_run: Run) -> None:

@@ -4,13 +4,22 @@ leak takes, and only where its audience is not allowed."""
 from __future__ import annotations
 
 import base64
+import io
 import json
 import urllib.parse
 from email.message import EmailMessage
 
 import pytest
 
-from tools.leak_scan import Artefact, Sensitive, forms_of, keyset_material, mail_text, scan
+from tools.leak_scan import (
+    Artefact,
+    Sensitive,
+    file_text,
+    forms_of,
+    keyset_material,
+    mail_text,
+    scan,
+)
 
 EMAIL = Sensitive("the reporter's e-mail", "wulan.anonim@contoh.id", frozenset({"reporter"}))
 
@@ -27,6 +36,8 @@ def _found_in(text: str, audience: str = "public") -> list[str]:
         json.dumps({"contact": "wulan.anonim@contoh.id"}),
         "/lupa-tautan?kontak=" + urllib.parse.quote("wulan.anonim@contoh.id", safe=""),
         "kontak=" + urllib.parse.quote_plus("wulan.anonim@contoh.id"),
+        "contact=" + b"wulan.anonim@contoh.id".hex().upper(),
+        "XPAuthor: " + "wulan.anonim@contoh.id".encode("utf-16-le").decode("latin-1"),
     ],
 )
 def test_a_planted_value_is_found_as_text(planted: str) -> None:
@@ -88,3 +99,25 @@ def test_keyset_material_is_the_key_values() -> None:
         "key": [{"keyData": {"value": "c2VjcmV0LWtleQ==", "typeUrl": "t"}}],
     }
     assert keyset_material(json.dumps(keyset)) == ["c2VjcmV0LWtleQ=="]
+
+
+def test_a_pdf_is_read_as_a_reader_would() -> None:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=100, height=100)
+    writer.add_metadata({"/Author": "wulan.anonim@contoh.id"})  # written with octal escapes
+    out = io.BytesIO()
+    writer.write(out)
+    assert b"wulan.anonim@contoh.id" not in out.getvalue()
+    assert _found_in(file_text(out.getvalue()))
+
+
+def test_an_image_is_read_with_its_metadata() -> None:
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x9C9D] = "wulan.anonim@contoh.id".encode("utf-16-le")  # XPAuthor, as Windows writes it
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, "JPEG", exif=exif)
+    assert _found_in(file_text(out.getvalue()))
