@@ -760,6 +760,11 @@ def notify_reporter(message: ReporterNotification, ports: NotifyPorts) -> Delive
         return previous
     now = ports.clock.now()
     report = ports.store.get(message.report_id)
+    if report is not None and report.contact_erased is not None:
+        # Erased by the reporter or after the retention period: nobody to tell, by design.
+        log.info("reporter notification: contact details erased", extra=where)
+        entry = _record(message, previous, (), now, report=report, error="contact erased")
+        return _settle(entry, ports, where)
     identity = ports.store.identity(message.report_id) if report else None
     if report is None or identity is None:
         log.error("reporter notification for a report that does not exist", extra=where)
