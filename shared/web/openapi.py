@@ -177,6 +177,17 @@ FORM_FIELDS = (
     "present when ticked; `nonce` is the idempotency key of this form; `website` must "
     "stay empty."
 )
+# What the form readers refuse (400) before they look at a field: the honeypot filled
+# in, and a multipart part without a name (a name with a line break in it cannot be
+# written in the part's header, so the part has none).
+HONEYPOT: dict[str, Any] = {
+    "website": {
+        "type": "string",
+        "pattern": r"^\s*$",
+        "description": "The honeypot, hidden from people: anything but blanks is a 400",
+    }
+}
+NAMED_PARTS: dict[str, Any] = {"pattern": r"^[^\r\n]+$"}
 
 
 def upload_operation(operation_id: str, *, rate_limited: bool) -> dict[str, Any]:
@@ -291,6 +302,7 @@ def lost_link_paths() -> dict[str, Any]:
                             "schema": {
                                 "type": "object",
                                 "description": "`website` must stay empty (the honeypot).",
+                                "properties": HONEYPOT,
                                 "additionalProperties": {"type": "string"},
                             },
                             "example": form_example,
@@ -393,6 +405,7 @@ def reporter_paths() -> dict[str, Any]:
                     "type": "object",
                     "description": "The same fields, and files in `berkas` parts. " + FILES_LIMITS,
                     "properties": {FILE_FIELD: FILES_PROPERTY},
+                    "propertyNames": NAMED_PARTS,
                     "additionalProperties": {"type": "string"},
                 },
                 "example": form_example,
@@ -942,6 +955,7 @@ def document() -> dict[str, Any]:
                                 "schema": {
                                     "type": "object",
                                     "description": FORM_FIELDS,
+                                    "properties": HONEYPOT,
                                     "additionalProperties": {"type": "string"},
                                 },
                                 "example": form_fields,
@@ -952,7 +966,8 @@ def document() -> dict[str, Any]:
                                     "description": FORM_FIELDS
                                     + " The files in `berkas` parts (the form's own "
                                     "encoding). " + FILES_LIMITS,
-                                    "properties": {FILE_FIELD: FILES_PROPERTY},
+                                    "properties": {FILE_FIELD: FILES_PROPERTY, **HONEYPOT},
+                                    "propertyNames": NAMED_PARTS,
                                     "additionalProperties": {"type": "string"},
                                 },
                                 "example": form_fields,
