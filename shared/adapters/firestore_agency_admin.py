@@ -26,7 +26,7 @@ import datetime as dt
 from collections.abc import Callable, Collection
 from typing import Any
 
-from google.api_core.exceptions import NotFound
+from google.api_core.exceptions import FailedPrecondition, NotFound
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
@@ -86,6 +86,12 @@ def api_keys_query(keys: Any, agency_ids: list[str]) -> Any:
     """The keys of up to 30 agencies: one ``in`` filter, no order (sorted in memory, so
     the query needs only the automatic single-field index)."""
     return keys.where(filter=FieldFilter("agency_id", "in", agency_ids))
+
+
+def clear_secrets_query(secrets: Any, limit: int) -> Any:
+    """Signing-secret documents still holding their secret in clear (written before
+    sealing): only documents that have the field match a range on it."""
+    return secrets.where(filter=FieldFilter("webhook_secret", ">", "")).limit(limit)
 
 
 @translates_outages
@@ -163,6 +169,33 @@ class FirestoreAgencyAdminStore:
         run(self._client.transaction())
         self.stats.add(writes=2)
 
+    def seal_clear_secrets(self, limit: int = 500) -> int:
+        """Seal up to ``limit`` secrets stored in clear before sealing, reading only
+        those documents: one read and one write each, the clear fields deleted in that
+        write. A document a rotation changed meanwhile is left to it (it sealed it).
+        Returns how many documents were read; 0 when none is left."""
+        docs = list(clear_secrets_query(self._secrets, limit).stream())
+        self.stats.add(reads=max(1, len(docs)))
+        if not docs:
+            return 0
+        sealer = self._signing_sealer()
+        for snap in docs:
+            doc = snap.to_dict() or {}
+            fields: dict[str, Any] = {
+                "sealed_secret": seal_secret(str(doc["webhook_secret"]), snap.id, sealer),
+                "webhook_secret": firestore.DELETE_FIELD,
+                "previous_secret": firestore.DELETE_FIELD,
+            }
+            if doc.get("previous_secret"):
+                fields["sealed_previous"] = seal_secret(doc["previous_secret"], snap.id, sealer)
+            unchanged = self._client.write_option(last_update_time=snap.update_time)
+            try:
+                snap.reference.update(fields, option=unchanged)
+            except FailedPrecondition:
+                continue  # rotated since the query: already sealed
+            self.stats.add(commits=1, writes=1)
+        return len(docs)
+
     # --- API keys ----------------------------------------------------------------------
 
     def api_key(self, key_hash: str) -> ApiKeyRecord | None:
@@ -208,5 +241,9 @@ SINGLE_FIELD_QUERIES: tuple[tuple[str, Callable[[firestore.Client], Any]], ...] 
     (
         "API keys of some agencies",
         lambda client: api_keys_query(client.collection(API_KEYS), ["a", "b"]),
+    ),
+    (
+        "signing secrets still in clear",
+        lambda client: clear_secrets_query(client.collection(AGENCY_SECRETS), 500),
     ),
 )

@@ -18,7 +18,7 @@ from shared.adapters.crypto import sealer_from_keysets
 from shared.adapters.firestore import FirestoreNotificationStore
 from shared.adapters.firestore_agency_admin import FirestoreAgencyAdminStore
 from shared.ports import AuditEntry, SealedDataUnreadable, Sealer
-from tools import signing_keys
+from tools import seal_signing_secrets, signing_keys
 from tools.seed import seed_reference
 from tools.stack import Emulators
 
@@ -133,3 +133,39 @@ def test_the_production_pair_is_written_once_and_seals_and_opens(tmp_path: Path)
     context = b"agency_secrets/dpupr-cianjur"
     assert sealer.open(sealer.seal(b"whsec_x", context), context) == b"whsec_x"
     assert signing_keys.main([str(tmp_path)]) == 1  # never overwrites a pair
+
+
+def test_the_migration_seals_only_the_clear_documents_once(
+    client: firestore.Client, emulators: Emulators, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_reference(client)  # every agency sealed
+    secrets = client.collection("agency_secrets")
+    secrets.document(DPUPR).set({"schema_version": 1, "webhook_secret": OLD_SECRET})
+    secrets.document(DINKES).set(
+        {
+            "schema_version": 1,
+            "webhook_secret": "whsec_bmV3",
+            "previous_secret": OLD_SECRET,
+            "previous_until": NOW + dt.timedelta(hours=24),
+        }
+    )
+    store = FirestoreAgencyAdminStore(client)
+
+    assert store.seal_clear_secrets() == 2  # read: the two clear documents, no other
+    assert store.stats.reads == 2 and store.stats.writes == 2
+
+    for agency in (DPUPR, DINKES):
+        doc = raw(client, agency)
+        assert not {"webhook_secret", "previous_secret"} & set(doc)
+        assert "whsec_" not in dumped(doc)
+    notify = FirestoreNotificationStore(client)
+    assert signing(notify, DPUPR, NOW) == (OLD_SECRET,)
+    assert signing(notify, DINKES, NOW) == ("whsec_bmV3", OLD_SECRET)
+    assert store.seal_clear_secrets() == 0  # nothing left: a second run changes nothing
+
+    # The command-line job, on the emulator.
+    secrets.document(DPUPR).set({"schema_version": 1, "webhook_secret": OLD_SECRET})
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", emulators.firestore_host)
+    assert seal_signing_secrets.main([]) == 0
+    assert "webhook_secret" not in raw(client, DPUPR)
+    assert signing(notify, DPUPR, NOW) == (OLD_SECRET,)
