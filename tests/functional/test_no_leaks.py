@@ -26,7 +26,6 @@ import datetime as dt
 import html
 import io
 import json
-import os
 import re
 import time
 import urllib.parse
@@ -592,7 +591,11 @@ def full_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         )  # fmt: skip
         stack.start()
         running.callback(stack.stop)
-        os.environ.update(stack.emulators.env())
+        # The receiver and the secrets' lookup read this stack's Firestore; the session's
+        # emulators are the other modules' again afterwards.
+        environ = running.enter_context(pytest.MonkeyPatch.context())
+        for name, value in stack.emulators.env().items():
+            environ.setenv(name, value)
         receiver = WebhookReceiver(firestore_secrets(stack.project)).start()
         running.callback(receiver.stop)
         outside = Outside(receiver, relay)
