@@ -28,10 +28,11 @@ TOPICS: tuple[str, ...] = (
 
 # Outbox entries on these topics stay pending until their consumer settles them in
 # the write that acts on them: route deletes ``report.submitted`` in the routing
-# commit, notify deletes a notification in the write that records it settled. So a
-# message published but never acted on is published again by the sweeper, and
-# settling costs no commit of its own (a submission stays one commit). Entries on
-# any other topic (none today) are deleted as soon as the bus accepts them.
+# commit, notify deletes a notification in the write that records its first attempt
+# (Pub/Sub retries it from there). So a message published but never acted on is
+# published again by the sweeper, and settling costs no commit of its own (a
+# submission stays one commit). Entries on any other topic (none today) are deleted
+# as soon as the bus accepts them.
 CONSUMER_SETTLED_TOPICS: frozenset[str] = frozenset(
     {REPORT_SUBMITTED, AGENCY_NOTIFICATIONS, REPORTER_NOTIFICATIONS}
 )

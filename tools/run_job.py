@@ -5,6 +5,7 @@ JSON result.
     python -m tools.run_job escalate --date 2026-03-02   # the run for that day
     python -m tools.run_job report --date 2026-03-01     # the figures of that day
     python -m tools.run_job digest                       # this hour's agency digests
+    python -m tools.run_job retention                    # today's erasure of expired identities
 
 Needs the stack that ``make run`` starts: the function's URL comes from
 ``LAPOR_<NAME>_URL``, else from the ``urls.json`` the stack writes in its data

@@ -1378,7 +1378,10 @@ def _run(environ: Mapping[str, str]) -> int:
             every = schedule.interval_s
             when = f"every {every} s" if every else f"{schedule.cron}, {schedule.time_zone}"
             print(f"  Scheduled: {schedule.function} ({when})")
-    print("  Run a job now: .venv/bin/python -m tools.run_job escalate|report|digest [--date D]")
+    print(
+        "  Run a job now: .venv/bin/python -m tools.run_job escalate|report|digest|retention"
+        " [--date D]"
+    )
     print(f"  Logs: {data_dir / 'logs'}/   Stop: Ctrl-C (saves Firestore data)\n", flush=True)
 
     status = 0

@@ -17,6 +17,7 @@ from flask import Request, Response
 from shared import wiring
 from shared.logging import http_entry
 from shared.usecases.retention import RetentionRun, erase_expired_identities
+from shared.web.dispatch import answer_framework_errors
 from shared.web.scheduled import answer_run, run_date
 
 
@@ -29,3 +30,6 @@ def retention(request: Request) -> Response:
         return erase_expired_identities(day, ports)
 
     return answer_run(request, run, counted=lambda: [wiring.report_store().stats])
+
+
+answer_framework_errors()

@@ -168,6 +168,9 @@ def view(
         shown["target_agency_id"] = report.target_agency_id
         shown["unit_id"] = report.unit_id
         shown["show_attachments"] = report.show_attachments
+        # Who erased the reporter's identity and contact ("reporter", "retention"), if
+        # anyone: the agency then knows why there is nobody to reach.
+        shown["contact_erased"] = report.contact_erased.value if report.contact_erased else None
     if audience in (Audience.AGENCY, Audience.ADMIN):
         shown["escalation_tier"] = report.escalation_tier
         shown["escalations"] = list(report.escalations)  # the running clock's, in order

@@ -24,9 +24,11 @@ Pub/Sub delivers at least once and retries what we refuse, so:
   ``unsubscribed``, ``queued`` for the digest, ``skipped``) is never sent again, so
   three redeliveries give one webhook, one e-mail and one SMS;
 - the outbox entry (``outbox/{notification_id}``) is notify's to settle: it is deleted
-  in the write that records the notification settled (or dead-lettered), so until
-  then the outbox sweeper publishes it again, and a message lost on the way is not
-  lost for good (see shared.topology.CONSUMER_SETTLED_TOPICS);
+  in the write that records the first attempt, so until then the outbox sweeper
+  publishes it again and a message lost on the way is not lost for good (see
+  shared.topology.CONSUMER_SETTLED_TOPICS); from that attempt on Pub/Sub holds the
+  message (its retries, then the dead-letter topic), and a sweeper still publishing it
+  would add a copy, with retries of its own, every run a receiver stays down;
 - a recipient who unsubscribed (shared.usecases.mail's link, the SMS stop link) is
   not sent to: the channel is recorded ``unsubscribed``;
 - a retryable failure (HTTP 5xx/408/429, SMTP 4xx, a gateway's 5xx, a timeout, no
@@ -466,13 +468,11 @@ def _record(
 
 
 def _settle(entry: Delivery, ports: NotifyPorts, where: Mapping[str, Any]) -> Delivery:
-    """Save the entry; raise DeliveryRetryable when a channel is still to be retried.
-
-    A settled notification's outbox entry (its id is the notification's) is deleted in
-    the same write; one still retrying stays pending for the sweeper."""
+    """Save the entry and, in the same write, delete the notification's outbox entry
+    (its id is the notification's), even when a channel is still to be retried: Pub/Sub
+    retries it from here (module docstring). Raise DeliveryRetryable then."""
     retrying = [c for c in entry.channels if c.status is DeliveryStatus.RETRYING]
-    settles = None if retrying else entry.notification_id
-    ports.deliveries.save_delivery(entry, settles=settles)
+    ports.deliveries.save_delivery(entry, settles=entry.notification_id)
     if retrying:
         log.warning(
             "notification failed, will retry",
@@ -760,6 +760,11 @@ def notify_reporter(message: ReporterNotification, ports: NotifyPorts) -> Delive
         return previous
     now = ports.clock.now()
     report = ports.store.get(message.report_id)
+    if report is not None and report.contact_erased is not None:
+        # Erased by the reporter or after the retention period: nobody to tell, by design.
+        log.info("reporter notification: contact details erased", extra=where)
+        entry = _record(message, previous, (), now, report=report, error="contact erased")
+        return _settle(entry, ports, where)
     identity = ports.store.identity(message.report_id) if report else None
     if report is None or identity is None:
         log.error("reporter notification for a report that does not exist", extra=where)

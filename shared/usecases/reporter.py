@@ -68,6 +68,13 @@ class ConfirmIn(_Body):
     EXAMPLE: ClassVar[dict[str, object]] = {}
 
 
+class EraseContactIn(_Body):
+    """Erasing the reporter's identity and contact details needs no text: the page asks
+    for a confirmation first; the API's POST is the request itself."""
+
+    EXAMPLE: ClassVar[dict[str, object]] = {}
+
+
 class RatingIn(_Body):
     """How the reporter rates the handling, 1 (poor) to 5 (very good)."""
 
@@ -88,6 +95,9 @@ OPERATIONS: Mapping[str, Operation] = {
     "confirm": Operation(Action.CONFIRM, ConfirmIn),
     "reopen": Operation(Action.REOPEN, ReasonIn),
     "rating": Operation(Action.RATE, RatingIn),
+    # Possible in every state (no transition): the tracking page offers it apart, behind
+    # a confirmation page (shared/web/citizen_pages.py), never among the actions above.
+    "erase-contact": Operation(Action.ERASE_CONTACT, EraseContactIn),
 }
 BY_ACTION: Mapping[Action, str] = {op.action: name for name, op in OPERATIONS.items()}
 

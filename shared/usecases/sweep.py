@@ -9,7 +9,7 @@ per run, so its reads grow with the work, not with the size of the outbox.
 After a successful republish:
 - an entry its consumer settles (``report.submitted``: route deletes it in the
   transaction that routes the report; a notification: notify deletes it in the write
-  that records it settled) stays pending, with ``attempts`` counted, so a message
+  that records its first attempt) stays pending, with ``attempts`` counted, so a message
   lost anywhere before its consumer acted is sent again on the next run;
 - an entry on any other topic (none today) is settled at once: the bus has it and
   the subscriber's retry policy and dead-letter topic take over from there.

@@ -422,6 +422,13 @@ def document() -> dict[str, Any]:
                         "type": "boolean",
                         "description": "Whether the reporter let the public see the files",
                     },
+                    "contact_erased": {
+                        "type": ["string", "null"],
+                        "enum": ["reporter", "retention", None],
+                        "description": "The reporter's name and contact details were erased "
+                        "(by the reporter: kontak dihapus oleh pelapor; or after the "
+                        "retention period): nobody to reach, nothing to show",
+                    },
                 },
             },
         ]

@@ -36,6 +36,7 @@ from shared.web.http import (
     FieldError,
     Problem,
     field_errors,
+    json_response,
     media_type,
     read_body,
     read_multipart,
@@ -56,6 +57,7 @@ from shared.web.reporter_calls import (
     SubmitCall,
     absolute,
     reporter_act,
+    reporter_data,
     resend_link,
     retry_after,
     retry_minutes,
@@ -506,6 +508,8 @@ def track_page(call: SubmitCall, code: str) -> Response:
     token = call.request.args.get("token") or None
     done = call.request.args.get("done")
     notice = t("action_done", call.lang) if done in reporter.OPERATIONS else None
+    if done == "erase-contact":
+        notice = t("contact_erased_done", call.lang)
     return _render_track(call, code, token, notice=notice)
 
 
@@ -742,6 +746,7 @@ _ACTION_FIELDS: Mapping[str, tuple[str, ...]] = {
     "confirm": (),
     "reopen": ("reason",),
     "rating": ("rating",),
+    "erase-contact": (),
 }
 
 
@@ -799,6 +804,50 @@ def track_action(call: SubmitCall, code: str, operation: str) -> Response:
     return redirect(target, code=303)
 
 
+def erase_contact_page(call: SubmitCall, code: str) -> Response:
+    """ "Hapus data kontak saya": what is erased and what stays, before the reporter
+    confirms (the form posts the ``erase-contact`` operation, with a fresh nonce as its
+    Idempotency-Key). Only with the reporter's token."""
+    token = call.request.args.get("token") or None
+    try:
+        tracked = track(call, code, token)
+    except InvalidTrackingCode:
+        return _invalid_code_page(call, code)
+    if tracked is None or tracked.audience.value != "reporter":
+        # As the tracking page answers: the public view with "wrong token", or the 404.
+        return _render_track(call, code, token)
+    return render(
+        call,
+        "hapus_kontak.html",
+        report=tracked.report,
+        token=token or "",
+        nonce=secrets.token_urlsafe(18),
+        erased=tracked.report.get("contact_erased") is not None,
+    )
+
+
+def download_my_data(call: SubmitCall, code: str) -> Response:
+    """ "Unduh data saya": everything held about the reporter, as a JSON file to keep
+    (shared.web.reporter_calls.reporter_data). Only with the reporter's token."""
+    token = call.request.args.get("token") or None
+    try:
+        data = reporter_data(call, code, token)
+    except InvalidTrackingCode:
+        return _invalid_code_page(call, code)
+    except reporter.TokenRejected:
+        return _render_track(call, code, token)  # the public view, with "wrong token"
+    if data is None:
+        return _render_track(call, code, None)  # the 404 page
+    name = f"lapor-{data['tracking_code']}.json"
+    return json_response(
+        data,
+        headers={
+            "Cache-Control": "no-store",
+            "Content-Disposition": f'attachment; filename="{name}"',
+        },
+    )
+
+
 # An operation outside the map is a 404 before any form is read.
 _OPERATION = "<any({}):operation>".format(", ".join(f'"{name}"' for name in reporter.OPERATIONS))
 RULES = [
@@ -807,6 +856,8 @@ RULES = [
     Rule("/lacak/<code>", methods=["GET"], endpoint="track_page"),
     Rule(f"/lacak/<code>/{_OPERATION}", methods=["POST"], endpoint="track_action"),
     Rule("/lacak/<code>/berkas/<file_id>", methods=["GET"], endpoint="tracked_file_link"),
+    Rule("/lacak/<code>/hapus-kontak", methods=["GET"], endpoint="erase_contact_page"),
+    Rule("/lacak/<code>/unduh-data", methods=["GET"], endpoint="download_my_data"),
     Rule("/lupa-tautan", methods=["GET", "POST"], endpoint="lost_link"),
     Rule(SHORT_LINK_PREFIX + "<link>", methods=["GET"], endpoint="short_link"),
 ]
@@ -816,6 +867,8 @@ HANDLERS: Mapping[str, Callable[..., Response]] = {
     "track_page": track_page,
     "track_action": track_action,
     "tracked_file_link": tracked_file_link,
+    "erase_contact_page": erase_contact_page,
+    "download_my_data": download_my_data,
     "lost_link": lost_link,
     "short_link": short_link,
 }

@@ -501,6 +501,50 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "field_message": ("Pesan", "Message"),
     "field_reason": ("Alasan", "Reason"),
     "field_rating": ("Nilai", "Rating"),
+    # --- the reporter's rights over their data (templates/_my_data.html, hapus_kontak.html)
+    "my_data_title": ("Data pribadi Anda", "Your personal data"),
+    "my_data_hint": (
+        "Anda dapat mengunduh semua data yang kami simpan tentang Anda untuk laporan ini, "
+        "atau menghapus nama dan kontak Anda.",
+        "You can download everything we hold about you for this report, or erase your "
+        "name and contact details.",
+    ),
+    "my_data_download": ("Unduh data saya (JSON)", "Download my data (JSON)"),
+    "erase_contact_link": ("Hapus data kontak saya", "Erase my contact details"),
+    "erase_contact_title": ("Hapus data kontak saya", "Erase my contact details"),
+    "erase_contact_what": (
+        "Nama, alamat email, dan nomor telepon Anda akan dihapus untuk selamanya. Laporan "
+        "tetap ada dan tetap ditangani, tetapi sejak itu anonim bagi siapa pun: instansi "
+        'hanya melihat "kontak dihapus oleh pelapor".',
+        "Your name, e-mail address and phone number will be erased for good. The report "
+        "stays and is still handled, but is anonymous to everyone from then on: the agency "
+        'sees only "contact erased by the reporter".',
+    ),
+    "erase_contact_after": (
+        "Anda tidak akan menerima pemberitahuan lagi. Pantau laporan ini dengan tautan "
+        "pribadi Anda; simpan tautannya, karena tanpa kontak tautan yang hilang tidak dapat "
+        "dikirim ulang.",
+        "You will receive no more notifications. Follow this report with your private "
+        "link; keep it, as without contact details a lost link cannot be sent again.",
+    ),
+    "erase_contact_submit": ("Ya, hapus data kontak saya", "Yes, erase my contact details"),
+    # As an operation (shared.usecases.reporter.OPERATIONS), never offered among the
+    # tracking page's actions: its own page asks first (hapus_kontak.html).
+    "op_erase-contact_title": ("Hapus data kontak saya", "Erase my contact details"),
+    "op_erase-contact_hint": (
+        "Nama dan kontak Anda dihapus; laporan tetap ditangani.",
+        "Your name and contact details are erased; the report is still handled.",
+    ),
+    "op_erase-contact_submit": ("Ya, hapus data kontak saya", "Yes, erase my contact details"),
+    "erase_contact_cancel": ("Batal, kembali ke laporan", "Cancel, back to the report"),
+    "contact_erased_already": (
+        "Data kontak Anda untuk laporan ini sudah dihapus.",
+        "Your contact details for this report have been erased.",
+    ),
+    "contact_erased_done": (
+        "Data kontak Anda sudah dihapus. Laporan tetap ditangani.",
+        "Your contact details have been erased. The report is still being handled.",
+    ),
     "action_done": (
         "Terima kasih, tanggapan Anda sudah tercatat.",
         "Thank you, your response has been recorded.",

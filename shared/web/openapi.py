@@ -177,6 +177,17 @@ FORM_FIELDS = (
     "present when ticked; `nonce` is the idempotency key of this form; `website` must "
     "stay empty."
 )
+# What the form readers refuse (400) before they look at a field: the honeypot filled
+# in, and a multipart part without a name (a name with a line break in it cannot be
+# written in the part's header, so the part has none).
+HONEYPOT: dict[str, Any] = {
+    "website": {
+        "type": "string",
+        "pattern": r"^\s*$",
+        "description": "The honeypot, hidden from people: anything but blanks is a 400",
+    }
+}
+NAMED_PARTS: dict[str, Any] = {"pattern": r"^[^\r\n]+$"}
 
 
 def upload_operation(operation_id: str, *, rate_limited: bool) -> dict[str, Any]:
@@ -247,6 +258,10 @@ _REPORTER_SUMMARIES = {
     "confirm": "Confirm the resolution (resolved -> closed)",
     "reopen": "Reopen with a reason (resolved -> in progress)",
     "rating": "Rate the handling 1-5, once (closed)",
+    "erase-contact": (
+        "Erase the reporter's name and contact details, in any status (the report stays, "
+        "anonymous from then on; nobody is told anything more); 422 when already erased"
+    ),
 }
 
 
@@ -287,6 +302,7 @@ def lost_link_paths() -> dict[str, Any]:
                             "schema": {
                                 "type": "object",
                                 "description": "`website` must stay empty (the honeypot).",
+                                "properties": HONEYPOT,
                                 "additionalProperties": {"type": "string"},
                             },
                             "example": form_example,
@@ -344,7 +360,7 @@ def reporter_paths() -> dict[str, Any]:
                 "security": [{"reporterToken": []}, {"reporterTokenHeader": []}],
                 "parameters": [CODE_PARAM, ACTION_IDEMPOTENCY_KEY, LANG_PARAM],
                 "requestBody": {
-                    "required": name != "confirm",
+                    "required": name not in ("confirm", "erase-contact"),
                     "content": {
                         "application/json": {
                             "schema": _ref(_with_files(model) if attaching else model),
@@ -389,6 +405,7 @@ def reporter_paths() -> dict[str, Any]:
                     "type": "object",
                     "description": "The same fields, and files in `berkas` parts. " + FILES_LIMITS,
                     "properties": {FILE_FIELD: FILES_PROPERTY},
+                    "propertyNames": NAMED_PARTS,
                     "additionalProperties": {"type": "string"},
                 },
                 "example": form_example,
@@ -411,6 +428,107 @@ def reporter_paths() -> dict[str, Any]:
             }
         }
     return paths
+
+
+_TOKEN_QUERY = {
+    "name": "token",
+    "in": "query",
+    "required": False,
+    "description": "The reporter token (keep the link secret)",
+    "schema": {"type": "string", "maxLength": 64},
+}
+
+
+def _reporter_data_schema() -> dict[str, Any]:
+    """ "Unduh data saya": everything held about the reporter (shared.web.reporter_calls)."""
+    return {
+        "type": "object",
+        "required": ["format", "generated_at", "tracking_code", "report", "timeline_export"],
+        "properties": {
+            "format": {"type": "string", "enum": ["lapor.reporter-data.v1"]},
+            "generated_at": {"type": "string", "format": "date-time"},
+            "tracking_code": {"type": "string"},
+            "report": {
+                "type": "object",
+                "description": "The report as its reporter sees it (as trackReport, without "
+                "`reporter`), its files with signed links",
+            },
+            "identity": {
+                "type": ["object", "null"],
+                "description": "The reporter's name and contacts as this function can show "
+                "them (masked: the full values are held sealed); null once erased",
+            },
+            "identity_note": {
+                "type": "object",
+                "description": "Why the identity is masked here, in Bahasa Indonesia and English",
+                "properties": {"id": {"type": "string"}, "en": {"type": "string"}},
+            },
+            "contact_erased": {"type": ["string", "null"], "enum": ["reporter", "retention", None]},
+            "notifications": {"type": "array", "items": {"type": "object"}},
+            "timeline_export": {**TIMELINE_EXPORT, "description": "As exportTimeline"},
+        },
+    }
+
+
+def reporter_data_paths() -> dict[str, Any]:
+    """The reporter's rights over their data: download it, and the page that confirms
+    an erasure (the erasure itself is the ``erase-contact`` operation)."""
+    schema = _reporter_data_schema()
+    return {
+        "/api/v1/reports/{code}/my-data": {
+            "get": {
+                "operationId": "reporterData",
+                "summary": "Everything held about the reporter of this report (Unduh data saya)",
+                "security": [{"reporterToken": []}, {"reporterTokenHeader": []}],
+                "parameters": [CODE_PARAM, LANG_PARAM],
+                "responses": {
+                    "200": {
+                        "description": "The reporter's data; Cache-Control: no-store",
+                        "content": {"application/json": {"schema": schema}},
+                    },
+                    "400": _problem("Malformed tracking code (fails its check symbol)"),
+                    "403": _problem("A public report asked without its reporter token"),
+                    "404": _problem("Unknown code (or confidential, without the token)"),
+                },
+            }
+        },
+        "/lacak/{code}/unduh-data": {
+            "get": {
+                "operationId": "reporterDataFile",
+                "summary": "The same as reporterData, as a file to keep (the tracking page's link)",
+                "parameters": [CODE_PARAM, _TOKEN_QUERY, LANG_PARAM],
+                "responses": {
+                    "200": {
+                        "description": (
+                            "With the reporter token: the data as an attachment "
+                            "(Content-Disposition); without it, the public tracking page"
+                        ),
+                        "content": {
+                            "application/json": {"schema": schema},
+                            "text/html": {"schema": {"type": "string"}},
+                        },
+                    },
+                    "400": _html("Malformed tracking code"),
+                    "404": _html("Unknown, or confidential without the token"),
+                },
+            }
+        },
+        "/lacak/{code}/hapus-kontak": {
+            "get": {
+                "operationId": "eraseContactPage",
+                "summary": "Confirm before erasing the reporter's name and contact details",
+                "parameters": [CODE_PARAM, _TOKEN_QUERY, LANG_PARAM],
+                "responses": {
+                    "200": _html(
+                        "With the reporter token: what is erased and what stays, and the "
+                        "form that posts erase-contact; without it, the public tracking page"
+                    ),
+                    "400": _html("Malformed tracking code"),
+                    "404": _html("Unknown, or confidential without the token"),
+                },
+            }
+        },
+    }
 
 
 @cache
@@ -837,6 +955,7 @@ def document() -> dict[str, Any]:
                                 "schema": {
                                     "type": "object",
                                     "description": FORM_FIELDS,
+                                    "properties": HONEYPOT,
                                     "additionalProperties": {"type": "string"},
                                 },
                                 "example": form_fields,
@@ -847,7 +966,8 @@ def document() -> dict[str, Any]:
                                     "description": FORM_FIELDS
                                     + " The files in `berkas` parts (the form's own "
                                     "encoding). " + FILES_LIMITS,
-                                    "properties": {FILE_FIELD: FILES_PROPERTY},
+                                    "properties": {FILE_FIELD: FILES_PROPERTY, **HONEYPOT},
+                                    "propertyNames": NAMED_PARTS,
                                     "additionalProperties": {"type": "string"},
                                 },
                                 "example": form_fields,
@@ -972,6 +1092,7 @@ def document() -> dict[str, Any]:
             },
             **lost_link_paths(),
             **reporter_paths(),
+            **reporter_data_paths(),
             **public_paths(),
             "/berhenti/{token}": unsubscribe_path(),
             "/openapi.json": {

@@ -51,21 +51,22 @@ from shared.web.http import (
     read_json_object,
     validation_problem,
 )
-from shared.web.i18n import Lang, action_label, event_label, state_label, t
+from shared.web.i18n import Lang, action_label, state_label, t
 from shared.web.reporter_calls import (
     CODE_MAX,
     SubmitCall,
     absolute,
     claim_upload_slot,
+    report_out,
     reporter_act,
+    reporter_data,
     retry_after,
     retry_minutes,
     submit,
     today,
     track,
-    tracked_file_links,
 )
-from shared.web.schemas import ApiReportIn, AttachmentsIn, ReportIn, ReportOut
+from shared.web.schemas import ApiReportIn, AttachmentsIn, ReportIn
 
 if TYPE_CHECKING:
     from shared.domain.attachments import SafeFile
@@ -216,17 +217,7 @@ def api_track(call: SubmitCall, code: str) -> Response:
         return _invalid_code_problem(call)
     if tracked is None:
         return _report_not_found(call)
-    report = dict(tracked.report)
-    report["attachments"] = tracked_file_links(call, tracked)
-    report["audience"] = tracked.audience.value
-    report["status_label"] = state_label(report["state"], lang)
-    name = catalog_of(call.ports.reference).agency_name
-    report["timeline"] = [
-        {**event, "action_label": event_label(event, lang, name)} for event in report["timeline"]
-    ]
-    shown = ReportOut.model_validate(report).model_dump(mode="json", exclude_none=False)
-    if tracked.audience.value != "reporter":
-        shown.pop("reporter", None)
+    shown = report_out(call, tracked)
     headers = {"Content-Language": lang, "Vary": "Authorization, X-Reporter-Token, Accept-Language"}
     headers["Cache-Control"] = "no-store" if tracked.audience.value == "reporter" else "no-cache"
     return json_response(shown, headers=headers)
@@ -250,6 +241,29 @@ def api_timeline(call: SubmitCall, code: str) -> Response:
     response.headers["Cache-Control"] = "no-store" if is_reporter else "no-cache"
     response.headers["Vary"] = "Authorization, X-Reporter-Token"
     return response
+
+
+def api_my_data(call: SubmitCall, code: str) -> Response:
+    """Everything held about the reporter of this report, for them only (the token as
+    for GET): 404 as for GET, 403 for a public report asked without the token."""
+    try:
+        data = reporter_data(call, code, _bearer(call.request))
+    except InvalidTrackingCode:
+        return _invalid_code_problem(call)
+    except reporter.TokenRejected:
+        return problem(
+            403,
+            "reporter-token-required",
+            t("my_data_title", call.lang),
+            t("token_required", call.lang),
+            instance=call.path,
+            headers={"WWW-Authenticate": 'Bearer realm="lapor-reporter"'},
+            lang=call.lang,
+        )
+    if data is None:
+        return _report_not_found(call)
+    headers = {"Cache-Control": "no-store", "Content-Language": call.lang}
+    return json_response(data, headers=headers)
 
 
 def _action_files(call: SubmitCall, operation: str, data: dict[str, Any]) -> tuple[SafeFile, ...]:
@@ -340,6 +354,7 @@ RULES = [
     Rule("/api/v1/uploads", methods=["POST"], endpoint="api_upload"),
     Rule("/api/v1/reports/<code>", methods=["GET"], endpoint="api_track"),
     Rule("/api/v1/reports/<code>/timeline", methods=["GET"], endpoint="api_timeline"),
+    Rule("/api/v1/reports/<code>/my-data", methods=["GET"], endpoint="api_my_data"),
     Rule(f"/api/v1/reports/<code>/{_OPERATION}", methods=["POST"], endpoint="api_action"),
     Rule("/openapi.json", methods=["GET"], endpoint="openapi"),
 ]
@@ -348,6 +363,7 @@ HANDLERS: Mapping[str, Callable[..., Response]] = {
     "api_upload": api_upload,
     "api_track": api_track,
     "api_timeline": api_timeline,
+    "api_my_data": api_my_data,
     "api_action": api_action,
     "openapi": openapi_doc,
 }

@@ -14,17 +14,21 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from shared.domain.privacy import Audience
 from shared.ports import SubmitPorts
 from shared.usecases import reporter
 from shared.usecases.act import Acted
 from shared.usecases.lost_link import Contact, request_link_resend
 from shared.usecases.rate_limit import claim_client_slot
 from shared.usecases.submit import RateLimited, SubmitResult, submit_report
+from shared.usecases.timeline_export import export_timeline
 from shared.usecases.track import Tracked, track_report
 from shared.web.api_files import with_links
+from shared.web.catalog import catalog_of
 from shared.web.dispatch import Call
 from shared.web.http import client_address
-from shared.web.schemas import TIMEZONE, ReportIn
+from shared.web.i18n import event_label, state_label
+from shared.web.schemas import TIMEZONE, ReportIn, ReportOut
 
 if TYPE_CHECKING:
     from shared.domain.attachments import SafeFile
@@ -127,6 +131,72 @@ def tracked_file_links(call: SubmitCall, tracked: Tracked) -> list[dict[str, Any
     return with_links(
         tracked.report_id, tracked.report["attachments"], lambda: ports.blobs, ports.settings
     )
+
+
+def report_out(call: SubmitCall, tracked: Tracked) -> dict[str, Any]:
+    """The tracked report as the JSON API shows it (``ReportOut``), with its files'
+    signed links and the labels in the caller's language."""
+    lang = call.lang
+    report = dict(tracked.report)
+    report["attachments"] = tracked_file_links(call, tracked)
+    report["audience"] = tracked.audience.value
+    report["status_label"] = state_label(report["state"], lang)
+    name = catalog_of(call.ports.reference).agency_name
+    report["timeline"] = [
+        {**event, "action_label": event_label(event, lang, name)} for event in report["timeline"]
+    ]
+    shown = ReportOut.model_validate(report).model_dump(mode="json", exclude_none=False)
+    if tracked.audience is not Audience.REPORTER:
+        shown.pop("reporter", None)
+    return shown
+
+
+# What the export says of the identity it shows (Bahasa Indonesia first).
+IDENTITY_NOTE = {
+    "id": (
+        "Nama dan kontak lengkap Anda disimpan tersegel (terenkripsi) dan hanya dapat dibuka "
+        "oleh bagian sistem yang mengirim pemberitahuan kepada Anda dan oleh petugas instansi "
+        "yang menangani laporan bernama (setiap kali dibuka, tercatat). Tautan pribadi ini "
+        "hanya menampilkan versi tersamar, agar tautan yang bocor tidak membuka data Anda. "
+        'Untuk menghapusnya, gunakan "Hapus data kontak saya" di halaman laporan.'
+    ),
+    "en": (
+        "Your full name and contact details are held sealed (encrypted) and can be opened "
+        "only by the part of the system that sends you notifications and by the staff of "
+        "the agency handling a named report (every such view is recorded). This private "
+        "link shows only a masked version, so that a leaked link does not give your data "
+        'away. To erase them, use "Erase my contact details" on the report\'s page.'
+    ),
+}
+
+
+def reporter_data(call: SubmitCall, code: str, token: str | None) -> dict[str, Any] | None:
+    """Everything held about the reporter of the report ``code`` names, as one JSON
+    document for them to keep ("Unduh data saya"): the report and its timeline as they
+    see them, their files as signed links, the notifications sent to them, the
+    verifiable timeline export, and their identity as this function can show it
+    (masked: it cannot open the sealed one). None when the report is unknown to the
+    asker (as for tracking); reporter.TokenRejected when the token is not the
+    reporter's. InvalidTrackingCode for text that cannot be a code."""
+    tracked = track(call, code, token)
+    if tracked is None:
+        return None
+    if tracked.audience is not Audience.REPORTER:
+        raise reporter.TokenRejected(hide=False)
+    ports = call.ports
+    shown = report_out(call, tracked)
+    exported = export_timeline(code[:CODE_MAX], token, store=ports.store, settings=ports.settings)
+    return {
+        "format": "lapor.reporter-data.v1",
+        "generated_at": ports.clock.now().isoformat(),
+        "tracking_code": shown["tracking_code"],
+        "report": {k: v for k, v in shown.items() if k != "reporter"},
+        "identity": shown.get("reporter"),
+        "identity_note": IDENTITY_NOTE,
+        "contact_erased": tracked.report.get("contact_erased"),
+        "notifications": tracked.report.get("notices", []),
+        "timeline_export": exported,
+    }
 
 
 def resend_link(call: SubmitCall, code: str, contact: Contact) -> None:

@@ -525,6 +525,11 @@ class ReportOut(BaseModel):
     )
     timeline: list[TimelineEventOut]
     reporter: ReporterOut | None = Field(default=None, description="Reporter only")
+    contact_erased: Literal["reporter", "retention"] | None = Field(
+        default=None,
+        description="Reporter only: the name and contact details were erased, at the "
+        "reporter's request or after the retention period; null while they are held",
+    )
 
 
 class FieldErrorOut(BaseModel):

@@ -113,3 +113,10 @@ def test_a_second_run_erases_nothing_more_and_reads_one_empty_page(app: FlaskCli
 
 def test_the_job_answers_post_only(app: FlaskClient) -> None:
     assert app.get("/").status_code == 405
+
+
+def test_a_path_the_framework_would_answer_is_the_apps_404_problem(app: FlaskClient) -> None:
+    answer = app.get("/robots.txt")
+
+    assert (answer.status_code, answer.content_type) == (404, "application/problem+json")
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"

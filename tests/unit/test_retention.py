@@ -3,8 +3,10 @@ erases the identities kept past ``identity_retention_days`` after their report e
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
+import json
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,6 +14,7 @@ import pytest
 from shared.config import Settings
 from shared.domain import chain
 from shared.domain import report as lifecycle
+from shared.domain.privacy import Audience, view
 from shared.domain.report import (
     Action,
     Actor,
@@ -25,13 +28,27 @@ from shared.domain.report import (
 )
 from shared.domain.retention import ended_at
 from shared.domain.tracking import new_tracking_code
-from shared.ports import DuePage, FixedClock, NewSubmission, RateSlot, RetentionPorts
+from shared.ports import (
+    DeliveryStatus,
+    DuePage,
+    FixedClock,
+    NewSubmission,
+    RateSlot,
+    RetentionPorts,
+)
+from shared.pubsub_push import read_push
 from shared.reference import load_reference
 from shared.usecases.act import act
+from shared.usecases.notify import (
+    ReporterNotification,
+    notification_message,
+    notify_reporter,
+    reporter_notification,
+)
 from shared.usecases.retention import erase_expired_identities, run_cutoff
 from shared.usecases.submit import submitted_event
 from tests.builders import a_draft, an_identity
-from tests.fakes import InMemoryReportStore
+from tests.fakes import InMemoryReportStore, NotifyFakes
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 SETTINGS = Settings(token_secret="test-token-secret-not-for-production")
@@ -258,3 +275,35 @@ def test_staff_cannot_erase_a_reporters_contact_details(role: Role) -> None:
 def test_erasure_is_no_transition_of_the_lifecycle() -> None:
     for state in State:
         assert Action.ERASE_CONTACT not in lifecycle.legal_actions(state)
+
+
+# --- after the erasure: nobody to tell, and the agency sees why ------------------------
+
+
+def test_after_the_erasure_the_reporter_is_told_nothing_more() -> None:
+    fakes = NotifyFakes()
+    report = submitted(fakes.store)
+    acted(fakes.store, report.id, ERASE_BY_REPORTER, START)
+    message = reporter_notification(
+        notification_id=f"{report.id}.1.reporter", kind="report.accepted", report_id=report.id,
+        tracking_code=report.tracking_code, seq=1, data=None, topic="reporter-notifications",
+        at=START, ce_type="id.lapor.report.accepted.v1", source="//lapor/lifecycle",
+    )  # fmt: skip
+    raw = base64.b64encode(json.dumps(dict(message.data)).encode()).decode()
+    parsed = notification_message(read_push({"message": {"data": raw}}, None, "dead"))
+    assert isinstance(parsed, ReporterNotification)
+
+    delivery = notify_reporter(parsed, fakes.ports())
+
+    assert (delivery.status, delivery.last_error) == (DeliveryStatus.NO_CHANNEL, "contact erased")
+    assert not fakes.email.sent and not fakes.sms.sent
+
+
+def test_the_agency_sees_the_contact_was_erased_and_the_public_nothing_of_it() -> None:
+    store = InMemoryReportStore()
+    report = submitted(store)
+    erased = acted(store, report.id, ERASE_BY_REPORTER, START)
+
+    assert view(erased, (), Audience.AGENCY)["contact_erased"] == "reporter"  # type: ignore[index]
+    assert view(erased, (), Audience.REPORTER)["contact_erased"] == "reporter"  # type: ignore[index]
+    assert "contact_erased" not in (view(erased, (), Audience.PUBLIC) or {})
