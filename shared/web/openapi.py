@@ -92,8 +92,17 @@ CODE_PARAM = {
     "name": "code",
     "in": "path",
     "required": True,
-    "description": "Tracking code, e.g. K7M-2XQ-9RJ (case and dashes are forgiven)",
-    "schema": {"type": "string", "maxLength": 40},
+    "description": (
+        "Tracking code, e.g. K7M-2XQ-9RJ: nine symbols of Crockford's base 32 (digits and "
+        "letters but U; O, I and L are read as 0, 1 and 1), in any case, with blanks, "
+        "dashes, dots or underscores anywhere. The ninth is a check symbol (Damm's "
+        "algorithm over GF(32)): a code that fails it is a 400 before any lookup"
+    ),
+    "schema": {
+        "type": "string",
+        "maxLength": 40,
+        "pattern": r"^[\s._-]*(?:[0-9A-TV-Za-tv-z][\s._-]*){9}$",
+    },
 }
 
 
