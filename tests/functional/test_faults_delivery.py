@@ -9,8 +9,9 @@ the real SMTP sink (STARTTLS, AUTH).
 
 - A publish that fails after the commit: the outbox keeps the message, the sweeper
   sends it again, and the report is routed and everyone told once.
-- A function that dies after its commit, before Pub/Sub has its answer: the redelivery
-  records no second disposition and sends no second notification.
+- A function that dies after its commit, before Pub/Sub has its answer (and an
+  escalation run that Cloud Scheduler runs again): the redelivery records no second
+  disposition or escalation and sends no second notification.
 - A receiver down for an hour of the system's clock (an hour passes in seconds: each
   refused attempt moves the clock on by the wait production's backoff puts before the
   next), the outbox sweeper running all along: the notification arrives once when it
@@ -242,6 +243,7 @@ def line(
             "LAPOR_SMTP_CA_FILE": str(mail.ca_file),
             "LAPOR_MAIL_FROM": "Lapor <noreply@lapor.test>",
             "LAPOR_PUBLIC_BASE_URL": "https://lapor.test",
+            "LAPOR_AGENCY_URL": "https://agency.lapor.test",
         }.items():
             monkeypatch.setenv(name, value)
         # Every function served here reads this clock and publishes through this bus.
@@ -354,3 +356,53 @@ def test_a_receiver_down_for_an_hour_gets_the_notification_once_when_it_is_back(
     assert line.outbox() == []
     # Pub/Sub had it from the first attempt: the sweeper sent no copy of its own.
     assert len(swept) > 5 and sum(swept) == 0
+
+
+def test_an_escalation_run_retried_after_its_commit_tells_each_agency_once(line: Line) -> None:
+    # Cloud Scheduler runs the job again when the first run's answer is lost (the
+    # instance died after its commits); notify dies after each first delivery too.
+    layers: dict[str, DiesAfterCommit] = {}
+
+    def dying(app: WSGIApp) -> WSGIApp:
+        layers["notify"] = DiesAfterCommit(app)
+        return layers["notify"]
+
+    escalate = functions_framework.create_app(
+        target="escalate", source="functions/escalate/main.py"
+    ).test_client()
+    long_overdue = (line.clock.now() + dt.timedelta(days=90)).date().isoformat()
+    with served("route") as route, served("notify", dying) as notify:
+        line.push_to(route, notify)
+        report_id = line.submit()
+        line.settled(report_id)
+        first = escalate.post(f"/?date={long_overdue}").get_json()
+        again = escalate.post(f"/?date={long_overdue}").get_json()
+
+        def escalations() -> list[Delivery]:
+            found = wiring.notification_store().deliveries(report_id)
+            return [d for d in found if d.kind == "report.escalated"]
+
+        told = wait_for(
+            escalations,
+            lambda found: (
+                len(found) == first["notifications"]
+                and all(d.status is not DeliveryStatus.RETRYING for d in found)
+                and all(layers["notify"].seen[d.notification_id] >= 2 for d in found)
+            ),
+            timeout_s=60,
+        )
+
+    assert set(first["escalated"]) == {"reminder", "overdue", "national", "ombudsman"}
+    assert again["escalated"] == {} and again["notifications"] == 0
+    timeline = wiring.report_store().timeline(report_id)
+    fired = [e.data["tier"] for e in timeline if e.action is Action.ESCALATE]
+    assert sorted(fired) == sorted(first["escalated"])  # each tier once
+    assert len(told) == first["notifications"]
+    assert all(layers["notify"].seen[d.notification_id] >= 2 for d in told)  # redelivered
+    to_agency = {d.notification_id for d in told if d.agency_id == AGENCY}
+    assert to_agency  # the handling agency is told by its webhook
+    hooks = ids(line.hooks.snapshot())
+    assert all(hooks[notification] == 1 for notification in to_agency)
+    assert set(hooks.values()) == {1}  # no webhook twice, whatever was redelivered
+    # The rest by e-mail, or noted as having no channel: nothing failed on the way.
+    assert {d.status for d in told} <= {DeliveryStatus.DELIVERED, DeliveryStatus.NO_CHANNEL}
