@@ -30,7 +30,7 @@ import re
 import time
 import urllib.parse
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,16 +198,17 @@ def _settle(stack: LocalStack, outside: Outside) -> None:
     raise AssertionError(f"notifications still coming after {WAIT_S:.0f} s: {last}")
 
 
-def _seed(stack: LocalStack, receiver: WebhookReceiver) -> None:
-    """What LocalStack seeds, with the agencies' webhooks at ``receiver``."""
-    from tools.api_keys import ensure_demo_keys_on_emulator
-    from tools.seed import seed_emulator
-    from tools.staff import ensure_demo_staff_on_emulator
+class _StackSendingWebhooksTo(LocalStack):
+    """The stack as ``make run`` starts it, its demo agencies' webhooks seeded with
+    another receiver's URL."""
 
-    host, project = stack.emulators.firestore_host, stack.project
-    seed_emulator(host, project, demo_webhook_url=receiver.hook_url())
-    ensure_demo_keys_on_emulator(host, project, stack.demo_keys_path)
-    ensure_demo_staff_on_emulator(host, project, stack.token_secret, stack.demo_staff_path)
+    def __init__(self, hooks_url: str, *args: Any, **kwargs: Any) -> None:
+        self.hooks_url = hooks_url
+        super().__init__(*args, **kwargs)
+
+    @property
+    def receiver_url(self) -> str:
+        return self.hooks_url
 
 
 def _photo_naming_the_reporter() -> bytes:
@@ -510,6 +511,17 @@ def _outbound_artefacts(run: Run) -> list[Artefact]:
     return found
 
 
+def _key_material(text: str) -> list[str]:
+    """What of a key file must never be shown: a Tink keyset's key values, a service
+    account key's private key (three lines of it are evidence enough), a raw key."""
+    if not text.lstrip().startswith("{"):
+        return [text.strip()] if len(text.strip()) >= 16 else []
+    if "private_key" in (service_account := json.loads(text)):
+        pem = str(service_account["private_key"])
+        return [line for line in pem.splitlines() if line and not line.startswith("-----")][:3]
+    return keyset_material(text)
+
+
 def _sensitive(run: Run) -> list[Sensitive]:
     stack = run.stack
     reporters = {label: frozenset({f"reporter:{label}"}) for label in run.codes}
@@ -564,13 +576,18 @@ def _sensitive(run: Run) -> list[Sensitive]:
     items.append(Sensitive("the token secret", stack.token_secret, nowhere))
     items.append(Sensitive("the mail relay's password", DEMO_PASSWORD, nowhere))
     items.append(Sensitive("the SMS gateway's API key", stack.sms_api_key, nowhere))
-    private = Path(stack.emulators.identity_private_keyset_path).read_text()
-    items += [
-        Sensitive("the identity private keyset", v, nowhere) for v in keyset_material(private)
-    ]
-    pem = json.loads(Path(stack.emulators.signing_key_path).read_text())["private_key"]
-    body = [line for line in pem.splitlines() if line and not line.startswith("-----")]
-    items += [Sensitive("the storage signing key", line, nowhere) for line in body[:3]]
+    # Every key the functions are given (the identity keysets, the storage signing key,
+    # and whatever keys and keysets join them as LAPOR_*_KEY_FILE / _KEYSET_FILE).
+    key_files = {
+        name: Path(path)
+        for name, path in stack.emulators.env().items()
+        if name.endswith(("_KEY_FILE", "_KEYSET_FILE")) and Path(path).is_file()
+    }
+    assert "LAPOR_IDENTITY_PRIVATE_KEYSET_FILE" in key_files, sorted(key_files)
+    for name, path in key_files.items():
+        material = _key_material(path.read_text())
+        assert material, f"nothing to look for in {name}"
+        items += [Sensitive(f"the key in {name}", value, nowhere) for value in material]
     return items
 
 
@@ -585,21 +602,24 @@ def full_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             "LAPOR_SMTP_PORT": str(relay.smtp_port),
             "LAPOR_SMTP_CA_FILE": str(relay.ca_file),
         }
-        stack = LocalStack(
-            tmp_path_factory.mktemp("leaks"), project=TEST_PROJECT, token_secret=TEST_TOKEN_SECRET,
-            seed=False, extra_env=to_relay,
+        # The agencies' webhooks come to a receiver here, which keeps each delivery whole;
+        # it looks their signing secrets up once the stack's Firestore is up.
+        lookups: list[Callable[[str], str | None]] = []
+        receiver = WebhookReceiver(lambda agency_id: lookups[0](agency_id)).start()
+        running.callback(receiver.stop)
+        stack = _StackSendingWebhooksTo(
+            receiver.url, tmp_path_factory.mktemp("leaks"), project=TEST_PROJECT,
+            token_secret=TEST_TOKEN_SECRET, extra_env=to_relay,
         )  # fmt: skip
         stack.start()
         running.callback(stack.stop)
-        # The receiver and the secrets' lookup read this stack's Firestore; the session's
-        # emulators are the other modules' again afterwards.
+        # This stack's Firestore for the fixture only: the session's emulators are the
+        # other modules' again afterwards.
         environ = running.enter_context(pytest.MonkeyPatch.context())
         for name, value in stack.emulators.env().items():
             environ.setenv(name, value)
-        receiver = WebhookReceiver(firestore_secrets(stack.project)).start()
-        running.callback(receiver.stop)
+        lookups.append(firestore_secrets(stack.project))
         outside = Outside(receiver, relay)
-        _seed(stack, receiver)
         recorder = Recorder()
         run = _act(stack, outside, recorder)
         run.artefacts = [*recorder.artefacts, *_outbound_artefacts(run)]
