@@ -880,9 +880,11 @@ class FiguresStore(Protocol):
         exports: Mapping[str, Mapping[str, Any]],
         outbox: Sequence[OutboxMessage],
         summary: Mapping[str, Any],
-    ) -> None:
-        """Write the day's scope and export documents, then the outbox entries, then the
-        summary last: a day whose summary exists is complete."""
+    ) -> bool:
+        """Write the day's scope and export documents, then the summary last: a day whose
+        summary exists is complete. With ``outbox`` (the run found the day new) the
+        summary is created in one commit with the entries; False when another run
+        created it first: this run then wrote no entry and publishes nothing."""
         ...
 
 

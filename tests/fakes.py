@@ -645,13 +645,16 @@ class InMemoryFiguresStore:
         exports: Mapping[str, Mapping[str, Any]],
         outbox: Sequence[OutboxMessage],
         summary: Mapping[str, Any],
-    ) -> None:
+    ) -> bool:
         self.saves += 1
+        if outbox and day in self.days:
+            return False  # another run created the day first
         for message in outbox:
             self.reports.outbox[message.id] = message
         self.days[day] = copy.deepcopy(
             {"scopes": dict(scopes), "exports": dict(exports), "summary": dict(summary)}
         )
+        return True
 
 
 # --- the public figures and list (FiguresReader, PublicReportList) --------------------

@@ -1804,17 +1804,35 @@ class FirestoreFiguresStore:
         exports: Mapping[str, Mapping[str, Any]],
         outbox: Sequence[OutboxMessage],
         summary: Mapping[str, Any],
-    ) -> None:
+    ) -> bool:
         day_ref = self._days.document(_day(day))
         scoped = day_ref.collection(FIGURE_SCOPES)
         exported = day_ref.collection(FIGURE_EXPORTS)
         writes = [(scoped.document(k), v) for k, v in scopes.items()]
         writes += [(exported.document(k), v) for k, v in exports.items()]
-        writes += [(self._outbox.document(m.id), outbox_to_doc(m)) for m in outbox]
         for start in range(0, len(writes), _BATCH_LIMIT):
             self._commit(writes[start : start + _BATCH_LIMIT])
-        # The summary alone and last: it marks the day complete.
-        self._commit([(day_ref, summary)])
+        if not outbox:  # a re-run: the summary as first stored, written again
+            self._commit([(day_ref, summary)])
+            return True
+        # The summary last: it marks the day complete. Created in one commit with the
+        # day's notifications, so of two runs at once only one announces the day. Past
+        # a batch's limit (an agency list that long) the rest follow that commit.
+        entries = [(self._outbox.document(m.id), outbox_to_doc(m)) for m in outbox]
+        first, rest = entries[: _BATCH_LIMIT - 1], entries[_BATCH_LIMIT - 1 :]
+        batch = self._client.batch()
+        batch.create(day_ref, dict(summary))
+        for ref, doc in first:
+            batch.set(ref, doc)
+        self.stats.add(commits=1)
+        try:
+            batch.commit()
+        except AlreadyExists:
+            return False
+        self.stats.add(writes=1 + len(first))
+        for start in range(0, len(rest), _BATCH_LIMIT):
+            self._commit(rest[start : start + _BATCH_LIMIT])
+        return True
 
     def _commit(self, writes: Sequence[tuple[Any, Mapping[str, Any]]]) -> None:
         batch = self._client.batch()

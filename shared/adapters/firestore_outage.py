@@ -89,6 +89,7 @@ def bound_calls(client: firestore.Client, timeout_s: float) -> firestore.Client:
     own long deadline for the answer, since a report job may read for longer, but
     stops retrying a failed start after ``timeout_s``. Each call keeps its library's
     choice of which errors to retry (a commit never retries a deadline)."""
+    _reconnect_quickly(client)
     transport = client._firestore_api._transport
     for stub, wrapped in transport._wrapped_methods.items():
         if wrapped._retry is not None:
@@ -96,3 +97,53 @@ def bound_calls(client: firestore.Client, timeout_s: float) -> firestore.Client:
         if not isinstance(stub, grpc.UnaryStreamMultiCallable | grpc.StreamStreamMultiCallable):
             wrapped._timeout = timeout_s
     return client
+
+
+# gRPC waits 1 s after a failed connection, then 1.6 times longer each time, up to
+# 2 minutes: a Firestore back after a minute's outage would go unused for a minute
+# more. A call made while the channel waits fails at once, so a short wait costs little.
+_RECONNECT_OPTIONS = [
+    ("grpc.initial_reconnect_backoff_ms", 250),
+    ("grpc.min_reconnect_backoff_ms", 250),
+    ("grpc.max_reconnect_backoff_ms", 2000),
+]
+# What the library itself gives its channels (google.cloud.firestore_v1.base_client).
+_MESSAGE_SIZE_OPTIONS = [
+    ("grpc.max_send_message_length", -1),
+    ("grpc.max_receive_message_length", -1),
+]
+
+
+def _reconnect_quickly(client: firestore.Client) -> None:
+    """Give ``client`` its channel as the library builds it (base_client's
+    ``_firestore_api_helper``: the emulator's insecure one, or production's), plus
+    :data:`_RECONNECT_OPTIONS`, which the library offers no way to pass."""
+    from google.cloud.firestore_v1.services.firestore import client as gapic
+    from google.cloud.firestore_v1.services.firestore.transports.grpc import (
+        FirestoreGrpcTransport,
+    )
+
+    if client._emulator_host is not None:
+        channel = grpc.insecure_channel(
+            client._emulator_host,
+            options=[
+                ("Authorization", "Bearer owner"),
+                *_MESSAGE_SIZE_OPTIONS,
+                *_RECONNECT_OPTIONS,
+            ],
+        )
+    else:
+        channel = FirestoreGrpcTransport.create_channel(
+            client._target,
+            credentials=client._credentials,
+            options=[
+                ("grpc.keepalive_time_ms", 30000),
+                *_MESSAGE_SIZE_OPTIONS,
+                *_RECONNECT_OPTIONS,
+            ],
+        )
+    client._transport = FirestoreGrpcTransport(host=client._target, channel=channel)
+    client._firestore_api_internal = gapic.FirestoreClient(
+        transport=client._transport, client_options=client._client_options
+    )
+    gapic._client_info = client._client_info  # type: ignore[attr-defined]

@@ -215,19 +215,21 @@ def run_daily_report(day: dt.date, ports: DailyReportPorts) -> DailyReportResult
             now=ports.clock.now(),
         )
     )
-    store.save_day(
+    announced = store.save_day(
         day,
         scopes={k: _versioned(v) for k, v in scopes.items()},
         exports={k: _versioned(v) for k, v in exports.items()},
         outbox=outbox,
         summary=_versioned(summary),
     )
+    if not announced:  # another run stored the day at the same time: it tells the agencies
+        outbox = ()
     # Notify settles each entry when it has told the agency; until then the sweeper
     # publishes it again.
     published = publish_committed(ports.publisher, outbox)
     result = DailyReportResult(
         day=day,
-        rerun=stored is not None,
+        rerun=stored is not None or not announced,
         scopes=len(scopes),
         counter_documents=len(documents),
         overdue_now=figures.national.overdue_now,

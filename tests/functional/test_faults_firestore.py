@@ -10,7 +10,9 @@ tests/integration/test_store_unavailable.py), started again from an export.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,7 +24,12 @@ from google.cloud import firestore
 from werkzeug.test import TestResponse
 
 from shared import wiring
-from shared.domain.report import Role, State
+from shared.adapters.firestore import FirestoreReportStore
+from shared.config import settings
+from shared.domain.report import Action, Actor, Command, Role, State
+from shared.ports import FixedClock, StoreBusy
+from shared.topology import AGENCY_NOTIFICATIONS
+from shared.usecases.act import act
 from shared.web.openapi import form_example, report_example
 from tests.functional.console_support import ConsoleClient, new_member, sign_in
 from tests.functional.test_route_function import envelope, pull
@@ -55,6 +62,26 @@ def served(target: str, signature_type: str = "http") -> Any:
     return functions_framework.create_app(
         target=target, source=f"functions/{target}/main.py", signature_type=signature_type
     ).test_client()
+
+
+def timeline(db: firestore.Client, report_id: str) -> list[dict[str, Any]]:
+    events = db.collection("reports").document(report_id).collection("events")
+    return [doc.to_dict() or {} for doc in events.order_by("seq").stream()]
+
+
+def subscribe(project: str, subscription: str, topic: str) -> None:
+    """A pull subscription on ``topic``, to see what a run published there."""
+    from google.cloud.pubsub_v1 import PublisherClient, SubscriberClient
+
+    publisher, subscriber = PublisherClient(), SubscriberClient()
+    try:
+        subscriber.create_subscription(
+            name=subscriber.subscription_path(project, subscription),
+            topic=publisher.topic_path(project, topic),
+        )
+    finally:
+        subscriber.close()
+        publisher.stop()
 
 
 def timed(request: Callable[[], TestResponse]) -> tuple[TestResponse, float]:
@@ -145,3 +172,112 @@ def test_firestore_down_answers_503_with_retry_after_and_back_up_the_same_reques
     assert len(whole(db)["reports"]) == len(before["reports"]) + 2
     assert_nothing_half_written(db)
     db.close()
+
+
+# --- job runs at once, and a job racing the functions: no lost update, nothing twice ----
+
+
+def at_once(*runs: Callable[[], Any]) -> list[Any]:
+    """Start ``runs`` on threads together; their results (or what each raised)."""
+    results: list[Any] = [None] * len(runs)
+    start = threading.Barrier(len(runs))
+
+    def one(index: int) -> None:
+        start.wait()
+        try:
+            results[index] = runs[index]()
+        except Exception as failed:  # the test looks at it
+            results[index] = failed
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(runs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(180)
+    return results
+
+
+def test_two_report_runs_at_once_store_the_day_once_and_tell_each_agency_once(
+    seeded_emulators: Emulators, db: firestore.Client
+) -> None:
+    from tests.functional.test_report_function import PUSHES, first_week_of_october, stored
+
+    wiring.reset()
+    first = served("report")
+    subscribe(seeded_emulators.project, PUSHES, AGENCY_NOTIFICATIONS)
+    first_week_of_october()
+    pull(PUSHES, wait_s=1)  # the dispositions' own notifications
+    second = served("report")
+
+    answers = at_once(*(lambda app=app: app.post("/?date=2026-10-09") for app in (first, second)))
+
+    assert [answer.status_code for answer in answers] == [200, 200]
+    runs = [answer.get_json() for answer in answers]
+    agencies = len(wiring.reference().agencies)
+    assert sum(run["notifications"] for run in runs) == agencies
+    assert sorted(run["rerun"] for run in runs) == [False, True]  # the other announced it
+    pushed = [m.attributes["ce-id"] for m in pull(PUSHES, expect=agencies)]
+    assert len(pushed) == len(set(pushed)) == agencies  # one per agency, none twice
+    again = first.post("/?date=2026-10-09").get_json()
+    assert (again["rerun"], again["notifications"]) == (True, 0)
+    assert stored(db, "2026-10-09")["summary"] is not None
+
+
+def test_escalate_racing_agency_follow_ups_keeps_both_and_fires_each_tier_once(
+    seeded_emulators: Emulators, db: firestore.Client
+) -> None:
+    from tests.functional.test_escalate_function import AGENCY, OVERDUE, dispositioned, tiers
+
+    wiring.reset()
+    reports = dispositioned(4)
+    escalate = served("escalate")
+    agency_store = FirestoreReportStore(db)  # the agency API's instance: its own reads
+    moment = dt.datetime.fromisoformat(f"{OVERDUE}T10:00:00+07:00")
+
+    def follow_up(report_id: str) -> Any:
+        command = Command(Action.FOLLOW_UP, Actor(Role.AGENCY_ADMIN, AGENCY), message="Dicek.")
+        return act(
+            report_id, command, store=agency_store, clock=FixedClock(moment), settings=settings()
+        )
+
+    results = at_once(
+        lambda: escalate.post(f"/?date={OVERDUE}"),
+        *(lambda report_id=report.id: follow_up(report_id) for report in reports),
+    )
+
+    ran, *followed = results
+    assert ran.status_code == 200, ran.text
+    assert ran.get_json()["escalated"] == {"reminder": 4, "overdue": 4}
+    for report, outcome in zip(reports, followed, strict=True):
+        actions = [e["action"] for e in timeline(db, report.id)]
+        assert tiers(db, report.id) == ["reminder", "overdue"], actions
+        # The follow-up is kept, or was refused as busy with nothing written.
+        assert actions.count("follow_up") == (0 if isinstance(outcome, StoreBusy) else 1), outcome
+    ids = [json.loads(m.data)["notification_id"] for m in pull("notify", expect=4 * 3)]
+    assert len(ids) == len(set(ids)) == 4 * 3  # reminder, overdue to the agency and its parent
+
+
+def test_the_sweeper_racing_route_gives_one_disposition_and_one_notice_per_recipient(
+    clean_emulators: Emulators, db: firestore.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.functional.test_route_function import deliver, route_app, submit
+
+    monkeypatch.setenv("LAPOR_OUTBOX_SWEEP_AGE_S", "0")  # every pending entry is due
+    wiring.reset()
+    report_id = submit()
+    (message,) = pull("route", expect=1)
+    route, sweeper = route_app(), served("sweep")
+
+    routed, swept = at_once(lambda: deliver(route, message), lambda: sweeper.post("/"))
+
+    assert routed in (200, 204) and swept.status_code == 200, (routed, swept.text)
+    for again in pull("route", wait_s=2):  # the sweeper's republish, if it came first
+        assert again.attributes["ce-id"] == f"{report_id}.1"
+        assert deliver(route, again) in (200, 204)
+    actions = [e["action"] for e in timeline(db, report_id)]
+    assert actions == ["submit", "disposition"]
+    told = {json.loads(m.data)["notification_id"] for m in pull("notify", wait_s=2)}
+    assert told == {f"{report_id}.1.reporter", f"{report_id}.2.dpupr-cianjur"} or told <= {
+        f"{report_id}.1.reporter",
+        f"{report_id}.2.dpupr-cianjur",
+    }
