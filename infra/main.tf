@@ -71,8 +71,9 @@ locals {
       public      = true
       memory      = "1Gi" # a follow-up's photos are decoded as the form's are
       # A named reporter's identity for staff who ask (recorded); an agency's signing
-      # secret sealed at its rotation, and opened to sign the admin's test ping.
-      secrets = ["LAPOR_TOKEN_SECRET", "LAPOR_IDENTITY_PUBLIC_KEYSET", "LAPOR_IDENTITY_PRIVATE_KEYSET", "LAPOR_SIGNING_PUBLIC_KEYSET", "LAPOR_SIGNING_PRIVATE_KEYSET"]
+      # secret sealed at its rotation, and opened to sign the admin's test ping; the
+      # staff's TOTP secrets, sealed at enrolment and opened to check a code.
+      secrets = ["LAPOR_TOKEN_SECRET", "LAPOR_IDENTITY_PUBLIC_KEYSET", "LAPOR_IDENTITY_PRIVATE_KEYSET", "LAPOR_SIGNING_PUBLIC_KEYSET", "LAPOR_SIGNING_PRIVATE_KEYSET", "LAPOR_TOTP_KEYSET"]
       # The same actions as the agency API (re-routing, whom each action tells), and the
       # staff e-mails (invitation, password reset) through the outbox.
       publishes = ["agency-notifications", "report-submitted", "reporter-notifications"]
@@ -125,6 +126,7 @@ locals {
     LAPOR_SIGNING_PUBLIC_KEYSET   = var.signing_public_keyset_secret_id
     LAPOR_SIGNING_PRIVATE_KEYSET  = var.signing_private_keyset_secret_id
     LAPOR_CONTACT_HASH_KEY        = var.contact_hash_key_secret_id
+    LAPOR_TOTP_KEYSET             = var.totp_keyset_secret_id
   }
 
   # Every secret a spec may name -> its Secret Manager secret id.

@@ -71,6 +71,12 @@ variable "identity_private_keyset_secret_id" {
   default     = "lapor-identity-private-keyset"
 }
 
+variable "totp_keyset_secret_id" {
+  description = "Secret Manager secret holding LAPOR_TOTP_KEYSET (the Tink AEAD keyset that seals the staff's TOTP secrets), mounted into console only. Terraform creates the secret, never its value."
+  type        = string
+  default     = "lapor-totp-keyset"
+}
+
 variable "contact_hash_key_secret_id" {
   description = "Secret Manager secret holding LAPOR_CONTACT_HASH_KEY (32+ random characters: the HMAC key of the reporters' contact digests kept beside their sealed identities), mounted into submit only. Terraform creates the secret, never its value."
   type        = string

@@ -223,6 +223,10 @@ class Settings(BaseModel):
     # (gcp-kms://projects/.../cryptoKeys/...), opened through KMS by the functions that
     # hold it; unset (the local stack, tests), the keyset is in clear.
     identity_kms_key_uri: str = ""
+    # Staff TOTP secrets sealed at rest (shared/adapters/firestore_staff.py): a Tink AEAD
+    # keyset only the console holds (deployed, from Secret Manager) or a file (locally).
+    totp_keyset: str = ""
+    totp_keyset_file: str = ""
 
     @field_validator("local_days_off", mode="before")
     @classmethod

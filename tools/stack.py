@@ -44,7 +44,12 @@ from zoneinfo import ZoneInfo
 from cronsim import CronSim
 
 from shared import topology as default_topology
-from shared.adapters.crypto import sealer_from_keysets, write_local_contact_key, write_local_keysets
+from shared.adapters.crypto import (
+    sealer_from_keysets,
+    write_local_contact_key,
+    write_local_keysets,
+    write_local_totp_keyset,
+)
 from shared.topology import SCHEDULE_TIME_HEADER
 from tools.local_server import LocalServer
 
@@ -511,6 +516,7 @@ class Emulators(LocalServer):
             "LAPOR_IDENTITY_PUBLIC_KEYSET_FILE": str(self.identity_public_keyset_path),
             "LAPOR_IDENTITY_PRIVATE_KEYSET_FILE": str(self.identity_private_keyset_path),
             "LAPOR_CONTACT_HASH_KEY_FILE": str(self.contact_hash_key_path),
+            "LAPOR_TOTP_KEYSET_FILE": str(self.totp_keyset_path),
             # The same for the agencies' webhook signing secrets (deployed: notify and
             # the console open them, docs/secrets.md).
             "LAPOR_SIGNING_PUBLIC_KEYSET_FILE": str(self.signing_public_keyset_path),
@@ -540,6 +546,12 @@ class Emulators(LocalServer):
         """The key of the contact digests kept beside sealed identities (written at
         start, kept with the data as the digests are)."""
         return self.data_dir / "contact-hash-key"
+
+    @property
+    def totp_keyset_path(self) -> Path:
+        """The cleartext Tink AEAD keyset that seals staff TOTP secrets here (written at
+        start, kept with the data as the secrets are)."""
+        return self.data_dir / "totp-keyset.json"
 
     @property
     def signing_private_keyset_path(self) -> Path:
@@ -609,6 +621,7 @@ class Emulators(LocalServer):
             write_signing_key(self.signing_key_path, self.project)
             write_local_keysets(self.identity_private_keyset_path, self.identity_public_keyset_path)
             write_local_contact_key(self.contact_hash_key_path)
+            write_local_totp_keyset(self.totp_keyset_path)
             write_local_keysets(self.signing_private_keyset_path, self.signing_public_keyset_path)
             self.storage = ManagedProcess(
                 "storage-emulator", storage_argv, logs / "storage-emulator.log"
@@ -1206,7 +1219,13 @@ class LocalStack:
             signing_sealer=sealer_from_keysets(public_keyset),
         )
         ensure_demo_keys_on_emulator(host, self.project, self.demo_keys_path)
-        ensure_demo_staff_on_emulator(host, self.project, self.token_secret, self.demo_staff_path)
+        ensure_demo_staff_on_emulator(
+            host,
+            self.project,
+            self.token_secret,
+            self.demo_staff_path,
+            totp_keyset_file=str(self.emulators.totp_keyset_path),
+        )
         if self.echo is not None:
             summary = ", ".join(f"{n} {name}" for name, n in counts.items())
             print(f"lapor: seeded {summary}", file=self.echo, flush=True)

@@ -87,12 +87,19 @@ class ToolPorts:
 def tool_ports(client: Any, settings: Settings, publisher: Publisher | None = None) -> ToolPorts:
     """The ports on ``client``, with the agencies as the running reference has them (an
     agency the national admin added in the console gets accounts here too)."""
+    from shared.adapters.crypto import totp_sealer_from_settings
     from shared.adapters.firestore_reference import FirestoreReferenceSource
     from shared.adapters.firestore_staff import FirestoreStaffStore
 
     reference = FirestoreReferenceSource(client, load_reference(), refresh_s=0).current()
     return ToolPorts(
-        staff=FirestoreStaffStore(client),
+        # The TOTP keyset these settings name, else the environment's (the stack's file).
+        staff=FirestoreStaffStore(
+            client,
+            totp_sealer=lambda: totp_sealer_from_settings(
+                settings if settings.totp_keyset or settings.totp_keyset_file else None
+            ),
+        ),
         clock=SystemClock(),
         settings=settings,
         publisher=publisher or _Unpublished(),
@@ -113,6 +120,10 @@ def tool_settings() -> Settings:
     secret_file = data_dir() / "secret"
     if "LAPOR_TOKEN_SECRET" not in environ and secret_file.is_file():
         environ["LAPOR_TOKEN_SECRET"] = secret_file.read_text(encoding="utf-8").strip()
+    # The key that seals staff TOTP secrets, as the stack keeps it (tools.stack).
+    totp_keyset = data_dir() / "totp-keyset.json"
+    if "LAPOR_TOTP_KEYSET" not in environ and totp_keyset.is_file():
+        environ.setdefault("LAPOR_TOTP_KEYSET_FILE", str(totp_keyset))
     return Settings.from_env(environ)
 
 
@@ -184,14 +195,16 @@ def _give_credentials(account: StaffAccount, password: str, secret: str, ports: 
 
 
 def ensure_demo_staff_on_emulator(
-    firestore_host: str, project: str, token_secret: str, path: Path
+    firestore_host: str, project: str, token_secret: str, path: Path, totp_keyset_file: str = ""
 ) -> dict[str, dict[str, str]]:
     """``ensure_demo_staff`` against the emulator at ``firestore_host`` (LocalStack)."""
     from tools.seed import emulator_client
 
     client = emulator_client(firestore_host, project)
     try:
-        settings = Settings(token_secret=token_secret, project=project)
+        settings = Settings(
+            token_secret=token_secret, project=project, totp_keyset_file=totp_keyset_file
+        )
         return ensure_demo_staff(tool_ports(client, settings), path)
     finally:
         client.close()

@@ -30,6 +30,8 @@ from shared.ports import SealedDataUnreadable
 if TYPE_CHECKING:
     from tink import aead, hybrid
 
+    from shared.config import Settings
+
 _registered = threading.Lock()
 _is_registered = False
 
@@ -205,3 +207,69 @@ def contact_key_from_settings() -> bytes:
     if len(key) < 32:
         raise RuntimeError("LAPOR_CONTACT_HASH_KEY(_FILE) is not set to a key of 32+ characters")
     return key.encode()
+
+
+# --- staff TOTP secrets: a symmetric keyset only the console holds ------------------------
+#
+# Only the console both writes (enrolment) and reads (a code checked) a TOTP secret, so a
+# symmetric AEAD is enough: no other function holds its keyset. The document's path is
+# the associated data, so a value copied to another account does not open.
+
+
+class TinkAeadSealer:
+    """The Sealer of a Tink AEAD keyset: seals and opens alike."""
+
+    def __init__(self, primitive: aead.Aead) -> None:
+        self._aead = primitive
+
+    def seal(self, plaintext: bytes, context: bytes) -> bytes:
+        sealed: bytes = self._aead.encrypt(plaintext, context)
+        return sealed
+
+    def open(self, ciphertext: bytes, context: bytes) -> bytes:
+        import tink
+
+        try:
+            opened: bytes = self._aead.decrypt(ciphertext, context)
+        except tink.TinkError as exc:
+            raise SealedDataUnreadable("sealed value does not open with this key") from exc
+        return opened
+
+
+def new_totp_keyset() -> str:
+    """A fresh AES-256-GCM Tink JSON keyset for staff TOTP secrets."""
+    import tink
+    from tink import aead, secret_key_access
+
+    aead.register()
+    handle = tink.new_keyset_handle(aead.aead_key_templates.AES256_GCM)
+    return str(tink.json_proto_keyset_format.serialize(handle, secret_key_access.TOKEN))
+
+
+def write_local_totp_keyset(path: Path) -> None:
+    """Write a cleartext TOTP keyset for the local stack and tests, unless one is there."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(new_totp_keyset(), encoding="utf-8")
+
+
+def totp_sealer_from_settings(current: Settings | None = None) -> TinkAeadSealer | None:
+    """The sealer of staff TOTP secrets: LAPOR_TOTP_KEYSET (deployed, the console only)
+    or the file LAPOR_TOTP_KEYSET_FILE (the local stack); None where neither is set.
+    ``current``: these settings rather than the instance's (the staff tool's)."""
+    from shared.config import settings
+
+    current = current or settings()
+    keyset = current.totp_keyset
+    if not keyset and current.totp_keyset_file:
+        keyset = Path(current.totp_keyset_file).read_text(encoding="utf-8")
+    if not keyset:
+        return None
+    import tink
+    from tink import aead, secret_key_access
+
+    aead.register()
+    handle = tink.json_proto_keyset_format.parse(keyset, secret_key_access.TOKEN)
+    return TinkAeadSealer(handle.primitive(aead.Aead))

@@ -20,7 +20,9 @@ Layout:
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import functools
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
@@ -51,7 +53,14 @@ from shared.domain.staff import (
     StaffLink,
     StaffSession,
 )
-from shared.ports import EmailTaken, RateSlot, RateSlotTaken, StaffNotFound, StaffUpdate
+from shared.ports import (
+    EmailTaken,
+    RateSlot,
+    RateSlotTaken,
+    Sealer,
+    StaffNotFound,
+    StaffUpdate,
+)
 
 ACCOUNTS = "staff_accounts"
 EMAILS = "staff_emails"
@@ -69,7 +78,45 @@ Doc = dict[str, Any]
 # --- documents -------------------------------------------------------------------------------
 
 
-def account_to_doc(account: StaffAccount) -> Doc:
+def _totp_sealer_from_settings() -> Sealer | None:
+    from shared.adapters.crypto import totp_sealer_from_settings
+
+    return totp_sealer_from_settings()
+
+
+# A TOTP secret is stored sealed (shared.adapters.crypto.TinkAeadSealer, bytes) under
+# its document's path; one stored before sealing is a string and still reads. A function
+# that holds no key (notify reads accounts for their addresses) keeps a sealed one as this
+# marker and its ciphertext, and writes it back as it was.
+_STILL_SEALED = "sealed:"
+
+
+def totp_context(collection: str, doc_id: str) -> bytes:
+    return f"{collection}/{doc_id}".encode()
+
+
+def seal_totp(secret: str | None, context: bytes, sealer: Sealer | None) -> str | bytes | None:
+    if secret is None:
+        return None
+    if secret.startswith(_STILL_SEALED):
+        return base64.b64decode(secret.removeprefix(_STILL_SEALED))
+    if sealer is None:
+        # Never a silent fallback to a clear secret.
+        raise RuntimeError("LAPOR_TOTP_KEYSET(_FILE) is not set: no key to seal a TOTP secret")
+    return sealer.seal(secret.encode(), context)
+
+
+def open_totp(stored: object, context: bytes, sealer: Sealer | None) -> str | None:
+    if stored is None or isinstance(stored, str):
+        return stored  # none, or stored before sealing
+    if not isinstance(stored, bytes):
+        raise TypeError(f"unexpected TOTP secret of type {type(stored).__name__}")
+    if sealer is None:
+        return _STILL_SEALED + base64.b64encode(stored).decode()
+    return sealer.open(stored, context).decode()
+
+
+def account_to_doc(account: StaffAccount, totp: Sealer | None = None) -> Doc:
     return {
         "schema_version": SCHEMA_VERSION,
         "email": account.email,
@@ -79,7 +126,9 @@ def account_to_doc(account: StaffAccount) -> Doc:
         "created_by": account.created_by,
         "created_at": _ts(account.created_at),
         "password_hash": account.password_hash,
-        "totp_secret": account.totp_secret,
+        "totp_secret": seal_totp(
+            account.totp_secret, totp_context(ACCOUNTS, account.account_id), totp
+        ),
         "totp_last_step": account.totp_last_step,
         "active": account.active,
         "session_epoch": account.session_epoch,
@@ -87,7 +136,9 @@ def account_to_doc(account: StaffAccount) -> Doc:
     }
 
 
-def account_from_doc(account_id: str, doc: Mapping[str, Any]) -> StaffAccount:
+def account_from_doc(
+    account_id: str, doc: Mapping[str, Any], totp: Sealer | None = None
+) -> StaffAccount:
     _check_version(doc, f"{ACCOUNTS}/{account_id}")
     return StaffAccount(
         account_id=account_id,
@@ -98,7 +149,7 @@ def account_from_doc(account_id: str, doc: Mapping[str, Any]) -> StaffAccount:
         created_by=str(doc.get("created_by", "")),
         created_at=_utc(doc["created_at"]),
         password_hash=doc.get("password_hash"),
-        totp_secret=doc.get("totp_secret"),
+        totp_secret=open_totp(doc.get("totp_secret"), totp_context(ACCOUNTS, account_id), totp),
         totp_last_step=int(doc.get("totp_last_step", 0)),
         active=bool(doc.get("active", True)),
         session_epoch=int(doc.get("session_epoch", 0)),
@@ -106,7 +157,7 @@ def account_from_doc(account_id: str, doc: Mapping[str, Any]) -> StaffAccount:
     )
 
 
-def session_to_doc(session: StaffSession) -> Doc:
+def session_to_doc(session: StaffSession, totp: Sealer | None = None) -> Doc:
     return {
         "schema_version": SCHEMA_VERSION,
         "account_id": session.account_id,
@@ -116,12 +167,16 @@ def session_to_doc(session: StaffSession) -> Doc:
         "created_at": _ts(session.created_at),
         "last_seen_at": _ts(session.last_seen_at),
         "client": session.client,
-        "pending_totp_secret": session.pending_totp_secret,
+        "pending_totp_secret": seal_totp(
+            session.pending_totp_secret, totp_context(SESSIONS, session.session_id), totp
+        ),
         "delete_after": _ts(session.created_at + SESSION_KEPT),
     }
 
 
-def session_from_doc(session_id: str, doc: Mapping[str, Any]) -> StaffSession:
+def session_from_doc(
+    session_id: str, doc: Mapping[str, Any], totp: Sealer | None = None
+) -> StaffSession:
     _check_version(doc, f"{SESSIONS}/{session_id}")
     return StaffSession(
         session_id=session_id,
@@ -132,7 +187,9 @@ def session_from_doc(session_id: str, doc: Mapping[str, Any]) -> StaffSession:
         created_at=_utc(doc["created_at"]),
         last_seen_at=_utc(doc["last_seen_at"]),
         client=str(doc.get("client", "")),
-        pending_totp_secret=doc.get("pending_totp_secret"),
+        pending_totp_secret=open_totp(
+            doc.get("pending_totp_secret"), totp_context(SESSIONS, session_id), totp
+        ),
     )
 
 
@@ -220,8 +277,16 @@ SINGLE_FIELD_QUERIES: tuple[tuple[str, Callable[[firestore.Client], Any]], ...] 
 
 @translates_outages
 class FirestoreStaffStore:
-    def __init__(self, client: firestore.Client, stats: StoreStats | None = None) -> None:
+    def __init__(
+        self,
+        client: firestore.Client,
+        stats: StoreStats | None = None,
+        totp_sealer: Callable[[], Sealer | None] | None = None,
+    ) -> None:
+        """``totp_sealer`` makes the sealer of TOTP secrets on first use (by default from
+        the settings' TOTP keyset; None where this function holds none)."""
         self._client = client
+        self._make_totp_sealer = totp_sealer or _totp_sealer_from_settings
         self._accounts = client.collection(ACCOUNTS)
         self._emails = client.collection(EMAILS)
         self._sessions = client.collection(SESSIONS)
@@ -230,6 +295,10 @@ class FirestoreStaffStore:
         self._rate_limits = client.collection(RATE_LIMITS)
         self._outbox = client.collection(OUTBOX)
         self.stats = stats or StoreStats()
+
+    @functools.cached_property
+    def _totp(self) -> Sealer | None:
+        return self._make_totp_sealer()
 
     def _get(self, ref: Any, transaction: Any = None) -> Mapping[str, Any] | None:
         snap = ref.get(transaction=transaction)
@@ -240,12 +309,12 @@ class FirestoreStaffStore:
 
     def account(self, account_id: str) -> StaffAccount | None:
         doc = self._get(self._accounts.document(account_id))
-        return None if doc is None else account_from_doc(account_id, doc)
+        return None if doc is None else account_from_doc(account_id, doc, self._totp)
 
     def account_by_email(self, email: str) -> StaffAccount | None:
         docs = list(account_by_email_query(self._accounts, email).stream())
         self.stats.add(reads=1)
-        return account_from_doc(docs[0].id, docs[0].to_dict() or {}) if docs else None
+        return account_from_doc(docs[0].id, docs[0].to_dict() or {}, self._totp) if docs else None
 
     def accounts_in(self, agency_ids: Collection[str]) -> list[StaffAccount]:
         wanted = sorted(set(agency_ids))
@@ -254,13 +323,15 @@ class FirestoreStaffStore:
             chunk = wanted[start : start + IN_LIMIT]
             docs = list(accounts_in_query(self._accounts, chunk).stream())
             self.stats.add(reads=max(1, len(docs)))
-            found.extend(account_from_doc(doc.id, doc.to_dict() or {}) for doc in docs)
+            found.extend(account_from_doc(doc.id, doc.to_dict() or {}, self._totp) for doc in docs)
         return sorted(found, key=lambda a: (a.name.casefold(), a.email))
 
     def create_account(self, account: StaffAccount, update: StaffUpdate) -> None:
         batch = self._client.batch()
         batch.create(self._emails.document(account.email), {"account_id": account.account_id})
-        batch.create(self._accounts.document(account.account_id), account_to_doc(account))
+        batch.create(
+            self._accounts.document(account.account_id), account_to_doc(account, self._totp)
+        )
         writes = 2 + self._stage(batch, update, account.created_at, with_account=False)
         self.stats.add(commits=1)
         try:
@@ -282,13 +353,13 @@ class FirestoreStaffStore:
         doc = self._get(self._accounts.document(account_id), transaction)
         if doc is None:
             raise StaffNotFound(account_id)
-        return account_from_doc(account_id, doc)
+        return account_from_doc(account_id, doc, self._totp)
 
     # --- sessions ---
 
     def session(self, session_id: str) -> StaffSession | None:
         doc = self._get(self._sessions.document(session_id))
-        return None if doc is None else session_from_doc(session_id, doc)
+        return None if doc is None else session_from_doc(session_id, doc, self._totp)
 
     def update_session(
         self, session_id: str, decide: Callable[[StaffSession, StaffAccount], StaffUpdate]
@@ -297,7 +368,7 @@ class FirestoreStaffStore:
             doc = self._get(self._sessions.document(session_id), transaction)
             if doc is None:
                 raise StaffNotFound(session_id)
-            session = session_from_doc(session_id, doc)
+            session = session_from_doc(session_id, doc, self._totp)
             return decide(session, self._account_in(transaction, session.account_id))
 
         return self._transact(read)
@@ -324,7 +395,7 @@ class FirestoreStaffStore:
     def sessions_of(self, account_id: str) -> list[StaffSession]:
         docs = list(sessions_of_query(self._sessions, account_id).stream())
         self.stats.add(reads=max(1, len(docs)))
-        sessions = [session_from_doc(doc.id, doc.to_dict() or {}) for doc in docs]
+        sessions = [session_from_doc(doc.id, doc.to_dict() or {}, self._totp) for doc in docs]
         return sorted(sessions, key=lambda s: s.created_at, reverse=True)
 
     # --- links ---
@@ -413,10 +484,14 @@ class FirestoreStaffStore:
         writes = 0
         if update.account is not None and with_account:
             account = update.account
-            writer.set(self._accounts.document(account.account_id), account_to_doc(account))
+            writer.set(
+                self._accounts.document(account.account_id), account_to_doc(account, self._totp)
+            )
             writes += 1
         for session in update.sessions:
-            writer.set(self._sessions.document(session.session_id), session_to_doc(session))
+            writer.set(
+                self._sessions.document(session.session_id), session_to_doc(session, self._totp)
+            )
         for link in update.links:
             writer.set(self._links.document(link.key), link_to_doc(link))
         if update.throttle is not None:

@@ -492,7 +492,8 @@ EXPECTED_CHANNEL_SECRETS = {
     # Seals and never opens: the public keyset and the key of the contact digests.
     "submit": {"LAPOR_IDENTITY_PUBLIC_KEYSET", "LAPOR_CONTACT_HASH_KEY"},
     "agency": KEYSETS,
-    "console": KEYSETS,
+    # And the staff's TOTP secrets: only the console enrols and checks them.
+    "console": KEYSETS | {"LAPOR_TOTP_KEYSET"},
 }
 
 
@@ -515,6 +516,7 @@ def test_secrets_are_mounted_only_into_the_functions_that_need_them(
         "identity_public_keyset_secret_id",
         "identity_private_keyset_secret_id",
         "contact_hash_key_secret_id",
+        "totp_keyset_secret_id",
     } <= set(variables)
 
 
