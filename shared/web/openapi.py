@@ -16,7 +16,7 @@ from pydantic.json_schema import models_json_schema
 
 from shared.domain.report import ATTACHING_ACTIONS
 from shared.usecases import reporter
-from shared.web.http import FILE_FIELD
+from shared.web.http import FILE_FIELD, IDEMPOTENCY_KEY
 from shared.web.schemas import (
     REPORT_EXAMPLE,
     UPLOAD_EXAMPLE,
@@ -106,6 +106,8 @@ CODE_PARAM = {
 }
 
 
+# The server's own check (shared.web.http), for a submission's key and an action's.
+IDEMPOTENCY_KEY_SCHEMA = {"type": "string", "pattern": IDEMPOTENCY_KEY.pattern}
 ACTION_IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -116,7 +118,7 @@ ACTION_IDEMPOTENCY_KEY = {
         "taking it twice; the same key with another request is refused with 422. A "
         "report remembers its last 16 keys."
     ),
-    "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{8,255}$"},
+    "schema": IDEMPOTENCY_KEY_SCHEMA,
 }
 
 
@@ -818,7 +820,7 @@ def document() -> dict[str, Any]:
                                 "the same key with another body is refused with 422. Keys "
                                 "are remembered for 24 hours."
                             ),
-                            "schema": {"type": "string", "minLength": 8, "maxLength": 255},
+                            "schema": IDEMPOTENCY_KEY_SCHEMA,
                         },
                         LANG_PARAM,
                     ],
