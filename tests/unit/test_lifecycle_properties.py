@@ -37,7 +37,8 @@ from shared.domain.report import (
 )
 from tests.builders import a_draft
 
-EXAMPLES = settings(max_examples=100, deadline=None, derandomize=True)
+# Derandomized: the unit tier draws the same runs every time and in CI.
+EXAMPLES = settings(max_examples=80, deadline=None, derandomize=True)
 
 CAL = WorkingCalendar()
 POLICY = DeadlinePolicy()
@@ -227,7 +228,7 @@ def test_every_report_the_domain_makes_keeps_its_invariants(life: Life) -> None:
         assert after.tracking_code == before.tracking_code
 
 
-@EXAMPLES
+@settings(max_examples=40, deadline=None, derandomize=True)
 @given(lives())
 def test_the_timeline_links_up_from_the_submission(life: Life) -> None:
     timeline = life.timeline
