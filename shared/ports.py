@@ -1170,9 +1170,10 @@ class AnchorStore(Protocol):
 
     def save_anchor(
         self, day: dt.date, header: Mapping[str, Any], pages: Sequence[Mapping[str, Any]]
-    ) -> None:
-        """Store the anchor of ``day``: its pages of entries first, the header last (it
-        marks the anchor complete)."""
+    ) -> bool:
+        """Store the anchor of ``day``: its pages of entries first (named by its root, so
+        two runs never overwrite each other's), then the header, created: False when
+        another run created it first (that anchor stands)."""
         ...
 
 

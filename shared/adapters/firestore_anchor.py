@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
@@ -72,17 +73,21 @@ class FirestoreAnchorStore:
 
     def save_anchor(
         self, day: dt.date, header: Mapping[str, Any], pages: Sequence[Mapping[str, Any]]
-    ) -> None:
+    ) -> bool:
         exports = self._exports(day)
+        root = str(header["root"])
         # One page per commit: a page may be near 1 MiB, a commit's limit is 10 MiB.
         for number, page in enumerate(pages, start=1):
-            self._write(exports.document(page_name(number)), page)
-        self._write(exports.document(ANCHOR), header)
-
-    def _write(self, ref: Any, doc: Mapping[str, Any]) -> None:
+            self.stats.add(commits=1)
+            exports.document(page_name(root, number)).set(dict(page))
+            self.stats.add(writes=1)
         self.stats.add(commits=1)
-        ref.set(dict(doc))
+        try:
+            exports.document(ANCHOR).create(dict(header))
+        except AlreadyExists:
+            return False
         self.stats.add(writes=1)
+        return True
 
 
 def changed_since_query(reports: Any, moment: dt.datetime) -> Any:

@@ -18,9 +18,11 @@ What one run for day D costs:
 - writes: one page per :data:`PAGE_SIZE` entries (at least one), then the header.
 
 Layout: ``daily_figures/{D}/exports/timeline_anchor``, the header (the published
-document without ``entries``, plus ``pages``), and ``timeline_anchor.1``, ``.2``...,
-each ``{day, page, entries}``: 5,000 entries of at most about 140 bytes each keep a page
-well under Firestore's 1 MiB.
+document without ``entries``, plus ``pages``), and ``timeline_anchor.<root>.1``,
+``.2``..., each ``{day, page, entries}``: 5,000 entries of at most about 150 bytes each
+keep a page well under Firestore's 1 MiB. Two runs at once (a retried schedule) each
+write their own pages, named by their root, and create the header: the first to create
+it wins, the other answers as a re-run, so a header never points at another run's pages.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,7 +40,7 @@ from shared.ports import AnchorPorts, FiguresReader
 
 log = logging.getLogger(__name__)
 
-ANCHOR = "timeline_anchor"  # the header's export name; pages are ANCHOR.1, ANCHOR.2...
+ANCHOR = "timeline_anchor"  # the header's export name; pages: page_name(root, n)
 PAGE_SIZE = 5000
 SCHEMA_VERSION = 1
 
@@ -53,15 +56,15 @@ class AnchorResult:
         return {**dataclasses.asdict(self), "day": self.day.isoformat()}
 
 
-def page_name(number: int) -> str:
-    return f"{ANCHOR}.{number}"
+def page_name(root: str, number: int) -> str:
+    return f"{ANCHOR}.{root}.{number}"
 
 
 def anchor_day(day: dt.date, ports: AnchorPorts) -> AnchorResult:
     store = ports.anchors
     stored = store.anchor_header(day)
     if stored is not None:
-        return AnchorResult(day, rerun=True, reports=int(stored["count"]), root=str(stored["root"]))
+        return _kept(day, stored)
     midnight = dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(ports.settings.timezone))
     heads = []
     for changed in store.changed_since(midnight):
@@ -79,10 +82,16 @@ def anchor_day(day: dt.date, ports: AnchorPorts) -> AnchorResult:
         for n, chunk in enumerate(chunks, start=1)
     ]
     header = {"schema_version": SCHEMA_VERSION, **published, "pages": len(pages)}
-    store.save_anchor(day, header, pages)
+    if not store.save_anchor(day, header, pages):
+        # Another run anchored the day first: its anchor stands.
+        return _kept(day, store.anchor_header(day) or header)
     result = AnchorResult(day, rerun=False, reports=len(listed), root=published["root"])
     log.info("timelines anchored", extra=result.as_json())
     return result
+
+
+def _kept(day: dt.date, stored: Mapping[str, Any]) -> AnchorResult:
+    return AnchorResult(day, rerun=True, reports=int(stored["count"]), root=str(stored["root"]))
 
 
 def published_anchor(figures: FiguresReader, day: dt.date) -> dict[str, Any] | None:
@@ -93,7 +102,7 @@ def published_anchor(figures: FiguresReader, day: dt.date) -> dict[str, Any] | N
         return None
     listed: list[Any] = []
     for number in range(1, int(header["pages"]) + 1):
-        page = figures.figures_export(day, page_name(number))
+        page = figures.figures_export(day, page_name(str(header["root"]), number))
         if page is None:
             return None  # cannot be: the header is written last
         listed.extend(page["entries"])

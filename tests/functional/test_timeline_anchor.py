@@ -5,18 +5,23 @@ last event was removed after it."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import functions_framework
 import pytest
 from flask.testing import FlaskClient
 from google.cloud import firestore
 
+from shared import wiring
 from shared.config import settings
 from shared.domain import anchor
+from shared.ports import AnchorStore, ChangedTimeline
+from shared.usecases.anchor import anchor_day
 from tests.functional.test_reporter_actions import (
     DISPOSITION,
     FOLLOW_UP,
@@ -104,3 +109,51 @@ def test_a_path_the_framework_would_answer_is_a_404_problem_from_the_report_func
     path: str,
 ) -> None:
     _assert_problem(_client("report").get(path), 404)
+
+
+class _AnotherRunFirst:
+    """The anchor store of a run that another whole run overtakes just before it saves."""
+
+    def __init__(self, inner: AnchorStore, overtake: Callable[[], None]) -> None:
+        self._inner, self._overtake = inner, overtake
+
+    def changed_since(self, moment: dt.datetime) -> list[ChangedTimeline]:
+        return self._inner.changed_since(moment)
+
+    def first_chained_hash(self, report_id: str) -> str | None:
+        return self._inner.first_chained_hash(report_id)
+
+    def anchor_header(self, day: dt.date) -> Mapping[str, Any] | None:
+        return self._inner.anchor_header(day)
+
+    def save_anchor(
+        self, day: dt.date, header: Mapping[str, Any], pages: Sequence[Mapping[str, Any]]
+    ) -> bool:
+        self._overtake()
+        return self._inner.save_anchor(day, header, pages)
+
+
+def test_two_runs_at_once_publish_the_first_anchor_whole_and_never_change_it(
+    app: FlaskClient,
+) -> None:
+    day = dt.datetime.now(settings().calendar().tz).date()
+    report_id, code, _ = submitted(app)
+    served_between: list[bytes] = []
+
+    def overtake() -> None:
+        drive(report_id, DISPOSITION)  # the head moves between the two runs' queries
+        assert anchor_day(day, wiring.anchor_ports()).rerun is False
+        served_between.append(app.get(f"/data/jangkar/{day.isoformat()}.json").data)
+
+    ports = wiring.anchor_ports()
+    late = anchor_day(
+        day, dataclasses.replace(ports, anchors=_AnotherRunFirst(ports.anchors, overtake))
+    )
+
+    assert late.rerun is True
+    served = app.get(f"/data/jangkar/{day.isoformat()}.json")
+    assert served.status_code == 200 and served.data == served_between[0]
+    published = served.get_json()
+    assert late.root == published["root"] == anchor.root(day.isoformat(), published["entries"])
+    head = json.loads(app.get(f"/api/v1/reports/{code}/timeline").data)["head"]
+    assert published["entries"] == [{"id": code, "head": head}]  # the winner's, after the move
