@@ -146,10 +146,16 @@ def _secret_of(agency_id: str) -> str | None:
 
 
 def _read_secrets() -> dict[str, str]:
+    """Each agency's signing secret as the agency holds it: opened as notify opens it."""
     from shared import wiring
+    from shared.adapters.signing_secrets import stored_secrets
 
-    docs = wiring.firestore_client().collection("agency_secrets").stream()
-    return {doc.id: str((doc.to_dict() or {}).get("webhook_secret")) for doc in docs}
+    found = {}
+    for doc in wiring.firestore_client().collection("agency_secrets").stream():
+        secret, _, open_secret = stored_secrets(doc.to_dict() or {}, doc.id, wiring.signing_sealer)
+        if secret:
+            found[doc.id] = open_secret(secret)
+    return found
 
 
 # --- 1. the lifecycle -----------------------------------------------------------------------
