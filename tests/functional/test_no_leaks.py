@@ -1,21 +1,27 @@
 """Nothing leaks: a full run of the local stack, everything it produced scanned.
 
 The stack is the one ``make run`` starts (tools.stack.LocalStack: the real emulators,
-every function as its own server, the mail and SMS sinks), on free ports; the agencies'
-webhooks point at a receiver in this process so every delivery is kept whole. Three
-reporters submit to the Cianjur roads office: an anonymous one who typed a name, an
-e-mail and a phone number anyway (through the form), a confidential one reached by SMS
-and a named public one (through the API). The office acts through its API and its
-console; the reporters follow their reports; the anonymous one asks for a lost link;
-the public reads every public page, export and figure; the daily jobs run (the
-escalation run forty days on, so its tiers fire). Then every response (headers and
-body), webhook, e-mail, SMS, export and the functions' log lines are scanned
-(tools.leak_scan) for the anonymous reporter's identity in any encoding, any
+every function as its own server, the SMS sink), on free ports; the agencies' webhooks
+point at a receiver in this process and the functions send mail through a relay in this
+process, so every delivery is kept whole. Four reporters submit to the Cianjur roads
+office: an anonymous one who typed a name, an e-mail and a phone number anyway and
+attached a photo and a PDF whose metadata and file names name them (through the form),
+a confidential one reached by SMS, a named public one, and an anonymous one whose
+address the relay refuses, quoting it (through the API). The office acts through its
+API (downloading the files) and its console (asking for the identity of the named and
+of the anonymous report); the national admin reads the failed deliveries and the
+Ombudsman dossiers; the reporters read their pages and timeline exports; the anonymous
+one asks for a lost link; the public reads the public pages, the open data, the day's
+figures and timeline anchor; the daily jobs run (the escalation run forty days on, so
+its tiers fire). Then every response (headers and body, files as a reader decodes
+them), webhook, e-mail, SMS, the functions' log lines and every Firestore document are
+scanned (tools.leak_scan) for the anonymous reporters' identities in any encoding, any
 reporter token or short token outside what goes to that reporter, the API keys, the
 session cookies outside their own Set-Cookie, the webhook signing secrets, the token
-secret, the mail relay's and SMS gateway's credentials, the demo staff's passwords and
-TOTP secrets and the private keyset's material; the confidential report's content on
-any public answer; and the named reporter's identity on any public answer or log line.
+secret, the relay's and SMS gateway's credentials, the staff's passwords and TOTP
+secrets and every key and keyset the functions hold; the confidential report's text
+and code on any public answer; the named and confidential reporters' identities on
+public answers, log lines or at rest.
 """
 
 from __future__ import annotations
@@ -74,6 +80,8 @@ NAMED = {"name": "Siti Terbukawati", "email": "siti.terbuka.h7@contoh.id"}
 # failed delivery is shown to the office's admins, never the address.
 REFUSED = {"name": "Rina Ditolakwati", "email": "rina.ditolak.h7@contoh.id"}
 ASKS_FOR_THE_CONFIDENTIAL_CODE = "public:asking-by-the-confidential-code"
+# Firestore's documents: identities sealed, tokens never stored, secrets sealed or hashed.
+AT_REST = "at rest"
 # A word only the confidential report's text holds: it must never reach the public.
 CONFIDENTIAL_WORD = "Zamrudkencana"
 
@@ -511,6 +519,22 @@ def _outbound_artefacts(run: Run) -> list[Artefact]:
     return found
 
 
+def _stored(stack: LocalStack) -> list[Artefact]:
+    """Every Firestore document the run left, each as JSON."""
+    from google.cloud import firestore
+
+    client = firestore.Client(project=stack.project)
+    found = []
+    pending = list(client.collections())
+    while pending:
+        collection = pending.pop()
+        for doc in collection.stream():
+            text = json.dumps(doc.to_dict(), default=repr, ensure_ascii=False)
+            found.append(Artefact(f"firestore {doc.reference.path}", AT_REST, text))
+            pending.extend(doc.reference.collections())
+    return found
+
+
 def _key_material(text: str) -> list[str]:
     """What of a key file must never be shown: a Tink keyset's key values, a service
     account key's private key (three lines of it are evidence enough), a raw key."""
@@ -536,6 +560,7 @@ def _sensitive(run: Run) -> list[Sensitive]:
     # the job runner or another reporter.
     public = {"public", ASKS_FOR_THE_CONFIDENTIAL_CODE}
     staff_side = {a.audience for a in run.artefacts} - public - {"log", "scheduler", "set-cookie"}
+    staff_side -= {AT_REST}
     staff_side -= {f"reporter:{label}" for label in run.codes}
     for label, identity in (("confidential", CONFIDENTIAL), ("named", NAMED)):
         for part, value in identity.items():
@@ -546,7 +571,7 @@ def _sensitive(run: Run) -> list[Sensitive]:
         Sensitive(
             "the confidential report's text",
             CONFIDENTIAL_WORD,
-            reporters["confidential"] | staff_side,
+            reporters["confidential"] | staff_side | {AT_REST},
         )
     )
     # A confidential report's code is in no public list, page or open data.
@@ -622,7 +647,7 @@ def full_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         outside = Outside(receiver, relay)
         recorder = Recorder()
         run = _act(stack, outside, recorder)
-        run.artefacts = [*recorder.artefacts, *_outbound_artefacts(run)]
+        run.artefacts = [*recorder.artefacts, *_outbound_artefacts(run), *_stored(stack)]
         run.sensitive = _sensitive(run)
         yield run
 
@@ -641,6 +666,8 @@ def test_the_run_reached_every_channel(full_run: Run) -> None:
         "reporter:refused",
     }
     assert reporters <= audiences
+    # The identities were stored (sealed) and read back with every other document.
+    assert sum(a.where.startswith("firestore identities/") for a in full_run.artefacts) == 4
     assert {"public", f"agency:{AGENCY}", f"staff:{AGENCY}", "scheduler", "log"} <= audiences
     assert "webhook" in wheres and "e-mail" in wheres and "SMS" in wheres
     assert "/timeline" in wheres and "/dossier" in wheres and "/data/harian/" in wheres
