@@ -751,6 +751,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "pub_data_json": ("Data terbuka {day} (JSON)", "Open data of {day} (JSON)"),
     "pub_data_csv": ("Data terbuka {day} (CSV)", "Open data of {day} (CSV)"),
     "pub_schema_link": ("Skema data terbuka (JSON)", "Open data schema (JSON)"),
+    "pub_anchor_link": (
+        "Jangkar linimasa {day}: hash terakhir tiap laporan yang berubah (JSON)",
+        "Timeline anchor of {day}: the last hash of each report that changed (JSON)",
+    ),
     "pub_list_link": ("Daftar laporan publik", "Public list of reports"),
     "pub_definitions_version": ("Versi definisi: {version}", "Definitions version: {version}"),
     # an agency's page

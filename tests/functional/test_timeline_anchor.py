@@ -57,6 +57,8 @@ def test_the_days_anchor_is_served_and_catches_a_removed_last_event(
     result = ran.get_json()["anchor"]
     assert (result["day"], result["rerun"], result["reports"]) == (day, False, 2)
 
+    dashboard = app.get("/statistik").get_data(as_text=True)
+    assert f'<a href="/data/jangkar/{day}.json">Jangkar linimasa' in dashboard
     served = app.get(f"/data/jangkar/{day}.json")
     assert served.status_code == 200 and served.mimetype == "application/json"
     assert served.headers["Access-Control-Allow-Origin"] == "*"
