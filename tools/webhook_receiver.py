@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import sys
@@ -147,21 +148,22 @@ class WebhookReceiver(ThreadedHttpServer):
 
 def firestore_secrets(project: str) -> SecretLookup:
     """Look up ``agency_secrets/{id}`` in the emulator ($FIRESTORE_EMULATOR_HOST), opened
-    with the stack's signing keyset ($LAPOR_SIGNING_PRIVATE_KEYSET_FILE), as the agency
-    would hold it."""
+    with the stack's signing keyset ($LAPOR_SIGNING_PRIVATE_KEYSET_FILE, read at the
+    first sealed secret and kept), as the agency would hold it."""
     from google.cloud import firestore
 
     from shared.adapters.signing_secrets import signing_sealer_from_settings, stored_secrets
 
     client = firestore.Client(project=project)
     lock = threading.Lock()
+    sealer = functools.cache(signing_sealer_from_settings)
 
     def lookup(agency_id: str) -> str | None:
         with lock:
             snap = client.collection("agency_secrets").document(agency_id).get()
-        doc = (snap.to_dict() or {}) if snap.exists else {}
-        secret, _, open_secret = stored_secrets(doc, agency_id, signing_sealer_from_settings)
-        return open_secret(secret) if secret else None
+            doc = (snap.to_dict() or {}) if snap.exists else {}
+            secret, _, open_secret = stored_secrets(doc, agency_id, sealer)
+            return open_secret(secret) if secret else None
 
     return lookup
 
