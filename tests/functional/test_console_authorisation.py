@@ -554,7 +554,8 @@ def _build(app: Flask, db: firestore.Client) -> World:
     dpupr_report, dinkes_report = report_with_evidence(), report_with_evidence(DINKES)
     _system(dpupr_report, Command(Action.FORWARD, Actor(Role.AGENCY_ADMIN, DPUPR), unit_id=UPTD))
     # The day's figures, so that the figures page has its trend chart to draw.
-    run_daily_report(dt.datetime.now(dt.UTC).date(), wiring.daily_report_ports())
+    today = Settings.from_env().calendar().local_date(dt.datetime.now(dt.UTC))
+    run_daily_report(today, wiring.daily_report_ports())
     seq = {report_id: _version(db, report_id) for report_id in (dpupr_report, dinkes_report)}
     callers = _callers(app, db)
     _give_targets(db, callers, {DPUPR: dpupr_report, DINKES: dinkes_report})

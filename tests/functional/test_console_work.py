@@ -531,7 +531,8 @@ def test_the_figures_page_before_and_after_the_daily_report(
     assert before.status_code == 200 and "Belum ada laporan harian" in before.text
 
     new_report()
-    today = dt.datetime.now(dt.UTC).date()
+    # The figures are counted by the deployment's local (Jakarta) day, not UTC's.
+    today = Settings.from_env().calendar().local_date(dt.datetime.now(dt.UTC))
     reporter = functions_framework.create_app(
         target="report", source="functions/report/main.py"
     ).test_client()
