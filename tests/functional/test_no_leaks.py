@@ -80,6 +80,8 @@ NAMED = {"name": "Siti Terbukawati", "email": "siti.terbuka.h7@contoh.id"}
 # failed delivery is shown to the office's admins, never the address.
 REFUSED = {"name": "Rina Ditolakwati", "email": "rina.ditolak.h7@contoh.id"}
 ASKS_FOR_THE_CONFIDENTIAL_CODE = "public:asking-by-the-confidential-code"
+# The office reading the named report after its reporter erased their contact details.
+AFTER_ERASURE = f"agency:{AGENCY} after the erasure"
 # Firestore's documents: identities sealed, tokens never stored, secrets sealed or hashed.
 AT_REST = "at rest"
 # A word only the confidential report's text holds: it must never reach the public.
@@ -422,6 +424,27 @@ def _act(stack: LocalStack, outside: Outside, recorder: Recorder) -> Run:
             assert reporter.get(f"{submit}/api/v1/reports/{code}", headers=bearer).is_success
             exported = reporter.get(f"{submit}/api/v1/reports/{code}/timeline", headers=bearer)
             assert exported.status_code == 200, (label, exported.text[:300])
+            # Everything held about them, as JSON through the API and from their page.
+            mine = reporter.get(f"{submit}/api/v1/reports/{code}/my-data", headers=bearer)
+            assert mine.status_code == 200, (label, mine.text[:300])
+            downloaded = reporter.get(
+                f"{submit}/lacak/{code}/unduh-data", params={"token": tokens[label]}
+            )
+            assert downloaded.status_code == 200, (label, downloaded.text[:300])
+    # The named reporter erases their contact details; the office reads the report again.
+    with recorder.client("reporter:named") as reporter:
+        erased = reporter.post(
+            f"{submit}/api/v1/reports/{codes['named']}/erase-contact",
+            json={},
+            headers={
+                "Authorization": f"Bearer {tokens['named']}",
+                "Idempotency-Key": uuid.uuid4().hex,
+            },
+        )
+        assert erased.status_code == 200, erased.text[:300]
+    with recorder.client(AFTER_ERASURE, headers=auth) as agency:
+        again = agency.get(f"{agency_api}/reports/{report_ids['named']}")
+        assert again.status_code == 200, again.text[:300]
 
     with recorder.client("public") as public:
         lost = public.get(submit + "/lupa-tautan")
@@ -565,7 +588,7 @@ def _sensitive(run: Run) -> list[Sensitive]:
     for label, identity in (("confidential", CONFIDENTIAL), ("named", NAMED)):
         for part, value in identity.items():
             values = phone_forms(value) if part == "phone" else [value]
-            allowed = reporters[label] | staff_side
+            allowed = reporters[label] | staff_side - {AFTER_ERASURE}
             items += [Sensitive(f"{label} reporter's {part}", v, allowed) for v in values]
     items.append(
         Sensitive(
@@ -666,8 +689,9 @@ def test_the_run_reached_every_channel(full_run: Run) -> None:
         "reporter:refused",
     }
     assert reporters <= audiences
-    # The identities were stored (sealed) and read back with every other document.
-    assert sum(a.where.startswith("firestore identities/") for a in full_run.artefacts) == 4
+    # The identities were stored (sealed) and read back with every other document; the
+    # named reporter's was erased at their request.
+    assert sum(a.where.startswith("firestore identities/") for a in full_run.artefacts) == 3
     assert {"public", f"agency:{AGENCY}", f"staff:{AGENCY}", "scheduler", "log"} <= audiences
     assert "webhook" in wheres and "e-mail" in wheres and "SMS" in wheres
     assert "/timeline" in wheres and "/dossier" in wheres and "/data/harian/" in wheres
