@@ -85,17 +85,17 @@ def bound_calls(client: firestore.Client, timeout_s: float) -> firestore.Client:
     The library offers a timeout per call only, so this sets the defaults of the GAPIC
     layer every call goes through (private attributes of google-cloud-firestore: the
     integration test tests/integration/test_store_unavailable.py fails if they move).
-    A unary call gets ``timeout_s`` in all; a stream (a query, a batch read) keeps its
-    own long deadline for the answer, since a report job may read for longer, but
-    stops retrying a failed start after ``timeout_s``. Each call keeps its library's
-    choice of which errors to retry (a commit never retries a deadline)."""
+    A stream (a query, a batch read) is capped too, answer included: a Firestore that
+    holds a connection open and answers nothing would otherwise hold a read for 300 s
+    (measured on a frozen emulator). Every read here is paged, so none needs longer.
+    Each call keeps its library's choice of which errors to retry (a commit never
+    retries a deadline)."""
     _reconnect_quickly(client)
     transport = client._firestore_api._transport
-    for stub, wrapped in transport._wrapped_methods.items():
+    for wrapped in transport._wrapped_methods.values():
         if wrapped._retry is not None:
             wrapped._retry = wrapped._retry.with_timeout(timeout_s)
-        if not isinstance(stub, grpc.UnaryStreamMultiCallable | grpc.StreamStreamMultiCallable):
-            wrapped._timeout = timeout_s
+        wrapped._timeout = timeout_s
     return client
 
 

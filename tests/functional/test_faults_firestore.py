@@ -1,11 +1,13 @@
-"""Firestore stopped mid-run and started again, under the served functions.
+"""Firestore stopped mid-run and resumed, under the served functions.
 
 While it is down, the submit form, the reporter JSON API, the agency API and the
 console answer 503 with Retry-After within seconds (the form and the console an
 Indonesian page, the APIs problem+json) and a push handler answers non-2xx so Pub/Sub
 delivers the message again; nothing is half-written. Once Firestore is back, the same
 requests succeed. The emulator stopped is the test's own (see
-tests/integration/test_store_unavailable.py), started again from an export.
+tests/integration/test_store_unavailable.py), frozen where it stands (SIGSTOP) and
+resumed: a killed one restarted on its port is the integration test's, here another
+test's server could take the port while it is free.
 """
 
 from __future__ import annotations
@@ -129,7 +131,7 @@ def test_firestore_down_answers_503_with_retry_after_and_back_up_the_same_reques
     (message,) = pull("route", expect=1)
     before = whole(db)
 
-    export = own_firestore.stop_keeping_data()
+    own_firestore.freeze()
 
     form, took = timed(lambda: submit.post("/", data=form_example()))
     assert form.status_code == 503 and took < GIVES_UP_WITHIN_S, (form.status_code, took)
@@ -152,10 +154,10 @@ def test_firestore_down_answers_503_with_retry_after_and_back_up_the_same_reques
     pushed, took = timed(lambda: route.post("/", json=envelope(message)))
     assert pushed.status_code >= 500 and took < GIVES_UP_WITHIN_S  # Pub/Sub delivers again
 
-    own_firestore.start(import_data=export)
-    # gRPC waits out its reconnect backoff first. A 503 from a commit that timed out may
-    # still have landed (a cold JVM), so the client retries with one Idempotency-Key.
-    deadline = time.monotonic() + 90
+    own_firestore.thaw()
+    # A 503 from a commit that timed out may still have landed, so the client retries
+    # with one Idempotency-Key.
+    deadline = time.monotonic() + 30
     retry = {"Idempotency-Key": "nach-dem-neustart-1"}
     while submit.post("/api/v1/reports", json=report_example(), headers=retry).status_code != 201:
         assert time.monotonic() < deadline, "Firestore back, but the API still refuses"
@@ -169,7 +171,9 @@ def test_firestore_down_answers_503_with_retry_after_and_back_up_the_same_reques
     report_id = json.loads(message.data)["report_id"]
     routed = db.collection("reports").document(report_id).get().to_dict() or {}
     assert routed["state"] == State.DISPOSITIONED.value
-    assert len(whole(db)["reports"]) == len(before["reports"]) + 2
+    # The one before, the retried one and the form's (and any a timed-out request had
+    # committed all the same), each whole.
+    assert len(whole(db)["reports"]) >= len(before["reports"]) + 2
     assert_nothing_half_written(db)
     db.close()
 

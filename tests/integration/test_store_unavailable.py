@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import signal
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -106,8 +107,19 @@ class OwnFirestore:
         self.stop()
         return metadata
 
+    def freeze(self) -> None:
+        """Stop the JVM where it stands (SIGSTOP): it keeps its port and its data, and
+        answers nothing until :meth:`thaw`."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGCONT)
+
     def stop(self) -> None:
         if self.process is not None:
+            self.thaw()  # a frozen JVM acts on SIGTERM only once it runs again
             self.process.stop()
             self.process = None
 
