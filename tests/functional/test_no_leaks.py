@@ -82,6 +82,8 @@ REFUSED = {"name": "Rina Ditolakwati", "email": "rina.ditolak.h7@contoh.id"}
 ASKS_FOR_THE_CONFIDENTIAL_CODE = "public:asking-by-the-confidential-code"
 # The office reading the named report after its reporter erased their contact details.
 AFTER_ERASURE = f"agency:{AGENCY} after the erasure"
+# The answer to the admin who rotated the office's webhook signing secret.
+ONE_TIME_DISPLAY = f"staff:{AGENCY} rotating the signing secret"
 # Firestore's documents: identities sealed, tokens never stored, secrets sealed or hashed.
 AT_REST = "at rest"
 # A word only the confidential report's text holds: it must never reach the public.
@@ -135,6 +137,7 @@ class Run:
     recorder: Recorder
     codes: dict[str, str]  # reporter label → tracking code
     report_ids: dict[str, str]
+    rotated: tuple[str, str]  # the office's signing secret before and after its rotation
     artefacts: list[Artefact]
     sensitive: list[Sensitive]
 
@@ -414,6 +417,20 @@ def _act(stack: LocalStack, outside: Outside, recorder: Recorder) -> Run:
         assert console.post(reveal["anonymous"], data=form).status_code < 500
         for path in ("/angka", "/riwayat", "/akun"):
             assert console.get(console_base + path).status_code == 200, path
+        # The admin rotates the office's webhook signing secret: shown once, in that
+        # answer only (the later deliveries are signed with it).
+        before = firestore_secrets(stack.project)(AGENCY)
+        settings_page = console.get(console_base + "/pengaturan")
+        rotate = "/pengaturan/rotasi-rahasia"
+        with recorder.client(ONE_TIME_DISPLAY, cookies=console.cookies) as once:
+            shown = once.post(
+                console_base + rotate, data=_hidden_inputs(settings_page.text, rotate)
+            )
+        assert shown.status_code == 200, shown.text[:300]
+        new_secret = re.search(r'<code class="secret">([^<]+)</code>', shown.text)
+        assert new_secret and before, shown.text[:300]
+        rotated = (before, html.unescape(new_secret.group(1)))
+        assert console.get(console_base + "/pengaturan").status_code == 200
 
     _settle(stack, outside)
     for label, code in codes.items():
@@ -498,7 +515,7 @@ def _act(stack: LocalStack, outside: Outside, recorder: Recorder) -> Run:
         ):
             assert stranger.get(submit + path).status_code == 404, path
 
-    return Run(stack, outside, recorder, codes, report_ids, [], [])
+    return Run(stack, outside, recorder, codes, report_ids, rotated, [], [])
 
 
 def _last_digits(phone: str) -> str:
@@ -615,10 +632,14 @@ def _sensitive(run: Run) -> list[Sensitive]:
     for cookie in run.recorder.cookies:
         items.append(Sensitive("a console session cookie", cookie, frozenset({"set-cookie"})))
     lookup = firestore_secrets(stack.project)
-    for agency_id in {r.agency_id for r in run.outside.receiver.snapshot()} | {AGENCY}:
+    for agency_id in {r.agency_id for r in run.outside.receiver.snapshot()} - {AGENCY}:
         secret = lookup(agency_id) if agency_id else None
         assert secret, f"no signing secret for {agency_id}"
         items.append(Sensitive(f"{agency_id}'s webhook signing secret", secret, nowhere))
+    before, after = run.rotated
+    assert lookup(AGENCY) == after
+    items.append(Sensitive(f"{AGENCY}'s signing secret before its rotation", before, nowhere))
+    items.append(Sensitive(f"{AGENCY}'s new signing secret", after, frozenset({ONE_TIME_DISPLAY})))
     from tools.mail_sink import DEMO_PASSWORD
 
     items.append(Sensitive("the token secret", stack.token_secret, nowhere))
@@ -705,6 +726,9 @@ def test_the_run_reached_every_channel(full_run: Run) -> None:
         for a in full_run.artefacts
     )
     assert any(a.where.startswith("log") and a.text.strip() for a in full_run.artefacts)
+    # Every delivery was signed with the office's secret of the moment, before and after
+    # the rotation.
+    assert all(received.verified for received in full_run.outside.receiver.snapshot())
     # The relay's refusal (which quoted the address) reached the admins, with its reason.
     assert any(
         "/deliveries" in a.where and "Recipient address rejected" in a.text
@@ -725,6 +749,7 @@ def test_the_scan_sees_what_each_reporter_was_sent(full_run: Run) -> None:
     assert ("confidential reporter's short token", "reporter:confidential") in found
     assert ("a console session cookie", "set-cookie") in found
     assert ("named reporter's name", f"staff:{AGENCY}") in found  # the recorded reveal
+    assert (f"{AGENCY}'s new signing secret", ONE_TIME_DISPLAY) in found
 
 
 def test_answers_that_carry_a_secret_are_neither_kept_nor_referred(full_run: Run) -> None:
