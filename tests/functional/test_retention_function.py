@@ -19,7 +19,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared import wiring
-from shared.config import settings
+from shared.config import MissingSecret, settings
 from shared.domain import chain
 from shared.domain import report as lifecycle
 from shared.domain.report import Action, Actor, Command, Report, Role
@@ -120,3 +120,25 @@ def test_a_path_the_framework_would_answer_is_the_apps_404_problem(app: FlaskCli
 
     assert (answer.status_code, answer.content_type) == (404, "application/problem+json")
     assert answer.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_job_runs_without_the_token_secret_it_is_not_given(
+    app: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archived(LONG_AGO)
+    # Deployed, the retention function mounts no secret (infra/main.tf function_specs).
+    monkeypatch.delenv("LAPOR_TOKEN_SECRET")
+    settings.cache_clear()
+    wiring.reset()
+    try:
+        with pytest.raises(MissingSecret):
+            _ = settings().token_secret
+
+        answer = app.post(f"/?date={RUN_DAY}")
+
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        assert answer.get_json()["erased"] == 1
+    finally:
+        monkeypatch.undo()
+        settings.cache_clear()
+        wiring.reset()
