@@ -67,7 +67,7 @@ def test_the_citizen_and_an_email_only_agency_are_told_by_email(
     assert link, accepted.text
     phone.goto(link.group(0))
     assert TITLE in phone.locator("body").inner_text()
-    assert "Warga Cipanas" in phone.locator("body").inner_text()  # their own page
+    assert "W. C." in phone.locator("body").inner_text()  # their own page, masked
 
     # Routed by the Cianjur health rule: Dinkes has no webhook, so it is told by e-mail,
     # with the report and nothing of who sent it.
