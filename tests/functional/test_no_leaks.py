@@ -273,10 +273,10 @@ def _submit_through_the_form(client: httpx.Client, submit: str) -> tuple[str, st
         "reporter.email": ANONYMOUS["email"],
         "reporter.phone": ANONYMOUS["phone"],
     }
-    prefix = ANONYMOUS["name"].replace(" ", "_")
+    named = ANONYMOUS["name"]  # file names as a phone or a laptop might give them
     files = [
-        ("berkas", (f"{prefix}.jpg", _photo_naming_the_reporter(), "image/jpeg")),
-        ("berkas", (f"{prefix}.pdf", _document_naming_the_reporter(), "application/pdf")),
+        ("berkas", (f"{named}.jpg", _photo_naming_the_reporter(), "image/jpeg")),
+        ("berkas", (f"{named}.pdf", _document_naming_the_reporter(), "application/pdf")),
     ]
     tracked = client.post(submit + "/", data=fields, files=files)
     assert tracked.status_code == 200, tracked.text[:500]
