@@ -130,6 +130,8 @@ def own_firestore(
 ) -> Iterator[OwnFirestore]:
     """A Firestore emulator this test may stop, with every client pointed at it (the
     session's Pub/Sub and Cloud Storage stay)."""
+    for name, value in emulators.env().items():  # the keysets, Pub/Sub, Cloud Storage
+        monkeypatch.setenv(name, value)
     own = OwnFirestore(tmp_path, emulators.project).start()
     monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", own.host)
     monkeypatch.setenv("LAPOR_FIRESTORE_TIMEOUT_S", str(TIMEOUT_S))
@@ -197,9 +199,12 @@ def test_every_firestore_adapter_class_translates_outages() -> None:
     assert [cls.__name__ for cls in adapters if not getattr(cls, "translates_outages", False)] == []
 
 
-def test_the_library_alone_would_retry_for_a_minute_and_more(emulators: Any) -> None:
+def test_the_library_alone_would_retry_for_a_minute_and_more(
+    emulators: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Why bound_calls exists: the library's defaults retry an unreachable Firestore for
     60 s (a commit) to 300 s (a read); bounded, every retrying call stops at the bound."""
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", emulators.firestore_host)
     client = firestore.Client(project=emulators.project)  # no call is made
     wrapped = client._firestore_api._transport._wrapped_methods.values()
     retries = [method._retry for method in wrapped if method._retry is not None]
