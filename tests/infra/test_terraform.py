@@ -697,3 +697,58 @@ def test_the_uploaded_object_is_named_by_the_md5_tools_bundle_prints(tmp_path: P
         directory, "local.bundle_exists", *variables[:-1], "bundle_zip=/nonexistent.zip"
     )
     assert missing is False
+
+
+def _excluded_url_pattern(root: dict[str, Any]) -> re.Pattern[str]:
+    exclusion = resource(root, "google_logging_project_exclusion", "request_urls_with_tokens")
+    text = exclusion["filter"].replace('\\"', '"')  # python-hcl2 keeps the escapes
+    found = re.fullmatch(
+        r'log_id\("run\.googleapis\.com/requests"\) AND httpRequest\.requestUrl=~"(.+)"', text
+    )
+    assert found, text
+    return re.compile(found.group(1))
+
+
+def test_request_logs_never_keep_a_url_that_carries_a_token(root: dict[str, Any]) -> None:
+    """Every link the code builds with a token in it is excluded from Cloud Run's
+    request log; the citizen's and the API's ordinary URLs are not."""
+    from types import SimpleNamespace
+    from typing import cast
+
+    from shared.config import Settings
+    from shared.domain.report import Report
+    from shared.tokens import reporter_opt_out
+    from shared.usecases.mail import unsubscribe_url
+    from shared.usecases.notify import StaffNotification, private_link, staff_link
+    from shared.usecases.sms import short_private_link
+
+    settings = Settings(
+        token_secret="infra-test-secret-0123456789",
+        public_base_url="https://lapor.example.go.id",
+        console_url="https://konsol.example.go.id",
+    )
+    report = cast(Report, SimpleNamespace(id="Rk7mQ2xq9RjWz3Lp0aBc", tracking_code="K7M2XQ9RJ"))
+    staff = [
+        cast(StaffNotification, SimpleNamespace(kind=kind, link_id="0" * 32))
+        for kind in ("staff.invitation", "staff.password_reset")
+    ]
+    with_tokens = [
+        private_link(settings, report),
+        private_link(settings, report) + "&new=1",
+        short_private_link(settings.public_base_url, settings.token_secret, report.id, "K7M2XQ9RJ"),
+        unsubscribe_url(settings, reporter_opt_out(report.id, "email")),
+        *(staff_link(settings, message) for message in staff),
+    ]
+    ordinary = [
+        "https://lapor.example.go.id/",
+        "https://lapor.example.go.id/lacak/K7M2XQ9RJ",
+        "https://lapor.example.go.id/lacak?kode=K7M2XQ9RJ",
+        "https://lapor.example.go.id/statistik",
+        "https://lapor.example.go.id/data/jangkar/2026-11-30.json",
+        "https://lapor.example.go.id/api/v1/reports/K7M2XQ9RJ",
+        "https://konsol.example.go.id/laporan/Rk7mQ2xq9RjWz3Lp0aBc",
+        "https://konsol.example.go.id/lupa-sandi",
+    ]
+    pattern = _excluded_url_pattern(root)
+    assert [url for url in with_tokens if not pattern.search(url)] == []
+    assert [url for url in ordinary if pattern.search(url)] == []
