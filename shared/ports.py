@@ -573,10 +573,29 @@ class AgencyChannel:
         return (self.open_secret(self.secret),)
 
 
+@dataclass(frozen=True)
+class DeliveryClaim:
+    """What :meth:`DeliveryLog.claim_delivery` found: the entry so far, and whether this
+    attempt may send (no other attempt is sending the same notification right now)."""
+
+    previous: Delivery | None
+    granted: bool
+
+
 class DeliveryLog(Protocol):
     def get_delivery(self, report_id: str | None, notification_id: str) -> Delivery | None:
         """The entry of ``notification_id``: in the report's log, or (``report_id``
         None) in the log of notifications about no report."""
+        ...
+
+    def claim_delivery(
+        self, report_id: str | None, notification_id: str, now: dt.datetime, hold: dt.timedelta
+    ) -> DeliveryClaim:
+        """The entry of ``notification_id`` (as :meth:`get_delivery`), and the right to
+        send it: refused while another attempt's claim holds (unexpired at ``now``),
+        else recorded until ``now + hold`` in one transaction; :meth:`save_delivery`
+        releases it. A settled entry is returned without a write. Pub/Sub may push one
+        message twice at once: the second copy is refused instead of sending again."""
         ...
 
     def save_delivery(self, delivery: Delivery, *, settles: str | None = None) -> None:

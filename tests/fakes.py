@@ -34,6 +34,7 @@ from shared.domain.report import Action, Report, TimelineEvent, is_overdue
 from shared.domain.retention import ended_at
 from shared.domain.staff import SignInThrottle, StaffAccount, StaffLink, StaffSession
 from shared.ports import (
+    SETTLED,
     AgencyChannel,
     AgencyNotFound,
     ApiKeyRecord,
@@ -42,6 +43,7 @@ from shared.ports import (
     Change,
     ChannelChoice,
     Delivery,
+    DeliveryClaim,
     DeliveryPage,
     DeliveryStatus,
     Digest,
@@ -454,12 +456,27 @@ class InMemoryNotificationStore:
     digests: dict[str, Digest] = field(default_factory=dict)
     outbox: dict[str, OutboxMessage] = field(default_factory=dict)
     commits: int = 0
+    # Sends in progress (claim_delivery): until when each notification is held.
+    claims: dict[tuple[str | None, str], dt.datetime] = field(default_factory=dict)
 
     def get_delivery(self, report_id: str | None, notification_id: str) -> Delivery | None:
         return self.entries.get((report_id, notification_id))
 
+    def claim_delivery(
+        self, report_id: str | None, notification_id: str, now: dt.datetime, hold: dt.timedelta
+    ) -> DeliveryClaim:
+        previous = self.entries.get((report_id, notification_id))
+        if previous is not None and previous.status in SETTLED:
+            return DeliveryClaim(previous, granted=True)
+        held = self.claims.get((report_id, notification_id))
+        if held is not None and held > now:
+            return DeliveryClaim(previous, granted=False)
+        self.claims[(report_id, notification_id)] = now + hold
+        return DeliveryClaim(previous, granted=True)
+
     def save_delivery(self, delivery: Delivery, *, settles: str | None = None) -> None:
         self.entries[(delivery.report_id, delivery.notification_id)] = delivery
+        self.claims.pop((delivery.report_id, delivery.notification_id), None)
         if settles is not None:
             self.outbox.pop(settles, None)
 

@@ -63,12 +63,14 @@ from shared.domain.report import (
 )
 from shared.domain.retention import ended_at
 from shared.ports import (
+    SETTLED,
     AgencyChannel,
     ApiKeyRecord,
     Change,
     ChannelDelivery,
     Delivery,
     DeliveryChannel,
+    DeliveryClaim,
     DeliveryPage,
     DeliveryStatus,
     Digest,
@@ -1482,6 +1484,16 @@ def delivery_to_doc(delivery: Delivery) -> Doc:
 _CHANNEL_ORDER: tuple[DeliveryChannel, ...] = ("webhook", "email", "sms")
 
 
+# A send in progress (DeliveryLog.claim_delivery): until when another copy of the
+# notification must not send. Before the first attempt it is the document's only field.
+SENDING_UNTIL = "sending_until"
+
+
+def _logged_delivery(doc: Mapping[str, Any]) -> Delivery | None:
+    """The entry a delivery document holds; None for a claim alone (no attempt yet)."""
+    return delivery_from_doc(doc) if "status" in doc else None
+
+
 def delivery_from_doc(doc: Mapping[str, Any]) -> Delivery:
     _check_version(doc, "delivery")
     parts = doc.get("channels") or {}
@@ -1590,7 +1602,40 @@ class FirestoreNotificationStore:
     def get_delivery(self, report_id: str | None, notification_id: str) -> Delivery | None:
         snap = self._delivery_ref(report_id, notification_id).get()
         self.stats.add(reads=1)
-        return delivery_from_doc(snap.to_dict() or {}) if snap.exists else None
+        return _logged_delivery(snap.to_dict() or {}) if snap.exists else None
+
+    def claim_delivery(
+        self, report_id: str | None, notification_id: str, now: dt.datetime, hold: dt.timedelta
+    ) -> DeliveryClaim:
+        """1 read, and 1 commit of one field when granted. The claim rides on the entry's
+        own document (alone, before the first attempt): save_delivery's set replaces
+        the whole document and so releases it."""
+        ref = self._delivery_ref(report_id, notification_id)
+        wrote = {"writes": 0}
+
+        @firestore.transactional
+        def run(transaction: firestore.Transaction) -> DeliveryClaim:
+            snap = ref.get(transaction=transaction)
+            self.stats.add(reads=1)
+            doc = (snap.to_dict() or {}) if snap.exists else {}
+            previous = _logged_delivery(doc)
+            if previous is not None and previous.status in SETTLED:
+                return DeliveryClaim(previous, granted=True)
+            held = doc.get(SENDING_UNTIL)
+            if held is not None and held > now:
+                return DeliveryClaim(previous, granted=False)
+            transaction.set(ref, {SENDING_UNTIL: now + hold}, merge=True)
+            wrote["writes"] = 1
+            return DeliveryClaim(previous, granted=True)
+
+        try:
+            claim: DeliveryClaim = run(self._client.transaction())
+        except BaseException as failed:
+            if _contended(failed):  # another copy is claiming it this very moment
+                return DeliveryClaim(None, granted=False)
+            raise
+        self.stats.add(commits=wrote["writes"], writes=wrote["writes"])
+        return claim
 
     def save_delivery(self, delivery: Delivery, *, settles: str | None = None) -> None:
         """1 commit: the entry, and with ``settles`` the outbox entry's delete."""
@@ -1610,7 +1655,8 @@ class FirestoreNotificationStore:
         """A report's delivery log, oldest first attempt first."""
         docs = list(self._reports.document(report_id).collection(DELIVERIES).stream())
         self.stats.add(reads=max(1, len(docs)))
-        found = [delivery_from_doc(doc.to_dict() or {}) for doc in docs]
+        logged = (_logged_delivery(doc.to_dict() or {}) for doc in docs)
+        found = [delivery for delivery in logged if delivery is not None]
         epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
         return sorted(found, key=lambda d: d.first_attempt_at or d.updated_at or epoch)
 

@@ -467,6 +467,29 @@ def _record(
     )
 
 
+# How long one attempt holds its notification against a copy pushed at the same time:
+# longer than an attempt may take (the push's 60 s ack deadline), so a copy is refused
+# and retried by Pub/Sub, and short enough that an attempt that died mid-send (its
+# claim never released) delays the next by minutes, not hours.
+SEND_HOLD = dt.timedelta(minutes=2)
+
+
+def _claim(
+    report_id: str | None,
+    notification_id: str,
+    ports: NotifyPorts,
+    now: dt.datetime,
+    where: Mapping[str, Any],
+) -> Delivery | None:
+    """The entry so far, once this attempt holds the right to send; raise
+    DeliveryRetryable while another attempt is sending the same notification."""
+    claim = ports.deliveries.claim_delivery(report_id, notification_id, now, SEND_HOLD)
+    if not claim.granted:
+        log.info("notification being sent by another attempt", extra=where)
+        raise DeliveryRetryable("another attempt is sending this notification")
+    return claim.previous
+
+
 def _settle(entry: Delivery, ports: NotifyPorts, where: Mapping[str, Any]) -> Delivery:
     """Save the entry and, in the same write, delete the notification's outbox entry
     (its id is the notification's), even when a channel is still to be retried: Pub/Sub
@@ -513,11 +536,11 @@ def notify_agency(message: NotificationMessage, ports: NotifyPorts) -> Delivery:
         "agency_id": message.agency_id,
         "kind": message.kind,
     }
-    previous = ports.deliveries.get_delivery(message.report_id, message.notification_id)
+    now = ports.clock.now()
+    previous = _claim(message.report_id, message.notification_id, ports, now, where)
     if previous is not None and previous.status in SETTLED:
         log.info("notification already settled", extra={**where, "status": previous.status})
         return previous
-    now = ports.clock.now()
     report = ports.store.get(message.report_id) if message.report_id else None
     if message.report_id is not None and report is None:
         # Every use case commits the report before it publishes: not a race, log it.
@@ -754,11 +777,11 @@ def notify_reporter(message: ReporterNotification, ports: NotifyPorts) -> Delive
         "report_id": message.report_id,
         "kind": message.kind,
     }
-    previous = ports.deliveries.get_delivery(message.report_id, message.notification_id)
+    now = ports.clock.now()
+    previous = _claim(message.report_id, message.notification_id, ports, now, where)
     if previous is not None and previous.status in SETTLED:
         log.info("notification already settled", extra={**where, "status": previous.status})
         return previous
-    now = ports.clock.now()
     report = ports.store.get(message.report_id)
     if report is not None and report.contact_erased is not None:
         # Erased by the reporter or after the retention period: nobody to tell, by design.
@@ -902,11 +925,11 @@ def notify_staff(message: StaffNotification, ports: NotifyPorts) -> Delivery:
         "account_id": message.account_id,
         "kind": message.kind,
     }
-    previous = ports.deliveries.get_delivery(None, message.notification_id)
+    now = ports.clock.now()
+    previous = _claim(None, message.notification_id, ports, now, where)
     if previous is not None and previous.status in SETTLED:
         log.info("notification already settled", extra={**where, "status": previous.status})
         return previous
-    now = ports.clock.now()
     account = ports.staff.account(message.account_id)
     if account is None or not account.active:
         entry = _record(message, previous, (), now, fallback=DeliveryStatus.SKIPPED,

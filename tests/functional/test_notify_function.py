@@ -12,6 +12,8 @@ import base64
 import itertools
 import json
 import os
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -147,6 +149,41 @@ def test_three_redeliveries_give_the_agency_one_correctly_signed_webhook(
     assert part["last_status_code"] == 204 and part["last_error"] is None
     assert part["address"] is None  # the URL is configuration, not part of the record
     assert part["first_attempt_at"] == part["last_attempt_at"] == part["delivered_at"]
+
+
+def test_two_copies_pushed_at_once_send_one_webhook(
+    seeded_emulators: Emulators, receiver: WebhookReceiver, db: firestore.Client
+) -> None:
+    """Pub/Sub may push one message twice at the same time: while the first copy waits
+    on a slow receiver, the second finds the send claimed, sends nothing and answers
+    500 (Pub/Sub retries it); its retry finds the notification settled."""
+    message = dispositioned()
+    receiver.respond = lambda received: (204, 1.5)
+    first, second = notify_app(), notify_app()
+    answers: list[int] = []
+    lock = threading.Lock()
+
+    def deliver(app: FlaskClient, after_s: float) -> None:
+        time.sleep(after_s)
+        status = push(app, message).status_code
+        with lock:
+            answers.append(status)
+
+    copies = [
+        threading.Thread(target=deliver, args=(first, 0.0)),
+        threading.Thread(target=deliver, args=(second, 0.5)),  # mid-send of the first
+    ]
+    for copy in copies:
+        copy.start()
+    for copy in copies:
+        copy.join(timeout=30)
+    assert sorted(answers) == [200, 500]
+    assert push(first, message).status_code == 200  # the retry: settled, acknowledged
+    assert [hook.webhook_id for hook in receiver.snapshot()] == [message["notification_id"]]
+    log = delivery(db, message)
+    assert log["status"] == "delivered" and log["channels"]["webhook"]["attempts"] == 1
+    assert "sending_until" not in log  # the delivery's write released the claim
+    wiring.reset()
 
 
 def test_an_anonymous_reporters_identity_never_leaves_in_the_webhook(

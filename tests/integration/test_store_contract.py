@@ -43,6 +43,7 @@ from shared.ports import (
     Change,
     ChannelDelivery,
     Delivery,
+    DeliveryClaim,
     DeliveryStatus,
     Digest,
     FixedClock,
@@ -691,6 +692,42 @@ def test_the_delivery_log_keeps_the_last_entry_per_notification(backend: Backend
     assert log.get_delivery("r1", other.notification_id) == other
     assert log.deliveries("r1") == [delivered, other]  # by first attempt
     assert log.deliveries("r2") == []
+
+
+def test_a_send_is_claimed_once_until_its_delivery_is_saved_or_the_hold_ends(
+    backend: Backend,
+) -> None:
+    log = backend.notifications
+    hold = dt.timedelta(minutes=2)
+    claimed = log.claim_delivery("r1", "r1.2.dinkes-cianjur", NOW, hold)
+    assert claimed == DeliveryClaim(None, granted=True)
+    # A copy pushed meanwhile is refused; the claim alone is no entry of the log.
+    assert not log.claim_delivery("r1", "r1.2.dinkes-cianjur", NOW, hold).granted
+    assert log.get_delivery("r1", "r1.2.dinkes-cianjur") is None
+    assert log.deliveries("r1") == []
+    # An attempt that died mid-send holds it only until the hold ends.
+    later = NOW + hold + dt.timedelta(seconds=1)
+    assert log.claim_delivery("r1", "r1.2.dinkes-cianjur", later, hold).granted
+    # Its delivery saved (retrying): the claim is released, the next attempt gets it.
+    retrying = Delivery(
+        "r1.2.dinkes-cianjur", "r1", "dinkes-cianjur", "report.dispositioned",
+        DeliveryStatus.RETRYING,
+        channels=(_webhook(DeliveryStatus.RETRYING, later, last_status_code=503),),
+        updated_at=later, seq=2,
+    )  # fmt: skip
+    log.save_delivery(retrying)
+    assert log.claim_delivery("r1", "r1.2.dinkes-cianjur", later, hold) == DeliveryClaim(
+        retrying, granted=True
+    )
+    # Settled: returned as it is, whatever claim another copy holds.
+    delivered = dataclasses.replace(retrying, status=DeliveryStatus.DELIVERED)
+    log.save_delivery(delivered)
+    assert log.claim_delivery("r1", "r1.2.dinkes-cianjur", later, hold) == DeliveryClaim(
+        delivered, granted=True
+    )
+    # About no report (staff links, the daily figures): the same.
+    assert log.claim_delivery(None, "staff.abc", NOW, hold).granted
+    assert not log.claim_delivery(None, "staff.abc", NOW, hold).granted
 
 
 def test_a_settled_delivery_deletes_its_outbox_entry_in_the_same_write(
