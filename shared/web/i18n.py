@@ -201,6 +201,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "not_yet": ("Belum ditentukan", "Not yet decided"),
     "description": ("Isi laporan", "Description"),
     "reporter": ("Pelapor", "Reporter"),
+    "reporter_masked": (
+        "Ditampilkan tersamar untuk melindungi data Anda; data lengkapnya disimpan tersandi.",
+        "Shown masked to protect your data; the full details are stored encrypted.",
+    ),
     "anonymous_yes": ("Anonim", "Anonymous"),
     "confidential_yes": ("Rahasia", "Confidential"),
     "timeline": ("Riwayat", "Timeline"),
