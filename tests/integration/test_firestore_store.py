@@ -26,6 +26,7 @@ from shared.adapters.firestore import (
 )
 from shared.config import Settings
 from shared.domain import report as lifecycle
+from shared.domain.contact import masked
 from shared.domain.privacy import ReporterIdentity
 from shared.domain.report import (
     Action,
@@ -153,7 +154,12 @@ def test_one_commit_writes_report_event_identity_outbox_claim_idempotency_and_ra
         "rate_limits/client-a:480000:7",
     }
     assert docs[f"reports/{report.id}"]["state"] == "submitted"
-    assert set(docs[f"identities/{report.id}"]) == {"schema_version", "sealed"}
+    # Sealed, with the keyed contact hashes and the coarse masks submit may show back.
+    identity_doc = docs[f"identities/{report.id}"]
+    held = {"schema_version", "sealed", "contact_digests", "masked", "language"}
+    assert set(identity_doc) == held
+    assert IDENTITY.email is not None and IDENTITY.email not in repr(identity_doc)
+    assert IDENTITY.name is not None and IDENTITY.name not in repr(identity_doc)
     outbox = docs[f"outbox/{report.id}.1"]
     assert (outbox["topic"], outbox["status"], outbox["attempts"]) == (
         "report-submitted",
@@ -731,7 +737,8 @@ def test_submit_report_runs_end_to_end_on_the_emulators_through_the_wiring(
     # A replay: the refused commit, then one lookup that returns the earlier record.
     assert (replay.commits, replay.writes, replay.reads) == (1, 0, 2)
     assert tracked is not None and tracked.report["state"] == "submitted"
-    assert tracked.report["reporter"]["email"] == IDENTITY.email  # the reporter sees it
+    # The reporter sees it masked: submit holds no key that opens the sealed identity.
+    assert tracked.report["reporter"]["email"] == masked(IDENTITY).email != IDENTITY.email
     [received] = response.received_messages
     assert received.message.attributes["ce-subject"] == f"reports/{result.report_id}"
     assert b'"tracking_code":"' + result.tracking_code.encode() in received.message.data
