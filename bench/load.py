@@ -191,10 +191,12 @@ def _check_in_firestore(
             doc.get("tracking_code"): (doc.id, doc.to_dict() or {})
             for doc in client.collection("reports").stream()
         }
+        # A notification being sent is a claim alone (no status yet): not delivered.
+        logged = (doc.to_dict() or {} for doc in client.collection_group("deliveries").stream())
         delivered = {
-            (doc.get("report_id"), doc.get("kind"))
-            for doc in client.collection_group("deliveries").stream()
-            if doc.get("status") == "delivered"
+            (entry.get("report_id"), entry.get("kind"))
+            for entry in logged
+            if entry.get("status") == "delivered"
         }
         missing: dict[str, list[str]] = {}
         to_disposition: list[float] = []
