@@ -96,15 +96,18 @@ def write_local_keysets(private_path: Path, public_path: Path) -> None:
     public_path.write_text(public, encoding="utf-8")
 
 
+def given_or_file(value: str, path: str) -> str:
+    """A secret as deployed (the value itself, from Secret Manager) or as the local stack
+    keeps it (the file at ``path``); empty when neither is set."""
+    return value or (Path(path).read_text(encoding="utf-8") if path else "")
+
+
 def sealer_from_files(public_path: str, private_path: str = "") -> TinkSealer:
     """The sealer of a public keyset file, and of the private one when this function
     may read personal data (no private path: it seals and never opens)."""
     if not public_path:
         raise RuntimeError("LAPOR_IDENTITY_PUBLIC_KEYSET_FILE is not set: no key to seal with")
-    return sealer_from_keysets(
-        Path(public_path).read_text(encoding="utf-8"),
-        Path(private_path).read_text(encoding="utf-8") if private_path else "",
-    )
+    return sealer_from_keysets(given_or_file("", public_path), given_or_file("", private_path))
 
 
 def sealer_from_keysets(
@@ -201,9 +204,7 @@ def contact_key_from_settings() -> bytes:
     from shared.config import settings
 
     current = settings()
-    key = current.contact_hash_key
-    if not key and current.contact_hash_key_file:
-        key = Path(current.contact_hash_key_file).read_text(encoding="utf-8").strip()
+    key = given_or_file(current.contact_hash_key, current.contact_hash_key_file).strip()
     if len(key) < 32:
         raise RuntimeError("LAPOR_CONTACT_HASH_KEY(_FILE) is not set to a key of 32+ characters")
     return key.encode()
@@ -262,9 +263,7 @@ def totp_sealer_from_settings(current: Settings | None = None) -> TinkAeadSealer
     from shared.config import settings
 
     current = current or settings()
-    keyset = current.totp_keyset
-    if not keyset and current.totp_keyset_file:
-        keyset = Path(current.totp_keyset_file).read_text(encoding="utf-8")
+    keyset = given_or_file(current.totp_keyset, current.totp_keyset_file)
     if not keyset:
         return None
     import tink

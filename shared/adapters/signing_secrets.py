@@ -73,20 +73,14 @@ def signing_sealer_from_settings() -> Sealer:
     when set (LAPOR_SIGNING_*_KEYSET, from Secret Manager), else their files
     (LAPOR_SIGNING_*_KEYSET_FILE, the local stack). No public keyset: sealing a secret
     fails, never a silent fallback to a clear one."""
-    from shared.adapters.crypto import sealer_from_keysets
+    from shared.adapters.crypto import given_or_file, sealer_from_keysets
     from shared.config import settings
 
     current = settings()
-    public, private = current.signing_public_keyset, current.signing_private_keyset
-    if not public and current.signing_public_keyset_file:
-        public = _read(current.signing_public_keyset_file)
-        private = _read(current.signing_private_keyset_file)
+    public = given_or_file(current.signing_public_keyset, current.signing_public_keyset_file)
+    private = current.signing_private_keyset
+    if not current.signing_public_keyset:  # the files together, as the stack writes them
+        private = given_or_file("", current.signing_private_keyset_file)
     if not public:
         raise RuntimeError("LAPOR_SIGNING_PUBLIC_KEYSET is not set: no key to seal secrets with")
     return sealer_from_keysets(public, private)
-
-
-def _read(path: str) -> str:
-    from pathlib import Path
-
-    return Path(path).read_text(encoding="utf-8") if path else ""
